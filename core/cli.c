@@ -1,0 +1,165 @@
+#include "cli.h"
+#include "loader.h"
+#include "result.h"
+#include "run.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0.0.0"
+#endif
+
+void kv_usage(FILE *f)
+{
+	fputs("usage: kaieval run ROUND.cfg [-o RESULT.json]\n"
+	      "       kaieval plugins [NAME]\n"
+	      "       kaieval --help | --version\n"
+	      "\n"
+	      "  run       evaluate a round: load each criterion's plugin, score every team,\n"
+	      "            combine by the round's rules; print the ranking, write the record\n"
+	      "  plugins   list installed plugins, or document one plugin's parameters\n"
+	      "\n"
+	      "Exit status: 0 done, 1 a check found a difference, 2 bad usage, config or\n"
+	      "input, 3 internal error or plugin failure.  See kaieval(1).\n", f);
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fputs("kaieval: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs("\n", stderr);
+	kv_usage(stderr);
+	return 2;
+}
+
+int kv_cmd_run(int argc, char **argv)
+{
+	const char *config = NULL, *output = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) {
+			if (++i >= argc)
+				return usage_error("%s needs a file name", argv[i - 1]);
+			output = argv[i];
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			return usage_error("run: unknown option '%s'", argv[i]);
+		} else if (!config) {
+			config = argv[i];
+		} else {
+			return usage_error("run: unexpected argument '%s'", argv[i]);
+		}
+	}
+	if (!config)
+		return usage_error("run: %s", "missing ROUND.cfg");
+	struct kv_error err = {0};
+	struct kv_run *run;
+	int rc = kv_run_round(config, NULL, 0, &run, &err);
+	if (rc) {
+		fprintf(stderr, "kaieval: %s\n", err.msg);
+		return rc;
+	}
+	if (output) {
+		struct kv_buf json = {0};
+		kv_result_json(run, &json);
+		rc = kv_write_file_atomic(output, json.data, json.len, &err);
+		kv_buf_free(&json);
+		if (rc) {
+			fprintf(stderr, "kaieval: %s\n", err.msg);
+			kv_run_free(run);
+			return rc;
+		}
+	}
+	kv_result_table(run, stdout);
+	kv_run_free(run);
+	return 0;
+}
+
+static const char *type_text(const struct kv_param_decl *d)
+{
+	switch (d->type) {
+	case KV_T_STRING: return "string";
+	case KV_T_INT: return "int";
+	case KV_T_FLOAT: return "float";
+	case KV_T_BOOL: return "bool";
+	case KV_T_PATH: return "path";
+	case KV_T_LIST: return "list";
+	case KV_T_GROUP: return "group";
+	default: return "?";
+	}
+}
+
+static void describe(const struct kv_loaded_plugin *lp)
+{
+	const struct kv_plugin *p = lp->desc;
+	printf("%s %s — %s\n", p->name, p->version, p->summary);
+	printf("file: %s\nabi: %u.%u\nkinds:%s%s%s\n\nparameters:\n",
+	       lp->path ? lp->path : "(built in)", p->abi_version >> 16, p->abi_version & 0xffff,
+	       p->kinds & KV_KIND_SCORE ? " score" : "", p->kinds & KV_KIND_GATE ? " gate" : "",
+	       p->kinds & KV_KIND_INFO ? " info" : "");
+	for (const struct kv_param_decl *d = p->params; d->name; d++) {
+		printf("  %-18s %-6s ", d->name, type_text(d));
+		if (d->required)
+			printf("required");
+		else if (d->def)
+			printf("default %s", d->def);
+		else
+			printf("optional");
+		if (d->choices)
+			printf("  (%s)", d->choices);
+		printf("\n      %s\n", d->doc);
+	}
+}
+
+int kv_cmd_plugins(int argc, char **argv)
+{
+	struct kv_error err = {0};
+	struct kv_loaded_plugin lp;
+	if (argc > 2)
+		return usage_error("plugins: unexpected argument '%s'", argv[2]);
+	if (argc == 2) {
+		if (kv_plugin_load(argv[1], ".", "plugins", &lp, &err)) {
+			fprintf(stderr, "kaieval: %s\n", err.msg);
+			return err.status;
+		}
+		describe(&lp);
+		kv_plugin_unload(&lp);
+		return 0;
+	}
+	char **names;
+	size_t n;
+	kv_plugin_list(&names, &n);
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct kv_error e = {0};
+		if (kv_plugin_load(names[i], ".", "plugins", &lp, &e) == 0) {
+			printf("%-12s %-8s %s\n", lp.desc->name, lp.desc->version, lp.desc->summary);
+			kv_plugin_unload(&lp);
+		} else {
+			fprintf(stderr, "kaieval: %s\n", e.msg);
+			rc = 2;
+		}
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
+
+int kv_cli_main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage_error("%s", "missing command");
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+		kv_usage(stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "--version") == 0) {
+		printf("kaieval %s (plugin ABI %d.%d)\n", PACKAGE_VERSION, KV_ABI_MAJOR, KV_ABI_MINOR);
+		return 0;
+	}
+	if (strcmp(cmd, "run") == 0)
+		return kv_cmd_run(argc - 1, argv + 1);
+	if (strcmp(cmd, "plugins") == 0)
+		return kv_cmd_plugins(argc - 1, argv + 1);
+	return usage_error("unknown command '%s'", cmd);
+}

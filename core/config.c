@@ -1,0 +1,515 @@
+/* Reading a round config: libconfig syntax, every key of round-config.md
+ * checked, unknown keys refused with a hint. */
+#include "round.h"
+#include "input.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct reader {
+	const char *file;       /* the config path, for messages */
+	struct kv_error *err;
+};
+
+static int fail_at(struct reader *rd, const config_setting_t *s, const char *fmt, ...)
+	KV_PRINTF(3, 4);
+
+static int fail_at(struct reader *rd, const config_setting_t *s, const char *fmt, ...)
+{
+	char msg[KV_MSG_MAX - 64];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	return kv_fail(rd->err, KV_EXIT_INPUT, "%s:%d: %s", rd->file,
+		       s ? config_setting_source_line(s) : 0, msg);
+}
+
+static int check_keys(struct reader *rd, const config_setting_t *group, const char *where,
+		      const char *const *allowed, size_t n)
+{
+	for (int i = 0; i < config_setting_length(group); i++) {
+		const config_setting_t *m = config_setting_get_elem(group, (unsigned)i);
+		const char *name = config_setting_name(m);
+		int known = 0;
+		for (size_t k = 0; k < n && !known; k++)
+			known = strcmp(name, allowed[k]) == 0;
+		if (known)
+			continue;
+		const char *hint = kv_closest(name, allowed, n);
+		return hint ? fail_at(rd, m, "%s: unknown key '%s' (did you mean '%s'?)", where, name, hint)
+			    : fail_at(rd, m, "%s: unknown key '%s'", where, name);
+	}
+	return 0;
+}
+
+/* A required or optional string member; *out is a copy. */
+static int get_string(struct reader *rd, const config_setting_t *g, const char *where,
+		      const char *key, int required, char **out)
+{
+	const config_setting_t *s = config_setting_get_member(g, key);
+	*out = NULL;
+	if (!s)
+		return required ? fail_at(rd, g, "%s: missing required key '%s'", where, key) : 0;
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return fail_at(rd, s, "%s.%s: must be a string", where, key);
+	*out = kv_xstrdup(config_setting_get_string(s));
+	return 0;
+}
+
+static int get_number(struct reader *rd, const config_setting_t *g, const char *where,
+		      const char *key, int *present, double *out)
+{
+	const config_setting_t *s = config_setting_get_member(g, key);
+	*present = s != NULL;
+	if (!s)
+		return 0;
+	int t = config_setting_type(s);
+	if (t == CONFIG_TYPE_FLOAT)
+		*out = config_setting_get_float(s);
+	else if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64)
+		*out = (double)config_setting_get_int64(s);
+	else
+		return fail_at(rd, s, "%s.%s: must be a number", where, key);
+	if (!isfinite(*out))
+		return fail_at(rd, s, "%s.%s: must be a finite number", where, key);
+	return 0;
+}
+
+static int get_integer(struct reader *rd, const config_setting_t *g, const char *where,
+		       const char *key, int *present, long long *out)
+{
+	const config_setting_t *s = config_setting_get_member(g, key);
+	*present = s != NULL;
+	if (!s)
+		return 0;
+	int t = config_setting_type(s);
+	if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64)
+		return fail_at(rd, s, "%s.%s: must be an integer", where, key);
+	*out = config_setting_get_int64(s);
+	return 0;
+}
+
+static int valid_id(const char *s, const char *extra)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!(islower((unsigned char)*s) || isdigit((unsigned char)*s) || strchr(extra, *s)))
+			return 0;
+	return 1;
+}
+
+static int valid_date(const char *s)
+{
+	int y, m, d;
+	char tail;
+	return strlen(s) == 10 && sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 &&
+	       s[4] == '-' && s[7] == '-' && m >= 1 && m <= 12 && d >= 1 && d <= 31;
+}
+
+static int read_team(struct reader *rd, const config_setting_t *s, size_t i, struct kv_team *t)
+{
+	static const char *const keys[] = {"id", "name", "model"};
+	char where[64];
+	snprintf(where, sizeof where, "round.teams[%zu]", i);
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+		return fail_at(rd, s, "%s: must be a group { id; name; model; }", where);
+	if (check_keys(rd, s, where, keys, 3) || get_string(rd, s, where, "id", 1, &t->id) ||
+	    get_string(rd, s, where, "name", 1, &t->name) ||
+	    get_string(rd, s, where, "model", 1, &t->model))
+		return KV_EXIT_INPUT;
+	if (!valid_id(t->id, "_-"))
+		return fail_at(rd, s, "%s.id: '%s' must match [a-z0-9_-]+", where, t->id);
+	return 0;
+}
+
+static int read_teams(struct reader *rd, const config_setting_t *round, struct kv_round *r)
+{
+	const config_setting_t *list = config_setting_get_member(round, "teams");
+	if (!list)
+		return fail_at(rd, round, "round: missing required key 'teams'");
+	if (!config_setting_is_aggregate(list) || config_setting_type(list) == CONFIG_TYPE_GROUP)
+		return fail_at(rd, list, "round.teams: must be a list ( { id; name; model; }, ... )");
+	size_t n = (size_t)config_setting_length(list);
+	if (n == 0)
+		return fail_at(rd, list, "round.teams: the round has no teams");
+	r->teams = kv_xcalloc(n, sizeof *r->teams);
+	r->team_count = n;
+	for (size_t i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(list, (unsigned)i);
+		if (read_team(rd, s, i, &r->teams[i]))
+			return KV_EXIT_INPUT;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(r->teams[j].id, r->teams[i].id) == 0)
+				return fail_at(rd, s, "round.teams[%zu].id: duplicate team id '%s'", i,
+					       r->teams[i].id);
+	}
+	return 0;
+}
+
+static int parse_kind(const char *s, enum kv_kind *k)
+{
+	if (strcmp(s, "score") == 0) *k = KV_KIND_SCORE;
+	else if (strcmp(s, "gate") == 0) *k = KV_KIND_GATE;
+	else if (strcmp(s, "info") == 0) *k = KV_KIND_INFO;
+	else return -1;
+	return 0;
+}
+
+static int read_points(struct reader *rd, const config_setting_t *s, const char *where,
+		       struct kv_criterion *c)
+{
+	int has_points;
+	if (get_number(rd, s, where, "points", &has_points, &c->points))
+		return KV_EXIT_INPUT;
+	const config_setting_t *p = config_setting_get_member(s, "points");
+	if (c->kind == KV_KIND_SCORE && !has_points)
+		return fail_at(rd, s, "%s: missing required key 'points' (a score criterion needs points)", where);
+	if (c->kind != KV_KIND_SCORE && has_points)
+		return fail_at(rd, p, "%s.points: only score criteria have points", where);
+	if (has_points && !(c->points >= 0))
+		return fail_at(rd, p, "%s.points: must not be negative", where);
+	if (c->group && c->kind != KV_KIND_SCORE)
+		return fail_at(rd, config_setting_get_member(s, "group"),
+			       "%s.group: only score criteria belong to a group", where);
+	return 0;
+}
+
+static int read_criterion(struct reader *rd, const config_setting_t *s, size_t i,
+			  struct kv_criterion *c)
+{
+	static const char *const keys[] = {"id", "plugin", "kind", "points", "group", "params"};
+	char where[64];
+	char *kind = NULL;
+	snprintf(where, sizeof where, "round.criteria[%zu]", i);
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+		return fail_at(rd, s, "%s: must be a group { id; plugin; kind; ... }", where);
+	c->where = kv_xasprintf("%s:%d", rd->file, config_setting_source_line(s));
+	if (check_keys(rd, s, where, keys, 6) || get_string(rd, s, where, "id", 1, &c->id) ||
+	    get_string(rd, s, where, "plugin", 1, &c->plugin) ||
+	    get_string(rd, s, where, "group", 0, &c->group) ||
+	    get_string(rd, s, where, "kind", 1, &kind))
+		return KV_EXIT_INPUT;
+	int bad_kind = parse_kind(kind, &c->kind);
+	free(kind);
+	if (bad_kind)
+		return fail_at(rd, config_setting_get_member(s, "kind"),
+			       "%s.kind: must be \"score\", \"gate\" or \"info\"", where);
+	if (!valid_id(c->id, "_-"))
+		return fail_at(rd, s, "%s.id: '%s' must match [a-z0-9_-]+", where, c->id);
+	if (read_points(rd, s, where, c))
+		return KV_EXIT_INPUT;
+	const config_setting_t *params = config_setting_get_member(s, "params");
+	if (params && config_setting_type(params) != CONFIG_TYPE_GROUP)
+		return fail_at(rd, params, "%s.params: must be a group { ... }", where);
+	c->params = params ? kv_value_from_config(params, rd->file)
+			   : kv_value_new(KV_T_GROUP, "params", c->where);
+	return 0;
+}
+
+static int check_groups(struct reader *rd, const config_setting_t *list, struct kv_round *r)
+{
+	for (size_t i = 0; i < r->criterion_count; i++) {
+		const struct kv_criterion *c = &r->criteria[i];
+		const config_setting_t *s = config_setting_get_elem(list, (unsigned)i);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(r->criteria[j].id, c->id) == 0)
+				return fail_at(rd, s, "round.criteria[%zu].id: duplicate criterion id '%s'",
+					       i, c->id);
+		if (c->group && kv_round_criterion_index(r, c->group) >= 0)
+			return fail_at(rd, s, "round.criteria[%zu].group: '%s' is also a criterion id",
+				       i, c->group);
+	}
+	return 0;
+}
+
+static int read_criteria(struct reader *rd, const config_setting_t *round, struct kv_round *r)
+{
+	const config_setting_t *list = config_setting_get_member(round, "criteria");
+	if (!list)
+		return fail_at(rd, round, "round: missing required key 'criteria'");
+	if (!config_setting_is_aggregate(list) || config_setting_type(list) == CONFIG_TYPE_GROUP)
+		return fail_at(rd, list, "round.criteria: must be a list ( { id; plugin; kind; }, ... )");
+	size_t n = (size_t)config_setting_length(list);
+	if (n == 0)
+		return fail_at(rd, list, "round.criteria: the round has no criteria");
+	r->criteria = kv_xcalloc(n, sizeof *r->criteria);
+	r->criterion_count = n;
+	for (size_t i = 0; i < n; i++)
+		if (read_criterion(rd, config_setting_get_elem(list, (unsigned)i), i, &r->criteria[i]))
+			return KV_EXIT_INPUT;
+	return check_groups(rd, list, r);
+}
+
+static int read_choice(struct reader *rd, const config_setting_t *sel, const char *key,
+		       const char *a, const char *b, int *is_b)
+{
+	char *v;
+	*is_b = 0;
+	if (get_string(rd, sel, "round.selection", key, 0, &v))
+		return KV_EXIT_INPUT;
+	if (!v)
+		return 0;
+	int ok = strcmp(v, a) == 0 || strcmp(v, b) == 0;
+	*is_b = strcmp(v, b) == 0;
+	free(v);
+	if (!ok)
+		return fail_at(rd, config_setting_get_member(sel, key),
+			       "round.selection.%s: must be \"%s\" or \"%s\"", key, a, b);
+	return 0;
+}
+
+static int read_rule(struct reader *rd, const config_setting_t *sel, struct kv_round *r)
+{
+	int has_elim, has_adv;
+	long long elim = 0, adv = 0;
+	if (get_integer(rd, sel, "round.selection", "eliminate_lowest", &has_elim, &elim) ||
+	    get_integer(rd, sel, "round.selection", "advance", &has_adv, &adv))
+		return KV_EXIT_INPUT;
+	if (has_elim == has_adv)
+		return fail_at(rd, sel, "round.selection: give exactly one of 'eliminate_lowest' and 'advance'");
+	const char *key = has_elim ? "eliminate_lowest" : "advance";
+	long long n = has_elim ? elim : adv;
+	const config_setting_t *s = config_setting_get_member(sel, key);
+	if (n < 0)
+		return fail_at(rd, s, "round.selection.%s: must not be negative", key);
+	if (n > (long long)r->team_count)
+		return fail_at(rd, s, "round.selection.%s: %lld is more than the %zu teams", key, n,
+			       r->team_count);
+	r->selection.rule = has_elim ? KV_SELECT_ELIMINATE_LOWEST : KV_SELECT_ADVANCE;
+	r->selection.n = (long)n;
+	return 0;
+}
+
+static int read_tie_break(struct reader *rd, const config_setting_t *sel, struct kv_round *r)
+{
+	const config_setting_t *tb = config_setting_get_member(sel, "tie_break");
+	if (!tb)
+		return 0;
+	if (!config_setting_is_aggregate(tb) || config_setting_type(tb) == CONFIG_TYPE_GROUP)
+		return fail_at(rd, tb, "round.selection.tie_break: must be a list of criterion or group ids");
+	size_t n = (size_t)config_setting_length(tb);
+	r->selection.tie_break = kv_xcalloc(n, sizeof(char *));
+	for (size_t i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(tb, (unsigned)i);
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			return fail_at(rd, e, "round.selection.tie_break[%zu]: must be a string", i);
+		const char *id = config_setting_get_string(e);
+		long c = kv_round_criterion_index(r, id);
+		int ok = (c >= 0 && r->criteria[c].kind == KV_KIND_SCORE) || kv_round_is_group(r, id);
+		if (!ok)
+			return fail_at(rd, e, "round.selection.tie_break[%zu]: '%s' is not a score criterion or group", i, id);
+		r->selection.tie_break[r->selection.tie_break_count++] = kv_xstrdup(id);
+	}
+	return 0;
+}
+
+static int read_selection(struct reader *rd, const config_setting_t *round, struct kv_round *r)
+{
+	static const char *const keys[] = {"gate_failure", "eliminate_lowest", "advance", "min_total",
+					   "tie_break", "tie_precision", "unresolved_tie"};
+	const config_setting_t *sel = config_setting_get_member(round, "selection");
+	if (!sel)
+		return fail_at(rd, round, "round: missing required key 'selection'");
+	if (config_setting_type(sel) != CONFIG_TYPE_GROUP)
+		return fail_at(rd, sel, "round.selection: must be a group { ... }");
+	int has_prec;
+	r->selection.tie_precision = 1e-9;
+	if (check_keys(rd, sel, "round.selection", keys, 7) ||
+	    read_choice(rd, sel, "gate_failure", "eliminate", "flag", &r->selection.gate_flag_only) ||
+	    read_choice(rd, sel, "unresolved_tie", "error", "keep", &r->selection.keep_ties) ||
+	    read_rule(rd, sel, r) ||
+	    get_number(rd, sel, "round.selection", "min_total", &r->selection.has_min_total,
+		       &r->selection.min_total) ||
+	    get_number(rd, sel, "round.selection", "tie_precision", &has_prec,
+		       &r->selection.tie_precision) ||
+	    read_tie_break(rd, sel, r))
+		return KV_EXIT_INPUT;
+	if (r->selection.tie_precision < 0)
+		return fail_at(rd, config_setting_get_member(sel, "tie_precision"),
+			       "round.selection.tie_precision: must not be negative");
+	return 0;
+}
+
+static int read_header(struct reader *rd, const config_setting_t *round, struct kv_round *r)
+{
+	char *data = NULL;
+	int has_seed;
+	if (get_string(rd, round, "round", "id", 1, &r->id) ||
+	    get_string(rd, round, "round", "title", 1, &r->title) ||
+	    get_string(rd, round, "round", "date", 1, &r->date) ||
+	    get_string(rd, round, "round", "data", 1, &data) ||
+	    get_integer(rd, round, "round", "seed", &has_seed, &r->seed))
+		goto fail;
+	if (!has_seed) {
+		fail_at(rd, round, "round: missing required key 'seed'");
+		goto fail;
+	}
+	if (!valid_id(r->id, "-")) {
+		fail_at(rd, config_setting_get_member(round, "id"), "round.id: '%s' must match [a-z0-9-]+", r->id);
+		goto fail;
+	}
+	if (!valid_date(r->date)) {
+		fail_at(rd, config_setting_get_member(round, "date"), "round.date: '%s' is not an ISO date YYYY-MM-DD", r->date);
+		goto fail;
+	}
+	if (data[0] == '/') {
+		fail_at(rd, config_setting_get_member(round, "data"),
+			"round.data: must be relative to the config file, not absolute");
+		goto fail;
+	}
+	char *dir = kv_xasprintf("%s/%s", r->config_dir, data);
+	r->data_dir = realpath(dir, NULL);
+	free(dir);
+	if (!r->data_dir) {
+		fail_at(rd, config_setting_get_member(round, "data"), "round.data: '%s': %s", data, strerror(errno));
+		goto fail;
+	}
+	free(data);
+	return 0;
+fail:
+	free(data);
+	return KV_EXIT_INPUT;
+}
+
+static int read_round(struct reader *rd, config_t *cfg, struct kv_round *r)
+{
+	static const char *const top[] = {"round"};
+	static const char *const keys[] = {"id", "title", "date", "data", "seed", "teams", "criteria", "selection"};
+	const config_setting_t *root = config_root_setting(cfg);
+	if (check_keys(rd, root, "top level", top, 1))
+		return KV_EXIT_INPUT;
+	const config_setting_t *round = config_setting_get_member(root, "round");
+	if (!round)
+		return fail_at(rd, NULL, "missing required group 'round'");
+	if (config_setting_type(round) != CONFIG_TYPE_GROUP)
+		return fail_at(rd, round, "round: must be a group { ... }");
+	if (check_keys(rd, round, "round", keys, 8) || read_header(rd, round, r) ||
+	    read_teams(rd, round, r) || read_criteria(rd, round, r) || read_selection(rd, round, r))
+		return KV_EXIT_INPUT;
+	return 0;
+}
+
+int kv_apply_override(config_t *cfg, const char *assignment, struct kv_error *err);
+
+static int parse_text(struct kv_round *r, const char *text, const char *const *overrides,
+		      size_t override_count, struct kv_error *err)
+{
+	config_t cfg;
+	config_init(&cfg);
+	config_set_include_dir(&cfg, r->config_dir);
+	int rc = 0;
+	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
+		rc = kv_fail(err, KV_EXIT_INPUT, "%s:%d: syntax error: %s", r->config_path,
+			     config_error_line(&cfg), config_error_text(&cfg));
+	}
+	for (size_t i = 0; rc == 0 && i < override_count; i++)
+		rc = kv_apply_override(&cfg, overrides[i], err);
+	if (rc == 0) {
+		struct reader rd = {r->config_path, err};
+		rc = read_round(&rd, &cfg, r);
+	}
+	config_destroy(&cfg);
+	return rc;
+}
+
+int kv_round_load(const char *path, const char *const *overrides, size_t override_count,
+		  struct kv_round **out, struct kv_error *err)
+{
+	*out = NULL;
+	char *real = realpath(path, NULL);
+	if (!real)
+		return kv_fail(err, KV_EXIT_INPUT, "%s: %s", path, strerror(errno));
+	struct kv_round *r = kv_xcalloc(1, sizeof *r);
+	r->config_path = kv_xstrdup(path);
+	char *copy = kv_xstrdup(real);
+	r->config_dir = kv_xstrdup(dirname(copy));
+	strcpy(copy, real);
+	r->config_name = kv_xstrdup(basename(copy));
+	free(copy);
+	free(real);
+	struct kv_inputs files;
+	char *text = NULL;
+	size_t len = 0;
+	int rc = kv_inputs_init(&files, r->config_dir, err);
+	if (rc == 0)
+		rc = kv_inputs_load(&files, r->config_name, &text, &len, err);
+	if (rc == 0) {
+		kv_sha256_hex(text, len, r->config_sha256);
+		if (memchr(text, '\0', len))
+			rc = kv_fail(err, KV_EXIT_INPUT, "%s: contains a NUL byte", path);
+		else
+			rc = parse_text(r, text, overrides, override_count, err);
+	}
+	kv_inputs_free(&files);
+	free(text);
+	if (rc != 0) {
+		kv_round_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+void kv_round_free(struct kv_round *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->team_count; i++) {
+		free(r->teams[i].id);
+		free(r->teams[i].name);
+		free(r->teams[i].model);
+	}
+	for (size_t i = 0; i < r->criterion_count; i++) {
+		struct kv_criterion *c = &r->criteria[i];
+		free(c->id);
+		free(c->plugin);
+		free(c->group);
+		free(c->where);
+		kv_value_free(c->params);
+	}
+	for (size_t i = 0; i < r->selection.tie_break_count; i++)
+		free(r->selection.tie_break[i]);
+	free(r->selection.tie_break);
+	free(r->teams);
+	free(r->criteria);
+	free(r->config_path);
+	free(r->config_dir);
+	free(r->config_name);
+	free(r->id);
+	free(r->title);
+	free(r->date);
+	free(r->data_dir);
+	free(r);
+}
+
+long kv_round_team_index(const struct kv_round *r, const char *id)
+{
+	for (size_t i = 0; i < r->team_count; i++)
+		if (r->teams[i].id && strcmp(r->teams[i].id, id) == 0)
+			return (long)i;
+	return -1;
+}
+
+long kv_round_criterion_index(const struct kv_round *r, const char *id)
+{
+	for (size_t i = 0; i < r->criterion_count; i++)
+		if (r->criteria[i].id && strcmp(r->criteria[i].id, id) == 0)
+			return (long)i;
+	return -1;
+}
+
+int kv_round_is_group(const struct kv_round *r, const char *id)
+{
+	for (size_t i = 0; i < r->criterion_count; i++)
+		if (r->criteria[i].group && strcmp(r->criteria[i].group, id) == 0)
+			return 1;
+	return 0;
+}

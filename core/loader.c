@@ -1,0 +1,353 @@
+#include "loader.h"
+#include "input.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#ifndef KV_PLUGINDIR
+#define KV_PLUGINDIR "/usr/local/lib/kaieval/plugins"
+#endif
+
+#define MAX_BUILTINS 64
+static const struct kv_plugin *builtins[MAX_BUILTINS];
+static size_t builtin_count;
+
+void kv_register_builtin(const struct kv_plugin *desc)
+{
+	for (size_t i = 0; i < builtin_count; i++)
+		if (builtins[i] == desc)
+			return;
+	if (builtin_count < MAX_BUILTINS)
+		builtins[builtin_count++] = desc;
+}
+
+void kv_clear_builtins(void) { builtin_count = 0; }
+
+static int valid_name(const char *s)
+{
+	if (!s || !*s || strlen(s) > 64)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+			return 0;
+	return 1;
+}
+
+static int valid_version(const char *v)
+{
+	int dots = 0, digits = 0;
+	for (; v && *v; v++) {
+		if (*v == '.') {
+			if (!digits) return 0;
+			dots++;
+			digits = 0;
+		} else if (*v >= '0' && *v <= '9') {
+			digits++;
+		} else {
+			return 0;
+		}
+	}
+	return v && dots == 2 && digits;
+}
+
+static int check_param_decls(const struct kv_plugin *p, const char *file, struct kv_error *err)
+{
+	for (const struct kv_param_decl *d = p->params; d->name; d++) {
+		if (!valid_name(d->name) || d->type <= KV_T_NONE || d->type > KV_T_GROUP || !d->doc)
+			return kv_fail(err, KV_EXIT_INPUT, "%s: plugin '%s': bad declaration of param '%s'",
+				       file, p->name, d->name);
+		if (d->def) {
+			struct kv_value *v = kv_param_default(d);
+			if (!v)
+				return kv_fail(err, KV_EXIT_INPUT,
+					       "%s: plugin '%s': default '%s' of param '%s' is not a %s",
+					       file, p->name, d->def, d->name, kv_type_name(d->type));
+			kv_value_free(v);
+		}
+	}
+	return 0;
+}
+
+int kv_plugin_validate(const struct kv_plugin *p, const char *expected_name, const char *file,
+		       struct kv_error *err)
+{
+	uint32_t major = p->abi_version >> 16, minor = p->abi_version & 0xffff;
+	if (major != KV_ABI_MAJOR || minor > KV_ABI_MINOR)
+		return kv_fail(err, KV_EXIT_INPUT,
+			       "%s: built for plugin ABI %u.%u, this kaieval has ABI %d.%d", file,
+			       major, minor, KV_ABI_MAJOR, KV_ABI_MINOR);
+	if (p->size < sizeof(struct kv_plugin))
+		return kv_fail(err, KV_EXIT_INPUT,
+			       "%s: descriptor size %u is smaller than ABI %d.%d's %zu bytes", file,
+			       p->size, KV_ABI_MAJOR, KV_ABI_MINOR, sizeof(struct kv_plugin));
+	if (p->flags != 0)
+		return kv_fail(err, KV_EXIT_INPUT, "%s: reserved descriptor flags are set", file);
+	if (!valid_name(p->name) || (expected_name && strcmp(p->name, expected_name) != 0))
+		return kv_fail(err, KV_EXIT_INPUT, "%s: descriptor name '%s' does not match the file name '%s'",
+			       file, p->name ? p->name : "(null)", expected_name ? expected_name : "");
+	if (!valid_version(p->version) || !p->summary || !p->evaluate || !p->params)
+		return kv_fail(err, KV_EXIT_INPUT,
+			       "%s: incomplete descriptor (version MAJOR.MINOR.PATCH, summary, params, evaluate)", file);
+	if (p->kinds == 0 || (p->kinds & ~(uint32_t)(KV_KIND_SCORE | KV_KIND_GATE | KV_KIND_INFO)))
+		return kv_fail(err, KV_EXIT_INPUT, "%s: descriptor kinds mask is invalid", file);
+	return check_param_decls(p, file, err);
+}
+
+/* A name holding '/' is a path relative to the config's folder; a bare name
+ * is looked up in KAIEVAL_PLUGIN_PATH, then in the compiled-in plugindir. */
+static char *find_file(const char *name, const char *config_dir)
+{
+	struct stat st;
+	if (strchr(name, '/')) {
+		char *path = name[0] == '/' ? kv_xstrdup(name) : kv_xasprintf("%s/%s", config_dir, name);
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+			return path;
+		free(path);
+		return NULL;
+	}
+	const char *env = getenv("KAIEVAL_PLUGIN_PATH");
+	char *dirs = kv_xasprintf("%s:%s", env ? env : "", KV_PLUGINDIR);
+	char *save = NULL, *found = NULL;
+	for (char *d = strtok_r(dirs, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
+		char *path = kv_xasprintf("%s/%s.so", d, name);
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+			found = path;
+		else
+			free(path);
+	}
+	free(dirs);
+	return found;
+}
+
+/* "dir/votes.so" -> "votes" */
+static char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *b = slash ? slash + 1 : path;
+	size_t n = strlen(b);
+	if (n > 3 && strcmp(b + n - 3, ".so") == 0)
+		n -= 3;
+	return strndup(b, n);
+}
+
+static int load_file(const char *file, const char *where, struct kv_loaded_plugin *out,
+		     struct kv_error *err)
+{
+	char *name = base_name(file);
+	char *symbol = kv_xasprintf("kaieval_plugin_%s", name);
+	int rc = 0;
+	void *h = dlopen(file, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		const char *e = dlerror();
+		rc = kv_fail(err, KV_EXIT_INPUT, "%s: cannot load plugin %s: %s", where, file,
+			     e ? e : "unknown error");
+		goto done;
+	}
+	const struct kv_plugin *desc = dlsym(h, symbol);
+	if (!desc) {
+		const char *e = dlerror();
+		rc = kv_fail(err, KV_EXIT_INPUT, "%s: %s has no symbol %s: %s", where, file, symbol,
+			     e ? e : "not found");
+	} else {
+		rc = kv_plugin_validate(desc, name, file, err);
+	}
+	if (rc) {
+		dlclose(h);
+		goto done;
+	}
+	out->desc = desc;
+	out->handle = h;
+	out->path = kv_xstrdup(file);
+	if (kv_sha256_file(file, out->sha256, NULL) != 0)
+		rc = kv_fail(err, KV_EXIT_INPUT, "%s: cannot read %s", where, file);
+done:
+	free(name);
+	free(symbol);
+	return rc;
+}
+
+int kv_plugin_load(const char *name_or_path, const char *config_dir, const char *where,
+		   struct kv_loaded_plugin *out, struct kv_error *err)
+{
+	memset(out, 0, sizeof *out);
+	for (size_t i = 0; i < builtin_count; i++)
+		if (strcmp(builtins[i]->name, name_or_path) == 0) {
+			out->desc = builtins[i];
+			return kv_plugin_validate(builtins[i], name_or_path, "(built in)", err);
+		}
+	if (!strchr(name_or_path, '/') && !valid_name(name_or_path))
+		return kv_fail(err, KV_EXIT_INPUT, "%s: plugin name '%s' must match [a-z0-9_]+", where,
+			       name_or_path);
+	char *file = find_file(name_or_path, config_dir);
+	if (!file)
+		return kv_fail(err, KV_EXIT_INPUT,
+			       "%s: plugin '%s' not found (searched %s, KAIEVAL_PLUGIN_PATH, %s)",
+			       where, name_or_path, strchr(name_or_path, '/') ? "beside the config" : "",
+			       KV_PLUGINDIR);
+	int rc = load_file(file, where, out, err);
+	free(file);
+	return rc;
+}
+
+void kv_plugin_unload(struct kv_loaded_plugin *p)
+{
+	if (p->handle)
+		dlclose(p->handle);
+	free(p->path);
+	memset(p, 0, sizeof *p);
+}
+
+struct kv_value *kv_param_default(const struct kv_param_decl *d)
+{
+	char *end;
+	struct kv_value *v;
+	switch (d->type) {
+	case KV_T_STRING:
+	case KV_T_PATH:
+		v = kv_value_new(KV_T_STRING, d->name, "default");
+		v->str = kv_xstrdup(d->def);
+		return v;
+	case KV_T_INT:
+		v = kv_value_new(KV_T_INT, d->name, "default");
+		v->i = strtoll(d->def, &end, 10);
+		break;
+	case KV_T_FLOAT:
+		v = kv_value_new(KV_T_FLOAT, d->name, "default");
+		v->f = strtod(d->def, &end);
+		break;
+	case KV_T_BOOL:
+		v = kv_value_new(KV_T_BOOL, d->name, "default");
+		v->b = strcmp(d->def, "true") == 0;
+		end = (char *)d->def + ((v->b || strcmp(d->def, "false") == 0) ? strlen(d->def) : 0);
+		break;
+	default:
+		return NULL; /* lists and groups have no textual default */
+	}
+	if (end == d->def || *end) {
+		kv_value_free(v);
+		return NULL;
+	}
+	return v;
+}
+
+static int in_choices(const char *choices, const char *s)
+{
+	size_t n = strlen(s);
+	for (const char *c = choices; c && *c;) {
+		const char *bar = strchr(c, '|');
+		size_t len = bar ? (size_t)(bar - c) : strlen(c);
+		if (len == n && strncmp(c, s, n) == 0)
+			return 1;
+		c = bar ? bar + 1 : c + len;
+	}
+	return 0;
+}
+
+static int type_ok(const struct kv_param_decl *d, const struct kv_value *v)
+{
+	switch (d->type) {
+	case KV_T_PATH:
+	case KV_T_STRING: return v->type == KV_T_STRING;
+	case KV_T_FLOAT: return v->type == KV_T_FLOAT || v->type == KV_T_INT;
+	default: return v->type == d->type;
+	}
+}
+
+static int check_one(const struct kv_plugin *p, const struct kv_criterion *c,
+		     const struct kv_value *v, struct kv_error *err)
+{
+	const char *names[128];
+	size_t n = 0;
+	const struct kv_param_decl *d = p->params;
+	for (; d->name && strcmp(d->name, v->name) != 0; d++)
+		if (n < 128)
+			names[n++] = d->name;
+	if (!d->name) {
+		for (const struct kv_param_decl *e = d; e->name; e++)
+			if (n < 128)
+				names[n++] = e->name;
+		const char *hint = kv_closest(v->name, names, n);
+		return kv_fail(err, KV_EXIT_INPUT, "%s: criterion '%s': plugin '%s' has no param '%s'%s%s%s",
+			       v->where, c->id, p->name, v->name, hint ? " (did you mean '" : "",
+			       hint ? hint : "", hint ? "'?)" : "");
+	}
+	if (!type_ok(d, v))
+		return kv_fail(err, KV_EXIT_INPUT, "%s: criterion '%s': param '%s' must be a %s, not a %s",
+			       v->where, c->id, v->name, kv_type_name(d->type), kv_type_name(v->type));
+	if (d->choices && !in_choices(d->choices, v->str))
+		return kv_fail(err, KV_EXIT_INPUT, "%s: criterion '%s': param '%s' must be one of %s, not \"%s\"",
+			       v->where, c->id, v->name, d->choices, v->str);
+	return 0;
+}
+
+int kv_params_check(const struct kv_plugin *p, const struct kv_criterion *c,
+		    struct kv_value **effective, struct kv_error *err)
+{
+	*effective = NULL;
+	if (!(p->kinds & (uint32_t)c->kind))
+		return kv_fail(err, KV_EXIT_INPUT, "%s: criterion '%s': plugin '%s' cannot serve this kind",
+			       c->where, c->id, p->name);
+	for (size_t i = 0; i < c->params->count; i++)
+		if (check_one(p, c, c->params->items[i], err))
+			return KV_EXIT_INPUT;
+	struct kv_value *out = kv_value_copy(c->params);
+	for (const struct kv_param_decl *d = p->params; d->name; d++) {
+		if (kv_value_member(out, d->name))
+			continue;
+		if (d->required) {
+			kv_value_free(out);
+			return kv_fail(err, KV_EXIT_INPUT, "%s: criterion '%s': missing required param '%s' (%s)",
+				       c->where, c->id, d->name, d->doc);
+		}
+		if (d->def)
+			kv_value_append(out, kv_param_default(d));
+	}
+	*effective = out;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void add_unique(char ***names, size_t *count, const char *name)
+{
+	for (size_t i = 0; i < *count; i++)
+		if (strcmp((*names)[i], name) == 0)
+			return;
+	*names = kv_xrealloc(*names, (*count + 1) * sizeof **names);
+	(*names)[(*count)++] = kv_xstrdup(name);
+}
+
+int kv_plugin_list(char ***names, size_t *count)
+{
+	*names = NULL;
+	*count = 0;
+	for (size_t i = 0; i < builtin_count; i++)
+		add_unique(names, count, builtins[i]->name);
+	const char *env = getenv("KAIEVAL_PLUGIN_PATH");
+	char *dirs = kv_xasprintf("%s:%s", env ? env : "", KV_PLUGINDIR);
+	char *save = NULL;
+	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		DIR *dir = opendir(d);
+		struct dirent *e;
+		while (dir && (e = readdir(dir))) {
+			char *b = base_name(e->d_name);
+			if (kv_str_ends_with(e->d_name, ".so") && valid_name(b))
+				add_unique(names, count, b);
+			free(b);
+		}
+		if (dir)
+			closedir(dir);
+	}
+	free(dirs);
+	if (*count > 1)
+		qsort(*names, *count, sizeof **names, cmp_str);
+	return 0;
+}

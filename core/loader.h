@@ -1,0 +1,39 @@
+/* Finding, loading and checking criterion plugins. */
+#ifndef KV_LOADER_H
+#define KV_LOADER_H
+
+#include "round.h"
+
+struct kv_loaded_plugin {
+	const struct kv_plugin *desc;
+	void *handle;            /* dlopen handle; NULL for a built-in plugin */
+	char *path;              /* the file loaded, or NULL when built in */
+	char sha256[65];         /* of the file; "" when built in */
+};
+
+/* Make a plugin linked into this program findable by its name (tests). */
+void kv_register_builtin(const struct kv_plugin *desc);
+void kv_clear_builtins(void);
+
+/* Find and load a plugin by name, or by a path relative to config_dir.
+ * `where` prefixes error messages (e.g. "round.cfg:31"). */
+int kv_plugin_load(const char *name_or_path, const char *config_dir, const char *where,
+		   struct kv_loaded_plugin *out, struct kv_error *err);
+void kv_plugin_unload(struct kv_loaded_plugin *p);
+
+/* Check a descriptor as the loader does (ABI, size, flags, fields, params). */
+int kv_plugin_validate(const struct kv_plugin *p, const char *expected_name, const char *file,
+		       struct kv_error *err);
+
+/* Check a criterion's params against the plugin's declared list and return
+ * them with defaults applied (a new group the caller frees). */
+int kv_params_check(const struct kv_plugin *p, const struct kv_criterion *c,
+		    struct kv_value **effective, struct kv_error *err);
+
+/* Parse a declared default into a value of the declared type. */
+struct kv_value *kv_param_default(const struct kv_param_decl *d);
+
+/* Every plugin name found in the search path (sorted, deduplicated). */
+int kv_plugin_list(char ***names, size_t *count);
+
+#endif

@@ -1,0 +1,80 @@
+/* Evaluating a round: every criterion's plugin, then combine and select. */
+#ifndef KV_RUN_H
+#define KV_RUN_H
+
+#include "input.h"
+#include "loader.h"
+#include "round.h"
+
+struct kv_evidence_item {
+	char *key;
+	int is_num;
+	double num;
+	char *str;
+};
+
+struct kv_evidence {
+	struct kv_evidence_item *items;
+	size_t count;
+};
+
+struct kv_team_outcome {
+	int has_value, has_normalized, has_pass;
+	double value, normalized;
+	int pass;
+	char *unit;
+	double points;            /* normalized x criterion points (score only) */
+	struct kv_evidence evidence;
+};
+
+struct kv_criterion_result {
+	const struct kv_criterion *crit;
+	struct kv_loaded_plugin plugin;
+	struct kv_value *params;  /* with defaults applied */
+	struct kv_team_outcome *teams;
+	struct kv_evidence evidence; /* about the criterion as a whole */
+};
+
+enum kv_status_code { KV_ADVANCE, KV_ELIMINATED };
+
+struct kv_standing {
+	double total;
+	long rank;                /* 0 = none (eliminated by a gate) */
+	enum kv_status_code status;
+	char *reason;             /* NULL, "gate:<id>", "below_min_total", "lowest_total" */
+	char *failed_gates;       /* comma-separated gate ids (flag mode reports them) */
+	char *tie_break_by;       /* key that separated the team from a tied one */
+	char **tied_with;         /* teams whose totals were within tie_precision */
+	size_t tied_count;
+};
+
+struct kv_run {
+	struct kv_round *round;
+	struct kv_inputs inputs;
+	struct kv_criterion_result *results;  /* one per criterion */
+	size_t evaluated;
+	struct kv_standing *standings;        /* one per team */
+	size_t *order;                        /* team indices in record order */
+};
+
+/* Load, evaluate, combine.  On failure *out is NULL and err says why. */
+int kv_run_round(const char *config_path, const char *const *overrides, size_t override_count,
+		 struct kv_run **out, struct kv_error *err);
+void kv_run_free(struct kv_run *run);
+
+/* Evaluate one criterion (used by kv_run_round). */
+int kv_evaluate_criterion(struct kv_run *run, size_t index, struct kv_error *err);
+/* Gates, totals, ranks, selection (combine.c). */
+int kv_combine(struct kv_run *run, struct kv_error *err);
+
+void kv_evidence_set(struct kv_evidence *ev, const char *key, int is_num, double num, const char *str);
+void kv_evidence_free(struct kv_evidence *ev);
+
+/* Lookups for reports and tests: NULL / NaN when absent. */
+const struct kv_team_outcome *kv_run_outcome(const struct kv_run *run, const char *criterion,
+					     const char *team);
+const struct kv_standing *kv_run_standing(const struct kv_run *run, const char *team);
+double kv_run_group_points(const struct kv_run *run, size_t team, const char *group);
+const struct kv_evidence_item *kv_evidence_get(const struct kv_evidence *ev, const char *key);
+
+#endif

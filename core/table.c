@@ -1,0 +1,249 @@
+#include "table.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct kv_table {
+	char *path;
+	char *text;
+	size_t len, pos;
+	long line;            /* line of the next unread byte */
+	long record_line;     /* line where the current record starts */
+	int jsonl;
+	char **columns;       /* header names */
+	int ncolumns;
+	char **fields;        /* current record, one per column */
+	int nfields;
+	struct kv_buf scratch;
+	cJSON *object;        /* JSONL: the current record */
+};
+
+static void clear_fields(struct kv_table *t)
+{
+	for (int i = 0; i < t->nfields; i++)
+		free(t->fields[i]);
+	free(t->fields);
+	t->fields = NULL;
+	t->nfields = 0;
+}
+
+static void push_field(struct kv_table *t, const char *s, size_t n)
+{
+	t->fields = kv_xrealloc(t->fields, (size_t)(t->nfields + 1) * sizeof *t->fields);
+	char *f = kv_xmalloc(n + 1);
+	memcpy(f, s, n);
+	f[n] = '\0';
+	t->fields[t->nfields++] = f;
+}
+
+/* Parse one CSV record at t->pos into t->fields.  1 record, 0 end, -1 error. */
+static int csv_record(struct kv_table *t, struct kv_error *err)
+{
+	clear_fields(t);
+	/* Blank lines between records carry nothing. */
+	while (t->pos < t->len && (t->text[t->pos] == '\n' || t->text[t->pos] == '\r')) {
+		if (t->text[t->pos] == '\n')
+			t->line++;
+		t->pos++;
+	}
+	if (t->pos >= t->len)
+		return 0;
+	t->record_line = t->line;
+	for (;;) {
+		t->scratch.len = 0;
+		kv_buf_add(&t->scratch, "", 0);
+		const char *p = t->text;
+		if (p[t->pos] == '"') {
+			long start_line = t->line;
+			t->pos++;
+			for (;;) {
+				if (t->pos >= t->len)
+					return kv_fail(err, KV_EXIT_INPUT,
+						       "%s:%ld: unterminated quoted field", t->path, start_line), -1;
+				char c = p[t->pos++];
+				if (c == '"') {
+					if (t->pos < t->len && p[t->pos] == '"') {
+						kv_buf_add(&t->scratch, "\"", 1);
+						t->pos++;
+						continue;
+					}
+					break;
+				}
+				if (c == '\n')
+					t->line++;
+				kv_buf_add(&t->scratch, &c, 1);
+			}
+			if (t->pos < t->len && p[t->pos] != ',' && p[t->pos] != '\n' && p[t->pos] != '\r')
+				return kv_fail(err, KV_EXIT_INPUT,
+					       "%s:%ld: text after a closing quote in field %d", t->path,
+					       t->line, t->nfields + 1), -1;
+		} else {
+			size_t start = t->pos;
+			while (t->pos < t->len && p[t->pos] != ',' && p[t->pos] != '\n' && p[t->pos] != '\r') {
+				if (p[t->pos] == '"')
+					return kv_fail(err, KV_EXIT_INPUT,
+						       "%s:%ld: stray quote in unquoted field %d", t->path,
+						       t->line, t->nfields + 1), -1;
+				t->pos++;
+			}
+			kv_buf_add(&t->scratch, p + start, t->pos - start);
+		}
+		push_field(t, t->scratch.data, t->scratch.len);
+		if (t->pos < t->len && p[t->pos] == ',') {
+			t->pos++;
+			continue;
+		}
+		if (t->pos < t->len && p[t->pos] == '\r')
+			t->pos++;
+		if (t->pos < t->len && p[t->pos] == '\n') {
+			t->pos++;
+			t->line++;
+		}
+		return 1;
+	}
+}
+
+static int read_header(struct kv_table *t, struct kv_error *err)
+{
+	int rc = csv_record(t, err);
+	if (rc <= 0)
+		return rc == 0 ? kv_fail(err, KV_EXIT_INPUT, "%s: empty file (no header row)", t->path) : -1;
+	t->columns = t->fields;
+	t->ncolumns = t->nfields;
+	t->fields = NULL;
+	t->nfields = 0;
+	return 0;
+}
+
+struct kv_table *kv_table_new(const char *path, char *text, size_t len, struct kv_error *err)
+{
+	struct kv_table *t = kv_xcalloc(1, sizeof *t);
+	t->path = kv_xstrdup(path);
+	t->text = text;
+	t->len = len;
+	t->line = 1;
+	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+		t->pos = 3;
+	t->jsonl = kv_str_ends_with(path, ".jsonl");
+	if (!t->jsonl && read_header(t, err) != 0) {
+		kv_table_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+static int find_column(struct kv_table *t, const char *name)
+{
+	for (int i = 0; i < t->ncolumns; i++)
+		if (strcmp(t->columns[i], name) == 0)
+			return i;
+	return -1;
+}
+
+int kv_table_column(struct kv_table *t, const char *name)
+{
+	int c = find_column(t, name);
+	if (c >= 0 || !t->jsonl)
+		return c;
+	/* JSONL has no header: every name asked for becomes a column. */
+	t->columns = kv_xrealloc(t->columns, (size_t)(t->ncolumns + 1) * sizeof *t->columns);
+	t->columns[t->ncolumns] = kv_xstrdup(name);
+	return t->ncolumns++;
+}
+
+static int jsonl_record(struct kv_table *t, struct kv_error *err)
+{
+	clear_fields(t);
+	cJSON_Delete(t->object);
+	t->object = NULL;
+	for (;;) {
+		if (t->pos >= t->len)
+			return 0;
+		char *nl = memchr(t->text + t->pos, '\n', t->len - t->pos);
+		size_t end = nl ? (size_t)(nl - t->text) : t->len;
+		size_t start = t->pos;
+		t->record_line = t->line;
+		t->pos = nl ? end + 1 : end;
+		t->line++;
+		size_t i = start;
+		while (i < end && (t->text[i] == ' ' || t->text[i] == '\t' || t->text[i] == '\r'))
+			i++;
+		if (i == end)
+			continue;
+		const char *stop = NULL;
+		t->object = cJSON_ParseWithLengthOpts(t->text + start, end - start, &stop, 0);
+		if (!t->object || !cJSON_IsObject(t->object))
+			return kv_fail(err, KV_EXIT_INPUT, "%s:%ld: not a JSON object", t->path,
+				       t->record_line), -1;
+		return 1;
+	}
+}
+
+int kv_table_next(struct kv_table *t, struct kv_error *err)
+{
+	if (t->jsonl)
+		return jsonl_record(t, err);
+	int rc = csv_record(t, err);
+	if (rc == 1 && t->nfields > t->ncolumns)
+		return kv_fail(err, KV_EXIT_INPUT, "%s:%ld: %d fields but the header has %d",
+			       t->path, t->record_line, t->nfields, t->ncolumns), -1;
+	return rc;
+}
+
+/* JSONL fields are formatted on first use and kept for the record, so that
+ * pointers returned for several columns stay valid together. */
+static const char *jsonl_field(struct kv_table *t, int column)
+{
+	if (column >= t->nfields) {
+		t->fields = kv_xrealloc(t->fields, (size_t)t->ncolumns * sizeof *t->fields);
+		for (int i = t->nfields; i < t->ncolumns; i++)
+			t->fields[i] = NULL;
+		t->nfields = t->ncolumns;
+	}
+	if (t->fields[column])
+		return t->fields[column];
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(t->object, t->columns[column]);
+	char num[32] = "";
+	const char *text = num;
+	if (cJSON_IsString(v))
+		text = v->valuestring;
+	else if (cJSON_IsNumber(v))
+		kv_format_double(v->valuedouble, num);
+	else if (cJSON_IsBool(v))
+		text = cJSON_IsTrue(v) ? "1" : "0";
+	t->fields[column] = kv_xstrdup(text);
+	return t->fields[column];
+}
+
+const char *kv_table_field(struct kv_table *t, int column)
+{
+	if (column < 0 || column >= t->ncolumns)
+		return "";
+	if (t->jsonl)
+		return t->object ? jsonl_field(t, column) : "";
+	return column < t->nfields ? t->fields[column] : "";
+}
+
+long kv_table_line(struct kv_table *t) { return t->record_line; }
+const char *kv_table_path(struct kv_table *t) { return t->path; }
+
+const char *kv_table_column_name(struct kv_table *t, int column)
+{
+	return column >= 0 && column < t->ncolumns ? t->columns[column] : "";
+}
+
+void kv_table_free(struct kv_table *t)
+{
+	if (!t)
+		return;
+	clear_fields(t);
+	for (int i = 0; i < t->ncolumns; i++)
+		free(t->columns[i]);
+	free(t->columns);
+	cJSON_Delete(t->object);
+	kv_buf_free(&t->scratch);
+	free(t->text);
+	free(t->path);
+	free(t);
+}

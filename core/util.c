@@ -1,0 +1,189 @@
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int kv_vfail(struct kv_error *err, int status, const char *fmt, va_list ap)
+{
+	if (err && err->status == 0) {
+		err->status = status;
+		vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+	}
+	return status;
+}
+
+int kv_fail(struct kv_error *err, int status, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	kv_vfail(err, status, fmt, ap);
+	va_end(ap);
+	return status;
+}
+
+/* Out of memory is not a condition a scoring run can recover from. */
+static void *oom(void *p)
+{
+	if (!p) {
+		fputs("kaieval: out of memory\n", stderr);
+		exit(KV_EXIT_INTERNAL);
+	}
+	return p;
+}
+
+void *kv_xmalloc(size_t n) { return oom(malloc(n ? n : 1)); }
+void *kv_xcalloc(size_t n, size_t size) { return oom(calloc(n ? n : 1, size ? size : 1)); }
+void *kv_xrealloc(void *p, size_t n) { return oom(realloc(p, n ? n : 1)); }
+char *kv_xstrdup(const char *s) { return oom(strdup(s ? s : "")); }
+
+char *kv_xasprintf(const char *fmt, ...)
+{
+	struct kv_buf b = {0};
+	va_list ap;
+	va_start(ap, fmt);
+	kv_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	return b.data;
+}
+
+static void buf_reserve(struct kv_buf *b, size_t extra)
+{
+	if (b->len + extra + 1 <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 64;
+	while (cap < b->len + extra + 1)
+		cap *= 2;
+	b->data = kv_xrealloc(b->data, cap);
+	b->cap = cap;
+}
+
+void kv_buf_add(struct kv_buf *b, const char *s, size_t n)
+{
+	buf_reserve(b, n);
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+void kv_buf_puts(struct kv_buf *b, const char *s) { kv_buf_add(b, s, strlen(s)); }
+
+void kv_buf_vprintf(struct kv_buf *b, const char *fmt, va_list ap)
+{
+	va_list copy;
+	va_copy(copy, ap);
+	int n = vsnprintf(NULL, 0, fmt, copy);
+	va_end(copy);
+	if (n < 0)
+		return;
+	buf_reserve(b, (size_t)n);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+}
+
+void kv_buf_printf(struct kv_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	kv_buf_vprintf(b, fmt, ap);
+	va_end(ap);
+}
+
+void kv_buf_free(struct kv_buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+void kv_format_double(double x, char out[32])
+{
+	if (x == 0) { /* also folds -0 into 0: the record never shows "-0" */
+		strcpy(out, "0");
+		return;
+	}
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(out, 32, "%.*g", prec, x);
+		if (strtod(out, NULL) == x)
+			return;
+	}
+}
+
+size_t kv_edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	size_t *row = kv_xcalloc(lb + 1, sizeof *row);
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best) best = up + 1;
+			if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	size_t d = row[lb];
+	free(row);
+	return d;
+}
+
+const char *kv_closest(const char *word, const char *const *candidates, size_t n)
+{
+	const char *best = NULL;
+	size_t best_d = (size_t)-1;
+	for (size_t i = 0; i < n; i++) {
+		size_t d = kv_edit_distance(word, candidates[i]);
+		if (d < best_d) {
+			best_d = d;
+			best = candidates[i];
+		}
+	}
+	/* Close enough: at most a third of the word, and at least one edit allowed. */
+	size_t limit = strlen(word) / 3 + 1;
+	return best_d <= limit ? best : NULL;
+}
+
+int kv_str_ends_with(const char *s, const char *suffix)
+{
+	size_t ls = strlen(s), lf = strlen(suffix);
+	return ls >= lf && strcmp(s + ls - lf, suffix) == 0;
+}
+
+int kv_write_file_atomic(const char *path, const char *data, size_t len, struct kv_error *err)
+{
+	char *tmp = kv_xasprintf("%s.tmpXXXXXX", path);
+	int fd = mkstemp(tmp);
+	if (fd < 0) {
+		kv_fail(err, KV_EXIT_INPUT, "%s: cannot create: %s", path, strerror(errno));
+		free(tmp);
+		return KV_EXIT_INPUT;
+	}
+	size_t off = 0;
+	while (off < len) {
+		ssize_t w = write(fd, data + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	int ok = off == len && fchmod(fd, 0644) == 0 && fsync(fd) == 0;
+	ok = (close(fd) == 0) && ok;
+	if (ok && rename(tmp, path) == 0) {
+		free(tmp);
+		return 0;
+	}
+	kv_fail(err, KV_EXIT_INPUT, "%s: cannot write: %s", path, strerror(errno));
+	unlink(tmp);
+	free(tmp);
+	return KV_EXIT_INPUT;
+}

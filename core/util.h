@@ -1,0 +1,54 @@
+/* Small helpers shared by the core: allocation that cannot fail silently,
+ * a growable string, and the error record every core function fills. */
+#ifndef KV_UTIL_H
+#define KV_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include "kaieval/plugin.h"
+
+/* Exit statuses (design.md): the same numbers the command returns. */
+enum kv_exit { KV_EXIT_OK = 0, KV_EXIT_DIFF = 1, KV_EXIT_INPUT = 2, KV_EXIT_INTERNAL = 3 };
+
+#define KV_MSG_MAX 2048
+
+/* The first error wins: later calls leave an earlier message in place. */
+struct kv_error {
+	int status;
+	char msg[KV_MSG_MAX];
+};
+
+int kv_fail(struct kv_error *err, int status, const char *fmt, ...) KV_PRINTF(3, 4);
+int kv_vfail(struct kv_error *err, int status, const char *fmt, va_list ap);
+
+void *kv_xmalloc(size_t n);
+void *kv_xcalloc(size_t n, size_t size);
+void *kv_xrealloc(void *p, size_t n);
+char *kv_xstrdup(const char *s);
+char *kv_xasprintf(const char *fmt, ...) KV_PRINTF(1, 2);
+
+struct kv_buf {
+	char *data;
+	size_t len, cap;
+};
+
+void kv_buf_add(struct kv_buf *b, const char *s, size_t n);
+void kv_buf_puts(struct kv_buf *b, const char *s);
+void kv_buf_printf(struct kv_buf *b, const char *fmt, ...) KV_PRINTF(2, 3);
+void kv_buf_vprintf(struct kv_buf *b, const char *fmt, va_list ap);
+void kv_buf_free(struct kv_buf *b);
+
+/* Shortest decimal that parses back to the same double ("%.17g" at most). */
+void kv_format_double(double x, char out[32]);
+
+/* Edit distance, for "did you mean" hints. */
+size_t kv_edit_distance(const char *a, const char *b);
+/* The candidate closest to word, or NULL when none is close enough. */
+const char *kv_closest(const char *word, const char *const *candidates, size_t n);
+
+int kv_str_ends_with(const char *s, const char *suffix);
+
+/* Write data to path atomically: a temporary file beside it, then rename. */
+int kv_write_file_atomic(const char *path, const char *data, size_t len, struct kv_error *err);
+
+#endif

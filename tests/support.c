@@ -1,0 +1,158 @@
+#include "support.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+const char *kvt_srcdir(void)
+{
+	const char *s = getenv("KAIEVAL_SRCDIR");
+	return s ? s : ".";
+}
+
+char *kvt_src(const char *rel) { return kv_xasprintf("%s/%s", kvt_srcdir(), rel); }
+
+char *kvt_tempdir(void)
+{
+	const char *base = getenv("TMPDIR");
+	char *t = kv_xasprintf("%s/kaieval-test-XXXXXX", base ? base : "/tmp");
+	if (!mkdtemp(t)) {
+		perror("mkdtemp");
+		abort();
+	}
+	return t;
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st; (void)flag; (void)ftw;
+	return remove(path);
+}
+
+void kvt_rmtree(const char *dir)
+{
+	nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void make_parents(char *path)
+{
+	for (char *p = path + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			mkdir(path, 0755);
+			*p = '/';
+		}
+}
+
+void kvt_write(const char *dir, const char *rel, const char *text)
+{
+	char *path = kv_xasprintf("%s/%s", dir, rel);
+	make_parents(path);
+	FILE *f = fopen(path, "wb");
+	if (!f) {
+		perror(path);
+		abort();
+	}
+	fwrite(text, 1, strlen(text), f);
+	fclose(f);
+	free(path);
+}
+
+char *kvt_read(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	struct kv_buf b = {0};
+	char chunk[4096];
+	size_t n;
+	kv_buf_puts(&b, "");
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		kv_buf_add(&b, chunk, n);
+	fclose(f);
+	return b.data;
+}
+
+int kvt_exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0;
+}
+
+int kvt_run(const char *config, struct kv_run **run, struct kv_error *err)
+{
+	memset(err, 0, sizeof *err);
+	return kv_run_round(config, NULL, 0, run, err);
+}
+
+int kvt_exec(const char *const *args, char **out, char **err)
+{
+	const char *bin = getenv("KAIEVAL_BIN");
+	if (!bin)
+		bin = "./kaieval";
+	size_t n = 0;
+	while (args[n])
+		n++;
+	char **argv = kv_xcalloc(n + 2, sizeof *argv);
+	argv[0] = (char *)bin;
+	for (size_t i = 0; i < n; i++)
+		argv[i + 1] = (char *)args[i];
+	char *tmpdir = kvt_tempdir();
+	char *out_path = kv_xasprintf("%s/out", tmpdir), *err_path = kv_xasprintf("%s/err", tmpdir);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(o, 1);
+		dup2(e, 2);
+		execv(bin, argv);
+		_exit(127);
+	}
+	int status = 0;
+	waitpid(pid, &status, 0);
+	char *o = kvt_read(out_path), *e = kvt_read(err_path);
+	if (out) *out = o; else free(o);
+	if (err) *err = e; else free(e);
+	kvt_rmtree(tmpdir);
+	free(tmpdir);
+	free(out_path);
+	free(err_path);
+	free(argv);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+double kvt_normalized(const struct kv_run *run, const char *criterion, const char *team)
+{
+	const struct kv_team_outcome *o = kv_run_outcome(run, criterion, team);
+	return o && o->has_normalized ? o->normalized : NAN;
+}
+
+double kvt_evidence_num(const struct kv_run *run, const char *criterion, const char *team, const char *key)
+{
+	const struct kv_team_outcome *o = kv_run_outcome(run, criterion, team);
+	const struct kv_evidence_item *it = o ? kv_evidence_get(&o->evidence, key) : NULL;
+	return it && it->is_num ? it->num : NAN;
+}
+
+const char *kvt_evidence_str(const struct kv_run *run, const char *criterion, const char *team, const char *key)
+{
+	const struct kv_team_outcome *o = kv_run_outcome(run, criterion, team);
+	const struct kv_evidence_item *it = o ? kv_evidence_get(&o->evidence, key) : NULL;
+	return it && !it->is_num ? it->str : NULL;
+}
+
+double kvt_round_evidence_num(const struct kv_run *run, const char *criterion, const char *key)
+{
+	long c = kv_round_criterion_index(run->round, criterion);
+	if (c < 0 || (size_t)c >= run->evaluated)
+		return NAN;
+	const struct kv_evidence_item *it = kv_evidence_get(&run->results[c].evidence, key);
+	return it && it->is_num ? it->num : NAN;
+}

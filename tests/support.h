@@ -1,0 +1,32 @@
+/* Helpers shared by the Criterion tests. */
+#ifndef KVT_SUPPORT_H
+#define KVT_SUPPORT_H
+
+#include "run.h"
+
+/* The source tree (KAIEVAL_SRCDIR, set by make check) and a path inside it. */
+const char *kvt_srcdir(void);
+char *kvt_src(const char *rel);
+
+/* A fresh temporary directory (removed by kvt_rmtree). */
+char *kvt_tempdir(void);
+void kvt_rmtree(const char *dir);
+/* Write text to dir/rel, creating parent folders. */
+void kvt_write(const char *dir, const char *rel, const char *text);
+char *kvt_read(const char *path);
+int kvt_exists(const char *path);
+
+/* Run a round in-process.  Plugins linked into the test program must be
+ * registered first with kv_register_builtin(&kaieval_plugin_NAME). */
+int kvt_run(const char *config, struct kv_run **run, struct kv_error *err);
+
+/* Run the kaieval binary (KAIEVAL_BIN) with args; capture stdout and stderr. */
+int kvt_exec(const char *const *args, char **out, char **err);
+
+/* Outcome lookups (NaN / NULL when absent). */
+double kvt_normalized(const struct kv_run *run, const char *criterion, const char *team);
+double kvt_evidence_num(const struct kv_run *run, const char *criterion, const char *team, const char *key);
+const char *kvt_evidence_str(const struct kv_run *run, const char *criterion, const char *team, const char *key);
+double kvt_round_evidence_num(const struct kv_run *run, const char *criterion, const char *key);
+
+#endif
