@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,16 @@ void kv_format_double(double x, char out[32])
 	if (x == 0) { /* also folds -0 into 0: the record never shows "-0" */
 		strcpy(out, "0");
 		return;
+	}
+	/* Plain decimals where they stay short (10, not 1e+01); the fewest
+	 * digits that read back as the same double. */
+	double ax = fabs(x);
+	if (ax >= 1e-6 && ax < 1e17) {
+		for (int decimals = 0; decimals <= 24; decimals++) {
+			snprintf(out, 32, "%.*f", decimals, x);
+			if (strtod(out, NULL) == x)
+				return;
+		}
 	}
 	for (int prec = 1; prec <= 17; prec++) {
 		snprintf(out, 32, "%.*g", prec, x);

@@ -156,3 +156,35 @@ double kvt_round_evidence_num(const struct kv_run *run, const char *criterion, c
 	const struct kv_evidence_item *it = kv_evidence_get(&run->results[c].evidence, key);
 	return it && it->is_num ? it->num : NAN;
 }
+
+char *kvt_config(const char *criteria, const char *selection)
+{
+	return kv_xasprintf(
+		"round:\n{\n"
+		"  id = \"test\";\n  title = \"Test round\";\n  date = \"2026-01-15\";\n"
+		"  data = \"data\";\n  seed = 7L;\n"
+		"  teams = (\n"
+		"    { id = \"a\"; name = \"A\"; model = \"ma\"; },\n"
+		"    { id = \"b\"; name = \"B\"; model = \"mb\"; },\n"
+		"    { id = \"c\"; name = \"C\"; model = \"mc\"; },\n"
+		"    { id = \"d\"; name = \"D\"; model = \"md\"; }\n"
+		"  );\n"
+		"  criteria = (\n%s\n  );\n"
+		"  selection = {\n%s\n  };\n};\n",
+		criteria ? criteria
+			 : "    { id = \"x\"; plugin = \"table\"; kind = \"score\"; points = 10.0;\n"
+			   "      params = { file = \"x.csv\"; }; }",
+		selection ? selection : "    eliminate_lowest = 1;");
+}
+
+int kvt_cli_run(const char *dir, const char *cfg_text, char **err)
+{
+	kvt_write(dir, "r.cfg", cfg_text);
+	char *cfg = kv_xasprintf("%s/r.cfg", dir);
+	char *out = kv_xasprintf("%s/out.json", dir);
+	const char *args[] = {"run", cfg, "-o", out, NULL};
+	int rc = kvt_exec(args, NULL, err);
+	free(cfg);
+	free(out);
+	return rc;
+}

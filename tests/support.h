@@ -29,4 +29,13 @@ double kvt_evidence_num(const struct kv_run *run, const char *criterion, const c
 const char *kvt_evidence_str(const struct kv_run *run, const char *criterion, const char *team, const char *key);
 double kvt_round_evidence_num(const struct kv_run *run, const char *criterion, const char *key);
 
+
+
+/* A round config: teams a, b, c, d and the given criteria and selection
+ * bodies (NULL: one table score criterion "x" over x.csv; eliminate_lowest 1). */
+char *kvt_config(const char *criteria, const char *selection);
+
+/* Write cfg_text to dir/r.cfg, run `kaieval run dir/r.cfg -o dir/out.json`,
+ * return the exit status; *err gets stderr (caller frees) when err is not NULL. */
+int kvt_cli_run(const char *dir, const char *cfg_text, char **err);
 #endif

@@ -1,0 +1,206 @@
+/* Units of the core: the CSV/JSONL reader, number formatting, hints, JSON
+ * error positions, the random streams, config overrides. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "rng.h"
+#include "support.h"
+#include "table.h"
+#include "value.h"
+
+static struct kv_table *table_of(const char *path, const char *text, struct kv_error *err)
+{
+	memset(err, 0, sizeof *err);
+	return kv_table_new(path, kv_xstrdup(text), strlen(text), err);
+}
+
+Test(table, csv_bom_crlf_quotes_and_newlines)
+{
+	struct kv_error err;
+	const char *text = "\xEF\xBB\xBF" "expert,team,score,comment\r\n"
+			   "\xEA\xB9\x80\xEC\xB2\xA0\xEC\x88\x98,lg,9,\"good, \"\"solid\"\"\r\nwork\"\r\n"
+			   "e2,skt,7,\r\n";
+	struct kv_table *t = table_of("sheet.csv", text, &err);
+	cr_assert(t, "%s", err.msg);
+	int expert = kv_table_column(t, "expert"), comment = kv_table_column(t, "comment");
+	cr_assert_eq(expert, 0, "the BOM must not stick to the first header");
+	cr_assert_eq(kv_table_next(t, &err), 1);
+	cr_expect_str_eq(kv_table_field(t, expert), "\xEA\xB9\x80\xEC\xB2\xA0\xEC\x88\x98");
+	cr_expect_str_eq(kv_table_field(t, comment), "good, \"solid\"\r\nwork");
+	cr_expect_eq(kv_table_line(t), 2);
+	cr_assert_eq(kv_table_next(t, &err), 1);
+	cr_expect_eq(kv_table_line(t), 4, "the quoted newline moves the line count");
+	cr_expect_str_eq(kv_table_field(t, comment), "");
+	cr_expect_eq(kv_table_next(t, &err), 0);
+	kv_table_free(t);
+}
+
+Test(table, csv_missing_trailing_fields_are_empty)
+{
+	struct kv_error err;
+	struct kv_table *t = table_of("x.csv", "a,b,c\n1,2\n", &err);
+	cr_assert_eq(kv_table_next(t, &err), 1);
+	cr_expect_str_eq(kv_table_field(t, 2), "");
+	kv_table_free(t);
+}
+
+Test(table, csv_unterminated_quote)
+{
+	struct kv_error err;
+	struct kv_table *t = table_of("x.csv", "a,b\n1,\"open\n2,3\n", &err);
+	cr_expect_eq(kv_table_next(t, &err), -1);
+	cr_expect_str_eq(err.msg, "x.csv:2: unterminated quoted field");
+	kv_table_free(t);
+}
+
+Test(table, csv_too_many_fields)
+{
+	struct kv_error err;
+	struct kv_table *t = table_of("x.csv", "a,b\n1,2,3\n", &err);
+	cr_expect_eq(kv_table_next(t, &err), -1);
+	cr_expect_str_eq(err.msg, "x.csv:2: 3 fields but the header has 2");
+	kv_table_free(t);
+}
+
+Test(table, csv_stray_quote)
+{
+	struct kv_error err;
+	struct kv_table *t = table_of("x.csv", "a,b\n1,2\"x\n", &err);
+	cr_expect_eq(kv_table_next(t, &err), -1);
+	cr_expect(strstr(err.msg, "x.csv:2: stray quote") != NULL, "%s", err.msg);
+	kv_table_free(t);
+}
+
+Test(table, csv_empty_file)
+{
+	struct kv_error err;
+	cr_expect_null(table_of("x.csv", "", &err));
+	cr_expect_str_eq(err.msg, "x.csv: empty file (no header row)");
+}
+
+Test(table, jsonl_fields_by_name)
+{
+	struct kv_error err;
+	struct kv_table *t = table_of("v.jsonl", "{\"team\":\"lg\",\"score\":4,\"ok\":true}\n\n{\"team\":\"skt\",\"score\":2.5}\n", &err);
+	cr_assert(t);
+	int team = kv_table_column(t, "team"), score = kv_table_column(t, "score"), ok = kv_table_column(t, "ok");
+	cr_assert_eq(kv_table_next(t, &err), 1);
+	const char *a = kv_table_field(t, team), *b = kv_table_field(t, score);
+	cr_expect_str_eq(a, "lg");
+	cr_expect_str_eq(b, "4");
+	cr_expect_str_eq(kv_table_field(t, ok), "1");
+	cr_assert_eq(kv_table_next(t, &err), 1);
+	cr_expect_eq(kv_table_line(t), 3);
+	cr_expect_str_eq(kv_table_field(t, score), "2.5");
+	cr_expect_str_eq(kv_table_field(t, ok), "");
+	cr_expect_eq(kv_table_next(t, &err), 0);
+	kv_table_free(t);
+}
+
+Test(table, jsonl_malformed_line)
+{
+	struct kv_error err;
+	struct kv_table *t = table_of("v.jsonl", "{\"a\":1}\n{\"a\":\n", &err);
+	cr_assert_eq(kv_table_next(t, &err), 1);
+	cr_expect_eq(kv_table_next(t, &err), -1);
+	cr_expect_str_eq(err.msg, "v.jsonl:2: not a JSON object");
+	kv_table_free(t);
+}
+
+Test(numbers, shortest_round_trip)
+{
+	char s[32];
+	kv_format_double(10, s);
+	cr_expect_str_eq(s, "10");
+	kv_format_double(0.1, s);
+	cr_expect_str_eq(s, "0.1");
+	kv_format_double(9.5 + 16 + 10 + 30.8 + 23.9, s);
+	cr_expect_str_eq(s, "90.19999999999999");
+	kv_format_double(-0.0, s);
+	cr_expect_str_eq(s, "0");
+	kv_format_double(1e-7, s);
+	cr_expect_str_eq(s, "1e-07");
+	kv_format_double(1e300, s);
+	cr_expect_str_eq(s, "1e+300");
+}
+
+Test(numbers, every_double_reads_back)
+{
+	struct kv_rng r;
+	kv_rng_derive(1, "numbers", "", 0, &r);
+	char s[32];
+	for (int i = 0; i < 100000; i++) {
+		uint64_t bits = kv_rng_next(&r);
+		double x;
+		memcpy(&x, &bits, sizeof x);
+		if (!isfinite(x))
+			continue;
+		kv_format_double(x, s);
+		cr_assert(strtod(s, NULL) == x || (x == 0 && strcmp(s, "0") == 0), "%s does not read back", s);
+	}
+}
+
+Test(hints, closest_candidate)
+{
+	const char *names[] = {"eliminate_lowest", "advance", "min_total"};
+	cr_expect_str_eq(kv_closest("eliminate_lowset", names, 3), "eliminate_lowest");
+	cr_expect_null(kv_closest("zzz", names, 3));
+}
+
+Test(json, syntax_error_position)
+{
+	struct kv_error err = {0};
+	const char *text = "{\n  \"a\": 1,\n  \"b\": ]\n}";
+	cr_expect_null(kv_value_parse_json(text, strlen(text), "m.json", &err));
+	cr_expect_str_eq(err.msg, "m.json:3:8: JSON syntax error");
+}
+
+Test(json, truncated_file)
+{
+	struct kv_error err = {0};
+	const char *text = "{\"a\": [1, 2";
+	cr_expect_null(kv_value_parse_json(text, strlen(text), "m.json", &err));
+	cr_expect(strstr(err.msg, "m.json:1:") == err.msg && strstr(err.msg, "truncated"), "%s", err.msg);
+}
+
+Test(json, trailing_garbage_refused)
+{
+	struct kv_error err = {0};
+	const char *text = "{\"a\": 1} x";
+	cr_expect_null(kv_value_parse_json(text, strlen(text), "m.json", &err));
+}
+
+Test(rng, matches_the_independent_reference)
+{
+	char *path = kvt_src("tests/data/rng/reference.txt");
+	FILE *f = fopen(path, "r");
+	cr_assert(f, "cannot open %s", path);
+	unsigned long long seed, rep, want[5];
+	char crit[64], purpose[64];
+	int rows = 0;
+	while (fscanf(f, "%llu %63s %63s %llu %llu %llu %llu %llu %llu", &seed, crit, purpose, &rep,
+		      &want[0], &want[1], &want[2], &want[3], &want[4]) == 9) {
+		struct kv_rng r;
+		kv_rng_derive(seed, crit, strcmp(purpose, "-") == 0 ? "" : purpose, rep, &r);
+		for (int i = 0; i < 5; i++)
+			cr_expect_eq(kv_rng_next(&r), (uint64_t)want[i], "%s/%s/%llu output %d", crit, purpose, rep, i);
+		rows++;
+	}
+	fclose(f);
+	free(path);
+	cr_expect_eq(rows, 3);
+}
+
+Test(rng, below_stays_in_range)
+{
+	struct kv_rng r;
+	kv_rng_derive(5, "c", "p", 0, &r);
+	int seen[7] = {0};
+	for (int i = 0; i < 7000; i++)
+		seen[kv_rng_below(&r, 7)]++;
+	for (int i = 0; i < 7; i++)
+		cr_expect(seen[i] > 800 && seen[i] < 1200, "bucket %d: %d", i, seen[i]);
+	double u = kv_rng_uniform(&r);
+	cr_expect(u >= 0 && u < 1);
+}
