@@ -1,4 +1,5 @@
 #include "cli.h"
+#include "audit.h"
 #include "loader.h"
 #include "result.h"
 #include "run.h"
@@ -14,11 +15,21 @@ void kv_usage(FILE *f)
 {
 	fputs("usage: kaieval run ROUND.cfg [-o RESULT.json]\n"
 	      "       kaieval plugins [NAME]\n"
+	      "       kaieval archive ROUND.cfg -o DIR\n"
+	      "       kaieval verify DIR\n"
+	      "       kaieval explain RESULT.json [TEAM]\n"
+	      "       kaieval diff OLD.json NEW.json\n"
+	      "       kaieval whatif ROUND.cfg --set KEY=VALUE [--set KEY=VALUE ...]\n"
 	      "       kaieval --help | --version\n"
 	      "\n"
 	      "  run       evaluate a round: load each criterion's plugin, score every team,\n"
 	      "            combine by the round's rules; print the ranking, write the record\n"
 	      "  plugins   list installed plugins, or document one plugin's parameters\n"
+	      "  archive   run a round and keep config, every input read, record and hashes\n"
+	      "  verify    rerun an archive; exit 0 only if it gives the archived record\n"
+	      "  explain   how each point of each (or one) team was derived, from a record\n"
+	      "  diff      what changed between two records (exit 1 when anything did)\n"
+	      "  whatif    rerun with config keys overridden; decisions side by side\n"
 	      "\n"
 	      "Exit status: 0 done, 1 a check found a difference, 2 bad usage, config or\n"
 	      "input, 3 internal error or plugin failure.  See kaieval(1).\n", f);
@@ -144,6 +155,67 @@ int kv_cmd_plugins(int argc, char **argv)
 	return rc;
 }
 
+static int cmd_archive(int argc, char **argv)
+{
+	if (argc != 4 || strcmp(argv[2], "-o") != 0)
+		return usage_error("%s", "archive: expected ROUND.cfg -o DIR");
+	return kv_archive(argv[1], argv[3], stdout);
+}
+
+static int cmd_verify(int argc, char **argv)
+{
+	if (argc != 2)
+		return usage_error("%s", "verify: expected DIR");
+	return kv_verify(argv[1], stdout);
+}
+
+static int cmd_explain(int argc, char **argv)
+{
+	if (argc != 2 && argc != 3)
+		return usage_error("%s", "explain: expected RESULT.json [TEAM]");
+	return kv_explain(argv[1], argc == 3 ? argv[2] : NULL, stdout);
+}
+
+static int cmd_diff(int argc, char **argv)
+{
+	if (argc != 3)
+		return usage_error("%s", "diff: expected OLD.json NEW.json");
+	return kv_diff(argv[1], argv[2], stdout);
+}
+
+static int cmd_whatif(int argc, char **argv)
+{
+	const char **sets = calloc((size_t)argc, sizeof *sets);
+	size_t n = 0;
+	int rc = 0;
+	for (int i = 2; rc == 0 && i < argc; i++) {
+		if (strcmp(argv[i], "--set") == 0 && i + 1 < argc)
+			sets[n++] = argv[++i];
+		else
+			rc = usage_error("whatif: unexpected argument '%s'", argv[i]);
+	}
+	if (rc == 0 && (argc < 2 || argv[1][0] == '-' || n == 0))
+		rc = usage_error("%s", "whatif: expected ROUND.cfg --set KEY=VALUE ...");
+	if (rc == 0)
+		rc = kv_whatif(argv[1], sets, n, stdout);
+	free(sets);
+	return rc;
+}
+
+/* The subcommands; each gets argv from its own name on. */
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+} commands[] = {
+	{"run", kv_cmd_run},
+	{"plugins", kv_cmd_plugins},
+	{"archive", cmd_archive},
+	{"verify", cmd_verify},
+	{"explain", cmd_explain},
+	{"diff", cmd_diff},
+	{"whatif", cmd_whatif},
+};
+
 int kv_cli_main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -157,9 +229,8 @@ int kv_cli_main(int argc, char **argv)
 		printf("kaieval %s (plugin ABI %d.%d)\n", PACKAGE_VERSION, KV_ABI_MAJOR, KV_ABI_MINOR);
 		return 0;
 	}
-	if (strcmp(cmd, "run") == 0)
-		return kv_cmd_run(argc - 1, argv + 1);
-	if (strcmp(cmd, "plugins") == 0)
-		return kv_cmd_plugins(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(cmd, commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
 	return usage_error("unknown command '%s'", cmd);
 }

@@ -1,0 +1,399 @@
+/* kaieval archive / verify: a self-contained folder holding the config,
+ * every input the plugins read, the record and a manifest of hashes; and the
+ * rerun that checks it byte for byte. */
+#include "audit.h"
+#include "record.h"
+#include "jsonw.h"
+#include "result.h"
+#include "run.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0.0.0"
+#endif
+
+/* The archived config finds its data here (relative to the config file). */
+#define ARCHIVE_DATA_OVERRIDE "data=../data"
+
+static int make_parents(const char *path)
+{
+	char *p = kv_xstrdup(path);
+	for (char *s = p + 1; *s; s++)
+		if (*s == '/') {
+			*s = '\0';
+			if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+				free(p);
+				return -1;
+			}
+			*s = '/';
+		}
+	free(p);
+	return 0;
+}
+
+static int read_all(const char *path, struct kv_buf *b)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return -1;
+	char chunk[1 << 15];
+	size_t n;
+	kv_buf_puts(b, "");
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		kv_buf_add(b, chunk, n);
+	int rc = ferror(f) ? -1 : 0;
+	fclose(f);
+	return rc;
+}
+
+/* Copy src to dir/rel and check the copy has the expected SHA-256. */
+static int copy_checked(const char *src, const char *dir, const char *rel, const char *sha256,
+			struct kv_error *err)
+{
+	struct kv_buf b = {0};
+	char *dst = kv_xasprintf("%s/%s", dir, rel);
+	char hex[65];
+	int rc = 0;
+	if (read_all(src, &b) != 0)
+		rc = kv_fail(err, KV_EXIT_INPUT, "%s: cannot read: %s", src, strerror(errno));
+	else if (kv_sha256_hex(b.data, b.len, hex), strcmp(hex, sha256) != 0)
+		rc = kv_fail(err, KV_EXIT_INPUT, "%s: changed while the round ran", src);
+	else if (make_parents(dst) != 0 || kv_write_file_atomic(dst, b.data, b.len, err) != 0)
+		rc = kv_fail(err, KV_EXIT_INPUT, "%s: cannot write", dst);
+	kv_buf_free(&b);
+	free(dst);
+	return rc;
+}
+
+static void manifest_file(struct kv_jw *w, const char *path, uint64_t bytes, const char *sha)
+{
+	kv_jw_begin_object(w);
+	kv_jw_key(w, "path"); kv_jw_string(w, path);
+	kv_jw_key(w, "bytes"); kv_jw_integer(w, (long long)bytes);
+	kv_jw_key(w, "sha256"); kv_jw_string(w, sha);
+	kv_jw_end_object(w);
+}
+
+static int cmp_records(const void *a, const void *b)
+{
+	return strcmp(((const struct kv_input_record *)a)->path, ((const struct kv_input_record *)b)->path);
+}
+
+static void write_manifest(const struct kv_run *run, const struct kv_buf *record, struct kv_buf *out)
+{
+	struct kv_jw w = {0};
+	char sha[65];
+	size_t n = run->inputs.count;
+	struct kv_input_record *inputs = kv_xcalloc(n, sizeof *inputs);
+	if (n)
+		memcpy(inputs, run->inputs.records, n * sizeof *inputs);
+	qsort(inputs, n, sizeof *inputs, cmp_records);
+	kv_jw_begin_object(&w);
+	kv_jw_key(&w, "kaieval"); kv_jw_string(&w, PACKAGE_VERSION);
+	kv_jw_key(&w, "round"); kv_jw_string(&w, run->round->id);
+	kv_jw_key(&w, "config");
+	char *cfg = kv_xasprintf("config/%s", run->round->config_name);
+	struct stat st;
+	manifest_file(&w, cfg, stat(run->round->config_path, &st) == 0 ? (uint64_t)st.st_size : 0,
+		      run->round->config_sha256);
+	free(cfg);
+	kv_jw_key(&w, "result");
+	kv_sha256_hex(record->data, record->len, sha);
+	manifest_file(&w, "result.json", record->len, sha);
+	kv_jw_key(&w, "inputs");
+	kv_jw_begin_array(&w);
+	for (size_t i = 0; i < n; i++) {
+		char *p = kv_xasprintf("data/%s", inputs[i].path);
+		manifest_file(&w, p, inputs[i].bytes, inputs[i].sha256);
+		free(p);
+	}
+	kv_jw_end_array(&w);
+	free(inputs);
+	kv_jw_key(&w, "plugins");
+	kv_jw_begin_array(&w);
+	for (size_t c = 0; c < run->round->criterion_count; c++) {
+		const struct kv_criterion_result *r = &run->results[c];
+		char abi[24];
+		snprintf(abi, sizeof abi, "%u.%u", r->plugin.desc->abi_version >> 16,
+			 r->plugin.desc->abi_version & 0xffff);
+		kv_jw_begin_object(&w);
+		kv_jw_key(&w, "criterion"); kv_jw_string(&w, r->crit->id);
+		kv_jw_key(&w, "plugin"); kv_jw_string(&w, r->plugin.desc->name);
+		kv_jw_key(&w, "version"); kv_jw_string(&w, r->plugin.desc->version);
+		kv_jw_key(&w, "abi"); kv_jw_string(&w, abi);
+		kv_jw_key(&w, "sha256"); kv_jw_string(&w, r->plugin.sha256[0] ? r->plugin.sha256 : NULL);
+		kv_jw_end_object(&w);
+	}
+	kv_jw_end_array(&w);
+	kv_jw_end_object(&w);
+	*out = w.out;
+}
+
+/* A plugin shipped beside the config travels with it. */
+static int copy_round_plugins(const struct kv_run *run, const char *tmp, struct kv_error *err)
+{
+	for (size_t c = 0; c < run->round->criterion_count; c++) {
+		const char *name = run->round->criteria[c].plugin;
+		const struct kv_loaded_plugin *p = &run->results[c].plugin;
+		if (!strchr(name, '/') || !p->path)
+			continue;
+		if (name[0] == '/' || strstr(name, ".."))
+			return kv_fail(err, KV_EXIT_INPUT, "%s: a plugin outside the config's folder cannot be archived", name);
+		char *rel = kv_xasprintf("config/%s", name);
+		int rc = copy_checked(p->path, tmp, rel, p->sha256, err);
+		free(rel);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int fill_archive(const struct kv_run *run, const char *tmp, struct kv_error *err)
+{
+	struct kv_buf record = {0}, manifest = {0};
+	kv_result_json(run, &record);
+	char *cfg = kv_xasprintf("config/%s", run->round->config_name);
+	int rc = copy_checked(run->round->config_path, tmp, cfg, run->round->config_sha256, err);
+	free(cfg);
+	for (size_t i = 0; rc == 0 && i < run->inputs.count; i++) {
+		const struct kv_input_record *in = &run->inputs.records[i];
+		char *src = kv_xasprintf("%s/%s", run->round->data_dir, in->path);
+		char *rel = kv_xasprintf("data/%s", in->path);
+		rc = copy_checked(src, tmp, rel, in->sha256, err);
+		free(src);
+		free(rel);
+	}
+	if (rc == 0)
+		rc = copy_round_plugins(run, tmp, err);
+	char *path = kv_xasprintf("%s/data", tmp);
+	mkdir(path, 0755); /* a round may read no file at all */
+	free(path);
+	if (rc == 0) {
+		path = kv_xasprintf("%s/result.json", tmp);
+		rc = kv_write_file_atomic(path, record.data, record.len, err);
+		free(path);
+	}
+	if (rc == 0) {
+		write_manifest(run, &record, &manifest);
+		path = kv_xasprintf("%s/manifest.json", tmp);
+		rc = kv_write_file_atomic(path, manifest.data, manifest.len, err);
+		free(path);
+	}
+	kv_buf_free(&record);
+	kv_buf_free(&manifest);
+	return rc;
+}
+
+static void remove_tree(const char *dir)
+{
+	char *cmd = kv_xasprintf("rm -rf -- '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "kaieval: could not remove %s\n", dir);
+	free(cmd);
+}
+
+int kv_archive(const char *config, const char *dir, FILE *out)
+{
+	struct kv_error err = {0};
+	struct stat st;
+	if (stat(dir, &st) == 0) {
+		fprintf(stderr, "kaieval: %s: already exists; archive into a new folder\n", dir);
+		return KV_EXIT_INPUT;
+	}
+	struct kv_run *run;
+	int rc = kv_run_round(config, NULL, 0, &run, &err);
+	if (rc) {
+		fprintf(stderr, "kaieval: %s\n", err.msg);
+		return rc;
+	}
+	/* Built beside the target and renamed into place: never half an archive. */
+	char *tmp = kv_xasprintf("%s.tmpXXXXXX", dir);
+	if (!mkdtemp(tmp))
+		rc = kv_fail(&err, KV_EXIT_INPUT, "%s: cannot create: %s", dir, strerror(errno));
+	else if ((rc = fill_archive(run, tmp, &err)) == 0 && rename(tmp, dir) != 0)
+		rc = kv_fail(&err, KV_EXIT_INPUT, "%s: cannot create: %s", dir, strerror(errno));
+	if (rc) {
+		fprintf(stderr, "kaieval: %s\n", err.msg);
+		remove_tree(tmp);
+	} else {
+		fprintf(out, "archived round %s: %zu inputs, %zu plugins -> %s\n", run->round->id,
+			run->inputs.count, run->round->criterion_count, dir);
+	}
+	free(tmp);
+	kv_run_free(run);
+	return rc;
+}
+
+/* --- verify -------------------------------------------------------------- */
+
+/* Check one manifest entry against the file in the archive. */
+static int check_file(const char *dir, const cJSON *entry, struct kv_buf *problems)
+{
+	const char *path = kv_json_str(entry, "path"), *want = kv_json_str(entry, "sha256");
+	if (!path || !want || strstr(path, "..") || path[0] == '/') {
+		kv_buf_puts(problems, "manifest: an entry without a proper path and sha256\n");
+		return 1;
+	}
+	char *full = kv_xasprintf("%s/%s", dir, path);
+	char hex[65];
+	uint64_t bytes;
+	int bad = 0;
+	if (kv_sha256_file(full, hex, &bytes) != 0) {
+		kv_buf_printf(problems, "%s: missing from the archive\n", path);
+		bad = 1;
+	} else if (strcmp(hex, want) != 0) {
+		kv_buf_printf(problems, "%s: SHA-256 differs from the manifest (the file was changed)\n", path);
+		bad = 1;
+	}
+	free(full);
+	return bad;
+}
+
+static int check_files(const char *dir, const cJSON *manifest, struct kv_buf *problems)
+{
+	int bad = check_file(dir, cJSON_GetObjectItemCaseSensitive(manifest, "config"), problems);
+	bad += check_file(dir, cJSON_GetObjectItemCaseSensitive(manifest, "result"), problems);
+	const cJSON *inputs = cJSON_GetObjectItemCaseSensitive(manifest, "inputs");
+	for (const cJSON *e = inputs ? inputs->child : NULL; e; e = e->next)
+		bad += check_file(dir, e, problems);
+	return bad;
+}
+
+/* Plugins as the manifest has them against the rerun's; version changes are
+ * listed in `versions`, build (SHA-256) changes in `builds`. */
+static void compare_plugins(const cJSON *manifest, const cJSON *rerun, struct kv_buf *versions,
+			    struct kv_buf *builds)
+{
+	const cJSON *old = cJSON_GetObjectItemCaseSensitive(manifest, "plugins");
+	const cJSON *now = cJSON_GetObjectItemCaseSensitive(rerun, "plugins");
+	for (const cJSON *p = old ? old->child : NULL; p; p = p->next) {
+		const char *crit = kv_json_str(p, "criterion");
+		const cJSON *q = NULL;
+		for (const cJSON *e = now ? now->child : NULL; e && !q; e = e->next)
+			if (crit && kv_json_str(e, "criterion") && strcmp(kv_json_str(e, "criterion"), crit) == 0)
+				q = e;
+		const char *v1 = kv_json_str(p, "version"), *v2 = q ? kv_json_str(q, "version") : NULL;
+		const char *s1 = kv_json_str(p, "sha256"), *s2 = q ? kv_json_str(q, "sha256") : NULL;
+		if (v1 && v2 && strcmp(v1, v2) != 0)
+			kv_buf_printf(versions, "plugin %s (criterion %s): version %s in the archive, %s installed\n",
+				      kv_json_str(p, "plugin"), crit, v1, v2);
+		else if (s1 && s2 && strcmp(s1, s2) != 0)
+			kv_buf_printf(builds, "plugin %s (criterion %s): same version, another build (SHA-256 differs)\n",
+				      kv_json_str(p, "plugin"), crit);
+	}
+}
+
+/* The build identity of plugins and core differs between machines; it is
+ * compared separately, so blank it before comparing the scoring. */
+static void blank_build_identity(cJSON *record)
+{
+	cJSON_ReplaceItemInObjectCaseSensitive(record, "kaieval", cJSON_CreateNull());
+	cJSON *plugins = cJSON_GetObjectItemCaseSensitive(record, "plugins");
+	for (cJSON *p = plugins ? plugins->child : NULL; p; p = p->next) {
+		cJSON_ReplaceItemInObjectCaseSensitive(p, "version", cJSON_CreateNull());
+		cJSON_ReplaceItemInObjectCaseSensitive(p, "sha256", cJSON_CreateNull());
+	}
+}
+
+struct verify_state {
+	const char *dir;
+	cJSON *manifest, *archived, *rerun;
+	struct kv_buf archived_bytes, rerun_bytes;
+	struct kv_buf problems, versions, builds, changes;
+};
+
+static int rerun(struct verify_state *v, struct kv_error *err)
+{
+	const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(v->manifest, "config");
+	char *path = kv_xasprintf("%s/%s", v->dir, kv_json_str(cfg, "path") ? kv_json_str(cfg, "path") : "");
+	const char *overrides[] = {ARCHIVE_DATA_OVERRIDE};
+	struct kv_run *run;
+	int rc = kv_run_round(path, overrides, 1, &run, err);
+	free(path);
+	if (rc)
+		return rc;
+	kv_result_json(run, &v->rerun_bytes);
+	kv_run_free(run);
+	v->rerun = kv_record_parse(v->rerun_bytes.data, v->rerun_bytes.len, "rerun", err);
+	return v->rerun ? 0 : KV_EXIT_INTERNAL;
+}
+
+static int load_archive(struct verify_state *v, struct kv_error *err)
+{
+	char *path = kv_xasprintf("%s/manifest.json", v->dir);
+	v->manifest = kv_record_load(path, err);
+	free(path);
+	if (!v->manifest)
+		return err->status;
+	path = kv_xasprintf("%s/result.json", v->dir);
+	if (read_all(path, &v->archived_bytes) == 0)
+		v->archived = kv_record_parse(v->archived_bytes.data, v->archived_bytes.len, path, err);
+	free(path);
+	return 0;
+}
+
+static void print_lines(FILE *out, const char *prefix, const char *text)
+{
+	for (const char *p = text; p && *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		fprintf(out, "%s%.*s\n", prefix, (int)n, p);
+		p += n + (nl != NULL);
+	}
+}
+
+static int report_verify(struct verify_state *v, int rerun_rc, const char *rerun_msg, FILE *out)
+{
+	int identical = rerun_rc == 0 && v->archived &&
+			v->archived_bytes.len == v->rerun_bytes.len &&
+			memcmp(v->archived_bytes.data, v->rerun_bytes.data, v->rerun_bytes.len) == 0;
+	int same_scoring = identical;
+	if (!identical && rerun_rc == 0 && v->archived) {
+		compare_plugins(v->manifest, v->rerun, &v->versions, &v->builds);
+		blank_build_identity(v->archived);
+		blank_build_identity(v->rerun);
+		kv_decision_diff(v->archived, v->rerun, &v->changes);
+		same_scoring = kv_json_diff(v->archived, v->rerun, "", &v->changes) == 0;
+	}
+	int ok = same_scoring && v->problems.len == 0;
+	fprintf(out, "%s\n", ok ? (identical ? "verified: the rerun gives the archived record byte for byte"
+					      : "verified: the rerun gives the archived scoring; only build identities differ")
+				: "NOT verified: the rerun differs from the archive");
+	fputs(v->problems.data ? v->problems.data : "", out);
+	if (rerun_rc)
+		fprintf(out, "rerun failed: %s\n", rerun_msg);
+	print_lines(out, ok ? "warning: " : "", v->versions.data);
+	print_lines(out, "note: ", v->builds.data);
+	if (!same_scoring && v->changes.len)
+		fprintf(out, "changes (archived -> rerun):\n%s", v->changes.data);
+	return ok ? 0 : KV_EXIT_DIFF;
+}
+
+int kv_verify(const char *dir, FILE *out)
+{
+	struct verify_state v = {.dir = dir};
+	struct kv_error err = {0}, rerun_err = {0};
+	int rc = load_archive(&v, &err);
+	if (rc) {
+		fprintf(stderr, "kaieval: %s\n", err.msg);
+		return rc;
+	}
+	check_files(dir, v.manifest, &v.problems);
+	int rerun_rc = rerun(&v, &rerun_err);
+	rc = report_verify(&v, rerun_rc, rerun_err.msg, out);
+	cJSON_Delete(v.manifest);
+	cJSON_Delete(v.archived);
+	cJSON_Delete(v.rerun);
+	kv_buf_free(&v.archived_bytes);
+	kv_buf_free(&v.rerun_bytes);
+	kv_buf_free(&v.problems);
+	kv_buf_free(&v.versions);
+	kv_buf_free(&v.builds);
+	kv_buf_free(&v.changes);
+	return rc;
+}
