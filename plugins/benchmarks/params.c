@@ -132,10 +132,8 @@ static int read_entry(struct bm *b, const struct kv_value *g)
 	int rc = check_member_names(b, g);
 	if (!rc && !h->value_member(g, "name"))
 		rc = h->value_error(b->ctx, g, "benchmarks entry without 'name'");
-	if (!rc)
-		rc = member_str(b, g, "name", NULL, &x.name);
-	if (!rc)
-		rc = member_str(b, g, "task", x.name, &x.task);
+	rc = rc ? rc : member_str(b, g, "name", NULL, &x.name);
+	rc = rc ? rc : member_str(b, g, "task", x.name, &x.task);
 	rc = rc ? rc : member_str(b, g, "metric", NULL, &x.metric);
 	rc = rc ? rc : member_weight(b, g, &x.weight);
 	rc = rc ? rc : member_direction(b, g, &x.higher);
