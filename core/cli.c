@@ -1,5 +1,6 @@
 #include "cli.h"
 #include "audit.h"
+#include "publish.h"
 #include "loader.h"
 #include "result.h"
 #include "run.h"
@@ -20,6 +21,7 @@ void kv_usage(FILE *f)
 	      "       kaieval explain RESULT.json [TEAM]\n"
 	      "       kaieval diff OLD.json NEW.json\n"
 	      "       kaieval whatif ROUND.cfg --set KEY=VALUE [--set KEY=VALUE ...]\n"
+	      "       kaieval publish RESULT.json --level top|gap|full [--csv] [--digits N]\n"
 	      "       kaieval --help | --version\n"
 	      "\n"
 	      "  run       evaluate a round: load each criterion's plugin, score every team,\n"
@@ -30,6 +32,7 @@ void kv_usage(FILE *f)
 	      "  explain   how each point of each (or one) team was derived, from a record\n"
 	      "  diff      what changed between two records (exit 1 when anything did)\n"
 	      "  whatif    rerun with config keys overridden; decisions side by side\n"
+	      "  publish   the disclosure tables of a record, at a chosen level of detail\n"
 	      "\n"
 	      "Exit status: 0 done, 1 a check found a difference, 2 bad usage, config or\n"
 	      "input, 3 internal error or plugin failure.  See kaieval(1).\n", f);
@@ -202,6 +205,28 @@ static int cmd_whatif(int argc, char **argv)
 	return rc;
 }
 
+static int cmd_publish(int argc, char **argv)
+{
+	const char *level = NULL;
+	int csv = 0, digits = 2;
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--level") == 0 && i + 1 < argc)
+			level = argv[++i];
+		else if (strcmp(argv[i], "--csv") == 0)
+			csv = 1;
+		else if (strcmp(argv[i], "--digits") == 0 && i + 1 < argc && argv[i + 1][0] >= '0' &&
+			 argv[i + 1][0] <= '9' && atoi(argv[i + 1]) <= 9)
+			digits = atoi(argv[++i]);
+		else
+			return usage_error("publish: unexpected argument '%s'", argv[i]);
+	}
+	if (argc < 2 || !level)
+		return usage_error("%s", "publish: expected RESULT.json --level top|gap|full");
+	if (strcmp(level, "top") != 0 && strcmp(level, "gap") != 0 && strcmp(level, "full") != 0)
+		return usage_error("publish: --level must be top, gap or full, not '%s'", level);
+	return kv_publish(argv[1], level, csv, digits, stdout);
+}
+
 /* The subcommands; each gets argv from its own name on. */
 static const struct command {
 	const char *name;
@@ -214,6 +239,7 @@ static const struct command {
 	{"explain", cmd_explain},
 	{"diff", cmd_diff},
 	{"whatif", cmd_whatif},
+	{"publish", cmd_publish},
 };
 
 int kv_cli_main(int argc, char **argv)

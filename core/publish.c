@@ -1,0 +1,188 @@
+/* kaieval publish: the disclosure tables a ministry releases, from one
+ * record — `top` (each item's top score and team, and the averages: what
+ * stage 1 released), `gap` (averages and the 1st–last gap per item: what
+ * stage 2 first released), `full` (every team's points).  Text or CSV. */
+#include "publish.h"
+#include "record.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A row of the disclosure: a score criterion, a group, or the total. */
+struct item {
+	const char *id;
+	double max;           /* points available */
+	const char *kind;     /* "criterion", "group", "total" */
+};
+
+struct tables {
+	const cJSON *rec, *teams;
+	struct item *items;
+	size_t count;
+	int digits;
+	int csv;
+};
+
+static void add_item(struct tables *t, const char *id, double max, const char *kind)
+{
+	t->items = kv_xrealloc(t->items, (t->count + 1) * sizeof *t->items);
+	t->items[t->count++] = (struct item){id, max, kind};
+}
+
+static int is_score(const cJSON *c)
+{
+	const char *kind = kv_json_str(c, "kind");
+	return kind && strcmp(kind, "score") == 0;
+}
+
+/* Criteria in config order, each group after its last member, total last. */
+static void collect_items(struct tables *t)
+{
+	const cJSON *crit = cJSON_GetObjectItemCaseSensitive(t->rec, "criteria");
+	double total = 0;
+	for (const cJSON *c = crit ? crit->child : NULL; c; c = c->next) {
+		if (!is_score(c))
+			continue;
+		double pts = kv_json_num(c, "points", 0);
+		add_item(t, kv_json_str(c, "id"), pts, "criterion");
+		total += pts;
+		const char *g = kv_json_str(c, "group");
+		int last = g != NULL;
+		for (const cJSON *d = c->next; d && last; d = d->next)
+			last = !(is_score(d) && kv_json_str(d, "group") && strcmp(kv_json_str(d, "group"), g) == 0);
+		if (!last)
+			continue;
+		double gpts = 0;
+		for (const cJSON *d = crit->child; d; d = d->next)
+			if (is_score(d) && kv_json_str(d, "group") && strcmp(kv_json_str(d, "group"), g) == 0)
+				gpts += kv_json_num(d, "points", 0);
+		add_item(t, g, gpts, "group");
+	}
+	add_item(t, "total", total, "total");
+}
+
+/* A team's points on an item. */
+static double points_of(const cJSON *team, const struct item *it)
+{
+	if (strcmp(it->kind, "total") == 0)
+		return kv_json_num(team, "total", NAN);
+	if (strcmp(it->kind, "group") == 0)
+		return kv_json_num(cJSON_GetObjectItemCaseSensitive(team, "groups"), it->id, NAN);
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(team, "criteria"), it->id);
+	return kv_json_num(c, "points", NAN);
+}
+
+struct stats {
+	double top, bottom, mean;
+	struct kv_buf top_teams;
+};
+
+/* Ties at the published precision share the top (9.2 for both SKT and LG). */
+static void item_stats(const struct tables *t, const struct item *it, struct stats *s)
+{
+	double scale = pow(10, t->digits);
+	int n = 0;
+	double sum = 0;
+	s->top = -INFINITY;
+	s->bottom = INFINITY;
+	for (const cJSON *team = t->teams->child; team; team = team->next) {
+		double p = points_of(team, it);
+		sum += p;
+		n++;
+		if (p > s->top) s->top = p;
+		if (p < s->bottom) s->bottom = p;
+	}
+	s->mean = n ? sum / n : NAN;
+	memset(&s->top_teams, 0, sizeof s->top_teams);
+	kv_buf_puts(&s->top_teams, "");
+	for (const cJSON *team = t->teams->child; team; team = team->next)
+		if (round(points_of(team, it) * scale) == round(s->top * scale))
+			kv_buf_printf(&s->top_teams, "%s%s", s->top_teams.len ? " " : "", kv_json_str(team, "id"));
+}
+
+static void cell(const struct tables *t, double x, int width, FILE *out)
+{
+	if (t->csv)
+		fprintf(out, ",%.*f", t->digits, x);
+	else
+		fprintf(out, " %*.*f", width, t->digits, x);
+}
+
+static void print_top_or_gap(const struct tables *t, int gap, FILE *out)
+{
+	if (t->csv)
+		fputs(gap ? "item,max,average,gap\n" : "item,max,top,top_teams,average\n", out);
+	else
+		fprintf(out, "%-14s %6s %8s  %-20s%8s\n", "item", "max", gap ? "average" : "top",
+			gap ? "" : "team(s)", gap ? "gap" : "average");
+	for (size_t i = 0; i < t->count; i++) {
+		struct stats s;
+		item_stats(t, &t->items[i], &s);
+		fputs(t->items[i].id, out);
+		if (!t->csv)
+			fprintf(out, "%*s", (int)(14 - strlen(t->items[i].id) > 0 ? 14 - strlen(t->items[i].id) : 0), "");
+		cell(t, t->items[i].max, 6, out);
+		if (gap) {
+			cell(t, s.mean, 8, out);
+			if (!t->csv) fputs("  ", out);
+			cell(t, s.top - s.bottom, 20 + 6, out);
+		} else {
+			cell(t, s.top, 8, out);
+			if (t->csv)
+				fprintf(out, ",%s", s.top_teams.data);
+			else
+				fprintf(out, "  %-20s", s.top_teams.data);
+			cell(t, s.mean, t->csv ? 0 : 7, out);
+		}
+		fputc('\n', out);
+		kv_buf_free(&s.top_teams);
+	}
+}
+
+static void print_full(const struct tables *t, FILE *out)
+{
+	fputs(t->csv ? "rank,team" : "rank  team          ", out);
+	for (size_t i = 0; i < t->count; i++)
+		fprintf(out, t->csv ? ",%s" : " %10s", t->items[i].id);
+	fputs(t->csv ? ",status,reason\n" : "  status      reason\n", out);
+	for (const cJSON *team = t->teams->child; team; team = team->next) {
+		const cJSON *rank = cJSON_GetObjectItemCaseSensitive(team, "rank");
+		char r[16];
+		snprintf(r, sizeof r, cJSON_IsNumber(rank) ? "%d" : "-", rank->valueint);
+		fprintf(out, t->csv ? "%s,%s" : "%-4s  %-14s", r, kv_json_str(team, "id"));
+		for (size_t i = 0; i < t->count; i++)
+			cell(t, points_of(team, &t->items[i]), 10, out);
+		const char *reason = kv_json_str(team, "reason");
+		fprintf(out, t->csv ? ",%s,%s\n" : "  %-10s  %s\n", kv_json_str(team, "status"), reason ? reason : "");
+	}
+}
+
+int kv_publish(const char *record, const char *level, int csv, int digits, FILE *out)
+{
+	struct kv_error err = {0};
+	cJSON *rec = kv_record_load(record, &err);
+	if (!rec) {
+		fprintf(stderr, "kaieval: %s\n", err.msg);
+		return err.status;
+	}
+	struct tables t = {.rec = rec, .teams = cJSON_GetObjectItemCaseSensitive(rec, "teams"),
+			   .digits = digits, .csv = csv};
+	const cJSON *round = cJSON_GetObjectItemCaseSensitive(rec, "round");
+	if (!cJSON_IsArray(t.teams) || !round || !cJSON_GetArraySize(t.teams)) {
+		fprintf(stderr, "kaieval: %s: not a kaieval result record\n", record);
+		cJSON_Delete(rec);
+		return KV_EXIT_INPUT;
+	}
+	collect_items(&t);
+	if (!csv)
+		fprintf(out, "%s — %s (%s): disclosure level %s, %d teams\n\n", kv_json_str(round, "id"),
+			kv_json_str(round, "title"), kv_json_str(round, "date"), level, cJSON_GetArraySize(t.teams));
+	if (strcmp(level, "full") == 0)
+		print_full(&t, out);
+	else
+		print_top_or_gap(&t, strcmp(level, "gap") == 0, out);
+	free(t.items);
+	cJSON_Delete(rec);
+	return 0;
+}

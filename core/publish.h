@@ -1,0 +1,10 @@
+/* Disclosure tables from a result record (kaieval publish). */
+#ifndef KV_PUBLISH_H
+#define KV_PUBLISH_H
+
+#include <stdio.h>
+
+/* level: "top", "gap" or "full"; csv: 1 for CSV; digits: decimals shown. */
+int kv_publish(const char *record, const char *level, int csv, int digits, FILE *out);
+
+#endif
