@@ -76,9 +76,10 @@ void kv_buf_puts(struct kv_buf *b, const char *s) { kv_buf_add(b, s, strlen(s));
 void kv_buf_vprintf(struct kv_buf *b, const char *fmt, va_list ap)
 {
 	va_list copy;
-	char probe[1]; /* not NULL: GCC's UBSan build warns on a NULL buffer */
+	if (!fmt) /* also tells GCC's UBSan build that fmt is not NULL below */
+		return;
 	va_copy(copy, ap);
-	int n = vsnprintf(probe, sizeof probe, fmt, copy);
+	int n = vsnprintf(NULL, 0, fmt, copy);
 	va_end(copy);
 	if (n < 0)
 		return;
