@@ -1,0 +1,91 @@
+/* A plain driver for fuzz_spdx.c when libFuzzer is not used: it feeds each
+ * file named on the command line (a folder: each file in it) to the harness.
+ * With no arguments it replays $KAIEVAL_SRCDIR/tests/fuzz/corpus, which is how
+ * `make check` runs it.  Exit 0 when every input went through. */
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int replay_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		perror(path);
+		return 1;
+	}
+	size_t cap = 4096, n = 0, got;
+	uint8_t *buf = malloc(cap);
+	while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0)
+		if ((n += got) == cap)
+			buf = realloc(buf, cap *= 2);
+	fclose(f);
+	if (!buf)
+		return 1;
+	LLVMFuzzerTestOneInput(buf, n);
+	free(buf);
+	return 0;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Files of a folder in name order, so runs are repeatable. */
+static int replay_dir(const char *dir, int *count)
+{
+	DIR *d = opendir(dir);
+	if (!d) {
+		perror(dir);
+		return 1;
+	}
+	char **names = NULL;
+	size_t n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.') {
+			names = realloc(names, (n + 1) * sizeof *names);
+			names[n++] = strdup(e->d_name);
+		}
+	closedir(d);
+	qsort(names, n, sizeof *names, cmp_names);
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		char path[4096];
+		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+		rc |= replay_file(path);
+		free(names[i]);
+		(*count)++;
+	}
+	free(names);
+	return rc;
+}
+
+static int replay(const char *path, int *count)
+{
+	struct stat st;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return replay_dir(path, count);
+	(*count)++;
+	return replay_file(path);
+}
+
+int main(int argc, char **argv)
+{
+	int rc = 0, count = 0;
+	if (argc < 2) {
+		const char *src = getenv("KAIEVAL_SRCDIR");
+		char dir[4096];
+		snprintf(dir, sizeof dir, "%s/tests/fuzz/corpus", src ? src : ".");
+		rc = replay(dir, &count);
+	}
+	for (int i = 1; i < argc; i++)
+		rc |= replay(argv[i], &count);
+	printf("replayed %d input%s\n", count, count == 1 ? "" : "s");
+	return rc || count == 0;
+}
