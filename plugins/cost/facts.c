@@ -140,7 +140,8 @@ int cost_read_facts(const struct kv_host *h, struct kv_ctx *ctx, size_t team, co
 	int kind = h->input_kind(ctx, path);
 	if (kind != 1)
 		return h->error(ctx, "%s: %s (the facts of team '%s', param 'facts')", path,
-				kind == 2 ? "is a folder, not a facts file" : "no such file", h->team_id(ctx, team));
+				kind == 2 ? "is a folder, not a facts file" : "no such file in the data directory",
+				h->team_id(ctx, team));
 	const struct kv_value *root;
 	if (h->json_load(ctx, path, &root))
 		return KV_ERR_INPUT;
