@@ -39,7 +39,7 @@ static void free_rows(struct rows *rows)
 	free(rows->v);
 }
 
-static int push_row(struct rows *rows, const struct row *r)
+static int push_row(struct rows *rows, const struct row *r, const char *expert)
 {
 	if (rows->count == rows->cap) {
 		size_t cap = rows->cap ? 2 * rows->cap : 64;
@@ -50,7 +50,7 @@ static int push_row(struct rows *rows, const struct row *r)
 		rows->cap = cap;
 	}
 	rows->v[rows->count] = *r;
-	rows->v[rows->count].expert = strdup(r->expert);
+	rows->v[rows->count].expert = strdup(expert); /* the field dies with the record */
 	if (!rows->v[rows->count].expert)
 		return KV_ERR_INTERNAL;
 	rows->count++;
@@ -118,16 +118,16 @@ static int check_score(struct reader *rd, const char *text, size_t item, double 
 	return KV_OK;
 }
 
-static int read_row(struct reader *rd, struct row *r)
+static int read_row(struct reader *rd, struct row *r, const char **expert)
 {
 	const struct kv_host *h = rd->h;
 	const struct expert_config *cfg = rd->cfg;
-	r->expert = (char *)h->table_field(rd->t, rd->expert);
+	*expert = h->table_field(rd->t, rd->expert);
 	r->line = h->table_line(rd->t);
-	if (!*r->expert)
+	if (!**expert)
 		return h->table_error(rd->t, rd->expert, "empty expert id");
-	if (cfg->experts && !is_declared_expert(cfg, r->expert))
-		return h->table_error(rd->t, rd->expert, "expert '%s' is not in the param 'experts'", r->expert);
+	if (cfg->experts && !is_declared_expert(cfg, *expert))
+		return h->table_error(rd->t, rd->expert, "expert '%s' is not in the param 'experts'", *expert);
 	const char *team = h->table_field(rd->t, rd->team);
 	long t = h->team_index(rd->ctx, team);
 	if (t < 0)
@@ -162,9 +162,10 @@ static int read_rows(struct reader *rd, struct rows *rows)
 	int more;
 	while (!rc && (more = rd->h->table_next(rd->t)) != 0) {
 		struct row r = {0};
-		rc = more < 0 ? KV_ERR_INPUT : read_row(rd, &r);
+		const char *expert = "";
+		rc = more < 0 ? KV_ERR_INPUT : read_row(rd, &r, &expert);
 		if (!rc)
-			rc = push_row(rows, &r);
+			rc = push_row(rows, &r, expert);
 	}
 	rd->h->table_close(rd->t);
 	rd->t = NULL;
@@ -178,27 +179,32 @@ static int by_string(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The panel: the declared experts, or else everyone the sheet names, sorted. */
+/* The panel: the declared experts, or else everyone the sheet names; sorted,
+ * each once. */
 static int list_experts(const struct expert_config *cfg, const struct rows *rows, struct expert_panel *p)
 {
-	size_t n = cfg->experts ? cfg->expert_count : rows->count;
-	p->experts = calloc(n, sizeof *p->experts);
-	if (!p->experts)
+	size_t n = cfg->experts ? cfg->expert_count : rows->count, k = 0;
+	const char **names = calloc(n + 1, sizeof *names);
+	p->experts = calloc(n + 1, sizeof *p->experts);
+	if (!names || !p->experts) {
+		free(names);
 		return KV_ERR_INTERNAL;
+	}
 	for (size_t i = 0; i < n; i++)
-		p->experts[i] = cfg->experts ? (char *)cfg->experts[i] : rows->v[i].expert;
-	qsort(p->experts, n, sizeof *p->experts, by_string);
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++)
-		if (k == 0 || strcmp(p->experts[k - 1], p->experts[i]) != 0)
-			p->experts[k++] = p->experts[i];
+		names[i] = cfg->experts ? cfg->experts[i] : rows->v[i].expert;
+	qsort(names, n, sizeof *names, by_string);
+	int rc = KV_OK;
+	for (size_t i = 0; !rc && i < n; i++) {
+		if (k > 0 && strcmp(p->experts[k - 1], names[i]) == 0)
+			continue;
+		if (!(p->experts[k] = strdup(names[i])))
+			rc = KV_ERR_INTERNAL;
+		else
+			k++;
+	}
 	p->expert_count = k;
-	for (size_t i = 0; i < k; i++)
-		if (!(p->experts[i] = strdup(p->experts[i]))) {
-			p->expert_count = i;
-			return KV_ERR_INTERNAL;
-		}
-	return KV_OK;
+	free(names);
+	return rc;
 }
 
 static long expert_index(const struct expert_panel *p, const char *id)
