@@ -13,6 +13,9 @@
 #define KV_PLUGINDIR "/usr/local/lib/kaieval/plugins"
 #endif
 
+/* The size of the descriptor as ABI major.0 defined it. */
+#define KV_PLUGIN_MIN_SIZE (offsetof(struct kv_plugin, close) + sizeof(void (*)(void *)))
+
 #define MAX_BUILTINS 64
 static const struct kv_plugin *builtins[MAX_BUILTINS];
 static size_t builtin_count;
@@ -58,9 +61,11 @@ static int valid_version(const char *v)
 static int check_param_decls(const struct kv_plugin *p, const char *file, struct kv_error *err)
 {
 	for (const struct kv_param_decl *d = p->params; d->name; d++) {
-		if (!valid_name(d->name) || d->type <= KV_T_NONE || d->type > KV_T_GROUP || !d->doc)
+		int string_type = d->type == KV_T_STRING || d->type == KV_T_PATH;
+		if (!valid_name(d->name) || d->type <= KV_T_NONE || d->type > KV_T_GROUP || !d->doc ||
+		    (d->choices && !string_type))
 			return kv_fail(err, KV_EXIT_INPUT, "%s: plugin '%s': bad declaration of param '%s'",
-				       file, p->name, d->name);
+				       file, p->name, d->name ? d->name : "(null)");
 		if (d->def) {
 			struct kv_value *v = kv_param_default(d);
 			if (!v)
@@ -81,10 +86,11 @@ int kv_plugin_validate(const struct kv_plugin *p, const char *expected_name, con
 		return kv_fail(err, KV_EXIT_INPUT,
 			       "%s: built for plugin ABI %u.%u, this kaieval has ABI %d.%d", file,
 			       major, minor, KV_ABI_MAJOR, KV_ABI_MINOR);
-	if (p->size < sizeof(struct kv_plugin))
+	/* Minor versions only append: a descriptor must hold at least ABI x.0's fields. */
+	if (p->size < KV_PLUGIN_MIN_SIZE)
 		return kv_fail(err, KV_EXIT_INPUT,
-			       "%s: descriptor size %u is smaller than ABI %d.%d's %zu bytes", file,
-			       p->size, KV_ABI_MAJOR, KV_ABI_MINOR, sizeof(struct kv_plugin));
+			       "%s: descriptor size %u is smaller than ABI %d.0's %zu bytes", file,
+			       p->size, KV_ABI_MAJOR, (size_t)KV_PLUGIN_MIN_SIZE);
 	if (p->flags != 0)
 		return kv_fail(err, KV_EXIT_INPUT, "%s: reserved descriptor flags are set", file);
 	if (!valid_name(p->name) || (expected_name && strcmp(p->name, expected_name) != 0))
@@ -104,7 +110,7 @@ static char *find_file(const char *name, const char *config_dir)
 {
 	struct stat st;
 	if (strchr(name, '/')) {
-		char *path = name[0] == '/' ? kv_xstrdup(name) : kv_xasprintf("%s/%s", config_dir, name);
+		char *path = kv_xasprintf("%s/%s", config_dir, name);
 		if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
 			return path;
 		free(path);
@@ -183,12 +189,18 @@ int kv_plugin_load(const char *name_or_path, const char *config_dir, const char 
 	if (!strchr(name_or_path, '/') && !valid_name(name_or_path))
 		return kv_fail(err, KV_EXIT_INPUT, "%s: plugin name '%s' must match [a-z0-9_]+", where,
 			       name_or_path);
+	if (name_or_path[0] == '/')
+		return kv_fail(err, KV_EXIT_INPUT,
+			       "%s: plugin '%s': give a path relative to the config file, not an absolute one",
+			       where, name_or_path);
 	char *file = find_file(name_or_path, config_dir);
+	if (!file && strchr(name_or_path, '/'))
+		return kv_fail(err, KV_EXIT_INPUT, "%s: plugin '%s' not found beside the config file",
+			       where, name_or_path);
 	if (!file)
 		return kv_fail(err, KV_EXIT_INPUT,
-			       "%s: plugin '%s' not found (searched %s, KAIEVAL_PLUGIN_PATH, %s)",
-			       where, name_or_path, strchr(name_or_path, '/') ? "beside the config" : "",
-			       KV_PLUGINDIR);
+			       "%s: plugin '%s' not found (searched KAIEVAL_PLUGIN_PATH and %s)",
+			       where, name_or_path, KV_PLUGINDIR);
 	int rc = load_file(file, where, out, err);
 	free(file);
 	return rc;
@@ -277,9 +289,9 @@ static int check_one(const struct kv_plugin *p, const struct kv_criterion *c,
 			       hint ? hint : "", hint ? "'?)" : "");
 	}
 	if (!type_ok(d, v))
-		return kv_fail(err, KV_EXIT_INPUT, "%s: criterion '%s': param '%s' must be a %s, not a %s",
+		return kv_fail(err, KV_EXIT_INPUT, "%s: criterion '%s': param '%s' must be of type %s, not %s",
 			       v->where, c->id, v->name, kv_type_name(d->type), kv_type_name(v->type));
-	if (d->choices && !in_choices(d->choices, v->str))
+	if (d->choices && v->str && !in_choices(d->choices, v->str))
 		return kv_fail(err, KV_EXIT_INPUT, "%s: criterion '%s': param '%s' must be one of %s, not \"%s\"",
 			       v->where, c->id, v->name, d->choices, v->str);
 	return 0;

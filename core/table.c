@@ -116,23 +116,6 @@ static int read_header(struct kv_table *t, struct kv_error *err)
 	return 0;
 }
 
-struct kv_table *kv_table_new(const char *path, char *text, size_t len, struct kv_error *err)
-{
-	struct kv_table *t = kv_xcalloc(1, sizeof *t);
-	t->path = kv_xstrdup(path);
-	t->text = text;
-	t->len = len;
-	t->line = 1;
-	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
-		t->pos = 3;
-	t->jsonl = kv_str_ends_with(path, ".jsonl");
-	if (!t->jsonl && read_header(t, err) != 0) {
-		kv_table_free(t);
-		return NULL;
-	}
-	return t;
-}
-
 static int find_column(struct kv_table *t, const char *name)
 {
 	for (int i = 0; i < t->ncolumns; i++)
@@ -143,13 +126,52 @@ static int find_column(struct kv_table *t, const char *name)
 
 int kv_table_column(struct kv_table *t, const char *name)
 {
-	int c = find_column(t, name);
-	if (c >= 0 || !t->jsonl)
-		return c;
-	/* JSONL has no header: every name asked for becomes a column. */
-	t->columns = kv_xrealloc(t->columns, (size_t)(t->ncolumns + 1) * sizeof *t->columns);
-	t->columns[t->ncolumns] = kv_xstrdup(name);
-	return t->ncolumns++;
+	return find_column(t, name);
+}
+
+/* JSONL has no header: the first record's keys are the columns (a broken
+ * first line is left for table_next to report). */
+static void jsonl_columns(struct kv_table *t)
+{
+	for (size_t pos = t->pos; pos < t->len;) {
+		char *nl = memchr(t->text + pos, '\n', t->len - pos);
+		size_t end = nl ? (size_t)(nl - t->text) : t->len;
+		size_t i = pos;
+		while (i < end && strchr(" \t\r", t->text[i]))
+			i++;
+		if (i == end) {
+			pos = nl ? end + 1 : end;
+			continue;
+		}
+		cJSON *first = cJSON_ParseWithLengthOpts(t->text + pos, end - pos, NULL, 0);
+		for (const cJSON *m = cJSON_IsObject(first) ? first->child : NULL; m; m = m->next) {
+			if (find_column(t, m->string) >= 0)
+				continue;
+			t->columns = kv_xrealloc(t->columns, (size_t)(t->ncolumns + 1) * sizeof *t->columns);
+			t->columns[t->ncolumns++] = kv_xstrdup(m->string);
+		}
+		cJSON_Delete(first);
+		return;
+	}
+}
+
+struct kv_table *kv_table_new(const char *path, char *text, size_t len, struct kv_error *err)
+{
+	struct kv_table *t = kv_xcalloc(1, sizeof *t);
+	t->path = kv_xstrdup(path);
+	t->text = text;
+	t->len = len;
+	t->line = 1;
+	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+		t->pos = 3;
+	t->jsonl = kv_str_ends_with(path, ".jsonl");
+	if (t->jsonl)
+		jsonl_columns(t);
+	else if (read_header(t, err) != 0) {
+		kv_table_free(t);
+		return NULL;
+	}
+	return t;
 }
 
 static int jsonl_record(struct kv_table *t, struct kv_error *err)

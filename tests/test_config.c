@@ -126,6 +126,20 @@ Test(config, bad_date)
 	free(cfg);
 }
 
+Test(config, impossible_date)
+{
+	char *cfg = replace(kvt_config(NULL, NULL), "2026-01-15", "2026-02-29");
+	expect_error(cfg, "round.date", "'2026-02-29' is not an ISO date");
+	free(cfg);
+}
+
+Test(config, absolute_plugin_path)
+{
+	char *cfg = replace(kvt_config(NULL, NULL), "plugin = \"table\"", "plugin = \"/tmp/x.so\"");
+	expect_error(cfg, "r.cfg:", "relative to the config file, not an absolute one");
+	free(cfg);
+}
+
 Test(config, duplicate_team_id)
 {
 	char *cfg = replace(kvt_config(NULL, NULL), "id = \"b\"", "id = \"a\"");
@@ -244,7 +258,7 @@ Test(config, undeclared_param_with_hint)
 Test(config, param_of_wrong_type)
 {
 	char *cfg = replace(kvt_config(NULL, NULL), "file = \"x.csv\";", "file = 3;");
-	expect_error(cfg, "r.cfg:", "param 'file' must be a path");
+	expect_error(cfg, "r.cfg:", "param 'file' must be of type path, not integer");
 	free(cfg);
 }
 

@@ -90,6 +90,7 @@ Test(table, jsonl_fields_by_name)
 	cr_expect_str_eq(a, "lg");
 	cr_expect_str_eq(b, "4");
 	cr_expect_str_eq(kv_table_field(t, ok), "1");
+	cr_expect_eq(kv_table_column(t, "absent"), -1, "columns are the first record's keys");
 	cr_assert_eq(kv_table_next(t, &err), 1);
 	cr_expect_eq(kv_table_line(t), 3);
 	cr_expect_str_eq(kv_table_field(t, score), "2.5");

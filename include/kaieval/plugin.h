@@ -165,7 +165,7 @@ struct kv_host {
 	/* --- tables: CSV (RFC 4180, UTF-8, optional BOM, header row) or JSONL
 	 * (one object per line; picked by a ".jsonl" suffix) ------------------ */
 	struct kv_table *(*table_open)(struct kv_ctx *ctx, const char *path);
-	/* Column index by header name, or -1. */
+	/* Column index by header name (JSONL: by the keys of the first record), or -1. */
 	int (*table_column)(struct kv_table *t, const char *name);
 	/* 1 a record, 0 end of table, -1 malformed (error recorded). */
 	int (*table_next)(struct kv_table *t);
