@@ -201,7 +201,7 @@ static void decision_cell(const struct kv_run *run, size_t t, char *buf, size_t 
 	const struct kv_standing *s = &run->standings[t];
 	char rank[16];
 	snprintf(rank, sizeof rank, s->rank ? "%ld" : "-", s->rank);
-	snprintf(buf, len, "%-3s %-10s %-18s %7.2f", rank, s->status == KV_ADVANCE ? "advance" : "eliminated",
+	snprintf(buf, len, "%-3s %-10s %-18s %6.2f", rank, s->status == KV_ADVANCE ? "advance" : "eliminated",
 		 s->reason ? s->reason : "", s->total);
 }
 
@@ -219,7 +219,7 @@ int kv_whatif(const char *config, const char *const *sets, size_t count, FILE *o
 	fputs("what if", out);
 	for (size_t i = 0; i < count; i++)
 		fprintf(out, " %s", sets[i]);
-	fprintf(out, "\n\n%-14s  %-44s  %-44s\n", "team", "as configured (rank status reason total)", "what if");
+	fprintf(out, "\n\n%-14s  %-44s  %s\n", "team", "as configured (rank status reason total)", "what if");
 	for (size_t i = 0; i < base->round->team_count; i++) {
 		size_t t = base->order[i];
 		char a[96], b[96];
@@ -228,7 +228,7 @@ int kv_whatif(const char *config, const char *const *sets, size_t count, FILE *o
 		const char *r1 = base->standings[t].reason, *r2 = alt->standings[t].reason;
 		int changed = base->standings[t].status != alt->standings[t].status ||
 			      strcmp(r1 ? r1 : "", r2 ? r2 : "") != 0;
-		fprintf(out, "%-14s  %-44s  %-44s%s\n", base->round->teams[t].id, a, b, changed ? "  <- changed" : "");
+		fprintf(out, "%-14s  %-44s  %s%s\n", base->round->teams[t].id, a, b, changed ? "  <- changed" : "");
 	}
 	kv_run_free(base);
 	kv_run_free(alt);
