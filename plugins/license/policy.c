@@ -93,11 +93,14 @@ int policy_read_restricted(const struct kv_host *h, struct kv_ctx *ctx, const ch
 	if (!t)
 		return KV_ERR_INPUT;
 	struct columns c;
-	struct restricted_row *row;
 	int rc = find_columns(h, ctx, t, path, &c), more;
-	while (rc == 0 && (more = h->table_next(t)) != 0)
-		rc = more < 0 ? KV_ERR_INPUT : add_row(p, &row) ? KV_ERR_INTERNAL :
-		     read_row(h, t, &c, row);
+	while (rc == 0 && (more = h->table_next(t)) != 0) {
+		struct restricted_row *row;
+		if (more < 0)
+			rc = KV_ERR_INPUT;
+		else if (!(rc = add_row(p, &row)))
+			rc = read_row(h, t, &c, row);
+	}
 	h->table_close(t);
 	if (rc == KV_ERR_INTERNAL)
 		h->error(ctx, "%s: out of memory", path);
