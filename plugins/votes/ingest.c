@@ -1,0 +1,375 @@
+/* Reading a battle file into per-judge tables (method pairwise).
+ *
+ * Three threads share the work, so that it overlaps on two cores:
+ *   - the read-ahead thread of reader.c reads blocks (the host hashes them);
+ *   - a scanning thread parses records, checks them (models, winner, the
+ *     anonymity filter), copies the ids it needs and fills batches;
+ *   - the calling thread takes batches in order, numbers the judges, sends
+ *     each ballot through the ballot set and counts the first of each key.
+ * Batches pass strictly in file order through a small ring, so the result
+ * does not depend on timing.  While the threads run, only the scanning
+ * thread calls the host (errors, progress); it stops at the first error. */
+#include "ingest.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ITEMS 4096        /* battles per batch */
+#define RING 4            /* batches in flight */
+#define PREFETCH 64       /* judges looked up together */
+
+/* A battle in a batch; its ids are copied to the batch's text, since the
+ * read buffer moves on before the batch is taken. */
+struct item {
+	uint64_t judge_hash;
+	size_t judge_off, question_off;
+	uint32_t judge_len, question_len;
+	uint32_t judge;
+	uint16_t a, b;
+	uint8_t outcome, has_question;
+};
+
+struct batch {
+	struct item item[ITEMS];
+	size_t n;
+	char *text;
+	size_t text_len, text_cap;
+};
+
+struct ingest {
+	const struct kv_host *h;
+	struct kv_ctx *ctx;
+	const char *path;
+	struct votes_tally *t;
+	struct votes_reader *r;
+	struct votes_dedup *dedup;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct batch *ring;       /* RING batches */
+	uint64_t produced, consumed;
+	int finished;             /* the scanner published its last batch */
+	int scan_rc;              /* KV_OK, or how the scanner stopped */
+	int stop;                 /* the consumer failed: scanner, stop */
+};
+
+static uint64_t load_tail(const char *s, size_t n)
+{
+	uint64_t x = 0;
+	memcpy(&x, s, n < 8 ? n : 8);
+	return x;
+}
+
+uint64_t votes_name_tag(const char *s, size_t n)
+{
+	uint64_t last = n > 8 ? load_tail(s + n - 8, 8) : 0;
+	return (load_tail(s, n) * 0x9e3779b97f4a7c15ULL) ^ (last * 0xbf58476d1ce4e5b9ULL) ^ n;
+}
+
+static long model_index(const struct votes_tally *t, const struct votes_str *m)
+{
+	uint64_t tag = votes_name_tag(m->s, m->n);
+	for (size_t i = 0; i < t->k; i++)
+		if (t->names[i].tag == tag && t->names[i].n == m->n && memcmp(t->names[i].s, m->s, m->n) == 0)
+			return (long)i;
+	return -1;
+}
+
+static int winner_of(const struct votes_str *w)
+{
+	if (w->n == 7 && memcmp(w->s, "model_a", 7) == 0)
+		return VOTES_A;
+	if (w->n == 7 && memcmp(w->s, "model_b", 7) == 0)
+		return VOTES_B;
+	if ((w->n == 3 && memcmp(w->s, "tie", 3) == 0) || (w->n == 13 && memcmp(w->s, "tie (bothbad)", 13) == 0))
+		return VOTES_TIE;
+	return -1;
+}
+
+/* --- the scanning thread ------------------------------------------------------- */
+
+/* Copy an id into the batch's text; its offset, or (size_t)-1. */
+static size_t keep_text(struct batch *b, const struct votes_str *s)
+{
+	if (b->text_len + s->n > b->text_cap) {
+		size_t cap = b->text_cap ? b->text_cap : 1 << 18;
+		while (cap < b->text_len + s->n)
+			cap *= 2;
+		char *text = realloc(b->text, cap);
+		if (!text)
+			return (size_t)-1;
+		b->text = text;
+		b->text_cap = cap;
+	}
+	if (s->n)
+		memcpy(b->text + b->text_len, s->s, s->n);
+	b->text_len += s->n;
+	return b->text_len - s->n;
+}
+
+static int unknown_model(struct ingest *in, const char *field, const struct votes_str *m)
+{
+	return votes_reader_error(in->r, field, "unknown model '%.*s' (no team plays it; see param 'models')",
+				  (int)(m->n > 200 ? 200 : m->n), m->s);
+}
+
+/* Check one battle and add it to batch b (or count it as excluded). */
+static int take(struct ingest *in, struct batch *b, const struct votes_battle *x)
+{
+	struct votes_tally *t = in->t;
+	long a = model_index(t, &x->model_a), bb = model_index(t, &x->model_b);
+	int outcome = winner_of(&x->winner);
+	if (a < 0)
+		return unknown_model(in, "model_a", &x->model_a);
+	if (bb < 0)
+		return unknown_model(in, "model_b", &x->model_b);
+	if (a == bb)
+		return votes_reader_error(in->r, "model_b", "same model as model_a ('%s')", t->names[a].s);
+	if (outcome < 0)
+		return votes_reader_error(in->r, "winner", "unknown value '%.*s' (model_a, model_b, tie or "
+					  "tie (bothbad))", (int)(x->winner.n > 200 ? 200 : x->winner.n), x->winner.s);
+	if (x->anony == 0 && t->anonymous_only) {
+		t->not_anon++;
+		return KV_OK;
+	}
+	if (!x->has_question && t->require_question)
+		return votes_reader_error(in->r, "question_id", "missing (param require_question_id is true)");
+	if (x->judge.n > UINT32_MAX || x->question.n > UINT32_MAX)
+		return votes_reader_error(in->r, "judge", "id longer than 4 GB");
+	struct item *it = &b->item[b->n++];
+	it->judge_off = keep_text(b, &x->judge);
+	it->question_off = keep_text(b, &x->question);
+	if (it->judge_off == (size_t)-1 || it->question_off == (size_t)-1)
+		return KV_ERR_INTERNAL;
+	it->judge_len = (uint32_t)x->judge.n;
+	it->question_len = (uint32_t)x->question.n;
+	it->judge_hash = votes_intern_hash(x->judge.s, x->judge.n);
+	it->a = (uint16_t)a;
+	it->b = (uint16_t)bb;
+	it->outcome = (uint8_t)outcome;
+	it->has_question = (uint8_t)x->has_question;
+	return KV_OK;
+}
+
+/* Fill batch b until it is full or the file ends; 1 more to come, 0 the
+ * end, or -(status) on an error (recorded). */
+static int fill(struct ingest *in, struct batch *b)
+{
+	struct votes_battle x;
+	b->n = 0;
+	b->text_len = 0;
+	while (b->n < ITEMS) {
+		int more = votes_reader_next(in->r, &x), rc;
+		if (more <= 0)
+			return more == 0 ? 0 : more == -1 ? -KV_ERR_INPUT : -KV_ERR_INTERNAL;
+		if ((++in->t->read & ((1u << 20) - 1)) == 0)
+			in->h->progress(in->ctx, in->t->read, 0);
+		if ((rc = take(in, b, &x)) != KV_OK)
+			return -rc;
+	}
+	return 1;
+}
+
+static void *scan_thread(void *arg)
+{
+	struct ingest *in = arg;
+	int more = 1;
+	pthread_mutex_lock(&in->mu);
+	for (uint64_t i = 0; more > 0; i++) {
+		while (!in->stop && i - in->consumed >= RING)
+			pthread_cond_wait(&in->cv, &in->mu);
+		if (in->stop)
+			break;
+		pthread_mutex_unlock(&in->mu);
+		more = fill(in, &in->ring[i % RING]);
+		pthread_mutex_lock(&in->mu);
+		in->produced = i + 1;
+		if (more < 0)
+			in->scan_rc = -more;
+		pthread_cond_broadcast(&in->cv);
+	}
+	in->finished = 1;
+	pthread_cond_broadcast(&in->cv);
+	pthread_mutex_unlock(&in->mu);
+	return NULL;
+}
+
+/* --- the calling thread ---------------------------------------------------------- */
+
+static void count_ballot(struct votes_tally *t, uint32_t judge, size_t a, size_t b, int outcome)
+{
+	size_t k = t->k;
+	uint32_t *c = t->counts + (size_t)judge * k * k;
+	if (outcome == VOTES_A) {
+		c[a * k + b] += 2;
+		t->wins[a * k + b]++;
+	} else if (outcome == VOTES_B) {
+		c[b * k + a] += 2;
+		t->wins[b * k + a]++;
+	} else {
+		c[a * k + b]++;
+		c[b * k + a]++;
+		t->ties[(a < b ? a : b) * k + (a < b ? b : a)]++;
+	}
+}
+
+/* A ballot travels through the ballot set as judge | a | b | outcome. */
+static uint64_t pack(uint32_t judge, size_t a, size_t b, int outcome)
+{
+	return judge | (uint64_t)a << 32 | (uint64_t)b << 44 | (uint64_t)outcome << 56;
+}
+
+/* Count the first ballot of each key; the judges' tables are spread over
+ * memory, so fetch their cells for the whole batch first. */
+static void on_ballots(void *arg, const uint64_t *x, const unsigned char *first, size_t n)
+{
+	struct votes_tally *t = arg;
+	size_t k = t->k;
+	for (size_t i = 0; i < n; i++) {
+		size_t a = (size_t)(x[i] >> 32) & 0xfff, b = (size_t)(x[i] >> 44) & 0xfff;
+		__builtin_prefetch(t->counts + (uint32_t)x[i] * k * k + (a < b ? a : b) * k, 1);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (first[i])
+			count_ballot(t, (uint32_t)x[i], (size_t)(x[i] >> 32) & 0xfff,
+				     (size_t)(x[i] >> 44) & 0xfff, (int)(x[i] >> 56));
+		else
+			t->dup++;
+	}
+}
+
+/* The judge's index (first appearance order); -1 out of memory. */
+static long judge_index(struct votes_tally *t, uint64_t hash, const char *id, size_t n)
+{
+	int added;
+	size_t kk = t->k * t->k;
+	long e = votes_intern_hashed(&t->judges, hash, id, n, &added);
+	if (e < 0 || !added)
+		return e;
+	if ((size_t)e == t->counts_cap) {
+		size_t cap = t->counts_cap ? 2 * t->counts_cap : 1024;
+		uint32_t *counts = cap <= SIZE_MAX / (kk * sizeof *counts)
+				   ? realloc(t->counts, cap * kk * sizeof *counts) : NULL;
+		if (!counts)
+			return -1;
+		t->counts = counts;
+		t->counts_cap = cap;
+	}
+	memset(t->counts + (size_t)e * kk, 0, kk * sizeof *t->counts);
+	return e;
+}
+
+/* Items [from, to) of batch b: judges (slots prefetched), then the ballots. */
+static int consume_part(struct ingest *in, struct batch *b, size_t from, size_t to)
+{
+	struct votes_tally *t = in->t;
+	for (size_t i = from; i < to; i++)
+		votes_intern_prefetch(&t->judges, b->item[i].judge_hash);
+	for (size_t i = from; i < to; i++) {
+		struct item *it = &b->item[i];
+		long judge = judge_index(t, it->judge_hash, b->text + it->judge_off, it->judge_len);
+		if (judge < 0)
+			return KV_ERR_INTERNAL;
+		it->judge = (uint32_t)judge;
+	}
+	for (size_t i = from; i < to; i++) {
+		const struct item *it = &b->item[i];
+		size_t lo = it->a < it->b ? it->a : it->b, hi = it->a < it->b ? it->b : it->a;
+		if (!it->has_question) { /* a ballot of its own: nothing to compare it with */
+			t->no_question++;
+			count_ballot(t, it->judge, it->a, it->b, it->outcome);
+			continue;
+		}
+		struct votes_fp fp = votes_dedup_fingerprint(in->dedup, it->judge, (uint32_t)(lo * t->k + hi),
+							     b->text + it->question_off, it->question_len);
+		if (votes_dedup_add(in->dedup, fp, pack(it->judge, it->a, it->b, it->outcome)))
+			return KV_ERR_INTERNAL;
+	}
+	return KV_OK;
+}
+
+static int consume(struct ingest *in, struct batch *b)
+{
+	int rc = KV_OK;
+	for (size_t i = 0; rc == KV_OK && i < b->n; i += PREFETCH)
+		rc = consume_part(in, b, i, i + PREFETCH < b->n ? i + PREFETCH : b->n);
+	return rc;
+}
+
+/* Take batches in order until the scanner is done; KV_OK or a status. */
+static int consume_all(struct ingest *in)
+{
+	int rc = KV_OK;
+	pthread_mutex_lock(&in->mu);
+	for (uint64_t i = 0;; i++) {
+		while (in->produced <= i && !in->finished)
+			pthread_cond_wait(&in->cv, &in->mu);
+		if (in->produced <= i || rc != KV_OK)
+			break;
+		pthread_mutex_unlock(&in->mu);
+		rc = consume(in, &in->ring[i % RING]);
+		pthread_mutex_lock(&in->mu);
+		in->consumed = i + 1;
+		in->stop = rc != KV_OK;
+		pthread_cond_broadcast(&in->cv);
+	}
+	pthread_mutex_unlock(&in->mu);
+	return rc;
+}
+
+static int run(struct ingest *in)
+{
+	pthread_t scanner;
+	int threaded = pthread_create(&scanner, NULL, scan_thread, in) == 0;
+	if (!threaded) { /* one thread does both: the same batches in the same order */
+		int more = 1, rc = KV_OK;
+		while (more > 0 && rc == KV_OK) {
+			more = fill(in, &in->ring[0]);
+			rc = more < 0 ? -more : consume(in, &in->ring[0]);
+		}
+		return rc;
+	}
+	int rc = consume_all(in);
+	pthread_join(scanner, NULL);
+	return rc != KV_OK ? rc : in->scan_rc;
+}
+
+int votes_ingest(const struct kv_host *h, struct kv_ctx *ctx, const char *path, struct votes_tally *t)
+{
+	struct ingest in = {.h = h, .ctx = ctx, .path = path, .t = t};
+	size_t kk = t->k * t->k;
+	int rc = KV_OK;
+	t->wins = calloc(kk, sizeof *t->wins);
+	t->ties = calloc(kk, sizeof *t->ties);
+	in.ring = calloc(RING, sizeof *in.ring);
+	in.dedup = votes_dedup_new(t->dedup_key[0], t->dedup_key[1], on_ballots, t);
+	in.r = t->wins && t->ties && in.ring && in.dedup ? votes_reader_open(h, ctx, path) : NULL;
+	if (!in.r)
+		rc = KV_ERR_INTERNAL;
+	else if (votes_reader_failed(in.r))
+		rc = KV_ERR_INPUT;
+	pthread_mutex_init(&in.mu, NULL);
+	pthread_cond_init(&in.cv, NULL);
+	if (rc == KV_OK)
+		rc = run(&in);
+	if (rc == KV_OK && votes_dedup_finish(in.dedup))
+		rc = KV_ERR_INTERNAL;
+	if (rc == KV_OK && t->read == 0)
+		rc = h->error(ctx, "%s: no battles in the file", path);
+	votes_reader_close(in.r); /* the file is read (and hashed) to its end here */
+	votes_dedup_free(in.dedup);
+	for (int i = 0; in.ring && i < RING; i++)
+		free(in.ring[i].text);
+	free(in.ring);
+	pthread_mutex_destroy(&in.mu);
+	pthread_cond_destroy(&in.cv);
+	return rc;
+}
+
+void votes_tally_free(struct votes_tally *t)
+{
+	votes_intern_free(&t->judges);
+	free(t->counts);
+	free(t->wins);
+	free(t->ties);
+}

@@ -1,0 +1,36 @@
+/* Reading a battle file into per-judge tables (ingest.c), for pairwise.c. */
+#ifndef KV_VOTES_INGEST_H
+#define KV_VOTES_INGEST_H
+
+#include "votes.h"
+
+#define VOTES_MAX_TEAMS 1024    /* a ballot packs a team index in 12 bits */
+
+struct votes_team_name {
+	const char *s;          /* the model name in the battle file */
+	size_t n;
+	uint64_t tag;           /* votes_name_tag(s, n): a cheap pre-check */
+};
+uint64_t votes_name_tag(const char *s, size_t n);
+
+/* What a battle file adds up to.  The caller sets the inputs. */
+struct votes_tally {
+	/* inputs */
+	size_t k;
+	const struct votes_team_name *names;
+	int anonymous_only, require_question;
+	uint64_t dedup_key[2];
+	/* results */
+	struct votes_intern judges;   /* in order of first appearance */
+	uint32_t *counts;             /* per judge k*k: 2 per win of i over j, 1 per tie each way */
+	size_t counts_cap;
+	uint64_t *wins, *ties;        /* k*k counted ballots: i beat j; ties at [lo*k + hi] */
+	uint64_t read, dup, not_anon, no_question;
+};
+
+/* Read path (JSON array or JSONL of battles) into t; KV_OK or a status
+ * with the error recorded. */
+int votes_ingest(const struct kv_host *h, struct kv_ctx *ctx, const char *path, struct votes_tally *t);
+void votes_tally_free(struct votes_tally *t);
+
+#endif

@@ -1,0 +1,139 @@
+/* Interning ids (judges, raters): each distinct string gets the next index,
+ * in order of first appearance, so indices depend on the file alone.
+ *
+ * A slot keeps the hash, the length and the first 16 bytes of its id, so a
+ * lookup of a short id (most judge ids) touches one cache line; callers
+ * with many lookups hash first and prefetch the slot (votes_intern_prefetch). */
+#include "votes.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct votes_slot {
+	uint64_t hash;
+	uint32_t index;       /* + 1; 0 = empty */
+	uint32_t len;
+	char head[16];        /* the id's first bytes */
+};
+
+static uint64_t load(const char *s, size_t n)
+{
+	uint64_t x = 0;
+	memcpy(&x, s, n < 8 ? n : 8);
+	return x;
+}
+
+/* Only places ids in the table: an adversarial id can slow, never change, a result. */
+uint64_t votes_intern_hash(const char *s, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
+	for (; n >= 8; s += 8, n -= 8) {
+		h = (h ^ load(s, 8)) * 0xbf58476d1ce4e5b9ULL;
+		h ^= h >> 31;
+	}
+	h = (h ^ load(s, n)) * 0x94d049bb133111ebULL;
+	h ^= h >> 29;
+	h *= 0xff51afd7ed558ccdULL; /* the low bits pick the slot: mix the high ones down */
+	return h ^ (h >> 32);
+}
+
+void votes_intern_prefetch(const struct votes_intern *t, uint64_t hash)
+{
+	if (t->slots)
+		__builtin_prefetch(&t->slots[hash & t->mask]);
+}
+
+static int rehash(struct votes_intern *t, size_t capacity)
+{
+	struct votes_slot *slots = calloc(capacity, sizeof *slots);
+	if (!slots)
+		return -1;
+	for (size_t i = 0; t->slots && i <= t->mask; i++) {
+		if (!t->slots[i].index)
+			continue;
+		size_t s = t->slots[i].hash & (capacity - 1);
+		while (slots[s].index)
+			s = (s + 1) & (capacity - 1);
+		slots[s] = t->slots[i];
+	}
+	free(t->slots);
+	t->slots = slots;
+	t->mask = capacity - 1;
+	return 0;
+}
+
+/* Room for one more id of n bytes. */
+static int room(struct votes_intern *t, size_t n)
+{
+	if (t->count == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 256;
+		size_t *off = cap <= SIZE_MAX / sizeof *off ? realloc(t->off, cap * sizeof *off) : NULL;
+		if (!off || t->count >= UINT32_MAX - 1)
+			return -1;
+		t->off = off;
+		t->cap = cap;
+	}
+	if (t->text_len + n + 1 > t->text_cap) {
+		size_t cap = t->text_cap ? t->text_cap : 1 << 14;
+		while (cap < t->text_len + n + 1)
+			cap *= 2;
+		char *text = realloc(t->text, cap);
+		if (!text)
+			return -1;
+		t->text = text;
+		t->text_cap = cap;
+	}
+	if ((t->count + 1) * 2 > (t->slots ? t->mask + 1 : 0))
+		return rehash(t, t->slots ? 2 * (t->mask + 1) : 1024);
+	return 0;
+}
+
+static int same(const struct votes_intern *t, const struct votes_slot *x, uint64_t hash,
+		const char *s, size_t n)
+{
+	if (x->hash != hash || x->len != n || memcmp(x->head, s, n < 16 ? n : 16) != 0)
+		return 0;
+	return n <= 16 || memcmp(t->text + t->off[x->index - 1] + 16, s + 16, n - 16) == 0;
+}
+
+long votes_intern_hashed(struct votes_intern *t, uint64_t hash, const char *s, size_t n, int *added)
+{
+	*added = 0;
+	if (n > UINT32_MAX)
+		return -1;
+	for (size_t i = hash & t->mask; t->slots && t->slots[i].index; i = (i + 1) & t->mask)
+		if (same(t, &t->slots[i], hash, s, n))
+			return (long)t->slots[i].index - 1;
+	if (room(t, n))
+		return -1;
+	size_t i = hash & t->mask;
+	while (t->slots[i].index) /* the table may have been rebuilt by room() */
+		i = (i + 1) & t->mask;
+	size_t e = t->count++;
+	struct votes_slot *x = &t->slots[i];
+	x->hash = hash;
+	x->index = (uint32_t)e + 1;
+	x->len = (uint32_t)n;
+	memcpy(x->head, s, n < 16 ? n : 16);
+	t->off[e] = t->text_len;
+	memcpy(t->text + t->text_len, s, n);
+	t->text[t->text_len + n] = '\0';
+	t->text_len += n + 1;
+	*added = 1;
+	return (long)e;
+}
+
+long votes_intern(struct votes_intern *t, const char *s, size_t n, int *added)
+{
+	return votes_intern_hashed(t, votes_intern_hash(s, n), s, n, added);
+}
+
+const char *votes_intern_name(const struct votes_intern *t, size_t i) { return t->text + t->off[i]; }
+
+void votes_intern_free(struct votes_intern *t)
+{
+	free(t->slots);
+	free(t->text);
+	free(t->off);
+	memset(t, 0, sizeof *t);
+}

@@ -1,0 +1,734 @@
+/* The battle scanner (see scan.h). */
+#include "scan.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#define MAX_DEPTH 64
+
+/* The fields read; everything else is skipped. */
+enum field { F_MODEL_A, F_MODEL_B, F_WINNER, F_JUDGE, F_QUESTION, F_TSTAMP, F_ANONY, F_KEY, F_OTHER };
+static const char *const field_names[] = {"model_a", "model_b", "winner", "judge",
+					  "question_id", "tstamp", "anony", "key", NULL};
+
+enum st { OK = 0, BAD = -1, MORE = -2, END = -3, BAIL = -4 };
+
+struct cur {
+	const char *p, *end;
+	int eof;
+	struct votes_scan *s;
+};
+
+void votes_scan_init(struct votes_scan *s)
+{
+	memset(s, 0, sizeof *s);
+	s->line = 1;
+}
+
+void votes_scan_free(struct votes_scan *s)
+{
+	for (size_t i = 0; i < sizeof s->scratch / sizeof s->scratch[0]; i++)
+		free(s->scratch[i].s);
+}
+
+static int bad(struct cur *c, enum field f, const char *fmt, ...) KV_PRINTF(3, 4);
+static int bad(struct cur *c, enum field f, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->s->msg, sizeof c->s->msg, fmt, ap);
+	va_end(ap);
+	c->s->field = f < F_KEY ? field_names[f] : NULL;
+	c->s->err_line = c->s->line;
+	return BAD;
+}
+
+/* Whitespace between tokens; newlines can only occur here (a raw newline
+ * inside a string is not JSON), so this is where lines are counted. */
+static void skip_ws(struct cur *c)
+{
+	const char *p = c->p;
+	for (; p < c->end; p++) {
+		if (*p == '\n')
+			c->s->line++;
+		else if (*p != ' ' && *p != '\t' && *p != '\r')
+			break;
+	}
+	c->p = p;
+}
+
+/* First byte in [p, end) that ends the plain run of a string: '"', '\\'
+ * or a control character; end when there is none. */
+static const char *string_stop(const char *p, const char *end)
+{
+#ifdef __SSE2__
+	const __m128i quote = _mm_set1_epi8('"'), slash = _mm_set1_epi8('\\');
+	const __m128i space = _mm_set1_epi8(0x1f);
+	for (; end - p >= 16; p += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i ctl = _mm_cmpeq_epi8(_mm_max_epu8(x, space), space); /* x <= 0x1f */
+		__m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote),
+							_mm_cmpeq_epi8(x, slash)), ctl);
+		int mask = _mm_movemask_epi8(hit);
+		if (mask)
+			return p + __builtin_ctz((unsigned)mask);
+	}
+#endif
+	for (; p < end; p++)
+		if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
+			break;
+	return p;
+}
+
+static int scratch_put(struct cur *c, struct votes_scratch *b, const char *s, size_t n)
+{
+	if (b->n + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 64;
+		while (cap < b->n + n + 1)
+			cap *= 2;
+		char *t = realloc(b->s, cap);
+		if (!t) {
+			c->s->oom = 1;
+			return bad(c, F_OTHER, "out of memory");
+		}
+		b->s = t;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->n, s, n);
+	b->n += n;
+	b->s[b->n] = '\0';
+	return OK;
+}
+
+static int hex4(const char *p, unsigned *out)
+{
+	unsigned v = 0;
+	for (int i = 0; i < 4; i++) {
+		char ch = p[i];
+		unsigned d = ch >= '0' && ch <= '9' ? (unsigned)(ch - '0')
+			   : ch >= 'a' && ch <= 'f' ? (unsigned)(ch - 'a' + 10)
+			   : ch >= 'A' && ch <= 'F' ? (unsigned)(ch - 'A' + 10) : 16u;
+		if (d > 15)
+			return 0;
+		v = v << 4 | d;
+	}
+	*out = v;
+	return 1;
+}
+
+static size_t utf8(unsigned cp, char out[4])
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xc0 | cp >> 6);
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | cp >> 12);
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | cp >> 18);
+	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	out[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/* One escape at c->p (just after the backslash); appends its bytes to b
+ * (NULL: validate only). */
+static int escape(struct cur *c, enum field f, struct votes_scratch *b)
+{
+	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+	if (c->p >= c->end)
+		return MORE;
+	const char *hit = *c->p ? strchr(from, *c->p) : NULL;
+	if (hit) {
+		c->p++;
+		return b ? scratch_put(c, b, &to[hit - from], 1) : OK;
+	}
+	if (*c->p != 'u')
+		return bad(c, f, "malformed JSON: invalid escape '\\%c' in a string", *c->p);
+	unsigned cp, lo;
+	if (c->end - c->p < 5)
+		return MORE;
+	if (!hex4(c->p + 1, &cp))
+		return bad(c, f, "malformed JSON: invalid \\u escape in a string");
+	c->p += 5;
+	if (cp >= 0xd800 && cp < 0xdc00) { /* a surrogate pair */
+		if (c->end - c->p < 6)
+			return MORE;
+		if (c->p[0] != '\\' || c->p[1] != 'u' || !hex4(c->p + 2, &lo) || lo < 0xdc00 || lo > 0xdfff)
+			return bad(c, f, "malformed JSON: unpaired surrogate in a string");
+		cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+		c->p += 6;
+	} else if (cp >= 0xdc00 && cp < 0xe000) {
+		return bad(c, f, "malformed JSON: unpaired surrogate in a string");
+	}
+	char u[4];
+	return b ? scratch_put(c, b, u, utf8(cp, u)) : OK;
+}
+
+/* A string at c->p (at its opening quote).  out (may be NULL) gets its
+ * text: borrowed when it holds no escape, else unescaped into b. */
+static int string(struct cur *c, enum field f, struct votes_scratch *b, struct votes_str *out)
+{
+	const char *start = ++c->p;
+	int escaped = 0;
+	if (b)
+		b->n = 0;
+	for (;;) {
+		const char *stop = string_stop(c->p, c->end);
+		if (escaped && b && scratch_put(c, b, c->p, (size_t)(stop - c->p)))
+			return BAD;
+		c->p = stop;
+		if (stop == c->end)
+			return MORE;
+		if (*stop == '"')
+			break;
+		if (*stop != '\\')
+			return bad(c, f, "malformed JSON: control character in a string");
+		if (!escaped && b && scratch_put(c, b, start, (size_t)(stop - start)))
+			return BAD;
+		escaped = 1;
+		c->p++;
+		int rc = escape(c, f, out ? b : NULL);
+		if (rc)
+			return rc;
+	}
+	if (out) {
+		out->s = escaped ? b->s : start;
+		out->n = escaped ? b->n : (size_t)(c->p - start);
+	}
+	c->p++;
+	return OK;
+}
+
+static int digits(struct cur *c)
+{
+	const char *p = c->p;
+	while (p < c->end && *p >= '0' && *p <= '9')
+		p++;
+	int n = (int)(p - c->p);
+	c->p = p;
+	return n;
+}
+
+/* A JSON number; out (may be NULL) gets its text. */
+static int number(struct cur *c, enum field f, struct votes_str *out)
+{
+	const char *start = c->p;
+	if (*c->p == '-')
+		c->p++;
+	int lead_zero = c->p < c->end && *c->p == '0';
+	int n = digits(c);
+	if (c->p == c->end && !c->eof)
+		return MORE;
+	if (n == 0 || (lead_zero && n > 1))
+		return bad(c, f, "malformed JSON: invalid number");
+	if (c->p < c->end && *c->p == '.') {
+		c->p++;
+		n = digits(c);
+		if (c->p == c->end && !c->eof)
+			return MORE;
+		if (n == 0)
+			return bad(c, f, "malformed JSON: invalid number");
+	}
+	if (c->p < c->end && (*c->p == 'e' || *c->p == 'E')) {
+		c->p++;
+		if (c->p < c->end && (*c->p == '+' || *c->p == '-'))
+			c->p++;
+		n = digits(c);
+		if (c->p == c->end && !c->eof)
+			return MORE;
+		if (n == 0)
+			return bad(c, f, "malformed JSON: invalid number");
+	}
+	if (out) {
+		out->s = start;
+		out->n = (size_t)(c->p - start);
+	}
+	return OK;
+}
+
+/* true, false or null; *which gets 1, 0 or -1. */
+static int literal(struct cur *c, enum field f, int *which)
+{
+	static const char *const words[] = {"true", "false", "null"};
+	static const int values[] = {1, 0, -1};
+	for (int i = 0; i < 3; i++) {
+		size_t n = strlen(words[i]);
+		if (*c->p != words[i][0])
+			continue;
+		size_t have = (size_t)(c->end - c->p);
+		if (have < n && memcmp(c->p, words[i], have) == 0)
+			return MORE;
+		if (have < n || memcmp(c->p, words[i], n) != 0)
+			break;
+		c->p += n;
+		*which = values[i];
+		return OK;
+	}
+	return bad(c, f, "malformed JSON: unexpected character '%c'", *c->p);
+}
+
+static int skip_value(struct cur *c, enum field f, int depth);
+static int general_record(struct cur *c, struct votes_battle *b);
+
+/* An object or array being skipped; c->p at its opening bracket. */
+static int skip_container(struct cur *c, enum field f, int depth)
+{
+	char close = *c->p == '{' ? '}' : ']';
+	int object = close == '}';
+	if (depth > MAX_DEPTH)
+		return bad(c, f, "malformed JSON: nesting deeper than %d", MAX_DEPTH);
+	c->p++;
+	skip_ws(c);
+	if (c->p == c->end)
+		return MORE;
+	if (*c->p == close) {
+		c->p++;
+		return OK;
+	}
+	for (;;) {
+		int rc;
+		if (object) {
+			if (*c->p != '"')
+				return bad(c, f, "malformed JSON: expected a key");
+			if ((rc = string(c, f, NULL, NULL)))
+				return rc;
+			skip_ws(c);
+			if (c->p == c->end)
+				return MORE;
+			if (*c->p != ':')
+				return bad(c, f, "malformed JSON: expected ':' after a key");
+			c->p++;
+			skip_ws(c);
+		}
+		if ((rc = skip_value(c, f, depth + 1)))
+			return rc;
+		skip_ws(c);
+		if (c->p == c->end)
+			return MORE;
+		if (*c->p == close) {
+			c->p++;
+			return OK;
+		}
+		if (*c->p != ',')
+			return bad(c, f, "malformed JSON: expected ',' or '%c'", close);
+		c->p++;
+		skip_ws(c);
+		if (c->p == c->end)
+			return MORE;
+	}
+}
+
+static int skip_value(struct cur *c, enum field f, int depth)
+{
+	int which;
+	if (c->p == c->end)
+		return MORE;
+	switch (*c->p) {
+	case '"': return string(c, f, NULL, NULL);
+	case '{':
+	case '[': return skip_container(c, f, depth);
+	case 't':
+	case 'f':
+	case 'n': return literal(c, f, &which);
+	default:
+		if (*c->p == '-' || (*c->p >= '0' && *c->p <= '9'))
+			return number(c, f, NULL);
+		return bad(c, f, "malformed JSON: unexpected character '%c'", *c->p);
+	}
+}
+
+static enum field field_of(const char *k, size_t n)
+{
+	switch (n) {
+	case 5:
+		if (memcmp(k, "judge", 5) == 0) return F_JUDGE;
+		if (memcmp(k, "anony", 5) == 0) return F_ANONY;
+		break;
+	case 6:
+		if (memcmp(k, "winner", 6) == 0) return F_WINNER;
+		if (memcmp(k, "tstamp", 6) == 0) return F_TSTAMP;
+		break;
+	case 7:
+		if (memcmp(k, "model_a", 7) == 0) return F_MODEL_A;
+		if (memcmp(k, "model_b", 7) == 0) return F_MODEL_B;
+		break;
+	case 11:
+		if (memcmp(k, "question_id", 11) == 0) return F_QUESTION;
+		break;
+	}
+	return F_OTHER;
+}
+
+static struct votes_str *slot_of(struct votes_battle *b, enum field f)
+{
+	switch (f) {
+	case F_MODEL_A: return &b->model_a;
+	case F_MODEL_B: return &b->model_b;
+	case F_WINNER: return &b->winner;
+	case F_JUDGE: return &b->judge;
+	default: return &b->question;
+	}
+}
+
+/* The value of a field the plugin reads, checked for its JSON type. */
+static int wanted_value(struct cur *c, enum field f, struct votes_battle *b)
+{
+	struct votes_scratch *scr = &c->s->scratch[f];
+	struct votes_str *slot = slot_of(b, f);
+	int which, is_string = *c->p == '"';
+	int is_number = *c->p == '-' || (*c->p >= '0' && *c->p <= '9');
+	switch (f) {
+	case F_MODEL_A:
+	case F_MODEL_B:
+	case F_WINNER:
+		if (!is_string)
+			return bad(c, f, "must be a string");
+		return string(c, f, scr, slot);
+	case F_JUDGE:
+	case F_QUESTION:
+		if (is_string)
+			return string(c, f, scr, slot);
+		if (is_number)
+			return number(c, f, slot);
+		if (f == F_QUESTION && *c->p == 'n') {
+			int rc = literal(c, f, &which);
+			if (rc == OK && which == -1)
+				b->has_question = 0;
+			return rc == OK && which != -1 ? bad(c, f, "must be a string or a number") : rc;
+		}
+		return bad(c, f, "must be a string or a number");
+	case F_TSTAMP:
+		if (is_number)
+			return number(c, f, NULL);
+		if (*c->p == 'n') {
+			int rc = literal(c, f, &which);
+			return rc == OK && which != -1 ? bad(c, f, "must be a number") : rc;
+		}
+		return bad(c, f, "must be a number");
+	case F_ANONY:
+		if (*c->p == 't' || *c->p == 'f') {
+			int rc = literal(c, f, &which);
+			if (rc == OK && which < 0)
+				return bad(c, f, "must be true or false");
+			b->anony = which;
+			return rc;
+		}
+		return bad(c, f, "must be true or false");
+	default:
+		return skip_value(c, f, 2);
+	}
+}
+
+/* One member "key": value of the record object. */
+static int member(struct cur *c, struct votes_battle *b, unsigned *seen)
+{
+	struct votes_str key;
+	if (*c->p != '"')
+		return bad(c, F_OTHER, "malformed JSON: expected a key");
+	int rc = string(c, F_KEY, &c->s->scratch[F_KEY], &key);
+	if (rc)
+		return rc;
+	enum field f = field_of(key.s, key.n);
+	skip_ws(c);
+	if (c->p == c->end)
+		return MORE;
+	if (*c->p != ':')
+		return bad(c, f, "malformed JSON: expected ':' after the key");
+	c->p++;
+	skip_ws(c);
+	if (c->p == c->end)
+		return MORE;
+	if (f != F_OTHER) {
+		if (*seen & (1u << f))
+			return bad(c, f, "appears twice in the record");
+		*seen |= 1u << f;
+		if (f == F_QUESTION)
+			b->has_question = 1;
+	}
+	return wanted_value(c, f, b);
+}
+
+static int check_required(struct cur *c, unsigned seen)
+{
+	static const enum field required[] = {F_MODEL_A, F_MODEL_B, F_WINNER, F_JUDGE};
+	for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
+		if (!(seen & (1u << required[i])))
+			return bad(c, required[i], "missing");
+	return OK;
+}
+
+/* --- the fast path: one record as Arena writes it ----------------------------------
+ * Members separated by spaces only, string values without escapes, scalar
+ * values: the common case, read without bookkeeping.  Anything else (and
+ * every error) BAILs to the general reader below, which then says what is
+ * wrong; so the fast path can never accept what the general one refuses. */
+
+static inline const char *skip_spaces(const char *p, const char *end)
+{
+	while (p < end && *p == ' ')
+		p++;
+	return p;
+}
+
+/* p after an opening quote: the closing quote, or NULL (MORE or BAIL in *rc). */
+static inline const char *plain_string(const char *p, const char *end, int *rc)
+{
+	const char *q = string_stop(p, end);
+	*rc = q == end ? MORE : *q != '"' ? BAIL : OK;
+	return *rc == OK ? q : NULL;
+}
+
+static int fast_value(struct cur *c, enum field f, struct votes_battle *b)
+{
+	int rc, which;
+	char ch = *c->p;
+	if (ch == '"') {
+		const char *q = plain_string(c->p + 1, c->end, &rc);
+		if (!q)
+			return rc;
+		if (f <= F_QUESTION) {
+			struct votes_str *slot = slot_of(b, f);
+			slot->s = c->p + 1;
+			slot->n = (size_t)(q - c->p - 1);
+		}
+		c->p = q + 1;
+		return f == F_TSTAMP || f == F_ANONY ? BAIL : OK;
+	}
+	if (ch == '-' || (ch >= '0' && ch <= '9')) {
+		struct votes_str num;
+		if ((rc = number(c, f, &num)) != OK)
+			return rc == MORE ? MORE : BAIL;
+		if (f == F_JUDGE || f == F_QUESTION)
+			*slot_of(b, f) = num;
+		return f == F_TSTAMP || f == F_JUDGE || f == F_QUESTION || f == F_OTHER ? OK : BAIL;
+	}
+	if (ch != 't' && ch != 'f' && ch != 'n')
+		return BAIL;
+	if ((rc = literal(c, f, &which)) != OK)
+		return rc == MORE ? MORE : BAIL;
+	if (f == F_ANONY && which >= 0)
+		b->anony = which;
+	else if (f == F_QUESTION && which < 0)
+		b->has_question = 0;
+	else if (f != F_OTHER && !(f == F_TSTAMP && which < 0))
+		return BAIL;
+	return OK;
+}
+
+static int fast_member(struct cur *c, struct votes_battle *b, unsigned *seen)
+{
+	int rc;
+	if (*c->p != '"')
+		return BAIL;
+	const char *key = c->p + 1, *q = plain_string(key, c->end, &rc);
+	if (!q)
+		return rc;
+	enum field f = field_of(key, (size_t)(q - key));
+	c->p = skip_spaces(q + 1, c->end);
+	if (c->p == c->end)
+		return MORE;
+	if (*c->p != ':')
+		return BAIL;
+	c->p = skip_spaces(c->p + 1, c->end);
+	if (c->p == c->end)
+		return MORE;
+	if (f != F_OTHER) {
+		if (*seen & (1u << f))
+			return BAIL;
+		*seen |= 1u << f;
+		b->has_question |= f == F_QUESTION;
+	}
+	return fast_value(c, f, b);
+}
+
+static int fast_record(struct cur *c, struct votes_battle *b)
+{
+	unsigned seen = 0;
+	const unsigned required = 1u << F_MODEL_A | 1u << F_MODEL_B | 1u << F_WINNER | 1u << F_JUDGE;
+	c->p = skip_spaces(c->p + 1, c->end);
+	for (;;) {
+		if (c->p == c->end)
+			return MORE;
+		int rc = fast_member(c, b, &seen);
+		if (rc != OK)
+			return rc;
+		c->p = skip_spaces(c->p, c->end);
+		if (c->p == c->end)
+			return MORE;
+		if (*c->p == '}')
+			break;
+		if (*c->p != ',')
+			return BAIL;
+		c->p = skip_spaces(c->p + 1, c->end);
+	}
+	c->p++;
+	return (seen & required) == required ? OK : BAIL;
+}
+
+/* --- the general reader ---------------------------------------------------- */
+
+/* The record object at c->p. */
+static int record(struct cur *c, struct votes_battle *b)
+{
+	const char *start = c->p;
+	memset(b, 0, sizeof *b);
+	b->anony = -1;
+	b->line = c->s->line;
+	if (*c->p == '{') {
+		int rc = fast_record(c, b);
+		if (rc != BAIL)
+			return rc;
+		c->p = start;
+	}
+	return general_record(c, b);
+}
+
+static int general_record(struct cur *c, struct votes_battle *b)
+{
+	unsigned seen = 0;
+	memset(b, 0, sizeof *b);
+	b->anony = -1;
+	b->line = c->s->line;
+	if (*c->p != '{')
+		return bad(c, F_OTHER, "malformed JSON: expected a battle object ('{')");
+	c->p++;
+	skip_ws(c);
+	if (c->p == c->end)
+		return MORE;
+	if (*c->p == '}') {
+		c->p++;
+		return check_required(c, seen);
+	}
+	for (;;) {
+		int rc = member(c, b, &seen);
+		if (rc)
+			return rc;
+		skip_ws(c);
+		if (c->p == c->end)
+			return MORE;
+		if (*c->p == '}')
+			break;
+		if (*c->p != ',')
+			return bad(c, F_OTHER, "malformed JSON: expected ',' or '}' in the record");
+		c->p++;
+		skip_ws(c);
+		if (c->p == c->end)
+			return MORE;
+	}
+	c->p++;
+	return check_required(c, seen);
+}
+
+/* What may come before the next record: separators, or the end. */
+static int before_record(struct cur *c, enum votes_phase *ph)
+{
+	for (;;) {
+		skip_ws(c);
+		if (c->p == c->end)
+			return c->eof ? END : MORE;
+		char ch = *c->p;
+		switch (*ph) {
+		case PH_START:
+			if (ch == '[') {
+				c->p++;
+				*ph = PH_ARRAY_FIRST;
+				continue;
+			}
+			if (ch != '{')
+				return bad(c, F_OTHER, "malformed JSON: expected '[' or '{' at the start");
+			*ph = PH_JSONL;
+			return OK;
+		case PH_ARRAY_FIRST:
+			if (ch == ']') {
+				c->p++;
+				*ph = PH_ARRAY_DONE;
+				continue;
+			}
+			return OK;
+		case PH_ARRAY_NEXT:
+			if (ch == ']') {
+				c->p++;
+				*ph = PH_ARRAY_DONE;
+				continue;
+			}
+			if (ch != ',')
+				return bad(c, F_OTHER, "malformed JSON: expected ',' or ']' after a record");
+			c->p++;
+			*ph = PH_ARRAY_FIRST;
+			skip_ws(c);
+			if (c->p == c->end)
+				return c->eof ? bad(c, F_OTHER, "malformed JSON: the array is not closed") : MORE;
+			if (*c->p == ']')
+				return bad(c, F_OTHER, "malformed JSON: ',' before ']'");
+			return OK;
+		case PH_ARRAY_DONE:
+			return bad(c, F_OTHER, "malformed JSON: text after the closing ']'");
+		case PH_JSONL:
+			if (c->s->line == c->s->last_end_line)
+				return bad(c, F_OTHER, "malformed line: text after the record (JSONL: one object per line)");
+			return OK;
+		}
+	}
+}
+
+static int skip_bom(struct cur *c)
+{
+	static const char bom[] = "\xef\xbb\xbf";
+	size_t have = (size_t)(c->end - c->p);
+	if (have < 3 && !c->eof && memcmp(c->p, bom, have) == 0)
+		return MORE;
+	if (have >= 3 && memcmp(c->p, bom, 3) == 0)
+		c->p += 3;
+	return OK;
+}
+
+int votes_scan_next(struct votes_scan *s, const char **p, const char *end, int eof,
+		    struct votes_battle *b)
+{
+	struct cur c = {*p, end, eof, s};
+	long line = s->line;
+	enum votes_phase ph = s->phase;
+	int rc = ph == PH_START && s->records == 0 ? skip_bom(&c) : OK;
+	s->err_record = 0;
+	if (rc == OK)
+		rc = before_record(&c, &ph);
+	if (rc == OK) {
+		s->err_record = s->records + 1;
+		rc = record(&c, b);
+	}
+	if (rc == END) {
+		if (ph == PH_ARRAY_FIRST || ph == PH_ARRAY_NEXT)
+			return bad(&c, F_OTHER, "malformed JSON: the array is not closed"), VOTES_SCAN_ERROR;
+		s->phase = ph;
+		return VOTES_SCAN_END;
+	}
+	if (rc == MORE && eof)
+		rc = bad(&c, F_OTHER, "malformed JSON: the file ends inside a record");
+	if (rc == MORE) {
+		s->line = line; /* the step is read again from its start */
+		return VOTES_SCAN_MORE;
+	}
+	b->record = ++s->records;
+	if (rc == BAD)
+		return VOTES_SCAN_ERROR;
+	s->phase = ph == PH_ARRAY_FIRST ? PH_ARRAY_NEXT : ph;
+	s->last_end_line = s->line;
+	*p = c.p;
+	return VOTES_SCAN_RECORD;
+}

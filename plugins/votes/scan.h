@@ -1,0 +1,47 @@
+/* The battle scanner: a hand-written JSON reader for Chatbot Arena battle
+ * files (one JSON array of objects, or JSONL), fed block by block.
+ *
+ * It reads only the fields the plugin needs and skips every other value
+ * (validating its syntax), so a 10-million-record file costs one pass over
+ * the bytes.  A record cut by the end of a block is re-read from its start
+ * once the next block has arrived (VOTES_SCAN_MORE). */
+#ifndef KV_VOTES_SCAN_H
+#define KV_VOTES_SCAN_H
+
+#include "votes.h"
+
+enum votes_scan_rc {
+	VOTES_SCAN_RECORD = 1,
+	VOTES_SCAN_END = 0,
+	VOTES_SCAN_ERROR = -1,
+	VOTES_SCAN_MORE = -2     /* the bytes end inside a record: feed more */
+};
+
+struct votes_scratch { char *s; size_t n, cap; };
+
+enum votes_phase { PH_START, PH_ARRAY_FIRST, PH_ARRAY_NEXT, PH_ARRAY_DONE, PH_JSONL };
+
+struct votes_scan {
+	enum votes_phase phase;
+	long line;                /* line of the next unread byte */
+	long last_end_line;       /* JSONL: line where the last record ended */
+	uint64_t records;
+	int oom;
+	/* the error of VOTES_SCAN_ERROR */
+	char msg[256];
+	const char *field;        /* field the error is about, or NULL */
+	long err_line;
+	uint64_t err_record;       /* 1-based record the error is in, 0 outside records */
+	/* unescaped copies of fields that held escapes (index: enum field) */
+	struct votes_scratch scratch[8];
+};
+
+void votes_scan_init(struct votes_scan *s);
+void votes_scan_free(struct votes_scan *s);
+/* Read the next record from [*p, end).  eof: no bytes follow `end`.  On
+ * RECORD *p moves past it; on MORE *p stays at the unfinished step's start
+ * (copy [*p, end) in front of the next bytes and call again). */
+int votes_scan_next(struct votes_scan *s, const char **p, const char *end, int eof,
+		    struct votes_battle *b);
+
+#endif

@@ -1,0 +1,160 @@
+/* votes: user evaluation (criteria.md, "votes"; kaieval-votes(7)).
+ *
+ * This file holds the descriptor, the checks that apply to both methods and
+ * the helpers they share: percentiles, bootstrap resampling and running
+ * replicates on several threads. */
+#include "votes.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const struct kv_param_decl params[] = {
+	{"method", KV_T_STRING, 0, "rating", "rating|pairwise",
+	 "rating: absolute scores per rater and team; pairwise: Chatbot Arena battles (Bradley-Terry)"},
+	{"ratings", KV_T_PATH, 0, NULL, NULL,
+	 "rating: CSV/JSONL with columns rater,group,team,score,seconds[,timestamp]"},
+	{"battles", KV_T_PATH, 0, NULL, NULL,
+	 "pairwise: JSON array or JSONL of battles (model_a, model_b, winner, judge, question_id, tstamp)"},
+	{"groups", KV_T_LIST, 0, NULL, NULL, "rating: rater groups that count (default: all)"},
+	{"scale_min", KV_T_INT, 0, "1", NULL, "rating: lowest score on the scale"},
+	{"scale_max", KV_T_INT, 0, "5", NULL, "rating: highest score on the scale"},
+	{"min_seconds", KV_T_FLOAT, 0, "180", NULL, "rating: ratings after less use (seconds) are excluded"},
+	{"normalize", KV_T_STRING, 0, NULL, "scale|best|range|winrate",
+	 "rating: scale (default) = mean/scale_max, best = sum/best sum, range = (mean-min)/(max-min); "
+	 "pairwise: winrate (default) = mean predicted win probability"},
+	{"models", KV_T_GROUP, 0, NULL, NULL,
+	 "pairwise: team id -> model name used in the battle file (default: the team id)"},
+	{"reference_team", KV_T_STRING, 0, NULL, NULL,
+	 "pairwise: normalize by the predicted win probability against this team only"},
+	{"anonymous_only", KV_T_BOOL, 0, "true", NULL,
+	 "pairwise: battles with \"anony\": false are excluded (as Chatbot Arena does)"},
+	{"require_question_id", KV_T_BOOL, 0, "false", NULL,
+	 "pairwise: a battle without question_id is an error (else it is a ballot of its own)"},
+	{"bootstrap", KV_T_INT, 0, "1000", NULL,
+	 "resamples of raters/judges for the 95% intervals (evidence); 0 = none"},
+	{NULL, 0, 0, NULL, NULL, NULL},
+};
+
+/* A param given for the other method is a mistake in the config. */
+static int refuse(const struct kv_host *h, struct kv_ctx *ctx, const char *name, const char *method)
+{
+	const struct kv_value *v = h->param(ctx, name);
+	return v ? h->value_error(ctx, v, "applies to method '%s' only", method) : KV_OK;
+}
+
+static int check_method_params(const struct kv_host *h, struct kv_ctx *ctx, int pairwise,
+			       const char *normalize)
+{
+	static const char *const rating_only[] = {"ratings", "groups"};
+	static const char *const pairwise_only[] = {"battles", "models", "reference_team"};
+	int rc = KV_OK;
+	for (size_t i = 0; rc == KV_OK && !pairwise && i < 3; i++)
+		rc = refuse(h, ctx, pairwise_only[i], "pairwise");
+	for (size_t i = 0; rc == KV_OK && pairwise && i < 2; i++)
+		rc = refuse(h, ctx, rating_only[i], "rating");
+	if (rc == KV_OK && normalize && pairwise != (strcmp(normalize, "winrate") == 0))
+		rc = h->value_error(ctx, h->param(ctx, "normalize"), "'%s' does not apply to method '%s'%s",
+				    normalize, pairwise ? "pairwise" : "rating",
+				    pairwise ? " (use winrate)" : " (use scale, best or range)");
+	return rc;
+}
+
+static int votes_evaluate(void *state, const struct kv_host *h, struct kv_ctx *ctx)
+{
+	(void)state;
+	struct votes_common c = {0};
+	const struct kv_value *method = h->param(ctx, "method");
+	const struct kv_value *bootstrap = h->param(ctx, "bootstrap");
+	int pairwise = strcmp(h->value_string(method), "pairwise") == 0;
+	c.normalize = h->value_string(h->param(ctx, "normalize"));
+	if (!h->value_int(bootstrap, &c.bootstrap) || c.bootstrap < 0 || c.bootstrap > 1000000)
+		return h->value_error(ctx, bootstrap, "must be between 0 and 1000000");
+	int rc = check_method_params(h, ctx, pairwise, c.normalize);
+	if (rc != KV_OK)
+		return rc;
+	return pairwise ? votes_pairwise(h, ctx, &c) : votes_rating(h, ctx, &c);
+}
+
+/* --- shared helpers ------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+double votes_quantile(double *x, size_t n, double p)
+{
+	qsort(x, n, sizeof *x, cmp_double);
+	double h = (double)(n - 1) * p;
+	size_t lo = (size_t)h;
+	if (lo + 1 >= n)
+		return x[n - 1];
+	return x[lo] + (h - (double)lo) * (x[lo + 1] - x[lo]);
+}
+
+void votes_resample(struct kv_rng *rng, uint32_t *mult, size_t n)
+{
+	memset(mult, 0, n * sizeof *mult);
+	for (size_t i = 0; i < n; i++)
+		mult[kv_rng_below(rng, n)]++;
+}
+
+unsigned votes_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 16 ? 16 : (unsigned)n;
+}
+
+struct worker {
+	pthread_t thread;
+	size_t first, step, count;
+	unsigned index;
+	void (*fn)(void *arg, size_t b, unsigned thread);
+	void *arg;
+};
+
+/* Replicates first, first + step, ...: a fixed split, results in slot b. */
+static void *work(void *p)
+{
+	struct worker *w = p;
+	for (size_t b = w->first; b < w->count; b += w->step)
+		w->fn(w->arg, b, w->index);
+	return NULL;
+}
+
+void votes_parallel(size_t count, unsigned threads, void (*fn)(void *arg, size_t b, unsigned thread),
+		    void *arg)
+{
+	struct worker w[16];
+	threads = threads < 1 ? 1 : threads > 16 ? 16 : threads;
+	for (unsigned t = 0; t < threads; t++)
+		w[t] = (struct worker){.first = t, .step = threads, .count = count, .index = t,
+				       .fn = fn, .arg = arg};
+	unsigned started = 0;
+	while (started + 1 < threads &&
+	       pthread_create(&w[started + 1].thread, NULL, work, &w[started + 1]) == 0)
+		started++;
+	/* The share of a thread that could not start is done here: every replicate runs. */
+	for (unsigned t = started + 1; t < threads; t++)
+		work(&w[t]);
+	work(&w[0]);
+	for (unsigned t = 1; t <= started; t++)
+		pthread_join(w[t].thread, NULL);
+}
+
+KV_PLUGIN_EXPORT const struct kv_plugin kaieval_plugin_votes = {
+	.abi_version = KV_ABI_VERSION,
+	.size = sizeof(struct kv_plugin),
+	.flags = 0,
+	.kinds = KV_KIND_SCORE | KV_KIND_INFO,
+	.name = "votes",
+	.version = "1.0.0",
+	.summary = "user evaluation: 1-5 ratings by rater group, or pairwise battles (Bradley-Terry)",
+	.params = params,
+	.open = NULL,
+	.evaluate = votes_evaluate,
+	.close = NULL,
+};

@@ -1,0 +1,141 @@
+/* votes: user evaluation (criteria.md, "votes") -- shared declarations.
+ *
+ * Two methods: `rating` (absolute scores per rater and team, rating.c) and
+ * `pairwise` (Chatbot Arena battles, Bradley-Terry; pairwise.c with the
+ * streaming reader in battles.c, the ballot set in dedup.c and the fit in
+ * bt.c).  Every symbol shared between the files starts with votes_ so the
+ * sources can link statically beside other plugins in one test program. */
+#ifndef KV_VOTES_H
+#define KV_VOTES_H
+
+#include <kaieval/plugin.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The percentile rule of every interval (named in evidence and the man page). */
+#define VOTES_PERCENTILE_RULE "Hyndman-Fan type 7 (linear interpolation; NumPy/R default)"
+
+/* Params shared by both methods, read once in votes.c. */
+struct votes_common {
+	long long bootstrap;       /* resamples for the 95% intervals; 0 = none */
+	const char *normalize;     /* NULL when the config leaves it to the method */
+};
+
+int votes_rating(const struct kv_host *h, struct kv_ctx *ctx, const struct votes_common *c);
+int votes_pairwise(const struct kv_host *h, struct kv_ctx *ctx, const struct votes_common *c);
+
+/* The p-th quantile (0 <= p <= 1) of x[0..n), n > 0, sorting x in place
+ * (Hyndman-Fan type 7: only + - * /, so the same bytes everywhere). */
+double votes_quantile(double *x, size_t n, double p);
+
+/* Replicate b's multiplicities: n draws with replacement from n units. */
+void votes_resample(struct kv_rng *rng, uint32_t *mult, size_t n);
+
+/* Run fn(arg, b, thread) for every b in [0, count) on up to `threads`
+ * threads (thread < threads indexes per-thread scratch).  Results must go
+ * to slot b, so they never depend on the thread count. */
+void votes_parallel(size_t count, unsigned threads, void (*fn)(void *arg, size_t b, unsigned thread),
+		    void *arg);
+unsigned votes_threads(void);
+
+/* --- interned ids (intern.c) ------------------------------------------------ */
+
+/* Distinct strings numbered 0, 1, ... in order of first appearance. */
+struct votes_slot;
+struct votes_intern {
+	struct votes_slot *slots;
+	size_t mask;
+	char *text;           /* the ids, each NUL-terminated */
+	size_t text_len, text_cap;
+	size_t *off;          /* per index: where its text starts */
+	size_t count, cap;
+};
+/* The index of s[0..n); *added says it is new.  -1: out of memory. */
+long votes_intern(struct votes_intern *t, const char *s, size_t n, int *added);
+/* The same in two steps, so that a batch of lookups can prefetch. */
+uint64_t votes_intern_hash(const char *s, size_t n);
+void votes_intern_prefetch(const struct votes_intern *t, uint64_t hash);
+long votes_intern_hashed(struct votes_intern *t, uint64_t hash, const char *s, size_t n, int *added);
+const char *votes_intern_name(const struct votes_intern *t, size_t i);
+void votes_intern_free(struct votes_intern *t);
+
+/* --- Bradley-Terry (bt.c) --------------------------------------------------- */
+
+/* Convergence rule of the MM iteration (recorded in evidence). */
+#define VOTES_BT_TOLERANCE 1e-12
+#define VOTES_BT_MAX_ITER 100000
+#define VOTES_BT_RULE "MM (Hunter 2004) until max_i |W_i - sum_j n_ij g_i/(g_i+g_j)| <= 1e-12 * n_i, at most 100000 iterations"
+
+/* Fit strengths g[0..k) (sum 1) from doubled win counts w[i*k + j] (2 per
+ * win of i over j, 1 per tie each way).  Returns the number of MM steps
+ * taken (>= 0), or one of the negative codes below. */
+enum {
+	VOTES_BT_UNDETERMINED = -1,  /* a team unreachable by wins (Hunter's assumption 1) */
+	VOTES_BT_SLOW = -2,          /* the rule was not met within VOTES_BT_MAX_ITER */
+	VOTES_BT_NOMEM = -3
+};
+long votes_bt_fit(const double *w, size_t k, double *g);
+/* First pair (from, to) with no path of wins from `from` to `to`; 0 when the
+ * win graph is strongly connected (the MLE exists). */
+int votes_bt_unreachable(const double *w, size_t k, size_t *from, size_t *to);
+/* Mean predicted win probability against the others, or against `ref`
+ * (ref < k); + - * / only. */
+void votes_bt_winrate(const double *g, size_t k, size_t ref, double *out);
+/* Elo scale: 1000 + 400 log10(g_i / geometric mean g).  Uses libm log,
+ * so the result is evidence only. */
+void votes_bt_elo(const double *g, size_t k, double *elo);
+
+/* --- the ballot set (dedup.c) --------------------------------------------- */
+
+/* A set of 128-bit ballot fingerprints (keyed SipHash-1-3 of judge, pair and
+ * question): memory ~16-32 bytes per distinct ballot, nothing else kept.
+ * Ballots are decided in batches: decide(arg, payload, first, n) gets n
+ * added ballots, in file order among equal keys, at the latest in
+ * votes_dedup_finish(); first[i] = 1 for the first ballot of its key. */
+struct votes_dedup;
+struct votes_fp { uint64_t h0, h1; };
+struct votes_dedup *votes_dedup_new(uint64_t key0, uint64_t key1,
+				    void (*decide)(void *arg, const uint64_t *payload, const unsigned char *first,
+						   size_t n), void *arg);
+void votes_dedup_free(struct votes_dedup *d);
+struct votes_fp votes_dedup_fingerprint(const struct votes_dedup *d, uint32_t judge, uint32_t pair,
+					const char *question, size_t len);
+/* 0, or -1 out of memory. */
+int votes_dedup_add(struct votes_dedup *d, struct votes_fp fp, uint64_t payload);
+int votes_dedup_finish(struct votes_dedup *d);
+size_t votes_dedup_count(const struct votes_dedup *d);
+/* SipHash with c compression and d finalization rounds, 128-bit output
+ * (exposed for the reference test vectors). */
+void votes_siphash128(uint64_t k0, uint64_t k1, int c, int d, const void *msg, size_t len,
+		      uint64_t out[2]);
+
+/* --- the battle scanner (battles.c) ---------------------------------------- */
+
+/* A string field of the current record: borrowed from the read buffer, or
+ * from the scanner's scratch when it held escapes. */
+struct votes_str { const char *s; size_t n; };
+
+enum votes_winner { VOTES_A = 0, VOTES_B = 1, VOTES_TIE = 2 };
+
+struct votes_battle {
+	struct votes_str model_a, model_b, winner, judge, question;
+	int has_question;          /* question_id present and not null */
+	int anony;                 /* -1 absent, else the field's value */
+	long line;                 /* where the record starts */
+	uint64_t record;           /* 1-based */
+};
+
+struct votes_reader;
+/* Open path through the host and start the read-ahead thread.  NULL: out
+ * of memory; votes_reader_failed(): the host refused the file (recorded). */
+struct votes_reader *votes_reader_open(const struct kv_host *h, struct kv_ctx *ctx, const char *path);
+int votes_reader_failed(const struct votes_reader *r);
+/* 1 a record in *b (valid until the next call), 0 end of file, -1 bad
+ * input or a read error (recorded through the host), -2 out of memory. */
+int votes_reader_next(struct votes_reader *r, struct votes_battle *b);
+/* Record "file:line: record N: field 'f': msg" for the current record. */
+int votes_reader_error(struct votes_reader *r, const char *field, const char *fmt, ...) KV_PRINTF(3, 4);
+void votes_reader_close(struct votes_reader *r);
+
+#endif
