@@ -182,6 +182,8 @@ static int decide(struct votes_dedup *d, struct part *p)
 {
 	if (reserve(p, p->waiting))
 		return -1;
+	for (size_t i = 0; i < p->waiting; i++) /* the probes are independent: overlap their misses */
+		__builtin_prefetch(&p->slots[p->wait[i].fp.h0 & p->mask]);
 	for (size_t i = 0; i < p->waiting; i++) {
 		int found;
 		size_t s = place(p->slots, p->mask, p->wait[i].fp, &found);

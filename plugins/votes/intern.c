@@ -91,7 +91,14 @@ static int room(struct votes_intern *t, size_t n)
 static int same(const struct votes_intern *t, const struct votes_slot *x, uint64_t hash,
 		const char *s, size_t n)
 {
-	if (x->hash != hash || x->len != n || memcmp(x->head, s, n < 16 ? n : 16) != 0)
+	if (x->hash != hash || x->len != n)
+		return 0;
+	if (n <= 16) { /* head holds the whole id, zero-padded */
+		char pad[16] = {0};
+		memcpy(pad, s, n);
+		return memcmp(x->head, pad, 16) == 0;
+	}
+	if (memcmp(x->head, s, 16) != 0)
 		return 0;
 	return n <= 16 || memcmp(t->text + t->off[x->index - 1] + 16, s + 16, n - 16) == 0;
 }
@@ -114,6 +121,7 @@ long votes_intern_hashed(struct votes_intern *t, uint64_t hash, const char *s, s
 	x->hash = hash;
 	x->index = (uint32_t)e + 1;
 	x->len = (uint32_t)n;
+	memset(x->head, 0, sizeof x->head);
 	memcpy(x->head, s, n < 16 ? n : 16);
 	t->off[e] = t->text_len;
 	memcpy(t->text + t->text_len, s, n);

@@ -41,6 +41,8 @@ struct rt {
 	size_t cap;                  /* raters the three arrays above hold */
 	uint64_t rows;
 	uint64_t *excluded;          /* team x reason */
+	size_t *active;              /* raters with a counted rating: the bootstrap's units */
+	size_t nactive;
 };
 
 static int parse_number(const char *s, double *out)
@@ -229,15 +231,32 @@ static int read_ratings(struct rt *r)
 
 /* --- scores --------------------------------------------------------------------- */
 
-/* Per team the sum and number of counted ratings, raters weighted by mult
- * (NULL: each once), summed in rater order. */
+/* The raters with a counted rating, in order of first appearance. */
+static int find_active(struct rt *r)
+{
+	r->active = malloc((r->raters.count ? r->raters.count : 1) * sizeof *r->active);
+	if (!r->active)
+		return KV_ERR_INTERNAL;
+	for (size_t e = 0; e < r->raters.count; e++) {
+		int counted = 0;
+		for (size_t t = 0; t < r->teams; t++)
+			counted |= r->count[e * r->teams + t] != 0;
+		if (counted)
+			r->active[r->nactive++] = e;
+	}
+	return KV_OK;
+}
+
+/* Per team the sum and number of counted ratings, active rater a weighted
+ * by mult[a] (NULL: each once), summed in rater order. */
 static void team_sums(const struct rt *r, const uint32_t *mult, double *sum, double *n)
 {
 	size_t T = r->teams;
 	memset(sum, 0, T * sizeof *sum);
 	memset(n, 0, T * sizeof *n);
-	for (size_t e = 0; e < r->raters.count; e++) {
-		double m = mult ? (double)mult[e] : 1.0;
+	for (size_t a = 0; a < r->nactive; a++) {
+		size_t e = r->active[a];
+		double m = mult ? (double)mult[a] : 1.0;
 		if (m == 0)
 			continue;
 		for (size_t t = 0; t < T; t++) {
@@ -281,9 +300,9 @@ static void replicate(void *arg, size_t b, unsigned thread)
 {
 	struct rboot *B = arg;
 	size_t T = B->r->teams;
-	uint32_t *mult = B->mult + thread * B->r->raters.count;
+	uint32_t *mult = B->mult + thread * B->r->nactive;
 	double *sum = B->work + thread * 4 * T, *n = sum + T, *mean = n + T, *norm = mean + T;
-	votes_resample(&B->streams[b], mult, B->r->raters.count);
+	votes_resample(&B->streams[b], mult, B->r->nactive);
 	team_sums(B->r, mult, sum, n);
 	B->ok[b] = normalize(B->r, sum, n, mean, norm) == 0;
 	if (B->ok[b]) {
@@ -327,7 +346,7 @@ static int bootstrap(const struct rt *r)
 		return KV_OK;
 	struct rboot B = {.r = r};
 	B.streams = calloc(rounds, sizeof *B.streams);
-	B.mult = calloc((size_t)threads * r->raters.count, sizeof *B.mult);
+	B.mult = calloc((size_t)threads * (r->nactive ? r->nactive : 1), sizeof *B.mult);
 	B.work = calloc((size_t)threads * 4 * T, sizeof *B.work);
 	B.mean = calloc(rounds * T, sizeof *B.mean);
 	B.norm = calloc(rounds * T, sizeof *B.norm);
@@ -383,7 +402,8 @@ static void round_evidence(const struct rt *r)
 		counted += r->count[c];
 	h->evidence_num(r->ctx, KV_ROUND, "rows", (double)r->rows);
 	h->evidence_num(r->ctx, KV_ROUND, "ratings_counted", (double)counted);
-	h->evidence_num(r->ctx, KV_ROUND, "raters", (double)r->raters.count);
+	h->evidence_num(r->ctx, KV_ROUND, "raters", (double)r->nactive);
+	h->evidence_num(r->ctx, KV_ROUND, "raters_in_file", (double)r->raters.count);
 	for (int x = 0; x < REASONS; x++)
 		h->evidence_num(r->ctx, KV_ROUND, reason_keys[x], (double)total[x]);
 	h->evidence_str(r->ctx, KV_ROUND, "normalize", "%s",
@@ -422,6 +442,8 @@ int votes_rating(const struct kv_host *h, struct kv_ctx *ctx, const struct votes
 	if (rc == KV_OK)
 		rc = read_ratings(&r);
 	if (rc == KV_OK)
+		rc = find_active(&r);
+	if (rc == KV_OK)
 		rc = score(&r);
 	if (r.t)
 		h->table_close(r.t);
@@ -432,5 +454,6 @@ int votes_rating(const struct kv_host *h, struct kv_ctx *ctx, const struct votes
 	free(r.sum);
 	free(r.count);
 	free(r.excluded);
+	free(r.active);
 	return rc;
 }

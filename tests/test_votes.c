@@ -1,0 +1,597 @@
+/* Tests of the votes plugin (criteria.md "votes", issue 5): the rating
+ * method, the pairwise method on small hand-checked battles, exclusions,
+ * bad input, and one end-to-end run of the real binary with votes.so.
+ *
+ * Expected values are worked out by hand in the comments next to them.
+ * test_votes_bt.c checks the Bradley-Terry estimate against an independent
+ * Newton solver and Chatbot Arena's own numbers. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "support.h"
+
+extern const struct kv_plugin kaieval_plugin_votes;
+
+#define TEAMS_AB "teams = ( { id = \"a\"; name = \"A\"; model = \"ma\"; }, " \
+	"{ id = \"b\"; name = \"B\"; model = \"mb\"; } );\n"
+#define TEAMS_ABC "teams = ( { id = \"a\"; name = \"A\"; model = \"ma\"; }, " \
+	"{ id = \"b\"; name = \"B\"; model = \"mb\"; }, { id = \"c\"; name = \"C\"; model = \"mc\"; } );\n"
+
+struct round {
+	char *dir;
+	struct kv_run *run;
+	struct kv_error err;
+	int rc;
+};
+
+static void round_init(struct round *r)
+{
+	memset(r, 0, sizeof *r);
+	r->dir = kvt_tempdir();
+	kv_register_builtin(&kaieval_plugin_votes);
+}
+
+static void put(struct round *r, const char *name, const char *text)
+{
+	char *rel = kv_xasprintf("d/%s", name);
+	kvt_write(r->dir, rel, text);
+	free(rel);
+}
+
+static int run_round(struct round *r, const char *teams, const char *criteria)
+{
+	char *cfg = kv_xasprintf("round: { id = \"t\"; title = \"T\"; date = \"2026-01-15\"; data = \"d\";"
+				 " seed = 7L;\n%s criteria = ( %s );\n selection = { eliminate_lowest = 1; unresolved_tie = \"keep\"; }; };\n",
+				 teams, criteria);
+	kvt_write(r->dir, "r.cfg", cfg);
+	free(cfg);
+	if (r->run)
+		kv_run_free(r->run);
+	r->run = NULL;
+	char *path = kv_xasprintf("%s/r.cfg", r->dir);
+	r->rc = kvt_run(path, &r->run, &r->err);
+	free(path);
+	return r->rc;
+}
+
+static void round_done(struct round *r)
+{
+	if (r->run)
+		kv_run_free(r->run);
+	kvt_rmtree(r->dir);
+	free(r->dir);
+}
+
+static double norm(struct round *r, const char *crit, const char *team)
+{
+	return kvt_normalized(r->run, crit, team);
+}
+
+static double ev(struct round *r, const char *crit, const char *team, const char *key)
+{
+	return kvt_evidence_num(r->run, crit, team, key);
+}
+
+static double rev(struct round *r, const char *crit, const char *key)
+{
+	return kvt_round_evidence_num(r->run, crit, key);
+}
+
+/* The run failed with status 2 and its message holds every one of the
+ * NULL-terminated fragments (file, line or record, field). */
+static void expect_error(struct round *r, ...)
+{
+	va_list ap;
+	cr_assert_eq(r->rc, 2, "status %d (%s)", r->rc, r->err.msg);
+	va_start(ap, r);
+	for (const char *s; (s = va_arg(ap, const char *));)
+		cr_expect(strstr(r->err.msg, s), "'%s' not in: %s", s, r->err.msg);
+	va_end(ap);
+}
+
+/* --- rating ------------------------------------------------------------------ */
+
+/* r3's rating of a is too short (100 s < 180), r1's second rating of a is a
+ * repeat, r4 is outside the groups.  Counted: a 5+4 = 9 (2 ratings),
+ * b 4+4+5 = 13, c 3+2+1 = 6.  best: a 9/13, b 1, c 6/13. */
+static const char stage1[] =
+	"rater,group,team,score,seconds\n"
+	"r1,expert,a,5,300\nr1,expert,b,4,300\nr1,expert,c,3,300\n"
+	"r2,expert,a,4,200\nr2,expert,b,4,200\nr2,expert,c,2,200\n"
+	"r3,expert,a,5,100\nr3,expert,b,5,400\nr3,expert,c,1,400\n"
+	"r1,expert,a,1,500\n"
+	"r4,public,a,1,500\n";
+
+Test(votes_rating, stage1_best_gives_the_top_team_full_points)
+{
+	struct round r;
+	round_init(&r);
+	put(&r, "ratings.csv", stage1);
+	run_round(&r, TEAMS_ABC, "{ id = \"users\"; plugin = \"votes\"; kind = \"score\"; points = 25.0;"
+		  " params = { ratings = \"ratings.csv\"; groups = [\"expert\"]; normalize = \"best\"; }; }");
+	cr_assert_eq(r.rc, 0, "%s", r.err.msg);
+	cr_expect_float_eq(norm(&r, "users", "a"), 9.0 / 13.0, 1e-15);
+	cr_expect_float_eq(norm(&r, "users", "b"), 1.0, 1e-15);
+	cr_expect_float_eq(norm(&r, "users", "c"), 6.0 / 13.0, 1e-15);
+	cr_expect_float_eq(kv_run_outcome(r.run, "users", "b")->points, 25.0, 1e-12);
+	cr_expect_float_eq(kv_run_outcome(r.run, "users", "a")->value, 9.0, 0); /* the sum */
+	cr_expect_eq(ev(&r, "users", "a", "ratings"), 2);
+	cr_expect_eq(ev(&r, "users", "a", "excluded_too_short"), 1);
+	cr_expect_eq(ev(&r, "users", "a", "excluded_repeat"), 1);
+	cr_expect_eq(ev(&r, "users", "a", "excluded_group"), 1);
+	cr_expect_eq(ev(&r, "users", "b", "excluded_too_short"), 0);
+	cr_expect_eq(rev(&r, "users", "rows"), 11);
+	cr_expect_eq(rev(&r, "users", "ratings_counted"), 8);
+	cr_expect_eq(rev(&r, "users", "raters"), 3);          /* r4 counts nowhere */
+	cr_expect_eq(rev(&r, "users", "excluded_group"), 1);
+	cr_expect_eq(rev(&r, "users", "bootstrap_rounds"), 1000);
+	round_done(&r);
+}
+
+/* A repeat stays excluded even when the first rating was too short: r1's
+ * quick look at b (10 s) is their rating of b, so the retry does not count. */
+Test(votes_rating, first_rating_counts_even_when_too_short)
+{
+	struct round r;
+	round_init(&r);
+	put(&r, "ratings.csv", "rater,group,team,score,seconds\n"
+	    "r1,x,a,3,300\nr1,x,b,1,10\nr1,x,b,5,300\nr2,x,b,2,300\nr2,x,a,4,300\n");
+	run_round(&r, TEAMS_AB, "{ id = \"u\"; plugin = \"votes\"; kind = \"score\"; points = 10.0;"
+		  " params = { ratings = \"ratings.csv\"; }; }");
+	cr_assert_eq(r.rc, 0, "%s", r.err.msg);
+	/* b: only r2's 2 counts, mean 2, scale: 2/5. a: (3+4)/2 = 3.5 -> 0.7 */
+	cr_expect_float_eq(norm(&r, "u", "b"), 0.4, 1e-15);
+	cr_expect_float_eq(norm(&r, "u", "a"), 0.7, 1e-15);
+	cr_expect_eq(ev(&r, "u", "b", "excluded_too_short"), 1);
+	cr_expect_eq(ev(&r, "u", "b", "excluded_repeat"), 1);
+	round_done(&r);
+}
+
+/* Stage 2: one file, two criteria.  Experts: a (5+4)/2 = 4.5 -> 0.9 x 15 =
+ * 13.5, b (3+4)/2 = 3.5 -> 0.7 x 15 = 10.5.  Public: p2's b is too short
+ * (170 s): a (2+3)/2 = 2.5 -> 0.5 x 10 = 5, b 5 -> 1.0 x 10 = 10.
+ * Totals a 18.5, b 20.5. */
+static const char stage2[] =
+	"rater,group,team,score,seconds,timestamp\n"
+	"e1,expert,a,5,600,2026-01-02T10:00\ne1,expert,b,3,600,2026-01-02T10:20\n"
+	"e2,expert,a,4,600,2026-01-02T11:00\ne2,expert,b,4,600,2026-01-02T11:30\n"
+	"p1,public,a,2,300,2026-01-03T09:00\np1,public,b,5,300,2026-01-03T09:10\n"
+	"p2,public,a,3,190,2026-01-03T12:00\np2,public,b,4,170,2026-01-03T12:05\n";
+
+Test(votes_rating, stage2_two_criteria_over_one_file)
+{
+	struct round r;
+	round_init(&r);
+	put(&r, "ratings.csv", stage2);
+	run_round(&r, TEAMS_AB,
+		  "{ id = \"experts\"; plugin = \"votes\"; kind = \"score\"; points = 15.0;"
+		  "  params = { ratings = \"ratings.csv\"; groups = [\"expert\"]; normalize = \"scale\"; }; },"
+		  "{ id = \"public\"; plugin = \"votes\"; kind = \"score\"; points = 10.0;"
+		  "  params = { ratings = \"ratings.csv\"; groups = [\"public\"]; }; }");
+	cr_assert_eq(r.rc, 0, "%s", r.err.msg);
+	cr_expect_float_eq(kv_run_outcome(r.run, "experts", "a")->points, 13.5, 1e-12);
+	cr_expect_float_eq(kv_run_outcome(r.run, "experts", "b")->points, 10.5, 1e-12);
+	cr_expect_float_eq(kv_run_outcome(r.run, "public", "a")->points, 5.0, 1e-12);
+	cr_expect_float_eq(kv_run_outcome(r.run, "public", "b")->points, 10.0, 1e-12);
+	cr_expect_float_eq(kv_run_standing(r.run, "a")->total, 18.5, 1e-12);
+	cr_expect_float_eq(kv_run_standing(r.run, "b")->total, 20.5, 1e-12);
+	cr_expect_eq(ev(&r, "public", "b", "excluded_too_short"), 1);
+	cr_expect_eq(ev(&r, "experts", "a", "excluded_group"), 2); /* p1's and p2's */
+	round_done(&r);
+}
+
+/* range on a 0..10 scale: a mean (7+9)/2 = 8 -> 0.8; b mean 2 -> 0.2. */
+Test(votes_rating, range_on_another_scale)
+{
+	struct round r;
+	round_init(&r);
+	put(&r, "ratings.jsonl",
+	    "{\"rater\": \"x\", \"group\": \"g\", \"team\": \"a\", \"score\": 7, \"seconds\": 400}\n"
+	    "{\"rater\": \"y\", \"group\": \"g\", \"team\": \"a\", \"score\": 9, \"seconds\": 400}\n"
+	    "{\"rater\": \"x\", \"group\": \"g\", \"team\": \"b\", \"score\": 2, \"seconds\": 30}\n");
+	run_round(&r, TEAMS_AB, "{ id = \"u\"; plugin = \"votes\"; kind = \"score\"; points = 10.0;"
+		  " params = { ratings = \"ratings.jsonl\"; normalize = \"range\"; scale_min = 0;"
+		  " scale_max = 10; min_seconds = 20.0; bootstrap = 200; }; }");
+	cr_assert_eq(r.rc, 0, "%s", r.err.msg);
+	cr_expect_float_eq(norm(&r, "u", "a"), 0.8, 1e-15);
+	cr_expect_float_eq(norm(&r, "u", "b"), 0.2, 1e-15);
+	round_done(&r);
+}
+
+/* The bootstrap over raters: each replicate draws raters with replacement,
+ * so every replicate's team mean is a mean of the raters' scores and the
+ * interval lies within their range; the same seed gives the same bytes. */
+Test(votes_rating, bootstrap_interval_is_seeded_and_bracketed)
+{
+	struct round r;
+	round_init(&r);
+	put(&r, "ratings.csv", "rater,group,team,score,seconds\n"
+	    "r1,g,a,5,300\nr2,g,a,4,300\nr3,g,a,2,300\nr4,g,a,3,300\nr5,g,a,5,300\n"
+	    "r1,g,b,1,300\nr2,g,b,2,300\nr3,g,b,3,300\nr4,g,b,2,300\nr5,g,b,1,300\n");
+	const char *crit = "{ id = \"u\"; plugin = \"votes\"; kind = \"score\"; points = 10.0;"
+			   " params = { ratings = \"ratings.csv\"; bootstrap = 500; }; }";
+	run_round(&r, TEAMS_AB, crit);
+	cr_assert_eq(r.rc, 0, "%s", r.err.msg);
+	double lo = ev(&r, "u", "a", "mean_q025"), hi = ev(&r, "u", "a", "mean_q975");
+	cr_expect(lo >= 2 && lo <= 3.8 && hi >= 3.8 && hi <= 5, "a: [%g, %g] around 3.8", lo, hi);
+	cr_expect_float_eq(ev(&r, "u", "a", "normalized_q025"), lo / 5, 1e-12);
+	run_round(&r, TEAMS_AB, crit);
+	cr_assert_eq(r.rc, 0, "%s", r.err.msg);
+	cr_expect_eq(ev(&r, "u", "a", "mean_q025"), lo); /* bitwise: same seed, same draws */
+	cr_expect_eq(ev(&r, "u", "a", "mean_q975"), hi);
+	round_done(&r);
+}
+
+Test(votes_rating, bad_input_names_file_line_and_column)
+{
+	static const struct { const char *row, *fragment; } cases[] = {
+		{"r2,g,zz,4,300\n", "unknown"},          /* unknown team */
+		{"r2,g,a,7,300\n", "off the scale"},      /* score off the scale */
+		{"r2,g,a,4,long\n", "not a number of seconds"},
+		{"r2,g,a,four,300\n", "not a number"},
+	};
+	static const char *const columns[] = {"team", "score", "seconds", "score"};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct round r;
+		round_init(&r);
+		char *text = kv_xasprintf("rater,group,team,score,seconds\nr1,g,a,3,300\nr1,g,b,3,300\n%s",
+					  cases[i].row);
+		put(&r, "ratings.csv", text);
+		free(text);
+		run_round(&r, TEAMS_AB, "{ id = \"u\"; plugin = \"votes\"; kind = \"score\"; points = 1.0;"
+			  " params = { ratings = \"ratings.csv\"; }; }");
+		char *col = kv_xasprintf("column '%s'", columns[i]);
+		expect_error(&r, "ratings.csv:4", col, i == 0 ? "zz" : cases[i].fragment, NULL);
+		free(col);
+		round_done(&r);
+	}
+}
+
+Test(votes_rating, only_excluded_ratings_is_an_error)
+{
+	struct round r;
+	round_init(&r);
+	put(&r, "ratings.csv", "rater,group,team,score,seconds\nr1,g,a,3,300\nr1,g,b,3,20\nr2,g,b,4,30\n");
+	run_round(&r, TEAMS_AB, "{ id = \"u\"; plugin = \"votes\"; kind = \"score\"; points = 1.0;"
+		  " params = { ratings = \"ratings.csv\"; }; }");
+	expect_error(&r, "ratings.csv", "no usable votes for team 'b'", "2 too short", NULL);
+	round_done(&r);
+}
+
+Test(votes_rating, empty_file_is_an_error)
+{
+	struct round r;
+	round_init(&r);
+	put(&r, "ratings.csv", "");
+	run_round(&r, TEAMS_AB, "{ id = \"u\"; plugin = \"votes\"; kind = \"score\"; points = 1.0;"
+		  " params = { ratings = \"ratings.csv\"; }; }");
+	expect_error(&r, "ratings.csv", NULL);
+	put(&r, "ratings.csv", "rater,group,team,score,seconds\n");
+	run_round(&r, TEAMS_AB, "{ id = \"u\"; plugin = \"votes\"; kind = \"score\"; points = 1.0;"
+		  " params = { ratings = \"ratings.csv\"; }; }");
+	expect_error(&r, "ratings.csv", "no ratings", NULL);
+	round_done(&r);
+}
+
+Test(votes_rating, a_rater_keeps_one_group)
+{
+	struct round r;
+	round_init(&r);
+	put(&r, "ratings.csv", "rater,group,team,score,seconds\nr1,expert,a,3,300\nr1,public,b,3,300\n");
+	run_round(&r, TEAMS_AB, "{ id = \"u\"; plugin = \"votes\"; kind = \"score\"; points = 1.0;"
+		  " params = { ratings = \"ratings.csv\"; }; }");
+	expect_error(&r, "ratings.csv:3", "column 'group'", "r1", "expert", NULL);
+	round_done(&r);
+}
+
+Test(votes_params, params_of_the_other_method_are_refused)
+{
+	struct round r;
+	round_init(&r);
+	put(&r, "ratings.csv", stage2);
+	run_round(&r, TEAMS_AB, "{ id = \"u\"; plugin = \"votes\"; kind = \"score\"; points = 1.0;"
+		  " params = { ratings = \"ratings.csv\"; reference_team = \"a\"; }; }");
+	expect_error(&r, "reference_team", "pairwise", NULL);
+	run_round(&r, TEAMS_AB, "{ id = \"u\"; plugin = \"votes\"; kind = \"score\"; points = 1.0;"
+		  " params = { ratings = \"ratings.csv\"; normalize = \"winrate\"; }; }");
+	expect_error(&r, "normalize", "winrate", NULL);
+	run_round(&r, TEAMS_AB, "{ id = \"u\"; plugin = \"votes\"; kind = \"score\"; points = 1.0;"
+		  " params = { method = \"pairwise\"; }; }");
+	expect_error(&r, "battles", NULL);
+	round_done(&r);
+}
+
+/* --- pairwise: small hand-checked cases ---------------------------------------- */
+
+static char *battle(const char *a, const char *b, const char *winner, const char *judge, const char *q)
+{
+	return kv_xasprintf("{\"model_a\": \"%s\", \"model_b\": \"%s\", \"winner\": \"%s\", \"judge\": \"%s\", "
+			    "\"question_id\": \"%s\", \"tstamp\": 1714525806.5}\n", a, b, winner, judge, q);
+}
+
+/* Append n copies of a battle (each its own question) to buf. */
+static void add(struct kv_buf *buf, int n, const char *a, const char *b, const char *winner, const char *judge)
+{
+	static int question;
+	for (int i = 0; i < n; i++) {
+		char q[32];
+		snprintf(q, sizeof q, "q%d", ++question);
+		char *line = battle(a, b, winner, judge, q);
+		kv_buf_puts(buf, line);
+		free(line);
+	}
+}
+
+#define PAIRWISE(extra) "{ id = \"arena\"; plugin = \"votes\"; kind = \"score\"; points = 25.0;" \
+	" params = { method = \"pairwise\"; battles = \"b.jsonl\"; bootstrap = 50;" \
+	" models = { a = \"ma\"; b = \"mb\"; c = \"mc\"; };" extra " }; }"
+
+/* Data that a Bradley-Terry model fits exactly: a:b = 3:1, b:c = 3:1 and
+ * a:c = 9:1, so the MLE has g = (9, 3, 1)/13 (each pair's expected wins
+ * equal the observed ones).  Mean win probability: a (3/4 + 9/10)/2 =
+ * 0.825, b (1/4 + 3/4)/2 = 0.5, c (1/10 + 1/4)/2 = 0.175.  Elo differences:
+ * 400 log10 3 = 190.848501887865 between neighbours, mean 1000. */
+static void three_teams(struct kv_buf *buf)
+{
+	add(buf, 3, "ma", "mb", "model_a", "j1");
+	add(buf, 1, "mb", "ma", "model_a", "j2");
+	add(buf, 2, "mb", "mc", "model_a", "j1");
+	add(buf, 1, "mc", "mb", "model_b", "j3");
+	add(buf, 1, "mb", "mc", "model_b", "j2");
+	add(buf, 9, "mc", "ma", "model_b", "j3");
+	add(buf, 1, "ma", "mc", "model_b", "j1");
+}
+
+Test(votes_pairwise, exact_bradley_terry_fit_by_hand)
+{
+	struct round r;
+	struct kv_buf buf = {0};
+	round_init(&r);
+	three_teams(&buf);
+	put(&r, "b.jsonl", buf.data);
+	run_round(&r, TEAMS_ABC, PAIRWISE(""));
+	cr_assert_eq(r.rc, 0, "%s", r.err.msg);
+	cr_expect_float_eq(norm(&r, "arena", "a"), 0.825, 1e-10);
+	cr_expect_float_eq(norm(&r, "arena", "b"), 0.5, 1e-10);
+	cr_expect_float_eq(norm(&r, "arena", "c"), 0.175, 1e-10);
+	cr_expect_float_eq(ev(&r, "arena", "a", "strength"), 9.0 / 13.0, 1e-10);
+	cr_expect_float_eq(ev(&r, "arena", "a", "elo"), 1000 + 190.848501887865, 1e-8);
+	cr_expect_float_eq(ev(&r, "arena", "b", "elo"), 1000.0, 1e-8);
+	cr_expect_float_eq(ev(&r, "arena", "c", "elo"), 1000 - 190.848501887865, 1e-8);
+	cr_expect_eq(ev(&r, "arena", "a", "wins"), 12);    /* 3 over b, 9 over c */
+	cr_expect_eq(ev(&r, "arena", "a", "losses"), 2);
+	cr_expect_eq(ev(&r, "arena", "c", "battles"), 14); /* 4 with b, 10 with a */
+	cr_expect_eq(rev(&r, "arena", "battles_read"), 18);
+	cr_expect_eq(rev(&r, "arena", "judges"), 3);
+	cr_expect_eq(rev(&r, "arena", "excluded_duplicate"), 0);
+	kv_buf_free(&buf);
+	round_done(&r);
+}
+
+/* Against a reference: a 9/(9+3) = 0.75, b 0.5, c 1/(1+3) = 0.25. */
+Test(votes_pairwise, reference_team)
+{
+	struct round r;
+	struct kv_buf buf = {0};
+	round_init(&r);
+	three_teams(&buf);
+	put(&r, "b.jsonl", buf.data);
+	run_round(&r, TEAMS_ABC, PAIRWISE("reference_team = \"b\";"));
+	cr_assert_eq(r.rc, 0, "%s", r.err.msg);
+	cr_expect_float_eq(norm(&r, "arena", "a"), 0.75, 1e-10);
+	cr_expect_eq(norm(&r, "arena", "b"), 0.5);
+	cr_expect_float_eq(norm(&r, "arena", "c"), 0.25, 1e-10);
+	kv_buf_free(&buf);
+	round_done(&r);
+}
+
+/* Ties are half a win each way: a beats b twice, b beats a once, two ties
+ * (one "tie (bothbad)"): a has 3 of 5, so P(a beats b) = 0.6. */
+Test(votes_pairwise, ties_count_half_each_way)
+{
+	struct round r;
+	struct kv_buf buf = {0};
+	round_init(&r);
+	add(&buf, 2, "ma", "mb", "model_a", "j1");
+	add(&buf, 1, "ma", "mb", "model_b", "j1");
+	add(&buf, 1, "mb", "ma", "tie", "j2");
+	add(&buf, 1, "ma", "mb", "tie (bothbad)", "j2");
+	put(&r, "b.jsonl", buf.data);
+	run_round(&r, TEAMS_AB, "{ id = \"arena\"; plugin = \"votes\"; kind = \"score\"; points = 25.0;"
+		  " params = { method = \"pairwise\"; battles = \"b.jsonl\"; models = { a = \"ma\"; b = \"mb\"; }; }; }");
+	cr_assert_eq(r.rc, 0, "%s", r.err.msg);
+	cr_expect_float_eq(norm(&r, "arena", "a"), 0.6, 1e-12);
+	cr_expect_float_eq(norm(&r, "arena", "b"), 0.4, 1e-12);
+	cr_expect_eq(ev(&r, "arena", "a", "ties"), 2);
+	kv_buf_free(&buf);
+	round_done(&r);
+}
+
+/* One ballot per (judge, question, unordered pair): j1's second ballot on
+ * q1 (sides swapped, other winner) is excluded; j2 on q1 counts; a battle
+ * marked "anony": false is excluded.  What remains is three_teams(). */
+Test(votes_pairwise, duplicates_and_open_battles_are_excluded)
+{
+	struct round r;
+	struct kv_buf buf = {0};
+	round_init(&r);
+	kv_buf_puts(&buf, "{\"model_a\": \"ma\", \"model_b\": \"mb\", \"winner\": \"model_a\", \"judge\": \"j1\", \"question_id\": \"dup\"}\n");
+	three_teams(&buf);
+	kv_buf_puts(&buf, "{\"model_a\": \"mb\", \"model_b\": \"ma\", \"winner\": \"model_a\", \"judge\": \"j1\", \"question_id\": \"dup\"}\n");
+	kv_buf_puts(&buf, "{\"model_a\": \"mc\", \"model_b\": \"ma\", \"winner\": \"model_a\", \"judge\": \"j9\", \"anony\": false}\n");
+	kv_buf_puts(&buf, "{\"model_a\": \"ma\", \"model_b\": \"mb\", \"winner\": \"model_b\", \"judge\": \"j2\", \"question_id\": \"dup\"}\n");
+	put(&r, "b.jsonl", buf.data);
+	run_round(&r, TEAMS_ABC, PAIRWISE(""));
+	cr_assert_eq(r.rc, 0, "%s", r.err.msg);
+	/* 1 + 18 + 3 read; counted: three_teams' 18, j1's first "dup" (a beats
+	 * b) and j2's "dup" (b beats a).  a wins 12 + 1, b wins 4 + 1, b plays
+	 * 4 + 2 battles with a and 4 with c. */
+	cr_expect_eq(rev(&r, "arena", "battles_read"), 22);
+	cr_expect_eq(rev(&r, "arena", "excluded_duplicate"), 1);
+	cr_expect_eq(rev(&r, "arena", "excluded_not_anonymous"), 1);
+	cr_expect_eq(rev(&r, "arena", "ballots_counted"), 20);
+	cr_expect_eq(ev(&r, "arena", "a", "wins"), 13);
+	cr_expect_eq(ev(&r, "arena", "b", "wins"), 5);
+	cr_expect_eq(ev(&r, "arena", "b", "battles"), 10);
+	cr_expect_eq(rev(&r, "arena", "without_question_id"), 0); /* the open battle was excluded first */
+	kv_buf_free(&buf);
+	round_done(&r);
+}
+
+/* The same battles as a pretty-printed JSON array (FastChat writes
+ * clean_battle files with indent=2) give the same bytes as JSONL. */
+Test(votes_pairwise, json_array_equals_jsonl)
+{
+	struct round r;
+	struct kv_buf buf = {0}, arr = {0};
+	round_init(&r);
+	three_teams(&buf);
+	kv_buf_puts(&arr, "[\n");
+	for (char *line = strtok(buf.data, "\n"); line; line = strtok(NULL, "\n")) {
+		if (arr.len > 2)
+			kv_buf_puts(&arr, ",\n");
+		for (const char *p = line; *p; p++) { /* break it over lines */
+			kv_buf_add(&arr, p, 1);
+			if (*p == ',')
+				kv_buf_puts(&arr, "\n    ");
+		}
+	}
+	kv_buf_puts(&arr, "\n]\n");
+	put(&r, "b.json", arr.data);
+	run_round(&r, TEAMS_ABC, "{ id = \"arena\"; plugin = \"votes\"; kind = \"score\"; points = 25.0;"
+		  " params = { method = \"pairwise\"; battles = \"b.json\"; bootstrap = 50;"
+		  " models = { a = \"ma\"; b = \"mb\"; c = \"mc\"; }; }; }");
+	cr_assert_eq(r.rc, 0, "%s", r.err.msg);
+	cr_expect_float_eq(norm(&r, "arena", "a"), 0.825, 1e-10);
+	cr_expect_eq(rev(&r, "arena", "battles_read"), 18);
+	kv_buf_free(&buf);
+	kv_buf_free(&arr);
+	round_done(&r);
+}
+
+struct bad_case { const char *line, *fragments[3]; };
+
+Test(votes_pairwise, bad_battles_name_file_record_and_field)
+{
+	static const struct bad_case cases[] = {
+		{"{\"model_a\": \"ma\", \"model_b\" \"mb\", \"winner\": \"tie\", \"judge\": \"j\"}",
+		 {"b.jsonl:3: record 3", "field 'model_b'", "expected ':'"}},
+		{"{\"model_a\": \"gpt\", \"model_b\": \"mb\", \"winner\": \"tie\", \"judge\": \"j\"}",
+		 {"b.jsonl:3: record 3", "field 'model_a'", "unknown model 'gpt'"}},
+		{"{\"model_a\": \"ma\", \"model_b\": \"ma\", \"winner\": \"tie\", \"judge\": \"j\"}",
+		 {"b.jsonl:3: record 3", "field 'model_b'", "same model"}},
+		{"{\"model_a\": \"ma\", \"model_b\": \"mb\", \"winner\": \"draw\", \"judge\": \"j\"}",
+		 {"b.jsonl:3: record 3", "field 'winner'", "'draw'"}},
+		{"{\"model_a\": \"ma\", \"model_b\": \"mb\", \"winner\": \"tie\"}",
+		 {"b.jsonl:3: record 3", "field 'judge'", "missing"}},
+		{"{\"model_a\": \"ma\", \"model_b\": \"mb\", \"winner\": \"tie\", \"judge\": \"j\"} {}",
+		 {"b.jsonl:3", "one object per line", NULL}},
+		{"{\"model_a\": \"ma\", \"model_b\": \"mb\", \"winner\": \"tie\", \"judge\": \"j\", \"tstamp\": \"noon\"}",
+		 {"b.jsonl:3: record 3", "field 'tstamp'", "must be a number"}},
+		{"{\"model_a\": \"ma\", \"model_b\": \"mb\", \"winner\": \"tie\", \"judge\": \"j\"",
+		 {"b.jsonl", "ends inside a record", NULL}},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct round r;
+		round_init(&r);
+		char *text = kv_xasprintf("{\"model_a\": \"ma\", \"model_b\": \"mb\", \"winner\": \"model_a\", \"judge\": \"j\"}\n"
+					  "{\"model_a\": \"mb\", \"model_b\": \"ma\", \"winner\": \"model_a\", \"judge\": \"j\"}\n"
+					  "%s\n", cases[i].line);
+		put(&r, "b.jsonl", text);
+		free(text);
+		run_round(&r, TEAMS_AB, "{ id = \"arena\"; plugin = \"votes\"; kind = \"score\"; points = 1.0;"
+			  " params = { method = \"pairwise\"; battles = \"b.jsonl\"; models = { a = \"ma\"; b = \"mb\"; }; }; }");
+		expect_error(&r, cases[i].fragments[0], cases[i].fragments[1], cases[i].fragments[2], NULL);
+		round_done(&r);
+	}
+}
+
+Test(votes_pairwise, empty_and_unusable_files_are_errors)
+{
+	struct round r;
+	round_init(&r);
+	const char *crit = "{ id = \"arena\"; plugin = \"votes\"; kind = \"score\"; points = 1.0;"
+			   " params = { method = \"pairwise\"; battles = \"b.jsonl\"; models = { a = \"ma\"; b = \"mb\"; c = \"mc\"; }; }; }";
+	put(&r, "b.jsonl", "");
+	run_round(&r, TEAMS_ABC, crit);
+	expect_error(&r, "b.jsonl", "no battles", NULL);
+	put(&r, "b.jsonl", "[]");
+	run_round(&r, TEAMS_ABC, crit);
+	expect_error(&r, "b.jsonl", "no battles", NULL);
+	/* c only ever plays in a battle that is not anonymous: excluded. */
+	put(&r, "b.jsonl", "{\"model_a\": \"ma\", \"model_b\": \"mb\", \"winner\": \"model_a\", \"judge\": \"j\"}\n"
+	    "{\"model_a\": \"mb\", \"model_b\": \"ma\", \"winner\": \"model_a\", \"judge\": \"j\"}\n"
+	    "{\"model_a\": \"mc\", \"model_b\": \"ma\", \"winner\": \"model_a\", \"judge\": \"j\", \"anony\": false}\n");
+	run_round(&r, TEAMS_ABC, crit);
+	expect_error(&r, "b.jsonl", "no usable votes for team 'c'", NULL);
+	/* b never wins: no finite estimate. */
+	put(&r, "b.jsonl", "{\"model_a\": \"ma\", \"model_b\": \"mb\", \"winner\": \"model_a\", \"judge\": \"j\"}\n"
+	    "{\"model_a\": \"mc\", \"model_b\": \"mb\", \"winner\": \"model_a\", \"judge\": \"j\"}\n"
+	    "{\"model_a\": \"mc\", \"model_b\": \"ma\", \"winner\": \"tie\", \"judge\": \"j\"}\n");
+	run_round(&r, TEAMS_ABC, crit);
+	expect_error(&r, "b.jsonl", "does not exist", "'b'", NULL);
+	round_done(&r);
+}
+
+Test(votes_pairwise, model_names_and_teams_are_checked)
+{
+	struct round r;
+	round_init(&r);
+	put(&r, "b.jsonl", "{\"model_a\": \"a\", \"model_b\": \"b\", \"winner\": \"tie\", \"judge\": \"j\"}\n");
+	run_round(&r, TEAMS_AB, "{ id = \"arena\"; plugin = \"votes\"; kind = \"info\";"
+		  " params = { method = \"pairwise\"; battles = \"b.jsonl\"; models = { zz = \"m\"; }; }; }");
+	expect_error(&r, "'zz'", "no team", NULL);
+	run_round(&r, TEAMS_AB, "{ id = \"arena\"; plugin = \"votes\"; kind = \"info\";"
+		  " params = { method = \"pairwise\"; battles = \"b.jsonl\"; reference_team = \"zz\"; }; }");
+	expect_error(&r, "reference_team", "zz", NULL);
+	/* By default a team plays under its id. */
+	run_round(&r, TEAMS_AB, "{ id = \"arena\"; plugin = \"votes\"; kind = \"info\";"
+		  " params = { method = \"pairwise\"; battles = \"b.jsonl\"; }; }");
+	cr_assert_eq(r.rc, 0, "%s", r.err.msg);
+	cr_expect_eq(kv_run_outcome(r.run, "arena", "a")->value, 0.5);
+	round_done(&r);
+}
+
+/* --- end to end: the real binary loads votes.so ------------------------------ */
+
+Test(votes_e2e, binary_with_the_shared_object)
+{
+	struct round r;
+	struct kv_buf buf = {0};
+	round_init(&r);
+	three_teams(&buf);
+	put(&r, "b.jsonl", buf.data);
+	put(&r, "ratings.csv", stage1);
+	kvt_write(r.dir, "r.cfg",
+		  "round: { id = \"t\"; title = \"T\"; date = \"2026-01-15\"; data = \"d\"; seed = 7L;\n"
+		  TEAMS_ABC
+		  " criteria = ( { id = \"arena\"; plugin = \"votes\"; kind = \"score\"; points = 25.0;\n"
+		  "   params = { method = \"pairwise\"; battles = \"b.jsonl\"; bootstrap = 100;\n"
+		  "              models = { a = \"ma\"; b = \"mb\"; c = \"mc\"; }; }; },\n"
+		  "  { id = \"users\"; plugin = \"votes\"; kind = \"score\"; points = 25.0;\n"
+		  "   params = { ratings = \"ratings.csv\"; groups = [\"expert\"]; normalize = \"best\"; }; } );\n"
+		  " selection = { eliminate_lowest = 1; }; };\n");
+	char *cfg = kv_xasprintf("%s/r.cfg", r.dir), *out = kv_xasprintf("%s/result.json", r.dir);
+	const char *args[] = {"run", cfg, "-o", out, NULL};
+	char *err = NULL;
+	int rc = kvt_exec(args, NULL, &err);
+	cr_assert_eq(rc, 0, "exit %d: %s", rc, err);
+	char *json = kvt_read(out);
+	cr_assert_not_null(json);
+	cr_expect(strstr(json, "\"elo\""), "evidence 'elo' in the record");
+	cr_expect(strstr(json, "\"excluded_too_short\""), "rating evidence in the record");
+	free(json);
+	free(err);
+	/* A bad battle file: exit 2, the message names file, record and field. */
+	put(&r, "b.jsonl", "{\"model_a\": \"ma\", \"model_b\": \"mb\", \"winner\": \"nobody\", \"judge\": \"j\"}\n");
+	rc = kvt_exec(args, NULL, &err);
+	cr_expect_eq(rc, 2, "exit %d: %s", rc, err);
+	cr_expect(err && strstr(err, "b.jsonl:1: record 1: field 'winner'"), "%s", err);
+	free(err);
+	free(cfg);
+	free(out);
+	kv_buf_free(&buf);
+	round_done(&r);
+}
