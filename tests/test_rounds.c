@@ -250,6 +250,22 @@ Test(stage1, publish_lists_score_items_only)
 	free(out);
 }
 
+/* The round's data directory holds every input: an archive (config, every
+ * file read, record) reruns to the same record byte for byte. */
+Test(stage1, archive_verifies)
+{
+	char *cfg = kvt_src("conf/rounds/2026-01-stage1.cfg");
+	char *arch = kv_xasprintf("%s/archive", dir);
+	const char *archive[] = {"archive", cfg, "-o", arch, NULL}, *verify[] = {"verify", arch, NULL};
+	char *err = NULL;
+	cr_assert_eq(kvt_exec(archive, NULL, &err), 0, "%s", err);
+	free(err);
+	cr_expect_eq(kvt_exec(verify, NULL, &err), 0, "%s", err);
+	free(err);
+	free(arch);
+	free(cfg);
+}
+
 /* ---- the repechage -------------------------------------------------------- */
 
 static void repechage_setup(void)
@@ -335,6 +351,24 @@ Test(stage2, publish_top_equals_the_official_table)
 	expect_figures(record, "top", official, sizeof official / sizeof *official);
 }
 
+/* The full table's rows start with the rank: without that column, each row
+ * starts with its team id and csv_cell finds it. */
+static char *drop_first_column(const char *csv)
+{
+	char *copy = kv_xstrdup(csv), *w = copy;
+	for (const char *r = csv; *r;) {
+		const char *comma = strchr(r, ','), *eol = r + strcspn(r, "\n");
+		if (comma && comma < eol)
+			r = comma + 1;
+		size_t n = (size_t)(eol - r) + (*eol == '\n');
+		memmove(w, r, n);
+		w += n;
+		r += n;
+	}
+	*w = '\0';
+	return copy;
+}
+
 /* Reported, not official: totals SKT 70.6, Upstage 69.9, LG 69.0, Motif 65.8
  * (newspim 2026-08-27); Motif's breakdown, benchmarks 24.6 = AAII 11.9 + NIA
  * 12.7, experts 27.1, users 14.1 (edaily, via a digest). */
@@ -347,24 +381,8 @@ Test(stage2, reported_totals_and_motif_breakdown)
 		{"motif", "nia", 1, "12.7"},          {"motif", "experts", 1, "27.1"},
 		{"motif", "users", 1, "14.1"},
 	};
-	/* The full table's rows start with the rank: look rows up by team. */
 	char *out = publish(record, "full", "1");
-	char *by_team = kv_xstrdup(out);
-	/* Drop the rank column so that each row starts with its team id. */
-	char *w = by_team;
-	for (const char *r = out; *r;) {
-		const char *comma = strchr(r, ',');
-		const char *eol = strchr(r, '\n');
-		if (!eol)
-			eol = r + strlen(r);
-		if (comma && comma < eol)
-			r = comma + 1;
-		size_t n = (size_t)(eol - r) + (*eol == '\n');
-		memmove(w, r, n);
-		w += n;
-		r += n;
-	}
-	*w = '\0';
+	char *by_team = drop_first_column(out);
 	for (size_t i = 0; i < sizeof reported / sizeof *reported; i++) {
 		char *got = csv_cell(by_team, reported[i].row, reported[i].column);
 		cr_assert(got, "no %s/%s in:\n%s", reported[i].row, reported[i].column, by_team);
