@@ -101,12 +101,51 @@ static void item_stats(const struct tables *t, const struct item *it, struct sta
 			kv_buf_printf(&s->top_teams, "%s%s", s->top_teams.len ? " " : "", kv_json_str(team, "id"));
 }
 
+/* Round half up in decimal, as published tables do (반올림): 11.85 -> 11.9,
+ * working on the shortest decimal that reads back as x, not on its binary
+ * value (which printf would round to 11.8). */
+void kv_format_half_up(double x, int digits, char *out, size_t len)
+{
+	char s[32];
+	kv_format_double(x, s);
+	const char *dot = strchr(s, '.');
+	if (strchr(s, 'e') || !dot || (int)strlen(dot + 1) <= digits) {
+		snprintf(out, len, "%.*f", digits, x);
+		return;
+	}
+	int neg = s[0] == '-';
+	/* Digits without sign and point, cut after `digits` decimals. */
+	char d[40];
+	size_t n = 0, int_len = (size_t)(dot - s) - (size_t)neg;
+	for (const char *p = s + neg; *p && n < int_len + (size_t)digits; p++)
+		if (*p != '.')
+			d[n++] = *p;
+	int carry = dot[1 + digits] >= '5';
+	for (size_t i = n; carry && i-- > 0;) {
+		carry = d[i] == '9';
+		d[i] = carry ? '0' : (char)(d[i] + 1);
+	}
+	size_t o = 0;
+	if (neg)
+		out[o++] = '-';
+	if (carry)
+		out[o++] = '1';
+	for (size_t i = 0; i < n && o + 2 < len; i++) {
+		if (i == int_len)
+			out[o++] = '.';
+		out[o++] = d[i];
+	}
+	out[o] = '\0';
+}
+
 static void cell(const struct tables *t, double x, int width, FILE *out)
 {
+	char num[48];
+	kv_format_half_up(x, t->digits, num, sizeof num);
 	if (t->csv)
-		fprintf(out, ",%.*f", t->digits, x);
+		fprintf(out, ",%s", num);
 	else
-		fprintf(out, " %*.*f", width, t->digits, x);
+		fprintf(out, " %*s", width, num);
 }
 
 static void print_top_or_gap(const struct tables *t, int gap, FILE *out)

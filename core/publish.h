@@ -7,4 +7,7 @@
 /* level: "top", "gap" or "full"; csv: 1 for CSV; digits: decimals shown. */
 int kv_publish(const char *record, const char *level, int csv, int digits, FILE *out);
 
+/* x with `digits` decimals, rounded half up on its shortest decimal form. */
+void kv_format_half_up(double x, int digits, char *out, size_t len);
+
 #endif

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include "publish.h"
 #include "rng.h"
 #include "support.h"
 #include "table.h"
@@ -204,4 +205,25 @@ Test(rng, below_stays_in_range)
 		cr_expect(seen[i] > 800 && seen[i] < 1200, "bucket %d: %d", i, seen[i]);
 	double u = kv_rng_uniform(&r);
 	cr_expect(u >= 0 && u < 1);
+}
+
+Test(numbers, half_up_on_the_decimal_form)
+{
+	char s[48];
+	kv_format_half_up(11.85, 1, s, sizeof s);
+	cr_expect_str_eq(s, "11.9", "printf would give 11.8");
+	kv_format_half_up(7.75, 1, s, sizeof s);
+	cr_expect_str_eq(s, "7.8");
+	kv_format_half_up(9.96, 1, s, sizeof s);
+	cr_expect_str_eq(s, "10.0");
+	kv_format_half_up(99.999, 2, s, sizeof s);
+	cr_expect_str_eq(s, "100.00");
+	kv_format_half_up(-2.345, 2, s, sizeof s);
+	cr_expect_str_eq(s, "-2.35");
+	kv_format_half_up(3, 2, s, sizeof s);
+	cr_expect_str_eq(s, "3.00");
+	kv_format_half_up(0.05, 1, s, sizeof s);
+	cr_expect_str_eq(s, "0.1");
+	kv_format_half_up(28.75, 1, s, sizeof s);
+	cr_expect_str_eq(s, "28.8", "the official rounding of the stage-2 expert average");
 }
