@@ -1,5 +1,6 @@
 #include "cli.h"
 #include "audit.h"
+#include "fingerprint.h"
 #include "publish.h"
 #include "loader.h"
 #include "result.h"
@@ -22,6 +23,8 @@ void kv_usage(FILE *f)
 	      "       kaieval diff OLD.json NEW.json\n"
 	      "       kaieval whatif ROUND.cfg --set KEY=VALUE [--set KEY=VALUE ...]\n"
 	      "       kaieval publish RESULT.json --level top|gap|full [--csv] [--digits N]\n"
+	      "       kaieval fingerprint MODEL_DIR -o FILE [-j N] [--sample K]\n"
+	      "       kaieval fingerprint --shard FILE [--index INDEX.json] -o FILE | --merge PART... -o FILE\n"
 	      "       kaieval --help | --version\n"
 	      "\n"
 	      "  run       evaluate a round: load each criterion's plugin, score every team,\n"
@@ -33,6 +36,7 @@ void kv_usage(FILE *f)
 	      "  diff      what changed between two records (exit 1 when anything did)\n"
 	      "  whatif    rerun with config keys overridden; decisions side by side\n"
 	      "  publish   the disclosure tables of a record, at a chosen level of detail\n"
+	      "  fingerprint  hashes, moments and samples of a model's tensors, for forensics\n"
 	      "\n"
 	      "Exit status: 0 done, 1 a check found a difference, 2 bad usage, config or\n"
 	      "input, 3 internal error or plugin failure.  See kaieval(1).\n", f);
@@ -240,6 +244,7 @@ static const struct command {
 	{"diff", cmd_diff},
 	{"whatif", cmd_whatif},
 	{"publish", cmd_publish},
+	{"fingerprint", kv_cmd_fingerprint},
 };
 
 int kv_cli_main(int argc, char **argv)

@@ -1,0 +1,98 @@
+/*
+ * fingerprint.h -- `kaieval fingerprint`: what a model's weights look like,
+ * in a small file that stands in for the weights in forensic comparisons.
+ *
+ * A fingerprint lists every tensor of a model (or of some of its shards) with
+ * its name, shard, dtype, shape, element count, exact content hash
+ * (treehash.h), whether it is constant, and for F32/F16/BF16 the count of
+ * finite values, their sum, sum of squares, min and max (moments.h) and the
+ * values at the sample positions of its shape (fpsample.h), base64 of the raw
+ * little-endian elements.  Tensors are sorted by name, shards by file name;
+ * numbers are written in their shortest exact form: the same weights give
+ * the same bytes on every machine, with any thread count.
+ *
+ * Per-shard fingerprints (made one shard at a time, on any machine) merge
+ * into the fingerprint of the whole model, byte for byte, when they were made
+ * against the model's model.safetensors.index.json (recorded with its
+ * SHA-256 so that parts of different models do not merge).  See
+ * kaieval-fingerprint(1) for the file format.
+ */
+#ifndef KV_FINGERPRINT_H
+#define KV_FINGERPRINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+#define KV_FP_FORMAT "kaieval-fingerprint"
+#define KV_FP_VERSION 1
+
+struct kv_fp_tensor {
+	char *name, *shard, *dtype;
+	size_t rank;
+	uint64_t *shape;
+	uint64_t numel;
+	char hash[65];
+	int constant;
+	int has_moments;           /* F32, F16, BF16 */
+	uint64_t finite;
+	double sum, sumsq;
+	int has_range;             /* finite > 0 */
+	double min, max;
+	uint64_t sample_count;
+	char *sample;              /* base64 */
+};
+
+struct kv_fp_shard {
+	char *file;
+	uint64_t bytes;
+	uint64_t tensors;
+};
+
+struct kv_fp {
+	uint64_t sample_size;
+	int complete;
+	int has_index;
+	char *index_file;
+	char index_sha256[65];
+	size_t index_shard_count;
+	char **index_shards;
+	size_t shard_count;
+	struct kv_fp_shard *shards;
+	size_t count;
+	struct kv_fp_tensor *tensors;
+};
+
+struct kv_fp_options {
+	unsigned threads;          /* 0: one per online CPU */
+	uint64_t sample_size;
+	int progress;              /* show progress on stderr */
+};
+
+/* The whole model in dir: the shards of model.safetensors.index.json when
+ * there is one, otherwise every *.safetensors file in it. */
+int kv_fp_scan_dir(const char *dir, const struct kv_fp_options *o, struct kv_fp *out, struct kv_error *err);
+
+/* One shard file; with index (may be NULL) it is checked against the map. */
+int kv_fp_scan_shard(const char *file, const char *index, const struct kv_fp_options *o, struct kv_fp *out,
+		     struct kv_error *err);
+
+/* The fingerprint as JSON text (sorts tensors and shards in place). */
+void kv_fp_json(struct kv_fp *fp, struct kv_buf *out);
+
+/* Read a fingerprint file, checking every field. */
+int kv_fp_read(const char *file, struct kv_fp *fp, struct kv_error *err);
+
+/* Merge parts (each is emptied) into out. */
+int kv_fp_merge(struct kv_fp *parts, const char *const *names, size_t n, struct kv_fp *out,
+		struct kv_error *err);
+
+void kv_fp_free(struct kv_fp *fp);
+
+/* A whole file, NUL-terminated (NULL and err set on failure). */
+char *kv_fp_load_text(const char *file, size_t *len, struct kv_error *err);
+
+int kv_cmd_fingerprint(int argc, char **argv);
+
+#endif
