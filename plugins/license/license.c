@@ -8,14 +8,19 @@
  *   restricted-terms      a licence listed in restricted_terms
  *   missing-attribution   a third-party component with no attribution entry
  *   weight-hash-mismatch  a weight file whose SHA-256 differs from the manifest
- * Weight forensics (fingerprints, pearson_*, fail_share) are declared params
- * but not implemented in this version; the evidence says so. */
+ *   tensor-identity       (forensics) a tensor byte-identical to a reference's
+ *   tensor-correlation    (forensics) Pearson r above pearson_fail on at least
+ *                         fail_share of a component's matrices
+ *   tensor-flag, possible-permuted-copy   (forensics) reported, not failing
+ * Weight forensics run when `fingerprints` names a folder of reference
+ * fingerprints: each team's fingerprint is compared with them (forensics.h). */
 #include <kaieval/plugin.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "forensics.h"
 #include "manifest.h"
 #include "policy.h"
 #include "text.h"
@@ -30,13 +35,17 @@ static const struct kv_param_decl params[] = {
 	{"third_party_weights", KV_T_STRING, 0, "fail", "fail|report",
 	 "a third-party component with pretrained weights fails the gate, or is only reported"},
 	{"fingerprints", KV_T_PATH, 0, NULL, NULL,
-	 "folder of reference fingerprints; forensic comparison is not available in this version"},
+	 "folder of reference fingerprints (`kaieval fingerprint` output, plus baselines.csv); runs the forensics"},
+	{"team_fingerprint", KV_T_PATH, 0, NULL, NULL,
+	 "each team's fingerprint (default: FINGERPRINTS/teams/{team}.json)"},
 	{"pearson_flag", KV_T_FLOAT, 0, "0.1", NULL,
-	 "forensics (later version): per-tensor Pearson r that flags a tensor"},
+	 "forensics: per-matrix Pearson r that flags a matrix (reported)"},
 	{"pearson_fail", KV_T_FLOAT, 0, "0.5", NULL,
-	 "forensics (later version): per-tensor Pearson r that counts towards failing"},
+	 "forensics: per-matrix Pearson r that counts towards failing a component"},
 	{"fail_share", KV_T_FLOAT, 0, "0.25", NULL,
-	 "forensics (later version): share of a component's 2-D tensors above pearson_fail that fails it"},
+	 "forensics: share of a component's matrices (rank >= 2) above pearson_fail that fails it"},
+	{"identity_min_elements", KV_T_INT, 0, "1024", NULL,
+	 "forensics: smaller tensors never count as identical to a reference's"},
 	{NULL, 0, 0, NULL, NULL, NULL},
 };
 
@@ -45,7 +54,9 @@ struct state {
 	const char *manifest;       /* path template with {team} */
 	int report_weights;         /* third_party_weights = "report" */
 	const char *fingerprints;   /* NULL when not given */
-	double pearson_flag, pearson_fail, fail_share;
+	char *team_fingerprint;     /* path template with {team} */
+	struct forensics_params fp;
+	struct forensics *forensics;  /* loaded in evaluate */
 };
 
 struct finding {
@@ -96,17 +107,27 @@ static int read_share(const struct kv_host *h, struct kv_ctx *ctx, const char *n
 
 static int read_forensics(const struct kv_host *h, struct kv_ctx *ctx, struct state *s)
 {
-	if (read_share(h, ctx, "pearson_flag", &s->pearson_flag) ||
-	    read_share(h, ctx, "pearson_fail", &s->pearson_fail) ||
-	    read_share(h, ctx, "fail_share", &s->fail_share))
+	if (read_share(h, ctx, "pearson_flag", &s->fp.pearson_flag) ||
+	    read_share(h, ctx, "pearson_fail", &s->fp.pearson_fail) ||
+	    read_share(h, ctx, "fail_share", &s->fp.fail_share))
 		return KV_ERR_INPUT;
-	if (s->pearson_flag > s->pearson_fail)
+	if (s->fp.pearson_flag > s->fp.pearson_fail)
 		return h->value_error(ctx, h->param(ctx, "pearson_flag"),
-				      "%g is above pearson_fail (%g)", s->pearson_flag, s->pearson_fail);
+				      "%g is above pearson_fail (%g)", s->fp.pearson_flag, s->fp.pearson_fail);
+	const struct kv_value *min = h->param(ctx, "identity_min_elements");
+	if (!h->value_int(min, &s->fp.identity_min) || s->fp.identity_min < 1)
+		return h->value_error(ctx, min, "must be a whole number of at least 1");
 	const struct kv_value *fp = h->param(ctx, "fingerprints");
 	s->fingerprints = h->value_string(fp);
 	if (s->fingerprints && h->input_kind(ctx, s->fingerprints) != 2)
 		return h->value_error(ctx, fp, "'%s' is not a folder in the data directory", s->fingerprints);
+	const char *team = h->value_string(h->param(ctx, "team_fingerprint"));
+	size_t len = s->fingerprints ? strlen(s->fingerprints) + 32 : 1;
+	s->team_fingerprint = team ? strdup(team) : malloc(len);
+	if (!s->team_fingerprint)
+		return KV_ERR_INTERNAL;
+	if (!team)
+		snprintf(s->team_fingerprint, len, "%s/teams/{team}.json", s->fingerprints ? s->fingerprints : "");
 	return 0;
 }
 
@@ -129,6 +150,7 @@ static int license_open(const struct kv_host *h, struct kv_ctx *ctx, void **stat
 	int rc = read_params(h, ctx, s);
 	if (rc) {
 		policy_free(&s->policy);
+		free(s->team_fingerprint);
 		free(s);
 		return rc;
 	}
@@ -140,6 +162,8 @@ static void license_close(void *state)
 {
 	struct state *s = state;
 	policy_free(&s->policy);
+	forensics_free(s->forensics);
+	free(s->team_fingerprint);
 	free(s);
 }
 
@@ -255,7 +279,7 @@ static void describe_components(const struct kv_host *h, struct kv_ctx *ctx, siz
 	h->evidence_num(ctx, team, "third_party_components", (double)third);
 }
 
-static void report(const struct kv_host *h, struct kv_ctx *ctx, const struct state *s, size_t team,
+static void report(const struct kv_host *h, struct kv_ctx *ctx, size_t team,
 		   const struct manifest *m, const struct findings *f, size_t verified)
 {
 	size_t failing = 0;
@@ -276,10 +300,25 @@ static void report(const struct kv_host *h, struct kv_ctx *ctx, const struct sta
 	}
 	h->evidence_num(ctx, team, "findings", (double)failing);
 	h->evidence_num(ctx, team, "findings_reported_only", (double)(f->count - failing));
-	if (s->fingerprints)
-		h->evidence_str(ctx, team, "forensics", "not run: not available in this version");
 	h->set_value(ctx, team, (double)failing, "findings");
 	h->set_pass(ctx, team, failing == 0);
+}
+
+/* A forensic finding joins the manifest's (component names are static). */
+static void forensic_finding(void *arg, const char *rule, const char *component, int fails, const char *sentence)
+{
+	struct text t = {0};
+	text_add(&t, "%s", sentence);
+	add_finding(arg, rule, component, fails, &t);
+}
+
+static int judge_forensics(const struct kv_host *h, struct kv_ctx *ctx, const struct state *s, size_t team,
+			   struct findings *f)
+{
+	char path[4096];
+	if (h->expand_team(ctx, s->team_fingerprint, team, path, sizeof path))
+		return KV_ERR_INPUT;
+	return forensics_judge(h, ctx, s->forensics, team, path, forensic_finding, f);
 }
 
 static int judge_team(const struct kv_host *h, struct kv_ctx *ctx, const struct state *s, size_t team)
@@ -295,12 +334,14 @@ static int judge_team(const struct kv_host *h, struct kv_ctx *ctx, const struct 
 		check_license(s, "model", "The model licence", m.model_license, m.model_expr, &f);
 	for (size_t i = 0; !rc && i < m.component_count; i++)
 		rc = check_component(h, ctx, s, &m, i, &f, &verified);
+	if (!rc && s->forensics)
+		rc = judge_forensics(h, ctx, s, team, &f);
 	if (!rc && f.nomem) {
 		h->error(ctx, "%s: out of memory", path);
 		rc = KV_ERR_INTERNAL;
 	}
 	if (!rc)
-		report(h, ctx, s, team, &m, &f, verified);
+		report(h, ctx, team, &m, &f, verified);
 	findings_free(&f);
 	manifest_free(&m);
 	return rc;
@@ -310,19 +351,19 @@ static void report_round(const struct kv_host *h, struct kv_ctx *ctx, const stru
 {
 	h->evidence_num(ctx, KV_ROUND, "allowed_licenses", (double)s->policy.allowed_count);
 	h->evidence_num(ctx, KV_ROUND, "restricted_terms", (double)s->policy.restricted_count);
-	if (!s->fingerprints)
-		return;
-	h->evidence_str(ctx, KV_ROUND, "forensics", "not available in this version: the reference "
-			"fingerprints in '%s' were not compared (pearson_flag %g, pearson_fail %g, "
-			"fail_share %g are declared for a later version)", s->fingerprints, s->pearson_flag,
-			s->pearson_fail, s->fail_share);
-	h->warn(ctx, "fingerprints given, but weight forensics are not available in this version; "
-		"the gate decides on the manifest alone");
+	if (s->forensics)
+		forensics_round_evidence(h, ctx, s->forensics);
 }
 
 static int license_evaluate(void *state, const struct kv_host *h, struct kv_ctx *ctx)
 {
-	const struct state *s = state;
+	struct state *s = state;
+	/* Fingerprints are JSON trees the host frees after evaluate: load here. */
+	if (s->fingerprints && !s->forensics) {
+		int fail = forensics_load(h, ctx, s->fingerprints, &s->fp, &s->forensics);
+		if (fail)
+			return fail;
+	}
 	report_round(h, ctx, s);
 	int rc = KV_OK;
 	for (size_t t = 0; rc == KV_OK && t < h->team_count(ctx); t++)
