@@ -1,0 +1,553 @@
+/* `kaieval fingerprint` and its parts: the tree hash against its written
+ * definition, the moments against independent sums, the same bytes at every
+ * vector level and thread count, the sample positions, shards and merge,
+ * and hostile files (each must exit 2 naming the file and the tensor).
+ * Models are small safetensors files written here. */
+#include <cjson/cJSON.h>
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fpsample.h"
+#include "moments.h"
+#include "support.h"
+#include "test_forensics_util.h"
+#include "treehash.h"
+
+static char *path_in(const char *dir, const char *rel)
+{
+	return kv_xasprintf("%s/%s", dir, rel);
+}
+
+/* The fingerprint file's JSON; the caller deletes it. */
+static cJSON *load_json(const char *path)
+{
+	char *text = kvt_read(path);
+	cr_assert_not_null(text, "no %s", path);
+	cJSON *j = cJSON_Parse(text);
+	free(text);
+	cr_assert_not_null(j, "%s is not JSON", path);
+	return j;
+}
+
+static const cJSON *tensor_named(const cJSON *fp, const char *name)
+{
+	const cJSON *t;
+	cJSON_ArrayForEach(t, cJSON_GetObjectItem(fp, "tensors"))
+		if (strcmp(cJSON_GetObjectItem(t, "name")->valuestring, name) == 0)
+			return t;
+	return NULL;
+}
+
+/* --- the hash ------------------------------------------------------------------ */
+
+Test(forensics, tree_hash_matches_its_definition_at_every_level)
+{
+	/* Sizes around the leaf (16384) and the 16-leaf group of the AVX-512 path. */
+	static const size_t sizes[] = {0, 1, 100, 16383, 16384, 16385, 16 * 16384, 16 * 16384 + 7,
+				       33 * 16384, 40 * 16384 + 1};
+	size_t max = 40 * 16384 + 1;
+	uint8_t *p = kv_xmalloc(max);
+	struct syn_rng r = {.s = 0x1234567};
+	for (size_t i = 0; i < max; i++)
+		p[i] = (uint8_t)(syn_uniform(&r) * 256);
+	for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+		char want[65], got[65];
+		syn_tree_hash(p, sizes[s], want);
+		for (int level = KV_SIMD_SCALAR; level <= KV_SIMD_AVX512; level++) {
+			uint8_t d[32];
+			if (level > (int)kv_simd_detect())
+				continue;
+			cr_assert_eq(kv_th_hash((enum kv_simd)level, p, sizes[s], d), 0);
+			for (int i = 0; i < 32; i++)
+				snprintf(got + 2 * i, 3, "%02x", d[i]);
+			cr_assert_str_eq(got, want, "size %zu, level %s", sizes[s], kv_simd_name((enum kv_simd)level));
+		}
+	}
+	/* One byte changed anywhere changes the hash. */
+	char a[65], b[65];
+	syn_tree_hash(p, 33 * 16384, a);
+	p[20 * 16384 + 5] ^= 1;
+	syn_tree_hash(p, 33 * 16384, b);
+	cr_assert_str_neq(a, b);
+	free(p);
+}
+
+/* --- moments --------------------------------------------------------------------- */
+
+static void moments_of(enum kv_simd level, enum kv_float_kind kind, const uint8_t *p, size_t n,
+		       struct kv_moments *m)
+{
+	struct kv_moments part;
+	size_t size = kv_float_size(kind), per = KV_MOM_UNIT / size;
+	kv_moments_init(m);
+	for (size_t at = 0; at < n; at += per) {
+		kv_moments_unit(level, kind, p + at * size, n - at < per ? n - at : per, &part);
+		kv_moments_add(m, &part);
+	}
+}
+
+Test(forensics, moments_are_exact_on_exact_data)
+{
+	/* k/8 for k = -100..100 is exact in bf16 (at most 7 significant bits):
+	 * sum 0; sum of squares 2 * (1^2 + ... + 100^2) / 64 = 2 * 338350 / 64. */
+	float v[201];
+	for (int k = -100; k <= 100; k++)
+		v[k + 100] = (float)k / 8;
+	uint8_t *b = syn_bf16_bytes(v, 201);
+	for (int level = 0; level <= (int)kv_simd_detect(); level++) {
+		struct kv_moments m;
+		moments_of((enum kv_simd)level, KV_FK_BF16, b, 201, &m);
+		cr_assert_eq(m.finite, 201);
+		cr_assert_eq(m.sum, 0.0);
+		cr_assert_eq(m.sumsq, 2.0 * 338350 / 64);
+		cr_assert_eq(m.min, -12.5f);
+		cr_assert_eq(m.max, 12.5f);
+	}
+	free(b);
+}
+
+Test(forensics, moments_same_bytes_at_every_level_and_close_to_long_double)
+{
+	/* 3 units and a ragged tail, with an Inf, a NaN and a -0 among them. */
+	size_t n = 3 * KV_MOM_UNIT / 2 + 37;
+	float *v = kv_xmalloc(n * sizeof *v);
+	struct syn_rng r = {.s = 99};
+	for (size_t i = 0; i < n; i++)
+		v[i] = (float)(syn_gauss(&r) * 0.02 + 0.001);
+	v[5] = INFINITY;
+	v[70000] = NAN;
+	v[80000] = -0.0f;
+	uint8_t *b = syn_bf16_bytes(v, n);
+	long double sum = 0, sq = 0;
+	for (size_t i = 0; i < n; i++) {
+		float x = syn_from_bf16((uint16_t)(b[2 * i] | b[2 * i + 1] << 8));
+		if (isfinite(x)) {
+			sum += x;
+			sq += (long double)x * x;
+		}
+	}
+	struct kv_moments ref;
+	moments_of(KV_SIMD_SCALAR, KV_FK_BF16, b, n, &ref);
+	cr_assert_eq(ref.nonfinite, 2);
+	cr_assert_eq(ref.finite, n - 2);
+	cr_assert(fabsl(ref.sum - sum) < 1e-12L * sqrtl(sq * n), "%g vs %Lg", ref.sum, sum);
+	cr_assert(fabsl(ref.sumsq - sq) < 1e-12L * sq);
+	for (int level = 1; level <= (int)kv_simd_detect(); level++) {
+		struct kv_moments m;
+		moments_of((enum kv_simd)level, KV_FK_BF16, b, n, &m);
+		cr_assert(memcmp(&m, &ref, sizeof m) == 0, "level %d differs from scalar", level);
+	}
+	free(b);
+	free(v);
+}
+
+Test(forensics, f16_and_f32_read_exactly)
+{
+	/* 1.0 = 0x3c00, -2.5 = 0xc100, 2^-24 = 0x0001 (smallest subnormal),
+	 * 65504 = 0x7bff (largest), 0x0200 = 2^-15 (subnormal). */
+	const uint8_t h[] = {0x00, 0x3c, 0x00, 0xc1, 0x01, 0x00, 0xff, 0x7b, 0x00, 0x02};
+	cr_assert_eq(kv_float_at(KV_FK_F16, h, 0), 1.0f);
+	cr_assert_eq(kv_float_at(KV_FK_F16, h, 1), -2.5f);
+	cr_assert_eq(kv_float_at(KV_FK_F16, h, 2), 0x1p-24f);
+	cr_assert_eq(kv_float_at(KV_FK_F16, h, 3), 65504.0f);
+	cr_assert_eq(kv_float_at(KV_FK_F16, h, 4), 0x1p-15f);
+	/* F16 through every kernel: 1 - 2.5 + 2^-24 + 65504 + 2^-15, in lane order. */
+	uint8_t many[64 * 2];
+	for (int i = 0; i < 64; i++)
+		memcpy(many + 2 * i, h + 2 * (i % 5), 2);
+	struct kv_moments ref, m;
+	moments_of(KV_SIMD_SCALAR, KV_FK_F16, many, 64, &ref);
+	cr_assert_eq(ref.min, -2.5f);
+	cr_assert_eq(ref.max, 65504.0f);
+	for (int level = 1; level <= (int)kv_simd_detect(); level++) {
+		moments_of((enum kv_simd)level, KV_FK_F16, many, 64, &m);
+		cr_assert(memcmp(&m, &ref, sizeof m) == 0, "level %d", level);
+	}
+}
+
+/* --- sample positions ------------------------------------------------------------- */
+
+Test(forensics, sample_positions)
+{
+	const uint64_t a[2] = {256, 512}, b[2] = {512, 256};
+	uint64_t ka = kv_fp_shape_key(2, a), kb = kv_fp_shape_key(2, b), n = 256 * 512;
+	cr_assert_neq(ka, kb);
+	cr_assert_eq(kv_fp_sample_count(100, 4096), 100);
+	cr_assert_eq(kv_fp_sample_count(n, 4096), 4096);
+	cr_assert_eq(kv_fp_position(ka, 7, 100, 4096), 7);  /* small tensors keep every value */
+	double mean = 0;
+	size_t differ = 0;
+	for (uint64_t j = 0; j < 4096; j++) {
+		uint64_t p = kv_fp_position(ka, j, n, 4096);
+		cr_assert_lt(p, n);
+		cr_assert_eq(p, kv_fp_position(ka, j, n, 4096));
+		differ += p != kv_fp_position(kb, j, n, 4096);
+		mean += (double)p / (double)n / 4096;
+	}
+	/* Uniform positions: mean 0.5 with sd 1/sqrt(12 * 4096) = 0.0045. */
+	cr_assert(fabs(mean - 0.5) < 0.03, "mean %g", mean);
+	cr_assert_gt(differ, 4000);
+}
+
+/* --- the command --------------------------------------------------------------------- */
+
+#define ROWS 64
+#define COLS 96
+
+/* A model folder with a bf16 matrix, an f32 vector, an all-ones norm, an
+ * int64 buffer and an empty tensor: its values are returned in *w. */
+static void write_small_model(const char *dir, const char *file, float **w)
+{
+	size_t n = ROWS * COLS;
+	struct syn_rng r = {.s = 42};
+	*w = kv_xmalloc(n * sizeof **w);
+	for (size_t i = 0; i < n; i++)
+		(*w)[i] = (float)(syn_gauss(&r) * 0.05);
+	uint8_t *bf = syn_bf16_bytes(*w, n);
+	float vec[100], ones[64];
+	for (int i = 0; i < 100; i++)
+		vec[i] = (float)i / 4;
+	for (int i = 0; i < 64; i++)
+		ones[i] = 1;
+	int64_t ids[10];
+	for (int i = 0; i < 10; i++)
+		ids[i] = i;
+	struct syn_tensor t[] = {
+		{"w", "BF16", 2, {ROWS, COLS}, bf, 2 * n},
+		{"v", "F32", 1, {100}, (const uint8_t *)vec, sizeof vec},
+		{"norm", "F32", 1, {64}, (const uint8_t *)ones, sizeof ones},
+		{"ids", "I64", 1, {10}, (const uint8_t *)ids, sizeof ids},
+		{"empty", "F16", 2, {0, 8}, NULL, 0},
+	};
+	char *p = path_in(dir, file);
+	syn_write(p, t, 5);
+	free(p);
+	free(bf);
+}
+
+Test(forensics, fingerprint_records_hash_moments_and_sample)
+{
+	char *dir = kvt_tempdir(), *model = path_in(dir, "m"), *out = path_in(dir, "fp.json"), *err = NULL;
+	float *w;
+	kvt_write(dir, "m/.keep", "");
+	write_small_model(model, "model.safetensors", &w);
+	cr_assert_eq(syn_kaieval(&err, model, "-o", out, NULL), 0, "%s", err);
+	cr_assert_str_eq(err, "", "stderr is not a terminal: no progress expected");
+	cJSON *fp = load_json(out);
+	cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(fp, "tensors")), 5);
+	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(fp, "complete")));
+	/* The matrix: tree hash of its bf16 bytes, sums of the rounded values. */
+	const cJSON *t = tensor_named(fp, "w");
+	uint8_t *bf = syn_bf16_bytes(w, ROWS * COLS);
+	char hex[65];
+	syn_tree_hash(bf, 2 * ROWS * COLS, hex);
+	cr_assert_str_eq(cJSON_GetObjectItem(t, "hash")->valuestring, hex);
+	double sum = 0, sq = 0;
+	for (size_t i = 0; i < ROWS * COLS; i++) {
+		double x = syn_from_bf16((uint16_t)(bf[2 * i] | bf[2 * i + 1] << 8));
+		sum += x;
+		sq += x * x;
+	}
+	cr_assert(fabs(cJSON_GetObjectItem(t, "sum")->valuedouble - sum) < 1e-9);
+	cr_assert(fabs(cJSON_GetObjectItem(t, "sumsq")->valuedouble - sq) < 1e-9 * sq);
+	cr_assert_eq(cJSON_GetObjectItem(t, "numel")->valuedouble, ROWS * COLS);
+	/* 6144 elements > 4096: a sample of 4096 bf16 values = 8192 bytes of base64. */
+	cr_assert_eq(strlen(cJSON_GetObjectItem(t, "sample")->valuestring), 4 * ((8192 + 2) / 3));
+	cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(t, "constant")));
+	/* Vector 0, 0.25, ..., 24.75: sum 0.25 * 4950, sum of squares 0.0625 * 328350. */
+	t = tensor_named(fp, "v");
+	cr_assert_eq(cJSON_GetObjectItem(t, "sum")->valuedouble, 0.25 * 4950);
+	cr_assert_eq(cJSON_GetObjectItem(t, "sumsq")->valuedouble, 0.0625 * 328350);
+	cr_assert_eq(cJSON_GetObjectItem(t, "max")->valuedouble, 24.75);
+	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(tensor_named(fp, "norm"), "constant")));
+	/* The int64 buffer is hashed only; the empty tensor has no range. */
+	t = tensor_named(fp, "ids");
+	cr_assert_null(cJSON_GetObjectItem(t, "sum"));
+	cr_assert_not_null(cJSON_GetObjectItem(t, "hash"));
+	cr_assert(cJSON_IsNull(cJSON_GetObjectItem(tensor_named(fp, "empty"), "min")));
+	cJSON_Delete(fp);
+	free(bf);
+	free(w);
+	free(err);
+	kvt_rmtree(dir);
+	free(dir);
+	free(model);
+	free(out);
+}
+
+Test(forensics, same_bytes_whatever_threads_and_vector_level)
+{
+	char *dir = kvt_tempdir(), *model = path_in(dir, "m"), *a = path_in(dir, "a.json");
+	char *b = path_in(dir, "b.json"), *c = path_in(dir, "c.json");
+	float *w;
+	kvt_write(dir, "m/.keep", "");
+	write_small_model(model, "model.safetensors", &w);
+	cr_assert_eq(syn_kaieval(NULL, model, "-o", a, "-j", "1", NULL), 0);
+	cr_assert_eq(syn_kaieval(NULL, model, "-o", b, "-j", "2", NULL), 0);
+	setenv("KAIEVAL_SIMD", "scalar", 1);
+	cr_assert_eq(syn_kaieval(NULL, model, "-o", c, "-j", "3", NULL), 0);
+	unsetenv("KAIEVAL_SIMD");
+	char *ta = kvt_read(a), *tb = kvt_read(b), *tc = kvt_read(c);
+	cr_assert_str_eq(ta, tb);
+	cr_assert_str_eq(ta, tc);
+	free(ta);
+	free(tb);
+	free(tc);
+	free(w);
+	kvt_rmtree(dir);
+	free(dir);
+	free(model);
+	free(a);
+	free(b);
+	free(c);
+}
+
+/* Two shards and their index. */
+static void write_sharded(const char *model)
+{
+	float *w;
+	write_small_model(model, "model-00001-of-00002.safetensors", &w);
+	free(w);
+	float x[300];
+	for (int i = 0; i < 300; i++)
+		x[i] = (float)(i % 17) - 8;
+	struct syn_tensor t[] = {{"x", "F32", 2, {3, 100}, (const uint8_t *)x, sizeof x}};
+	char *p = path_in(model, "model-00002-of-00002.safetensors");
+	syn_write(p, t, 1);
+	free(p);
+	const char *index = "{\"metadata\": {\"total_size\": 1},\n \"weight_map\": {\"w\": \"model-00001-of-00002.safetensors\", "
+			    "\"v\": \"model-00001-of-00002.safetensors\", \"norm\": \"model-00001-of-00002.safetensors\", "
+			    "\"ids\": \"model-00001-of-00002.safetensors\", \"empty\": \"model-00001-of-00002.safetensors\", "
+			    "\"x\": \"model-00002-of-00002.safetensors\"}}\n";
+	p = path_in(model, "model.safetensors.index.json");
+	FILE *f = fopen(p, "w");
+	fputs(index, f);
+	fclose(f);
+	free(p);
+}
+
+Test(forensics, shards_fingerprinted_apart_merge_to_the_whole)
+{
+	char *dir = kvt_tempdir(), *m = path_in(dir, "m"), *whole = path_in(dir, "whole.json");
+	char *s1 = path_in(m, "model-00001-of-00002.safetensors"), *s2 = path_in(m, "model-00002-of-00002.safetensors");
+	char *idx = path_in(m, "model.safetensors.index.json"), *p1 = path_in(dir, "p1.json");
+	char *p2 = path_in(dir, "p2.json"), *merged = path_in(dir, "merged.json"), *err = NULL;
+	kvt_write(dir, "m/.keep", "");
+	write_sharded(m);
+	cr_assert_eq(syn_kaieval(NULL, m, "-o", whole, NULL), 0);
+	cr_assert_eq(syn_kaieval(NULL, "--shard", s2, "--index", idx, "-o", p2, NULL), 0);
+	cr_assert_eq(syn_kaieval(NULL, "--shard", s1, "--index", idx, "-o", p1, NULL), 0);
+	cr_assert_eq(syn_kaieval(NULL, "--merge", p2, p1, "-o", merged, NULL), 0);
+	char *a = kvt_read(whole), *b = kvt_read(merged), *c = kvt_read(p1);
+	cr_assert_str_eq(a, b);
+	cr_assert(strstr(a, "\"complete\": true") && strstr(c, "\"complete\": false"));
+	/* One part alone merges, marked incomplete, with a note. */
+	cr_assert_eq(syn_kaieval(&err, "--merge", p1, "-o", merged, NULL), 0);
+	cr_assert(strstr(err, "1 of the index's 2 shards"), "%s", err);
+	free(err);
+	/* The same part twice is refused, naming the tensor. */
+	cr_assert_eq(syn_kaieval(&err, "--merge", p1, p1, "-o", merged, NULL), 2);
+	cr_assert(strstr(err, "appears in two parts") || strstr(err, "tensor"), "%s", err);
+	free(err);
+	free(a);
+	free(b);
+	free(c);
+	char *list[] = {dir, m, whole, s1, s2, idx, p1, p2, merged};
+	kvt_rmtree(dir);
+	for (size_t i = 0; i < sizeof list / sizeof list[0]; i++)
+		free(list[i]);
+}
+
+Test(forensics, index_must_match_the_shards)
+{
+	char *dir = kvt_tempdir(), *m = path_in(dir, "m"), *out = path_in(dir, "o.json"), *err = NULL;
+	kvt_write(dir, "m/.keep", "");
+	write_sharded(m);
+	/* The index gives 'x' to shard 1, which does not hold it. */
+	kvt_write(m, "model.safetensors.index.json",
+		  "{\"weight_map\": {\"w\": \"model-00001-of-00002.safetensors\", \"v\": \"model-00001-of-00002.safetensors\", "
+		  "\"norm\": \"model-00001-of-00002.safetensors\", \"ids\": \"model-00001-of-00002.safetensors\", "
+		  "\"empty\": \"model-00001-of-00002.safetensors\", \"x\": \"model-00001-of-00002.safetensors\"}}");
+	cr_assert_eq(syn_kaieval(&err, m, "-o", out, NULL), 2);
+	cr_assert(strstr(err, "model-00001-of-00002.safetensors") && strstr(err, "'x'"), "%s", err);
+	free(err);
+	/* A shard named by the index is missing. */
+	kvt_write(m, "model.safetensors.index.json", "{\"weight_map\": {\"w\": \"model-00003-of-00003.safetensors\"}}");
+	cr_assert_eq(syn_kaieval(&err, m, "-o", out, NULL), 2);
+	cr_assert(strstr(err, "model-00003-of-00003.safetensors"), "%s", err);
+	cr_assert(!kvt_exists(out));
+	free(err);
+	kvt_rmtree(dir);
+	free(dir);
+	free(m);
+	free(out);
+}
+
+/* --- hostile files ------------------------------------------------------------------ */
+
+/* good.safetensors beside bad.safetensors: exit 2, the message names the bad
+ * file and holds the given words; nothing is written. */
+static void expect_refused(uint64_t declared, const char *header, size_t data_len, const char *w1, const char *w2)
+{
+	char *dir = kvt_tempdir(), *m = path_in(dir, "m"), *out = path_in(dir, "o.json"), *err = NULL;
+	float *w;
+	kvt_write(dir, "m/.keep", "");
+	write_small_model(m, "good.safetensors", &w);
+	uint8_t *data = kv_xcalloc(data_len ? data_len : 1, 1);
+	char *bad = path_in(m, "bad.safetensors");
+	syn_write_raw(bad, declared, header, data, data_len);
+	cr_assert_eq(syn_kaieval(&err, m, "-o", out, NULL), 2, "accepted: %s", header);
+	cr_assert(strstr(err, "bad.safetensors"), "no file name in: %s", err);
+	cr_assert(strstr(err, w1), "'%s' not in: %s", w1, err);
+	cr_assert(!w2 || strstr(err, w2), "'%s' not in: %s", w2, err);
+	cr_assert(!kvt_exists(out));
+	free(err);
+	/* The same alone through --shard. */
+	cr_assert_eq(syn_kaieval(&err, "--shard", bad, "-o", out, NULL), 2);
+	cr_assert(strstr(err, "bad.safetensors") && strstr(err, w1), "%s", err);
+	free(err);
+	free(w);
+	free(data);
+	free(bad);
+	kvt_rmtree(dir);
+	free(dir);
+	free(m);
+	free(out);
+}
+
+#define T_OK(name, dtype, shape, b, e) "\"" name "\":{\"dtype\":\"" dtype "\",\"shape\":" shape ",\"data_offsets\":[" b "," e "]}"
+
+Test(forensics, hostile_header_length_past_eof)
+{
+	const char *h = "{" T_OK("a", "U8", "[4]", "0", "4") "}";
+	expect_refused(strlen(h) + 1000, h, 4, "runs past the end", NULL);
+}
+
+Test(forensics, hostile_huge_header_length)
+{
+	expect_refused(UINT64_MAX, "{}", 0, "exceeds the limit", NULL);
+	expect_refused(100000001u, "{}", 0, "exceeds the limit", NULL);
+}
+
+Test(forensics, hostile_overlapping_offsets)
+{
+	const char *h = "{" T_OK("a", "F32", "[6]", "0", "24") "," T_OK("b", "F32", "[6]", "16", "40") "}";
+	expect_refused(strlen(h), h, 40, "'b'", "overlapping");
+}
+
+Test(forensics, hostile_gapped_offsets)
+{
+	const char *h = "{" T_OK("a", "F32", "[6]", "0", "24") "," T_OK("b", "F32", "[6]", "28", "52") "}";
+	expect_refused(strlen(h), h, 52, "'b'", "gap");
+}
+
+Test(forensics, hostile_numel_overflow)
+{
+	const char *h = "{" T_OK("w", "U8", "[4294967296,4294967296,16]", "0", "1") "}";
+	expect_refused(strlen(h), h, 1, "'w'", "overflow");
+	const char *h2 = "{" T_OK("w", "F32", "[1099511627776,4194304]", "0", "1") "}";
+	expect_refused(strlen(h2), h2, 1, "'w'", "overflow");
+}
+
+Test(forensics, hostile_not_a_json_object)
+{
+	expect_refused(5, "[1,2]", 0, "not a JSON object", NULL);
+	expect_refused(3, "{\"a", 0, "not valid JSON", NULL);
+}
+
+Test(forensics, hostile_duplicate_names)
+{
+	const char *h = "{" T_OK("a", "U8", "[4]", "0", "4") "," T_OK("a", "U8", "[4]", "4", "8") "}";
+	expect_refused(strlen(h), h, 8, "'a'", "twice");
+}
+
+Test(forensics, hostile_unknown_dtype)
+{
+	const char *h = "{" T_OK("q", "F128", "[2]", "0", "32") "}";
+	expect_refused(strlen(h), h, 32, "'q'", "unknown dtype");
+}
+
+Test(forensics, hostile_truncated_data)
+{
+	/* a holds [0, 24), b [24, 48): the file stops 10 bytes into b. */
+	const char *h = "{" T_OK("a", "F32", "[6]", "0", "24") "," T_OK("b", "F32", "[6]", "24", "48") "}";
+	expect_refused(strlen(h), h, 34, "truncated", "'b'");
+}
+
+Test(forensics, hostile_trailing_bytes)
+{
+	const char *h = "{" T_OK("a", "F32", "[6]", "0", "24") "}";
+	expect_refused(strlen(h), h, 30, "not indexed", NULL);
+}
+
+Test(forensics, hostile_duplicate_across_files_and_short_file)
+{
+	char *dir = kvt_tempdir(), *m = path_in(dir, "m"), *out = path_in(dir, "o.json"), *err = NULL;
+	float *w;
+	kvt_write(dir, "m/.keep", "");
+	write_small_model(m, "a.safetensors", &w);
+	free(w);
+	write_small_model(m, "b.safetensors", &w);
+	cr_assert_eq(syn_kaieval(&err, m, "-o", out, NULL), 2);
+	cr_assert(strstr(err, "a.safetensors") && strstr(err, "b.safetensors") && strstr(err, "tensor '"), "%s", err);
+	free(err);
+	kvt_write(m, "b.safetensors", "abc");
+	cr_assert_eq(syn_kaieval(&err, m, "-o", out, NULL), 2);
+	cr_assert(strstr(err, "b.safetensors") && strstr(err, "too short"), "%s", err);
+	free(err);
+	free(w);
+	kvt_rmtree(dir);
+	free(dir);
+	free(m);
+	free(out);
+}
+
+/* --- bad fingerprints and bad usage ------------------------------------------------- */
+
+Test(forensics, merge_refuses_bad_fingerprints)
+{
+	char *dir = kvt_tempdir(), *m = path_in(dir, "m"), *good = path_in(dir, "good.json");
+	char *bad = path_in(dir, "bad.json"), *out = path_in(dir, "o.json"), *err = NULL;
+	float *w;
+	kvt_write(dir, "m/.keep", "");
+	write_small_model(m, "model.safetensors", &w);
+	cr_assert_eq(syn_kaieval(NULL, m, "-o", good, NULL), 0);
+	char *text = kvt_read(good);
+	static const char *const cases[][3] = {
+		{"\"version\": 1", "\"version\": 2", "'version'"},
+		{"\"numel\": 6144", "\"numel\": 6145", "'numel'"},
+		{"\"dtype\": \"BF16\"", "\"dtype\": \"BF17\"", "'dtype'"},
+		{"\"sample\": \"", "\"sample\": \"!", "'sample'"},
+		{"\"constant\": false", "\"constant\": 0", "'constant'"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *at = strstr(text, cases[i][0]);
+		cr_assert_not_null(at, "%s", cases[i][0]);
+		char *edited = kv_xasprintf("%.*s%s%s", (int)(at - text), text, cases[i][1], at + strlen(cases[i][0]));
+		kvt_write(dir, "bad.json", edited);
+		cr_assert_eq(syn_kaieval(&err, "--merge", good, bad, "-o", out, NULL), 2, "%s", cases[i][1]);
+		cr_assert(strstr(err, "bad.json") && strstr(err, cases[i][2]), "%s", err);
+		free(err);
+		free(edited);
+	}
+	kvt_write(dir, "bad.json", "[]");
+	cr_assert_eq(syn_kaieval(&err, "--merge", bad, "-o", out, NULL), 2);
+	cr_assert(strstr(err, "bad.json"), "%s", err);
+	free(err);
+	cr_assert_eq(syn_kaieval(&err, m, NULL), 2);
+	cr_assert(strstr(err, "-o"), "%s", err);
+	free(err);
+	cr_assert_eq(syn_kaieval(&err, m, "-o", out, "-j", "0", NULL), 2);
+	free(err);
+	free(text);
+	free(w);
+	kvt_rmtree(dir);
+	free(dir);
+	free(m);
+	free(good);
+	free(bad);
+	free(out);
+}

@@ -1,0 +1,48 @@
+/* Synthetic safetensors models for the forensics tests, written by the test
+ * code itself, and independent re-implementations of what the fingerprint
+ * computes (the tree hash, bf16 rounding) to check it against. */
+#ifndef KVT_FORENSICS_UTIL_H
+#define KVT_FORENSICS_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct syn_tensor {
+	const char *name;
+	const char *dtype;      /* "BF16", "F32", "I64", ... */
+	size_t rank;
+	uint64_t shape[4];
+	const uint8_t *data;
+	size_t bytes;
+};
+
+/* Write a safetensors file: the tensors in the order given, offsets
+ * contiguous, the header padded with spaces to a multiple of 8 bytes. */
+void syn_write(const char *path, const struct syn_tensor *t, size_t n);
+
+/* The raw bytes of a file: 8-byte length, header text, data. */
+void syn_write_raw(const char *path, uint64_t declared, const char *header, const void *data, size_t len);
+
+/* float -> bfloat16 with round-to-nearest-even (independent of the core). */
+uint16_t syn_bf16(float x);
+float syn_from_bf16(uint16_t h);
+/* n floats as a newly allocated little-endian BF16 buffer. */
+uint8_t *syn_bf16_bytes(const float *v, size_t n);
+
+/* A seeded generator: xorshift64* and Box-Muller. */
+struct syn_rng { uint64_t s; int has_spare; double spare; };
+double syn_uniform(struct syn_rng *r);
+double syn_gauss(struct syn_rng *r);
+
+/* The tree hash of kaieval-fingerprint(1), recomputed with one-shot
+ * SHA-256 calls from its written definition. */
+void syn_tree_hash(const uint8_t *p, size_t n, char hex[65]);
+
+/* Pearson r of two float vectors, two-pass in long double. */
+double syn_pearson(const float *a, const float *b, size_t n);
+
+/* `kaieval fingerprint args...` (NULL-terminated); returns the exit status,
+ * *err gets stderr (caller frees) when err is not NULL. */
+int syn_kaieval(char **err, ...);
+
+#endif
