@@ -329,7 +329,7 @@ Test(votes_scan, escapes_and_nested_values)
 }
 
 /* Records larger than the reader's head room (1 MB) that straddle its
- * 8 MB blocks are joined and read like any other. */
+ * 2 MB blocks are joined and read like any other. */
 Test(votes_scan, records_larger_than_a_block_boundary)
 {
 	char *dir = kvt_tempdir();
@@ -338,7 +338,7 @@ Test(votes_scan, records_larger_than_a_block_boundary)
 	memset(filler, 'x', big);
 	filler[big] = '\0';
 	struct kv_buf text = {0};
-	for (int i = 0; i < 7; i++) /* 7 x 3 MB: boundaries at 8 and 16 MB fall inside records */
+	for (int i = 0; i < 7; i++) /* 7 x 3 MB: most 2 MB block boundaries fall inside records */
 		kv_buf_printf(&text, "{\"model_a\": \"m%c\", \"model_b\": \"m%c\", \"winner\": \"model_a\", \"judge\": \"j%d\","
 			      " \"conversation_a\": \"%s\"}\n", i % 2 ? 'a' : 'b', i % 2 ? 'b' : 'a', i, filler);
 	kvt_write(dir, "d/b.jsonl", text.data);
@@ -373,12 +373,27 @@ Test(votes_units, siphash_reference_vector)
 						   0x6d, 0xf6, 0x72, 0x14, 0xc7, 0x55, 0x02, 0x93};
 	uint64_t k0 = 0x0706050403020100ULL, k1 = 0x0f0e0d0c0b0a0908ULL, out[2];
 	unsigned char got[16];
-	votes_siphash128(k0, k1, 2, 4, "", 0, out);
+	votes_siphash128(k0, k1, 2, 4, "", 0, 0, out);
 	for (int i = 0; i < 8; i++) {
 		got[i] = (unsigned char)(out[0] >> (8 * i));
 		got[8 + i] = (unsigned char)(out[1] >> (8 * i));
 	}
 	cr_expect_arr_eq(got, expected, 16);
+}
+
+/* Hashing in pieces (as long ballot keys are) equals hashing at once. */
+Test(votes_units, siphash_in_pieces)
+{
+	unsigned char msg[300];
+	for (int i = 0; i < 300; i++)
+		msg[i] = (unsigned char)(i * 7 + 1);
+	for (size_t len = 0; len <= 300; len += 13)
+		for (size_t split = 1; split <= 17; split += 4) {
+			uint64_t once[2], pieces[2];
+			votes_siphash128(1, 2, 1, 3, msg, len, 0, once);
+			votes_siphash128(1, 2, 1, 3, msg, len, split, pieces);
+			cr_expect(once[0] == pieces[0] && once[1] == pieces[1], "len %zu split %zu", len, split);
+		}
 }
 
 /* Type 7: h = (n - 1) p, x[floor h] + frac(h) (x[floor h + 1] - x[floor h]).

@@ -6,8 +6,8 @@
  * their hash tables) keyed from the round's generator.  SipHash is a PRF,
  * so for distinct keys a shared fingerprint has probability about n^2/2^129
  * (below 1e-24 for 10^7 ballots) whatever the ids look like.  The judge
- * enters as its index (first appearance order), the pair as an index, so
- * the fingerprint and the first-come rule depend on the file alone.
+ * id and the question id enter as text, the pair as an index, so the
+ * fingerprint and the first-come rule depend on the file alone.
  *
  * A single table of a few hundred MB would make every insert a cache and
  * TLB miss.  So the set is split into PARTS tables by fingerprint bits, and
@@ -34,10 +34,11 @@ struct part {
 };
 
 struct votes_dedup {
-	uint64_t k0, k1;
 	void (*decide)(void *arg, const uint64_t *payload, const unsigned char *first, size_t n);
 	void *arg;
 	struct part parts[PARTS];
+	struct votes_fp *scratch;  /* a table's keys while it grows */
+	size_t scratch_cap;
 	uint64_t payload[WAIT];
 	unsigned char first[WAIT];
 };
@@ -62,20 +63,77 @@ static inline uint64_t le64(const unsigned char *p)
 	return x;
 }
 
-/* SipHash of (prefix as 8 little-endian bytes, when given) followed by m. */
-static void siphash(uint64_t k0, uint64_t k1, int c, int d, const uint64_t *prefix,
-		    const unsigned char *m, size_t len, uint64_t out[2])
+/* SipHash, fed in pieces. */
+struct sip {
+	uint64_t v0, v1, v2, v3;
+	int c;                  /* compression rounds */
+	unsigned char tail[8];
+	size_t tail_len, len;
+};
+
+static void sip_init(struct sip *h, uint64_t k0, uint64_t k1, int c)
 {
-	uint64_t v0 = k0 ^ 0x736f6d6570736575ULL, v1 = k1 ^ 0x646f72616e646f6dULL;
-	uint64_t v2 = k0 ^ 0x6c7967656e657261ULL, v3 = k1 ^ 0x7465646279746573ULL;
-	v1 ^= 0xee;
-	if (prefix) {
-		v3 ^= *prefix;
-		for (int r = 0; r < c; r++)
-			SIPROUND;
-		v0 ^= *prefix;
+	h->v0 = k0 ^ 0x736f6d6570736575ULL;
+	h->v1 = (k1 ^ 0x646f72616e646f6dULL) ^ 0xee; /* 128-bit output */
+	h->v2 = k0 ^ 0x6c7967656e657261ULL;
+	h->v3 = k1 ^ 0x7465646279746573ULL;
+	h->c = c;
+	h->tail_len = h->len = 0;
+}
+
+static void sip_word(struct sip *h, uint64_t w)
+{
+	uint64_t v0 = h->v0, v1 = h->v1, v2 = h->v2, v3 = h->v3;
+	v3 ^= w;
+	for (int r = 0; r < h->c; r++)
+		SIPROUND;
+	v0 ^= w;
+	h->v0 = v0, h->v1 = v1, h->v2 = v2, h->v3 = v3;
+}
+
+static void sip_update(struct sip *h, const void *data, size_t n)
+{
+	const unsigned char *m = data;
+	h->len += n;
+	while (h->tail_len && n) { /* complete a word begun by the last piece */
+		h->tail[h->tail_len++] = *m++;
+		n--;
+		if (h->tail_len == 8) {
+			sip_word(h, le64(h->tail));
+			h->tail_len = 0;
+		}
 	}
+	for (; n >= 8; m += 8, n -= 8)
+		sip_word(h, le64(m));
+	if (n)
+		memcpy(h->tail + h->tail_len, m, n);
+	h->tail_len += n;
+}
+
+static void sip_final(struct sip *h, int d, uint64_t out[2])
+{
+	uint64_t last = (uint64_t)h->len << 56;
+	for (size_t i = 0; i < h->tail_len; i++)
+		last |= (uint64_t)h->tail[i] << (8 * i);
+	sip_word(h, last);
+	uint64_t v0 = h->v0, v1 = h->v1, v2 = h->v2 ^ 0xee, v3 = h->v3;
+	for (int r = 0; r < d; r++)
+		SIPROUND;
+	out[0] = v0 ^ v1 ^ v2 ^ v3;
+	v1 ^= 0xdd;
+	for (int r = 0; r < d; r++)
+		SIPROUND;
+	out[1] = v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* SipHash of msg[0..len) in one go: the common case, kept in registers. */
+static void sip_oneshot(uint64_t k0, uint64_t k1, int c, int d, const unsigned char *m, size_t len,
+			uint64_t out[2])
+{
+	uint64_t v0 = k0 ^ 0x736f6d6570736575ULL, v1 = (k1 ^ 0x646f72616e646f6dULL) ^ 0xee;
+	uint64_t v2 = k0 ^ 0x6c7967656e657261ULL, v3 = k1 ^ 0x7465646279746573ULL;
 	size_t whole = len & ~(size_t)7;
+	uint64_t last = (uint64_t)len << 56;
 	for (size_t i = 0; i < whole; i += 8) {
 		uint64_t w = le64(m + i);
 		v3 ^= w;
@@ -83,7 +141,6 @@ static void siphash(uint64_t k0, uint64_t k1, int c, int d, const uint64_t *pref
 			SIPROUND;
 		v0 ^= w;
 	}
-	uint64_t last = (uint64_t)(len + (prefix ? 8 : 0)) << 56;
 	for (size_t i = 0; i < (len & 7); i++)
 		last |= (uint64_t)m[whole + i] << (8 * i);
 	v3 ^= last;
@@ -100,32 +157,55 @@ static void siphash(uint64_t k0, uint64_t k1, int c, int d, const uint64_t *pref
 	out[1] = v0 ^ v1 ^ v2 ^ v3;
 }
 
-void votes_siphash128(uint64_t k0, uint64_t k1, int c, int d, const void *msg, size_t len,
+/* In pieces when split is nonzero (the tests check both ways agree). */
+void votes_siphash128(uint64_t k0, uint64_t k1, int c, int d, const void *msg, size_t len, size_t split,
 		      uint64_t out[2])
 {
-	siphash(k0, k1, c, d, NULL, msg, len, out);
+	struct sip h;
+	if (!split || split > len) {
+		sip_oneshot(k0, k1, c, d, msg, len, out);
+		return;
+	}
+	sip_init(&h, k0, k1, c);
+	for (size_t at = 0; at < len; at += split)
+		sip_update(&h, (const char *)msg + at, len - at < split ? len - at : split);
+	sip_final(&h, d, out);
 }
 
-struct votes_fp votes_dedup_fingerprint(const struct votes_dedup *d, uint32_t judge, uint32_t pair,
-					const char *question, size_t len)
+/* The ballot key: (length of the judge id, pair) as 8 bytes, the judge id,
+ * the question id; the length makes the split between the two ids exact. */
+struct votes_fp votes_fingerprint(const uint64_t key[2], uint32_t pair, const char *judge, size_t judge_len,
+				  const char *question, size_t question_len)
 {
-	uint64_t head = (uint64_t)pair << 32 | judge, out[2];
-	siphash(d->k0, d->k1, 1, 3, &head, (const unsigned char *)question, len, out);
+	unsigned char msg[256];
+	uint64_t out[2], word = (uint64_t)pair << 32 | (uint32_t)judge_len;
+	for (int i = 0; i < 8; i++)
+		msg[i] = (unsigned char)(word >> (8 * i));
+	if (8 + judge_len + question_len <= sizeof msg) { /* the same bytes, hashed in one go */
+		memcpy(msg + 8, judge, judge_len);
+		if (question_len)
+			memcpy(msg + 8 + judge_len, question, question_len);
+		sip_oneshot(key[0], key[1], 1, 3, msg, 8 + judge_len + question_len, out);
+	} else {
+		struct sip h;
+		sip_init(&h, key[0], key[1], 1);
+		sip_update(&h, msg, 8);
+		sip_update(&h, judge, judge_len);
+		sip_update(&h, question, question_len);
+		sip_final(&h, 3, out);
+	}
 	struct votes_fp fp = {out[0], out[1]};
 	if (!fp.h0 && !fp.h1) /* all-zero marks an empty slot */
 		fp.h1 = 1;
 	return fp;
 }
 
-struct votes_dedup *votes_dedup_new(uint64_t key0, uint64_t key1,
-				    void (*decide)(void *arg, const uint64_t *payload, const unsigned char *first,
-						   size_t n), void *arg)
+struct votes_dedup *votes_dedup_new(void (*decide)(void *arg, const uint64_t *payload,
+						       const unsigned char *first, size_t n), void *arg)
 {
 	struct votes_dedup *d = calloc(1, sizeof *d);
 	if (!d)
 		return NULL;
-	d->k0 = key0;
-	d->k1 = key1;
 	d->decide = decide;
 	d->arg = arg;
 	return d;
@@ -137,6 +217,7 @@ void votes_dedup_free(struct votes_dedup *d)
 		return;
 	for (size_t i = 0; i < PARTS; i++)
 		free(d->parts[i].slots);
+	free(d->scratch);
 	free(d);
 }
 
@@ -155,23 +236,34 @@ static size_t place(const struct votes_fp *slots, size_t mask, struct votes_fp f
 	}
 }
 
-/* Room for n more keys in table p. */
-static int reserve(struct part *p, size_t n)
+/* Room for n more keys in table p.  The table grows in place (realloc of a
+ * large block moves no pages on Linux): its keys wait in the shared scratch
+ * while it is cleared and refilled, so memory is touched about once. */
+static int reserve(struct votes_dedup *d, struct part *p, size_t n)
 {
-	size_t capacity = p->slots ? p->mask + 1 : 0;
+	size_t capacity = p->slots ? p->mask + 1 : 0, old = capacity, kept = 0;
 	if ((p->count + n) * 4 <= capacity * 3)
 		return 0;
 	while ((p->count + n) * 4 > capacity * 3)
 		capacity = capacity ? 2 * capacity : 1024;
-	struct votes_fp *slots = calloc(capacity, sizeof *slots);
-	if (!slots)
-		return -1;
-	for (size_t i = 0; p->slots && i <= p->mask; i++) {
-		int found;
-		if (p->slots[i].h0 || p->slots[i].h1)
-			slots[place(slots, capacity - 1, p->slots[i], &found)] = p->slots[i];
+	if (p->count > d->scratch_cap) {
+		struct votes_fp *scratch = realloc(d->scratch, p->count * sizeof *scratch);
+		if (!scratch)
+			return -1;
+		d->scratch = scratch;
+		d->scratch_cap = p->count;
 	}
-	free(p->slots);
+	for (size_t i = 0; i < old; i++)
+		if (p->slots[i].h0 || p->slots[i].h1)
+			d->scratch[kept++] = p->slots[i];
+	struct votes_fp *slots = realloc(p->slots, capacity * sizeof *slots);
+	if (!slots)
+		return -1; /* p->slots is intact, and so is the set */
+	memset(slots, 0, capacity * sizeof *slots);
+	for (size_t i = 0; i < kept; i++) {
+		int found;
+		slots[place(slots, capacity - 1, d->scratch[i], &found)] = d->scratch[i];
+	}
 	p->slots = slots;
 	p->mask = capacity - 1;
 	return 0;
@@ -180,7 +272,7 @@ static int reserve(struct part *p, size_t n)
 /* Decide the waiting ballots of table p, in the order they came. */
 static int decide(struct votes_dedup *d, struct part *p)
 {
-	if (reserve(p, p->waiting))
+	if (reserve(d, p, p->waiting))
 		return -1;
 	for (size_t i = 0; i < p->waiting; i++) /* the probes are independent: overlap their misses */
 		__builtin_prefetch(&p->slots[p->wait[i].fp.h0 & p->mask]);

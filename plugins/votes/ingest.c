@@ -3,7 +3,7 @@
  * Three threads share the work, so that it overlaps on two cores:
  *   - the read-ahead thread of reader.c reads blocks (the host hashes them);
  *   - a scanning thread parses records, checks them (models, winner, the
- *     anonymity filter), copies the ids it needs and fills batches;
+ *     anonymity filter), fingerprints the ballot key and fills batches;
  *   - the calling thread takes batches in order, numbers the judges, sends
  *     each ballot through the ballot set and counts the first of each key.
  * Batches pass strictly in file order through a small ring, so the result
@@ -19,12 +19,13 @@
 #define RING 4            /* batches in flight */
 #define PREFETCH 64       /* judges looked up together */
 
-/* A battle in a batch; its ids are copied to the batch's text, since the
- * read buffer moves on before the batch is taken. */
+/* A battle in a batch; its judge id is copied to the batch's text, since
+ * the read buffer moves on before the batch is taken. */
 struct item {
+	struct votes_fp fp;       /* of the ballot key, when it has a question */
 	uint64_t judge_hash;
-	size_t judge_off, question_off;
-	uint32_t judge_len, question_len;
+	size_t judge_off;
+	uint32_t judge_len;
 	uint32_t judge;
 	uint16_t a, b;
 	uint8_t outcome, has_question;
@@ -137,12 +138,13 @@ static int take(struct ingest *in, struct batch *b, const struct votes_battle *x
 	if (x->judge.n > UINT32_MAX || x->question.n > UINT32_MAX)
 		return votes_reader_error(in->r, "judge", "id longer than 4 GB");
 	struct item *it = &b->item[b->n++];
-	it->judge_off = keep_text(b, &x->judge);
-	it->question_off = keep_text(b, &x->question);
-	if (it->judge_off == (size_t)-1 || it->question_off == (size_t)-1)
+	size_t lo = (size_t)(a < bb ? a : bb), hi = (size_t)(a < bb ? bb : a);
+	if ((it->judge_off = keep_text(b, &x->judge)) == (size_t)-1)
 		return KV_ERR_INTERNAL;
+	if (x->has_question)
+		it->fp = votes_fingerprint(t->dedup_key, (uint32_t)(lo * t->k + hi), x->judge.s, x->judge.n,
+					   x->question.s, x->question.n);
 	it->judge_len = (uint32_t)x->judge.n;
-	it->question_len = (uint32_t)x->question.n;
 	it->judge_hash = votes_intern_hash(x->judge.s, x->judge.n);
 	it->a = (uint16_t)a;
 	it->b = (uint16_t)bb;
@@ -274,16 +276,12 @@ static int consume_part(struct ingest *in, struct batch *b, size_t from, size_t 
 	}
 	for (size_t i = from; i < to; i++) {
 		const struct item *it = &b->item[i];
-		size_t lo = it->a < it->b ? it->a : it->b, hi = it->a < it->b ? it->b : it->a;
 		if (!it->has_question) { /* a ballot of its own: nothing to compare it with */
 			t->no_question++;
 			count_ballot(t, it->judge, it->a, it->b, it->outcome);
-			continue;
-		}
-		struct votes_fp fp = votes_dedup_fingerprint(in->dedup, it->judge, (uint32_t)(lo * t->k + hi),
-							     b->text + it->question_off, it->question_len);
-		if (votes_dedup_add(in->dedup, fp, pack(it->judge, it->a, it->b, it->outcome)))
+		} else if (votes_dedup_add(in->dedup, it->fp, pack(it->judge, it->a, it->b, it->outcome))) {
 			return KV_ERR_INTERNAL;
+		}
 	}
 	return KV_OK;
 }
@@ -342,7 +340,7 @@ int votes_ingest(const struct kv_host *h, struct kv_ctx *ctx, const char *path, 
 	t->wins = calloc(kk, sizeof *t->wins);
 	t->ties = calloc(kk, sizeof *t->ties);
 	in.ring = calloc(RING, sizeof *in.ring);
-	in.dedup = votes_dedup_new(t->dedup_key[0], t->dedup_key[1], on_ballots, t);
+	in.dedup = votes_dedup_new(on_ballots, t);
 	in.r = t->wins && t->ties && in.ring && in.dedup ? votes_reader_open(h, ctx, path) : NULL;
 	if (!in.r)
 		rc = KV_ERR_INTERNAL;

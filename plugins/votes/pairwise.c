@@ -100,61 +100,75 @@ static int check_data(struct pw *pw, const double *w)
 
 /* --- bootstrap over judges --------------------------------------------------------- */
 
+#define REPS 8   /* replicates summed together: each judge's table is read once for all */
+
 struct boot {
-	size_t k, ref, judges;
+	size_t k, ref, judges, rounds;
 	const uint32_t *counts;
+	int narrow;                  /* every replicate's sums fit in 32 bits */
 	struct kv_rng *streams;      /* one per replicate, from the host */
-	uint32_t *mult;              /* per thread: judges */
-	uint64_t *acc;               /* per thread: k*k */
+	uint32_t *mult;              /* per thread: REPS x judges */
+	uint32_t *acc32;             /* per thread: REPS x k*k */
+	uint64_t *acc;               /* per thread: REPS x k*k */
 	double *work;                /* per thread: 4k + k*k */
 	double *elo, *norm;          /* per replicate: k (undefined when !ok) */
 	unsigned char *ok;
 };
 
-static void replicate(void *arg, size_t r, unsigned t)
+/* Replicates [REPS*task, REPS*task + REPS): draw, sum, fit each. */
+static void replicate_block(void *arg, size_t task, unsigned t)
 {
 	struct boot *B = arg;
-	size_t k = B->k, kk = k * k;
-	uint32_t *mult = B->mult + t * B->judges;
-	uint64_t *acc = B->acc + t * kk;
+	size_t k = B->k, kk = k * k, first = task * REPS;
+	size_t reps = B->rounds - first < REPS ? B->rounds - first : REPS;
+	uint32_t *mult = B->mult + t * REPS * B->judges;
+	uint64_t *acc = B->acc + t * REPS * kk;
 	double *w = B->work + t * (4 * k + kk), *g = w + kk, *wr = g + k, *elo = wr + k;
-	votes_resample(&B->streams[r], mult, B->judges);
-	memset(acc, 0, kk * sizeof *acc);
-	for (size_t j = 0; j < B->judges; j++) {
-		const uint32_t *row = B->counts + j * kk;
-		uint64_t m = mult[j];
-		if (m)
-			for (size_t x = 0; x < kk; x++)
-				acc[x] += m * row[x];
+	for (size_t r = 0; r < reps; r++)
+		votes_resample(&B->streams[first + r], mult + r * B->judges, B->judges);
+	votes_sum_tables(B->counts, B->judges, kk, mult, reps, B->narrow, B->acc32 + t * REPS * kk, acc);
+	for (size_t r = 0; r < reps; r++) {
+		size_t b = first + r;
+		for (size_t x = 0; x < kk; x++)
+			w[x] = (double)acc[r * kk + x];
+		B->ok[b] = votes_bt_fit(w, k, g) >= 0;
+		if (!B->ok[b])
+			continue; /* a resample in which some team is never beaten (or never wins) */
+		votes_bt_winrate(g, k, B->ref, wr);
+		votes_bt_elo(g, k, elo);
+		memcpy(B->elo + b * k, elo, k * sizeof *elo);
+		memcpy(B->norm + b * k, wr, k * sizeof *wr);
 	}
-	for (size_t x = 0; x < kk; x++)
-		w[x] = (double)acc[x];
-	B->ok[r] = votes_bt_fit(w, k, g) >= 0;
-	if (!B->ok[r])
-		return; /* a resample in which some team is never beaten (or never wins) */
-	votes_bt_winrate(g, k, B->ref, wr);
-	votes_bt_elo(g, k, elo);
-	memcpy(B->elo + r * k, elo, k * sizeof *elo);
-	memcpy(B->norm + r * k, wr, k * sizeof *wr);
 }
 
-static int boot_alloc(struct boot *B, size_t rounds, unsigned threads)
+/* A replicate's cell is at most (draws = judges) x (the largest cell). */
+static int fits_32_bits(const struct boot *B)
 {
-	size_t k = B->k;
+	uint32_t largest = 0;
+	for (size_t i = 0; i < B->judges * B->k * B->k; i++)
+		largest = B->counts[i] > largest ? B->counts[i] : largest;
+	return (uint64_t)largest * B->judges <= UINT32_MAX;
+}
+
+static int boot_alloc(struct boot *B, unsigned threads)
+{
+	size_t k = B->k, rounds = B->rounds, per = (size_t)threads * REPS;
 	B->streams = calloc(rounds, sizeof *B->streams);
-	B->mult = calloc((size_t)threads * (B->judges ? B->judges : 1), sizeof *B->mult);
-	B->acc = calloc((size_t)threads * k * k, sizeof *B->acc);
+	B->mult = calloc(per * (B->judges ? B->judges : 1), sizeof *B->mult);
+	B->acc32 = calloc(per * k * k, sizeof *B->acc32);
+	B->acc = calloc(per * k * k, sizeof *B->acc);
 	B->work = calloc((size_t)threads * (4 * k + k * k), sizeof *B->work);
 	B->elo = calloc(rounds * k, sizeof *B->elo);
 	B->norm = calloc(rounds * k, sizeof *B->norm);
 	B->ok = calloc(rounds, 1);
-	return B->streams && B->mult && B->acc && B->work && B->elo && B->norm && B->ok ? 0 : -1;
+	return B->streams && B->mult && B->acc32 && B->acc && B->work && B->elo && B->norm && B->ok ? 0 : -1;
 }
 
 static void boot_free(struct boot *B)
 {
 	free(B->streams);
 	free(B->mult);
+	free(B->acc32);
 	free(B->acc);
 	free(B->work);
 	free(B->elo);
@@ -210,16 +224,18 @@ static int bootstrap(struct pw *pw)
 {
 	size_t rounds = (size_t)pw->bootstrap, usable = 0;
 	unsigned threads = votes_threads();
-	struct boot B = {.k = pw->k, .ref = pw->ref, .judges = pw->t.judges.count, .counts = pw->t.counts};
+	struct boot B = {.k = pw->k, .ref = pw->ref, .judges = pw->t.judges.count, .rounds = rounds,
+			 .counts = pw->t.counts};
 	if (rounds == 0)
 		return KV_OK;
-	if (boot_alloc(&B, rounds, threads)) {
+	B.narrow = fits_32_bits(&B);
+	if (boot_alloc(&B, threads)) {
 		boot_free(&B);
 		return KV_ERR_INTERNAL;
 	}
 	for (size_t r = 0; r < rounds; r++)
 		pw->h->rng_stream(pw->ctx, "bootstrap", r, &B.streams[r]);
-	votes_parallel(rounds, threads, replicate, &B);
+	votes_parallel((rounds + REPS - 1) / REPS, threads, replicate_block, &B);
 	for (size_t r = 0; r < rounds; r++)
 		usable += B.ok[r];
 	boot_evidence(pw, &B, rounds, usable);

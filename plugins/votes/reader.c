@@ -13,10 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BLOCK_DATA ((size_t)8 << 20)
+#define BLOCK_DATA ((size_t)2 << 20)
 #define BLOCK_HEAD ((size_t)1 << 20)   /* room for the unread tail of the block before */
 #define BLOCK_PAD 64
-#define NBLOCKS 4
+#define NBLOCKS 8
+#define READ_SIZE ((size_t)256 << 10) /* per input_read: copied and hashed while in cache */
 
 struct block {
 	char *mem;          /* BLOCK_HEAD + BLOCK_DATA + BLOCK_PAD bytes */
@@ -56,7 +57,8 @@ static void fill(struct votes_reader *r, struct block *b)
 	b->len = 0;
 	b->last = b->failed = 0;
 	while (b->len < BLOCK_DATA) {
-		long got = r->h->input_read(r->in, b->mem + BLOCK_HEAD + b->len, BLOCK_DATA - b->len);
+		size_t want = BLOCK_DATA - b->len < READ_SIZE ? BLOCK_DATA - b->len : READ_SIZE;
+		long got = r->h->input_read(r->in, b->mem + BLOCK_HEAD + b->len, want);
 		if (got <= 0) {
 			b->last = 1;
 			b->failed = got < 0;

@@ -95,13 +95,6 @@ double votes_quantile(double *x, size_t n, double p)
 	return x[lo] + (h - (double)lo) * (x[lo + 1] - x[lo]);
 }
 
-void votes_resample(struct kv_rng *rng, uint32_t *mult, size_t n)
-{
-	memset(mult, 0, n * sizeof *mult);
-	for (size_t i = 0; i < n; i++)
-		mult[kv_rng_below(rng, n)]++;
-}
-
 unsigned votes_threads(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);

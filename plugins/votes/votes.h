@@ -29,8 +29,14 @@ int votes_pairwise(const struct kv_host *h, struct kv_ctx *ctx, const struct vot
  * (Hyndman-Fan type 7: only + - * /, so the same bytes everywhere). */
 double votes_quantile(double *x, size_t n, double p);
 
-/* Replicate b's multiplicities: n draws with replacement from n units. */
+/* Replicate b's multiplicities: n draws with replacement from n units
+ * (resample.c: Lemire's multiply-shift method, unbiased). */
 void votes_resample(struct kv_rng *rng, uint32_t *mult, size_t n);
+/* acc[r*width + x] = sum_j mult[r*units + j] * rows[j*width + x] for
+ * r < reps.  narrow: the caller checked every sum fits in 32 bits (then
+ * acc32, reps*width of scratch, is used and vector code may run). */
+void votes_sum_tables(const uint32_t *rows, size_t units, size_t width, const uint32_t *mult,
+		      size_t reps, int narrow, uint32_t *acc32, uint64_t *acc);
 
 /* Run fn(arg, b, thread) for every b in [0, count) on up to `threads`
  * threads (thread < threads indexes per-thread scratch).  Results must go
@@ -88,26 +94,26 @@ void votes_bt_elo(const double *g, size_t k, double *elo);
 
 /* --- the ballot set (dedup.c) --------------------------------------------- */
 
-/* A set of 128-bit ballot fingerprints (keyed SipHash-1-3 of judge, pair and
+/* A set of 128-bit ballot fingerprints (keyed SipHash-1-3 of pair, judge and
  * question): memory ~16-32 bytes per distinct ballot, nothing else kept.
  * Ballots are decided in batches: decide(arg, payload, first, n) gets n
  * added ballots, in file order among equal keys, at the latest in
  * votes_dedup_finish(); first[i] = 1 for the first ballot of its key. */
 struct votes_dedup;
 struct votes_fp { uint64_t h0, h1; };
-struct votes_dedup *votes_dedup_new(uint64_t key0, uint64_t key1,
-				    void (*decide)(void *arg, const uint64_t *payload, const unsigned char *first,
-						   size_t n), void *arg);
+struct votes_dedup *votes_dedup_new(void (*decide)(void *arg, const uint64_t *payload,
+						       const unsigned char *first, size_t n), void *arg);
 void votes_dedup_free(struct votes_dedup *d);
-struct votes_fp votes_dedup_fingerprint(const struct votes_dedup *d, uint32_t judge, uint32_t pair,
-					const char *question, size_t len);
+/* The fingerprint of a ballot key under a secret-free but run-specific key. */
+struct votes_fp votes_fingerprint(const uint64_t key[2], uint32_t pair, const char *judge, size_t judge_len,
+				  const char *question, size_t question_len);
 /* 0, or -1 out of memory. */
 int votes_dedup_add(struct votes_dedup *d, struct votes_fp fp, uint64_t payload);
 int votes_dedup_finish(struct votes_dedup *d);
 size_t votes_dedup_count(const struct votes_dedup *d);
-/* SipHash with c compression and d finalization rounds, 128-bit output
- * (exposed for the reference test vectors). */
-void votes_siphash128(uint64_t k0, uint64_t k1, int c, int d, const void *msg, size_t len,
+/* SipHash with c compression and d finalization rounds, 128-bit output,
+ * fed in pieces of `split` bytes (0: at once); for the test vectors. */
+void votes_siphash128(uint64_t k0, uint64_t k1, int c, int d, const void *msg, size_t len, size_t split,
 		      uint64_t out[2]);
 
 /* --- the battle scanner (battles.c) ---------------------------------------- */
