@@ -423,3 +423,49 @@ Test(votes_units, every_replicate_runs_once_whatever_the_threads)
 			cr_expect_eq(hits[b], 1, "threads %u replicate %d", threads, b);
 	}
 }
+
+/* The bootstrap sums: the 32-bit (vector where available) and the 64-bit
+ * paths give the same integers as a plain loop written here. */
+Test(votes_units, bootstrap_sums_agree)
+{
+	enum { UNITS = 97, WIDTH = 49, REPS = 5 };
+	static uint32_t rows[UNITS * WIDTH], mult[REPS * UNITS], acc32[REPS * WIDTH];
+	static uint64_t narrow[REPS * WIDTH], wide[REPS * WIDTH];
+	struct kv_rng rng = {{1, 2, 3, 4}};
+	for (size_t i = 0; i < UNITS * WIDTH; i++)
+		rows[i] = (uint32_t)(kv_rng_next(&rng) % 1000);
+	for (size_t r = 0; r < REPS; r++)
+		votes_resample(&rng, mult + r * UNITS, UNITS);
+	votes_sum_tables(rows, UNITS, WIDTH, mult, REPS, 1, acc32, narrow);
+	votes_sum_tables(rows, UNITS, WIDTH, mult, REPS, 0, acc32, wide);
+	for (size_t r = 0; r < REPS; r++) {
+		uint64_t draws = 0;
+		for (size_t j = 0; j < UNITS; j++)
+			draws += mult[r * UNITS + j];
+		cr_expect_eq(draws, UNITS, "replicate %zu draws %llu units", r, (unsigned long long)draws);
+		for (size_t x = 0; x < WIDTH; x++) {
+			uint64_t sum = 0;
+			for (size_t j = 0; j < UNITS; j++)
+				sum += (uint64_t)mult[r * UNITS + j] * rows[j * WIDTH + x];
+			cr_expect_eq(narrow[r * WIDTH + x], sum);
+			cr_expect_eq(wide[r * WIDTH + x], sum);
+		}
+	}
+}
+
+/* Draws are uniform: 10^6 draws over 10 units give each about 10^5 (a
+ * chi-square with 9 degrees of freedom stays below 30 except with
+ * probability 5e-4; the seed is fixed, so the test is deterministic). */
+Test(votes_units, resample_is_uniform)
+{
+	struct kv_rng rng = {{11, 22, 33, 44}};
+	static uint32_t mult[1000000];
+	double chi2 = 0;
+	uint64_t per_unit[10] = {0};
+	votes_resample(&rng, mult, 1000000);
+	for (size_t i = 0; i < 1000000; i++)
+		per_unit[i % 10] += mult[i];
+	for (int u = 0; u < 10; u++)
+		chi2 += (per_unit[u] - 1e5) * (per_unit[u] - 1e5) / 1e5;
+	cr_expect_lt(chi2, 30.0, "chi2 %g", chi2);
+}
