@@ -47,13 +47,12 @@ static int refuse(const struct kv_host *h, struct kv_ctx *ctx, const char *name,
 static int check_method_params(const struct kv_host *h, struct kv_ctx *ctx, int pairwise,
 			       const char *normalize)
 {
-	static const char *const rating_only[] = {"ratings", "groups"};
-	static const char *const pairwise_only[] = {"battles", "models", "reference_team"};
+	static const char *const rating_only[] = {"ratings", "groups", NULL};
+	static const char *const pairwise_only[] = {"battles", "models", "reference_team", NULL};
+	const char *const *other = pairwise ? rating_only : pairwise_only;
 	int rc = KV_OK;
-	for (size_t i = 0; rc == KV_OK && !pairwise && i < 3; i++)
-		rc = refuse(h, ctx, pairwise_only[i], "pairwise");
-	for (size_t i = 0; rc == KV_OK && pairwise && i < 2; i++)
-		rc = refuse(h, ctx, rating_only[i], "rating");
+	for (size_t i = 0; rc == KV_OK && other[i]; i++)
+		rc = refuse(h, ctx, other[i], pairwise ? "rating" : "pairwise");
 	if (rc == KV_OK && normalize && pairwise != (strcmp(normalize, "winrate") == 0))
 		rc = h->value_error(ctx, h->param(ctx, "normalize"), "'%s' does not apply to method '%s'%s",
 				    normalize, pairwise ? "pairwise" : "rating",
