@@ -105,6 +105,9 @@ int main(int argc, char **argv)
 	getrusage(RUSAGE_SELF, &ru);
 	if (rc) {
 		fprintf(stderr, "votes_bench: %s\n", err.msg);
+		free(cfg);
+		free(copy);
+		free(copy2);
 		return rc;
 	}
 	printf("votes criterion (parse, dedup, fit, %ld bootstrap rounds) on %s\n", bootstrap, argv[1]);
