@@ -4,6 +4,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+
+/* F16C (CPUID leaf 1, ECX bit 29): not every compiler's
+ * __builtin_cpu_supports knows it. */
+static int has_f16c(void)
+{
+	unsigned a, b, c, d;
+	return __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 29));
+}
+#endif
+
 static enum kv_simd cpu_level(void)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -11,7 +23,7 @@ static enum kv_simd cpu_level(void)
 	if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
 	    __builtin_cpu_supports("avx512vl"))
 		return KV_SIMD_AVX512;
-	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c"))
+	if (__builtin_cpu_supports("avx2") && has_f16c())
 		return KV_SIMD_AVX2;
 #endif
 	return KV_SIMD_SCALAR;
