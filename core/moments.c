@@ -116,19 +116,27 @@ TARGET_AVX512 INLINE __m512i load16(enum kv_float_kind kind, const uint8_t *p, s
 	return _mm512_castps_si512(_mm512_cvtph_ps(h));
 }
 
-/* Lanes 0-7 of each 16 in the low register pair, 8-15 in the high one. */
-TARGET_AVX512 INLINE size_t unit_avx512_kind(enum kv_float_kind kind, const uint8_t *p, size_t n,
-					     struct lanes *l)
+/* Lanes 0-7 of each 16 in the low register pair, 8-15 in the high one.
+ * With `masked` clear, every value is taken as finite (the fast path);
+ * *nonfinite_seen then tells whether that was wrong. */
+TARGET_AVX512 INLINE size_t unit_avx512_kind(enum kv_float_kind kind, int masked, const uint8_t *p, size_t n,
+					     struct lanes *l, int *nonfinite_seen)
 {
-	const __m512i exp = _mm512_set1_epi32((int)EXP_MASK);
+	const __m512i exp = _mm512_set1_epi32((int)EXP_MASK), abs = _mm512_set1_epi32(0x7fffffff);
 	__m512d s0 = _mm512_setzero_pd(), s1 = s0, q0 = s0, q1 = s0;
 	__m512 mn = _mm512_set1_ps(INFINITY), mx = _mm512_set1_ps(-INFINITY);
+	__m512i amax = _mm512_setzero_si512();
 	uint64_t bad = 0;
 	size_t k = 0;
 	for (; k + 16 <= n; k += 16) {
 		__m512i bits = load16(kind, p, k);
-		__mmask16 fin = _mm512_cmpneq_epi32_mask(_mm512_and_si512(bits, exp), exp);
-		bad += 16 - (uint64_t)__builtin_popcount(fin);
+		__mmask16 fin = 0xffff;
+		if (masked) {
+			fin = _mm512_cmpneq_epi32_mask(_mm512_and_si512(bits, exp), exp);
+			bad += 16 - (uint64_t)__builtin_popcount(fin);
+		} else {
+			amax = _mm512_max_epu32(amax, _mm512_and_si512(bits, abs));
+		}
 		__m512 x = _mm512_maskz_mov_ps(fin, _mm512_castsi512_ps(bits));
 		__m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(x));
 		__m512d hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1)));
@@ -139,6 +147,7 @@ TARGET_AVX512 INLINE size_t unit_avx512_kind(enum kv_float_kind kind, const uint
 		mn = _mm512_mask_min_ps(mn, fin, mn, x);
 		mx = _mm512_mask_max_ps(mx, fin, mx, x);
 	}
+	*nonfinite_seen = !masked && (uint32_t)_mm512_reduce_max_epu32(amax) >= EXP_MASK;
 	_mm512_storeu_pd(l->sum, s0);
 	_mm512_storeu_pd(l->sum + 8, s1);
 	_mm512_storeu_pd(l->sq, q0);
@@ -149,12 +158,21 @@ TARGET_AVX512 INLINE size_t unit_avx512_kind(enum kv_float_kind kind, const uint
 	return k;
 }
 
+/* Weights are finite: run without masks, and again with them only when an
+ * Inf or NaN turned up (both give the scalar definition's result then). */
+TARGET_AVX512 INLINE size_t unit_avx512_any(enum kv_float_kind kind, const uint8_t *p, size_t n, struct lanes *l)
+{
+	int seen;
+	size_t k = unit_avx512_kind(kind, 0, p, n, l, &seen);
+	return seen ? unit_avx512_kind(kind, 1, p, n, l, &seen) : k;
+}
+
 TARGET_AVX512 static size_t unit_avx512(enum kv_float_kind kind, const uint8_t *p, size_t n, struct lanes *l)
 {
 	switch (kind) {
-	case KV_FK_F32: return unit_avx512_kind(KV_FK_F32, p, n, l);
-	case KV_FK_F16: return unit_avx512_kind(KV_FK_F16, p, n, l);
-	default: return unit_avx512_kind(KV_FK_BF16, p, n, l);
+	case KV_FK_F32: return unit_avx512_any(KV_FK_F32, p, n, l);
+	case KV_FK_F16: return unit_avx512_any(KV_FK_F16, p, n, l);
+	default: return unit_avx512_any(KV_FK_BF16, p, n, l);
 	}
 }
 
@@ -179,6 +197,7 @@ TARGET_AVX2 INLINE size_t unit_avx2_kind(enum kv_float_kind kind, const uint8_t 
 	uint64_t bad = 0;
 	size_t k = 0;
 	for (; k + 16 <= n; k += 16)
+#pragma GCC unroll 2
 		for (int h = 0; h < 2; h++) {
 			__m256i bits = load8(kind, p, k + 8 * (size_t)h);
 			__m256 nf = _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_and_si256(bits, exp), exp));
