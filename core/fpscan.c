@@ -186,8 +186,11 @@ static int scan_data(const char *path, const struct kv_st_header *h, const struc
 		clock_gettime(CLOCK_MONOTONIC, &p.start);
 	}
 	char msg[KV_ST_ERRLEN];
-	if (kv_ts_scan(h, m->bytes + 8 + h->header_len, &to, r, msg, sizeof msg))
+	if (kv_ts_scan(h, m->bytes + 8 + h->header_len, &to, r, msg, sizeof msg)) {
+		if (o->progress)
+			fputs("\n", stderr);
 		return kv_fail(err, KV_EXIT_INTERNAL, "%s: %s", path, msg);
+	}
 	if (o->progress) {
 		p.last.tv_sec = 0;
 		show_progress(&p, h->data_len);
