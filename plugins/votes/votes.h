@@ -95,7 +95,7 @@ void votes_bt_elo(const double *g, size_t k, double *elo);
 /* --- the ballot set (dedup.c) --------------------------------------------- */
 
 /* A set of 128-bit ballot fingerprints (keyed SipHash-1-3 of pair, judge and
- * question): memory ~16-32 bytes per distinct ballot, nothing else kept.
+ * question): memory 24 bytes per added ballot, nothing else kept.
  * Ballots are decided in batches: decide(arg, payload, first, n) gets n
  * added ballots, in file order among equal keys, at the latest in
  * votes_dedup_finish(); first[i] = 1 for the first ballot of its key. */
