@@ -298,6 +298,56 @@ Test(votes_scan, pieces_of_any_size_read_the_same)
 	free(text);
 }
 
+/* Every record of text (one buffer), described with its question and
+ * anonymity; stops at the first error, whose message goes to *err. */
+static size_t scan_all(const char *text, char out[][128], size_t max, const char **err)
+{
+	static struct votes_scan s;
+	struct votes_battle b;
+	const char *p = text;
+	size_t n = 0;
+	int rc;
+	votes_scan_init(&s);
+	while ((rc = votes_scan_next(&s, &p, text + strlen(text), 1, &b)) == VOTES_SCAN_RECORD && n < max)
+		snprintf(out[n++], 128, "%.*s|%.*s|%.*s|%.*s|%.*s|%d|%d|%ld", (int)b.model_a.n, b.model_a.s,
+			 (int)b.model_b.n, b.model_b.s, (int)b.winner.n, b.winner.s, (int)b.judge.n, b.judge.s,
+			 (int)b.question.n, b.question.s ? b.question.s : "", b.has_question, b.anony, b.line);
+	*err = rc == VOTES_SCAN_ERROR ? s.msg : NULL;
+	votes_scan_free(&s);
+	return n;
+}
+
+/* Lines in one layout are read by comparing the text between values with
+ * the last record's; a line that departs from it (an escape, null, another
+ * key order, a number, one more field, another key of the same length, a
+ * repeated key) must still be read exactly as on its own.  Expected fields written out by hand. */
+Test(votes_scan, lines_that_leave_the_learned_layout)
+{
+	static const char text[] =
+		"{\"model_a\": \"ma\", \"model_b\": \"mb\", \"winner\": \"model_a\", \"judge\": \"j1\", \"question_id\": \"q1\", \"tstamp\": 1.5}\n"
+		"{\"model_a\": \"mb\", \"model_b\": \"ma\", \"winner\": \"tie\", \"judge\": \"j2\", \"question_id\": \"q2\", \"tstamp\": 2}\n"
+		"{\"model_a\": \"m\\u0061\", \"model_b\": \"mb\", \"winner\": \"model_b\", \"judge\": \"j3\", \"question_id\": \"q3\", \"tstamp\": 3}\n"
+		"{\"model_a\": \"ma\", \"model_b\": \"mb\", \"winner\": \"model_a\", \"judge\": \"j4\", \"question_id\": null, \"tstamp\": 4}\n"
+		"{\"model_b\": \"mb\", \"model_a\": \"ma\", \"winner\": \"model_b\", \"judge\": 55, \"question_id\": \"q5\", \"tstamp\": 5}\n"
+		"{\"model_a\": \"ma\", \"model_b\": \"mb\", \"winner\": \"model_a\", \"judge\": \"j6\", \"question_id\": \"q6\", \"tstamp\": 6}\n"
+		"{\"model_a\": \"ma\", \"model_b\": \"mb\", \"winner\": \"model_a\", \"judge\": \"j7\", \"question_id\": \"q7\", \"tstamp\": 7, \"anony\": false}\n"
+		"{\"model_a\": \"ma\", \"model_b\": \"mb\", \"winner\": \"model_a\", \"judge\": \"j8\", \"question_id\": \"q8\", \"tstamp\": 8, \"anony\": true}\n"
+		"{\"model_a\": \"ma\", \"model_b\": \"mb\", \"winner\": \"model_b\", \"judge\": \"j9\", \"question_id\": \"q9\", \"tstamp\": 9, \"Anony\": true}\n"
+		"{\"model_a\": \"ma\", \"winner\": \"model_b\", \"model_b\": \"mb\", \"judge\": \"j0\", \"question_id\": \"q0\", \"tstamp\": 0, \"judge\": \"j0\"}\n";
+	static const char *const expected[] = {
+		"ma|mb|model_a|j1|q1|1|-1|1", "mb|ma|tie|j2|q2|1|-1|2", "ma|mb|model_b|j3|q3|1|-1|3",
+		"ma|mb|model_a|j4||0|-1|4", "ma|mb|model_b|55|q5|1|-1|5", "ma|mb|model_a|j6|q6|1|-1|6",
+		"ma|mb|model_a|j7|q7|1|0|7", "ma|mb|model_a|j8|q8|1|1|8", "ma|mb|model_b|j9|q9|1|-1|9"};
+	char got[10][128];
+	const char *err;
+	size_t n = scan_all(text, got, 10, &err);
+	cr_assert_eq(n, 9);
+	for (size_t i = 0; i < n; i++)
+		cr_expect_str_eq(got[i], expected[i], "record %zu", i + 1);
+	cr_assert_not_null(err, "the repeated key of line 10 is an error");
+	cr_expect_not_null(strstr(err, "appears twice"), "%s", err);
+}
+
 /* Escaped ids are compared by their text: "m\u0061" is model "ma", and a
  * judge written with \u escapes is the same judge as in raw UTF-8.  Values
  * the plugin does not read (nested conversations) are skipped whole. */

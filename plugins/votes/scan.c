@@ -531,7 +531,14 @@ static int fast_value(struct cur *c, enum field f, struct votes_battle *b)
 	return OK;
 }
 
-static int fast_member(struct cur *c, struct votes_battle *b, unsigned *seen)
+/* Where the values of a fast-path record lie, to learn its layout. */
+struct spans {
+	int n;                    /* > VOTES_SHAPE_VALUES: too many to learn */
+	const char *start[VOTES_SHAPE_VALUES], *end[VOTES_SHAPE_VALUES];
+	unsigned char field[VOTES_SHAPE_VALUES];
+};
+
+static int fast_member(struct cur *c, struct votes_battle *b, unsigned *seen, struct spans *sp)
 {
 	int rc;
 	if (*c->p != '"')
@@ -554,10 +561,18 @@ static int fast_member(struct cur *c, struct votes_battle *b, unsigned *seen)
 		*seen |= 1u << f;
 		b->has_question |= f == F_QUESTION;
 	}
-	return fast_value(c, f, b);
+	const char *start = c->p;
+	int rc2 = fast_value(c, f, b);
+	if (rc2 == OK && sp->n < VOTES_SHAPE_VALUES) {
+		sp->start[sp->n] = start;
+		sp->end[sp->n] = c->p;
+		sp->field[sp->n] = (unsigned char)f;
+	}
+	sp->n++;
+	return rc2;
 }
 
-static int fast_record(struct cur *c, struct votes_battle *b)
+static int fast_record(struct cur *c, struct votes_battle *b, struct spans *sp)
 {
 	unsigned seen = 0;
 	const unsigned required = 1u << F_MODEL_A | 1u << F_MODEL_B | 1u << F_WINNER | 1u << F_JUDGE;
@@ -565,7 +580,7 @@ static int fast_record(struct cur *c, struct votes_battle *b)
 	for (;;) {
 		if (c->p == c->end)
 			return MORE;
-		int rc = fast_member(c, b, &seen);
+		int rc = fast_member(c, b, &seen, sp);
 		if (rc != OK)
 			return rc;
 		c->p = skip_spaces(c->p, c->end);
@@ -581,25 +596,101 @@ static int fast_record(struct cur *c, struct votes_battle *b)
 	return (seen & required) == required ? OK : BAIL;
 }
 
+/* --- the layout of the last record ------------------------------------------
+ * A record whose text between values equals the learned layout's, byte for
+ * byte, has the same keys in the same order with the same separators, so
+ * the fast path would read it the same way; only its values are read (by
+ * fast_value, as there).  Anything else BAILs to the fast path. */
+
+/* Remember the layout of the fast-path record [start, end) with values sp. */
+static void learn(struct votes_shape *sh, const char *start, const char *end, const struct spans *sp)
+{
+	sh->values = 0;
+	if (sp->n > VOTES_SHAPE_VALUES)
+		return;
+	sh->has_question = 0;
+	for (int i = 0; i <= sp->n; i++) {
+		const char *from = i ? sp->end[i - 1] : start, *to = i < sp->n ? sp->start[i] : end;
+		if (to - from > VOTES_SHAPE_TEXT)
+			return;
+		memcpy(sh->text[i], from, (size_t)(to - from));
+		sh->len[i] = (unsigned char)(to - from);
+		if (i < sp->n) {
+			sh->field[i] = sp->field[i];
+			sh->has_question |= sp->field[i] == F_QUESTION;
+		}
+	}
+	sh->values = sp->n;
+}
+
+/* [p, p + n) lies before end and equals text (n <= VOTES_SHAPE_TEXT). */
+static inline int same_text(const char *p, const char *end, const char *text, size_t n)
+{
+	if ((size_t)(end - p) < n)
+		return 0;
+#ifdef __SSE2__
+	if (end - p >= 32) { /* two 16-byte compares, the bytes past n masked off */
+		const __m128i *x = (const __m128i *)(const void *)p, *y = (const __m128i *)(const void *)text;
+		unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(x), _mm_loadu_si128(y))) |
+			      (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(x + 1),
+									_mm_loadu_si128(y + 1))) << 16;
+		unsigned want = n >= 32 ? ~0u : (1u << n) - 1;
+		return (eq & want) == want;
+	}
+#endif
+	return memcmp(p, text, n) == 0;
+}
+
+static int shape_record(struct cur *c, struct votes_battle *b)
+{
+	const struct votes_shape *sh = &c->s->shape;
+	b->has_question = sh->has_question;
+	for (int i = 0; i < sh->values; i++) {
+		if (!same_text(c->p, c->end, sh->text[i], sh->len[i]))
+			return BAIL;
+		c->p += sh->len[i];
+		if (c->p == c->end || fast_value(c, sh->field[i], b) != OK)
+			return BAIL;
+	}
+	if (!same_text(c->p, c->end, sh->text[sh->values], sh->len[sh->values]))
+		return BAIL;
+	c->p += sh->len[sh->values];
+	return OK;
+}
+
 /* --- the general reader ---------------------------------------------------- */
 
-/* The record object at c->p. */
-static int record(struct cur *c, struct votes_battle *b)
+/* What a record holds before its fields are read.  No memset: a string
+ * instruction's start-up cost is felt at 10^7 records; the required fields
+ * are set or the record is refused. */
+static void fresh(struct votes_battle *b, long line)
 {
-	const char *start = c->p;
-	/* No memset: a string instruction's start-up cost is felt at 10^7 records.
-	 * The required fields are set or the record is refused. */
 	b->question.s = NULL;
 	b->question.n = 0;
 	b->has_question = 0;
 	b->anony = -1;
-	b->line = c->s->line;
-	if (*c->p == '{') {
-		int rc = fast_record(c, b);
-		if (rc != BAIL)
-			return rc;
-		c->p = start;
-	}
+	b->line = line;
+}
+
+/* The record object at c->p: by the learned layout, the fast path, or the
+ * general reader, the first that can read it. */
+static int record(struct cur *c, struct votes_battle *b)
+{
+	const char *start = c->p;
+	fresh(b, c->s->line);
+	if (*c->p != '{')
+		return general_record(c, b);
+	if (c->s->shape.values && shape_record(c, b) == OK)
+		return OK;
+	struct spans sp = {0};
+	c->p = start;
+	fresh(b, c->s->line);
+	int rc = fast_record(c, b, &sp);
+	if (rc == OK)
+		learn(&c->s->shape, start, c->p, &sp);
+	if (rc != BAIL)
+		return rc;
+	c->p = start;
 	return general_record(c, b);
 }
 

@@ -19,6 +19,20 @@ enum votes_scan_rc {
 
 struct votes_scratch { char *s; size_t n, cap; };
 
+/* The layout of the last record read by the fast path: its text between
+ * values (keys, separators, spaces) and each value's field.  Arena files
+ * repeat one layout, so the next record is checked against it by
+ * comparing bytes instead of parsing keys. */
+#define VOTES_SHAPE_VALUES 12
+#define VOTES_SHAPE_TEXT 32
+struct votes_shape {
+	int values;               /* 0: no layout learned */
+	int has_question;
+	unsigned char field[VOTES_SHAPE_VALUES];
+	unsigned char len[VOTES_SHAPE_VALUES + 1];
+	char text[VOTES_SHAPE_VALUES + 1][VOTES_SHAPE_TEXT];
+};
+
 enum votes_phase { PH_START, PH_ARRAY_FIRST, PH_ARRAY_NEXT, PH_ARRAY_DONE, PH_JSONL };
 
 struct votes_scan {
@@ -34,6 +48,7 @@ struct votes_scan {
 	uint64_t err_record;       /* 1-based record the error is in, 0 outside records */
 	/* unescaped copies of fields that held escapes (index: enum field) */
 	struct votes_scratch scratch[8];
+	struct votes_shape shape;
 };
 
 void votes_scan_init(struct votes_scan *s);
