@@ -11,8 +11,8 @@
  *
  * A single table of a few hundred MB would make every insert a cache and
  * TLB miss (about 100 ns each, 1 s at 10^7 ballots).  So ballots are only
- * appended, in file order, to one of PARTS lists chosen by fingerprint bits
- * (sequential writes), and decided in votes_dedup_finish(): part by part,
+ * appended, in file order, to one of PARTS lists chosen by the caller's
+ * group (sequential writes), and decided in votes_dedup_finish(): part by part,
  * against a table built afresh for that part, small enough to stay in
  * cache.  Equal keys fall in the same part and are decided there in file
  * order, so "the first counts" holds exactly; only the moment a ballot is
@@ -297,9 +297,9 @@ static int decide_part(struct votes_dedup *d, struct part *p)
 	return 0;
 }
 
-int votes_dedup_add(struct votes_dedup *d, struct votes_fp fp, uint64_t payload)
+int votes_dedup_add(struct votes_dedup *d, struct votes_fp fp, uint32_t group, uint64_t payload)
 {
-	struct part *p = &d->parts[fp.h1 >> 56];
+	struct part *p = &d->parts[group % PARTS];
 	struct chunk *c = p->tail;
 	if (!c || c->n == CHUNK) {
 		if (!(c = malloc(sizeof *c)))

@@ -221,8 +221,9 @@ static uint64_t pack(uint32_t judge, size_t a, size_t b, int outcome)
 	return judge | (uint64_t)a << 32 | (uint64_t)b << 44 | (uint64_t)outcome << 56;
 }
 
-/* Count the first ballot of each key; the judges' tables are spread over
- * memory, so fetch their cells for the whole batch first. */
+/* Count the first ballot of each key.  A batch holds the judges of one
+ * group of the ballot set, whose tables stay in cache; still, fetch their
+ * cells for the whole batch first. */
 static void on_ballots(void *arg, const uint64_t *x, const unsigned char *first, size_t n)
 {
 	struct votes_tally *t = arg;
@@ -279,7 +280,7 @@ static int consume_part(struct ingest *in, struct batch *b, size_t from, size_t 
 		if (!it->has_question) { /* a ballot of its own: nothing to compare it with */
 			t->no_question++;
 			count_ballot(t, it->judge, it->a, it->b, it->outcome);
-		} else if (votes_dedup_add(in->dedup, it->fp, pack(it->judge, it->a, it->b, it->outcome))) {
+		} else if (votes_dedup_add(in->dedup, it->fp, it->judge, pack(it->judge, it->a, it->b, it->outcome))) {
 			return KV_ERR_INTERNAL;
 		}
 	}

@@ -107,8 +107,10 @@ void votes_dedup_free(struct votes_dedup *d);
 /* The fingerprint of a ballot key under a secret-free but run-specific key. */
 struct votes_fp votes_fingerprint(const uint64_t key[2], uint32_t pair, const char *judge, size_t judge_len,
 				  const char *question, size_t question_len);
-/* 0, or -1 out of memory. */
-int votes_dedup_add(struct votes_dedup *d, struct votes_fp fp, uint64_t payload);
+/* Ballots of one group are decided together (equal keys must share it; the
+ * judge, say, so that decide() touches few judges at a time).  0, or -1
+ * out of memory. */
+int votes_dedup_add(struct votes_dedup *d, struct votes_fp fp, uint32_t group, uint64_t payload);
 int votes_dedup_finish(struct votes_dedup *d);
 size_t votes_dedup_count(const struct votes_dedup *d);
 /* SipHash with c compression and d finalization rounds, 128-bit output,
