@@ -10,8 +10,11 @@ struct votes_team_name {
 	const char *s;          /* the model name in the battle file */
 	size_t n;
 	uint64_t tag;           /* votes_name_tag(s, n): a cheap pre-check */
+	uint64_t head, tail;    /* 8 <= n <= 16: its first and last 8 bytes, all of it */
 };
 uint64_t votes_name_tag(const char *s, size_t n);
+/* Set every field of *nm for the name s. */
+void votes_name_init(struct votes_team_name *nm, const char *s);
 
 /* What a battle file adds up to.  The caller sets the inputs. */
 struct votes_tally {

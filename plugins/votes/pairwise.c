@@ -39,8 +39,7 @@ static int read_models(struct pw *pw)
 		pw->names[t].s = h->value_string(v);
 	}
 	for (size_t i = 0; i < pw->k; i++) {
-		pw->names[i].n = strlen(pw->names[i].s);
-		pw->names[i].tag = votes_name_tag(pw->names[i].s, pw->names[i].n);
+		votes_name_init(&pw->names[i], pw->names[i].s);
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(pw->names[i].s, pw->names[j].s) == 0)
 				return h->value_error(pw->ctx, models, "teams '%s' and '%s' both play model '%s'",
