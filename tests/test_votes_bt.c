@@ -476,31 +476,45 @@ Test(votes_units, every_replicate_runs_once_whatever_the_threads)
 
 /* The bootstrap sums: the 32-bit (vector where available) and the 64-bit
  * paths give the same integers as a plain loop written here. */
-Test(votes_units, bootstrap_sums_agree)
+static void check_sums(size_t units, size_t width, size_t reps)
 {
-	enum { UNITS = 97, WIDTH = 49, REPS = 5 };
-	static uint32_t rows[UNITS * WIDTH], mult[REPS * UNITS], acc32[REPS * WIDTH];
-	static uint64_t narrow[REPS * WIDTH], wide[REPS * WIDTH];
+	uint32_t *rows = malloc(units * width * sizeof *rows), *mult = calloc(reps * units, sizeof *mult);
+	uint32_t *acc32 = malloc(reps * width * sizeof *acc32);
+	uint64_t *narrow = malloc(reps * width * sizeof *narrow), *wide = malloc(reps * width * sizeof *wide);
 	struct kv_rng rng = {{1, 2, 3, 4}};
-	for (size_t i = 0; i < UNITS * WIDTH; i++)
+	for (size_t i = 0; i < units * width; i++)
 		rows[i] = (uint32_t)(kv_rng_next(&rng) % 1000);
-	for (size_t r = 0; r < REPS; r++)
-		votes_resample(&rng, mult + r * UNITS, UNITS);
-	votes_sum_tables(rows, UNITS, WIDTH, mult, REPS, 1, acc32, narrow);
-	votes_sum_tables(rows, UNITS, WIDTH, mult, REPS, 0, acc32, wide);
-	for (size_t r = 0; r < REPS; r++) {
+	for (size_t r = 0; r < reps; r++)
+		votes_resample(&rng, mult + r * units, units);
+	votes_sum_tables(rows, units, width, mult, reps, 1, acc32, narrow);
+	votes_sum_tables(rows, units, width, mult, reps, 0, acc32, wide);
+	for (size_t r = 0; r < reps; r++) {
 		uint64_t draws = 0;
-		for (size_t j = 0; j < UNITS; j++)
-			draws += mult[r * UNITS + j];
-		cr_expect_eq(draws, UNITS, "replicate %zu draws %llu units", r, (unsigned long long)draws);
-		for (size_t x = 0; x < WIDTH; x++) {
+		for (size_t j = 0; j < units; j++)
+			draws += mult[r * units + j];
+		cr_expect_eq(draws, units, "replicate %zu draws %llu units", r, (unsigned long long)draws);
+		for (size_t x = 0; x < width; x++) {
 			uint64_t sum = 0;
-			for (size_t j = 0; j < UNITS; j++)
-				sum += (uint64_t)mult[r * UNITS + j] * rows[j * WIDTH + x];
-			cr_expect_eq(narrow[r * WIDTH + x], sum);
-			cr_expect_eq(wide[r * WIDTH + x], sum);
+			for (size_t j = 0; j < units; j++)
+				sum += (uint64_t)mult[r * units + j] * rows[j * width + x];
+			cr_expect_eq(narrow[r * width + x], sum, "%zu x %zu x %zu: r %zu x %zu", units, width, reps, r, x);
+			cr_expect_eq(wide[r * width + x], sum);
 		}
 	}
+	free(rows);
+	free(mult);
+	free(acc32);
+	free(narrow);
+	free(wide);
+}
+
+/* Shapes off the vector tiles (4 replicates x 16 cells) on both edges,
+ * and one on them that spans several blocks of units. */
+Test(votes_units, bootstrap_sums_agree)
+{
+	check_sums(97, 49, 5);
+	check_sums(3, 7, 2);
+	check_sums(2500, 64, 8);
 }
 
 /* Draws are uniform: 10^6 draws over 10 units give each about 10^5 (a

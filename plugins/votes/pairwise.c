@@ -99,7 +99,7 @@ static int check_data(struct pw *pw, const double *w)
 
 /* --- bootstrap over judges --------------------------------------------------------- */
 
-#define REPS 8   /* replicates summed together: each judge's table is read once for all */
+#define REPS 32  /* replicates summed together: each judge's table is read once for all */
 
 struct boot {
 	size_t k, ref, judges, rounds;
