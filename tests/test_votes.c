@@ -508,6 +508,32 @@ Test(votes_pairwise, bad_battles_name_file_record_and_field)
 	}
 }
 
+/* Names of 8 to 16 bytes are looked up by their first and last 8 bytes:
+ * lines 1-2 (both teams' names) are read, and a name that differs only in
+ * a middle byte, or only in length, is unknown. */
+Test(votes_pairwise, model_names_of_8_to_16_bytes)
+{
+	static const char *const unknown[] = {"model-alXha", "model-alph", "model-alphaa", "model-bravo-1234"};
+	for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
+		struct round r;
+		round_init(&r);
+		char *text = kv_xasprintf(
+			"{\"model_a\": \"model-alpha\", \"model_b\": \"model-bravo-123\", \"winner\": \"model_a\", \"judge\": \"j\"}\n"
+			"{\"model_a\": \"model-bravo-123\", \"model_b\": \"model-alpha\", \"winner\": \"model_a\", \"judge\": \"j\"}\n"
+			"{\"model_a\": \"%s\", \"model_b\": \"model-alpha\", \"winner\": \"tie\", \"judge\": \"j\"}\n",
+			unknown[i]);
+		put(&r, "b.jsonl", text);
+		free(text);
+		run_round(&r, TEAMS_AB, "{ id = \"arena\"; plugin = \"votes\"; kind = \"score\"; points = 1.0;"
+			  " params = { method = \"pairwise\"; battles = \"b.jsonl\";"
+			  " models = { a = \"model-alpha\"; b = \"model-bravo-123\"; }; }; }");
+		char *what = kv_xasprintf("unknown model '%s'", unknown[i]);
+		expect_error(&r, "b.jsonl:3: record 3", "field 'model_a'", what, NULL);
+		free(what);
+		round_done(&r);
+	}
+}
+
 Test(votes_pairwise, empty_and_unusable_files_are_errors)
 {
 	struct round r;

@@ -76,15 +76,43 @@ void votes_name_init(struct votes_team_name *nm, const char *s)
 	nm->tail = nm->n >= 8 ? load_tail(s + nm->n - 8, 8) : 0;
 }
 
-/* A name of 8 to 16 bytes is all in its first and last 8 bytes: two
- * compares per team, no hashing (Arena's names are mostly that long). */
+#define NAME_SLOTS (2 * VOTES_MAX_TEAMS)
+
+/* The slot a name of 8-16 bytes (its first and last 8 bytes) starts at. */
+static size_t name_hash(uint64_t head, uint64_t tail, size_t n)
+{
+	uint64_t h = (head * 0x9e3779b97f4a7c15ULL) ^ (tail * 0xbf58476d1ce4e5b9ULL) ^ n;
+	return (size_t)(h >> 40) % NAME_SLOTS;
+}
+
+/* Place the teams' names of 8-16 bytes in t->name_slot (linear probing;
+ * at most half full). */
+static void name_slots(struct votes_tally *t)
+{
+	memset(t->name_slot, 0, sizeof t->name_slot);
+	for (size_t i = 0; i < t->k; i++) {
+		const struct votes_team_name *nm = &t->names[i];
+		if (nm->n < 8 || nm->n > 16)
+			continue;
+		size_t s = name_hash(nm->head, nm->tail, nm->n);
+		while (t->name_slot[s])
+			s = (s + 1) % NAME_SLOTS;
+		t->name_slot[s] = (uint16_t)(i + 1);
+	}
+}
+
+/* A name of 8 to 16 bytes is all in its first and last 8 bytes: found by
+ * hashing those, and checked by two compares (Arena's names are mostly
+ * that long; a loop over the teams would mispredict its exit each time). */
 static long model_index(const struct votes_tally *t, const struct votes_str *m)
 {
 	if (m->n >= 8 && m->n <= 16) {
 		uint64_t head = load_tail(m->s, 8), tail = load_tail(m->s + m->n - 8, 8);
-		for (size_t i = 0; i < t->k; i++)
-			if (t->names[i].head == head && t->names[i].tail == tail && t->names[i].n == m->n)
-				return (long)i;
+		for (size_t s = name_hash(head, tail, m->n); t->name_slot[s]; s = (s + 1) % NAME_SLOTS) {
+			const struct votes_team_name *nm = &t->names[t->name_slot[s] - 1];
+			if (nm->head == head && nm->tail == tail && nm->n == m->n)
+				return t->name_slot[s] - 1;
+		}
 		return -1;
 	}
 	uint64_t tag = votes_name_tag(m->s, m->n);
@@ -356,6 +384,7 @@ int votes_ingest(const struct kv_host *h, struct kv_ctx *ctx, const char *path, 
 	struct ingest in = {.h = h, .ctx = ctx, .path = path, .t = t};
 	size_t kk = t->k * t->k;
 	int rc = KV_OK;
+	name_slots(t);
 	t->wins = calloc(kk, sizeof *t->wins);
 	t->ties = calloc(kk, sizeof *t->ties);
 	in.ring = calloc(RING, sizeof *in.ring);

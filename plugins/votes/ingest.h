@@ -23,6 +23,8 @@ struct votes_tally {
 	const struct votes_team_name *names;
 	int anonymous_only, require_question;
 	uint64_t dedup_key[2];
+	/* names of 8-16 bytes by votes_name_hash: team index + 1, 0 = empty (set by votes_ingest) */
+	uint16_t name_slot[2 * VOTES_MAX_TEAMS];
 	/* results */
 	struct votes_intern judges;   /* in order of first appearance */
 	uint32_t *counts;             /* per judge k*k: 2 per win of i over j, 1 per tie each way */
