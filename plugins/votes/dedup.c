@@ -12,9 +12,9 @@
  * A single table of a few hundred MB would make every insert a cache and
  * TLB miss (about 100 ns each, 1 s at 10^7 ballots).  So ballots are only
  * appended, in file order, to one of PARTS lists chosen by the caller's
- * group (sequential writes), and decided in votes_dedup_finish(): part by part,
- * against a table built afresh for that part, small enough to stay in
- * cache.  Equal keys fall in the same part and are decided there in file
+ * group (sequential writes), and decided in votes_dedup_finish(): part by part
+ * (parts on several threads at once), against a table built afresh for
+ * that part, small enough to stay in cache.  Equal keys fall in the same part and are decided there in file
  * order, so "the first counts" holds exactly; only the moment a ballot is
  * counted moves (counts are integer sums, so that changes nothing).  The
  * cost: 24 bytes per ballot (duplicates included) until the end. */
@@ -40,14 +40,20 @@ struct part {
 	size_t ballots, distinct;
 };
 
-struct votes_dedup {
-	void (*decide)(void *arg, const uint64_t *payload, const unsigned char *first, size_t n);
-	void *arg;
-	struct part parts[PARTS];
+/* What one deciding thread works in. */
+struct scratch {
 	struct votes_fp *slots;    /* the table of the part being decided */
 	size_t slots_cap;
 	uint64_t payload[BATCH];
 	unsigned char first[BATCH];
+	int failed;                /* out of memory */
+};
+
+struct votes_dedup {
+	votes_decide_fn *decide;
+	void *arg;
+	struct part parts[PARTS];
+	struct scratch scratch[VOTES_DEDUP_THREADS];
 };
 
 static inline uint64_t rotl(uint64_t x, int b) { return (x << b) | (x >> (64 - b)); }
@@ -207,8 +213,7 @@ struct votes_fp votes_fingerprint(const uint64_t key[2], uint32_t pair, const ch
 	return fp;
 }
 
-struct votes_dedup *votes_dedup_new(void (*decide)(void *arg, const uint64_t *payload,
-						       const unsigned char *first, size_t n), void *arg)
+struct votes_dedup *votes_dedup_new(votes_decide_fn *decide, void *arg)
 {
 	struct votes_dedup *d = calloc(1, sizeof *d);
 	if (!d)
@@ -234,7 +239,8 @@ void votes_dedup_free(struct votes_dedup *d)
 		return;
 	for (size_t i = 0; i < PARTS; i++)
 		free_chunks(&d->parts[i]);
-	free(d->slots);
+	for (size_t i = 0; i < VOTES_DEDUP_THREADS; i++)
+		free(d->scratch[i].slots);
 	free(d);
 }
 
@@ -254,47 +260,56 @@ static size_t place(const struct votes_fp *slots, size_t mask, struct votes_fp f
 }
 
 /* An empty table for n keys (<= 3/4 full); its mask, or 0 out of memory. */
-static size_t empty_table(struct votes_dedup *d, size_t n)
+static size_t empty_table(struct scratch *w, size_t n)
 {
 	size_t capacity = 1024;
 	while (n * 4 > capacity * 3)
 		capacity *= 2;
-	if (capacity > d->slots_cap) {
-		free(d->slots);
-		d->slots = malloc(capacity * sizeof *d->slots);
-		d->slots_cap = d->slots ? capacity : 0;
-		if (!d->slots)
+	if (capacity > w->slots_cap) {
+		free(w->slots);
+		w->slots = malloc(capacity * sizeof *w->slots);
+		w->slots_cap = w->slots ? capacity : 0;
+		if (!w->slots)
 			return 0;
 	}
-	memset(d->slots, 0, capacity * sizeof *d->slots);
+	memset(w->slots, 0, capacity * sizeof *w->slots);
 	return capacity - 1;
 }
 
-/* Decide the ballots of part p in file order, then drop its list. */
-static int decide_part(struct votes_dedup *d, struct part *p)
+/* Decide the ballots of part p in file order, on thread `thread`, then
+ * drop its list. */
+static int decide_part(struct votes_dedup *d, struct part *p, unsigned thread)
 {
-	size_t mask = empty_table(d, p->ballots), n = 0;
+	struct scratch *w = &d->scratch[thread];
+	size_t mask = empty_table(w, p->ballots), n = 0;
 	if (!mask)
 		return -1;
 	for (const struct chunk *c = p->head; c; c = c->next) {
 		for (size_t i = 0; i < c->n; i++) {
 			int found;
-			size_t s = place(d->slots, mask, c->e[i].fp, &found);
-			d->slots[s] = c->e[i].fp;
+			size_t s = place(w->slots, mask, c->e[i].fp, &found);
+			w->slots[s] = c->e[i].fp;
 			p->distinct += !found;
-			d->payload[n] = c->e[i].payload;
-			d->first[n] = !found;
+			w->payload[n] = c->e[i].payload;
+			w->first[n] = !found;
 			if (++n == BATCH) {
-				d->decide(d->arg, d->payload, d->first, n);
+				d->decide(d->arg, thread, w->payload, w->first, n);
 				n = 0;
 			}
 		}
 	}
 	if (n)
-		d->decide(d->arg, d->payload, d->first, n);
+		d->decide(d->arg, thread, w->payload, w->first, n);
 	free_chunks(p);
 	p->ballots = 0;
 	return 0;
+}
+
+static void finish_part(void *arg, size_t i, unsigned thread)
+{
+	struct votes_dedup *d = arg;
+	if (d->parts[i].ballots && decide_part(d, &d->parts[i], thread))
+		d->scratch[thread].failed = 1;
 }
 
 int votes_dedup_add(struct votes_dedup *d, struct votes_fp fp, uint32_t group, uint64_t payload)
@@ -315,12 +330,14 @@ int votes_dedup_add(struct votes_dedup *d, struct votes_fp fp, uint32_t group, u
 	return 0;
 }
 
-int votes_dedup_finish(struct votes_dedup *d)
+int votes_dedup_finish(struct votes_dedup *d, unsigned threads)
 {
-	for (size_t i = 0; i < PARTS; i++)
-		if (d->parts[i].ballots && decide_part(d, &d->parts[i]))
-			return -1;
-	return 0;
+	int failed = 0;
+	threads = threads < 1 ? 1 : threads > VOTES_DEDUP_THREADS ? VOTES_DEDUP_THREADS : threads;
+	votes_parallel(PARTS, threads, finish_part, d);
+	for (unsigned t = 0; t < threads; t++)
+		failed |= d->scratch[t].failed;
+	return failed ? -1 : 0;
 }
 
 size_t votes_dedup_count(const struct votes_dedup *d)

@@ -52,6 +52,7 @@ struct ingest {
 	int finished;             /* the scanner published its last batch */
 	int scan_rc;              /* KV_OK, or how the scanner stopped */
 	int stop;                 /* the consumer failed: scanner, stop */
+	uint64_t *sums;           /* per deciding thread: wins, ties (k*k each), repeats */
 };
 
 static uint64_t load_tail(const char *s, size_t n)
@@ -244,20 +245,23 @@ static void *scan_thread(void *arg)
 
 /* --- the calling thread ---------------------------------------------------------- */
 
-static void count_ballot(struct votes_tally *t, uint32_t judge, size_t a, size_t b, int outcome)
+/* Count a ballot into its judge's table and into wins and ties (k*k each:
+ * the tally's, or a deciding thread's own). */
+static void count_ballot(struct votes_tally *t, uint64_t *wins, uint64_t *ties, uint32_t judge, size_t a,
+			 size_t b, int outcome)
 {
 	size_t k = t->k;
 	uint32_t *c = t->counts + (size_t)judge * k * k;
 	if (outcome == VOTES_A) {
 		c[a * k + b] += 2;
-		t->wins[a * k + b]++;
+		wins[a * k + b]++;
 	} else if (outcome == VOTES_B) {
 		c[b * k + a] += 2;
-		t->wins[b * k + a]++;
+		wins[b * k + a]++;
 	} else {
 		c[a * k + b]++;
 		c[b * k + a]++;
-		t->ties[(a < b ? a : b) * k + (a < b ? b : a)]++;
+		ties[(a < b ? a : b) * k + (a < b ? b : a)]++;
 	}
 }
 
@@ -267,24 +271,48 @@ static uint64_t pack(uint32_t judge, size_t a, size_t b, int outcome)
 	return judge | (uint64_t)a << 32 | (uint64_t)b << 44 | (uint64_t)outcome << 56;
 }
 
-/* Count the first ballot of each key.  A batch holds the judges of one
- * group of the ballot set, whose tables stay in cache; still, fetch their
- * cells for the whole batch first. */
-static void on_ballots(void *arg, const uint64_t *x, const unsigned char *first, size_t n)
+/* Count the first ballot of each key, on a deciding thread: into the
+ * judges' tables (a group's judges are that thread's alone) and the
+ * thread's own wins, ties and repeats (wins[k*k], ties[k*k], repeats).
+ * The judges' tables of one group stay in cache; still, fetch their cells
+ * for the whole batch first. */
+static void on_ballots(void *arg, unsigned thread, const uint64_t *x, const unsigned char *first, size_t n)
 {
-	struct votes_tally *t = arg;
+	struct ingest *in = arg;
+	struct votes_tally *t = in->t;
 	size_t k = t->k;
+	uint64_t *wins = in->sums + thread * (2 * k * k + 1), *ties = wins + k * k, *dup = ties + k * k;
 	for (size_t i = 0; i < n; i++) {
 		size_t a = (size_t)(x[i] >> 32) & 0xfff, b = (size_t)(x[i] >> 44) & 0xfff;
 		__builtin_prefetch(t->counts + (uint32_t)x[i] * k * k + (a < b ? a : b) * k, 1);
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (first[i])
-			count_ballot(t, (uint32_t)x[i], (size_t)(x[i] >> 32) & 0xfff,
+			count_ballot(t, wins, ties, (uint32_t)x[i], (size_t)(x[i] >> 32) & 0xfff,
 				     (size_t)(x[i] >> 44) & 0xfff, (int)(x[i] >> 56));
 		else
-			t->dup++;
+			(*dup)++;
 	}
+}
+
+/* Decide the ballot set on every thread, then add the threads' sums. */
+static int decide_all(struct ingest *in)
+{
+	struct votes_tally *t = in->t;
+	size_t kk = t->k * t->k, width = 2 * kk + 1;
+	unsigned threads = votes_threads();
+	threads = threads > VOTES_DEDUP_THREADS ? VOTES_DEDUP_THREADS : threads < 1 ? 1 : threads;
+	if (!(in->sums = calloc(threads * width, sizeof *in->sums)) || votes_dedup_finish(in->dedup, threads))
+		return KV_ERR_INTERNAL;
+	for (unsigned th = 0; th < threads; th++) {
+		const uint64_t *s = in->sums + th * width;
+		for (size_t x = 0; x < kk; x++) {
+			t->wins[x] += s[x];
+			t->ties[x] += s[kk + x];
+		}
+		t->dup += s[2 * kk];
+	}
+	return KV_OK;
 }
 
 /* The judge's index (first appearance order); -1 out of memory. */
@@ -325,7 +353,7 @@ static int consume_part(struct ingest *in, struct batch *b, size_t from, size_t 
 		const struct item *it = &b->item[i];
 		if (!it->has_question) { /* a ballot of its own: nothing to compare it with */
 			t->no_question++;
-			count_ballot(t, it->judge, it->a, it->b, it->outcome);
+			count_ballot(t, t->wins, t->ties, it->judge, it->a, it->b, it->outcome);
 		} else if (votes_dedup_add(in->dedup, it->fp, it->judge, pack(it->judge, it->a, it->b, it->outcome))) {
 			return KV_ERR_INTERNAL;
 		}
@@ -388,7 +416,7 @@ int votes_ingest(const struct kv_host *h, struct kv_ctx *ctx, const char *path, 
 	t->wins = calloc(kk, sizeof *t->wins);
 	t->ties = calloc(kk, sizeof *t->ties);
 	in.ring = calloc(RING, sizeof *in.ring);
-	in.dedup = votes_dedup_new(on_ballots, t);
+	in.dedup = votes_dedup_new(on_ballots, &in);
 	in.r = t->wins && t->ties && in.ring && in.dedup ? votes_reader_open(h, ctx, path) : NULL;
 	if (!in.r)
 		rc = KV_ERR_INTERNAL;
@@ -398,12 +426,13 @@ int votes_ingest(const struct kv_host *h, struct kv_ctx *ctx, const char *path, 
 	pthread_cond_init(&in.cv, NULL);
 	if (rc == KV_OK)
 		rc = run(&in);
-	if (rc == KV_OK && votes_dedup_finish(in.dedup))
-		rc = KV_ERR_INTERNAL;
+	if (rc == KV_OK)
+		rc = decide_all(&in);
 	if (rc == KV_OK && t->read == 0)
 		rc = h->error(ctx, "%s: no battles in the file", path);
 	votes_reader_close(in.r); /* the file is read (and hashed) to its end here */
 	votes_dedup_free(in.dedup);
+	free(in.sums);
 	for (int i = 0; in.ring && i < RING; i++)
 		free(in.ring[i].text);
 	free(in.ring);

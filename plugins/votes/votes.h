@@ -96,13 +96,18 @@ void votes_bt_elo(const double *g, size_t k, double *elo);
 
 /* A set of 128-bit ballot fingerprints (keyed SipHash-1-3 of pair, judge and
  * question): memory 24 bytes per added ballot, nothing else kept.
- * Ballots are decided in batches: decide(arg, payload, first, n) gets n
- * added ballots, in file order among equal keys, at the latest in
- * votes_dedup_finish(); first[i] = 1 for the first ballot of its key. */
+ * Ballots are decided in batches: decide(arg, thread, payload, first, n)
+ * gets n added ballots of one group, in file order among equal keys, in
+ * votes_dedup_finish(); first[i] = 1 for the first ballot of its key.
+ * Groups are decided on up to `threads` threads at once (thread <
+ * VOTES_DEDUP_THREADS names the caller's scratch); one group's batches
+ * come on one thread, in order. */
+#define VOTES_DEDUP_THREADS 16
 struct votes_dedup;
 struct votes_fp { uint64_t h0, h1; };
-struct votes_dedup *votes_dedup_new(void (*decide)(void *arg, const uint64_t *payload,
-						       const unsigned char *first, size_t n), void *arg);
+typedef void votes_decide_fn(void *arg, unsigned thread, const uint64_t *payload, const unsigned char *first,
+			     size_t n);
+struct votes_dedup *votes_dedup_new(votes_decide_fn *decide, void *arg);
 void votes_dedup_free(struct votes_dedup *d);
 /* The fingerprint of a ballot key under a secret-free but run-specific key. */
 struct votes_fp votes_fingerprint(const uint64_t key[2], uint32_t pair, const char *judge, size_t judge_len,
@@ -111,7 +116,7 @@ struct votes_fp votes_fingerprint(const uint64_t key[2], uint32_t pair, const ch
  * judge, say, so that decide() touches few judges at a time).  0, or -1
  * out of memory. */
 int votes_dedup_add(struct votes_dedup *d, struct votes_fp fp, uint32_t group, uint64_t payload);
-int votes_dedup_finish(struct votes_dedup *d);
+int votes_dedup_finish(struct votes_dedup *d, unsigned threads);
 size_t votes_dedup_count(const struct votes_dedup *d);
 /* SipHash with c compression and d finalization rounds, 128-bit output,
  * fed in pieces of `split` bytes (0: at once); for the test vectors. */
