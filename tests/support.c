@@ -188,3 +188,35 @@ int kvt_cli_run(const char *dir, const char *cfg_text, char **err)
 	free(out);
 	return rc;
 }
+
+void kvt_round_init(struct kvt_round *r, const struct kv_plugin *plugin)
+{
+	memset(r, 0, sizeof *r);
+	r->dir = kvt_tempdir();
+	kv_register_builtin(plugin);
+}
+
+void kvt_round_put(struct kvt_round *r, const char *rel, const char *text)
+{
+	char *path = kv_xasprintf("d/%s", rel);
+	kvt_write(r->dir, path, text);
+	free(path);
+}
+
+int kvt_round_run(struct kvt_round *r, const char *config_text)
+{
+	kvt_write(r->dir, "r.cfg", config_text);
+	kv_run_free(r->run);
+	r->run = NULL;
+	char *path = kv_xasprintf("%s/r.cfg", r->dir);
+	r->rc = kvt_run(path, &r->run, &r->err);
+	free(path);
+	return r->rc;
+}
+
+void kvt_round_done(struct kvt_round *r)
+{
+	kv_run_free(r->run);
+	kvt_rmtree(r->dir);
+	free(r->dir);
+}

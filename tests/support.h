@@ -38,4 +38,21 @@ char *kvt_config(const char *criteria, const char *selection);
 /* Write cfg_text to dir/r.cfg, run `kaieval run dir/r.cfg -o dir/out.json`,
  * return the exit status; *err gets stderr (caller frees) when err is not NULL. */
 int kvt_cli_run(const char *dir, const char *cfg_text, char **err);
+
+/* A round in a temporary folder: data files go under d/, the config is r.cfg,
+ * and the plugin under test is linked in and registered. */
+struct kvt_round {
+	char *dir;
+	struct kv_run *run;
+	struct kv_error err;
+	int rc;
+};
+
+void kvt_round_init(struct kvt_round *r, const struct kv_plugin *plugin);
+/* Write a data file of the round (relative to its data folder d/). */
+void kvt_round_put(struct kvt_round *r, const char *rel, const char *text);
+/* Write config_text as r.cfg and run it; returns (and keeps) the status. */
+int kvt_round_run(struct kvt_round *r, const char *config_text);
+void kvt_round_done(struct kvt_round *r);
+
 #endif

@@ -15,13 +15,6 @@ extern const struct kv_plugin kaieval_plugin_benchmarks;
 
 /* One round in a temporary folder: three teams a, b, c, one criterion "bm".
  * The params sit on line 5 of r.cfg, so config errors there read "r.cfg:5". */
-struct round {
-	char *dir;
-	struct kv_run *run;
-	struct kv_error err;
-	int rc;
-};
-
 static char *config_text(const char *params)
 {
 	return kv_xasprintf(
@@ -34,70 +27,51 @@ static char *config_text(const char *params)
 		params);
 }
 
-static void setup_round(struct round *r)
+static void setup_round(struct kvt_round *r)
 {
-	memset(r, 0, sizeof *r);
-	r->dir = kvt_tempdir();
-	kv_register_builtin(&kaieval_plugin_benchmarks);
-}
-
-static void put(struct round *r, const char *rel, const char *text)
-{
-	char *path = kv_xasprintf("d/%s", rel);
-	kvt_write(r->dir, path, text);
-	free(path);
+	kvt_round_init(r, &kaieval_plugin_benchmarks);
 }
 
 /* Copy a file of tests/data/benchmarks/lm-eval unchanged into the data folder. */
-static void put_fixture(struct round *r, const char *name, const char *rel)
+static void put_fixture(struct kvt_round *r, const char *name, const char *rel)
 {
 	char *src = kv_xasprintf("tests/data/benchmarks/lm-eval/%s", name);
 	char *path = kvt_src(src);
 	char *text = kvt_read(path);
 	cr_assert_not_null(text, "cannot read %s", path);
-	put(r, rel, text);
+	kvt_round_put(r, rel, text);
 	free(text);
 	free(path);
 	free(src);
 }
 
-static int run_params(struct round *r, const char *params)
+static int run_params(struct kvt_round *r, const char *params)
 {
 	char *text = config_text(params);
-	kvt_write(r->dir, "r.cfg", text);
-	char *cfg = kv_xasprintf("%s/r.cfg", r->dir);
-	r->rc = kvt_run(cfg, &r->run, &r->err);
-	free(cfg);
+	kvt_round_run(r, text);
 	free(text);
 	return r->rc;
 }
 
-static void finish(struct round *r)
-{
-	kv_run_free(r->run);
-	kvt_rmtree(r->dir);
-	free(r->dir);
-}
-
-static double value_of(const struct round *r, const char *team)
+static double value_of(const struct kvt_round *r, const char *team)
 {
 	const struct kv_team_outcome *o = kv_run_outcome(r->run, "bm", team);
 	return o && o->has_value ? o->value : NAN;
 }
 
-static double ev(const struct round *r, const char *team, const char *key)
+static double ev(const struct kvt_round *r, const char *team, const char *key)
 {
 	return kvt_evidence_num(r->run, "bm", team, key);
 }
 
-static void expect_ok(struct round *r, const char *params)
+static void expect_ok(struct kvt_round *r, const char *params)
 {
 	run_params(r, params);
 	cr_assert_eq(r->rc, 0, "%s", r->err.msg);
 }
 
 /* A bad input: exit status 2, no run, and every fragment in the message. */
-static void expect_input_error(struct round *r, const char *params, const char *const *fragments)
+static void expect_input_error(struct kvt_round *r, const char *params, const char *const *fragments)
 {
 	run_params(r, params);
 	cr_assert_eq(r->rc, 2, "rc %d: %s", r->rc, r->err.msg);
@@ -121,9 +95,9 @@ static const char *const nia_scores =
 
 Test(benchmarks, scale_averages_runs)
 {
-	struct round r;
+	struct kvt_round r;
 	setup_round(&r);
-	put(&r, "nia.csv", nia_scores);
+	kvt_round_put(&r, "nia.csv", nia_scores);
 	expect_ok(&r, "scores = \"nia.csv\";");
 	/* a: math runs 60, 64, 62 -> mean 62, deviations -2, 2, 0 -> sd sqrt(8/2) = 2;
 	 * ratios 62/100 and 80/100 -> value (0.62 + 0.8)/2 = 0.71. */
@@ -144,52 +118,52 @@ Test(benchmarks, scale_averages_runs)
 	cr_assert_float_eq(ev(&r, "c", "target_share.share"), 0.5, EPS);
 	cr_assert_float_eq(kvt_round_evidence_num(r.run, "bm", "target_share"), 0.95, EPS);
 	cr_assert_str_eq(kv_run_outcome(r.run, "bm", "a")->unit, "share of scale_max");
-	finish(&r);
+	kvt_round_done(&r);
 }
 
 Test(benchmarks, scale_list_selects_and_weighs)
 {
-	struct round r;
+	struct kvt_round r;
 	setup_round(&r);
-	put(&r, "nia.csv", nia_scores);
+	kvt_round_put(&r, "nia.csv", nia_scores);
 	expect_ok(&r, "scores = \"nia.csv\"; scale_max = 200.0;"
 		      " benchmarks = ( { name = \"safety\"; weight = 3.0; }, { name = \"math\"; weight = 1; } );");
 	/* b: safety 90/200 = 0.45 (weight 3), math 50/200 = 0.25 -> (1.35 + 0.25)/4 = 0.4. */
 	cr_assert_float_eq(value_of(&r, "b"), 0.4, EPS);
 	cr_assert_float_eq(ev(&r, "b", "safety.weight"), 3, EPS);
-	finish(&r);
+	kvt_round_done(&r);
 }
 
 Test(benchmarks, runs_are_summed_in_run_order)
 {
 	/* 0.1 + 0.2 + 0.3 depends on the order in floating point; the mean must
 	 * not depend on the order of the rows. */
-	struct round r1, r2;
+	struct kvt_round r1, r2;
 	setup_round(&r1);
-	put(&r1, "s.csv", "team,benchmark,run,score\na,x,1,0.1\na,x,2,0.2\na,x,3,0.3\nb,x,1,1\nc,x,1,1\n");
+	kvt_round_put(&r1, "s.csv", "team,benchmark,run,score\na,x,1,0.1\na,x,2,0.2\na,x,3,0.3\nb,x,1,1\nc,x,1,1\n");
 	expect_ok(&r1, "scores = \"s.csv\"; scale_max = 1.0;");
 	setup_round(&r2);
-	put(&r2, "s.csv", "team,benchmark,run,score\nc,x,1,1\na,x,3,0.3\nb,x,1,1\na,x,2,0.2\na,x,1,0.1\n");
+	kvt_round_put(&r2, "s.csv", "team,benchmark,run,score\nc,x,1,1\na,x,3,0.3\nb,x,1,1\na,x,2,0.2\na,x,1,0.1\n");
 	expect_ok(&r2, "scores = \"s.csv\"; scale_max = 1.0;");
 	double m1 = ev(&r1, "a", "x.mean"), m2 = ev(&r2, "a", "x.mean");
 	cr_assert(memcmp(&m1, &m2, sizeof m1) == 0, "%.17g vs %.17g", m1, m2);
 	cr_assert_float_eq(m1, 0.2, 1e-15);
-	finish(&r1);
-	finish(&r2);
+	kvt_round_done(&r1);
+	kvt_round_done(&r2);
 }
 
 Test(benchmarks, jsonl_scores)
 {
-	struct round r;
+	struct kvt_round r;
 	setup_round(&r);
-	put(&r, "s.jsonl",
+	kvt_round_put(&r, "s.jsonl",
 	    "{\"team\": \"a\", \"benchmark\": \"x\", \"run\": 1, \"score\": 40}\n"
 	    "{\"team\": \"b\", \"benchmark\": \"x\", \"run\": 1, \"score\": 80}\n"
 	    "{\"team\": \"c\", \"benchmark\": \"x\", \"score\": 20}\n");
 	expect_ok(&r, "scores = \"s.jsonl\";");
 	cr_assert_float_eq(value_of(&r, "a"), 0.4, EPS);
 	cr_assert_float_eq(value_of(&r, "c"), 0.2, EPS);
-	finish(&r);
+	kvt_round_done(&r);
 }
 
 static const char *const individual_scores =
@@ -211,10 +185,10 @@ static const char *const individual_targets =
 
 Test(benchmarks, target_is_b_over_a_capped)
 {
-	struct round r;
+	struct kvt_round r;
 	setup_round(&r);
-	put(&r, "ind.csv", individual_scores);
-	put(&r, "targets.csv", individual_targets);
+	kvt_round_put(&r, "ind.csv", individual_scores);
+	kvt_round_put(&r, "targets.csv", individual_targets);
 	expect_ok(&r, "scores = \"ind.csv\"; normalize = \"target\"; targets = \"targets.csv\";");
 	/* a: aime 72/80 = 0.9 (the official example), lcb 50/50 = 1 -> 0.95. */
 	cr_assert_float_eq(ev(&r, "a", "aime.ratio"), 0.9, EPS);
@@ -230,7 +204,7 @@ Test(benchmarks, target_is_b_over_a_capped)
 	cr_assert_float_eq(ev(&r, "c", "benchmarks"), 1, EPS);
 	cr_assert(isnan(ev(&r, "c", "aime.runs")));
 	cr_assert_str_eq(kv_run_outcome(r.run, "bm", "a")->unit, "ratio to target");
-	finish(&r);
+	kvt_round_done(&r);
 }
 
 static const char *const reference_scores =
@@ -248,10 +222,10 @@ static const char *const reference_scores =
 
 Test(benchmarks, reference_with_baseline_and_lower_is_better)
 {
-	struct round r;
+	struct kvt_round r;
 	setup_round(&r);
-	put(&r, "s.csv", reference_scores);
-	put(&r, "ref.csv", "benchmark,score,baseline\nmmlu,0.85,0.25\nerr,0.2,\nother,1,\n");
+	kvt_round_put(&r, "s.csv", reference_scores);
+	kvt_round_put(&r, "ref.csv", "benchmark,score,baseline\nmmlu,0.85,0.25\nerr,0.2,\nother,1,\n");
 	expect_ok(&r, REFERENCE_PARAMS);
 	/* a: mmlu (0.625 - 0.25)/(0.85 - 0.25) = 0.625; err (lower is better) 0.2/0.25 = 0.8;
 	 * weights 1 and 3 -> (0.625 + 2.4)/4 = 0.75625. */
@@ -267,14 +241,14 @@ Test(benchmarks, reference_with_baseline_and_lower_is_better)
 	/* c: err 0 is perfect (ratio unbounded, capped to 1) -> 1. */
 	cr_assert_str_eq(kvt_evidence_str(r.run, "bm", "c", "err.ratio"), "inf");
 	cr_assert_float_eq(value_of(&r, "c"), 1, EPS);
-	finish(&r);
+	kvt_round_done(&r);
 }
 
 Test(benchmarks, best_team_gets_one)
 {
-	struct round r;
+	struct kvt_round r;
 	setup_round(&r);
-	put(&r, "s.csv", "team,benchmark,score\na,x,50\nb,x,80\nc,x,40\na,y,2\nb,y,4\nc,y,8\n");
+	kvt_round_put(&r, "s.csv", "team,benchmark,score\na,x,50\nb,x,80\nc,x,40\na,y,2\nb,y,4\nc,y,8\n");
 	expect_ok(&r, "scores = \"s.csv\"; normalize = \"best\";"
 		      " benchmarks = ( { name = \"x\"; }, { name = \"y\"; higher_is_better = false; } );");
 	/* x: best 80 -> a 0.625, b 1, c 0.5; y (lower is better): best 2 -> a 1, b 0.5, c 0.25. */
@@ -283,14 +257,14 @@ Test(benchmarks, best_team_gets_one)
 	cr_assert_float_eq(value_of(&r, "a"), (0.625 + 1) / 2, EPS);
 	cr_assert_float_eq(value_of(&r, "b"), (1 + 0.5) / 2, EPS);
 	cr_assert_float_eq(value_of(&r, "c"), (0.5 + 0.25) / 2, EPS);
-	finish(&r);
+	kvt_round_done(&r);
 }
 
 Test(benchmarks, cap_above_one_clips_normalized)
 {
-	struct round r;
+	struct kvt_round r;
 	setup_round(&r);
-	put(&r, "s.csv", "team,benchmark,score\na,x,75\na,y,55\nb,x,25\nb,y,25\nc,x,50\nc,y,50\n");
+	kvt_round_put(&r, "s.csv", "team,benchmark,score\na,x,75\na,y,55\nb,x,25\nb,y,25\nc,x,50\nc,y,50\n");
 	expect_ok(&r, "scores = \"s.csv\"; scale_max = 50.0; cap = 1.2;");
 	/* a: x 75/50 = 1.5 -> capped 1.2; y 55/50 = 1.1 -> value 1.15, normalized 1. */
 	cr_assert_float_eq(ev(&r, "a", "x.ratio_capped"), 1.2, EPS);
@@ -299,7 +273,7 @@ Test(benchmarks, cap_above_one_clips_normalized)
 	cr_assert_float_eq(ev(&r, "a", "clipped_to_1"), 1.15, EPS);
 	cr_assert_float_eq(kvt_normalized(r.run, "bm", "b"), 0.5, EPS);
 	cr_assert(isnan(ev(&r, "b", "clipped_to_1")));
-	finish(&r);
+	kvt_round_done(&r);
 }
 
 /* --- verify ------------------------------------------------------------------ */
@@ -319,10 +293,10 @@ static const char *const verify_rows =
 
 Test(benchmarks, verify_reports)
 {
-	struct round r;
+	struct kvt_round r;
 	setup_round(&r);
-	put(&r, "s.csv", verify_scores);
-	put(&r, "tta.csv", verify_rows);
+	kvt_round_put(&r, "s.csv", verify_scores);
+	kvt_round_put(&r, "tta.csv", verify_rows);
 	expect_ok(&r, "scores = \"s.csv\"; scale_max = 1.0; verify = \"tta.csv\";");
 	/* a: mean 0.51, verifier 0.52: |diff| 0.01 = the tolerance -> pass.
 	 * b: mean 0.60, verifier 0.65: 0.05 > 0.01 -> fail.  c: not re-run. */
@@ -333,19 +307,19 @@ Test(benchmarks, verify_reports)
 	cr_assert_null(kvt_evidence_str(r.run, "bm", "c", "x.verify"));
 	/* report only: the score stands. */
 	cr_assert_float_eq(value_of(&r, "b"), 0.6, EPS);
-	finish(&r);
+	kvt_round_done(&r);
 }
 
 Test(benchmarks, verify_fail_error_stops)
 {
-	struct round r;
+	struct kvt_round r;
 	setup_round(&r);
-	put(&r, "s.csv", verify_scores);
-	put(&r, "tta.csv", verify_rows);
+	kvt_round_put(&r, "s.csv", verify_scores);
+	kvt_round_put(&r, "tta.csv", verify_rows);
 	const char *const want[] = {"tta.csv:3: column 'score'", "team 'b'", "benchmark 'x'", NULL};
 	expect_input_error(&r, "scores = \"s.csv\"; scale_max = 1.0; verify = \"tta.csv\"; verify_fail = \"error\";",
 			   want);
-	finish(&r);
+	kvt_round_done(&r);
 }
 
 /* --- lm-evaluation-harness files ---------------------------------------------- */
@@ -355,7 +329,7 @@ Test(benchmarks, verify_fail_error_stops)
 	" benchmarks = ( { name = \"gsm8k\"; metric = \"exact_match,strict-match\"; } );"
 
 /* Each team folder holds the real results file and its samples file, unchanged. */
-static void put_olot_teams(struct round *r)
+static void put_olot_teams(struct kvt_round *r)
 {
 	const char *teams[] = {"a", "b", "c"};
 	for (size_t i = 0; i < 3; i++) {
@@ -366,16 +340,16 @@ static void put_olot_teams(struct round *r)
 		free(res);
 		free(smp);
 	}
-	put(r, "runs/README.md", "a plain file among the team folders is left alone\n");
+	kvt_round_put(r, "runs/README.md", "a plain file among the team folders is left alone\n");
 }
 
 Test(benchmarks, lmeval_real_file)
 {
-	struct round r;
+	struct kvt_round r;
 	setup_round(&r);
 	put_olot_teams(&r);
 	/* A second run for team a, written the way the harness writes it, with --limit 100. */
-	put(&r, "runs/a/results_2025-05-01T00-00-00.000000.json",
+	kvt_round_put(&r, "runs/a/results_2025-05-01T00-00-00.000000.json",
 	    "{\n  \"results\": {\n    \"gsm8k\": {\n      \"alias\": \"gsm8k\",\n"
 	    "      \"exact_match,strict-match\": 0.5,\n      \"exact_match_stderr,strict-match\": \"N/A\"\n    }\n  },\n"
 	    "  \"higher_is_better\": {\"gsm8k\": {\"exact_match\": true}},\n"
@@ -395,12 +369,12 @@ Test(benchmarks, lmeval_real_file)
 	cr_assert_float_eq(ev(&r, "a", "gsm8k.n_samples"), 100, EPS);
 	cr_assert_float_eq(ev(&r, "a", "gsm8k.limited"), 1, EPS);
 	cr_assert_float_eq(value_of(&r, "a"), 0.25, EPS);
-	finish(&r);
+	kvt_round_done(&r);
 }
 
 Test(benchmarks, lmeval_legacy_file)
 {
-	struct round r;
+	struct kvt_round r;
 	setup_round(&r);
 	put_fixture(&r, LEGACY, "runs/a/" LEGACY);
 	put_fixture(&r, LEGACY, "runs/b/" LEGACY);
@@ -414,12 +388,12 @@ Test(benchmarks, lmeval_legacy_file)
 	cr_assert_float_eq(value_of(&r, "c"), (0.7487373737373737 + 0.761202947619996) / 2, EPS);
 	cr_assert_str_eq(kvt_evidence_str(r.run, "bm", "a", "hs.version"), "0");
 	cr_assert(isnan(ev(&r, "a", "hs.n_samples")));
-	finish(&r);
+	kvt_round_done(&r);
 }
 
 Test(benchmarks, lmeval_group_and_team_template)
 {
-	struct round r;
+	struct kvt_round r;
 	setup_round(&r);
 	/* A group score kept only under "groups"; folders named by a {team} path. */
 	const char *fmt = "{\"results\": {\"mmlu_stem\": {\"acc,none\": 0.1}},"
@@ -430,7 +404,7 @@ Test(benchmarks, lmeval_group_and_team_template)
 	for (size_t i = 0; i < 3; i++) {
 		char *text = kv_xasprintf(fmt, scores[i]);
 		char *rel = kv_xasprintf("lm/%s-results/results_1.json", teams[i]);
-		put(&r, rel, text);
+		kvt_round_put(&r, rel, text);
 		free(text);
 		free(rel);
 	}
@@ -440,151 +414,151 @@ Test(benchmarks, lmeval_group_and_team_template)
 	cr_assert_float_eq(value_of(&r, "a"), 0.6 / 0.9, EPS);
 	cr_assert_float_eq(value_of(&r, "b"), 0.3 / 0.9, EPS);
 	cr_assert_float_eq(value_of(&r, "c"), 1, EPS);
-	finish(&r);
+	kvt_round_done(&r);
 }
 
 /* --- bad input: each exits 2 and names the file, line and field --------------- */
 
 Test(benchmarks, bad_missing_benchmark_for_team)
 {
-	struct round r;
+	struct kvt_round r;
 	setup_round(&r);
-	put(&r, "nia.csv", "team,benchmark,run,score\na,math,1,60\na,safety,1,80\nb,math,1,50\n"
+	kvt_round_put(&r, "nia.csv", "team,benchmark,run,score\na,math,1,60\na,safety,1,80\nb,math,1,50\n"
 			   "c,math,1,100\nc,safety,1,70\n");
 	const char *const want[] = {"nia.csv", "team 'b'", "benchmark 'safety'", NULL};
 	expect_input_error(&r, "scores = \"nia.csv\"; benchmarks = ( { name = \"math\"; }, { name = \"safety\"; } );",
 			   want);
-	finish(&r);
+	kvt_round_done(&r);
 }
 
 Test(benchmarks, bad_metric_absent_from_lmeval_file)
 {
-	struct round r;
+	struct kvt_round r;
 	setup_round(&r);
 	put_olot_teams(&r);
 	const char *const want[] = {"runs/a/" OLOT, "results.gsm8k", "'acc,none'",
 				    "exact_match,strict-match", NULL};
 	expect_input_error(&r, "scores = \"runs\"; scale_max = 1.0;"
 			       " benchmarks = ( { name = \"gsm8k\"; metric = \"acc,none\"; } );", want);
-	finish(&r);
+	kvt_round_done(&r);
 }
 
 Test(benchmarks, bad_direction_disagrees_with_lmeval_file)
 {
-	struct round r;
+	struct kvt_round r;
 	setup_round(&r);
 	put_olot_teams(&r);
 	const char *const want[] = {"runs/a/" OLOT, "higher_is_better.gsm8k.exact_match", "r.cfg:5", NULL};
 	expect_input_error(&r, "scores = \"runs\"; normalize = \"best\"; benchmarks = ( { name = \"gsm8k\";"
 			       " metric = \"exact_match,strict-match\"; higher_is_better = false; } );", want);
-	finish(&r);
+	kvt_round_done(&r);
 }
 
 Test(benchmarks, bad_non_numeric_score)
 {
-	struct round r;
+	struct kvt_round r;
 	setup_round(&r);
-	put(&r, "nia.csv", "team,benchmark,run,score\na,math,1,60\na,math,2,abc\nb,math,1,1\nc,math,1,1\n");
+	kvt_round_put(&r, "nia.csv", "team,benchmark,run,score\na,math,1,60\na,math,2,abc\nb,math,1,1\nc,math,1,1\n");
 	const char *const want[] = {"nia.csv:3: column 'score'", "'abc' is not a number", NULL};
 	expect_input_error(&r, "scores = \"nia.csv\";", want);
-	finish(&r);
+	kvt_round_done(&r);
 }
 
 Test(benchmarks, bad_negative_score)
 {
-	struct round r;
+	struct kvt_round r;
 	setup_round(&r);
-	put(&r, "nia.csv", "team,benchmark,run,score\na,math,1,60\na,math,2,-5\nb,math,1,1\nc,math,1,1\n");
+	kvt_round_put(&r, "nia.csv", "team,benchmark,run,score\na,math,1,60\na,math,2,-5\nb,math,1,1\nc,math,1,1\n");
 	const char *const want[] = {"nia.csv:3: column 'score'", "negative score -5", NULL};
 	expect_input_error(&r, "scores = \"nia.csv\";", want);
-	finish(&r);
+	kvt_round_done(&r);
 }
 
 Test(benchmarks, bad_zero_target)
 {
-	struct round r;
+	struct kvt_round r;
 	setup_round(&r);
-	put(&r, "ind.csv", individual_scores);
-	put(&r, "targets.csv", "team,benchmark,target_model,score\na,aime,gpt-x,80\na,lcb,gpt-x,0\n"
+	kvt_round_put(&r, "ind.csv", individual_scores);
+	kvt_round_put(&r, "targets.csv", "team,benchmark,target_model,score\na,aime,gpt-x,80\na,lcb,gpt-x,0\n"
 			       "b,aime,qwen-y,85\nc,lcb,ds-z,60\n");
 	const char *const want[] = {"targets.csv:3: column 'score'", "score 0", NULL};
 	expect_input_error(&r, "scores = \"ind.csv\"; normalize = \"target\"; targets = \"targets.csv\";", want);
-	finish(&r);
+	kvt_round_done(&r);
 }
 
 Test(benchmarks, bad_missing_target)
 {
-	struct round r;
+	struct kvt_round r;
 	setup_round(&r);
-	put(&r, "ind.csv", individual_scores);
-	put(&r, "targets.csv", "team,benchmark,target_model,score\na,aime,gpt-x,80\nb,aime,qwen-y,\n"
+	kvt_round_put(&r, "ind.csv", individual_scores);
+	kvt_round_put(&r, "targets.csv", "team,benchmark,target_model,score\na,aime,gpt-x,80\nb,aime,qwen-y,\n"
 			       "c,lcb,ds-z,60\n");
 	const char *const want[] = {"targets.csv:3: column 'score'", "missing score", NULL};
 	expect_input_error(&r, "scores = \"ind.csv\"; normalize = \"target\"; targets = \"targets.csv\";", want);
-	finish(&r);
+	kvt_round_done(&r);
 }
 
 Test(benchmarks, bad_team_without_target)
 {
-	struct round r;
+	struct kvt_round r;
 	setup_round(&r);
-	put(&r, "ind.csv", individual_scores);
-	put(&r, "targets.csv", "team,benchmark,target_model,score\na,aime,gpt-x,80\nb,aime,qwen-y,85\n");
+	kvt_round_put(&r, "ind.csv", individual_scores);
+	kvt_round_put(&r, "targets.csv", "team,benchmark,target_model,score\na,aime,gpt-x,80\nb,aime,qwen-y,85\n");
 	const char *const want[] = {"targets.csv", "no target for team 'c'", NULL};
 	expect_input_error(&r, "scores = \"ind.csv\"; normalize = \"target\"; targets = \"targets.csv\";", want);
-	finish(&r);
+	kvt_round_done(&r);
 }
 
 Test(benchmarks, bad_zero_reference)
 {
-	struct round r;
+	struct kvt_round r;
 	setup_round(&r);
-	put(&r, "s.csv", reference_scores);
-	put(&r, "ref.csv", "benchmark,score,baseline\nmmlu,0.85,0.25\nerr,0,\n");
+	kvt_round_put(&r, "s.csv", reference_scores);
+	kvt_round_put(&r, "ref.csv", "benchmark,score,baseline\nmmlu,0.85,0.25\nerr,0,\n");
 	const char *const want[] = {"ref.csv:3: column 'score'", "score 0", NULL};
 	expect_input_error(&r, REFERENCE_PARAMS, want);
-	finish(&r);
+	kvt_round_done(&r);
 }
 
 Test(benchmarks, bad_missing_reference)
 {
-	struct round r;
+	struct kvt_round r;
 	setup_round(&r);
-	put(&r, "s.csv", reference_scores);
-	put(&r, "ref.csv", "benchmark,score,baseline\nmmlu,0.85,0.25\n");
+	kvt_round_put(&r, "s.csv", reference_scores);
+	kvt_round_put(&r, "ref.csv", "benchmark,score,baseline\nmmlu,0.85,0.25\n");
 	const char *const want[] = {"ref.csv", "no reference score for benchmark 'err'", NULL};
 	expect_input_error(&r, REFERENCE_PARAMS, want);
-	finish(&r);
+	kvt_round_done(&r);
 }
 
 Test(benchmarks, bad_duplicate_run)
 {
-	struct round r;
+	struct kvt_round r;
 	setup_round(&r);
-	put(&r, "nia.csv", "team,benchmark,run,score\na,math,1,60\na,math,2,61\na,math,1,62\nb,math,1,1\nc,math,1,1\n");
+	kvt_round_put(&r, "nia.csv", "team,benchmark,run,score\na,math,1,60\na,math,2,61\na,math,1,62\nb,math,1,1\nc,math,1,1\n");
 	const char *const want[] = {"nia.csv:4: column 'run'", "team 'a'", "benchmark 'math'", "run '1'",
 				    "first at nia.csv:2", NULL};
 	expect_input_error(&r, "scores = \"nia.csv\";", want);
-	finish(&r);
+	kvt_round_done(&r);
 }
 
 Test(benchmarks, bad_malformed_json)
 {
-	struct round r;
+	struct kvt_round r;
 	setup_round(&r);
 	put_olot_teams(&r);
 	/* The second comma on line 3 (column 16) is the error; cJSON reports the
 	 * column after it, so only the line is asserted. */
-	put(&r, "runs/b/results_2025-05-02T00-00-00.000000.json",
+	kvt_round_put(&r, "runs/b/results_2025-05-02T00-00-00.000000.json",
 	    "{\n  \"results\": {\n    \"gsm8k\": 1,, \"x\": 2\n  }\n}\n");
 	const char *const want[] = {"runs/b/results_2025-05-02T00-00-00.000000.json:3:", "JSON syntax error", NULL};
 	expect_input_error(&r, GSM8K_PARAMS, want);
-	finish(&r);
+	kvt_round_done(&r);
 }
 
 Test(benchmarks, bad_truncated_json)
 {
-	struct round r;
+	struct kvt_round r;
 	setup_round(&r);
 	put_olot_teams(&r);
 	/* The real file cut after 1000 bytes: the error is at its end. */
@@ -596,56 +570,56 @@ Test(benchmarks, bad_truncated_json)
 		col = text[i] == '\n' ? 1 : col + 1;
 		lines += text[i] == '\n';
 	}
-	put(&r, "runs/c/" OLOT, text);
+	kvt_round_put(&r, "runs/c/" OLOT, text);
 	char *at = kv_xasprintf("runs/c/" OLOT ":%ld:%ld", lines, col);
 	const char *const want[] = {at, "ends too early", NULL};
 	expect_input_error(&r, GSM8K_PARAMS, want);
 	free(at);
 	free(text);
 	free(path);
-	finish(&r);
+	kvt_round_done(&r);
 }
 
 Test(benchmarks, bad_team_not_in_round)
 {
-	struct round r;
+	struct kvt_round r;
 	setup_round(&r);
-	put(&r, "nia.csv", "team,benchmark,run,score\na,math,1,60\nzz,math,1,70\nb,math,1,1\nc,math,1,1\n");
+	kvt_round_put(&r, "nia.csv", "team,benchmark,run,score\na,math,1,60\nzz,math,1,70\nb,math,1,1\nc,math,1,1\n");
 	const char *const want[] = {"nia.csv:3: column 'team'", "team 'zz' is not in this round", NULL};
 	expect_input_error(&r, "scores = \"nia.csv\";", want);
-	finish(&r);
+	kvt_round_done(&r);
 }
 
 Test(benchmarks, bad_team_folder_not_in_round)
 {
-	struct round r;
+	struct kvt_round r;
 	setup_round(&r);
 	put_olot_teams(&r);
 	put_fixture(&r, OLOT, "runs/zz/" OLOT);
 	const char *const want[] = {"runs/zz", "folder 'zz' is not a team", NULL};
 	expect_input_error(&r, GSM8K_PARAMS, want);
-	finish(&r);
+	kvt_round_done(&r);
 }
 
 Test(benchmarks, bad_unknown_benchmarks_member)
 {
-	struct round r;
+	struct kvt_round r;
 	setup_round(&r);
-	put(&r, "nia.csv", nia_scores);
+	kvt_round_put(&r, "nia.csv", nia_scores);
 	const char *const want[] = {"r.cfg:5", "'wieght'", "unknown key", NULL};
 	expect_input_error(&r, "scores = \"nia.csv\"; benchmarks = ( { name = \"math\"; wieght = 2.0; } );", want);
-	finish(&r);
+	kvt_round_done(&r);
 }
 
 Test(benchmarks, bad_targets_without_target_normalize)
 {
-	struct round r;
+	struct kvt_round r;
 	setup_round(&r);
-	put(&r, "nia.csv", nia_scores);
-	put(&r, "targets.csv", individual_targets);
+	kvt_round_put(&r, "nia.csv", nia_scores);
+	kvt_round_put(&r, "targets.csv", individual_targets);
 	const char *const want[] = {"r.cfg:5", "'targets'", "normalize = \"target\"", NULL};
 	expect_input_error(&r, "scores = \"nia.csv\"; targets = \"targets.csv\";", want);
-	finish(&r);
+	kvt_round_done(&r);
 }
 
 /* --- the real binary and the built .so ------------------------------------------ */

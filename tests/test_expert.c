@@ -16,65 +16,34 @@ extern const struct kv_plugin kaieval_plugin_expert;
 	"items = ( { id = \"st\"; max = 10; category = \"strategy\"; }, " \
 	"{ id = \"rp\"; max = 15; category = \"results\"; } );"
 
-struct round {
-	char *dir;
-	struct kv_run *run;
-	struct kv_error err;
-	int rc;
-};
-
-static void round_init(struct round *r)
+static void round_init(struct kvt_round *r)
 {
-	memset(r, 0, sizeof *r);
-	r->dir = kvt_tempdir();
-	kv_register_builtin(&kaieval_plugin_expert);
+	kvt_round_init(r, &kaieval_plugin_expert);
 }
 
-/* A data file of the round (under d/). */
-static void put(struct round *r, const char *name, const char *text)
-{
-	char *rel = kv_xasprintf("d/%s", name);
-	kvt_write(r->dir, rel, text);
-	free(rel);
-}
-
-static int run_round(struct round *r, const char *teams, const char *criteria, const char *selection)
+static int run_round(struct kvt_round *r, const char *teams, const char *criteria, const char *selection)
 {
 	char *cfg = kv_xasprintf("round: { id = \"t\"; title = \"T\"; date = \"2026-01-15\"; data = \"d\";"
 				 " seed = 1L;\n%s criteria = ( %s );\n selection = { %s }; };\n",
 				 teams, criteria, selection);
-	kvt_write(r->dir, "r.cfg", cfg);
+	kvt_round_run(r, cfg);
 	free(cfg);
-	if (r->run)
-		kv_run_free(r->run);
-	r->run = NULL;
-	char *path = kv_xasprintf("%s/r.cfg", r->dir);
-	r->rc = kvt_run(path, &r->run, &r->err);
-	free(path);
 	return r->rc;
 }
 
-static void round_done(struct round *r)
-{
-	if (r->run)
-		kv_run_free(r->run);
-	kvt_rmtree(r->dir);
-	free(r->dir);
-}
-
-static const struct kv_team_outcome *outcome(struct round *r, const char *crit, const char *team)
+static const struct kv_team_outcome *outcome(struct kvt_round *r, const char *crit, const char *team)
 {
 	const struct kv_team_outcome *o = kv_run_outcome(r->run, crit, team);
 	cr_assert_not_null(o, "no outcome for %s/%s", crit, team);
 	return o;
 }
 
-static double ev(struct round *r, const char *crit, const char *team, const char *key)
+static double ev(struct kvt_round *r, const char *crit, const char *team, const char *key)
 {
 	return kvt_evidence_num(r->run, crit, team, key);
 }
 
-static const char *ev_str(struct round *r, const char *crit, const char *team, const char *key)
+static const char *ev_str(struct kvt_round *r, const char *crit, const char *team, const char *key)
 {
 	const char *s = kvt_evidence_str(r->run, crit, team, key);
 	return s ? s : "(absent)";
@@ -129,7 +98,7 @@ static const char STAGE1_SHEET[] =
 	"{ id = \"rp\"; max = 15; category = \"results\"; }, " \
 	"{ id = \"re\"; max = 10; category = \"ripple\"; } );"
 
-static int run_stage1(struct round *r, const char *extra)
+static int run_stage1(struct kvt_round *r, const char *extra)
 {
 	char *crit = kv_xasprintf("{ id = \"experts\"; plugin = \"expert\"; kind = \"score\"; points = 35.0;"
 				  " params = { sheet = \"sheet.csv\"; " STAGE1_ITEMS " %s }; }", extra);
@@ -140,9 +109,9 @@ static int run_stage1(struct round *r, const char *extra)
 
 Test(expert_rubric, trimmed_mean_drops_one_highest_and_one_lowest)
 {
-	struct round r;
+	struct kvt_round r;
 	round_init(&r);
-	put(&r, "sheet.csv", STAGE1_SHEET);
+	kvt_round_put(&r, "sheet.csv", STAGE1_SHEET);
 	cr_assert_eq(run_stage1(&r, ""), 0, "%s", r.err.msg);
 	const struct kv_team_outcome *a = outcome(&r, "experts", "a");
 	cr_assert_float_eq(a->value, 27.75, 1e-12);
@@ -160,45 +129,45 @@ Test(expert_rubric, trimmed_mean_drops_one_highest_and_one_lowest)
 	cr_assert_float_eq(ev(&r, "experts", "a", "max"), 35, 0);
 	/* points = normalized x 35 */
 	cr_assert_float_eq(kv_run_standing(r.run, "a")->total, 27.75, 1e-9);
-	round_done(&r);
+	kvt_round_done(&r);
 }
 
 Test(expert_rubric, tied_extremes_drop_only_one)
 {
-	struct round r;
+	struct kvt_round r;
 	round_init(&r);
-	put(&r, "sheet.csv", STAGE1_SHEET);
+	kvt_round_put(&r, "sheet.csv", STAGE1_SHEET);
 	cr_assert_eq(run_stage1(&r, ""), 0, "%s", r.err.msg);
 	cr_assert_float_eq(outcome(&r, "experts", "b")->value, 22.5, 1e-12);
 	cr_assert_str_eq(ev_str(&r, "experts", "b", "dropped_low"), "e1");
 	cr_assert_str_eq(ev_str(&r, "experts", "b", "dropped_high"), "e6");
-	round_done(&r);
+	kvt_round_done(&r);
 }
 
 /* trim = 2 with six totals: team a 21 24 | 27 30 | 30 35 -> (27+30)/2 = 28.5. */
 Test(expert_rubric, trim_two)
 {
-	struct round r;
+	struct kvt_round r;
 	round_init(&r);
-	put(&r, "sheet.csv", STAGE1_SHEET);
+	kvt_round_put(&r, "sheet.csv", STAGE1_SHEET);
 	cr_assert_eq(run_stage1(&r, "trim = 2;"), 0, "%s", r.err.msg);
 	cr_assert_float_eq(outcome(&r, "experts", "a")->value, 28.5, 1e-12);
 	cr_assert_str_eq(ev_str(&r, "experts", "a", "dropped_low"), "e5, e3");
 	cr_assert_str_eq(ev_str(&r, "experts", "a", "dropped_high"), "e6, e4");
-	round_done(&r);
+	kvt_round_done(&r);
 }
 
 /* trim_min = 7 > six totals: no trimming, team a (21+24+27+30+30+35)/6 = 27.833.. */
 Test(expert_rubric, no_trimming_below_trim_min)
 {
-	struct round r;
+	struct kvt_round r;
 	round_init(&r);
-	put(&r, "sheet.csv", STAGE1_SHEET);
+	kvt_round_put(&r, "sheet.csv", STAGE1_SHEET);
 	cr_assert_eq(run_stage1(&r, "trim_min = 7;"), 0, "%s", r.err.msg);
 	cr_assert_float_eq(outcome(&r, "experts", "a")->value, 167.0 / 6, 1e-12);
 	cr_assert_str_eq(ev_str(&r, "experts", "a", "dropped_low"), "none");
 	cr_assert_str_eq(ev_str(&r, "experts", "a", "dropped_high"), "none");
-	round_done(&r);
+	kvt_round_done(&r);
 }
 
 /* e4 recused from team a: totals 21 24 27 30 30 (five = trim_min) -> drop 21
@@ -206,20 +175,20 @@ Test(expert_rubric, no_trimming_below_trim_min)
  * no trimming, (24+27+30+30)/4 = 27.75.  Team b keeps all six: 22.5. */
 Test(expert_rubric, recused_scores_do_not_count)
 {
-	struct round r;
+	struct kvt_round r;
 	round_init(&r);
-	put(&r, "sheet.csv", STAGE1_SHEET);
-	put(&r, "recuse.csv", "expert,team\ne4,a\n");
+	kvt_round_put(&r, "sheet.csv", STAGE1_SHEET);
+	kvt_round_put(&r, "recuse.csv", "expert,team\ne4,a\n");
 	cr_assert_eq(run_stage1(&r, "recuse = \"recuse.csv\";"), 0, "%s", r.err.msg);
 	cr_assert_float_eq(outcome(&r, "experts", "a")->value, 27.0, 1e-12);
 	cr_assert(isnan(ev(&r, "experts", "a", "total.e4")));
 	cr_assert_str_eq(ev_str(&r, "experts", "a", "recused"), "e4");
 	cr_assert_float_eq(outcome(&r, "experts", "b")->value, 22.5, 1e-12);
-	put(&r, "recuse.csv", "expert,team\ne4,a\ne5,a\n");
+	kvt_round_put(&r, "recuse.csv", "expert,team\ne4,a\ne5,a\n");
 	cr_assert_eq(run_stage1(&r, "recuse = \"recuse.csv\";"), 0, "%s", r.err.msg);
 	cr_assert_float_eq(outcome(&r, "experts", "a")->value, 27.75, 1e-12);
 	cr_assert_str_eq(ev_str(&r, "experts", "a", "dropped_low"), "none");
-	round_done(&r);
+	kvt_round_done(&r);
 }
 
 /* A sheet that leaves e6's ripple cell for team a out (no row) and blanks
@@ -227,11 +196,11 @@ Test(expert_rubric, recused_scores_do_not_count)
  * e3 e1 e4): four < trim_min, so (21+24+27+35)/4 = 26.75. */
 Test(expert_rubric, missing_skip_drops_the_total)
 {
-	struct round r;
+	struct kvt_round r;
 	round_init(&r);
 	char *dropped = replace_line(STAGE1_SHEET, "e6,a,re,", NULL);
 	char *sheet = replace_line(dropped, "e2,a,re,", "e2,a,re,");
-	put(&r, "sheet.csv", sheet);
+	kvt_round_put(&r, "sheet.csv", sheet);
 	free(dropped);
 	free(sheet);
 	cr_assert_eq(run_stage1(&r, "missing = \"skip\";"), 0, "%s", r.err.msg);
@@ -242,7 +211,7 @@ Test(expert_rubric, missing_skip_drops_the_total)
 	/* The same sheet under the default missing = "error" stops the round. */
 	cr_assert_eq(run_stage1(&r, ""), 2);
 	cr_assert(strstr(r.err.msg, "sheet.csv:"), "%s", r.err.msg);
-	round_done(&r);
+	kvt_round_done(&r);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -270,9 +239,9 @@ static const char KOREAN_SHEET[] =
 
 Test(expert_sheet, bom_crlf_quotes_and_korean_names)
 {
-	struct round r;
+	struct kvt_round r;
 	round_init(&r);
-	put(&r, "sheet.csv", KOREAN_SHEET);
+	kvt_round_put(&r, "sheet.csv", KOREAN_SHEET);
 	cr_assert_eq(run_round(&r, TEAMS_AB, ONE_ITEM_CRITERION("sheet.csv", ""), "eliminate_lowest = 1;"), 0,
 		     "%s", r.err.msg);
 	cr_assert_float_eq(outcome(&r, "experts", "a")->value, 8.0, 1e-12);
@@ -281,28 +250,28 @@ Test(expert_sheet, bom_crlf_quotes_and_korean_names)
 	cr_assert_str_eq(ev_str(&r, "experts", "a", "dropped_low"), "정하늘");
 	cr_assert_str_eq(ev_str(&r, "experts", "a", "dropped_high"), "최유진");
 	cr_assert_float_eq(outcome(&r, "experts", "b")->value, 5.0, 1e-12);
-	round_done(&r);
+	kvt_round_done(&r);
 }
 
 Test(expert_sheet, error_line_counts_the_quoted_line_break)
 {
-	struct round r;
+	struct kvt_round r;
 	round_init(&r);
 	char *bad = replace_line(KOREAN_SHEET, "이서연,a,st,9,", "이서연,a,st,11,\r");
-	put(&r, "sheet.csv", bad);
+	kvt_round_put(&r, "sheet.csv", bad);
 	free(bad);
 	cr_assert_eq(run_round(&r, TEAMS_AB, ONE_ITEM_CRITERION("sheet.csv", ""), "eliminate_lowest = 1;"), 2);
 	cr_assert(strstr(r.err.msg, "sheet.csv:4: column 'score'"), "%s", r.err.msg);
 	cr_assert(strstr(r.err.msg, "outside [0, 10]"), "%s", r.err.msg);
-	round_done(&r);
+	kvt_round_done(&r);
 }
 
 /* The same sheet as JSONL: one object per line, same fields. */
 Test(expert_sheet, jsonl)
 {
-	struct round r;
+	struct kvt_round r;
 	round_init(&r);
-	put(&r, "sheet.jsonl",
+	kvt_round_put(&r, "sheet.jsonl",
 	    "{\"expert\": \"e1\", \"team\": \"a\", \"item\": \"st\", \"score\": 4}\n"
 	    "{\"expert\": \"e2\", \"team\": \"a\", \"item\": \"st\", \"score\": 6.5}\n"
 	    "{\"expert\": \"e1\", \"team\": \"b\", \"item\": \"st\", \"score\": 10}\n"
@@ -312,7 +281,7 @@ Test(expert_sheet, jsonl)
 	/* two totals < trim_min: plain means (4+6.5)/2 and (10+9)/2 */
 	cr_assert_float_eq(outcome(&r, "experts", "a")->value, 5.25, 1e-12);
 	cr_assert_float_eq(outcome(&r, "experts", "b")->value, 9.5, 1e-12);
-	round_done(&r);
+	kvt_round_done(&r);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -339,9 +308,9 @@ static const char BOX_SHEET[] =
 
 Test(expert_gate, checkbox_fail_when_rules)
 {
-	struct round r;
+	struct kvt_round r;
 	round_init(&r);
-	put(&r, "box.csv", BOX_SHEET);
+	kvt_round_put(&r, "box.csv", BOX_SHEET);
 	cr_assert_eq(run_round(&r, TEAMS_ABC,
 			       CHECKBOX("any", "any") "," CHECKBOX("maj", "majority") ","
 			       CHECKBOX("two", "at_least:2") "," CHECKBOX("three", "at_least:3"),
@@ -359,7 +328,7 @@ Test(expert_gate, checkbox_fail_when_rules)
 	cr_assert_float_eq(ev(&r, "any", "b", "ticks"), 2, 0);
 	cr_assert_float_eq(ev(&r, "any", "b", "experts"), 5, 0);
 	cr_assert_str_eq(ev_str(&r, "any", "b", "ticked_by"), "e1, e3");
-	round_done(&r);
+	kvt_round_done(&r);
 }
 
 /* Stage 2: one form carries the rubric (10/10/15) and the independence tick.
@@ -382,9 +351,9 @@ static const char STAGE2_SHEET[] =
 
 Test(expert_gate, stage2_rubric_and_checkbox_share_a_sheet)
 {
-	struct round r;
+	struct kvt_round r;
 	round_init(&r);
-	put(&r, "form.csv", STAGE2_SHEET);
+	kvt_round_put(&r, "form.csv", STAGE2_SHEET);
 	const char *crit =
 		"{ id = \"indep\"; plugin = \"expert\"; kind = \"gate\"; params = { sheet = \"form.csv\";"
 		" mode = \"checkbox\"; item = \"independence\"; ignore_items = [\"st\", \"rp\", \"re\"]; }; },"
@@ -401,7 +370,7 @@ Test(expert_gate, stage2_rubric_and_checkbox_share_a_sheet)
 	cr_assert_eq(kv_run_standing(r.run, "b")->status, KV_ELIMINATED);
 	cr_assert_str_eq(kv_run_standing(r.run, "b")->reason, "gate:indep");
 	/* Without ignore_items the rubric refuses the tick item as unknown. */
-	put(&r, "form.csv", STAGE2_SHEET);
+	kvt_round_put(&r, "form.csv", STAGE2_SHEET);
 	cr_assert_eq(run_round(&r, TEAMS_AB,
 			       "{ id = \"experts\"; plugin = \"expert\"; kind = \"score\"; points = 35.0;"
 			       " params = { sheet = \"form.csv\"; items = ( { id = \"st\"; max = 10;"
@@ -409,7 +378,7 @@ Test(expert_gate, stage2_rubric_and_checkbox_share_a_sheet)
 			       " { id = \"re\"; max = 15; category = \"e\"; } ); }; }",
 			       "advance = 2;"), 2);
 	cr_assert(strstr(r.err.msg, "form.csv:5: column 'item'"), "%s", r.err.msg);
-	round_done(&r);
+	kvt_round_done(&r);
 }
 
 #define TEAMS_REPECHAGE \
@@ -429,9 +398,9 @@ static const char VOTE_SHEET[] =
 
 Test(expert_gate, approval_needs_a_strict_majority)
 {
-	struct round r;
+	struct kvt_round r;
 	round_init(&r);
-	put(&r, "vote.csv", VOTE_SHEET);
+	kvt_round_put(&r, "vote.csv", VOTE_SHEET);
 	cr_assert_eq(run_round(&r, TEAMS_REPECHAGE, APPROVAL(""), "advance = 1;"), 0, "%s", r.err.msg);
 	cr_assert_eq(outcome(&r, "repechage", "motif")->pass, 1);
 	cr_assert_eq(outcome(&r, "repechage", "trillion")->pass, 0);
@@ -440,7 +409,7 @@ Test(expert_gate, approval_needs_a_strict_majority)
 	cr_assert_str_eq(ev_str(&r, "repechage", "motif", "approved_by"), "e1, e2, e3");
 	cr_assert_eq(kv_run_standing(r.run, "motif")->status, KV_ADVANCE);
 	cr_assert_eq(kv_run_standing(r.run, "trillion")->status, KV_ELIMINATED);
-	round_done(&r);
+	kvt_round_done(&r);
 }
 
 /* e1 recused from motif: 2 approvals of the 4 who scored it -- a tie, not a
@@ -448,10 +417,10 @@ Test(expert_gate, approval_needs_a_strict_majority)
  * (the ministry "may pick nobody"). */
 Test(expert_gate, approval_tie_fails_and_nobody_advances)
 {
-	struct round r;
+	struct kvt_round r;
 	round_init(&r);
-	put(&r, "vote.csv", VOTE_SHEET);
-	put(&r, "recuse.csv", "expert,team\ne1,motif\n");
+	kvt_round_put(&r, "vote.csv", VOTE_SHEET);
+	kvt_round_put(&r, "recuse.csv", "expert,team\ne1,motif\n");
 	cr_assert_eq(run_round(&r, TEAMS_REPECHAGE, APPROVAL("recuse = \"recuse.csv\";"), "advance = 1;"), 0,
 		     "%s", r.err.msg);
 	cr_assert_eq(outcome(&r, "repechage", "motif")->pass, 0);
@@ -462,13 +431,13 @@ Test(expert_gate, approval_tie_fails_and_nobody_advances)
 	cr_assert_eq(kv_run_standing(r.run, "motif")->status, KV_ELIMINATED);
 	cr_assert_eq(kv_run_standing(r.run, "trillion")->status, KV_ELIMINATED);
 	cr_assert_str_eq(kv_run_standing(r.run, "motif")->reason, "gate:repechage");
-	round_done(&r);
+	kvt_round_done(&r);
 }
 
 /* ------------------------------------------------------------------------ */
 /* panel statistics: round-level evidence, never a change of score            */
 
-static const char *round_ev_str(struct round *r, const char *crit, const char *key)
+static const char *round_ev_str(struct kvt_round *r, const char *crit, const char *key)
 {
 	long c = kv_round_criterion_index(r->run->round, crit);
 	const struct kv_evidence_item *it = kv_evidence_get(&r->run->results[c].evidence, key);
@@ -507,7 +476,7 @@ static const int KRIPP[4][12] = {
 
 Test(expert_stats, krippendorff_worked_example_through_the_plugin)
 {
-	struct round r;
+	struct kvt_round r;
 	round_init(&r);
 	struct kv_buf sheet = {0}, teams = {0};
 	kv_buf_puts(&sheet, "expert,team,item,score\n");
@@ -519,7 +488,7 @@ Test(expert_stats, krippendorff_worked_example_through_the_plugin)
 				kv_buf_printf(&sheet, "%c,u%02d,v,%d\n", 'A' + o, u + 1, KRIPP[o][u]);
 	}
 	kv_buf_puts(&teams, " );\n");
-	put(&r, "k.csv", sheet.data);
+	kvt_round_put(&r, "k.csv", sheet.data);
 	cr_assert_eq(run_round(&r, teams.data,
 			       "{ id = \"k\"; plugin = \"expert\"; kind = \"score\"; points = 1.0; params = {"
 			       " sheet = \"k.csv\"; missing = \"skip\"; trim = 0;"
@@ -534,7 +503,7 @@ Test(expert_stats, krippendorff_worked_example_through_the_plugin)
 	cr_assert_float_eq(kvt_round_evidence_num(r.run, "k", "panel"), 4, 0);
 	kv_buf_free(&sheet);
 	kv_buf_free(&teams);
-	round_done(&r);
+	kvt_round_done(&r);
 }
 
 Test(expert_stats, krippendorff_worked_example_direct)
@@ -587,11 +556,11 @@ Test(expert_stats, trimmed_mean_with_ties)
  *   Team a still counts e3: trim 0 -> (10+10+30)/3 = 50/3. */
 Test(expert_stats, rater_against_the_rest)
 {
-	struct round r;
+	struct kvt_round r;
 	round_init(&r);
-	put(&r, "p1.csv", "expert,team,item,score\ne1,a,v,10\ne2,a,v,12\ne3,a,v,14\n"
+	kvt_round_put(&r, "p1.csv", "expert,team,item,score\ne1,a,v,10\ne2,a,v,12\ne3,a,v,14\n"
 	    "e1,b,v,20\ne2,b,v,18\ne3,b,v,16\ne1,c,v,30\ne2,c,v,33\ne3,c,v,36\n");
-	put(&r, "p2.csv", "expert,team,item,score\ne1,a,v,10\ne2,a,v,10\ne3,a,v,30\n"
+	kvt_round_put(&r, "p2.csv", "expert,team,item,score\ne1,a,v,10\ne2,a,v,10\ne3,a,v,30\n"
 	    "e1,b,v,20\ne2,b,v,20\ne3,b,v,20\ne1,c,v,30\ne2,c,v,30\ne3,c,v,10\n");
 	const char *crit =
 		"{ id = \"p1\"; plugin = \"expert\"; kind = \"score\"; points = 1.0; params = { sheet = \"p1.csv\";"
@@ -607,21 +576,21 @@ Test(expert_stats, rater_against_the_rest)
 	cr_assert(strstr(round_ev_str(&r, "p2", "flag.e3"), "negative correlation"));
 	cr_assert(isnan(kvt_round_evidence_num(r.run, "p2", "correlation.e1")));
 	cr_assert_float_eq(outcome(&r, "p2", "a")->value, 50.0 / 3, 1e-12);
-	round_done(&r);
+	kvt_round_done(&r);
 }
 
 /* Everyone gives every team the same score: alpha has no expected
  * disagreement to compare with and is reported as undefined, not NaN. */
 Test(expert_stats, alpha_undefined_is_a_note)
 {
-	struct round r;
+	struct kvt_round r;
 	round_init(&r);
-	put(&r, "s.csv", "expert,team,item,score\ne1,a,st,5\ne2,a,st,5\ne1,b,st,5\ne2,b,st,5\n");
+	kvt_round_put(&r, "s.csv", "expert,team,item,score\ne1,a,st,5\ne2,a,st,5\ne1,b,st,5\ne2,b,st,5\n");
 	cr_assert_eq(run_round(&r, TEAMS_AB, ONE_ITEM_CRITERION("s.csv", ""),
 			       "eliminate_lowest = 1; unresolved_tie = \"keep\";"), 0, "%s", r.err.msg);
 	cr_assert(isnan(kvt_round_evidence_num(r.run, "experts", "alpha")));
 	cr_assert_str_eq(round_ev_str(&r, "experts", "alpha.note"), "undefined: all values are equal");
-	round_done(&r);
+	kvt_round_done(&r);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -652,18 +621,18 @@ static const char BASE_SHEET[] =
 static void expect_bad(const char *good, const char *bad, const char *criterion,
 		       const char *const *needles)
 {
-	struct round r;
+	struct kvt_round r;
 	round_init(&r);
-	put(&r, "sheet.csv", good);
+	kvt_round_put(&r, "sheet.csv", good);
 	cr_assert_eq(run_round(&r, TEAMS_AB, criterion, "eliminate_lowest = 1; unresolved_tie = \"keep\";"),
 		     0, "good sheet: %s", r.err.msg);
-	put(&r, "sheet.csv", bad);
+	kvt_round_put(&r, "sheet.csv", bad);
 	cr_assert_eq(run_round(&r, TEAMS_AB, criterion, "eliminate_lowest = 1; unresolved_tie = \"keep\";"),
 		     2, "bad sheet ran: rc %d", r.rc);
 	cr_assert_null(r.run, "a failed round hands back no result");
 	for (size_t i = 0; needles[i]; i++)
 		cr_assert(strstr(r.err.msg, needles[i]), "'%s' not in: %s", needles[i], r.err.msg);
-	round_done(&r);
+	kvt_round_done(&r);
 }
 
 static void expect_bad_row(const char *prefix, const char *row, const char *criterion,
@@ -724,9 +693,9 @@ Test(expert_bad, unknown_expert)
  * he simply has no total. */
 Test(expert_bad, declared_expert_without_scores)
 {
-	struct round r;
+	struct kvt_round r;
 	round_init(&r);
-	put(&r, "sheet.csv", BASE_SHEET);
+	kvt_round_put(&r, "sheet.csv", BASE_SHEET);
 	cr_assert_eq(run_round(&r, TEAMS_AB, BASE_CRITERION("experts = [\"e1\", \"e2\", \"e3\", \"e4\"];"),
 			       "eliminate_lowest = 1;"), 2);
 	cr_assert(strstr(r.err.msg, "sheet.csv: no row for expert 'e4', team 'a', item 'st'"), "%s", r.err.msg);
@@ -736,7 +705,7 @@ Test(expert_bad, declared_expert_without_scores)
 	/* a: 20, 18, 23 (three totals < trim_min) -> 61/3 */
 	cr_assert_float_eq(outcome(&r, "experts", "a")->value, 61.0 / 3, 1e-12);
 	cr_assert_str_eq(ev_str(&r, "experts", "a", "incomplete"), "e4");
-	round_done(&r);
+	kvt_round_done(&r);
 }
 
 Test(expert_bad, duplicate_cell)
@@ -790,31 +759,31 @@ Test(expert_bad, checkbox_value_not_0_or_1)
 
 Test(expert_bad, recusal_file)
 {
-	struct round r;
+	struct kvt_round r;
 	round_init(&r);
-	put(&r, "sheet.csv", BASE_SHEET);
-	put(&r, "recuse.csv", "expert,team\ne1,a\ne2,zz\n");
+	kvt_round_put(&r, "sheet.csv", BASE_SHEET);
+	kvt_round_put(&r, "recuse.csv", "expert,team\ne1,a\ne2,zz\n");
 	cr_assert_eq(run_round(&r, TEAMS_AB, BASE_CRITERION("recuse = \"recuse.csv\";"), "eliminate_lowest = 1;"), 2);
 	cr_assert(strstr(r.err.msg, "recuse.csv:3: column 'team'"), "%s", r.err.msg);
-	put(&r, "recuse.csv", "expert,team\ne7,a\n");
+	kvt_round_put(&r, "recuse.csv", "expert,team\ne7,a\n");
 	cr_assert_eq(run_round(&r, TEAMS_AB, BASE_CRITERION("recuse = \"recuse.csv\";"), "eliminate_lowest = 1;"), 2);
 	cr_assert(strstr(r.err.msg, "recuse.csv:2: column 'expert'"), "%s", r.err.msg);
-	put(&r, "recuse.csv", "expert,team\ne1,a\ne1,a\n");
+	kvt_round_put(&r, "recuse.csv", "expert,team\ne1,a\ne1,a\n");
 	cr_assert_eq(run_round(&r, TEAMS_AB, BASE_CRITERION("recuse = \"recuse.csv\";"), "eliminate_lowest = 1;"), 2);
 	cr_assert(strstr(r.err.msg, "recuse.csv:3:"), "%s", r.err.msg);
-	round_done(&r);
+	kvt_round_done(&r);
 }
 
 /* Every expert recused from a team leaves no total to average. */
 Test(expert_bad, team_without_any_total)
 {
-	struct round r;
+	struct kvt_round r;
 	round_init(&r);
-	put(&r, "sheet.csv", BASE_SHEET);
-	put(&r, "recuse.csv", "expert,team\ne1,b\ne2,b\ne3,b\n");
+	kvt_round_put(&r, "sheet.csv", BASE_SHEET);
+	kvt_round_put(&r, "recuse.csv", "expert,team\ne1,b\ne2,b\ne3,b\n");
 	cr_assert_eq(run_round(&r, TEAMS_AB, BASE_CRITERION("recuse = \"recuse.csv\";"), "eliminate_lowest = 1;"), 2);
 	cr_assert(strstr(r.err.msg, "team 'b'"), "%s", r.err.msg);
-	round_done(&r);
+	kvt_round_done(&r);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -825,13 +794,13 @@ Test(expert_bad, team_without_any_total)
  * criterion (place "criterion '"). */
 static void expect_bad_params_at(const char *criterion, const char *needle, const char *place)
 {
-	struct round r;
+	struct kvt_round r;
 	round_init(&r);
-	put(&r, "sheet.csv", BASE_SHEET);
+	kvt_round_put(&r, "sheet.csv", BASE_SHEET);
 	cr_assert_eq(run_round(&r, TEAMS_AB, criterion, "eliminate_lowest = 1;"), 2, "ran: %s", criterion);
 	cr_assert(strstr(r.err.msg, needle), "'%s' not in: %s", needle, r.err.msg);
 	cr_assert(strstr(r.err.msg, place), "'%s' not in: %s", place, r.err.msg);
-	round_done(&r);
+	kvt_round_done(&r);
 }
 
 static void expect_bad_params(const char *criterion, const char *needle)

@@ -19,69 +19,39 @@ extern const struct kv_plugin kaieval_plugin_votes;
 #define TEAMS_ABC "teams = ( { id = \"a\"; name = \"A\"; model = \"ma\"; }, " \
 	"{ id = \"b\"; name = \"B\"; model = \"mb\"; }, { id = \"c\"; name = \"C\"; model = \"mc\"; } );\n"
 
-struct round {
-	char *dir;
-	struct kv_run *run;
-	struct kv_error err;
-	int rc;
-};
-
-static void round_init(struct round *r)
+static void round_init(struct kvt_round *r)
 {
-	memset(r, 0, sizeof *r);
-	r->dir = kvt_tempdir();
-	kv_register_builtin(&kaieval_plugin_votes);
+	kvt_round_init(r, &kaieval_plugin_votes);
 }
 
-static void put(struct round *r, const char *name, const char *text)
-{
-	char *rel = kv_xasprintf("d/%s", name);
-	kvt_write(r->dir, rel, text);
-	free(rel);
-}
-
-static int run_round(struct round *r, const char *teams, const char *criteria)
+static int run_round(struct kvt_round *r, const char *teams, const char *criteria)
 {
 	char *cfg = kv_xasprintf("round: { id = \"t\"; title = \"T\"; date = \"2026-01-15\"; data = \"d\";"
 				 " seed = 7L;\n%s criteria = ( %s );\n selection = { eliminate_lowest = 1; unresolved_tie = \"keep\"; }; };\n",
 				 teams, criteria);
-	kvt_write(r->dir, "r.cfg", cfg);
+	kvt_round_run(r, cfg);
 	free(cfg);
-	if (r->run)
-		kv_run_free(r->run);
-	r->run = NULL;
-	char *path = kv_xasprintf("%s/r.cfg", r->dir);
-	r->rc = kvt_run(path, &r->run, &r->err);
-	free(path);
 	return r->rc;
 }
 
-static void round_done(struct round *r)
-{
-	if (r->run)
-		kv_run_free(r->run);
-	kvt_rmtree(r->dir);
-	free(r->dir);
-}
-
-static double norm(struct round *r, const char *crit, const char *team)
+static double norm(struct kvt_round *r, const char *crit, const char *team)
 {
 	return kvt_normalized(r->run, crit, team);
 }
 
-static double ev(struct round *r, const char *crit, const char *team, const char *key)
+static double ev(struct kvt_round *r, const char *crit, const char *team, const char *key)
 {
 	return kvt_evidence_num(r->run, crit, team, key);
 }
 
-static double rev(struct round *r, const char *crit, const char *key)
+static double rev(struct kvt_round *r, const char *crit, const char *key)
 {
 	return kvt_round_evidence_num(r->run, crit, key);
 }
 
 /* The run failed with status 2 and its message holds every one of the
  * NULL-terminated fragments (file, line or record, field). */
-static void expect_error(struct round *r, ...)
+static void expect_error(struct kvt_round *r, ...)
 {
 	va_list ap;
 	cr_assert_eq(r->rc, 2, "status %d (%s)", r->rc, r->err.msg);
@@ -106,9 +76,9 @@ static const char stage1[] =
 
 Test(votes_rating, stage1_best_gives_the_top_team_full_points)
 {
-	struct round r;
+	struct kvt_round r;
 	round_init(&r);
-	put(&r, "ratings.csv", stage1);
+	kvt_round_put(&r, "ratings.csv", stage1);
 	run_round(&r, TEAMS_ABC, "{ id = \"users\"; plugin = \"votes\"; kind = \"score\"; points = 25.0;"
 		  " params = { ratings = \"ratings.csv\"; groups = [\"expert\"]; normalize = \"best\"; }; }");
 	cr_assert_eq(r.rc, 0, "%s", r.err.msg);
@@ -127,16 +97,16 @@ Test(votes_rating, stage1_best_gives_the_top_team_full_points)
 	cr_expect_eq(rev(&r, "users", "raters"), 3);          /* r4 counts nowhere */
 	cr_expect_eq(rev(&r, "users", "excluded_group"), 1);
 	cr_expect_eq(rev(&r, "users", "bootstrap_rounds"), 1000);
-	round_done(&r);
+	kvt_round_done(&r);
 }
 
 /* A repeat stays excluded even when the first rating was too short: r1's
  * quick look at b (10 s) is their rating of b, so the retry does not count. */
 Test(votes_rating, first_rating_counts_even_when_too_short)
 {
-	struct round r;
+	struct kvt_round r;
 	round_init(&r);
-	put(&r, "ratings.csv", "rater,group,team,score,seconds\n"
+	kvt_round_put(&r, "ratings.csv", "rater,group,team,score,seconds\n"
 	    "r1,x,a,3,300\nr1,x,b,1,10\nr1,x,b,5,300\nr2,x,b,2,300\nr2,x,a,4,300\n");
 	run_round(&r, TEAMS_AB, "{ id = \"u\"; plugin = \"votes\"; kind = \"score\"; points = 10.0;"
 		  " params = { ratings = \"ratings.csv\"; }; }");
@@ -146,7 +116,7 @@ Test(votes_rating, first_rating_counts_even_when_too_short)
 	cr_expect_float_eq(norm(&r, "u", "a"), 0.7, 1e-15);
 	cr_expect_eq(ev(&r, "u", "b", "excluded_too_short"), 1);
 	cr_expect_eq(ev(&r, "u", "b", "excluded_repeat"), 1);
-	round_done(&r);
+	kvt_round_done(&r);
 }
 
 /* Stage 2: one file, two criteria.  Experts: a (5+4)/2 = 4.5 -> 0.9 x 15 =
@@ -162,9 +132,9 @@ static const char stage2[] =
 
 Test(votes_rating, stage2_two_criteria_over_one_file)
 {
-	struct round r;
+	struct kvt_round r;
 	round_init(&r);
-	put(&r, "ratings.csv", stage2);
+	kvt_round_put(&r, "ratings.csv", stage2);
 	run_round(&r, TEAMS_AB,
 		  "{ id = \"experts\"; plugin = \"votes\"; kind = \"score\"; points = 15.0;"
 		  "  params = { ratings = \"ratings.csv\"; groups = [\"expert\"]; normalize = \"scale\"; }; },"
@@ -179,15 +149,15 @@ Test(votes_rating, stage2_two_criteria_over_one_file)
 	cr_expect_float_eq(kv_run_standing(r.run, "b")->total, 20.5, 1e-12);
 	cr_expect_eq(ev(&r, "public", "b", "excluded_too_short"), 1);
 	cr_expect_eq(ev(&r, "experts", "a", "excluded_group"), 2); /* p1's and p2's */
-	round_done(&r);
+	kvt_round_done(&r);
 }
 
 /* range on a 0..10 scale: a mean (7+9)/2 = 8 -> 0.8; b mean 2 -> 0.2. */
 Test(votes_rating, range_on_another_scale)
 {
-	struct round r;
+	struct kvt_round r;
 	round_init(&r);
-	put(&r, "ratings.jsonl",
+	kvt_round_put(&r, "ratings.jsonl",
 	    "{\"rater\": \"x\", \"group\": \"g\", \"team\": \"a\", \"score\": 7, \"seconds\": 400}\n"
 	    "{\"rater\": \"y\", \"group\": \"g\", \"team\": \"a\", \"score\": 9, \"seconds\": 400}\n"
 	    "{\"rater\": \"x\", \"group\": \"g\", \"team\": \"b\", \"score\": 2, \"seconds\": 30}\n");
@@ -197,7 +167,7 @@ Test(votes_rating, range_on_another_scale)
 	cr_assert_eq(r.rc, 0, "%s", r.err.msg);
 	cr_expect_float_eq(norm(&r, "u", "a"), 0.8, 1e-15);
 	cr_expect_float_eq(norm(&r, "u", "b"), 0.2, 1e-15);
-	round_done(&r);
+	kvt_round_done(&r);
 }
 
 /* The bootstrap over raters: each replicate draws raters with replacement,
@@ -205,9 +175,9 @@ Test(votes_rating, range_on_another_scale)
  * interval lies within their range; the same seed gives the same bytes. */
 Test(votes_rating, bootstrap_interval_is_seeded_and_bracketed)
 {
-	struct round r;
+	struct kvt_round r;
 	round_init(&r);
-	put(&r, "ratings.csv", "rater,group,team,score,seconds\n"
+	kvt_round_put(&r, "ratings.csv", "rater,group,team,score,seconds\n"
 	    "r1,g,a,5,300\nr2,g,a,4,300\nr3,g,a,2,300\nr4,g,a,3,300\nr5,g,a,5,300\n"
 	    "r1,g,b,1,300\nr2,g,b,2,300\nr3,g,b,3,300\nr4,g,b,2,300\nr5,g,b,1,300\n");
 	const char *crit = "{ id = \"u\"; plugin = \"votes\"; kind = \"score\"; points = 10.0;"
@@ -221,7 +191,7 @@ Test(votes_rating, bootstrap_interval_is_seeded_and_bracketed)
 	cr_assert_eq(r.rc, 0, "%s", r.err.msg);
 	cr_expect_eq(ev(&r, "u", "a", "mean_q025"), lo); /* bitwise: same seed, same draws */
 	cr_expect_eq(ev(&r, "u", "a", "mean_q975"), hi);
-	round_done(&r);
+	kvt_round_done(&r);
 }
 
 Test(votes_rating, bad_input_names_file_line_and_column)
@@ -234,63 +204,63 @@ Test(votes_rating, bad_input_names_file_line_and_column)
 	};
 	static const char *const columns[] = {"team", "score", "seconds", "score"};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct round r;
+		struct kvt_round r;
 		round_init(&r);
 		char *text = kv_xasprintf("rater,group,team,score,seconds\nr1,g,a,3,300\nr1,g,b,3,300\n%s",
 					  cases[i].row);
-		put(&r, "ratings.csv", text);
+		kvt_round_put(&r, "ratings.csv", text);
 		free(text);
 		run_round(&r, TEAMS_AB, "{ id = \"u\"; plugin = \"votes\"; kind = \"score\"; points = 1.0;"
 			  " params = { ratings = \"ratings.csv\"; }; }");
 		char *col = kv_xasprintf("column '%s'", columns[i]);
 		expect_error(&r, "ratings.csv:4", col, i == 0 ? "zz" : cases[i].fragment, NULL);
 		free(col);
-		round_done(&r);
+		kvt_round_done(&r);
 	}
 }
 
 Test(votes_rating, only_excluded_ratings_is_an_error)
 {
-	struct round r;
+	struct kvt_round r;
 	round_init(&r);
-	put(&r, "ratings.csv", "rater,group,team,score,seconds\nr1,g,a,3,300\nr1,g,b,3,20\nr2,g,b,4,30\n");
+	kvt_round_put(&r, "ratings.csv", "rater,group,team,score,seconds\nr1,g,a,3,300\nr1,g,b,3,20\nr2,g,b,4,30\n");
 	run_round(&r, TEAMS_AB, "{ id = \"u\"; plugin = \"votes\"; kind = \"score\"; points = 1.0;"
 		  " params = { ratings = \"ratings.csv\"; }; }");
 	expect_error(&r, "ratings.csv", "no usable votes for team 'b'", "2 too short", NULL);
-	round_done(&r);
+	kvt_round_done(&r);
 }
 
 Test(votes_rating, empty_file_is_an_error)
 {
-	struct round r;
+	struct kvt_round r;
 	round_init(&r);
-	put(&r, "ratings.csv", "");
+	kvt_round_put(&r, "ratings.csv", "");
 	run_round(&r, TEAMS_AB, "{ id = \"u\"; plugin = \"votes\"; kind = \"score\"; points = 1.0;"
 		  " params = { ratings = \"ratings.csv\"; }; }");
 	expect_error(&r, "ratings.csv", NULL);
-	put(&r, "ratings.csv", "rater,group,team,score,seconds\n");
+	kvt_round_put(&r, "ratings.csv", "rater,group,team,score,seconds\n");
 	run_round(&r, TEAMS_AB, "{ id = \"u\"; plugin = \"votes\"; kind = \"score\"; points = 1.0;"
 		  " params = { ratings = \"ratings.csv\"; }; }");
 	expect_error(&r, "ratings.csv", "no ratings", NULL);
-	round_done(&r);
+	kvt_round_done(&r);
 }
 
 Test(votes_rating, a_rater_keeps_one_group)
 {
-	struct round r;
+	struct kvt_round r;
 	round_init(&r);
-	put(&r, "ratings.csv", "rater,group,team,score,seconds\nr1,expert,a,3,300\nr1,public,b,3,300\n");
+	kvt_round_put(&r, "ratings.csv", "rater,group,team,score,seconds\nr1,expert,a,3,300\nr1,public,b,3,300\n");
 	run_round(&r, TEAMS_AB, "{ id = \"u\"; plugin = \"votes\"; kind = \"score\"; points = 1.0;"
 		  " params = { ratings = \"ratings.csv\"; }; }");
 	expect_error(&r, "ratings.csv:3", "column 'group'", "r1", "expert", NULL);
-	round_done(&r);
+	kvt_round_done(&r);
 }
 
 Test(votes_params, params_of_the_other_method_are_refused)
 {
-	struct round r;
+	struct kvt_round r;
 	round_init(&r);
-	put(&r, "ratings.csv", stage2);
+	kvt_round_put(&r, "ratings.csv", stage2);
 	run_round(&r, TEAMS_AB, "{ id = \"u\"; plugin = \"votes\"; kind = \"score\"; points = 1.0;"
 		  " params = { ratings = \"ratings.csv\"; reference_team = \"a\"; }; }");
 	expect_error(&r, "reference_team", "pairwise", NULL);
@@ -300,7 +270,7 @@ Test(votes_params, params_of_the_other_method_are_refused)
 	run_round(&r, TEAMS_AB, "{ id = \"u\"; plugin = \"votes\"; kind = \"score\"; points = 1.0;"
 		  " params = { method = \"pairwise\"; }; }");
 	expect_error(&r, "battles", NULL);
-	round_done(&r);
+	kvt_round_done(&r);
 }
 
 /* --- pairwise: small hand-checked cases ---------------------------------------- */
@@ -346,11 +316,11 @@ static void three_teams(struct kv_buf *buf)
 
 Test(votes_pairwise, exact_bradley_terry_fit_by_hand)
 {
-	struct round r;
+	struct kvt_round r;
 	struct kv_buf buf = {0};
 	round_init(&r);
 	three_teams(&buf);
-	put(&r, "b.jsonl", buf.data);
+	kvt_round_put(&r, "b.jsonl", buf.data);
 	run_round(&r, TEAMS_ABC, PAIRWISE(""));
 	cr_assert_eq(r.rc, 0, "%s", r.err.msg);
 	cr_expect_float_eq(norm(&r, "arena", "a"), 0.825, 1e-10);
@@ -367,38 +337,38 @@ Test(votes_pairwise, exact_bradley_terry_fit_by_hand)
 	cr_expect_eq(rev(&r, "arena", "judges"), 3);
 	cr_expect_eq(rev(&r, "arena", "excluded_duplicate"), 0);
 	kv_buf_free(&buf);
-	round_done(&r);
+	kvt_round_done(&r);
 }
 
 /* Against a reference: a 9/(9+3) = 0.75, b 0.5, c 1/(1+3) = 0.25. */
 Test(votes_pairwise, reference_team)
 {
-	struct round r;
+	struct kvt_round r;
 	struct kv_buf buf = {0};
 	round_init(&r);
 	three_teams(&buf);
-	put(&r, "b.jsonl", buf.data);
+	kvt_round_put(&r, "b.jsonl", buf.data);
 	run_round(&r, TEAMS_ABC, PAIRWISE("reference_team = \"b\";"));
 	cr_assert_eq(r.rc, 0, "%s", r.err.msg);
 	cr_expect_float_eq(norm(&r, "arena", "a"), 0.75, 1e-10);
 	cr_expect_eq(norm(&r, "arena", "b"), 0.5);
 	cr_expect_float_eq(norm(&r, "arena", "c"), 0.25, 1e-10);
 	kv_buf_free(&buf);
-	round_done(&r);
+	kvt_round_done(&r);
 }
 
 /* Ties are half a win each way: a beats b twice, b beats a once, two ties
  * (one "tie (bothbad)"): a has 3 of 5, so P(a beats b) = 0.6. */
 Test(votes_pairwise, ties_count_half_each_way)
 {
-	struct round r;
+	struct kvt_round r;
 	struct kv_buf buf = {0};
 	round_init(&r);
 	add(&buf, 2, "ma", "mb", "model_a", "j1");
 	add(&buf, 1, "ma", "mb", "model_b", "j1");
 	add(&buf, 1, "mb", "ma", "tie", "j2");
 	add(&buf, 1, "ma", "mb", "tie (bothbad)", "j2");
-	put(&r, "b.jsonl", buf.data);
+	kvt_round_put(&r, "b.jsonl", buf.data);
 	run_round(&r, TEAMS_AB, "{ id = \"arena\"; plugin = \"votes\"; kind = \"score\"; points = 25.0;"
 		  " params = { method = \"pairwise\"; battles = \"b.jsonl\"; models = { a = \"ma\"; b = \"mb\"; }; }; }");
 	cr_assert_eq(r.rc, 0, "%s", r.err.msg);
@@ -406,7 +376,7 @@ Test(votes_pairwise, ties_count_half_each_way)
 	cr_expect_float_eq(norm(&r, "arena", "b"), 0.4, 1e-12);
 	cr_expect_eq(ev(&r, "arena", "a", "ties"), 2);
 	kv_buf_free(&buf);
-	round_done(&r);
+	kvt_round_done(&r);
 }
 
 /* One ballot per (judge, question, unordered pair): j1's second ballot on
@@ -414,7 +384,7 @@ Test(votes_pairwise, ties_count_half_each_way)
  * marked "anony": false is excluded.  What remains is three_teams(). */
 Test(votes_pairwise, duplicates_and_open_battles_are_excluded)
 {
-	struct round r;
+	struct kvt_round r;
 	struct kv_buf buf = {0};
 	round_init(&r);
 	kv_buf_puts(&buf, "{\"model_a\": \"ma\", \"model_b\": \"mb\", \"winner\": \"model_a\", \"judge\": \"j1\", \"question_id\": \"dup\"}\n");
@@ -422,7 +392,7 @@ Test(votes_pairwise, duplicates_and_open_battles_are_excluded)
 	kv_buf_puts(&buf, "{\"model_a\": \"mb\", \"model_b\": \"ma\", \"winner\": \"model_a\", \"judge\": \"j1\", \"question_id\": \"dup\"}\n");
 	kv_buf_puts(&buf, "{\"model_a\": \"mc\", \"model_b\": \"ma\", \"winner\": \"model_a\", \"judge\": \"j9\", \"anony\": false}\n");
 	kv_buf_puts(&buf, "{\"model_a\": \"ma\", \"model_b\": \"mb\", \"winner\": \"model_b\", \"judge\": \"j2\", \"question_id\": \"dup\"}\n");
-	put(&r, "b.jsonl", buf.data);
+	kvt_round_put(&r, "b.jsonl", buf.data);
 	run_round(&r, TEAMS_ABC, PAIRWISE(""));
 	cr_assert_eq(r.rc, 0, "%s", r.err.msg);
 	/* 1 + 18 + 3 read; counted: three_teams' 18, j1's first "dup" (a beats
@@ -437,14 +407,14 @@ Test(votes_pairwise, duplicates_and_open_battles_are_excluded)
 	cr_expect_eq(ev(&r, "arena", "b", "battles"), 10);
 	cr_expect_eq(rev(&r, "arena", "without_question_id"), 0); /* the open battle was excluded first */
 	kv_buf_free(&buf);
-	round_done(&r);
+	kvt_round_done(&r);
 }
 
 /* The same battles as a pretty-printed JSON array (FastChat writes
  * clean_battle files with indent=2) give the same bytes as JSONL. */
 Test(votes_pairwise, json_array_equals_jsonl)
 {
-	struct round r;
+	struct kvt_round r;
 	struct kv_buf buf = {0}, arr = {0};
 	round_init(&r);
 	three_teams(&buf);
@@ -459,7 +429,7 @@ Test(votes_pairwise, json_array_equals_jsonl)
 		}
 	}
 	kv_buf_puts(&arr, "\n]\n");
-	put(&r, "b.json", arr.data);
+	kvt_round_put(&r, "b.json", arr.data);
 	run_round(&r, TEAMS_ABC, "{ id = \"arena\"; plugin = \"votes\"; kind = \"score\"; points = 25.0;"
 		  " params = { method = \"pairwise\"; battles = \"b.json\"; bootstrap = 50;"
 		  " models = { a = \"ma\"; b = \"mb\"; c = \"mc\"; }; }; }");
@@ -468,7 +438,7 @@ Test(votes_pairwise, json_array_equals_jsonl)
 	cr_expect_eq(rev(&r, "arena", "battles_read"), 18);
 	kv_buf_free(&buf);
 	kv_buf_free(&arr);
-	round_done(&r);
+	kvt_round_done(&r);
 }
 
 struct bad_case { const char *line, *fragments[3]; };
@@ -494,17 +464,17 @@ Test(votes_pairwise, bad_battles_name_file_record_and_field)
 		 {"b.jsonl", "ends inside a record", NULL}},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct round r;
+		struct kvt_round r;
 		round_init(&r);
 		char *text = kv_xasprintf("{\"model_a\": \"ma\", \"model_b\": \"mb\", \"winner\": \"model_a\", \"judge\": \"j\"}\n"
 					  "{\"model_a\": \"mb\", \"model_b\": \"ma\", \"winner\": \"model_a\", \"judge\": \"j\"}\n"
 					  "%s\n", cases[i].line);
-		put(&r, "b.jsonl", text);
+		kvt_round_put(&r, "b.jsonl", text);
 		free(text);
 		run_round(&r, TEAMS_AB, "{ id = \"arena\"; plugin = \"votes\"; kind = \"score\"; points = 1.0;"
 			  " params = { method = \"pairwise\"; battles = \"b.jsonl\"; models = { a = \"ma\"; b = \"mb\"; }; }; }");
 		expect_error(&r, cases[i].fragments[0], cases[i].fragments[1], cases[i].fragments[2], NULL);
-		round_done(&r);
+		kvt_round_done(&r);
 	}
 }
 
@@ -515,14 +485,14 @@ Test(votes_pairwise, model_names_of_8_to_16_bytes)
 {
 	static const char *const unknown[] = {"model-alXha", "model-alph", "model-alphaa", "model-bravo-1234"};
 	for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
-		struct round r;
+		struct kvt_round r;
 		round_init(&r);
 		char *text = kv_xasprintf(
 			"{\"model_a\": \"model-alpha\", \"model_b\": \"model-bravo-123\", \"winner\": \"model_a\", \"judge\": \"j\"}\n"
 			"{\"model_a\": \"model-bravo-123\", \"model_b\": \"model-alpha\", \"winner\": \"model_a\", \"judge\": \"j\"}\n"
 			"{\"model_a\": \"%s\", \"model_b\": \"model-alpha\", \"winner\": \"tie\", \"judge\": \"j\"}\n",
 			unknown[i]);
-		put(&r, "b.jsonl", text);
+		kvt_round_put(&r, "b.jsonl", text);
 		free(text);
 		run_round(&r, TEAMS_AB, "{ id = \"arena\"; plugin = \"votes\"; kind = \"score\"; points = 1.0;"
 			  " params = { method = \"pairwise\"; battles = \"b.jsonl\";"
@@ -530,42 +500,42 @@ Test(votes_pairwise, model_names_of_8_to_16_bytes)
 		char *what = kv_xasprintf("unknown model '%s'", unknown[i]);
 		expect_error(&r, "b.jsonl:3: record 3", "field 'model_a'", what, NULL);
 		free(what);
-		round_done(&r);
+		kvt_round_done(&r);
 	}
 }
 
 Test(votes_pairwise, empty_and_unusable_files_are_errors)
 {
-	struct round r;
+	struct kvt_round r;
 	round_init(&r);
 	const char *crit = "{ id = \"arena\"; plugin = \"votes\"; kind = \"score\"; points = 1.0;"
 			   " params = { method = \"pairwise\"; battles = \"b.jsonl\"; models = { a = \"ma\"; b = \"mb\"; c = \"mc\"; }; }; }";
-	put(&r, "b.jsonl", "");
+	kvt_round_put(&r, "b.jsonl", "");
 	run_round(&r, TEAMS_ABC, crit);
 	expect_error(&r, "b.jsonl", "no battles", NULL);
-	put(&r, "b.jsonl", "[]");
+	kvt_round_put(&r, "b.jsonl", "[]");
 	run_round(&r, TEAMS_ABC, crit);
 	expect_error(&r, "b.jsonl", "no battles", NULL);
 	/* c only ever plays in a battle that is not anonymous: excluded. */
-	put(&r, "b.jsonl", "{\"model_a\": \"ma\", \"model_b\": \"mb\", \"winner\": \"model_a\", \"judge\": \"j\"}\n"
+	kvt_round_put(&r, "b.jsonl", "{\"model_a\": \"ma\", \"model_b\": \"mb\", \"winner\": \"model_a\", \"judge\": \"j\"}\n"
 	    "{\"model_a\": \"mb\", \"model_b\": \"ma\", \"winner\": \"model_a\", \"judge\": \"j\"}\n"
 	    "{\"model_a\": \"mc\", \"model_b\": \"ma\", \"winner\": \"model_a\", \"judge\": \"j\", \"anony\": false}\n");
 	run_round(&r, TEAMS_ABC, crit);
 	expect_error(&r, "b.jsonl", "no usable votes for team 'c'", NULL);
 	/* b never wins: no finite estimate. */
-	put(&r, "b.jsonl", "{\"model_a\": \"ma\", \"model_b\": \"mb\", \"winner\": \"model_a\", \"judge\": \"j\"}\n"
+	kvt_round_put(&r, "b.jsonl", "{\"model_a\": \"ma\", \"model_b\": \"mb\", \"winner\": \"model_a\", \"judge\": \"j\"}\n"
 	    "{\"model_a\": \"mc\", \"model_b\": \"mb\", \"winner\": \"model_a\", \"judge\": \"j\"}\n"
 	    "{\"model_a\": \"mc\", \"model_b\": \"ma\", \"winner\": \"tie\", \"judge\": \"j\"}\n");
 	run_round(&r, TEAMS_ABC, crit);
 	expect_error(&r, "b.jsonl", "does not exist", "'b'", NULL);
-	round_done(&r);
+	kvt_round_done(&r);
 }
 
 Test(votes_pairwise, model_names_and_teams_are_checked)
 {
-	struct round r;
+	struct kvt_round r;
 	round_init(&r);
-	put(&r, "b.jsonl", "{\"model_a\": \"a\", \"model_b\": \"b\", \"winner\": \"tie\", \"judge\": \"j\"}\n");
+	kvt_round_put(&r, "b.jsonl", "{\"model_a\": \"a\", \"model_b\": \"b\", \"winner\": \"tie\", \"judge\": \"j\"}\n");
 	run_round(&r, TEAMS_AB, "{ id = \"arena\"; plugin = \"votes\"; kind = \"info\";"
 		  " params = { method = \"pairwise\"; battles = \"b.jsonl\"; models = { zz = \"m\"; }; }; }");
 	expect_error(&r, "'zz'", "no team", NULL);
@@ -577,19 +547,19 @@ Test(votes_pairwise, model_names_and_teams_are_checked)
 		  " params = { method = \"pairwise\"; battles = \"b.jsonl\"; }; }");
 	cr_assert_eq(r.rc, 0, "%s", r.err.msg);
 	cr_expect_eq(kv_run_outcome(r.run, "arena", "a")->value, 0.5);
-	round_done(&r);
+	kvt_round_done(&r);
 }
 
 /* --- end to end: the real binary loads votes.so ------------------------------ */
 
 Test(votes_e2e, binary_with_the_shared_object)
 {
-	struct round r;
+	struct kvt_round r;
 	struct kv_buf buf = {0};
 	round_init(&r);
 	three_teams(&buf);
-	put(&r, "b.jsonl", buf.data);
-	put(&r, "ratings.csv", stage1);
+	kvt_round_put(&r, "b.jsonl", buf.data);
+	kvt_round_put(&r, "ratings.csv", stage1);
 	kvt_write(r.dir, "r.cfg",
 		  "round: { id = \"t\"; title = \"T\"; date = \"2026-01-15\"; data = \"d\"; seed = 7L;\n"
 		  TEAMS_ABC
@@ -611,7 +581,7 @@ Test(votes_e2e, binary_with_the_shared_object)
 	free(json);
 	free(err);
 	/* A bad battle file: exit 2, the message names file, record and field. */
-	put(&r, "b.jsonl", "{\"model_a\": \"ma\", \"model_b\": \"mb\", \"winner\": \"nobody\", \"judge\": \"j\"}\n");
+	kvt_round_put(&r, "b.jsonl", "{\"model_a\": \"ma\", \"model_b\": \"mb\", \"winner\": \"nobody\", \"judge\": \"j\"}\n");
 	rc = kvt_exec(args, NULL, &err);
 	cr_expect_eq(rc, 2, "exit %d: %s", rc, err);
 	cr_expect(err && strstr(err, "b.jsonl:1: record 1: field 'winner'"), "%s", err);
@@ -619,5 +589,5 @@ Test(votes_e2e, binary_with_the_shared_object)
 	free(cfg);
 	free(out);
 	kv_buf_free(&buf);
-	round_done(&r);
+	kvt_round_done(&r);
 }
