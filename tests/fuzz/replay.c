@@ -1,13 +1,19 @@
-/* A plain driver for fuzz_spdx.c when libFuzzer is not used: it feeds each
- * file named on the command line (a folder: each file in it) to the harness.
- * With no arguments it replays $KAIEVAL_SRCDIR/tests/fuzz/corpus, which is how
- * `make check` runs it.  Exit 0 when every input went through. */
+/* A plain driver for a libFuzzer harness (fuzz_spdx.c, fuzz_safetensors.c)
+ * when libFuzzer is not used: it feeds each file named on the command line,
+ * or each file of a named folder, to LLVMFuzzerTestOneInput.  With no
+ * argument it replays $KAIEVAL_SRCDIR/REPLAY_CORPUS, as `make check` does.
+ * Exit 0 when every input went through (a failed check aborts). */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+/* The seed corpus, relative to the source tree (set per harness). */
+#ifndef REPLAY_CORPUS
+#define REPLAY_CORPUS "tests/fuzz/corpus"
+#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -18,11 +24,17 @@ static int replay_file(const char *path)
 		perror(path);
 		return 1;
 	}
-	size_t cap = 4096, n = 0, got;
+	size_t cap = 1 << 16, n = 0, got;
 	uint8_t *buf = malloc(cap);
-	while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0)
-		if ((n += got) == cap)
-			buf = realloc(buf, cap *= 2);
+	while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+		n += got;
+		if (n == cap) {
+			uint8_t *grown = realloc(buf, cap *= 2);
+			if (!grown)
+				free(buf);
+			buf = grown;
+		}
+	}
 	fclose(f);
 	if (!buf)
 		return 1;
@@ -36,7 +48,7 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Files of a folder in name order, so runs are repeatable. */
+/* A folder's files in name order, so that runs repeat. */
 static int replay_dir(const char *dir, int *count)
 {
 	DIR *d = opendir(dir);
@@ -47,18 +59,24 @@ static int replay_dir(const char *dir, int *count)
 	char **names = NULL;
 	size_t n = 0;
 	struct dirent *e;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.') {
-			names = realloc(names, (n + 1) * sizeof *names);
-			names[n++] = strdup(e->d_name);
-		}
-	closedir(d);
-	qsort(names, n, sizeof *names, cmp_names);
 	int rc = 0;
+	while ((e = readdir(d)) && !rc) {
+		if (e->d_name[0] == '.')
+			continue;
+		char **grown = realloc(names, (n + 1) * sizeof *names);
+		rc = !grown;
+		if (grown) {
+			names = grown;
+			rc = !(names[n++] = strdup(e->d_name));
+		}
+	}
+	closedir(d);
+	if (n)
+		qsort(names, n, sizeof *names, cmp_names);
 	for (size_t i = 0; i < n; i++) {
 		char path[4096];
 		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-		rc |= replay_file(path);
+		rc |= names[i] ? replay_file(path) : 1;
 		free(names[i]);
 		(*count)++;
 	}
@@ -81,7 +99,7 @@ int main(int argc, char **argv)
 	if (argc < 2) {
 		const char *src = getenv("KAIEVAL_SRCDIR");
 		char dir[4096];
-		snprintf(dir, sizeof dir, "%s/tests/fuzz/corpus", src ? src : ".");
+		snprintf(dir, sizeof dir, "%s/" REPLAY_CORPUS, src ? src : ".");
 		rc = replay(dir, &count);
 	}
 	for (int i = 1; i < argc; i++)
