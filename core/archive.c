@@ -36,21 +36,6 @@ static int make_parents(const char *path)
 	return 0;
 }
 
-static int read_all(const char *path, struct kv_buf *b)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return -1;
-	char chunk[1 << 15];
-	size_t n;
-	kv_buf_puts(b, "");
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		kv_buf_add(b, chunk, n);
-	int rc = ferror(f) ? -1 : 0;
-	fclose(f);
-	return rc;
-}
-
 /* Copy src to dir/rel and check the copy has the expected SHA-256. */
 static int copy_checked(const char *src, const char *dir, const char *rel, const char *sha256,
 			struct kv_error *err)
@@ -59,7 +44,7 @@ static int copy_checked(const char *src, const char *dir, const char *rel, const
 	char *dst = kv_xasprintf("%s/%s", dir, rel);
 	char hex[65];
 	int rc = 0;
-	if (read_all(src, &b) != 0)
+	if (kv_read_file(src, &b) != 0)
 		rc = kv_fail(err, KV_EXIT_INPUT, "%s: cannot read: %s", src, strerror(errno));
 	else if (kv_sha256_hex(b.data, b.len, hex), strcmp(hex, sha256) != 0)
 		rc = kv_fail(err, KV_EXIT_INPUT, "%s: changed while the round ran", src);
@@ -331,7 +316,7 @@ static int load_archive(struct verify_state *v, struct kv_error *err)
 	if (!v->manifest)
 		return err->status;
 	path = kv_xasprintf("%s/result.json", v->dir);
-	if (read_all(path, &v->archived_bytes) == 0)
+	if (kv_read_file(path, &v->archived_bytes) == 0)
 		v->archived = kv_record_parse(v->archived_bytes.data, v->archived_bytes.len, path, err);
 	free(path);
 	return 0;

@@ -26,18 +26,12 @@ cJSON *kv_record_parse(const char *text, size_t len, const char *path, struct kv
 
 cJSON *kv_record_load(const char *path, struct kv_error *err)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
+	struct kv_buf b = {0};
+	if (kv_read_file(path, &b) != 0) {
 		kv_fail(err, KV_EXIT_INPUT, "%s: %s", path, strerror(errno));
+		kv_buf_free(&b);
 		return NULL;
 	}
-	struct kv_buf b = {0};
-	char chunk[1 << 15];
-	size_t n;
-	kv_buf_puts(&b, "");
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		kv_buf_add(&b, chunk, n);
-	fclose(f);
 	cJSON *root = kv_record_parse(b.data, b.len, path, err);
 	kv_buf_free(&b);
 	return root;

@@ -149,17 +149,25 @@ static void write_outcome(struct kv_jw *w, const struct kv_criterion *cr, const 
 	kv_jw_end_object(w);
 }
 
+/* The group criterion c opens, or NULL: each group is listed once, at its
+ * first member, in config order. */
+static const char *group_opened_by(const struct kv_round *r, size_t c)
+{
+	const char *g = r->criteria[c].group;
+	for (size_t d = 0; g && d < c; d++)
+		if (r->criteria[d].group && strcmp(r->criteria[d].group, g) == 0)
+			return NULL;
+	return g;
+}
+
 static void write_groups(struct kv_jw *w, const struct kv_run *run, size_t t)
 {
 	const struct kv_round *r = run->round;
 	kv_jw_key(w, "groups");
 	kv_jw_begin_object(w);
 	for (size_t c = 0; c < r->criterion_count; c++) {
-		const char *g = r->criteria[c].group;
-		int seen = 0;
-		for (size_t d = 0; g && d < c && !seen; d++)
-			seen = r->criteria[d].group && strcmp(r->criteria[d].group, g) == 0;
-		if (g && !seen) {
+		const char *g = group_opened_by(r, c);
+		if (g) {
 			kv_jw_key(w, g);
 			kv_jw_number(w, kv_run_group_points(run, t, g));
 		}
@@ -247,14 +255,9 @@ static size_t table_columns(const struct kv_round *r, struct column *cols)
 	for (size_t c = 0; c < r->criterion_count; c++)
 		if (r->criteria[c].kind == KV_KIND_SCORE)
 			cols[n++] = (struct column){r->criteria[c].id, 0};
-	for (size_t c = 0; c < r->criterion_count; c++) {
-		const char *g = r->criteria[c].group;
-		int seen = 0;
-		for (size_t i = 0; g && i < n && !seen; i++)
-			seen = cols[i].is_group && strcmp(cols[i].id, g) == 0;
-		if (g && !seen)
-			cols[n++] = (struct column){g, 1};
-	}
+	for (size_t c = 0; c < r->criterion_count; c++)
+		if (group_opened_by(r, c))
+			cols[n++] = (struct column){group_opened_by(r, c), 1};
 	return n;
 }
 

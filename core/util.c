@@ -171,6 +171,21 @@ int kv_str_ends_with(const char *s, const char *suffix)
 	return ls >= lf && strcmp(s + ls - lf, suffix) == 0;
 }
 
+int kv_read_file(const char *path, struct kv_buf *b)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return -1;
+	char chunk[1 << 15];
+	size_t n;
+	kv_buf_puts(b, "");
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		kv_buf_add(b, chunk, n);
+	int rc = ferror(f) ? -1 : 0;
+	fclose(f);
+	return rc;
+}
+
 int kv_write_file_atomic(const char *path, const char *data, size_t len, struct kv_error *err)
 {
 	char *tmp = kv_xasprintf("%s.tmpXXXXXX", path);
