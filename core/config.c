@@ -401,8 +401,6 @@ static int read_round(struct reader *rd, config_t *cfg, struct kv_round *r)
 	return 0;
 }
 
-int kv_apply_override(config_t *cfg, const char *assignment, struct kv_error *err);
-
 static int parse_text(struct kv_round *r, const char *text, const char *const *overrides,
 		      size_t override_count, struct kv_error *err)
 {

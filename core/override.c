@@ -6,9 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
-
-int kv_apply_override(config_t *cfg, const char *assignment, struct kv_error *err);
+#include "round.h"
 
 /* The element of a list whose `id` is name, or the name-th element. */
 static config_setting_t *find_child(config_setting_t *s, const char *name)

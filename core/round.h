@@ -54,6 +54,10 @@ int kv_round_load(const char *path, const char *const *overrides, size_t overrid
 		  struct kv_round **out, struct kv_error *err);
 void kv_round_free(struct kv_round *r);
 
+/* Apply one "key.path=value" to a parsed config (override.c); keys are
+ * relative to `round`, criteria and teams are named by id. */
+int kv_apply_override(config_t *cfg, const char *assignment, struct kv_error *err);
+
 long kv_round_team_index(const struct kv_round *r, const char *id);
 long kv_round_criterion_index(const struct kv_round *r, const char *id);
 /* 1 when id names a group of score criteria. */
