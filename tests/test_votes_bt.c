@@ -10,6 +10,7 @@
 #include <criterion/criterion.h>
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "support.h"
@@ -415,35 +416,86 @@ Test(votes_scan, records_larger_than_a_block_boundary)
 
 /* --- small pieces ------------------------------------------------------------ */
 
-/* SipHash-2-4 with 128-bit output, key 00 01 .. 0f, empty message: the
- * first entry of vectors_sip128 in the reference implementation's vectors.h. */
-Test(votes_units, siphash_reference_vector)
+/* SipHash-2-4 with 128-bit output, key 00 01 .. 0f, message 00 01 .. (len
+ * - 1): entries of vectors_sip128 in the reference implementation's
+ * vectors.h (github.com/veorq/SipHash, CC0), at lengths on both sides of a
+ * word boundary. */
+Test(votes_units, siphash_reference_vectors)
 {
-	static const unsigned char expected[16] = {0xa3, 0x81, 0x7f, 0x04, 0xba, 0x25, 0xa8, 0xe6,
-						   0x6d, 0xf6, 0x72, 0x14, 0xc7, 0x55, 0x02, 0x93};
+	static const struct { size_t len; unsigned char h[16]; } ref[] = {
+		{0, {0xa3, 0x81, 0x7f, 0x04, 0xba, 0x25, 0xa8, 0xe6, 0x6d, 0xf6, 0x72, 0x14, 0xc7, 0x55, 0x02, 0x93}},
+		{7, {0xa1, 0xf1, 0xeb, 0xbe, 0xd8, 0xdb, 0xc1, 0x53, 0xc0, 0xb8, 0x4a, 0xa6, 0x1f, 0xf0, 0x82, 0x39}},
+		{8, {0x3b, 0x62, 0xa9, 0xba, 0x62, 0x58, 0xf5, 0x61, 0x0f, 0x83, 0xe2, 0x64, 0xf3, 0x14, 0x97, 0xb4}},
+		{15, {0x54, 0x93, 0xe9, 0x99, 0x33, 0xb0, 0xa8, 0x11, 0x7e, 0x08, 0xec, 0x0f, 0x97, 0xcf, 0xc3, 0xd9}},
+		{16, {0x6e, 0xe2, 0xa4, 0xca, 0x67, 0xb0, 0x54, 0xbb, 0xfd, 0x33, 0x15, 0xbf, 0x85, 0x23, 0x05, 0x77}},
+		{63, {0x51, 0x50, 0xd1, 0x77, 0x2f, 0x50, 0x83, 0x4a, 0x50, 0x3e, 0x06, 0x9a, 0x97, 0x3f, 0xbd, 0x7c}},
+	};
 	uint64_t k0 = 0x0706050403020100ULL, k1 = 0x0f0e0d0c0b0a0908ULL, out[2];
-	unsigned char got[16];
-	votes_siphash128(k0, k1, 2, 4, "", 0, 0, out);
-	for (int i = 0; i < 8; i++) {
-		got[i] = (unsigned char)(out[0] >> (8 * i));
-		got[8 + i] = (unsigned char)(out[1] >> (8 * i));
+	unsigned char msg[64], got[16];
+	for (int i = 0; i < 64; i++)
+		msg[i] = (unsigned char)i;
+	for (size_t v = 0; v < sizeof ref / sizeof ref[0]; v++) {
+		votes_siphash128(k0, k1, 2, 4, msg, ref[v].len, out);
+		for (int i = 0; i < 8; i++) {
+			got[i] = (unsigned char)(out[0] >> (8 * i));
+			got[8 + i] = (unsigned char)(out[1] >> (8 * i));
+		}
+		cr_expect_arr_eq(got, ref[v].h, 16, "length %zu", ref[v].len);
 	}
-	cr_expect_arr_eq(got, expected, 16);
 }
 
-/* Hashing in pieces (as long ballot keys are) equals hashing at once. */
-Test(votes_units, siphash_in_pieces)
+/* Fingerprint n random ballot keys (ids of 0..lengths-1 bytes) at the SIMD
+ * level `level` names; each must equal SipHash-1-3 of the key's bytes. */
+static void check_fingerprints(const char *level, size_t n, size_t lengths)
 {
-	unsigned char msg[300];
-	for (int i = 0; i < 300; i++)
-		msg[i] = (unsigned char)(i * 7 + 1);
-	for (size_t len = 0; len <= 300; len += 13)
-		for (size_t split = 1; split <= 17; split += 4) {
-			uint64_t once[2], pieces[2];
-			votes_siphash128(1, 2, 1, 3, msg, len, 0, once);
-			votes_siphash128(1, 2, 1, 3, msg, len, split, pieces);
-			cr_expect(once[0] == pieces[0] && once[1] == pieces[1], "len %zu split %zu", len, split);
+	uint64_t key[2] = {0x0123456789abcdefULL, 0xfedcba9876543210ULL}, state = 7;
+	size_t *off = calloc(n, sizeof *off), *words = calloc(n, sizeof *words), total = 0;
+	uint64_t *keys = calloc(n * ((8 + 2 * lengths) / 8 + 1), sizeof *keys);
+	struct votes_fp *fp = calloc(n, sizeof *fp);
+	char (*text)[2][512] = calloc(n, sizeof *text);
+	size_t (*len)[2] = calloc(n, sizeof *len);
+	uint32_t *pair = calloc(n, sizeof *pair);
+	cr_assert(off && words && keys && fp && text && len && pair && lengths <= 512);
+	for (size_t i = 0; i < n; i++) {
+		for (int f = 0; f < 2; f++) {
+			state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+			len[i][f] = (size_t)(state >> 33) % lengths;
+			for (size_t j = 0; j < len[i][f]; j++)
+				text[i][f][j] = (char)('a' + (state >> (j % 40)) % 26);
 		}
+		pair[i] = (uint32_t)(i * 2654435761u);
+		off[i] = total;
+		words[i] = votes_key_words(len[i][0], len[i][1]);
+		votes_key_write(keys + total, pair[i], text[i][0], len[i][0], text[i][1], len[i][1]);
+		total += words[i];
+	}
+	setenv("KAIEVAL_SIMD", level, 1);
+	votes_fingerprint_keys(key, keys, off, words, n, fp);
+	unsetenv("KAIEVAL_SIMD");
+	for (size_t i = 0; i < n; i++) {
+		unsigned char msg[8 + 2 * 512];
+		uint64_t head = (uint64_t)pair[i] << 32 | len[i][0], want[2];
+		for (int b = 0; b < 8; b++)
+			msg[b] = (unsigned char)(head >> (8 * b));
+		memcpy(msg + 8, text[i][0], len[i][0]);
+		memcpy(msg + 8 + len[i][0], text[i][1], len[i][1]);
+		votes_siphash128(key[0], key[1], 1, 3, msg, 8 + len[i][0] + len[i][1], want);
+		cr_expect(fp[i].h0 == want[0] && fp[i].h1 == want[1], "%s: key %zu (ids of %zu and %zu bytes)", level,
+			  i, len[i][0], len[i][1]);
+	}
+	free(off), free(words), free(keys), free(fp), free(text), free(len), free(pair);
+}
+
+/* Every vector level gives SipHash-1-3 of the key's bytes: ids of every
+ * length around a word boundary, batches with a scalar tail, lanes of very
+ * different lengths side by side. */
+Test(votes_units, fingerprints_equal_siphash_at_every_level)
+{
+	static const char *const levels[] = {"scalar", "avx2", "avx512"};
+	for (int l = 0; l < 3; l++) {
+		check_fingerprints(levels[l], 1003, 40);
+		check_fingerprints(levels[l], 64, 500);
+	}
 }
 
 /* Type 7: h = (n - 1) p, x[floor h] + frac(h) (x[floor h + 1] - x[floor h]).

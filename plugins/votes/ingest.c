@@ -19,12 +19,11 @@
 #define RING 4            /* batches in flight */
 #define PREFETCH 64       /* judges looked up together */
 
-/* A battle in a batch; its judge id is copied to the batch's text, since
- * the read buffer moves on before the batch is taken. */
+/* A battle in a batch.  Its ballot key (which holds the judge id) is
+ * written to the batch's keys, since the read buffer moves on before the
+ * batch is taken; the batch's keys are fingerprinted together. */
 struct item {
-	struct votes_fp fp;       /* of the ballot key, when it has a question */
 	uint64_t judge_hash;
-	size_t judge_off;
 	uint32_t judge_len;
 	uint32_t judge;
 	uint16_t a, b;
@@ -33,9 +32,11 @@ struct item {
 
 struct batch {
 	struct item item[ITEMS];
+	size_t key_off[ITEMS], key_words[ITEMS];  /* item i's key in keys */
+	struct votes_fp fp[ITEMS];                /* of item i's key, when it has a question */
 	size_t n;
-	char *text;
-	size_t text_len, text_cap;
+	uint64_t *keys;
+	size_t keys_len, keys_cap;                /* in words */
 };
 
 struct ingest {
@@ -136,23 +137,32 @@ static int winner_of(const struct votes_str *w)
 
 /* --- the scanning thread ------------------------------------------------------- */
 
-/* Copy an id into the batch's text; its offset, or (size_t)-1. */
-static size_t keep_text(struct batch *b, const struct votes_str *s)
+/* Write the ballot key of battle x (teams' pair index) as item i's; -1
+ * out of memory. */
+static int keep_key(struct batch *b, size_t i, uint32_t pair, const struct votes_battle *x)
 {
-	if (b->text_len + s->n > b->text_cap) {
-		size_t cap = b->text_cap ? b->text_cap : 1 << 18;
-		while (cap < b->text_len + s->n)
+	size_t n = votes_key_words(x->judge.n, x->question.n);
+	if (b->keys_len + n > b->keys_cap) {
+		size_t cap = b->keys_cap ? b->keys_cap : 1 << 15;
+		while (cap < b->keys_len + n)
 			cap *= 2;
-		char *text = realloc(b->text, cap);
-		if (!text)
-			return (size_t)-1;
-		b->text = text;
-		b->text_cap = cap;
+		uint64_t *keys = realloc(b->keys, cap * sizeof *keys);
+		if (!keys)
+			return -1;
+		b->keys = keys;
+		b->keys_cap = cap;
 	}
-	if (s->n)
-		memcpy(b->text + b->text_len, s->s, s->n);
-	b->text_len += s->n;
-	return b->text_len - s->n;
+	votes_key_write(b->keys + b->keys_len, pair, x->judge.s, x->judge.n, x->question.s, x->question.n);
+	b->key_off[i] = b->keys_len;
+	b->key_words[i] = n;
+	b->keys_len += n;
+	return 0;
+}
+
+/* The judge id of item i, inside its key. */
+static const char *judge_text(const struct batch *b, size_t i)
+{
+	return (const char *)(b->keys + b->key_off[i]) + 8;
 }
 
 static int unknown_model(struct ingest *in, const char *field, const struct votes_str *m)
@@ -184,13 +194,10 @@ static int take(struct ingest *in, struct batch *b, const struct votes_battle *x
 		return votes_reader_error(in->r, "question_id", "missing (param require_question_id is true)");
 	if (x->judge.n > UINT32_MAX || x->question.n > UINT32_MAX)
 		return votes_reader_error(in->r, "judge", "id longer than 4 GB");
-	struct item *it = &b->item[b->n++];
+	struct item *it = &b->item[b->n];
 	size_t lo = (size_t)(a < bb ? a : bb), hi = (size_t)(a < bb ? bb : a);
-	if ((it->judge_off = keep_text(b, &x->judge)) == (size_t)-1)
+	if (keep_key(b, b->n++, (uint32_t)(lo * t->k + hi), x))
 		return KV_ERR_INTERNAL;
-	if (x->has_question)
-		it->fp = votes_fingerprint(t->dedup_key, (uint32_t)(lo * t->k + hi), x->judge.s, x->judge.n,
-					   x->question.s, x->question.n);
 	it->judge_len = (uint32_t)x->judge.n;
 	it->judge_hash = votes_intern_hash(x->judge.s, x->judge.n);
 	it->a = (uint16_t)a;
@@ -202,11 +209,11 @@ static int take(struct ingest *in, struct batch *b, const struct votes_battle *x
 
 /* Fill batch b until it is full or the file ends; 1 more to come, 0 the
  * end, or -(status) on an error (recorded). */
-static int fill(struct ingest *in, struct batch *b)
+static int fill_items(struct ingest *in, struct batch *b)
 {
 	struct votes_battle x;
 	b->n = 0;
-	b->text_len = 0;
+	b->keys_len = 0;
 	while (b->n < ITEMS) {
 		int more = votes_reader_next(in->r, &x), rc;
 		if (more <= 0)
@@ -217,6 +224,14 @@ static int fill(struct ingest *in, struct batch *b)
 			return -rc;
 	}
 	return 1;
+}
+
+/* A batch as fill_items() leaves it, its keys fingerprinted. */
+static int fill(struct ingest *in, struct batch *b)
+{
+	int more = fill_items(in, b);
+	votes_fingerprint_keys(in->t->dedup_key, b->keys, b->key_off, b->key_words, b->n, b->fp);
+	return more;
 }
 
 static void *scan_thread(void *arg)
@@ -336,15 +351,13 @@ static long judge_index(struct votes_tally *t, uint64_t hash, const char *id, si
 	return e;
 }
 
-/* Items [from, to) of batch b: judges (slots prefetched), then the ballots. */
+/* Items [from, to) of batch b: judges, then the ballots. */
 static int consume_part(struct ingest *in, struct batch *b, size_t from, size_t to)
 {
 	struct votes_tally *t = in->t;
-	for (size_t i = from; i < to; i++)
-		votes_intern_prefetch(&t->judges, b->item[i].judge_hash);
 	for (size_t i = from; i < to; i++) {
 		struct item *it = &b->item[i];
-		long judge = judge_index(t, it->judge_hash, b->text + it->judge_off, it->judge_len);
+		long judge = judge_index(t, it->judge_hash, judge_text(b, i), it->judge_len);
 		if (judge < 0)
 			return KV_ERR_INTERNAL;
 		it->judge = (uint32_t)judge;
@@ -354,18 +367,29 @@ static int consume_part(struct ingest *in, struct batch *b, size_t from, size_t 
 		if (!it->has_question) { /* a ballot of its own: nothing to compare it with */
 			t->no_question++;
 			count_ballot(t, t->wins, t->ties, it->judge, it->a, it->b, it->outcome);
-		} else if (votes_dedup_add(in->dedup, it->fp, it->judge, pack(it->judge, it->a, it->b, it->outcome))) {
+		} else if (votes_dedup_add(in->dedup, b->fp[i], it->judge, pack(it->judge, it->a, it->b, it->outcome))) {
 			return KV_ERR_INTERNAL;
 		}
 	}
 	return KV_OK;
 }
 
+static void prefetch_judges(struct ingest *in, const struct batch *b, size_t from, size_t to)
+{
+	for (size_t i = from; i < to && i < b->n; i++)
+		votes_intern_prefetch(&in->t->judges, b->item[i].judge_hash);
+}
+
+/* The judges' slots are fetched one part ahead, so that they have arrived
+ * when the part is taken. */
 static int consume(struct ingest *in, struct batch *b)
 {
 	int rc = KV_OK;
-	for (size_t i = 0; rc == KV_OK && i < b->n; i += PREFETCH)
+	prefetch_judges(in, b, 0, PREFETCH);
+	for (size_t i = 0; rc == KV_OK && i < b->n; i += PREFETCH) {
+		prefetch_judges(in, b, i + PREFETCH, i + 2 * PREFETCH);
 		rc = consume_part(in, b, i, i + PREFETCH < b->n ? i + PREFETCH : b->n);
+	}
 	return rc;
 }
 
@@ -434,7 +458,7 @@ int votes_ingest(const struct kv_host *h, struct kv_ctx *ctx, const char *path, 
 	votes_dedup_free(in.dedup);
 	free(in.sums);
 	for (int i = 0; in.ring && i < RING; i++)
-		free(in.ring[i].text);
+		free(in.ring[i].keys);
 	free(in.ring);
 	pthread_mutex_destroy(&in.mu);
 	pthread_cond_destroy(&in.cv);

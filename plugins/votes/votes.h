@@ -92,10 +92,27 @@ void votes_bt_winrate(const double *g, size_t k, size_t ref, double *out);
  * so the result is evidence only. */
 void votes_bt_elo(const double *g, size_t k, double *elo);
 
+/* --- ballot fingerprints (siphash.c) ------------------------------------- */
+
+struct votes_fp { uint64_t h0, h1; };   /* never all zero */
+/* A ballot key as SipHash reads it: 8 bytes (pair << 32 | judge id length),
+ * the judge id, the question id, padded into votes_key_words() words.  The
+ * judge id's bytes start 8 bytes into words. */
+size_t votes_key_words(size_t judge_len, size_t question_len);
+void votes_key_write(uint64_t *words, uint32_t pair, const char *judge, size_t judge_len, const char *question,
+		     size_t question_len);
+/* The fingerprints (keyed SipHash-1-3, 128-bit output) of n keys written by
+ * votes_key_write: key i is nwords[i] words at words + off[i]. */
+void votes_fingerprint_keys(const uint64_t key[2], const uint64_t *words, const size_t *off, const size_t *nwords,
+			    size_t n, struct votes_fp *out);
+/* SipHash with c compression and d finalization rounds, 128-bit output, of
+ * len bytes; for the test vectors. */
+void votes_siphash128(uint64_t k0, uint64_t k1, int c, int d, const void *msg, size_t len, uint64_t out[2]);
+
 /* --- the ballot set (dedup.c) --------------------------------------------- */
 
-/* A set of 128-bit ballot fingerprints (keyed SipHash-1-3 of pair, judge and
- * question): memory 24 bytes per added ballot, nothing else kept.
+/* A set of 128-bit ballot fingerprints: memory 24 bytes per added ballot,
+ * nothing else kept.
  * Ballots are decided in batches: decide(arg, thread, payload, first, n)
  * gets n added ballots of one group, in file order among equal keys, in
  * votes_dedup_finish(); first[i] = 1 for the first ballot of its key.
@@ -104,24 +121,16 @@ void votes_bt_elo(const double *g, size_t k, double *elo);
  * come on one thread, in order. */
 #define VOTES_DEDUP_THREADS 16
 struct votes_dedup;
-struct votes_fp { uint64_t h0, h1; };
 typedef void votes_decide_fn(void *arg, unsigned thread, const uint64_t *payload, const unsigned char *first,
 			     size_t n);
 struct votes_dedup *votes_dedup_new(votes_decide_fn *decide, void *arg);
 void votes_dedup_free(struct votes_dedup *d);
-/* The fingerprint of a ballot key under a secret-free but run-specific key. */
-struct votes_fp votes_fingerprint(const uint64_t key[2], uint32_t pair, const char *judge, size_t judge_len,
-				  const char *question, size_t question_len);
 /* Ballots of one group are decided together (equal keys must share it; the
  * judge, say, so that decide() touches few judges at a time).  0, or -1
  * out of memory. */
 int votes_dedup_add(struct votes_dedup *d, struct votes_fp fp, uint32_t group, uint64_t payload);
 int votes_dedup_finish(struct votes_dedup *d, unsigned threads);
 size_t votes_dedup_count(const struct votes_dedup *d);
-/* SipHash with c compression and d finalization rounds, 128-bit output,
- * fed in pieces of `split` bytes (0: at once); for the test vectors. */
-void votes_siphash128(uint64_t k0, uint64_t k1, int c, int d, const void *msg, size_t len, size_t split,
-		      uint64_t out[2]);
 
 /* --- the battle scanner (battles.c) ---------------------------------------- */
 
