@@ -248,15 +248,19 @@ static void describe(const struct votes_battle *b, struct seen *out)
 }
 
 /* Parse text fed in pieces of the given sizes (as the reader does: the
- * unread tail moves in front of the next piece); returns the records. */
-static size_t scan_pieces(const char *text, size_t len, size_t piece, struct seen *out, size_t max)
+ * unread tail moves in front of the next piece), at the SIMD level `level`
+ * names; returns the records. */
+static size_t scan_pieces(const char *level, const char *text, size_t len, size_t piece, struct seen *out,
+			  size_t max)
 {
 	struct votes_scan s;
 	struct votes_battle b;
 	char *buf = malloc(len + 1);
 	size_t have = 0, fed = 0, n = 0;
 	const char *p = buf;
+	setenv("KAIEVAL_SIMD", level, 1);
 	votes_scan_init(&s);
+	unsetenv("KAIEVAL_SIMD");
 	for (;;) {
 		int eof = fed == len;
 		int rc = votes_scan_next(&s, &p, buf + have, eof, &b);
@@ -285,13 +289,17 @@ Test(votes_scan, pieces_of_any_size_read_the_same)
 	char *text = read_src("tests/data/votes/battles_3k.json");
 	size_t len = strlen(text);
 	struct seen *whole = calloc(3000, sizeof *whole), *parts = calloc(3000, sizeof *parts);
-	cr_assert_eq(scan_pieces(text, len, len, whole, 3000), 3000);
-	static const size_t pieces[] = {1, 2, 3, 7, 64, 181, 4096};
-	for (size_t i = 0; i < sizeof pieces / sizeof pieces[0]; i++) {
-		cr_assert_eq(scan_pieces(text, len, pieces[i], parts, 3000), 3000, "piece %zu", pieces[i]);
-		for (size_t r = 0; r < 3000; r++)
-			cr_assert_str_eq(parts[r].line, whole[r].line, "piece %zu record %zu", pieces[i], r);
-	}
+	cr_assert_eq(scan_pieces("scalar", text, len, len, whole, 3000), 3000);
+	static const size_t pieces[] = {1, 2, 3, 7, 64, 181, 255, 256, 257, 4096, 1 << 20};
+	static const char *const levels[] = {"scalar", "avx512"};
+	for (int l = 0; l < 2; l++)
+		for (size_t i = 0; i < sizeof pieces / sizeof pieces[0]; i++) {
+			cr_assert_eq(scan_pieces(levels[l], text, len, pieces[i], parts, 3000), 3000, "%s piece %zu",
+				     levels[l], pieces[i]);
+			for (size_t r = 0; r < 3000; r++)
+				cr_assert_str_eq(parts[r].line, whole[r].line, "%s piece %zu record %zu", levels[l],
+						 pieces[i], r);
+		}
 	cr_expect_str_eq(whole[0].line, "model-bravo|model-echo|tie|arena_user_70|1");
 	cr_expect_str_eq(whole[2999].line + strlen(whole[2999].line) - 5, "|3000");
 	free(whole);
@@ -299,17 +307,25 @@ Test(votes_scan, pieces_of_any_size_read_the_same)
 	free(text);
 }
 
-/* Every record of text (one buffer), described with its question and
- * anonymity; stops at the first error, whose message goes to *err. */
-static size_t scan_all(const char *text, char out[][128], size_t max, const char **err)
+/* Every record of text (one buffer, 300 spaces after it so that every
+ * record has the AVX-512 reader's window), described with its question and
+ * anonymity, at the SIMD level `level` names; stops at the first error,
+ * whose message goes to *err. */
+static size_t scan_all(const char *level, const char *text, char out[][128], size_t max, const char **err)
 {
 	static struct votes_scan s;
+	static char buf[4096];
 	struct votes_battle b;
-	const char *p = text;
-	size_t n = 0;
+	size_t n = 0, len = strlen(text);
+	const char *p = buf;
 	int rc;
+	cr_assert_lt(len + 300, sizeof buf);
+	memcpy(buf, text, len);
+	memset(buf + len, ' ', 300);
+	setenv("KAIEVAL_SIMD", level, 1);
 	votes_scan_init(&s);
-	while ((rc = votes_scan_next(&s, &p, text + strlen(text), 1, &b)) == VOTES_SCAN_RECORD && n < max)
+	unsetenv("KAIEVAL_SIMD");
+	while ((rc = votes_scan_next(&s, &p, buf + len + 300, 1, &b)) == VOTES_SCAN_RECORD && n < max)
 		snprintf(out[n++], 128, "%.*s|%.*s|%.*s|%.*s|%.*s|%d|%d|%ld", (int)b.model_a.n, b.model_a.s,
 			 (int)b.model_b.n, b.model_b.s, (int)b.winner.n, b.winner.s, (int)b.judge.n, b.judge.s,
 			 (int)b.question.n, b.question.s ? b.question.s : "", b.has_question, b.anony, b.line);
@@ -339,14 +355,17 @@ Test(votes_scan, lines_that_leave_the_learned_layout)
 		"ma|mb|model_a|j1|q1|1|-1|1", "mb|ma|tie|j2|q2|1|-1|2", "ma|mb|model_b|j3|q3|1|-1|3",
 		"ma|mb|model_a|j4||0|-1|4", "ma|mb|model_b|55|q5|1|-1|5", "ma|mb|model_a|j6|q6|1|-1|6",
 		"ma|mb|model_a|j7|q7|1|0|7", "ma|mb|model_a|j8|q8|1|1|8", "ma|mb|model_b|j9|q9|1|-1|9"};
-	char got[10][128];
-	const char *err;
-	size_t n = scan_all(text, got, 10, &err);
-	cr_assert_eq(n, 9);
-	for (size_t i = 0; i < n; i++)
-		cr_expect_str_eq(got[i], expected[i], "record %zu", i + 1);
-	cr_assert_not_null(err, "the repeated key of line 10 is an error");
-	cr_expect_not_null(strstr(err, "appears twice"), "%s", err);
+	static const char *const levels[] = {"scalar", "avx512"};
+	for (int l = 0; l < 2; l++) {
+		char got[10][128];
+		const char *err;
+		size_t n = scan_all(levels[l], text, got, 10, &err);
+		cr_assert_eq(n, 9, "%s", levels[l]);
+		for (size_t i = 0; i < n; i++)
+			cr_expect_str_eq(got[i], expected[i], "%s: record %zu", levels[l], i + 1);
+		cr_assert_not_null(err, "the repeated key of line 10 is an error");
+		cr_expect_not_null(strstr(err, "appears twice"), "%s", err);
+	}
 }
 
 /* Escaped ids are compared by their text: "m\u0061" is model "ma", and a

@@ -49,6 +49,7 @@ struct votes_scan {
 	/* unescaped copies of fields that held escapes (index: enum field) */
 	struct votes_scratch scratch[8];
 	struct votes_shape shape;
+	int wide;                 /* read layouts by AVX-512 (simd.h) */
 };
 
 void votes_scan_init(struct votes_scan *s);
