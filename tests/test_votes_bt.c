@@ -545,47 +545,83 @@ Test(votes_units, every_replicate_runs_once_whatever_the_threads)
 	}
 }
 
-/* The bootstrap sums: the 32-bit (vector where available) and the 64-bit
- * paths give the same integers as a plain loop written here. */
-static void check_sums(size_t units, size_t width, size_t reps)
+/* The bootstrap sums: every path (AVX-512 VNNI, AVX2, plain 32-bit, plain
+ * 64-bit) gives the same integers as a plain loop written here.  paths
+ * names the level (KAIEVAL_SIMD) and what the tables are forced to. */
+enum sum_path { SUM_AS_CHOSEN, SUM_WIDE, SUM_NO_PAIRS };
+
+static void expect_sums(const uint32_t *rows, const uint32_t *mult, size_t units, size_t width, size_t reps,
+			const char *level, enum sum_path path)
 {
-	uint32_t *rows = malloc(units * width * sizeof *rows), *mult = calloc(reps * units, sizeof *mult);
-	uint32_t *acc32 = malloc(reps * width * sizeof *acc32);
-	uint64_t *narrow = malloc(reps * width * sizeof *narrow), *wide = malloc(reps * width * sizeof *wide);
-	struct kv_rng rng = {{1, 2, 3, 4}};
+	struct votes_tables T;
+	setenv("KAIEVAL_SIMD", level, 1);
+	cr_assert_eq(votes_tables_init(&T, rows, units, width), 0);
+	unsetenv("KAIEVAL_SIMD");
+#if defined(__x86_64__) && defined(__GNUC__)
+	uint32_t largest = 0;
 	for (size_t i = 0; i < units * width; i++)
-		rows[i] = (uint32_t)(kv_rng_next(&rng) % 1000);
+		largest = rows[i] > largest ? rows[i] : largest;
+	if (strcmp(level, "avx512") == 0 && largest < 0x8000 && __builtin_cpu_supports("avx512vnni") &&
+	    __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl"))
+		cr_expect_not_null(T.pairs, "VNNI tables are prepared where the processor has VNNI");
+#endif
+	if (path == SUM_WIDE)
+		T.narrow = T.avx2 = 0;
+	if (path == SUM_NO_PAIRS)
+		votes_tables_free(&T);
+	uint32_t *scratch = malloc(votes_sum_scratch(&T, reps) * sizeof *scratch);
+	uint64_t *acc = malloc(reps * width * sizeof *acc);
+	votes_sum_tables(&T, mult, reps, scratch, acc);
 	for (size_t r = 0; r < reps; r++)
-		votes_resample(&rng, mult + r * units, units);
-	votes_sum_tables(rows, units, width, mult, reps, 1, acc32, narrow);
-	votes_sum_tables(rows, units, width, mult, reps, 0, acc32, wide);
-	for (size_t r = 0; r < reps; r++) {
-		uint64_t draws = 0;
-		for (size_t j = 0; j < units; j++)
-			draws += mult[r * units + j];
-		cr_expect_eq(draws, units, "replicate %zu draws %llu units", r, (unsigned long long)draws);
 		for (size_t x = 0; x < width; x++) {
 			uint64_t sum = 0;
 			for (size_t j = 0; j < units; j++)
 				sum += (uint64_t)mult[r * units + j] * rows[j * width + x];
-			cr_expect_eq(narrow[r * width + x], sum, "%zu x %zu x %zu: r %zu x %zu", units, width, reps, r, x);
-			cr_expect_eq(wide[r * width + x], sum);
+			cr_expect_eq(acc[r * width + x], sum, "%zu x %zu x %zu, %s path %d: r %zu x %zu", units, width,
+				     reps, level, (int)path, r, x);
 		}
-	}
-	free(rows);
-	free(mult);
-	free(acc32);
-	free(narrow);
-	free(wide);
+	votes_tables_free(&T);
+	free(scratch);
+	free(acc);
 }
 
-/* Shapes off the vector tiles (4 replicates x 16 cells) on both edges,
- * and one on them that spans several blocks of units. */
+/* Cells below `cell`; multiplicities drawn, then entry `big` (if any) of
+ * replicate 0 set to 40000 (past 16 bits: that block leaves VNNI). */
+static void check_sums(size_t units, size_t width, size_t reps, uint32_t cell, long big)
+{
+	uint32_t *rows = malloc(units * width * sizeof *rows), *mult = calloc(reps * units, sizeof *mult);
+	struct kv_rng rng = {{1, 2, 3, 4}};
+	for (size_t i = 0; i < units * width; i++)
+		rows[i] = (uint32_t)(kv_rng_next(&rng) % cell);
+	for (size_t r = 0; r < reps; r++) {
+		uint64_t draws = 0;
+		votes_resample(&rng, mult + r * units, units);
+		for (size_t j = 0; j < units; j++)
+			draws += mult[r * units + j];
+		cr_expect_eq(draws, units, "replicate %zu draws %llu units", r, (unsigned long long)draws);
+	}
+	if (big >= 0)
+		mult[big] = 40000;
+	const char *levels[] = {"scalar", "avx2", "avx512"};
+	for (int i = 0; i < 3; i++)
+		for (int path = SUM_AS_CHOSEN; path <= SUM_NO_PAIRS; path++)
+			expect_sums(rows, mult, units, width, reps, levels[i], (enum sum_path)path);
+	free(rows);
+	free(mult);
+}
+
+/* Shapes off the vector tiles (AVX2: 4 replicates x 16 cells; VNNI: pairs
+ * of units, 8 replicates x 16 cells) on every edge, one that spans several
+ * blocks of units, cells past 16 bits, and a multiplicity past 16 bits. */
 Test(votes_units, bootstrap_sums_agree)
 {
-	check_sums(97, 49, 5);
-	check_sums(3, 7, 2);
-	check_sums(2500, 64, 8);
+	check_sums(97, 49, 5, 1000, -1);
+	check_sums(3, 7, 2, 1000, -1);
+	check_sums(1, 1, 1, 1000, -1);
+	check_sums(2500, 64, 8, 1000, -1);
+	check_sums(1501, 64, 19, 1000, -1);
+	check_sums(300, 20, 9, 70000, -1);
+	check_sums(301, 64, 9, 1000, 17);
 }
 
 /* Draws are uniform: 10^6 draws over 10 units give each about 10^5 (a

@@ -103,11 +103,10 @@ static int check_data(struct pw *pw, const double *w)
 
 struct boot {
 	size_t k, ref, judges, rounds;
-	const uint32_t *counts;
-	int narrow;                  /* every replicate's sums fit in 32 bits */
+	struct votes_tables tables;  /* the judges' count tables */
 	struct kv_rng *streams;      /* one per replicate, from the host */
 	uint32_t *mult;              /* per thread: REPS x judges */
-	uint32_t *acc32;             /* per thread: REPS x k*k */
+	uint32_t *scratch;           /* per thread: votes_sum_scratch(REPS) words */
 	uint64_t *acc;               /* per thread: REPS x k*k */
 	double *work;                /* per thread: 4k + k*k */
 	double *elo, *norm;          /* per replicate: k (undefined when !ok) */
@@ -125,7 +124,7 @@ static void replicate_block(void *arg, size_t task, unsigned t)
 	double *w = B->work + t * (4 * k + kk), *g = w + kk, *wr = g + k, *elo = wr + k;
 	for (size_t r = 0; r < reps; r++)
 		votes_resample(&B->streams[first + r], mult + r * B->judges, B->judges);
-	votes_sum_tables(B->counts, B->judges, kk, mult, reps, B->narrow, B->acc32 + t * REPS * kk, acc);
+	votes_sum_tables(&B->tables, mult, reps, B->scratch + t * votes_sum_scratch(&B->tables, REPS), acc);
 	for (size_t r = 0; r < reps; r++) {
 		size_t b = first + r;
 		for (size_t x = 0; x < kk; x++)
@@ -140,34 +139,26 @@ static void replicate_block(void *arg, size_t task, unsigned t)
 	}
 }
 
-/* A replicate's cell is at most (draws = judges) x (the largest cell). */
-static int fits_32_bits(const struct boot *B)
-{
-	uint32_t largest = 0;
-	for (size_t i = 0; i < B->judges * B->k * B->k; i++)
-		largest = B->counts[i] > largest ? B->counts[i] : largest;
-	return (uint64_t)largest * B->judges <= UINT32_MAX;
-}
-
 static int boot_alloc(struct boot *B, unsigned threads)
 {
 	size_t k = B->k, rounds = B->rounds, per = (size_t)threads * REPS;
 	B->streams = calloc(rounds, sizeof *B->streams);
 	B->mult = calloc(per * (B->judges ? B->judges : 1), sizeof *B->mult);
-	B->acc32 = calloc(per * k * k, sizeof *B->acc32);
+	B->scratch = calloc(threads * votes_sum_scratch(&B->tables, REPS), sizeof *B->scratch);
 	B->acc = calloc(per * k * k, sizeof *B->acc);
 	B->work = calloc((size_t)threads * (4 * k + k * k), sizeof *B->work);
 	B->elo = calloc(rounds * k, sizeof *B->elo);
 	B->norm = calloc(rounds * k, sizeof *B->norm);
 	B->ok = calloc(rounds, 1);
-	return B->streams && B->mult && B->acc32 && B->acc && B->work && B->elo && B->norm && B->ok ? 0 : -1;
+	return B->streams && B->mult && B->scratch && B->acc && B->work && B->elo && B->norm && B->ok ? 0 : -1;
 }
 
 static void boot_free(struct boot *B)
 {
 	free(B->streams);
 	free(B->mult);
-	free(B->acc32);
+	free(B->scratch);
+	votes_tables_free(&B->tables);
 	free(B->acc);
 	free(B->work);
 	free(B->elo);
@@ -223,12 +214,10 @@ static int bootstrap(struct pw *pw)
 {
 	size_t rounds = (size_t)pw->bootstrap, usable = 0;
 	unsigned threads = votes_threads();
-	struct boot B = {.k = pw->k, .ref = pw->ref, .judges = pw->t.judges.count, .rounds = rounds,
-			 .counts = pw->t.counts};
+	struct boot B = {.k = pw->k, .ref = pw->ref, .judges = pw->t.judges.count, .rounds = rounds};
 	if (rounds == 0)
 		return KV_OK;
-	B.narrow = fits_32_bits(&B);
-	if (boot_alloc(&B, threads)) {
+	if (votes_tables_init(&B.tables, pw->t.counts, B.judges, B.k * B.k) || boot_alloc(&B, threads)) {
 		boot_free(&B);
 		return KV_ERR_INTERNAL;
 	}

@@ -32,11 +32,24 @@ double votes_quantile(double *x, size_t n, double p);
 /* Replicate b's multiplicities: n draws with replacement from n units
  * (resample.c: Lemire's multiply-shift method, unbiased). */
 void votes_resample(struct kv_rng *rng, uint32_t *mult, size_t n);
+/* The units' count tables a bootstrap sums (units x width, row j for unit
+ * j), with what the sums may use, decided once (resample.c). */
+struct votes_tables {
+	const uint32_t *rows;
+	size_t units, width, width16;  /* width16: width rounded up to 16 */
+	int narrow;                    /* every replicate's sums fit in 32 bits */
+	int avx2;                      /* narrow, and AVX2 tiles may run */
+	int16_t *pairs;                /* for AVX-512 VNNI: rows as 16-bit pairs, or NULL */
+};
+/* rows must outlive T.  -1: out of memory. */
+int votes_tables_init(struct votes_tables *T, const uint32_t *rows, size_t units, size_t width);
+void votes_tables_free(struct votes_tables *T);
+/* Words of scratch votes_sum_tables needs for reps replicates. */
+size_t votes_sum_scratch(const struct votes_tables *T, size_t reps);
 /* acc[r*width + x] = sum_j mult[r*units + j] * rows[j*width + x] for
- * r < reps.  narrow: the caller checked every sum fits in 32 bits (then
- * acc32, reps*width of scratch, is used and vector code may run). */
-void votes_sum_tables(const uint32_t *rows, size_t units, size_t width, const uint32_t *mult,
-		      size_t reps, int narrow, uint32_t *acc32, uint64_t *acc);
+ * r < reps, the same integers on every path. */
+void votes_sum_tables(const struct votes_tables *T, const uint32_t *mult, size_t reps, uint32_t *scratch,
+		      uint64_t *acc);
 
 /* Run fn(arg, b, thread) for every b in [0, count) on up to `threads`
  * threads (thread < threads indexes per-thread scratch).  Results must go
