@@ -186,10 +186,11 @@ static int scan_data(const char *path, const struct kv_st_header *h, const struc
 		clock_gettime(CLOCK_MONOTONIC, &p.start);
 	}
 	char msg[KV_ST_ERRLEN];
-	if (kv_ts_scan(h, m->bytes + 8 + h->header_len, &to, r, msg, sizeof msg)) {
+	int rc = kv_ts_scan(h, m->bytes + 8 + h->header_len, &to, r, msg, sizeof msg);
+	if (rc) {
 		if (o->progress)
 			fputs("\n", stderr);
-		return kv_fail(err, KV_EXIT_INTERNAL, "%s: %s", path, msg);
+		return kv_fail(err, rc == -2 ? KV_EXIT_INPUT : KV_EXIT_INTERNAL, "%s: %s", path, msg);
 	}
 	if (o->progress) {
 		p.last.tv_sec = 0;

@@ -2,6 +2,8 @@
 #include "tensorscan.h"
 
 #include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +45,8 @@ struct scan {
 	unsigned running;            /* workers not yet finished */
 	uint64_t bytes_done;
 	int failed;
+	size_t lost_tensor;          /* failed by SIGBUS: the tensor whose pages were gone */
+	int lost;
 };
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -89,6 +93,53 @@ static uint64_t item_bytes(const struct scan *s, const struct item *it)
 	return (end < bytes ? end : bytes) - it->unit0 * KV_MOM_UNIT;
 }
 
+/* ---- a file that shrinks under its mapping ------------------------------------
+ * Reading a page of a mapped file past its (new) end raises SIGBUS.  Every
+ * read of tensor data runs under guard(): the handler jumps back there, and
+ * the scan ends with an error naming the tensor instead of a crash.  A
+ * SIGBUS outside a guard gets the default action. */
+
+static __thread sigjmp_buf *bus_jump;
+
+static void on_sigbus(int sig, siginfo_t *info, void *context)
+{
+	(void)info;
+	(void)context;
+	if (bus_jump)
+		siglongjmp(*bus_jump, 1);
+	signal(sig, SIG_DFL); /* not ours: the fault repeats, with the default action */
+}
+
+/* fn(s, arg) with a SIGBUS in it turned into -2.  Nothing fn does
+ * allocates (the leaf hashes reuse a per-thread digest context, the
+ * sample buffer is owned by its result), so the jump loses nothing. */
+static int guard(struct scan *s, int (*fn)(struct scan *s, const void *arg), const void *arg)
+{
+	sigjmp_buf here;
+	if (sigsetjmp(here, 1)) { /* 1: the handler's blocked SIGBUS is unblocked again */
+		bus_jump = NULL;
+		return -2;
+	}
+	bus_jump = &here;
+	int rc = fn(s, arg);
+	bus_jump = NULL;
+	return rc;
+}
+
+static int scan_item_fn(struct scan *s, const void *it) { return scan_item(s, it); }
+
+/* Item i's outcome rc (0, -1, or -2: pages lost); called under s->lock
+ * when threads run. */
+static void account(struct scan *s, size_t i, int rc)
+{
+	s->failed |= rc != 0;
+	if (rc == -2 && !s->lost) {
+		s->lost = 1;
+		s->lost_tensor = s->items[i].tensor;
+	}
+	s->bytes_done += item_bytes(s, &s->items[i]);
+}
+
 /* ---- threads --------------------------------------------------------------- */
 
 static void *worker(void *arg)
@@ -104,10 +155,9 @@ static void *worker(void *arg)
 			return NULL;
 		}
 		pthread_mutex_unlock(&s->lock);
-		int rc = scan_item(s, &s->items[i]);
+		int rc = guard(s, scan_item_fn, &s->items[i]);
 		pthread_mutex_lock(&s->lock);
-		s->failed |= rc != 0;
-		s->bytes_done += item_bytes(s, &s->items[i]);
+		account(s, i, rc);
 		pthread_mutex_unlock(&s->lock);
 	}
 }
@@ -160,8 +210,7 @@ static int run_items(struct scan *s)
 	if (started == 0) {
 		/* One thread, or none could start: work here, with progress. */
 		for (size_t i = 0; i < s->item_count && !s->failed; i++) {
-			s->failed |= scan_item(s, &s->items[i]) != 0;
-			s->bytes_done += item_bytes(s, &s->items[i]);
+			account(s, i, guard(s, scan_item_fn, &s->items[i]));
 			if (s->o->progress)
 				s->o->progress(s->o->progress_arg, s->bytes_done);
 		}
@@ -280,20 +329,63 @@ static int plan(struct scan *s, const struct kv_st_header *h, const uint8_t *dat
 	return 0;
 }
 
+struct finish {
+	size_t tensor;
+	struct kv_ts_result *r;
+};
+
+static int finish_fn(struct scan *s, const void *arg)
+{
+	const struct finish *f = arg;
+	return finish_tensor(s, &s->tw[f->tensor], f->r);
+}
+
+/* The results once every item is scanned; -2 with s->lost set when a
+ * tensor's pages are gone. */
+static int finish_all(struct scan *s, struct kv_ts_result *r, size_t *bad)
+{
+	for (size_t i = 0; i < s->tensors; i++) {
+		struct finish f = {i, &r[i]};
+		int rc = guard(s, finish_fn, &f);
+		if (rc == -2) {
+			s->lost = 1;
+			s->lost_tensor = i;
+		}
+		if (rc) {
+			*bad = i;
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static int lost_pages(const struct kv_st_header *h, size_t tensor, char *err, size_t errlen)
+{
+	fail(err, errlen, "tensor '%s': its data could not be read: the file shrank while it was being "
+	     "scanned", h->tensors[tensor].name);
+	return -2;
+}
+
 int kv_ts_scan(const struct kv_st_header *h, const uint8_t *data, const struct kv_ts_options *o,
 	       struct kv_ts_result **out, char *err, size_t errlen)
 {
 	struct scan s = {.o = o, .tensors = h->count};
+	struct sigaction bus = {.sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO}, old_bus;
+	size_t bad = 0;
 	pthread_mutex_init(&s.lock, NULL);
 	pthread_cond_init(&s.done_cond, NULL);
+	sigemptyset(&bus.sa_mask);
+	sigaction(SIGBUS, &bus, &old_bus);
 	*out = NULL;
 	struct kv_ts_result *r = calloc(h->count ? h->count : 1, sizeof *r);
 	int rc = r ? plan(&s, h, data, err, errlen) : fail(err, errlen, "out of memory");
 	if (!rc && run_items(&s))
-		rc = fail(err, errlen, "hashing failed (out of memory in OpenSSL?)");
-	for (size_t i = 0; !rc && i < h->count; i++)
-		if (finish_tensor(&s, &s.tw[i], &r[i]))
-			rc = fail(err, errlen, "tensor '%s': out of memory", h->tensors[i].name);
+		rc = s.lost ? lost_pages(h, s.lost_tensor, err, errlen)
+			    : fail(err, errlen, "hashing failed (out of memory in OpenSSL?)");
+	if (!rc && finish_all(&s, r, &bad))
+		rc = s.lost ? lost_pages(h, s.lost_tensor, err, errlen)
+			    : fail(err, errlen, "tensor '%s': out of memory", h->tensors[bad].name);
+	sigaction(SIGBUS, &old_bus, NULL);
 	free_work(&s);
 	if (rc)
 		kv_ts_free(r, h->count);

@@ -43,7 +43,9 @@ struct kv_ts_options {
 };
 
 /* Scan h's tensors in data (h->data_len bytes); out[i] is h->tensors[i].
- * Returns 0, or -1 with a message in err (out of memory, OpenSSL failure). */
+ * Returns 0, -1 with a message in err (out of memory, OpenSSL failure), or
+ * -2 with a message naming the tensor when data is a file mapping whose
+ * pages went away (the file shrank during the scan: SIGBUS, caught). */
 int kv_ts_scan(const struct kv_st_header *h, const uint8_t *data, const struct kv_ts_options *o,
 	       struct kv_ts_result **out, char *err, size_t errlen);
 

@@ -27,13 +27,20 @@ static const uint32_t sha_h0[8] = {
 	0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 };
 
-/* OpenSSL 3 looks an algorithm up on every implicit use: fetch it once. */
+/* OpenSSL 3 looks an algorithm up on every implicit use: fetch it once.
+ * Each thread keeps one digest context (freed when it ends), so hashing a
+ * leaf allocates nothing: cheaper, and nothing is lost when a scan leaves
+ * a hash midway (tensorscan.c, a file that shrank under its mapping). */
 static EVP_MD *sha256_md;
+static pthread_key_t ctx_key;
 static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void free_ctx(void *ctx) { EVP_MD_CTX_free(ctx); }
 
 static void fetch_sha256(void)
 {
 	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	pthread_key_create(&ctx_key, free_ctx);
 }
 
 static const EVP_MD *sha256(void)
@@ -42,10 +49,23 @@ static const EVP_MD *sha256(void)
 	return sha256_md ? sha256_md : EVP_sha256();
 }
 
+static EVP_MD_CTX *thread_ctx(void)
+{
+	EVP_MD_CTX *ctx = pthread_getspecific(ctx_key);
+	if (!ctx && (ctx = EVP_MD_CTX_new()) && pthread_setspecific(ctx_key, ctx) != 0) {
+		EVP_MD_CTX_free(ctx);
+		ctx = NULL;
+	}
+	return ctx;
+}
+
 int kv_sha256(const void *data, size_t n, uint8_t out[32])
 {
+	const EVP_MD *md = sha256();
+	EVP_MD_CTX *ctx = thread_ctx();
 	unsigned int len = 0;
-	return EVP_Digest(data, n, out, &len, sha256(), NULL) && len == 32 ? 0 : -1;
+	return ctx && EVP_DigestInit_ex(ctx, md, NULL) && EVP_DigestUpdate(ctx, data, n) &&
+	       EVP_DigestFinal_ex(ctx, out, &len) && len == 32 ? 0 : -1;
 }
 
 #ifdef KV_TH_X86

@@ -12,9 +12,15 @@
 
 #include "fpsample.h"
 #include "moments.h"
+#include "safetensors.h"
 #include "support.h"
+#include "tensorscan.h"
 #include "test_forensics_util.h"
 #include "treehash.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 static char *path_in(const char *dir, const char *rel)
 {
@@ -416,6 +422,48 @@ static void expect_refused(uint64_t declared, const char *header, size_t data_le
 	free(dir);
 	free(m);
 	free(out);
+}
+
+/* A model file cut short while its mapping is scanned: the lost pages raise
+ * SIGBUS, which the scan must turn into an error naming the tensor, on the
+ * threaded and on the one-thread path. */
+static void expect_shrink_caught(unsigned threads)
+{
+	const char *h = "{\"a\":{\"dtype\":\"BF16\",\"shape\":[1024,512],\"data_offsets\":[0,1048576]},"
+			"\"b\":{\"dtype\":\"BF16\",\"shape\":[1024,512],\"data_offsets\":[1048576,2097152]}}";
+	char *dir = kvt_tempdir(), *file = path_in(dir, "shrinking.safetensors");
+	uint8_t *data = kv_xcalloc(2097152, 1);
+	for (size_t i = 0; i < 2097152; i++)
+		data[i] = (uint8_t)(i * 7 + i / 4096);
+	syn_write_raw(file, strlen(h), h, data, 2097152);
+	size_t size = 8 + strlen(h) + 2097152;
+	int fd = open(file, O_RDWR);
+	cr_assert_geq(fd, 0);
+	const uint8_t *map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	cr_assert_neq(map, MAP_FAILED);
+	struct kv_st_header *hdr = NULL;
+	char msg[512];
+	cr_assert_eq(kv_st_parse_file(file, map, size, &hdr, msg, sizeof msg), 0, "%s", msg);
+	cr_assert_eq(ftruncate(fd, (off_t)(8 + strlen(h) + 1048576 + 65536)), 0); /* b loses its pages */
+	struct kv_ts_options o = {.threads = threads, .simd = kv_simd_detect(), .sample_size = 16};
+	struct kv_ts_result *r = NULL;
+	int rc = kv_ts_scan(hdr, map + 8 + hdr->header_len, &o, &r, msg, sizeof msg);
+	cr_assert_eq(rc, -2, "threads %u: rc %d: %s", threads, rc, msg);
+	cr_assert_null(r);
+	cr_assert(strstr(msg, "tensor 'b'") && strstr(msg, "shrank"), "%s", msg);
+	kv_st_free(hdr);
+	munmap((void *)map, size);
+	close(fd);
+	free(data);
+	kvt_rmtree(dir);
+	free(dir);
+	free(file);
+}
+
+Test(forensics, file_shrinking_during_the_scan_is_an_error_not_a_crash)
+{
+	expect_shrink_caught(2);
+	expect_shrink_caught(1);
 }
 
 #define T_OK(name, dtype, shape, b, e) "\"" name "\":{\"dtype\":\"" dtype "\",\"shape\":" shape ",\"data_offsets\":[" b "," e "]}"
