@@ -705,6 +705,8 @@ TARGET_AVX512 static int shape_record_wide(struct cur *c, struct votes_battle *b
 		if (!same_text(c->p, c->end, sh->text[i], sh->len[i]))
 			return BAIL;
 		c->p += sh->len[i];
+		if (c->p == c->end)
+			return BAIL;
 		size_t at = (size_t)(c->p - base), stop = at + 1 < WINDOW ? next_stop(stops, at + 1) : WINDOW;
 		enum field f = (enum field)sh->field[i];
 		if (*c->p == '"' && stop < WINDOW) { /* as fast_value reads a string */
@@ -716,7 +718,7 @@ TARGET_AVX512 static int shape_record_wide(struct cur *c, struct votes_battle *b
 				slot->n = stop - at - 1;
 			}
 			c->p = base + stop + 1;
-		} else if (c->p == c->end || fast_value(c, f, b) != OK) {
+		} else if (fast_value(c, f, b) != OK) {
 			return BAIL;
 		}
 	}
