@@ -129,6 +129,15 @@ int kv_table_column(struct kv_table *t, const char *name)
 	return find_column(t, name);
 }
 
+/* Blank, for JSONL: spaces, tabs and CRs only. */
+static int only_spaces(const char *p, const char *end)
+{
+	for (; p && p < end; p++)
+		if (*p != ' ' && *p != '\t' && *p != '\r')
+			return 0;
+	return 1;
+}
+
 /* JSONL has no header: the first record's keys are the columns (a broken
  * first line is left for table_next to report). */
 static void jsonl_columns(struct kv_table *t)
@@ -136,10 +145,7 @@ static void jsonl_columns(struct kv_table *t)
 	for (size_t pos = t->pos; pos < t->len;) {
 		char *nl = memchr(t->text + pos, '\n', t->len - pos);
 		size_t end = nl ? (size_t)(nl - t->text) : t->len;
-		size_t i = pos;
-		while (i < end && strchr(" \t\r", t->text[i]))
-			i++;
-		if (i == end) {
+		if (only_spaces(t->text + pos, t->text + end)) {
 			pos = nl ? end + 1 : end;
 			continue;
 		}
@@ -188,15 +194,15 @@ static int jsonl_record(struct kv_table *t, struct kv_error *err)
 		t->record_line = t->line;
 		t->pos = nl ? end + 1 : end;
 		t->line++;
-		size_t i = start;
-		while (i < end && (t->text[i] == ' ' || t->text[i] == '\t' || t->text[i] == '\r'))
-			i++;
-		if (i == end)
+		if (only_spaces(t->text + start, t->text + end))
 			continue;
 		const char *stop = NULL;
 		t->object = cJSON_ParseWithLengthOpts(t->text + start, end - start, &stop, 0);
 		if (!t->object || !cJSON_IsObject(t->object))
 			return kv_fail(err, KV_EXIT_INPUT, "%s:%ld: not a JSON object", t->path,
+				       t->record_line), -1;
+		if (!only_spaces(stop, t->text + end))
+			return kv_fail(err, KV_EXIT_INPUT, "%s:%ld: text after the JSON object", t->path,
 				       t->record_line), -1;
 		return 1;
 	}

@@ -100,6 +100,29 @@ Test(table, jsonl_fields_by_name)
 	kv_table_free(t);
 }
 
+/* One object per line: anything after it on the line but spaces is an
+ * error, not ignored (a pasted second record, a stray bracket). */
+Test(table, jsonl_text_after_the_object)
+{
+	static const char *const lines[] = {"{\"a\":1} {\"a\":2}\n", "{\"a\":1}]\n", "{\"a\":1},\n"};
+	for (size_t i = 0; i < 3; i++) {
+		struct kv_error err;
+		char *text = kv_xasprintf("{\"a\":0}\n%s{\"a\":3} \t\r\n", lines[i]);
+		struct kv_table *t = table_of("v.jsonl", text, &err);
+		cr_assert_eq(kv_table_next(t, &err), 1);
+		cr_expect_eq(kv_table_next(t, &err), -1, "accepted: %s", lines[i]);
+		cr_expect_str_eq(err.msg, "v.jsonl:2: text after the JSON object");
+		kv_table_free(t);
+		free(text);
+	}
+	struct kv_error err;
+	struct kv_table *t = table_of("v.jsonl", "{\"a\":1}  \r\n{\"a\":2}", &err);
+	cr_expect_eq(kv_table_next(t, &err), 1);
+	cr_expect_eq(kv_table_next(t, &err), 1, "trailing spaces and CR are fine");
+	cr_expect_eq(kv_table_next(t, &err), 0);
+	kv_table_free(t);
+}
+
 Test(table, jsonl_malformed_line)
 {
 	struct kv_error err;
