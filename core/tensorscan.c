@@ -128,15 +128,22 @@ static int guard(struct scan *s, int (*fn)(struct scan *s, const void *arg), con
 
 static int scan_item_fn(struct scan *s, const void *it) { return scan_item(s, it); }
 
+/* The first tensor whose pages were found gone is the one reported. */
+static void note_lost(struct scan *s, size_t tensor)
+{
+	if (!s->lost) {
+		s->lost = 1;
+		s->lost_tensor = tensor;
+	}
+}
+
 /* Item i's outcome rc (0, -1, or -2: pages lost); called under s->lock
  * when threads run. */
 static void account(struct scan *s, size_t i, int rc)
 {
 	s->failed |= rc != 0;
-	if (rc == -2 && !s->lost) {
-		s->lost = 1;
-		s->lost_tensor = s->items[i].tensor;
-	}
+	if (rc == -2)
+		note_lost(s, s->items[i].tensor);
 	s->bytes_done += item_bytes(s, &s->items[i]);
 }
 
@@ -347,10 +354,8 @@ static int finish_all(struct scan *s, struct kv_ts_result *r, size_t *bad)
 	for (size_t i = 0; i < s->tensors; i++) {
 		struct finish f = {i, &r[i]};
 		int rc = guard(s, finish_fn, &f);
-		if (rc == -2) {
-			s->lost = 1;
-			s->lost_tensor = i;
-		}
+		if (rc == -2)
+			note_lost(s, i);
 		if (rc) {
 			*bad = i;
 			return rc;
