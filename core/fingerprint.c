@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blake3.h"
 #include "fpsample.h"
 #include "jsonw.h"
 #include "moments.h"
@@ -17,6 +18,11 @@
 
 /* JSON numbers are doubles: whole numbers are exact up to 2^53. */
 #define MAX_EXACT 9007199254740992.0
+
+const char *kv_fp_hash_name(enum kv_ts_hash hash)
+{
+	return hash == KV_TS_BLAKE3 ? KV_B3_NAME : KV_TH_NAME;
+}
 
 void kv_fp_free(struct kv_fp *fp)
 {
@@ -160,8 +166,12 @@ void kv_fp_json(struct kv_fp *fp, struct kv_buf *b)
 {
 	qsort(fp->tensors, fp->count, sizeof *fp->tensors, cmp_tensor);
 	qsort(fp->shards, fp->shard_count, sizeof *fp->shards, cmp_shard);
-	kv_buf_printf(b, "{\n  \"format\": \"%s\",\n  \"version\": %d,\n", KV_FP_FORMAT, KV_FP_VERSION);
-	kv_buf_printf(b, "  \"content_hash\": \"%s\",\n  \"leaf_bytes\": %u,\n", KV_TH_NAME, KV_TH_LEAF);
+	if (fp->hash == KV_TS_BLAKE3)
+		kv_buf_printf(b, "{\n  \"format\": \"%s\",\n  \"version\": %d,\n  \"content_hash\": \"%s\",\n",
+			      KV_FP_FORMAT, KV_FP_VERSION_BLAKE3, KV_B3_NAME);
+	else
+		kv_buf_printf(b, "{\n  \"format\": \"%s\",\n  \"version\": %d,\n  \"content_hash\": \"%s\",\n"
+			      "  \"leaf_bytes\": %u,\n", KV_FP_FORMAT, KV_FP_VERSION_SHA256_TREE, KV_TH_NAME, KV_TH_LEAF);
 	kv_buf_printf(b, "  \"sample_scheme\": \"%s\",\n  \"sample_size\": %" PRIu64 ",\n",
 		      KV_FP_SAMPLE_SCHEME, fp->sample_size);
 	kv_buf_printf(b, "  \"complete\": %s,\n", fp->complete ? "true" : "false");
@@ -405,18 +415,37 @@ static int read_tensors(struct reader *r, const cJSON *root, struct kv_fp *fp)
 	return 0;
 }
 
+/* Version 2: "blake3" and no leaf size; version 1: the SHA-256 tree of 16 KiB leaves. */
+static int read_content_hash(struct reader *r, const cJSON *root, uint64_t version, enum kv_ts_hash *out)
+{
+	const char *hash = NULL;
+	uint64_t leaf;
+	if (version == KV_FP_VERSION_BLAKE3) {
+		*out = KV_TS_BLAKE3;
+		if (get_string(r, root, "content_hash", &hash) || strcmp(hash, KV_B3_NAME) != 0 ||
+		    member(root, "leaf_bytes"))
+			return bad(r, "content_hash", "is not \"" KV_B3_NAME "\" (version 2, no leaf_bytes)");
+		return 0;
+	}
+	*out = KV_TS_SHA256_TREE;
+	if (get_string(r, root, "content_hash", &hash) || strcmp(hash, KV_TH_NAME) != 0 ||
+	    get_u64(r, root, "leaf_bytes", &leaf) || leaf != KV_TH_LEAF)
+		return bad(r, "content_hash", "is not \"" KV_TH_NAME "\" with leaf_bytes 16384 (version 1)");
+	return 0;
+}
+
 /* The fixed header fields: this program reads only what it writes. */
 static int read_head(struct reader *r, const cJSON *root, struct kv_fp *fp)
 {
-	const char *format = NULL, *hash = NULL, *scheme = NULL;
-	uint64_t version, leaf;
+	const char *format = NULL, *scheme = NULL;
+	uint64_t version;
 	if (get_string(r, root, "format", &format) || strcmp(format, KV_FP_FORMAT) != 0)
 		return bad(r, "format", "is not \"" KV_FP_FORMAT "\"");
-	if (get_u64(r, root, "version", &version) || version != KV_FP_VERSION)
-		return bad(r, "version", "is not 1 (this kaieval reads version 1)");
-	if (get_string(r, root, "content_hash", &hash) || strcmp(hash, KV_TH_NAME) != 0 ||
-	    get_u64(r, root, "leaf_bytes", &leaf) || leaf != KV_TH_LEAF)
-		return bad(r, "content_hash", "is not \"" KV_TH_NAME "\" with leaf_bytes 16384");
+	if (get_u64(r, root, "version", &version) ||
+	    (version != KV_FP_VERSION_SHA256_TREE && version != KV_FP_VERSION_BLAKE3))
+		return bad(r, "version", "is not 1 or 2 (this kaieval reads versions 1 and 2)");
+	if (read_content_hash(r, root, version, &fp->hash))
+		return KV_EXIT_INPUT;
 	if (get_string(r, root, "sample_scheme", &scheme) || strcmp(scheme, KV_FP_SAMPLE_SCHEME) != 0)
 		return bad(r, "sample_scheme", "is not \"" KV_FP_SAMPLE_SCHEME "\"");
 	if (get_u64(r, root, "sample_size", &fp->sample_size) || fp->sample_size < 1 ||
@@ -490,6 +519,9 @@ static int same_index(const struct kv_fp *a, const struct kv_fp *b)
 static int check_parts(struct kv_fp *parts, const char *const *names, size_t n, struct kv_error *err)
 {
 	for (size_t i = 1; i < n; i++) {
+		if (parts[i].hash != parts[0].hash)
+			return kv_fail(err, KV_EXIT_INPUT, "%s: content hash %s differs from %s's %s", names[i],
+				       kv_fp_hash_name(parts[i].hash), names[0], kv_fp_hash_name(parts[0].hash));
 		if (parts[i].sample_size != parts[0].sample_size)
 			return kv_fail(err, KV_EXIT_INPUT, "%s: sample_size %" PRIu64 " differs from %s's %" PRIu64,
 				       names[i], parts[i].sample_size, names[0], parts[0].sample_size);
@@ -594,6 +626,7 @@ int kv_fp_merge(struct kv_fp *parts, const char *const *names, size_t n, struct 
 	int rc = check_parts(parts, names, n, err);
 	if (rc)
 		return rc;
+	out->hash = parts[0].hash;
 	out->sample_size = parts[0].sample_size;
 	out->complete = n == 1 && parts[0].complete;
 	take_index(&parts[0], out);

@@ -4,7 +4,8 @@
  *
  * A fingerprint lists every tensor of a model (or of some of its shards) with
  * its name, shard, dtype, shape, element count, exact content hash
- * (treehash.h), whether it is constant, and for F32/F16/BF16 the count of
+ * (BLAKE3 of its bytes, blake3.h; version 1 files have the SHA-256 tree of
+ * treehash.h), whether it is constant, and for F32/F16/BF16 the count of
  * finite values, their sum, sum of squares, min and max (moments.h) and the
  * values at the sample positions of its shape (fpsample.h), base64 of the raw
  * little-endian elements.  Tensors are sorted by name, shards by file name;
@@ -23,10 +24,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tensorscan.h"
 #include "util.h"
 
 #define KV_FP_FORMAT "kaieval-fingerprint"
-#define KV_FP_VERSION 1
+/* Version 2 hashes with BLAKE3, version 1 with the SHA-256 tree; otherwise
+ * the two are the same.  Both are read; either can be made (--hash), so a
+ * model can be compared with a reference library made before version 2. */
+#define KV_FP_VERSION_SHA256_TREE 1
+#define KV_FP_VERSION_BLAKE3 2
 
 struct kv_fp_tensor {
 	char *name, *shard, *dtype;
@@ -51,6 +57,7 @@ struct kv_fp_shard {
 };
 
 struct kv_fp {
+	enum kv_ts_hash hash;
 	uint64_t sample_size;
 	int complete;
 	int has_index;
@@ -66,6 +73,7 @@ struct kv_fp {
 
 struct kv_fp_options {
 	unsigned threads;          /* 0: one per online CPU */
+	enum kv_ts_hash hash;
 	uint64_t sample_size;
 	int progress;              /* show progress on stderr */
 };
@@ -89,6 +97,9 @@ int kv_fp_merge(struct kv_fp *parts, const char *const *names, size_t n, struct 
 		struct kv_error *err);
 
 void kv_fp_free(struct kv_fp *fp);
+
+/* "blake3" or "sha256-tree-v1", as in the file's content_hash. */
+const char *kv_fp_hash_name(enum kv_ts_hash hash);
 
 /* A whole file, NUL-terminated (NULL and err set on failure). */
 char *kv_fp_load_text(const char *file, size_t *len, struct kv_error *err);

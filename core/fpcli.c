@@ -13,7 +13,7 @@ struct args {
 	const char *output, *shard, *index;
 	const char **inputs;        /* MODEL_DIR, or the parts of a merge */
 	size_t input_count;
-	int merge;
+	int merge, hash_given;
 	struct kv_fp_options o;
 };
 
@@ -21,8 +21,8 @@ static int usage(const char *fmt, const char *arg)
 {
 	fputs("kaieval fingerprint: ", stderr);
 	fprintf(stderr, fmt, arg);
-	fputs("\nusage: kaieval fingerprint MODEL_DIR -o FILE [-j N] [--sample K]\n"
-	      "       kaieval fingerprint --shard FILE [--index INDEX.json] -o FILE [-j N] [--sample K]\n"
+	fputs("\nusage: kaieval fingerprint MODEL_DIR -o FILE [-j N] [--sample K] [--hash H]\n"
+	      "       kaieval fingerprint --shard FILE [--index INDEX.json] -o FILE [-j N] [--sample K] [--hash H]\n"
 	      "       kaieval fingerprint --merge PART... -o FILE\n", stderr);
 	return KV_EXIT_INPUT;
 }
@@ -37,6 +37,18 @@ static uint64_t number(const char *text, uint64_t lo, uint64_t hi)
 	return *end || v < lo || v > hi ? 0 : (uint64_t)v;
 }
 
+/* 0 when name is a content hash a fingerprint can be made with. */
+static int hash_named(const char *name, enum kv_ts_hash *out)
+{
+	if (strcmp(name, kv_fp_hash_name(KV_TS_BLAKE3)) == 0)
+		*out = KV_TS_BLAKE3;
+	else if (strcmp(name, kv_fp_hash_name(KV_TS_SHA256_TREE)) == 0)
+		*out = KV_TS_SHA256_TREE;
+	else
+		return -1;
+	return 0;
+}
+
 /* Options that take a value; returns 1 when argv[*i] was one of them. */
 static int take_value(struct args *a, int argc, char **argv, int *i, int *rc)
 {
@@ -44,7 +56,8 @@ static int take_value(struct args *a, int argc, char **argv, int *i, int *rc)
 	const char **slot = strcmp(opt, "-o") == 0 || strcmp(opt, "--output") == 0 ? &a->output
 		: strcmp(opt, "--shard") == 0 ? &a->shard : strcmp(opt, "--index") == 0 ? &a->index : NULL;
 	int is_j = strcmp(opt, "-j") == 0, is_k = strcmp(opt, "--sample") == 0;
-	if (!slot && !is_j && !is_k)
+	int is_hash = strcmp(opt, "--hash") == 0;
+	if (!slot && !is_j && !is_k && !is_hash)
 		return 0;
 	if (++*i >= argc) {
 		*rc = usage("%s needs a value", opt);
@@ -56,6 +69,10 @@ static int take_value(struct args *a, int argc, char **argv, int *i, int *rc)
 		*rc = usage("-j wants a thread count in [1, 256], not '%s'", argv[*i]);
 	else if (is_k && !(a->o.sample_size = number(argv[*i], 1, KV_FP_SAMPLE_MAX)))
 		*rc = usage("--sample wants a sample size in [1, 1048576], not '%s'", argv[*i]);
+	else if (is_hash && hash_named(argv[*i], &a->o.hash))
+		*rc = usage("--hash wants blake3 or sha256-tree-v1, not '%s'", argv[*i]);
+	else if (is_hash)
+		a->hash_given = 1;
 	return 1;
 }
 
@@ -79,8 +96,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		return rc;
 	if (!a->output)
 		return usage("%s", "missing -o FILE");
-	if (a->merge && (a->shard || a->index || a->input_count == 0))
-		return usage("%s", "--merge takes fingerprint files only");
+	if (a->merge && (a->shard || a->index || a->hash_given || a->input_count == 0))
+		return usage("%s", "--merge takes fingerprint files only (their content hash is kept)");
 	if (a->shard && a->input_count)
 		return usage("unexpected argument '%s' with --shard", a->inputs[0]);
 	if (a->index && !a->shard)

@@ -179,7 +179,7 @@ static int scan_data(const char *path, const struct kv_st_header *h, const struc
 		     const struct kv_fp_options *o, struct kv_ts_result **r, struct kv_error *err)
 {
 	struct progress p = {.shard = base_name(path), .total = h->data_len};
-	struct kv_ts_options to = {.threads = o->threads, .simd = kv_simd_detect(),
+	struct kv_ts_options to = {.threads = o->threads, .hash = o->hash, .simd = kv_simd_detect(),
 				   .sample_size = o->sample_size, .progress_arg = &p};
 	if (o->progress) {
 		to.progress = show_progress;
@@ -309,6 +309,7 @@ static int scan_shards(const char *dir, char **names, size_t n, const struct kv_
 int kv_fp_scan_dir(const char *dir, const struct kv_fp_options *o, struct kv_fp *out, struct kv_error *err)
 {
 	memset(out, 0, sizeof *out);
+	out->hash = o->hash;
 	out->sample_size = o->sample_size;
 	char *index = kv_xasprintf("%s/%s", dir, INDEX_NAME);
 	struct stat st;
@@ -340,6 +341,7 @@ int kv_fp_scan_shard(const char *file, const char *index, const struct kv_fp_opt
 		     struct kv_error *err)
 {
 	memset(out, 0, sizeof *out);
+	out->hash = o->hash;
 	out->sample_size = o->sample_size;
 	struct kv_st_index *idx = NULL;
 	int rc = index ? load_index(index, out, &idx, err) : 0;

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blake3.h"
 #include "fpsample.h"
 #include "treehash.h"
 
@@ -19,12 +20,14 @@
 #define ITEM_UNITS 32u
 #define LEAVES_PER_UNIT (KV_MOM_UNIT / KV_TH_LEAF)
 
+_Static_assert(KV_B3_PIECE == KV_MOM_UNIT, "a unit is one BLAKE3 piece");
+
 struct tensor_work {
 	const struct kv_st_tensor *t;
 	const uint8_t *p;            /* the tensor's first byte */
 	uint64_t bytes, leaves, units;
 	enum kv_float_kind kind;
-	uint8_t *digests;            /* leaves x 32 */
+	uint8_t *digests;            /* 32 bytes per unit (BLAKE3) or per leaf (SHA-256 tree) */
 	struct kv_moments *unit_moments;
 };
 
@@ -63,16 +66,23 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 
 /* ---- one unit ------------------------------------------------------------ */
 
+static int hash_leaves(const struct scan *s, const struct tensor_work *w, uint64_t u, const uint8_t *p, size_t len)
+{
+	uint8_t *d = w->digests + 32 * (u * LEAVES_PER_UNIT);
+	size_t whole = len / KV_TH_LEAF;
+	if (kv_th_leaves(s->o->simd, p, whole, d))
+		return -1;
+	return len % KV_TH_LEAF ? kv_sha256(p + whole * KV_TH_LEAF, len % KV_TH_LEAF, d + 32 * whole) : 0;
+}
+
 static int scan_unit(const struct scan *s, const struct tensor_work *w, uint64_t u)
 {
 	uint64_t off = u * KV_MOM_UNIT;
 	size_t len = (size_t)(w->bytes - off < KV_MOM_UNIT ? w->bytes - off : KV_MOM_UNIT);
 	const uint8_t *p = w->p + off;
-	uint8_t *d = w->digests + 32 * (u * LEAVES_PER_UNIT);
-	size_t whole = len / KV_TH_LEAF;
-	if (kv_th_leaves(s->o->simd, p, whole, d))
-		return -1;
-	if (len % KV_TH_LEAF && kv_sha256(p + whole * KV_TH_LEAF, len % KV_TH_LEAF, d + 32 * whole))
+	if (s->o->hash == KV_TS_BLAKE3)
+		kv_b3_piece(s->o->simd, p, len, u, w->units == 1, w->digests + 32 * u);
+	else if (hash_leaves(s, w, u, p, len))
 		return -1;
 	if (w->kind != KV_FK_NONE)
 		kv_moments_unit(s->o->simd, w->kind, p, len / kv_float_size(w->kind), &w->unit_moments[u]);
@@ -232,8 +242,8 @@ static int run_items(struct scan *s)
 
 /* ---- setup and results ------------------------------------------------------ */
 
-static int plan_tensor(const struct kv_st_header *h, const uint8_t *data, size_t i, struct tensor_work *w,
-		       size_t *items)
+static int plan_tensor(const struct kv_st_header *h, const uint8_t *data, size_t i, enum kv_ts_hash hash,
+		       struct tensor_work *w, size_t *items)
 {
 	const struct kv_st_tensor *t = &h->tensors[i];
 	w->t = t;
@@ -244,7 +254,8 @@ static int plan_tensor(const struct kv_st_header *h, const uint8_t *data, size_t
 	w->kind = kv_float_kind(t->dtype);
 	w->leaves = w->bytes / KV_TH_LEAF + (w->bytes % KV_TH_LEAF != 0);
 	w->units = w->bytes / KV_MOM_UNIT + (w->bytes % KV_MOM_UNIT != 0);
-	w->digests = malloc(32 * (w->leaves ? w->leaves : 1));
+	uint64_t digests = hash == KV_TS_BLAKE3 ? w->units : w->leaves;
+	w->digests = malloc(32 * (digests ? digests : 1));
 	w->unit_moments = calloc(w->units ? w->units : 1, sizeof *w->unit_moments);
 	if (!w->digests || !w->unit_moments)
 		return -2;
@@ -286,10 +297,25 @@ static int take_sample(const struct tensor_work *w, uint64_t k, struct kv_ts_res
 	return 0;
 }
 
+/* The tensor's hash from its units' (or leaves') digests; a one-unit
+ * tensor's BLAKE3 piece was hashed as the root already. */
+static int content_hash(const struct scan *s, const struct tensor_work *w, uint8_t out[32])
+{
+	if (s->o->hash == KV_TS_SHA256_TREE)
+		return kv_th_root(w->bytes, w->digests, (size_t)w->leaves, out);
+	if (w->units == 0)
+		kv_b3_piece(s->o->simd, w->p, 0, 0, 1, out);
+	else if (w->units == 1)
+		memcpy(out, w->digests, 32);
+	else
+		kv_b3_root(w->digests, (size_t)w->units, out);
+	return 0;
+}
+
 static int finish_tensor(const struct scan *s, const struct tensor_work *w, struct kv_ts_result *r)
 {
 	r->kind = w->kind;
-	if (kv_th_root(w->bytes, w->digests, (size_t)w->leaves, r->hash))
+	if (content_hash(s, w, r->hash))
 		return -1;
 	if (w->kind == KV_FK_NONE) {
 		r->constant = constant_bytes(w);
@@ -322,7 +348,7 @@ static int plan(struct scan *s, const struct kv_st_header *h, const uint8_t *dat
 	if (!s->tw)
 		return fail(err, errlen, "out of memory");
 	for (size_t i = 0; i < h->count; i++) {
-		int rc = plan_tensor(h, data, i, &s->tw[i], &items);
+		int rc = plan_tensor(h, data, i, s->o->hash, &s->tw[i], &items);
 		if (rc == -1)
 			return fail(err, errlen, "tensor '%s': data offsets outside the data buffer",
 				    h->tensors[i].name);

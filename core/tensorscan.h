@@ -1,6 +1,6 @@
 /*
  * tensorscan.h -- read every byte of a checked safetensors data buffer once:
- * per tensor the content hash (treehash.h), the moments of F32/F16/BF16 data
+ * per tensor the content hash (blake3.h, or treehash.h), the moments of F32/F16/BF16 data
  * (moments.h), whether it is constant, and its sampled values (fpsample.h).
  *
  * The header must have passed kv_st_parse_file (offsets contiguous, sizes =
@@ -8,8 +8,9 @@
  * the scan still computes each range with overflow-checked arithmetic.
  *
  * Work is cut into items of whole 256 KiB units of one tensor and shared by
- * threads; hashes are per leaf and moments per unit, combined in order, so
- * results do not depend on the thread count or on which kernels run.
+ * threads; hashes (per unit for BLAKE3, per leaf for the SHA-256 tree) and
+ * moments (per unit) are combined in order, so results do not depend on the
+ * thread count or on which kernels run.
  */
 #ifndef KV_TENSORSCAN_H
 #define KV_TENSORSCAN_H
@@ -33,8 +34,13 @@ struct kv_ts_result {
 	uint8_t *sample;             /* sample_count raw little-endian elements */
 };
 
+/* The content hash: BLAKE3 (fingerprint version 2) or the SHA-256 tree of
+ * version 1. */
+enum kv_ts_hash { KV_TS_BLAKE3 = 0, KV_TS_SHA256_TREE };
+
 struct kv_ts_options {
 	unsigned threads;            /* 0: one per online CPU */
+	enum kv_ts_hash hash;
 	enum kv_simd simd;
 	uint64_t sample_size;        /* K, at least 1 */
 	/* Called now and then from the calling thread with bytes scanned so far. */

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "transpose16.h"
+
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define KV_TH_X86 1
@@ -71,41 +73,13 @@ int kv_sha256(const void *data, size_t n, uint8_t out[32])
 #ifdef KV_TH_X86
 #define TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl")))
 
-/* Rows r[l] = 16 words of lane l -> r[t] = word t of each lane. */
-TARGET_AVX512 static inline void transpose16(__m512i r[16])
-{
-	__m512i t[16];
-	for (int i = 0; i < 16; i += 2) {
-		t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
-		t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
-	}
-	for (int i = 0; i < 16; i += 4) {
-		r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
-		r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
-		r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
-		r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
-	}
-	for (int i = 0; i < 4; i++) {
-		t[i] = _mm512_shuffle_i32x4(r[i], r[i + 4], 0x88);
-		t[i + 4] = _mm512_shuffle_i32x4(r[i], r[i + 4], 0xdd);
-		t[i + 8] = _mm512_shuffle_i32x4(r[i + 8], r[i + 12], 0x88);
-		t[i + 12] = _mm512_shuffle_i32x4(r[i + 8], r[i + 12], 0xdd);
-	}
-	for (int i = 0; i < 4; i++) {
-		r[i] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0x88);
-		r[i + 8] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0xdd);
-		r[i + 4] = _mm512_shuffle_i32x4(t[i + 4], t[i + 12], 0x88);
-		r[i + 12] = _mm512_shuffle_i32x4(t[i + 4], t[i + 12], 0xdd);
-	}
-}
-
 /* The 16 message words of block b of each lane, big-endian, one register per word. */
 TARGET_AVX512 static inline void load_words(__m512i w[16], const uint8_t *base, size_t stride, size_t b)
 {
 	const __m512i bswap = _mm512_set4_epi32(0x0c0d0e0f, 0x08090a0b, 0x04050607, 0x00010203);
 	for (int l = 0; l < 16; l++)
 		w[l] = _mm512_loadu_si512((const void *)(base + l * stride + 64 * b));
-	transpose16(w);
+	kv_transpose16(w);
 	for (int l = 0; l < 16; l++)
 		w[l] = _mm512_shuffle_epi8(w[l], bswap);
 }

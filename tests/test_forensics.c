@@ -1,5 +1,5 @@
-/* `kaieval fingerprint` and its parts: the tree hash against its written
- * definition, the moments against independent sums, the same bytes at every
+/* `kaieval fingerprint` and its parts: BLAKE3 against its published vectors
+ * and a reference algorithm, the SHA-256 tree against its written definition, the moments against independent sums, the same bytes at every
  * vector level and thread count, the sample positions, shards and merge,
  * and hostile files (each must exit 2 naming the file and the tensor).
  * Models are small safetensors files written here. */
@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blake3.h"
 #include "fpsample.h"
 #include "moments.h"
 #include "safetensors.h"
@@ -78,6 +79,92 @@ Test(forensics, tree_hash_matches_its_definition_at_every_level)
 	p[20 * 16384 + 5] ^= 1;
 	syn_tree_hash(p, 33 * 16384, b);
 	cr_assert_str_neq(a, b);
+	free(p);
+}
+
+/* BLAKE3's published test vectors (github.com/BLAKE3-team/BLAKE3,
+ * test_vectors/test_vectors.json, CC0-1.0 / Apache-2.0): the input is bytes
+ * 0, 1, ..., 250, 0, 1, ... of each length; the first 32 bytes of "hash". */
+static const struct {
+	size_t len;
+	const char *hash;
+} b3_vectors[] = {
+	{0, "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262"},
+	{1, "2d3adedff11b61f14c886e35afa036736dcd87a74d27b5c1510225d0f592e213"},
+	{1023, "10108970eeda3eb932baac1428c7a2163b0e924c9a9e25b35bba72b28f70bd11"},
+	{1024, "42214739f095a406f3fc83deb889744ac00df831c10daa55189b5d121c855af7"},
+	{1025, "d00278ae47eb27b34faecf67b4fe263f82d5412916c1ffd97c8cb7fb814b8444"},
+	{2048, "e776b6028c7cd22a4d0ba182a8bf62205d2ef576467e838ed6f2529b85fba24a"},
+	{2049, "5f4d72f40d7a5f82b15ca2b2e44b1de3c2ef86c426c95c1af0b6879522563030"},
+	{3072, "b98cb0ff3623be03326b373de6b9095218513e64f1ee2edd2525c7ad1e5cffd2"},
+	{3073, "7124b49501012f81cc7f11ca069ec9226cecb8a2c850cfe644e327d22d3e1cd3"},
+	{4096, "015094013f57a5277b59d8475c0501042c0b642e531b0a1c8f58d2163229e969"},
+	{4097, "9b4052b38f1c5fc8b1f9ff7ac7b27cd242487b3d890d15c96a1c25b8aa0fb995"},
+	{5120, "9cadc15fed8b5d854562b26a9536d9707cadeda9b143978f319ab34230535833"},
+	{5121, "628bd2cb2004694adaab7bbd778a25df25c47b9d4155a55f8fbd79f2fe154cff"},
+	{6144, "3e2e5b74e048f3add6d21faab3f83aa44d3b2278afb83b80b3c35164ebeca205"},
+	{6145, "f1323a8631446cc50536a9f705ee5cb619424d46887f3c376c695b70e0f0507f"},
+	{7168, "61da957ec2499a95d6b8023e2b0e604ec7f6b50e80a9678b89d2628e99ada77a"},
+	{7169, "a003fc7a51754a9b3c7fae0367ab3d782dccf28855a03d435f8cfe74605e7817"},
+	{8192, "aae792484c8efe4f19e2ca7d371d8c467ffb10748d8a5a1ae579948f718a2a63"},
+	{8193, "bab6c09cb8ce8cf459261398d2e7aef35700bf488116ceb94a36d0f5f1b7bc3b"},
+	{16384, "f875d6646de28985646f34ee13be9a576fd515f76b5b0a26bb324735041ddde4"},
+	{31744, "62b6960e1a44bcc1eb1a611a8d6235b6b4b78f32e7abc4fb4c6cdcce94895c47"},
+	{102400, "bc3e3d41a1146b069abffad3c0d44860cf664390afce4d9661f7902e7943e085"},
+};
+
+static void kv_blake3_hex(enum kv_simd level, const uint8_t *p, size_t n, char hex[65])
+{
+	uint8_t d[32];
+	cr_assert_eq(kv_blake3(level, p, n, d), 0);
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", d[i]);
+}
+
+Test(forensics, blake3_matches_the_published_vectors_at_every_level)
+{
+	uint8_t *p = kv_xmalloc(102400);
+	for (size_t i = 0; i < 102400; i++)
+		p[i] = (uint8_t)(i % 251);
+	for (size_t v = 0; v < sizeof b3_vectors / sizeof b3_vectors[0]; v++) {
+		char got[65];
+		syn_blake3(p, b3_vectors[v].len, got);
+		cr_assert_str_eq(got, b3_vectors[v].hash, "the test's reference, length %zu", b3_vectors[v].len);
+		for (int level = KV_SIMD_SCALAR; level <= (int)kv_simd_detect(); level++) {
+			kv_blake3_hex((enum kv_simd)level, p, b3_vectors[v].len, got);
+			cr_assert_str_eq(got, b3_vectors[v].hash, "length %zu, level %s", b3_vectors[v].len,
+					 kv_simd_name((enum kv_simd)level));
+		}
+	}
+	free(p);
+}
+
+Test(forensics, blake3_pieces_make_the_whole_tree)
+{
+	/* Around a piece (256 KiB) and the 16-chunk group of the AVX-512 path,
+	 * and 2, 3, 5 and 8 pieces: the root over pieces must be BLAKE3's tree,
+	 * which the reference computes chunk by chunk. */
+	static const size_t sizes[] = {16 * 1024, 17 * 1024 - 1, 33 * 1024 + 5, KV_B3_PIECE - 1, KV_B3_PIECE,
+				       KV_B3_PIECE + 1, 2 * KV_B3_PIECE, 3 * KV_B3_PIECE - 64,
+				       5 * KV_B3_PIECE + 1023, 8 * KV_B3_PIECE};
+	size_t max = 8 * KV_B3_PIECE;
+	uint8_t *p = kv_xmalloc(max);
+	struct syn_rng r = {.s = 0xb1a4e3};
+	for (size_t i = 0; i < max; i++)
+		p[i] = (uint8_t)(syn_uniform(&r) * 256);
+	for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+		char want[65], got[65];
+		syn_blake3(p, sizes[s], want);
+		for (int level = KV_SIMD_SCALAR; level <= (int)kv_simd_detect(); level++) {
+			kv_blake3_hex((enum kv_simd)level, p, sizes[s], got);
+			cr_assert_str_eq(got, want, "size %zu, level %s", sizes[s], kv_simd_name((enum kv_simd)level));
+		}
+	}
+	char a[65], b[65];
+	kv_blake3_hex(kv_simd_detect(), p, 5 * KV_B3_PIECE, a);
+	p[3 * KV_B3_PIECE + 77] ^= 0x10;
+	kv_blake3_hex(kv_simd_detect(), p, 5 * KV_B3_PIECE, b);
+	cr_assert_str_neq(a, b, "one bit changed must change the hash");
 	free(p);
 }
 
@@ -245,11 +332,14 @@ Test(forensics, fingerprint_records_hash_moments_and_sample)
 	cJSON *fp = load_json(out);
 	cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(fp, "tensors")), 5);
 	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(fp, "complete")));
-	/* The matrix: tree hash of its bf16 bytes, sums of the rounded values. */
+	cr_assert_eq(cJSON_GetObjectItem(fp, "version")->valueint, 2);
+	cr_assert_str_eq(cJSON_GetObjectItem(fp, "content_hash")->valuestring, "blake3");
+	cr_assert_null(cJSON_GetObjectItem(fp, "leaf_bytes"));
+	/* The matrix: BLAKE3 of its bf16 bytes, sums of the rounded values. */
 	const cJSON *t = tensor_named(fp, "w");
 	uint8_t *bf = syn_bf16_bytes(w, ROWS * COLS);
 	char hex[65];
-	syn_tree_hash(bf, 2 * ROWS * COLS, hex);
+	syn_blake3(bf, 2 * ROWS * COLS, hex);
 	cr_assert_str_eq(cJSON_GetObjectItem(t, "hash")->valuestring, hex);
 	double sum = 0, sq = 0;
 	for (size_t i = 0; i < ROWS * COLS; i++) {
@@ -281,6 +371,57 @@ Test(forensics, fingerprint_records_hash_moments_and_sample)
 	kvt_rmtree(dir);
 	free(dir);
 	free(model);
+	free(out);
+}
+
+/* A tensor of several 256 KiB pieces, the last one short, and an empty one:
+ * the hash is BLAKE3 of the bytes with any threads and vector level, and
+ * --hash sha256-tree-v1 makes a version 1 file with the SHA-256 tree. */
+Test(forensics, fingerprint_hashes_long_tensors_with_either_hash)
+{
+	char *dir = kvt_tempdir(), *model = path_in(dir, "m"), *p = path_in(dir, "m/model.safetensors");
+	char *out = path_in(dir, "fp.json"), *err = NULL, hex[65];
+	size_t n = (3 * KV_B3_PIECE + 4100) / 2;
+	float *v = kv_xmalloc(n * sizeof *v);
+	struct syn_rng r = {.s = 77};
+	for (size_t i = 0; i < n; i++)
+		v[i] = (float)syn_gauss(&r);
+	uint8_t *bf = syn_bf16_bytes(v, n);
+	struct syn_tensor t[] = {{"long", "BF16", 1, {n}, bf, 2 * n}, {"none", "F32", 1, {0}, NULL, 0}};
+	kvt_write(dir, "m/.keep", "");
+	syn_write(p, t, 2);
+	static const char *const runs[][2] = {{"1", NULL}, {"2", NULL}, {"2", "scalar"}, {"1", "avx2"}};
+	for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+		if (runs[i][1])
+			setenv("KAIEVAL_SIMD", runs[i][1], 1);
+		cr_assert_eq(syn_kaieval(&err, model, "-o", out, "-j", runs[i][0], NULL), 0, "%s", err);
+		unsetenv("KAIEVAL_SIMD");
+		free(err);
+		cJSON *fp = load_json(out);
+		syn_blake3(bf, 2 * n, hex);
+		cr_assert_str_eq(cJSON_GetObjectItem(tensor_named(fp, "long"), "hash")->valuestring, hex, "run %zu", i);
+		syn_blake3(NULL, 0, hex);
+		cr_assert_str_eq(cJSON_GetObjectItem(tensor_named(fp, "none"), "hash")->valuestring, hex);
+		cJSON_Delete(fp);
+	}
+	cr_assert_eq(syn_kaieval(&err, model, "-o", out, "--hash", "sha256-tree-v1", NULL), 0, "%s", err);
+	free(err);
+	cJSON *fp = load_json(out);
+	cr_assert_eq(cJSON_GetObjectItem(fp, "version")->valueint, 1);
+	cr_assert_str_eq(cJSON_GetObjectItem(fp, "content_hash")->valuestring, "sha256-tree-v1");
+	cr_assert_eq(cJSON_GetObjectItem(fp, "leaf_bytes")->valueint, 16384);
+	syn_tree_hash(bf, 2 * n, hex);
+	cr_assert_str_eq(cJSON_GetObjectItem(tensor_named(fp, "long"), "hash")->valuestring, hex);
+	cJSON_Delete(fp);
+	cr_assert_eq(syn_kaieval(&err, model, "-o", out, "--hash", "md5", NULL), 2);
+	cr_assert(strstr(err, "--hash wants blake3 or sha256-tree-v1, not 'md5'"), "%s", err);
+	free(err);
+	free(bf);
+	free(v);
+	kvt_rmtree(dir);
+	free(dir);
+	free(model);
+	free(p);
 	free(out);
 }
 
@@ -565,7 +706,11 @@ Test(forensics, merge_refuses_bad_fingerprints)
 	cr_assert_eq(syn_kaieval(NULL, m, "-o", good, NULL), 0);
 	char *text = kvt_read(good);
 	static const char *const cases[][3] = {
-		{"\"version\": 1", "\"version\": 2", "'version'"},
+		{"\"version\": 2", "\"version\": 3", "'version'"},
+		{"\"version\": 2", "\"version\": 1", "'content_hash'"},
+		{"\"content_hash\": \"blake3\"", "\"content_hash\": \"sha256-tree-v1\"", "'content_hash'"},
+		{"\"content_hash\": \"blake3\",", "\"content_hash\": \"blake3\", \"leaf_bytes\": 16384,",
+		 "'content_hash'"},
 		{"\"numel\": 6144", "\"numel\": 6145", "'numel'"},
 		{"\"dtype\": \"BF16\"", "\"dtype\": \"BF17\"", "'dtype'"},
 		{"\"sample\": \"", "\"sample\": \"!", "'sample'"},
@@ -584,6 +729,14 @@ Test(forensics, merge_refuses_bad_fingerprints)
 	kvt_write(dir, "bad.json", "[]");
 	cr_assert_eq(syn_kaieval(&err, "--merge", bad, "-o", out, NULL), 2);
 	cr_assert(strstr(err, "bad.json"), "%s", err);
+	free(err);
+	/* Parts made with different content hashes do not merge. */
+	cr_assert_eq(syn_kaieval(NULL, m, "-o", bad, "--hash", "sha256-tree-v1", NULL), 0);
+	cr_assert_eq(syn_kaieval(&err, "--merge", good, bad, "-o", out, NULL), 2);
+	cr_assert(strstr(err, "bad.json: content hash sha256-tree-v1 differs from") && strstr(err, "blake3"),
+		  "%s", err);
+	free(err);
+	cr_assert_eq(syn_kaieval(&err, "--merge", bad, "-o", out, "--hash", "blake3", NULL), 2);
 	free(err);
 	cr_assert_eq(syn_kaieval(&err, m, NULL), 2);
 	cr_assert(strstr(err, "-o"), "%s", err);

@@ -87,6 +87,9 @@ static void free_model(struct model *m)
 		free(m->v[i]);
 }
 
+/* The content hash fingerprints are made with: NULL for the default. */
+static const char *fp_hash;
+
 /* Write the model as bf16 and fingerprint it into dir/d/<fp>. */
 static void fingerprint(const char *dir, const char *name, const struct model *m, const char *fp)
 {
@@ -102,7 +105,7 @@ static void fingerprint(const char *dir, const char *name, const struct model *m
 	char *file = kv_xasprintf("%s/model.safetensors", mdir), *out = kv_xasprintf("%s/d/%s", dir, fp);
 	syn_write(file, t, NT);
 	char *err = NULL;
-	cr_assert_eq(syn_kaieval(&err, mdir, "-o", out, NULL), 0, "%s", err);
+	cr_assert_eq(syn_kaieval(&err, mdir, "-o", out, fp_hash ? "--hash" : NULL, fp_hash, NULL), 0, "%s", err);
 	free(err);
 	for (int i = 0; i < NT; i++)
 		free(bytes[i]);
@@ -373,6 +376,47 @@ Test(forensics_gate, bad_inputs_name_the_file, .timeout = 120)
 	free(p);
 	free(keep);
 	free(broken);
+	kvt_rmtree(dir);
+	free(dir);
+}
+
+/* A reference library made before version 2 (SHA-256 tree) still judges a
+ * team fingerprinted the same way; a library or a team with the other hash
+ * is refused, since identity is decided by equal hashes. */
+Test(forensics_gate, version_one_fingerprints_judge_and_never_mix, .timeout = 120)
+{
+	char *dir = kvt_tempdir();
+	fp_hash = "sha256-tree-v1";
+	build(dir);
+	fp_hash = NULL;
+	write_round(dir, "");
+	struct kv_run *run;
+	struct kv_error err = {0};
+	cr_assert_eq(run_in(dir, &run, &err), 0, "%s", err.msg);
+	cr_assert_not(passes(run, "frozen"));
+	cr_assert_eq(num(run, "frozen", "forensics.base.vision.identical"), 2);
+	cr_assert_not(passes(run, "tuned"));
+	cr_assert(passes(run, "clean"));
+	kv_run_free(run);
+	/* The team's fingerprint remade with BLAKE3. */
+	char *p = kv_xasprintf("%s/d/fp/teams/clean.json", dir), *old = kvt_read(p);
+	struct model t;
+	generate(&t, 17);
+	fingerprint(dir, "clean", &t, "fp/teams/clean.json");
+	memset(&err, 0, sizeof err);
+	cr_assert_eq(run_in(dir, &run, &err), 2);
+	cr_assert(strstr(err.msg, "fp/teams/clean.json: content_hash blake3 differs from the reference "
+			  "fingerprints' sha256-tree-v1") && strstr(err.msg, "--hash sha256-tree-v1"), "%s", err.msg);
+	/* A BLAKE3 fingerprint in the reference library. */
+	kvt_write(dir, "d/fp/teams/clean.json", old);
+	fingerprint(dir, "clean", &t, "fp/zzz.json");
+	memset(&err, 0, sizeof err);
+	cr_assert_eq(run_in(dir, &run, &err), 2);
+	cr_assert(strstr(err.msg, "fp/zzz.json: content_hash blake3 differs from") &&
+		  strstr(err.msg, "made with one hash"), "%s", err.msg);
+	free_model(&t);
+	free(p);
+	free(old);
 	kvt_rmtree(dir);
 	free(dir);
 }

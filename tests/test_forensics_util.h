@@ -37,6 +37,8 @@ double syn_gauss(struct syn_rng *r);
 /* The tree hash of kaieval-fingerprint(1), recomputed with one-shot
  * SHA-256 calls from its written definition. */
 void syn_tree_hash(const uint8_t *p, size_t n, char hex[65]);
+/* BLAKE3 of n bytes (reference algorithm, apart from core/blake3.c), as hex. */
+void syn_blake3(const uint8_t *p, size_t n, char hex[65]);
 
 /* Pearson r of two float vectors, two-pass in long double. */
 double syn_pearson(const float *a, const float *b, size_t n);

@@ -5,9 +5,11 @@
  * MODEL_DIR is a bf16 model from gen_model (under /tmp).  The files are read
  * once to put them in the page cache; then, best of REPEATS (default 3):
  *   - the kernels alone on the first shard's mapped data, per vector level:
- *     moments (bf16 -> f32 -> double sums), and the SHA-256 tree leaves;
- *   - the whole fingerprint (kv_fp_scan_dir), with 1 thread and with one per
- *     CPU: wall-clock GB/s, and GB/s per CPU-second (user + system).
+ *     moments (bf16 -> f32 -> double sums), BLAKE3 pieces (the content hash
+ *     of version 2) and the SHA-256 tree leaves (version 1);
+ *   - the whole fingerprint (kv_fp_scan_dir) with each hash, with 1 thread
+ *     and with one per CPU: wall-clock GB/s, and GB/s per CPU-second (user +
+ *     system).
  * GB = 10^9 bytes.  On a busy machine wall-clock figures drop; the per
  * CPU-second figures show what each core does. */
 #include <fcntl.h>
@@ -21,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blake3.h"
 #include "fingerprint.h"
 #include "moments.h"
 #include "simd.h"
@@ -101,11 +104,26 @@ static double bench_leaves(enum kv_simd level, const uint8_t *p, size_t len, int
 	return (double)(leaves * KV_TH_LEAF) / best / 1e9;
 }
 
-static void bench_scan(const char *dir, unsigned threads, int repeats, uint64_t *bytes)
+static double bench_blake3(enum kv_simd level, const uint8_t *p, size_t len, int repeats)
+{
+	size_t pieces = len / KV_B3_PIECE;
+	uint8_t cv[32];
+	double best = 1e30;
+	for (int r = 0; r < repeats; r++) {
+		double t0 = now(CLOCK_THREAD_CPUTIME_ID);
+		for (size_t i = 0; i < pieces; i++)
+			kv_b3_piece(level, p + i * KV_B3_PIECE, KV_B3_PIECE, i, 0, cv);
+		double t = now(CLOCK_THREAD_CPUTIME_ID) - t0;
+		best = t < best ? t : best;
+	}
+	return (double)(pieces * KV_B3_PIECE) / best / 1e9;
+}
+
+static void bench_scan(const char *dir, enum kv_ts_hash hash, unsigned threads, int repeats, uint64_t *bytes)
 {
 	double best_wall = 1e30, best_cpu = 1e30;
 	for (int r = 0; r < repeats; r++) {
-		struct kv_fp_options o = {.threads = threads, .sample_size = 4096};
+		struct kv_fp_options o = {.threads = threads, .hash = hash, .sample_size = 4096};
 		struct kv_fp fp;
 		struct kv_error err = {0};
 		double w0 = now(CLOCK_MONOTONIC), c0 = cpu_seconds();
@@ -121,8 +139,8 @@ static void bench_scan(const char *dir, unsigned threads, int repeats, uint64_t 
 		best_wall = w < best_wall ? w : best_wall;
 		best_cpu = c < best_cpu ? c : best_cpu;
 	}
-	printf("fingerprint, %u thread%s: %.2f GB/s wall, %.2f GB per CPU-second (%.2f s, %.2f CPU-s)\n",
-	       threads, threads == 1 ? "" : "s", (double)*bytes / best_wall / 1e9, (double)*bytes / best_cpu / 1e9,
+	printf("fingerprint %-14s %u thread%s: %.2f GB/s wall, %.2f GB per CPU-second (%.2f s, %.2f CPU-s)\n",
+	       kv_fp_hash_name(hash), threads, threads == 1 ? ", " : "s,", (double)*bytes / best_wall / 1e9, (double)*bytes / best_cpu / 1e9,
 	       best_wall, best_cpu);
 }
 
@@ -142,14 +160,19 @@ int main(int argc, char **argv)
 		printf("moments %-6s: %6.2f GB/s per core\n", kv_simd_name((enum kv_simd)l),
 		       bench_moments((enum kv_simd)l, p, len, repeats));
 	for (int l = (int)top; l >= 0; l -= l == KV_SIMD_AVX512 ? 2 : 1)
+		printf("blake3 pieces %-6s: %6.2f GB/s per core\n", l == KV_SIMD_AVX512 ? "avx512" : "scalar",
+		       bench_blake3((enum kv_simd)l, p, len, repeats));
+	for (int l = (int)top; l >= 0; l -= l == KV_SIMD_AVX512 ? 2 : 1)
 		printf("sha256 tree leaves %-6s: %6.2f GB/s per core\n",
 		       l == KV_SIMD_AVX512 ? "avx512" : "openssl", bench_leaves((enum kv_simd)l, p, len, repeats));
 	munmap((void *)p, len);
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	uint64_t bytes = 0;
-	bench_scan(argv[1], 1, repeats, &bytes);
-	if (cpus > 1)
-		bench_scan(argv[1], (unsigned)cpus, repeats, &bytes);
+	for (int h = KV_TS_BLAKE3; h <= KV_TS_SHA256_TREE; h++) {
+		bench_scan(argv[1], (enum kv_ts_hash)h, 1, repeats, &bytes);
+		if (cpus > 1)
+			bench_scan(argv[1], (enum kv_ts_hash)h, (unsigned)cpus, repeats, &bytes);
+	}
 	printf("model: %.2f GB\n", (double)bytes / 1e9);
 	return 0;
 }

@@ -587,6 +587,10 @@ static int load_refs(const struct kv_host *h, struct kv_ctx *ctx, struct forensi
 		int rc = fp_read(h, ctx, path, &r->m);
 		if (rc)
 			return rc;
+		if (strcmp(r->m.content_hash, f->refs[0].m.content_hash) != 0)
+			return h->error(ctx, "%s: content_hash %s differs from %s's %s: a reference library is made "
+					"with one hash", path, r->m.content_hash, f->refs[0].m.file,
+					f->refs[0].m.content_hash);
 		if (index_reference(r)) {
 			h->error(ctx, "%s: out of memory", path);
 			return KV_ERR_INTERNAL;
@@ -707,6 +711,17 @@ static void judge_reference(const struct kv_host *h, struct kv_ctx *ctx, struct 
 	comparison_free(&cmp);
 }
 
+/* Tensor identity is decided by equal hashes: both sides need the same one. */
+static int same_hash(const struct kv_host *h, struct kv_ctx *ctx, const struct forensics *f,
+		     const struct fp_model *m)
+{
+	const char *want = f->refs[0].m.content_hash;
+	if (strcmp(m->content_hash, want) == 0)
+		return 0;
+	return h->error(ctx, "%s: content_hash %s differs from the reference fingerprints' %s: remake it with "
+			"`kaieval fingerprint --hash %s`", m->file, m->content_hash, want, want);
+}
+
 int forensics_judge(const struct kv_host *h, struct kv_ctx *ctx, struct forensics *f, size_t team,
 		    const char *path, forensics_finding_fn fn, void *arg)
 {
@@ -716,6 +731,8 @@ int forensics_judge(const struct kv_host *h, struct kv_ctx *ctx, struct forensic
 	struct fp_model m;
 	struct sink k = {fn, arg, 0};
 	int rc = fp_read(h, ctx, path, &m);
+	if (!rc)
+		rc = same_hash(h, ctx, f, &m);
 	if (!rc) {
 		h->evidence_str(ctx, team, "forensics.fingerprint", "%s: %zu tensors%s", path, m.count,
 				m.complete ? "" : ", partial (not every shard)");

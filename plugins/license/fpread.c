@@ -231,10 +231,13 @@ static int read_head(struct rd *r, const struct kv_value *root, struct fp_model 
 	uint64_t version = 0;
 	if (h->value_type(root) != KV_T_GROUP || !format || strcmp(format, "kaieval-fingerprint") != 0)
 		return bad(r, "format", "is not \"kaieval-fingerprint\"");
-	if (!whole(r, h->value_member(root, "version"), &version) || version != 1)
-		return bad(r, "version", "is not 1");
-	if (!hash || strcmp(hash, "sha256-tree-v1") != 0)
-		return bad(r, "content_hash", "is not \"sha256-tree-v1\"");
+	if (!whole(r, h->value_member(root, "version"), &version) || (version != 1 && version != 2))
+		return bad(r, "version", "is not 1 or 2");
+	/* Version 2 hashes tensors with BLAKE3, version 1 with the SHA-256 tree. */
+	m->content_hash = version == 2 ? "blake3" : "sha256-tree-v1";
+	if (!hash || strcmp(hash, m->content_hash) != 0)
+		return bad(r, "content_hash", version == 2 ? "is not \"blake3\" (version 2)"
+							     : "is not \"sha256-tree-v1\" (version 1)");
 	if (!scheme || strcmp(scheme, KV_FP_SAMPLE_SCHEME) != 0)
 		return bad(r, "sample_scheme", "is not \"" KV_FP_SAMPLE_SCHEME "\"");
 	if (!whole(r, h->value_member(root, "sample_size"), &m->sample_size) || m->sample_size < 1 ||

@@ -22,9 +22,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FILE_NAME "fuzz.safetensors"
 
-static void check_scan(const struct kv_st_header *h, const uint8_t *bytes)
+static void check_scan(const struct kv_st_header *h, const uint8_t *bytes, enum kv_ts_hash hash)
 {
-	struct kv_ts_options o = {.threads = 1, .simd = kv_simd_detect(), .sample_size = 64};
+	struct kv_ts_options o = {.threads = 1, .hash = hash, .simd = kv_simd_detect(), .sample_size = 64};
 	struct kv_ts_result *r = NULL;
 	char err[KV_ST_ERRLEN];
 	if (kv_ts_scan(h, bytes + 8 + h->header_len, &o, &r, err, sizeof err) != 0)
@@ -65,7 +65,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (rc == KV_ST_OK) {
 		check_header(h, size);
-		check_scan(h, data);
+		check_scan(h, data, KV_TS_BLAKE3);
+		check_scan(h, data, KV_TS_SHA256_TREE);
 	}
 	if (kv_st_parse_index("fuzz.index.json", (const char *)data, size, &idx, err, sizeof err) == KV_ST_OK) {
 		if (!idx->count || !idx->shard_count)
