@@ -166,12 +166,11 @@ void kv_fp_json(struct kv_fp *fp, struct kv_buf *b)
 {
 	qsort(fp->tensors, fp->count, sizeof *fp->tensors, cmp_tensor);
 	qsort(fp->shards, fp->shard_count, sizeof *fp->shards, cmp_shard);
-	if (fp->hash == KV_TS_BLAKE3)
-		kv_buf_printf(b, "{\n  \"format\": \"%s\",\n  \"version\": %d,\n  \"content_hash\": \"%s\",\n",
-			      KV_FP_FORMAT, KV_FP_VERSION_BLAKE3, KV_B3_NAME);
-	else
-		kv_buf_printf(b, "{\n  \"format\": \"%s\",\n  \"version\": %d,\n  \"content_hash\": \"%s\",\n"
-			      "  \"leaf_bytes\": %u,\n", KV_FP_FORMAT, KV_FP_VERSION_SHA256_TREE, KV_TH_NAME, KV_TH_LEAF);
+	int tree = fp->hash == KV_TS_SHA256_TREE;
+	kv_buf_printf(b, "{\n  \"format\": \"%s\",\n  \"version\": %d,\n  \"content_hash\": \"%s\",\n", KV_FP_FORMAT,
+		      tree ? KV_FP_VERSION_SHA256_TREE : KV_FP_VERSION_BLAKE3, kv_fp_hash_name(fp->hash));
+	if (tree)
+		kv_buf_printf(b, "  \"leaf_bytes\": %u,\n", KV_TH_LEAF);
 	kv_buf_printf(b, "  \"sample_scheme\": \"%s\",\n  \"sample_size\": %" PRIu64 ",\n",
 		      KV_FP_SAMPLE_SCHEME, fp->sample_size);
 	kv_buf_printf(b, "  \"complete\": %s,\n", fp->complete ? "true" : "false");

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blake3.h"
 #include "fpsample.h"
+#include "treehash.h"
 
 const char *const component_names[COMP_COUNT] = {"vision", "audio", "embeddings", "backbone"};
 
@@ -234,10 +236,10 @@ static int read_head(struct rd *r, const struct kv_value *root, struct fp_model 
 	if (!whole(r, h->value_member(root, "version"), &version) || (version != 1 && version != 2))
 		return bad(r, "version", "is not 1 or 2");
 	/* Version 2 hashes tensors with BLAKE3, version 1 with the SHA-256 tree. */
-	m->content_hash = version == 2 ? "blake3" : "sha256-tree-v1";
+	m->content_hash = version == 2 ? KV_B3_NAME : KV_TH_NAME;
 	if (!hash || strcmp(hash, m->content_hash) != 0)
-		return bad(r, "content_hash", version == 2 ? "is not \"blake3\" (version 2)"
-							     : "is not \"sha256-tree-v1\" (version 1)");
+		return bad(r, "content_hash", version == 2 ? "is not \"" KV_B3_NAME "\" (version 2)"
+							     : "is not \"" KV_TH_NAME "\" (version 1)");
 	if (!scheme || strcmp(scheme, KV_FP_SAMPLE_SCHEME) != 0)
 		return bad(r, "sample_scheme", "is not \"" KV_FP_SAMPLE_SCHEME "\"");
 	if (!whole(r, h->value_member(root, "sample_size"), &m->sample_size) || m->sample_size < 1 ||

@@ -35,7 +35,8 @@ static const struct kv_param_decl params[] = {
 	{"third_party_weights", KV_T_STRING, 0, "fail", "fail|report",
 	 "a third-party component with pretrained weights fails the gate, or is only reported"},
 	{"fingerprints", KV_T_PATH, 0, NULL, NULL,
-	 "folder of reference fingerprints (`kaieval fingerprint` output, plus baselines.csv); runs the forensics"},
+	 "folder of reference fingerprints (`kaieval fingerprint` output, plus baselines.csv), all made with "
+	 "one content hash (--hash); runs the forensics"},
 	{"team_fingerprint", KV_T_PATH, 0, NULL, NULL,
 	 "each team's fingerprint (default: FINGERPRINTS/teams/{team}.json)"},
 	{"pearson_flag", KV_T_FLOAT, 0, "0.1", NULL,
