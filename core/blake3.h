@@ -6,8 +6,9 @@
  * what `b3sum` prints for its bytes.  Why BLAKE3: it is a cryptographic hash
  * (a crafted reference cannot make an innocent tensor look like a copy), and
  * its input is a tree of 1 KiB chunks by definition, so 16 chunks are hashed
- * at once in the 16 lanes of AVX-512 registers and whole pieces of a tensor
- * on separate threads; on one core here it runs about twice as fast as the
+ * at once in the lanes of AVX-512 registers (8 with AVX2) and whole pieces
+ * of a tensor on separate threads; on one core here it runs about 1.5 times
+ * (AVX-512) or twice (AVX2 against SHA-NI) as fast as the
  * SHA-256 tree of fingerprint version 1 (treehash.h), which stays readable.
  *
  * A tensor is hashed in pieces of KV_B3_PIECE bytes (256 chunks, a power of

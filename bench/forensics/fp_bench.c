@@ -159,8 +159,8 @@ int main(int argc, char **argv)
 	for (int l = (int)top; l >= 0; l--)
 		printf("moments %-6s: %6.2f GB/s per core\n", kv_simd_name((enum kv_simd)l),
 		       bench_moments((enum kv_simd)l, p, len, repeats));
-	for (int l = (int)top; l >= 0; l -= l == KV_SIMD_AVX512 ? 2 : 1)
-		printf("blake3 pieces %-6s: %6.2f GB/s per core\n", l == KV_SIMD_AVX512 ? "avx512" : "scalar",
+	for (int l = (int)top; l >= 0; l--)
+		printf("blake3 pieces %-6s: %6.2f GB/s per core\n", kv_simd_name((enum kv_simd)l),
 		       bench_blake3((enum kv_simd)l, p, len, repeats));
 	for (int l = (int)top; l >= 0; l -= l == KV_SIMD_AVX512 ? 2 : 1)
 		printf("sha256 tree leaves %-6s: %6.2f GB/s per core\n",
