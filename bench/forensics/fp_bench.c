@@ -11,7 +11,8 @@
  *     and with one per CPU: wall-clock GB/s, and GB/s per CPU-second (user +
  *     system).
  * GB = 10^9 bytes.  On a busy machine wall-clock figures drop; the per
- * CPU-second figures show what each core does. */
+ * CPU-second figures show what each core does.  Last, the share of CPU
+ * time the hypervisor gave to other guests during the whole run. */
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@
 #include "moments.h"
 #include "simd.h"
 #include "treehash.h"
+#include "../hoststeal.h"
 
 static double now(clockid_t clock)
 {
@@ -152,6 +154,7 @@ int main(int argc, char **argv)
 	}
 	int repeats = argc > 2 ? atoi(argv[2]) : 3;
 	repeats = repeats < 1 ? 1 : repeats;
+	double start = now(CLOCK_MONOTONIC), steal0 = host_steal_seconds();
 	enum kv_simd top = kv_simd_detect();
 	size_t len;
 	const uint8_t *p = map_shard(argv[1], &len);
@@ -174,5 +177,6 @@ int main(int argc, char **argv)
 			bench_scan(argv[1], (enum kv_ts_hash)h, (unsigned)cpus, repeats, &bytes);
 	}
 	printf("model: %.2f GB\n", (double)bytes / 1e9);
+	print_host_steal(steal0, now(CLOCK_MONOTONIC) - start);
 	return 0;
 }

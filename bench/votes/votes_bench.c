@@ -5,10 +5,13 @@
  *   gen_battles -o /tmp/votes-bench/battles.jsonl
  *   votes_bench /tmp/votes-bench/battles.jsonl [models, default 8] [bootstrap rounds, default 1000]
  *
- * Prints wall time, CPU time and peak RSS of the whole run, then the time
+ * Prints wall time, CPU time and peak RSS of the whole run, the share of
+ * CPU time the hypervisor gave to other guests meanwhile (on a shared
+ * virtual machine, a wall time means little without it), then the time
  * the host needs just to read and hash the same file (the floor no plugin
  * can go under on one thread).  Writes round.cfg into the file's folder. */
 #include "run.h"
+#include "../hoststeal.h"
 
 #include <libgen.h>
 #include <stdio.h>
@@ -98,7 +101,7 @@ int main(int argc, char **argv)
 	kv_register_builtin(&kaieval_plugin_votes);
 	struct kv_run *run = NULL;
 	struct kv_error err = {0};
-	double t0 = now(), c0 = cpu_seconds();
+	double t0 = now(), c0 = cpu_seconds(), steal0 = host_steal_seconds();
 	int rc = kv_run_round(cfg, NULL, 0, &run, &err);
 	double wall = now() - t0, cpu = cpu_seconds() - c0;
 	struct rusage ru;
@@ -112,6 +115,7 @@ int main(int argc, char **argv)
 	}
 	printf("votes criterion (parse, dedup, fit, %ld bootstrap rounds) on %s\n", bootstrap, argv[1]);
 	printf("  wall %.3f s   cpu %.3f s   peak RSS %.1f MB\n", wall, cpu, (double)ru.ru_maxrss / 1024.0);
+	print_host_steal(steal0, wall);
 	print_round(run, teams);
 	kv_run_free(run);
 	char hex[65];
