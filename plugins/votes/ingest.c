@@ -16,7 +16,7 @@
 #include <string.h>
 
 #define ITEMS 4096        /* battles per batch */
-#define RING 4            /* batches in flight */
+#define RING 32           /* batches in flight (deep for the reason in reader.c) */
 #define PREFETCH 64       /* judges looked up together */
 
 /* A battle in a batch.  Its ballot key (which holds the judge id) is
