@@ -1,10 +1,11 @@
 /*
- * blake3.h -- BLAKE3, the hash of tensor contents in fingerprints (version 2).
+ * blake3.h -- BLAKE3, the hash of tensor contents in fingerprints version 2
+ * (`kaieval fingerprint --hash blake3`; version 3 uses xxh128.h).
  *
  * This is BLAKE3 as published (https://github.com/BLAKE3-team/BLAKE3-specs):
  * the default hash mode with a 32-byte output, so a tensor's content hash is
  * what `b3sum` prints for its bytes.  Why BLAKE3: it is a cryptographic hash
- * (a crafted reference cannot make an innocent tensor look like a copy), and
+ * (for those who want a cryptographic digest of each tensor), and
  * its input is a tree of 1 KiB chunks by definition, so 16 chunks are hashed
  * at once in the lanes of AVX-512 registers (8 with AVX2) and whole pieces
  * of a tensor on separate threads; on one core here it runs about 1.5 times

@@ -15,13 +15,20 @@
 #include "moments.h"
 #include "safetensors.h"
 #include "treehash.h"
+#include "xxh128.h"
 
 /* JSON numbers are doubles: whole numbers are exact up to 2^53. */
 #define MAX_EXACT 9007199254740992.0
 
 const char *kv_fp_hash_name(enum kv_ts_hash hash)
 {
-	return hash == KV_TS_BLAKE3 ? KV_B3_NAME : KV_TH_NAME;
+	return hash == KV_TS_XXH128_TREE ? KV_XX_NAME : hash == KV_TS_BLAKE3 ? KV_B3_NAME : KV_TH_NAME;
+}
+
+int kv_fp_version(enum kv_ts_hash hash)
+{
+	return hash == KV_TS_XXH128_TREE ? KV_FP_VERSION_XXH128_TREE
+		: hash == KV_TS_BLAKE3 ? KV_FP_VERSION_BLAKE3 : KV_FP_VERSION_SHA256_TREE;
 }
 
 void kv_fp_free(struct kv_fp *fp)
@@ -166,11 +173,10 @@ void kv_fp_json(struct kv_fp *fp, struct kv_buf *b)
 {
 	qsort(fp->tensors, fp->count, sizeof *fp->tensors, cmp_tensor);
 	qsort(fp->shards, fp->shard_count, sizeof *fp->shards, cmp_shard);
-	int tree = fp->hash == KV_TS_SHA256_TREE;
 	kv_buf_printf(b, "{\n  \"format\": \"%s\",\n  \"version\": %d,\n  \"content_hash\": \"%s\",\n", KV_FP_FORMAT,
-		      tree ? KV_FP_VERSION_SHA256_TREE : KV_FP_VERSION_BLAKE3, kv_fp_hash_name(fp->hash));
-	if (tree)
-		kv_buf_printf(b, "  \"leaf_bytes\": %u,\n", KV_TH_LEAF);
+		      kv_fp_version(fp->hash), kv_fp_hash_name(fp->hash));
+	if (fp->hash != KV_TS_BLAKE3)  /* the trees' leaf size; BLAKE3's is fixed by BLAKE3 */
+		kv_buf_printf(b, "  \"leaf_bytes\": %u,\n", fp->hash == KV_TS_SHA256_TREE ? KV_TH_LEAF : KV_XX_UNIT);
 	kv_buf_printf(b, "  \"sample_scheme\": \"%s\",\n  \"sample_size\": %" PRIu64 ",\n",
 		      KV_FP_SAMPLE_SCHEME, fp->sample_size);
 	kv_buf_printf(b, "  \"complete\": %s,\n", fp->complete ? "true" : "false");
@@ -190,6 +196,7 @@ struct reader {
 	const char *file;
 	struct kv_error *err;
 	char where[600];             /* "tensors[3] ('name')" for messages */
+	size_t hash_hex;             /* hex digits of a tensor's content hash */
 };
 
 static int bad(struct reader *r, const char *key, const char *what)
@@ -248,12 +255,12 @@ static int get_double(struct reader *r, const cJSON *obj, const char *key, doubl
 	return 0;
 }
 
-static int is_hex64(const char *s)
+static int is_hex(const char *s, size_t digits)
 {
 	size_t n = 0;
 	while (s[n] && ((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')))
 		n++;
-	return n == 64 && !s[n];
+	return n == digits && !s[n];
 }
 
 /* Bytes a base64 text decodes to, or -1 when it is not canonical base64. */
@@ -274,14 +281,16 @@ static long long base64_size(const char *s)
 	return (long long)(n / 4 * 3 - pad);
 }
 
-static int get_hash(struct reader *r, const cJSON *obj, const char *key, char out[65])
+static int get_hash(struct reader *r, const cJSON *obj, const char *key, size_t digits, char out[65])
 {
 	const char *s = NULL;
+	char what[40];
 	if (get_string(r, obj, key, &s))
 		return KV_EXIT_INPUT;
-	if (!is_hex64(s))
-		return bad(r, key, "is not 64 lowercase hex digits");
-	memcpy(out, s, 65);
+	snprintf(what, sizeof what, "is not %zu lowercase hex digits", digits);
+	if (!is_hex(s, digits))
+		return bad(r, key, what);
+	memcpy(out, s, digits + 1);
 	return 0;
 }
 
@@ -349,7 +358,7 @@ static int read_tensor(struct reader *r, const cJSON *obj, size_t i, uint64_t k,
 	t->dtype = kv_xstrdup(dtype);
 	if (!kv_st_dtype_bits(dtype))
 		return bad(r, "dtype", "is not a safetensors dtype");
-	if (read_shape(r, obj, t) || get_hash(r, obj, "hash", t->hash) || get_bool(r, obj, "constant", &t->constant))
+	if (read_shape(r, obj, t) || get_hash(r, obj, "hash", r->hash_hex, t->hash) || get_bool(r, obj, "constant", &t->constant))
 		return KV_EXIT_INPUT;
 	t->has_moments = kv_float_kind(dtype) != KV_FK_NONE;
 	if (t->has_moments)
@@ -364,7 +373,7 @@ static int read_index(struct reader *r, const cJSON *root, struct kv_fp *fp)
 		return 0;
 	const char *file = NULL;
 	const cJSON *shards = member(idx, "shards");
-	if (!cJSON_IsObject(idx) || get_string(r, idx, "file", &file) || get_hash(r, idx, "sha256", fp->index_sha256))
+	if (!cJSON_IsObject(idx) || get_string(r, idx, "file", &file) || get_hash(r, idx, "sha256", 64, fp->index_sha256))
 		return bad(r, "index", "must be null or {file, sha256, shards}");
 	if (!cJSON_IsArray(shards))
 		return bad(r, "index", "has no 'shards' array");
@@ -414,11 +423,21 @@ static int read_tensors(struct reader *r, const cJSON *root, struct kv_fp *fp)
 	return 0;
 }
 
-/* Version 2: "blake3" and no leaf size; version 1: the SHA-256 tree of 16 KiB leaves. */
+/* Version 3: the XXH3-128 tree of 256 KiB leaves; version 2: "blake3" and no
+ * leaf size; version 1: the SHA-256 tree of 16 KiB leaves. */
 static int read_content_hash(struct reader *r, const cJSON *root, uint64_t version, enum kv_ts_hash *out)
 {
 	const char *hash = NULL;
 	uint64_t leaf;
+	r->hash_hex = 64;
+	if (version == KV_FP_VERSION_XXH128_TREE) {
+		*out = KV_TS_XXH128_TREE;
+		r->hash_hex = 2 * KV_XX_DIGEST;
+		if (get_string(r, root, "content_hash", &hash) || strcmp(hash, KV_XX_NAME) != 0 ||
+		    get_u64(r, root, "leaf_bytes", &leaf) || leaf != KV_XX_UNIT)
+			return bad(r, "content_hash", "is not \"" KV_XX_NAME "\" with leaf_bytes 262144 (version 3)");
+		return 0;
+	}
 	if (version == KV_FP_VERSION_BLAKE3) {
 		*out = KV_TS_BLAKE3;
 		if (get_string(r, root, "content_hash", &hash) || strcmp(hash, KV_B3_NAME) != 0 ||
@@ -440,9 +459,9 @@ static int read_head(struct reader *r, const cJSON *root, struct kv_fp *fp)
 	uint64_t version;
 	if (get_string(r, root, "format", &format) || strcmp(format, KV_FP_FORMAT) != 0)
 		return bad(r, "format", "is not \"" KV_FP_FORMAT "\"");
-	if (get_u64(r, root, "version", &version) ||
-	    (version != KV_FP_VERSION_SHA256_TREE && version != KV_FP_VERSION_BLAKE3))
-		return bad(r, "version", "is not 1 or 2 (this kaieval reads versions 1 and 2)");
+	if (get_u64(r, root, "version", &version) || version < KV_FP_VERSION_SHA256_TREE ||
+	    version > KV_FP_VERSION_XXH128_TREE)
+		return bad(r, "version", "is not 1, 2 or 3 (this kaieval reads versions 1 to 3)");
 	if (read_content_hash(r, root, version, &fp->hash))
 		return KV_EXIT_INPUT;
 	if (get_string(r, root, "sample_scheme", &scheme) || strcmp(scheme, KV_FP_SAMPLE_SCHEME) != 0)

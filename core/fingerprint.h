@@ -4,8 +4,9 @@
  *
  * A fingerprint lists every tensor of a model (or of some of its shards) with
  * its name, shard, dtype, shape, element count, exact content hash
- * (BLAKE3 of its bytes, blake3.h; version 1 files have the SHA-256 tree of
- * treehash.h), whether it is constant, and for F32/F16/BF16 the count of
+ * (the XXH3-128 tree of xxh128.h; version 2 files have BLAKE3 of blake3.h,
+ * version 1 files the SHA-256 tree of treehash.h), whether it is constant,
+ * and for F32/F16/BF16 the count of
  * finite values, their sum, sum of squares, min and max (moments.h) and the
  * values at the sample positions of its shape (fpsample.h), base64 of the raw
  * little-endian elements.  Tensors are sorted by name, shards by file name;
@@ -28,18 +29,20 @@
 #include "util.h"
 
 #define KV_FP_FORMAT "kaieval-fingerprint"
-/* Version 2 hashes with BLAKE3, version 1 with the SHA-256 tree; otherwise
- * the two are the same.  Both are read; either can be made (--hash), so a
- * model can be compared with a reference library made before version 2. */
+/* Version 3 hashes with the XXH3-128 tree (xxh128.h), version 2 with BLAKE3,
+ * version 1 with the SHA-256 tree; otherwise the three are the same.  All are
+ * read; any can be made (--hash), so a model can be compared with a reference
+ * library made with an earlier version. */
 #define KV_FP_VERSION_SHA256_TREE 1
 #define KV_FP_VERSION_BLAKE3 2
+#define KV_FP_VERSION_XXH128_TREE 3
 
 struct kv_fp_tensor {
 	char *name, *shard, *dtype;
 	size_t rank;
 	uint64_t *shape;
 	uint64_t numel;
-	char hash[65];
+	char hash[65];             /* 32 hex digits (version 3) or 64 */
 	int constant;
 	int has_moments;           /* F32, F16, BF16 */
 	uint64_t finite;
@@ -98,8 +101,11 @@ int kv_fp_merge(struct kv_fp *parts, const char *const *names, size_t n, struct 
 
 void kv_fp_free(struct kv_fp *fp);
 
-/* "blake3" or "sha256-tree-v1", as in the file's content_hash. */
+/* "xxh128-tree-v1", "blake3" or "sha256-tree-v1", as in the file's content_hash. */
 const char *kv_fp_hash_name(enum kv_ts_hash hash);
+
+/* The file format version that goes with the hash (3, 2 or 1). */
+int kv_fp_version(enum kv_ts_hash hash);
 
 /* A whole file, NUL-terminated (NULL and err set on failure). */
 char *kv_fp_load_text(const char *file, size_t *len, struct kv_error *err);

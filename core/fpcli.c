@@ -40,13 +40,12 @@ static uint64_t number(const char *text, uint64_t lo, uint64_t hi)
 /* 0 when name is a content hash a fingerprint can be made with. */
 static int hash_named(const char *name, enum kv_ts_hash *out)
 {
-	if (strcmp(name, kv_fp_hash_name(KV_TS_BLAKE3)) == 0)
-		*out = KV_TS_BLAKE3;
-	else if (strcmp(name, kv_fp_hash_name(KV_TS_SHA256_TREE)) == 0)
-		*out = KV_TS_SHA256_TREE;
-	else
-		return -1;
-	return 0;
+	for (int h = 0; h < KV_TS_HASHES; h++)
+		if (strcmp(name, kv_fp_hash_name((enum kv_ts_hash)h)) == 0) {
+			*out = (enum kv_ts_hash)h;
+			return 0;
+		}
+	return -1;
 }
 
 /* Options that take a value; returns 1 when argv[*i] was one of them. */
@@ -70,7 +69,7 @@ static int take_value(struct args *a, int argc, char **argv, int *i, int *rc)
 	else if (is_k && !(a->o.sample_size = number(argv[*i], 1, KV_FP_SAMPLE_MAX)))
 		*rc = usage("--sample wants a sample size in [1, 1048576], not '%s'", argv[*i]);
 	else if (is_hash && hash_named(argv[*i], &a->o.hash))
-		*rc = usage("--hash wants blake3 or sha256-tree-v1, not '%s'", argv[*i]);
+		*rc = usage("--hash wants xxh128-tree-v1, blake3 or sha256-tree-v1, not '%s'", argv[*i]);
 	else if (is_hash)
 		a->hash_given = 1;
 	return 1;

@@ -131,14 +131,15 @@ static char *base64(const uint8_t *p, size_t n)
 	return out;
 }
 
-static void to_hex(const uint8_t d[32], char out[65])
+static void to_hex(const uint8_t *d, unsigned bytes, char out[65])
 {
-	for (int i = 0; i < 32; i++)
+	out[0] = '\0';
+	for (unsigned i = 0; i < bytes; i++)
 		snprintf(out + 2 * i, 3, "%02x", d[i]);
 }
 
 static void record(struct kv_fp_tensor *t, const struct kv_st_tensor *st, const char *shard,
-		   const struct kv_ts_result *r)
+		   enum kv_ts_hash hash, const struct kv_ts_result *r)
 {
 	t->name = kv_xstrdup(st->name);
 	t->shard = kv_xstrdup(shard);
@@ -148,7 +149,7 @@ static void record(struct kv_fp_tensor *t, const struct kv_st_tensor *st, const 
 	if (st->rank)
 		memcpy(t->shape, st->shape, st->rank * sizeof *t->shape);
 	t->numel = st->numel;
-	to_hex(r->hash, t->hash);
+	to_hex(r->hash, kv_ts_hash_bytes(hash), t->hash);
 	t->constant = r->constant;
 	t->has_moments = r->kind != KV_FK_NONE;
 	if (!t->has_moments)
@@ -169,7 +170,7 @@ static void add_results(struct kv_fp *fp, const struct kv_st_header *h, const ch
 	fp->tensors = kv_xrealloc(fp->tensors, (fp->count + h->count) * sizeof *fp->tensors);
 	for (size_t i = 0; i < h->count; i++) {
 		memset(&fp->tensors[fp->count], 0, sizeof *fp->tensors);
-		record(&fp->tensors[fp->count++], &h->tensors[i], shard, &r[i]);
+		record(&fp->tensors[fp->count++], &h->tensors[i], shard, fp->hash, &r[i]);
 	}
 	fp->shards = kv_xrealloc(fp->shards, (fp->shard_count + 1) * sizeof *fp->shards);
 	fp->shards[fp->shard_count++] = (struct kv_fp_shard){kv_xstrdup(shard), bytes, h->count};

@@ -142,8 +142,9 @@ TARGET_AVX512 INLINE size_t unit_avx512_kind(enum kv_float_kind kind, int masked
 		__m512d hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1)));
 		s0 = _mm512_add_pd(s0, lo);
 		s1 = _mm512_add_pd(s1, hi);
-		q0 = _mm512_add_pd(q0, _mm512_mul_pd(lo, lo));
-		q1 = _mm512_add_pd(q1, _mm512_mul_pd(hi, hi));
+		/* x*x is exact (see moments.h), so the fused form rounds as the scalar code does. */
+		q0 = _mm512_fmadd_pd(lo, lo, q0);
+		q1 = _mm512_fmadd_pd(hi, hi, q1);
 		mn = _mm512_mask_min_ps(mn, fin, mn, x);
 		mx = _mm512_mask_max_ps(mx, fin, mx, x);
 	}

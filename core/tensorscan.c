@@ -14,6 +14,7 @@
 #include "blake3.h"
 #include "fpsample.h"
 #include "treehash.h"
+#include "xxh128.h"
 
 /* A work item is up to this many units (8 MiB): large enough to keep the
  * queue short, small enough to balance two threads on a few big tensors. */
@@ -21,13 +22,14 @@
 #define LEAVES_PER_UNIT (KV_MOM_UNIT / KV_TH_LEAF)
 
 _Static_assert(KV_B3_PIECE == KV_MOM_UNIT, "a unit is one BLAKE3 piece");
+_Static_assert(KV_XX_UNIT == KV_MOM_UNIT, "a unit is one XXH3-128 tree unit");
 
 struct tensor_work {
 	const struct kv_st_tensor *t;
 	const uint8_t *p;            /* the tensor's first byte */
 	uint64_t bytes, leaves, units;
 	enum kv_float_kind kind;
-	uint8_t *digests;            /* 32 bytes per unit (BLAKE3) or per leaf (SHA-256 tree) */
+	uint8_t *digests;            /* per unit (XXH3-128, BLAKE3) or per leaf (SHA-256 tree) */
 	struct kv_moments *unit_moments;
 };
 
@@ -64,6 +66,11 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
+unsigned kv_ts_hash_bytes(enum kv_ts_hash hash)
+{
+	return hash == KV_TS_XXH128_TREE ? KV_XX_DIGEST : 32;
+}
+
 /* ---- one unit ------------------------------------------------------------ */
 
 static int hash_leaves(const struct scan *s, const struct tensor_work *w, uint64_t u, const uint8_t *p, size_t len)
@@ -80,7 +87,9 @@ static int scan_unit(const struct scan *s, const struct tensor_work *w, uint64_t
 	uint64_t off = u * KV_MOM_UNIT;
 	size_t len = (size_t)(w->bytes - off < KV_MOM_UNIT ? w->bytes - off : KV_MOM_UNIT);
 	const uint8_t *p = w->p + off;
-	if (s->o->hash == KV_TS_BLAKE3)
+	if (s->o->hash == KV_TS_XXH128_TREE)
+		kv_xx_unit(s->o->simd, p, len, w->digests + KV_XX_DIGEST * u);
+	else if (s->o->hash == KV_TS_BLAKE3)
 		kv_b3_piece(s->o->simd, p, len, u, w->units == 1, w->digests + 32 * u);
 	else if (hash_leaves(s, w, u, p, len))
 		return -1;
@@ -254,7 +263,7 @@ static int plan_tensor(const struct kv_st_header *h, const uint8_t *data, size_t
 	w->kind = kv_float_kind(t->dtype);
 	w->leaves = w->bytes / KV_TH_LEAF + (w->bytes % KV_TH_LEAF != 0);
 	w->units = w->bytes / KV_MOM_UNIT + (w->bytes % KV_MOM_UNIT != 0);
-	uint64_t digests = hash == KV_TS_BLAKE3 ? w->units : w->leaves;
+	uint64_t digests = hash == KV_TS_SHA256_TREE ? w->leaves : w->units;
 	w->digests = malloc(32 * (digests ? digests : 1));
 	w->unit_moments = calloc(w->units ? w->units : 1, sizeof *w->unit_moments);
 	if (!w->digests || !w->unit_moments)
@@ -297,12 +306,27 @@ static int take_sample(const struct tensor_work *w, uint64_t k, struct kv_ts_res
 	return 0;
 }
 
+/* Up to one unit the hash is that unit's digest (none for an empty tensor). */
+static int xx_content_hash(const struct scan *s, const struct tensor_work *w, uint8_t out[32])
+{
+	memset(out, 0, 32);
+	if (w->units == 0)
+		kv_xx_unit(s->o->simd, w->p, 0, out);
+	else if (w->units == 1)
+		memcpy(out, w->digests, KV_XX_DIGEST);
+	else
+		return kv_xx_root(w->bytes, w->digests, (size_t)w->units, out);
+	return 0;
+}
+
 /* The tensor's hash from its units' (or leaves') digests; a one-unit
  * tensor's BLAKE3 piece was hashed as the root already. */
 static int content_hash(const struct scan *s, const struct tensor_work *w, uint8_t out[32])
 {
 	if (s->o->hash == KV_TS_SHA256_TREE)
 		return kv_th_root(w->bytes, w->digests, (size_t)w->leaves, out);
+	if (s->o->hash == KV_TS_XXH128_TREE)
+		return xx_content_hash(s, w, out);
 	if (w->units == 0)
 		kv_b3_piece(s->o->simd, w->p, 0, 0, 1, out);
 	else if (w->units == 1)

@@ -1,6 +1,6 @@
 /*
  * tensorscan.h -- read every byte of a checked safetensors data buffer once:
- * per tensor the content hash (blake3.h, or treehash.h), the moments of F32/F16/BF16 data
+ * per tensor the content hash (xxh128.h, blake3.h or treehash.h), the moments of F32/F16/BF16 data
  * (moments.h), whether it is constant, and its sampled values (fpsample.h).
  *
  * The header must have passed kv_st_parse_file (offsets contiguous, sizes =
@@ -8,7 +8,7 @@
  * the scan still computes each range with overflow-checked arithmetic.
  *
  * Work is cut into items of whole 256 KiB units of one tensor and shared by
- * threads; hashes (per unit for BLAKE3, per leaf for the SHA-256 tree) and
+ * threads; hashes (per unit for XXH3-128 and BLAKE3, per leaf for the SHA-256 tree) and
  * moments (per unit) are combined in order, so results do not depend on the
  * thread count or on which kernels run.
  */
@@ -23,7 +23,7 @@
 #include "simd.h"
 
 struct kv_ts_result {
-	uint8_t hash[32];
+	uint8_t hash[32];            /* kv_ts_hash_bytes() of them */
 	enum kv_float_kind kind;     /* KV_FK_NONE: hashed only, no moments or sample */
 	struct kv_moments moments;
 	/* Every element the same: for floats, no finite value or all finite and
@@ -34,9 +34,13 @@ struct kv_ts_result {
 	uint8_t *sample;             /* sample_count raw little-endian elements */
 };
 
-/* The content hash: BLAKE3 (fingerprint version 2) or the SHA-256 tree of
- * version 1. */
-enum kv_ts_hash { KV_TS_BLAKE3 = 0, KV_TS_SHA256_TREE };
+/* The content hash: the XXH3-128 tree (fingerprint version 3, the
+ * default), BLAKE3 (version 2) or the SHA-256 tree (version 1). */
+enum kv_ts_hash { KV_TS_XXH128_TREE = 0, KV_TS_BLAKE3, KV_TS_SHA256_TREE };
+#define KV_TS_HASHES 3
+
+/* The digest's size in bytes: 16 for the XXH3-128 tree, 32 for the others. */
+unsigned kv_ts_hash_bytes(enum kv_ts_hash hash);
 
 struct kv_ts_options {
 	unsigned threads;            /* 0: one per online CPU */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "blake3.h"
+#include "xxh128.h"
 #include "fpsample.h"
 #include "moments.h"
 #include "safetensors.h"
@@ -133,6 +134,58 @@ Test(forensics, blake3_matches_the_published_vectors_at_every_level)
 		for (int level = KV_SIMD_SCALAR; level <= (int)kv_simd_detect(); level++) {
 			kv_blake3_hex((enum kv_simd)level, p, b3_vectors[v].len, got);
 			cr_assert_str_eq(got, b3_vectors[v].hash, "length %zu, level %s", b3_vectors[v].len,
+					 kv_simd_name((enum kv_simd)level));
+		}
+	}
+	free(p);
+}
+
+/* XXH3-128 as the xxHash project's own `xxh128sum` (Debian package xxhash
+ * 0.8.1) prints it for bytes 0, 1, ..., 250, 0, 1, ... of each length, and
+ * the version 3 tree of longer inputs, computed with xxh128sum from its
+ * definition in kaieval-fingerprint(1): the units and the root input were
+ * cut and assembled by a script, each hashed by xxh128sum. */
+static const struct {
+	size_t len;
+	const char *hash;
+} xxh128_vectors[] = {
+	{0, "99aa06d3014798d86001c324468d497f"},
+	{1, "a6cd5e9392000f6ac44bdff4074eecdb"},
+	{3, "e3b55f57945a17cf5f4299fc161c9cbb"},
+	{4, "eb70bf5fc779e9e6a6111d53e80a3db5"},
+	{8, "e1e4432a62217fe4cfd50c61c8bb98c1"},
+	{9, "16c769d83e4aebce907931979dca3746"},
+	{16, "72950631827607e2842812cc870dcae2"},
+	{17, "685bc458b37d057fc06e233df7729217"},
+	{128, "14792fc3af88dc6c05321a0b64d67b41"},
+	{129, "dd5e74ac6b45f54ebc30b63382b09a3b"},
+	{240, "65b5be86da5540e7c92b68e16f83bbb6"},
+	{241, "1da1cb61bcb8a2a102e8cd95421c6d02"},
+	{1024, "d0ac1f7b93bf57b9e5d78bafa45b2aa5"},
+	{1025, "2882ebca04ec915ce95c42288f28186e"},
+	{102400, "ecd387d36185351b1428e17f1cac2837"},
+	{262144, "31484f410b9d97b719e33139f5534930"},
+	/* Trees: one unit and a byte, two units, three units and 4100 bytes. */
+	{262145, "a8be7552e9206c45a000a8380439cdf6"},
+	{524288, "7f8a7bc996f619df92485c3867cfcee2"},
+	{790532, "785f36f221be6f022ac7097b3056f6ed"},
+};
+
+Test(forensics, xxh128_tree_matches_xxh128sum_at_every_level)
+{
+	size_t max = 790532;
+	uint8_t *p = kv_xmalloc(max), d[KV_XX_DIGEST];
+	for (size_t i = 0; i < max; i++)
+		p[i] = (uint8_t)(i % 251);
+	for (size_t v = 0; v < sizeof xxh128_vectors / sizeof xxh128_vectors[0]; v++) {
+		char got[33];
+		syn_xxh128_tree(p, xxh128_vectors[v].len, got);
+		cr_assert_str_eq(got, xxh128_vectors[v].hash, "the test's reference, length %zu", xxh128_vectors[v].len);
+		for (int level = KV_SIMD_SCALAR; level <= (int)kv_simd_detect(); level++) {
+			cr_assert_eq(kv_xx_hash((enum kv_simd)level, p, xxh128_vectors[v].len, d), 0);
+			for (unsigned i = 0; i < KV_XX_DIGEST; i++)
+				snprintf(got + 2 * i, 3, "%02x", d[i]);
+			cr_assert_str_eq(got, xxh128_vectors[v].hash, "length %zu, level %s", xxh128_vectors[v].len,
 					 kv_simd_name((enum kv_simd)level));
 		}
 	}
@@ -332,14 +385,14 @@ Test(forensics, fingerprint_records_hash_moments_and_sample)
 	cJSON *fp = load_json(out);
 	cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(fp, "tensors")), 5);
 	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(fp, "complete")));
-	cr_assert_eq(cJSON_GetObjectItem(fp, "version")->valueint, 2);
-	cr_assert_str_eq(cJSON_GetObjectItem(fp, "content_hash")->valuestring, "blake3");
-	cr_assert_null(cJSON_GetObjectItem(fp, "leaf_bytes"));
-	/* The matrix: BLAKE3 of its bf16 bytes, sums of the rounded values. */
+	cr_assert_eq(cJSON_GetObjectItem(fp, "version")->valueint, 3);
+	cr_assert_str_eq(cJSON_GetObjectItem(fp, "content_hash")->valuestring, "xxh128-tree-v1");
+	cr_assert_eq(cJSON_GetObjectItem(fp, "leaf_bytes")->valueint, 262144);
+	/* The matrix: XXH3-128 of its bf16 bytes, sums of the rounded values. */
 	const cJSON *t = tensor_named(fp, "w");
 	uint8_t *bf = syn_bf16_bytes(w, ROWS * COLS);
 	char hex[65];
-	syn_blake3(bf, 2 * ROWS * COLS, hex);
+	syn_xxh128_tree(bf, 2 * ROWS * COLS, hex);
 	cr_assert_str_eq(cJSON_GetObjectItem(t, "hash")->valuestring, hex);
 	double sum = 0, sq = 0;
 	for (size_t i = 0; i < ROWS * COLS; i++) {
@@ -374,10 +427,11 @@ Test(forensics, fingerprint_records_hash_moments_and_sample)
 	free(out);
 }
 
-/* A tensor of several 256 KiB pieces, the last one short, and an empty one:
- * the hash is BLAKE3 of the bytes with any threads and vector level, and
- * --hash sha256-tree-v1 makes a version 1 file with the SHA-256 tree. */
-Test(forensics, fingerprint_hashes_long_tensors_with_either_hash)
+/* A tensor of several 256 KiB units, the last one short, and an empty one:
+ * the hash is the XXH3-128 tree of the bytes with any threads and vector
+ * level; --hash blake3 makes a version 2 file with BLAKE3 of the bytes, and
+ * --hash sha256-tree-v1 a version 1 file with the SHA-256 tree. */
+Test(forensics, fingerprint_hashes_long_tensors_with_each_hash)
 {
 	char *dir = kvt_tempdir(), *model = path_in(dir, "m"), *p = path_in(dir, "m/model.safetensors");
 	char *out = path_in(dir, "fp.json"), *err = NULL, hex[65];
@@ -398,15 +452,26 @@ Test(forensics, fingerprint_hashes_long_tensors_with_either_hash)
 		unsetenv("KAIEVAL_SIMD");
 		free(err);
 		cJSON *fp = load_json(out);
-		syn_blake3(bf, 2 * n, hex);
+		syn_xxh128_tree(bf, 2 * n, hex);
 		cr_assert_str_eq(cJSON_GetObjectItem(tensor_named(fp, "long"), "hash")->valuestring, hex, "run %zu", i);
-		syn_blake3(NULL, 0, hex);
+		syn_xxh128_tree(NULL, 0, hex);
 		cr_assert_str_eq(cJSON_GetObjectItem(tensor_named(fp, "none"), "hash")->valuestring, hex);
 		cJSON_Delete(fp);
 	}
-	cr_assert_eq(syn_kaieval(&err, model, "-o", out, "--hash", "sha256-tree-v1", NULL), 0, "%s", err);
+	cr_assert_eq(syn_kaieval(&err, model, "-o", out, "--hash", "blake3", "-j", "2", NULL), 0, "%s", err);
 	free(err);
 	cJSON *fp = load_json(out);
+	cr_assert_eq(cJSON_GetObjectItem(fp, "version")->valueint, 2);
+	cr_assert_str_eq(cJSON_GetObjectItem(fp, "content_hash")->valuestring, "blake3");
+	cr_assert_null(cJSON_GetObjectItem(fp, "leaf_bytes"));
+	syn_blake3(bf, 2 * n, hex);
+	cr_assert_str_eq(cJSON_GetObjectItem(tensor_named(fp, "long"), "hash")->valuestring, hex);
+	syn_blake3(NULL, 0, hex);
+	cr_assert_str_eq(cJSON_GetObjectItem(tensor_named(fp, "none"), "hash")->valuestring, hex);
+	cJSON_Delete(fp);
+	cr_assert_eq(syn_kaieval(&err, model, "-o", out, "--hash", "sha256-tree-v1", NULL), 0, "%s", err);
+	free(err);
+	fp = load_json(out);
 	cr_assert_eq(cJSON_GetObjectItem(fp, "version")->valueint, 1);
 	cr_assert_str_eq(cJSON_GetObjectItem(fp, "content_hash")->valuestring, "sha256-tree-v1");
 	cr_assert_eq(cJSON_GetObjectItem(fp, "leaf_bytes")->valueint, 16384);
@@ -414,7 +479,7 @@ Test(forensics, fingerprint_hashes_long_tensors_with_either_hash)
 	cr_assert_str_eq(cJSON_GetObjectItem(tensor_named(fp, "long"), "hash")->valuestring, hex);
 	cJSON_Delete(fp);
 	cr_assert_eq(syn_kaieval(&err, model, "-o", out, "--hash", "md5", NULL), 2);
-	cr_assert(strstr(err, "--hash wants blake3 or sha256-tree-v1, not 'md5'"), "%s", err);
+	cr_assert(strstr(err, "--hash wants xxh128-tree-v1, blake3 or sha256-tree-v1, not 'md5'"), "%s", err);
 	free(err);
 	free(bf);
 	free(v);
@@ -706,11 +771,13 @@ Test(forensics, merge_refuses_bad_fingerprints)
 	cr_assert_eq(syn_kaieval(NULL, m, "-o", good, NULL), 0);
 	char *text = kvt_read(good);
 	static const char *const cases[][3] = {
-		{"\"version\": 2", "\"version\": 3", "'version'"},
-		{"\"version\": 2", "\"version\": 1", "'content_hash'"},
-		{"\"content_hash\": \"blake3\"", "\"content_hash\": \"sha256-tree-v1\"", "'content_hash'"},
-		{"\"content_hash\": \"blake3\",", "\"content_hash\": \"blake3\", \"leaf_bytes\": 16384,",
-		 "'content_hash'"},
+		{"\"version\": 3", "\"version\": 4", "'version'"},
+		{"\"version\": 3", "\"version\": 2", "'content_hash'"},
+		{"\"version\": 3", "\"version\": 1", "'content_hash'"},
+		{"\"content_hash\": \"xxh128-tree-v1\"", "\"content_hash\": \"blake3\"", "'content_hash'"},
+		{"\"leaf_bytes\": 262144", "\"leaf_bytes\": 16384", "'content_hash'"},
+		/* A 64-digit hash (versions 1 and 2) in a version 3 file. */
+		{"\"hash\": \"", "\"hash\": \"00000000000000000000000000000000", "'hash'"},
 		{"\"numel\": 6144", "\"numel\": 6145", "'numel'"},
 		{"\"dtype\": \"BF16\"", "\"dtype\": \"BF17\"", "'dtype'"},
 		{"\"sample\": \"", "\"sample\": \"!", "'sample'"},
@@ -733,7 +800,7 @@ Test(forensics, merge_refuses_bad_fingerprints)
 	/* Parts made with different content hashes do not merge. */
 	cr_assert_eq(syn_kaieval(NULL, m, "-o", bad, "--hash", "sha256-tree-v1", NULL), 0);
 	cr_assert_eq(syn_kaieval(&err, "--merge", good, bad, "-o", out, NULL), 2);
-	cr_assert(strstr(err, "bad.json: content hash sha256-tree-v1 differs from") && strstr(err, "blake3"),
+	cr_assert(strstr(err, "bad.json: content hash sha256-tree-v1 differs from") && strstr(err, "xxh128-tree-v1"),
 		  "%s", err);
 	free(err);
 	cr_assert_eq(syn_kaieval(&err, "--merge", bad, "-o", out, "--hash", "blake3", NULL), 2);

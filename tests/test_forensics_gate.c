@@ -380,13 +380,14 @@ Test(forensics_gate, bad_inputs_name_the_file, .timeout = 120)
 	free(dir);
 }
 
-/* A reference library made before version 2 (SHA-256 tree) still judges a
- * team fingerprinted the same way; a library or a team with the other hash
- * is refused, since identity is decided by equal hashes. */
-Test(forensics_gate, version_one_fingerprints_judge_and_never_mix, .timeout = 120)
+/* A reference library made with an earlier version's hash (`older`: the
+ * SHA-256 tree of version 1, BLAKE3 of version 2) still judges a team
+ * fingerprinted the same way; a library or a team with another hash is
+ * refused, since identity is decided by equal hashes. */
+static void older_library_judges_and_never_mixes(const char *older)
 {
 	char *dir = kvt_tempdir();
-	fp_hash = "sha256-tree-v1";
+	fp_hash = older;
 	build(dir);
 	fp_hash = NULL;
 	write_round(dir, "");
@@ -398,27 +399,40 @@ Test(forensics_gate, version_one_fingerprints_judge_and_never_mix, .timeout = 12
 	cr_assert_not(passes(run, "tuned"));
 	cr_assert(passes(run, "clean"));
 	kv_run_free(run);
-	/* The team's fingerprint remade with BLAKE3. */
+	/* The team's fingerprint remade with the default hash (version 3). */
 	char *p = kv_xasprintf("%s/d/fp/teams/clean.json", dir), *old = kvt_read(p);
+	char *want = kv_xasprintf("fp/teams/clean.json: content_hash xxh128-tree-v1 differs from the reference "
+				  "fingerprints' %s", older), *remake = kv_xasprintf("--hash %s", older);
 	struct model t;
 	generate(&t, 17);
 	fingerprint(dir, "clean", &t, "fp/teams/clean.json");
 	memset(&err, 0, sizeof err);
 	cr_assert_eq(run_in(dir, &run, &err), 2);
-	cr_assert(strstr(err.msg, "fp/teams/clean.json: content_hash blake3 differs from the reference "
-			  "fingerprints' sha256-tree-v1") && strstr(err.msg, "--hash sha256-tree-v1"), "%s", err.msg);
-	/* A BLAKE3 fingerprint in the reference library. */
+	cr_assert(strstr(err.msg, want) && strstr(err.msg, remake), "%s", err.msg);
+	/* A version 3 fingerprint in the reference library. */
 	kvt_write(dir, "d/fp/teams/clean.json", old);
 	fingerprint(dir, "clean", &t, "fp/zzz.json");
 	memset(&err, 0, sizeof err);
 	cr_assert_eq(run_in(dir, &run, &err), 2);
-	cr_assert(strstr(err.msg, "fp/zzz.json: content_hash blake3 differs from") &&
+	cr_assert(strstr(err.msg, "fp/zzz.json: content_hash xxh128-tree-v1 differs from") &&
 		  strstr(err.msg, "made with one hash"), "%s", err.msg);
 	free_model(&t);
+	free(want);
+	free(remake);
 	free(p);
 	free(old);
 	kvt_rmtree(dir);
 	free(dir);
+}
+
+Test(forensics_gate, version_one_fingerprints_judge_and_never_mix, .timeout = 120)
+{
+	older_library_judges_and_never_mixes("sha256-tree-v1");
+}
+
+Test(forensics_gate, version_two_fingerprints_judge_and_never_mix, .timeout = 120)
+{
+	older_library_judges_and_never_mixes("blake3");
 }
 
 Test(forensics_gate, through_the_binary, .timeout = 120)

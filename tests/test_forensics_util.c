@@ -10,6 +10,9 @@
 
 #include "support.h"
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 void syn_write_raw(const char *path, uint64_t declared, const char *header, const void *data, size_t len)
 {
 	FILE *f = fopen(path, "wb");
@@ -125,6 +128,36 @@ void syn_tree_hash(const uint8_t *p, size_t n, char hex[65])
 	for (int i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", d[i]);
 	free(buf);
+}
+
+static void xxh128_hex(XXH128_hash_t h, char *hex)
+{
+	/* xxHash's canonical form: the high half first, each half big-endian. */
+	snprintf(hex, 33, "%016llx%016llx", (unsigned long long)h.high64, (unsigned long long)h.low64);
+}
+
+void syn_xxh128_tree(const uint8_t *p, size_t n, char hex[33])
+{
+	const size_t unit = 262144;
+	if (n <= unit) {
+		xxh128_hex(XXH3_128bits(p, n), hex);
+		return;
+	}
+	XXH3_state_t st;
+	uint8_t le[16];
+	XXH3_128bits_reset(&st);
+	XXH3_128bits_update(&st, "kaieval/xxh128-tree/v1", 22);
+	for (int i = 0; i < 8; i++) {
+		le[i] = (uint8_t)((uint64_t)n >> (8 * i));
+		le[8 + i] = (uint8_t)((uint64_t)unit >> (8 * i));
+	}
+	XXH3_128bits_update(&st, le, 16);
+	for (size_t at = 0; at < n; at += unit) {
+		XXH128_canonical_t c;
+		XXH128_canonicalFromHash(&c, XXH3_128bits(p + at, n - at < unit ? n - at : unit));
+		XXH3_128bits_update(&st, c.digest, sizeof c.digest);
+	}
+	xxh128_hex(XXH3_128bits_digest(&st), hex);
 }
 
 /* BLAKE3 as its specification's reference code computes it, written apart

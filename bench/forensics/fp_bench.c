@@ -5,8 +5,9 @@
  * MODEL_DIR is a bf16 model from gen_model (under /tmp).  The files are read
  * once to put them in the page cache; then, best of REPEATS (default 3):
  *   - the kernels alone on the first shard's mapped data, per vector level:
- *     moments (bf16 -> f32 -> double sums), BLAKE3 pieces (the content hash
- *     of version 2) and the SHA-256 tree leaves (version 1);
+ *     moments (bf16 -> f32 -> double sums), XXH3-128 units (the content
+ *     hash of version 3, the default), BLAKE3 pieces (version 2) and the
+ *     SHA-256 tree leaves (version 1);
  *   - the whole fingerprint (kv_fp_scan_dir) with each hash, with 1 thread
  *     and with one per CPU: wall-clock GB/s, and GB/s per CPU-second (user +
  *     system).
@@ -25,6 +26,7 @@
 #include <unistd.h>
 
 #include "blake3.h"
+#include "xxh128.h"
 #include "fingerprint.h"
 #include "moments.h"
 #include "simd.h"
@@ -121,6 +123,21 @@ static double bench_blake3(enum kv_simd level, const uint8_t *p, size_t len, int
 	return (double)(pieces * KV_B3_PIECE) / best / 1e9;
 }
 
+static double bench_xxh128(enum kv_simd level, const uint8_t *p, size_t len, int repeats)
+{
+	size_t units = len / KV_XX_UNIT;
+	uint8_t d[KV_XX_DIGEST];
+	double best = 1e30;
+	for (int r = 0; r < repeats; r++) {
+		double t0 = now(CLOCK_THREAD_CPUTIME_ID);
+		for (size_t i = 0; i < units; i++)
+			kv_xx_unit(level, p + i * KV_XX_UNIT, KV_XX_UNIT, d);
+		double t = now(CLOCK_THREAD_CPUTIME_ID) - t0;
+		best = t < best ? t : best;
+	}
+	return (double)(units * KV_XX_UNIT) / best / 1e9;
+}
+
 static void bench_scan(const char *dir, enum kv_ts_hash hash, unsigned threads, int repeats, uint64_t *bytes)
 {
 	double best_wall = 1e30, best_cpu = 1e30;
@@ -163,6 +180,9 @@ int main(int argc, char **argv)
 		printf("moments %-6s: %6.2f GB/s per core\n", kv_simd_name((enum kv_simd)l),
 		       bench_moments((enum kv_simd)l, p, len, repeats));
 	for (int l = (int)top; l >= 0; l--)
+		printf("xxh128 units %-6s: %6.2f GB/s per core\n", kv_simd_name((enum kv_simd)l),
+		       bench_xxh128((enum kv_simd)l, p, len, repeats));
+	for (int l = (int)top; l >= 0; l--)
 		printf("blake3 pieces %-6s: %6.2f GB/s per core\n", kv_simd_name((enum kv_simd)l),
 		       bench_blake3((enum kv_simd)l, p, len, repeats));
 	for (int l = (int)top; l >= 0; l -= l == KV_SIMD_AVX512 ? 2 : 1)
@@ -171,7 +191,7 @@ int main(int argc, char **argv)
 	munmap((void *)p, len);
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	uint64_t bytes = 0;
-	for (int h = KV_TS_BLAKE3; h <= KV_TS_SHA256_TREE; h++) {
+	for (int h = 0; h < KV_TS_HASHES; h++) {
 		bench_scan(argv[1], (enum kv_ts_hash)h, 1, repeats, &bytes);
 		if (cpus > 1)
 			bench_scan(argv[1], (enum kv_ts_hash)h, (unsigned)cpus, repeats, &bytes);

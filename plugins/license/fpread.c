@@ -10,6 +10,7 @@
 #include "blake3.h"
 #include "fpsample.h"
 #include "treehash.h"
+#include "xxh128.h"
 
 const char *const component_names[COMP_COUNT] = {"vision", "audio", "embeddings", "backbone"};
 
@@ -92,6 +93,7 @@ struct rd {
 	const char *file;
 	size_t index;
 	const char *tensor;
+	size_t hash_hex;             /* hex digits of a tensor's hash, by version */
 };
 
 static int bad(const struct rd *r, const char *key, const char *what)
@@ -124,12 +126,12 @@ static int whole(const struct rd *r, const struct kv_value *v, uint64_t *out)
 	return 1;
 }
 
-static int is_hex64(const char *s)
+static int is_hex(const char *s, size_t digits)
 {
 	size_t n = 0;
 	while (s && ((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')))
 		n++;
-	return s && n == 64 && !s[n];
+	return s && n == digits && !s[n];
 }
 
 static int b64_char(char c)
@@ -206,8 +208,9 @@ static int read_tensor(struct rd *r, const struct kv_value *obj, uint64_t k, str
 	t->hash = str(r, obj, "hash");
 	if (!t->name || !t->dtype || !str(r, obj, "shard"))
 		return bad(r, "name", "'shard' and 'dtype' must be strings");
-	if (!is_hex64(t->hash))
-		return bad(r, "hash", "is not 64 lowercase hex digits");
+	if (!is_hex(t->hash, r->hash_hex))
+		return bad(r, "hash", r->hash_hex == 64 ? "is not 64 lowercase hex digits"
+							 : "is not 32 lowercase hex digits");
 	int rc = read_shape(r, obj, t);
 	if (rc)
 		return rc;
@@ -233,13 +236,17 @@ static int read_head(struct rd *r, const struct kv_value *root, struct fp_model 
 	uint64_t version = 0;
 	if (h->value_type(root) != KV_T_GROUP || !format || strcmp(format, "kaieval-fingerprint") != 0)
 		return bad(r, "format", "is not \"kaieval-fingerprint\"");
-	if (!whole(r, h->value_member(root, "version"), &version) || (version != 1 && version != 2))
-		return bad(r, "version", "is not 1 or 2");
-	/* Version 2 hashes tensors with BLAKE3, version 1 with the SHA-256 tree. */
-	m->content_hash = version == 2 ? KV_B3_NAME : KV_TH_NAME;
+	if (!whole(r, h->value_member(root, "version"), &version) || version < 1 || version > 3)
+		return bad(r, "version", "is not 1, 2 or 3");
+	/* Version 3 hashes tensors with the XXH3-128 tree, 2 with BLAKE3, 1 with the SHA-256 tree. */
+	static const char *const names[] = {KV_TH_NAME, KV_B3_NAME, KV_XX_NAME};
+	static const char *const wrong[] = {"is not \"" KV_TH_NAME "\" (version 1)",
+					    "is not \"" KV_B3_NAME "\" (version 2)",
+					    "is not \"" KV_XX_NAME "\" (version 3)"};
+	m->content_hash = names[version - 1];
+	r->hash_hex = version == 3 ? 2 * KV_XX_DIGEST : 64;
 	if (!hash || strcmp(hash, m->content_hash) != 0)
-		return bad(r, "content_hash", version == 2 ? "is not \"" KV_B3_NAME "\" (version 2)"
-							     : "is not \"" KV_TH_NAME "\" (version 1)");
+		return bad(r, "content_hash", wrong[version - 1]);
 	if (!scheme || strcmp(scheme, KV_FP_SAMPLE_SCHEME) != 0)
 		return bad(r, "sample_scheme", "is not \"" KV_FP_SAMPLE_SCHEME "\"");
 	if (!whole(r, h->value_member(root, "sample_size"), &m->sample_size) || m->sample_size < 1 ||
@@ -271,7 +278,7 @@ static char *stem(const char *file)
 int fp_read(const struct kv_host *h, struct kv_ctx *ctx, const char *file, struct fp_model *m)
 {
 	memset(m, 0, sizeof *m);
-	struct rd r = {h, ctx, file, 0, NULL};
+	struct rd r = {h, ctx, file, 0, NULL, 64};
 	const struct kv_value *root;
 	m->file = file;
 	if (!(m->name = stem(file)))

@@ -33,7 +33,7 @@ struct fp_tensor {
 struct fp_model {
 	char *name;                        /* the file name without ".json" */
 	const char *file;
-	const char *content_hash;          /* "blake3" (version 2) or "sha256-tree-v1" (version 1) */
+	const char *content_hash;          /* "xxh128-tree-v1" (3), "blake3" (2) or "sha256-tree-v1" (1) */
 	uint64_t sample_size;
 	int complete;
 	size_t count;
