@@ -361,6 +361,16 @@ Test(forensics_gate, bad_inputs_name_the_file, .timeout = 120)
 	cr_assert_eq(run_in(dir, &run, &err), 2);
 	cr_assert(strstr(err.msg, "fp/zzz.json") && strstr(err.msg, "'numel'") && strstr(err.msg, "tensors["),
 		  "%s", err.msg);
+	/* A version 3 reference whose tensor hash has 64 digits (versions 1 and 2). */
+	at = strstr(keep, "\"hash\": \"");
+	cr_assert_not_null(at);
+	char *long_hash = kv_xasprintf("%.*s00000000000000000000000000000000%s", (int)(at - keep + 9), keep, at + 9);
+	kvt_write(dir, "d/fp/zzz.json", long_hash);
+	memset(&err, 0, sizeof err);
+	cr_assert_eq(run_in(dir, &run, &err), 2);
+	cr_assert(strstr(err.msg, "fp/zzz.json") && strstr(err.msg, "'hash'") &&
+		  strstr(err.msg, "32 lowercase hex digits"), "%s", err.msg);
+	free(long_hash);
 	char *z = kv_xasprintf("%s/d/fp/zzz.json", dir);
 	remove(z);
 	free(z);
