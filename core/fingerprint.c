@@ -9,26 +9,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blake3.h"
 #include "fpsample.h"
 #include "jsonw.h"
 #include "moments.h"
 #include "safetensors.h"
-#include "treehash.h"
-#include "xxh128.h"
 
 /* JSON numbers are doubles: whole numbers are exact up to 2^53. */
 #define MAX_EXACT 9007199254740992.0
-
-const char *kv_fp_hash_name(enum kv_ts_hash hash)
-{
-	return hash == KV_TS_XXH128_TREE ? KV_XX_NAME : hash == KV_TS_BLAKE3 ? KV_B3_NAME : KV_TH_NAME;
-}
 
 int kv_fp_version(enum kv_ts_hash hash)
 {
 	return hash == KV_TS_XXH128_TREE ? KV_FP_VERSION_XXH128_TREE
 		: hash == KV_TS_BLAKE3 ? KV_FP_VERSION_BLAKE3 : KV_FP_VERSION_SHA256_TREE;
+}
+
+const struct kv_fp_hash_kind *kv_fp_hash_kind(enum kv_ts_hash hash)
+{
+	return &kv_fp_hash_kinds[kv_fp_version(hash) - 1];
+}
+
+const char *kv_fp_hash_name(enum kv_ts_hash hash)
+{
+	return kv_fp_hash_kind(hash)->name;
 }
 
 void kv_fp_free(struct kv_fp *fp)
@@ -175,8 +177,8 @@ void kv_fp_json(struct kv_fp *fp, struct kv_buf *b)
 	qsort(fp->shards, fp->shard_count, sizeof *fp->shards, cmp_shard);
 	kv_buf_printf(b, "{\n  \"format\": \"%s\",\n  \"version\": %d,\n  \"content_hash\": \"%s\",\n", KV_FP_FORMAT,
 		      kv_fp_version(fp->hash), kv_fp_hash_name(fp->hash));
-	if (fp->hash != KV_TS_BLAKE3)  /* the trees' leaf size; BLAKE3's is fixed by BLAKE3 */
-		kv_buf_printf(b, "  \"leaf_bytes\": %u,\n", fp->hash == KV_TS_SHA256_TREE ? KV_TH_LEAF : KV_XX_UNIT);
+	if (kv_fp_hash_kind(fp->hash)->leaf_bytes)
+		kv_buf_printf(b, "  \"leaf_bytes\": %u,\n", kv_fp_hash_kind(fp->hash)->leaf_bytes);
 	kv_buf_printf(b, "  \"sample_scheme\": \"%s\",\n  \"sample_size\": %" PRIu64 ",\n",
 		      KV_FP_SAMPLE_SCHEME, fp->sample_size);
 	kv_buf_printf(b, "  \"complete\": %s,\n", fp->complete ? "true" : "false");
@@ -284,12 +286,13 @@ static long long base64_size(const char *s)
 static int get_hash(struct reader *r, const cJSON *obj, const char *key, size_t digits, char out[65])
 {
 	const char *s = NULL;
-	char what[40];
 	if (get_string(r, obj, key, &s))
 		return KV_EXIT_INPUT;
-	snprintf(what, sizeof what, "is not %zu lowercase hex digits", digits);
-	if (!is_hex(s, digits))
+	if (!is_hex(s, digits)) {
+		char what[40];
+		snprintf(what, sizeof what, "is not %zu lowercase hex digits", digits);
 		return bad(r, key, what);
+	}
 	memcpy(out, s, digits + 1);
 	return 0;
 }
@@ -423,32 +426,27 @@ static int read_tensors(struct reader *r, const cJSON *root, struct kv_fp *fp)
 	return 0;
 }
 
-/* Version 3: the XXH3-128 tree of 256 KiB leaves; version 2: "blake3" and no
- * leaf size; version 1: the SHA-256 tree of 16 KiB leaves. */
+/* content_hash and leaf_bytes as `version` writes them (fphash.h). */
 static int read_content_hash(struct reader *r, const cJSON *root, uint64_t version, enum kv_ts_hash *out)
 {
+	const struct kv_fp_hash_kind *k = &kv_fp_hash_kinds[version - 1];
 	const char *hash = NULL;
-	uint64_t leaf;
-	r->hash_hex = 64;
-	if (version == KV_FP_VERSION_XXH128_TREE) {
-		*out = KV_TS_XXH128_TREE;
-		r->hash_hex = 2 * KV_XX_DIGEST;
-		if (get_string(r, root, "content_hash", &hash) || strcmp(hash, KV_XX_NAME) != 0 ||
-		    get_u64(r, root, "leaf_bytes", &leaf) || leaf != KV_XX_UNIT)
-			return bad(r, "content_hash", "is not \"" KV_XX_NAME "\" with leaf_bytes 262144 (version 3)");
-		return 0;
+	uint64_t leaf = 0;
+	int leaf_ok = k->leaf_bytes ? !get_u64(r, root, "leaf_bytes", &leaf) && leaf == k->leaf_bytes
+				    : !member(root, "leaf_bytes");
+	if (get_string(r, root, "content_hash", &hash) || strcmp(hash, k->name) != 0 || !leaf_ok) {
+		char what[120];
+		if (k->leaf_bytes)
+			snprintf(what, sizeof what, "is not \"%s\" with leaf_bytes %u (version %d)", k->name,
+				 k->leaf_bytes, (int)version);
+		else
+			snprintf(what, sizeof what, "is not \"%s\" (version %d, no leaf_bytes)", k->name, (int)version);
+		return bad(r, "content_hash", what);
 	}
-	if (version == KV_FP_VERSION_BLAKE3) {
-		*out = KV_TS_BLAKE3;
-		if (get_string(r, root, "content_hash", &hash) || strcmp(hash, KV_B3_NAME) != 0 ||
-		    member(root, "leaf_bytes"))
-			return bad(r, "content_hash", "is not \"" KV_B3_NAME "\" (version 2, no leaf_bytes)");
-		return 0;
-	}
-	*out = KV_TS_SHA256_TREE;
-	if (get_string(r, root, "content_hash", &hash) || strcmp(hash, KV_TH_NAME) != 0 ||
-	    get_u64(r, root, "leaf_bytes", &leaf) || leaf != KV_TH_LEAF)
-		return bad(r, "content_hash", "is not \"" KV_TH_NAME "\" with leaf_bytes 16384 (version 1)");
+	for (int h = 0; h < KV_TS_HASHES; h++)
+		if (kv_fp_version((enum kv_ts_hash)h) == (int)version)
+			*out = (enum kv_ts_hash)h;
+	r->hash_hex = 2 * k->digest_bytes;
 	return 0;
 }
 
@@ -459,8 +457,7 @@ static int read_head(struct reader *r, const cJSON *root, struct kv_fp *fp)
 	uint64_t version;
 	if (get_string(r, root, "format", &format) || strcmp(format, KV_FP_FORMAT) != 0)
 		return bad(r, "format", "is not \"" KV_FP_FORMAT "\"");
-	if (get_u64(r, root, "version", &version) || version < KV_FP_VERSION_SHA256_TREE ||
-	    version > KV_FP_VERSION_XXH128_TREE)
+	if (get_u64(r, root, "version", &version) || version < 1 || version > KV_FP_VERSION_MAX)
 		return bad(r, "version", "is not 1, 2 or 3 (this kaieval reads versions 1 to 3)");
 	if (read_content_hash(r, root, version, &fp->hash))
 		return KV_EXIT_INPUT;

@@ -25,17 +25,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fphash.h"
 #include "tensorscan.h"
 #include "util.h"
 
 #define KV_FP_FORMAT "kaieval-fingerprint"
-/* Version 3 hashes with the XXH3-128 tree (xxh128.h), version 2 with BLAKE3,
- * version 1 with the SHA-256 tree; otherwise the three are the same.  All are
- * read; any can be made (--hash), so a model can be compared with a reference
- * library made with an earlier version. */
-#define KV_FP_VERSION_SHA256_TREE 1
-#define KV_FP_VERSION_BLAKE3 2
-#define KV_FP_VERSION_XXH128_TREE 3
 
 struct kv_fp_tensor {
 	char *name, *shard, *dtype;
@@ -104,8 +98,10 @@ void kv_fp_free(struct kv_fp *fp);
 /* "xxh128-tree-v1", "blake3" or "sha256-tree-v1", as in the file's content_hash. */
 const char *kv_fp_hash_name(enum kv_ts_hash hash);
 
-/* The file format version that goes with the hash (3, 2 or 1). */
+/* The file format version that goes with the hash (3, 2 or 1), and what
+ * that version writes of it. */
 int kv_fp_version(enum kv_ts_hash hash);
+const struct kv_fp_hash_kind *kv_fp_hash_kind(enum kv_ts_hash hash);
 
 /* A whole file, NUL-terminated (NULL and err set on failure). */
 char *kv_fp_load_text(const char *file, size_t *len, struct kv_error *err);

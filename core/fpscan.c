@@ -133,7 +133,6 @@ static char *base64(const uint8_t *p, size_t n)
 
 static void to_hex(const uint8_t *d, unsigned bytes, char out[65])
 {
-	out[0] = '\0';
 	for (unsigned i = 0; i < bytes; i++)
 		snprintf(out + 2 * i, 3, "%02x", d[i]);
 }
@@ -149,7 +148,7 @@ static void record(struct kv_fp_tensor *t, const struct kv_st_tensor *st, const 
 	if (st->rank)
 		memcpy(t->shape, st->shape, st->rank * sizeof *t->shape);
 	t->numel = st->numel;
-	to_hex(r->hash, kv_ts_hash_bytes(hash), t->hash);
+	to_hex(r->hash, kv_fp_hash_kind(hash)->digest_bytes, t->hash);
 	t->constant = r->constant;
 	t->has_moments = r->kind != KV_FK_NONE;
 	if (!t->has_moments)

@@ -66,11 +66,6 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
-unsigned kv_ts_hash_bytes(enum kv_ts_hash hash)
-{
-	return hash == KV_TS_XXH128_TREE ? KV_XX_DIGEST : 32;
-}
-
 /* ---- one unit ------------------------------------------------------------ */
 
 static int hash_leaves(const struct scan *s, const struct tensor_work *w, uint64_t u, const uint8_t *p, size_t len)
@@ -309,7 +304,6 @@ static int take_sample(const struct tensor_work *w, uint64_t k, struct kv_ts_res
 /* Up to one unit the hash is that unit's digest (none for an empty tensor). */
 static int xx_content_hash(const struct scan *s, const struct tensor_work *w, uint8_t out[32])
 {
-	memset(out, 0, 32);
 	if (w->units == 0)
 		kv_xx_unit(s->o->simd, w->p, 0, out);
 	else if (w->units == 1)

@@ -23,7 +23,7 @@
 #include "simd.h"
 
 struct kv_ts_result {
-	uint8_t hash[32];            /* kv_ts_hash_bytes() of them */
+	uint8_t hash[32];            /* 16 bytes used by the XXH3-128 tree */
 	enum kv_float_kind kind;     /* KV_FK_NONE: hashed only, no moments or sample */
 	struct kv_moments moments;
 	/* Every element the same: for floats, no finite value or all finite and
@@ -38,9 +38,6 @@ struct kv_ts_result {
  * default), BLAKE3 (version 2) or the SHA-256 tree (version 1). */
 enum kv_ts_hash { KV_TS_XXH128_TREE = 0, KV_TS_BLAKE3, KV_TS_SHA256_TREE };
 #define KV_TS_HASHES 3
-
-/* The digest's size in bytes: 16 for the XXH3-128 tree, 32 for the others. */
-unsigned kv_ts_hash_bytes(enum kv_ts_hash hash);
 
 struct kv_ts_options {
 	unsigned threads;            /* 0: one per online CPU */

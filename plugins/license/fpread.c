@@ -7,10 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blake3.h"
+#include "fphash.h"
 #include "fpsample.h"
-#include "treehash.h"
-#include "xxh128.h"
 
 const char *const component_names[COMP_COUNT] = {"vision", "audio", "embeddings", "backbone"};
 
@@ -208,9 +206,11 @@ static int read_tensor(struct rd *r, const struct kv_value *obj, uint64_t k, str
 	t->hash = str(r, obj, "hash");
 	if (!t->name || !t->dtype || !str(r, obj, "shard"))
 		return bad(r, "name", "'shard' and 'dtype' must be strings");
-	if (!is_hex(t->hash, r->hash_hex))
-		return bad(r, "hash", r->hash_hex == 64 ? "is not 64 lowercase hex digits"
-							 : "is not 32 lowercase hex digits");
+	if (!is_hex(t->hash, r->hash_hex)) {
+		char what[40];
+		snprintf(what, sizeof what, "is not %zu lowercase hex digits", r->hash_hex);
+		return bad(r, "hash", what);
+	}
 	int rc = read_shape(r, obj, t);
 	if (rc)
 		return rc;
@@ -236,17 +236,16 @@ static int read_head(struct rd *r, const struct kv_value *root, struct fp_model 
 	uint64_t version = 0;
 	if (h->value_type(root) != KV_T_GROUP || !format || strcmp(format, "kaieval-fingerprint") != 0)
 		return bad(r, "format", "is not \"kaieval-fingerprint\"");
-	if (!whole(r, h->value_member(root, "version"), &version) || version < 1 || version > 3)
+	if (!whole(r, h->value_member(root, "version"), &version) || version < 1 || version > KV_FP_VERSION_MAX)
 		return bad(r, "version", "is not 1, 2 or 3");
-	/* Version 3 hashes tensors with the XXH3-128 tree, 2 with BLAKE3, 1 with the SHA-256 tree. */
-	static const char *const names[] = {KV_TH_NAME, KV_B3_NAME, KV_XX_NAME};
-	static const char *const wrong[] = {"is not \"" KV_TH_NAME "\" (version 1)",
-					    "is not \"" KV_B3_NAME "\" (version 2)",
-					    "is not \"" KV_XX_NAME "\" (version 3)"};
-	m->content_hash = names[version - 1];
-	r->hash_hex = version == 3 ? 2 * KV_XX_DIGEST : 64;
-	if (!hash || strcmp(hash, m->content_hash) != 0)
-		return bad(r, "content_hash", wrong[version - 1]);
+	const struct kv_fp_hash_kind *kind = &kv_fp_hash_kinds[version - 1];
+	m->content_hash = kind->name;
+	r->hash_hex = 2 * kind->digest_bytes;
+	if (!hash || strcmp(hash, kind->name) != 0) {
+		char what[80];
+		snprintf(what, sizeof what, "is not \"%s\" (version %d)", kind->name, (int)version);
+		return bad(r, "content_hash", what);
+	}
 	if (!scheme || strcmp(scheme, KV_FP_SAMPLE_SCHEME) != 0)
 		return bad(r, "sample_scheme", "is not \"" KV_FP_SAMPLE_SCHEME "\"");
 	if (!whole(r, h->value_member(root, "sample_size"), &m->sample_size) || m->sample_size < 1 ||
