@@ -398,17 +398,18 @@ Test(votes_scan, escapes_and_nested_values)
 	free(dir);
 }
 
-/* Records larger than the reader's head room (1 MB) that straddle its
- * 2 MB blocks are joined and read like any other. */
+/* Records larger than the reader's head room (1 MB) and than its 3 MB
+ * blocks, straddling the block boundaries, are joined and read like any
+ * other. */
 Test(votes_scan, records_larger_than_a_block_boundary)
 {
 	char *dir = kvt_tempdir();
-	size_t big = 3u << 20;
+	size_t big = 4u << 20;
 	char *filler = malloc(big + 1);
 	memset(filler, 'x', big);
 	filler[big] = '\0';
 	struct kv_buf text = {0};
-	for (int i = 0; i < 7; i++) /* 7 x 3 MB: most 2 MB block boundaries fall inside records */
+	for (int i = 0; i < 7; i++) /* 7 x 4 MB: every 3 MB block boundary falls inside a record */
 		kv_buf_printf(&text, "{\"model_a\": \"m%c\", \"model_b\": \"m%c\", \"winner\": \"model_a\", \"judge\": \"j%d\","
 			      " \"conversation_a\": \"%s\"}\n", i % 2 ? 'a' : 'b', i % 2 ? 'b' : 'a', i, filler);
 	kvt_write(dir, "d/b.jsonl", text.data);

@@ -13,7 +13,8 @@
  * same part and are decided there in file order, so "the first counts"
  * holds exactly; only the moment a ballot is counted moves (counts are
  * integer sums, so that changes nothing).  The cost: 24 bytes per ballot
- * (duplicates included) until the end. */
+ * (duplicates included) until the end.  List chunks are cut from slabs of
+ * one 2 MB page (votes_huge_alloc), all released by votes_dedup_free. */
 #include "votes.h"
 
 #include <stdlib.h>
@@ -29,6 +30,13 @@ struct chunk {
 	struct chunk *next;
 	struct entry e[CHUNK];
 };
+
+#define SLAB_CHUNKS 32
+struct slab {
+	struct slab *next;
+	struct chunk c[SLAB_CHUNKS];
+};
+_Static_assert(sizeof(struct slab) <= VOTES_HUGE_PAGE, "a slab is one 2 MB page");
 
 /* An append touches only this (and the entry): the write cursor is here,
  * not in the chunk, to save a dependent load per ballot. */
@@ -52,6 +60,8 @@ struct votes_dedup {
 	void *arg;
 	struct part parts[PARTS];
 	struct scratch scratch[VOTES_DEDUP_THREADS];
+	struct slab *slabs;         /* newest first */
+	size_t slab_used;           /* chunks handed out of the newest */
 };
 
 struct votes_dedup *votes_dedup_new(votes_decide_fn *decide, void *arg)
@@ -64,14 +74,10 @@ struct votes_dedup *votes_dedup_new(votes_decide_fn *decide, void *arg)
 	return d;
 }
 
-static void free_chunks(struct part *p)
+/* The chunks stay in their slabs until votes_dedup_free. */
+static void drop_chunks(struct part *p)
 {
-	while (p->head) {
-		struct chunk *next = p->head->next;
-		free(p->head);
-		p->head = next;
-	}
-	p->tail = NULL;
+	p->head = p->tail = NULL;
 	p->next = p->end = NULL;
 }
 
@@ -79,8 +85,11 @@ void votes_dedup_free(struct votes_dedup *d)
 {
 	if (!d)
 		return;
-	for (size_t i = 0; i < PARTS; i++)
-		free_chunks(&d->parts[i]);
+	while (d->slabs) {
+		struct slab *next = d->slabs->next;
+		free(d->slabs);
+		d->slabs = next;
+	}
 	for (size_t i = 0; i < VOTES_DEDUP_THREADS; i++)
 		free(d->scratch[i].slots);
 	free(d);
@@ -143,7 +152,7 @@ static int decide_part(struct votes_dedup *d, struct part *p, unsigned thread)
 	}
 	if (n)
 		d->decide(d->arg, thread, w->payload, w->first, n);
-	free_chunks(p);
+	drop_chunks(p);
 	p->ballots = 0;
 	return 0;
 }
@@ -155,11 +164,17 @@ static void finish_part(void *arg, size_t i, unsigned thread)
 		d->scratch[thread].failed = 1;
 }
 
-static int new_chunk(struct part *p)
+static int new_chunk(struct votes_dedup *d, struct part *p)
 {
-	struct chunk *c = malloc(sizeof *c);
-	if (!c)
-		return -1;
+	if (!d->slabs || d->slab_used == SLAB_CHUNKS) {
+		struct slab *s = votes_huge_alloc(sizeof *s);
+		if (!s)
+			return -1;
+		s->next = d->slabs;
+		d->slabs = s;
+		d->slab_used = 0;
+	}
+	struct chunk *c = &d->slabs->c[d->slab_used++];
 	c->next = NULL;
 	*(p->tail ? &p->tail->next : &p->head) = c;
 	p->tail = c;
@@ -171,7 +186,7 @@ static int new_chunk(struct part *p)
 int votes_dedup_add(struct votes_dedup *d, struct votes_fp fp, uint32_t group, uint64_t payload)
 {
 	struct part *p = &d->parts[group % PARTS];
-	if (p->next == p->end && new_chunk(p))
+	if (p->next == p->end && new_chunk(d, p))
 		return -1;
 	p->next->fp = fp;
 	p->next->payload = payload;

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 static const struct kv_param_decl params[] = {
@@ -98,6 +99,21 @@ unsigned votes_threads(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	return n < 1 ? 1 : n > 16 ? 16 : (unsigned)n;
+}
+
+/* The first write to each 4 KB page is a page fault, and on a virtual
+ * machine one costs about 5 us: the ballot lists of 10^7 battles alone took
+ * 0.3 s of faults (perf).  A 2 MB page is one fault for 512 of them. */
+void *votes_huge_alloc(size_t bytes)
+{
+	size_t rounded = (bytes + VOTES_HUGE_PAGE - 1) & ~(VOTES_HUGE_PAGE - 1);
+	void *p;
+	if (!bytes || rounded < bytes || posix_memalign(&p, VOTES_HUGE_PAGE, rounded))
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	madvise(p, rounded, MADV_HUGEPAGE); /* advice: without it, plain pages */
+#endif
+	return p;
 }
 
 struct worker {

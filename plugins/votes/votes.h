@@ -58,6 +58,12 @@ void votes_parallel(size_t count, unsigned threads, void (*fn)(void *arg, size_t
 		    void *arg);
 unsigned votes_threads(void);
 
+/* Memory filled front to back in large amounts (read-ahead blocks, ballot
+ * lists), in 2 MB pages where the kernel offers them; free() releases it.
+ * NULL out of memory. */
+#define VOTES_HUGE_PAGE ((size_t)2 << 20)
+void *votes_huge_alloc(size_t bytes);
+
 /* --- interned ids (intern.c) ------------------------------------------------ */
 
 /* Distinct strings numbered 0, 1, ... in order of first appearance. */
