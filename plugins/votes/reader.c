@@ -18,12 +18,12 @@
 #define BLOCK_DATA ((size_t)3 << 20)
 #define BLOCK_PAD 64
 #define BLOCK_HEAD (((size_t)1 << 20) - BLOCK_PAD) /* room for the unread tail of the block before */
-/* Deep enough (96 MB of data) that the read-ahead thread can run far
- * ahead while the two other threads wait on each other: three busy threads
- * share two cores, and a shallow ring left a core idle at times (0.2-0.4 s
- * of a 3.5 s run, measured).  Blocks are allocated at their first fill, so
+/* 24 MB of data read ahead lets the read-ahead thread run ahead while the
+ * two other threads wait on each other (three busy threads share two
+ * cores).  With 2 MB pages, 32 blocks were no faster than 8 (bench, 8 runs
+ * each) and cost 96 MB more.  Blocks are allocated at their first fill, so
  * a small file costs one or two. */
-#define NBLOCKS 32
+#define NBLOCKS 8
 #define READ_SIZE ((size_t)256 << 10) /* per input_read: copied and hashed while in cache */
 
 struct block {
