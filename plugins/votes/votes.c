@@ -102,7 +102,7 @@ unsigned votes_threads(void)
 }
 
 /* The first write to each 4 KB page is a page fault, and on a virtual
- * machine one costs about 5 us: the ballot lists of 10^7 battles alone took
+ * machine one costs 5-14 us: the ballot lists of 10^7 battles alone took
  * 0.3 s of faults (perf).  A 2 MB page is one fault for 512 of them. */
 void *votes_huge_alloc(size_t bytes)
 {
