@@ -4,6 +4,7 @@
 #include "audit.h"
 #include "record.h"
 #include "jsonw.h"
+#include "output.h"
 #include "result.h"
 #include "run.h"
 
@@ -174,14 +175,6 @@ static int fill_archive(const struct kv_run *run, const char *tmp, struct kv_err
 	return rc;
 }
 
-static void remove_tree(const char *dir)
-{
-	char *cmd = kv_xasprintf("rm -rf -- '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "kaieval: could not remove %s\n", dir);
-	free(cmd);
-}
-
 int kv_archive(const char *config, const char *dir, FILE *out)
 {
 	struct kv_error err = {0};
@@ -197,14 +190,16 @@ int kv_archive(const char *config, const char *dir, FILE *out)
 		return rc;
 	}
 	/* Built beside the target and renamed into place: never half an archive. */
-	char *tmp = kv_xasprintf("%s.tmpXXXXXX", dir);
+	kv_output_sweep(dir);
+	char *tmp = kv_output_temp_name(dir);
 	if (!mkdtemp(tmp))
 		rc = kv_fail(&err, KV_EXIT_INPUT, "%s: cannot create: %s", dir, strerror(errno));
 	else if ((rc = fill_archive(run, tmp, &err)) == 0 && rename(tmp, dir) != 0)
 		rc = kv_fail(&err, KV_EXIT_INPUT, "%s: cannot create: %s", dir, strerror(errno));
 	if (rc) {
 		fprintf(stderr, "kaieval: %s\n", err.msg);
-		remove_tree(tmp);
+		if (kv_remove_tree(tmp) != 0)
+			fprintf(stderr, "kaieval: could not remove %s: %s\n", tmp, strerror(errno));
 	} else {
 		fprintf(out, "archived round %s: %zu inputs, %zu plugins -> %s\n", run->round->id,
 			run->inputs.count, run->round->criterion_count, dir);

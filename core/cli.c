@@ -3,6 +3,7 @@
 #include "fingerprint.h"
 #include "publish.h"
 #include "loader.h"
+#include "output.h"
 #include "result.h"
 #include "run.h"
 
@@ -51,6 +52,26 @@ static int usage_error(const char *fmt, const char *arg)
 	return 2;
 }
 
+/* An output over the round's config, an input or a plugin would make the
+ * round impossible to rerun: refuse it before anything is written. */
+static int output_not_read_by(const struct kv_run *run, const char *output, struct kv_error *err)
+{
+	const char *config = run->round->config_path;
+	int rc = kv_output_not_one_of(output, "the round's config", &config, 1, err);
+	for (size_t i = 0; rc == 0 && i < run->inputs.count; i++) {
+		char *path = kv_xasprintf("%s/%s", run->inputs.data_dir, run->inputs.records[i].path);
+		const char *one = path;
+		rc = kv_output_not_one_of(output, "an input of the round", &one, 1, err);
+		free(path);
+	}
+	for (size_t c = 0; rc == 0 && c < run->evaluated; c++) {
+		const char *so = run->results[c].plugin.path;
+		if (so)
+			rc = kv_output_not_one_of(output, "a plugin of the round", &so, 1, err);
+	}
+	return rc;
+}
+
 int kv_cmd_run(int argc, char **argv)
 {
 	const char *config = NULL, *output = NULL;
@@ -76,16 +97,16 @@ int kv_cmd_run(int argc, char **argv)
 		fprintf(stderr, "kaieval: %s\n", err.msg);
 		return rc;
 	}
-	if (output) {
+	if (output && (rc = output_not_read_by(run, output, &err)) == 0) {
 		struct kv_buf json = {0};
 		kv_result_json(run, &json);
 		rc = kv_write_file_atomic(output, json.data, json.len, &err);
 		kv_buf_free(&json);
-		if (rc) {
-			fprintf(stderr, "kaieval: %s\n", err.msg);
-			kv_run_free(run);
-			return rc;
-		}
+	}
+	if (rc) {
+		fprintf(stderr, "kaieval: %s\n", err.msg);
+		kv_run_free(run);
+		return rc;
 	}
 	kv_result_table(run, stdout);
 	kv_run_free(run);

@@ -185,33 +185,3 @@ int kv_read_file(const char *path, struct kv_buf *b)
 	fclose(f);
 	return rc;
 }
-
-int kv_write_file_atomic(const char *path, const char *data, size_t len, struct kv_error *err)
-{
-	char *tmp = kv_xasprintf("%s.tmpXXXXXX", path);
-	int fd = mkstemp(tmp);
-	if (fd < 0) {
-		kv_fail(err, KV_EXIT_INPUT, "%s: cannot create: %s", path, strerror(errno));
-		free(tmp);
-		return KV_EXIT_INPUT;
-	}
-	size_t off = 0;
-	while (off < len) {
-		ssize_t w = write(fd, data + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	int ok = off == len && fchmod(fd, 0644) == 0 && fsync(fd) == 0;
-	ok = (close(fd) == 0) && ok;
-	if (ok && rename(tmp, path) == 0) {
-		free(tmp);
-		return 0;
-	}
-	kv_fail(err, KV_EXIT_INPUT, "%s: cannot write: %s", path, strerror(errno));
-	unlink(tmp);
-	free(tmp);
-	return KV_EXIT_INPUT;
-}

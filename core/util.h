@@ -51,7 +51,8 @@ int kv_str_ends_with(const char *s, const char *suffix);
 /* Read a whole file into b (NUL-terminated); -1 with errno on failure. */
 int kv_read_file(const char *path, struct kv_buf *b);
 
-/* Write data to path atomically: a temporary file beside it, then rename. */
+/* Write data to path: a regular file is replaced atomically, a device or
+ * FIFO written through (output.c; output.h says how). */
 int kv_write_file_atomic(const char *path, const char *data, size_t len, struct kv_error *err);
 
 #endif
