@@ -37,6 +37,13 @@ static void push_field(struct kv_table *t, const char *s, size_t n)
 	t->fields[t->nfields++] = f;
 }
 
+/* A NUL byte would end the field early for every reader of it. */
+static int nul_in_field(const struct kv_table *t, struct kv_error *err)
+{
+	return kv_fail(err, KV_EXIT_INPUT, "%s:%ld: field %d: a NUL byte (0x00) in the text",
+		       t->path, t->line, t->nfields + 1);
+}
+
 /* Parse one CSV record at t->pos into t->fields.  1 record, 0 end, -1 error. */
 static int csv_record(struct kv_table *t, struct kv_error *err)
 {
@@ -62,6 +69,8 @@ static int csv_record(struct kv_table *t, struct kv_error *err)
 					return kv_fail(err, KV_EXIT_INPUT,
 						       "%s:%ld: unterminated quoted field", t->path, start_line), -1;
 				char c = p[t->pos++];
+				if (c == '\0')
+					return nul_in_field(t, err), -1;
 				if (c == '"') {
 					if (t->pos < t->len && p[t->pos] == '"') {
 						kv_buf_add(&t->scratch, "\"", 1);
@@ -85,6 +94,8 @@ static int csv_record(struct kv_table *t, struct kv_error *err)
 					return kv_fail(err, KV_EXIT_INPUT,
 						       "%s:%ld: stray quote in unquoted field %d", t->path,
 						       t->line, t->nfields + 1), -1;
+				if (p[t->pos] == '\0')
+					return nul_in_field(t, err), -1;
 				t->pos++;
 			}
 			kv_buf_add(&t->scratch, p + start, t->pos - start);
@@ -113,6 +124,12 @@ static int read_header(struct kv_table *t, struct kv_error *err)
 	t->ncolumns = t->nfields;
 	t->fields = NULL;
 	t->nfields = 0;
+	for (int i = 1; i < t->ncolumns; i++)
+		for (int j = 0; j < i; j++)
+			if (strcmp(t->columns[i], t->columns[j]) == 0)
+				return kv_fail(err, KV_EXIT_INPUT,
+					       "%s:%ld: column '%s' named twice (fields %d and %d)",
+					       t->path, t->record_line, t->columns[i], j + 1, i + 1);
 	return 0;
 }
 
@@ -138,27 +155,85 @@ static int only_spaces(const char *p, const char *end)
 	return 1;
 }
 
-/* JSONL has no header: the first record's keys are the columns (a broken
- * first line is left for table_next to report). */
-static void jsonl_columns(struct kv_table *t)
+/* A "\u0000" escape (after an odd run of backslashes): cJSON would cut the
+ * string there.  Returns its offset in the line, or -1. */
+static long nul_escape(const char *line, size_t len)
 {
-	for (size_t pos = t->pos; pos < t->len;) {
+	for (size_t i = 0; i + 6 <= len; i++) {
+		if (memcmp(line + i, "\\u0000", 6) != 0)
+			continue;
+		size_t run = 0;
+		while (run < i && line[i - 1 - run] == '\\')
+			run++;
+		if (run % 2 == 0)
+			return (long)i;
+	}
+	return -1;
+}
+
+/* Every key once: a second "team" would be read as the first one. */
+static const char *duplicate_key(const cJSON *object)
+{
+	for (const cJSON *a = object->child; a; a = a->next)
+		for (const cJSON *b = a->next; b; b = b->next)
+			if (strcmp(a->string, b->string) == 0)
+				return a->string;
+	return NULL;
+}
+
+/* Parse the JSONL line [start, end) as one object; NULL with err set. */
+static cJSON *jsonl_parse(const struct kv_table *t, size_t start, size_t end, long line,
+			  struct kv_error *err)
+{
+	const char *text = t->text + start, *stop = NULL;
+	size_t len = end - start;
+	const char *nul = memchr(text, '\0', len);
+	long esc = nul ? -1 : nul_escape(text, len);
+	if (nul || esc >= 0) {
+		kv_fail(err, KV_EXIT_INPUT, "%s:%ld: column %ld: a NUL character (%s)", t->path, line,
+			(nul ? (long)(nul - text) : esc) + 1, nul ? "a 0x00 byte" : "\\u0000");
+		return NULL;
+	}
+	cJSON *o = cJSON_ParseWithLengthOpts(text, len, &stop, 0);
+	const char *dup = cJSON_IsObject(o) ? duplicate_key(o) : NULL;
+	if (!o)
+		kv_fail(err, KV_EXIT_INPUT, "%s:%ld: column %ld: not valid JSON (or nested too deeply)",
+			t->path, line, (long)(cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() - text : 0) + 1);
+	else if (!cJSON_IsObject(o))
+		kv_fail(err, KV_EXIT_INPUT, "%s:%ld: not a JSON object", t->path, line);
+	else if (!only_spaces(stop, t->text + end))
+		kv_fail(err, KV_EXIT_INPUT, "%s:%ld: text after the JSON object", t->path, line);
+	else if (dup)
+		kv_fail(err, KV_EXIT_INPUT, "%s:%ld: key '%s' given twice", t->path, line, dup);
+	else
+		return o;
+	cJSON_Delete(o);
+	return NULL;
+}
+
+/* JSONL has no header: the first record's keys are the columns, so a broken
+ * first record is reported here, with its line and what is wrong. */
+static int jsonl_columns(struct kv_table *t, struct kv_error *err)
+{
+	long line = t->line;
+	for (size_t pos = t->pos; pos < t->len; line++) {
 		char *nl = memchr(t->text + pos, '\n', t->len - pos);
 		size_t end = nl ? (size_t)(nl - t->text) : t->len;
 		if (only_spaces(t->text + pos, t->text + end)) {
 			pos = nl ? end + 1 : end;
 			continue;
 		}
-		cJSON *first = cJSON_ParseWithLengthOpts(t->text + pos, end - pos, NULL, 0);
-		for (const cJSON *m = cJSON_IsObject(first) ? first->child : NULL; m; m = m->next) {
-			if (find_column(t, m->string) >= 0)
-				continue;
+		cJSON *first = jsonl_parse(t, pos, end, line, err);
+		if (!first)
+			return -1;
+		for (const cJSON *m = first->child; m; m = m->next) {
 			t->columns = kv_xrealloc(t->columns, (size_t)(t->ncolumns + 1) * sizeof *t->columns);
 			t->columns[t->ncolumns++] = kv_xstrdup(m->string);
 		}
 		cJSON_Delete(first);
-		return;
+		return 0;
 	}
+	return 0;
 }
 
 struct kv_table *kv_table_new(const char *path, char *text, size_t len, struct kv_error *err)
@@ -171,9 +246,7 @@ struct kv_table *kv_table_new(const char *path, char *text, size_t len, struct k
 	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
 		t->pos = 3;
 	t->jsonl = kv_str_ends_with(path, ".jsonl");
-	if (t->jsonl)
-		jsonl_columns(t);
-	else if (read_header(t, err) != 0) {
+	if (t->jsonl ? jsonl_columns(t, err) != 0 : read_header(t, err) != 0) {
 		kv_table_free(t);
 		return NULL;
 	}
@@ -196,15 +269,8 @@ static int jsonl_record(struct kv_table *t, struct kv_error *err)
 		t->line++;
 		if (only_spaces(t->text + start, t->text + end))
 			continue;
-		const char *stop = NULL;
-		t->object = cJSON_ParseWithLengthOpts(t->text + start, end - start, &stop, 0);
-		if (!t->object || !cJSON_IsObject(t->object))
-			return kv_fail(err, KV_EXIT_INPUT, "%s:%ld: not a JSON object", t->path,
-				       t->record_line), -1;
-		if (!only_spaces(stop, t->text + end))
-			return kv_fail(err, KV_EXIT_INPUT, "%s:%ld: text after the JSON object", t->path,
-				       t->record_line), -1;
-		return 1;
+		t->object = jsonl_parse(t, start, end, t->record_line, err);
+		return t->object ? 1 : -1;
 	}
 }
 

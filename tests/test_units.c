@@ -10,6 +10,14 @@
 #include "table.h"
 #include "value.h"
 
+static char *kv_memdup(const char *p, size_t n)
+{
+	char *q = kv_xmalloc(n + 1);
+	memcpy(q, p, n);
+	q[n] = '\0';
+	return q;
+}
+
 static struct kv_table *table_of(const char *path, const char *text, struct kv_error *err)
 {
 	memset(err, 0, sizeof *err);
@@ -123,13 +131,96 @@ Test(table, jsonl_text_after_the_object)
 	kv_table_free(t);
 }
 
+/* cJSON places an error at the end of the line on its last byte. */
 Test(table, jsonl_malformed_line)
 {
 	struct kv_error err;
 	struct kv_table *t = table_of("v.jsonl", "{\"a\":1}\n{\"a\":\n", &err);
 	cr_assert_eq(kv_table_next(t, &err), 1);
 	cr_expect_eq(kv_table_next(t, &err), -1);
-	cr_expect_str_eq(err.msg, "v.jsonl:2: not a JSON object");
+	cr_expect_str_eq(err.msg, "v.jsonl:2: column 5: not valid JSON (or nested too deeply)");
+	kv_table_free(t);
+}
+
+/* A broken first record is reported as itself, with its line and what is
+ * wrong, not later as a column the plugin cannot find. */
+Test(table, jsonl_broken_first_record)
+{
+	static const struct { const char *text, *msg; } cases[] = {
+		{ "\n{\"team\": NaN}\n", "s1.jsonl:2: column 10: not valid JSON (or nested too deeply)" },
+		{ "garbage\n", "s1.jsonl:1: column 1: not valid JSON (or nested too deeply)" },
+		{ "[1, 2]\n", "s1.jsonl:1: not a JSON object" },
+		{ "{\"team\": \"a\", \"team\": \"b\"}\n", "s1.jsonl:1: key 'team' given twice" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		struct kv_error err;
+		cr_expect_null(table_of("s1.jsonl", cases[i].text, &err), "accepted: %s", cases[i].text);
+		cr_expect_str_eq(err.msg, cases[i].msg);
+	}
+	/* Nested beyond the parser's limit: an error with the line, not a crash. */
+	struct kv_buf deep = {0};
+	kv_buf_puts(&deep, "{\"a\":");
+	for (int i = 0; i < 5000; i++)
+		kv_buf_puts(&deep, "[");
+	struct kv_error err;
+	cr_expect_null(table_of("s1.jsonl", deep.data, &err));
+	cr_expect(strstr(err.msg, "s1.jsonl:1: column "), "%s", err.msg);
+	kv_buf_free(&deep);
+}
+
+/* A NUL would end a field early for every reader (C strings): refused with
+ * the line and field, whether a raw byte or a JSON escape. */
+Test(table, nul_characters_are_refused)
+{
+	struct kv_error err;
+	static const char csv[] = "team,value,normalized\na\0zzz,1\0garbage,0.5\0.9\n";
+	memset(&err, 0, sizeof err);
+	struct kv_table *t = kv_table_new("x.csv", kv_memdup(csv, sizeof csv - 1), sizeof csv - 1, &err);
+	cr_assert_not_null(t);
+	cr_expect_eq(kv_table_next(t, &err), -1);
+	cr_expect_str_eq(err.msg, "x.csv:2: field 1: a NUL byte (0x00) in the text");
+	kv_table_free(t);
+
+	static const char quoted[] = "team,value\n\"a\0\",1\n";
+	memset(&err, 0, sizeof err);
+	t = kv_table_new("x.csv", kv_memdup(quoted, sizeof quoted - 1), sizeof quoted - 1, &err);
+	cr_expect_eq(kv_table_next(t, &err), -1);
+	cr_expect_str_eq(err.msg, "x.csv:2: field 1: a NUL byte (0x00) in the text");
+	kv_table_free(t);
+
+	cr_expect_null(table_of("s.jsonl", "{\"team\":\"a\\u0000zz\"}\n", &err));
+	cr_expect_str_eq(err.msg, "s.jsonl:1: column 11: a NUL character (\\u0000)");
+	/* An escaped backslash before u0000 is text, not a NUL. */
+	t = table_of("s.jsonl", "{\"team\":\"a\\\\u0000\"}\n", &err);
+	cr_assert_not_null(t, "%s", err.msg);
+	cr_expect_eq(kv_table_next(t, &err), 1);
+	cr_expect_str_eq(kv_table_field(t, kv_table_column(t, "team")), "a\\u0000");
+	kv_table_free(t);
+
+	static const char raw[] = "{\"a\":1}\n{\"a\":\"x\0\"}\n";
+	memset(&err, 0, sizeof err);
+	t = kv_table_new("s.jsonl", kv_memdup(raw, sizeof raw - 1), sizeof raw - 1, &err);
+	cr_expect_eq(kv_table_next(t, &err), 1);
+	cr_expect_eq(kv_table_next(t, &err), -1);
+	cr_expect_str_eq(err.msg, "s.jsonl:2: column 8: a NUL character (a 0x00 byte)");
+	kv_table_free(t);
+}
+
+/* A column named twice would be read as its first occurrence. */
+Test(table, csv_column_named_twice)
+{
+	struct kv_error err;
+	cr_expect_null(table_of("x.csv", "team,value,note,value\na,1,n,2\n", &err));
+	cr_expect_str_eq(err.msg, "x.csv:1: column 'value' named twice (fields 2 and 4)");
+}
+
+Test(table, jsonl_key_given_twice_in_a_later_record)
+{
+	struct kv_error err;
+	struct kv_table *t = table_of("v.jsonl", "{\"a\":1}\n{\"a\":2,\"a\":3}\n", &err);
+	cr_assert_eq(kv_table_next(t, &err), 1);
+	cr_expect_eq(kv_table_next(t, &err), -1);
+	cr_expect_str_eq(err.msg, "v.jsonl:2: key 'a' given twice");
 	kv_table_free(t);
 }
 
