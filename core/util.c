@@ -27,6 +27,34 @@ int kv_fail(struct kv_error *err, int status, const char *fmt, ...)
 	return status;
 }
 
+int kv_error_add(struct kv_error *all, const struct kv_error *one)
+{
+	if (!one->status)
+		return 0;
+	if (!all->status) {
+		*all = *one;
+		return one->status;
+	}
+	size_t len = strlen(all->msg);
+	snprintf(all->msg + len, sizeof all->msg - len, "\n%s", one->msg);
+	all->count += 1 + one->count;
+	return one->status;
+}
+
+void kv_error_print(const struct kv_error *err, FILE *out)
+{
+	/* Single messages print whole, as they always have (some hold a newline). */
+	if (!err->count) {
+		fprintf(out, "kaieval: %s\n", err->msg);
+		return;
+	}
+	for (const char *m = err->msg; *m;) {
+		size_t n = strcspn(m, "\n");
+		fprintf(out, "kaieval: %.*s\n", (int)n, m);
+		m += n + (m[n] == '\n');
+	}
+}
+
 /* Out of memory is not a condition a scoring run can recover from. */
 static void *oom(void *p)
 {
