@@ -261,23 +261,6 @@ static int resolve(const char *name_or_path, const char *config_dir, const char 
 	return *file ? 0 : not_found(name_or_path, where, err);
 }
 
-int kv_plugin_load(const char *name_or_path, const char *config_dir, const char *where,
-		   struct kv_loaded_plugin *out, struct kv_error *err)
-{
-	memset(out, 0, sizeof *out);
-	const struct kv_plugin *b = builtin(name_or_path);
-	if (b) {
-		out->desc = b;
-		return kv_plugin_validate(b, name_or_path, "(built in)", err);
-	}
-	char *file;
-	int rc = resolve(name_or_path, config_dir, where, &file, err);
-	if (rc == 0)
-		rc = load_file(file, where, out, err);
-	free(file);
-	return rc;
-}
-
 /* The set's plugin loaded from the same file (by real path), or NULL. */
 static const struct kv_loaded_plugin *set_find(const struct kv_plugin_set *set, const char *file)
 {
@@ -320,6 +303,19 @@ int kv_plugin_set_load(struct kv_plugin_set *set, const char *name_or_path, cons
 	if (hit)
 		*out = *hit;
 	free(file);
+	return rc;
+}
+
+int kv_plugin_load(const char *name_or_path, const char *config_dir, const char *where,
+		   struct kv_loaded_plugin *out, struct kv_error *err)
+{
+	struct kv_plugin_set one = {0};
+	int rc = kv_plugin_set_load(&one, name_or_path, config_dir, where, out, err);
+	/* out takes over the set's only plugin: free the set, not the plugin. */
+	if (one.count)
+		free(one.real[0]);
+	free(one.items);
+	free(one.real);
 	return rc;
 }
 

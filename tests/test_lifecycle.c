@@ -38,11 +38,7 @@ static const struct kv_plugin spy = {
 
 static char *dir;
 
-static void setup(void)
-{
-	dir = kvt_tempdir();
-	kvt_write(dir, "data/x.csv", "team,value,normalized\na,1,0.1\nb,2,0.2\nc,3,0.3\nd,4,0.4\n");
-}
+static void setup(void) { dir = kvt_table_dir(); }
 
 static void teardown(void)
 {
