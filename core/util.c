@@ -35,9 +35,15 @@ int kv_error_add(struct kv_error *all, const struct kv_error *one)
 		*all = *one;
 		return one->status;
 	}
-	size_t len = strlen(all->msg);
-	snprintf(all->msg + len, sizeof all->msg - len, "\n%s", one->msg);
+	size_t len = strlen(all->msg), more = strlen(one->msg);
 	all->count += 1 + one->count;
+	all->dropped += one->dropped;
+	if (len + 1 + more < sizeof all->msg) {
+		all->msg[len] = '\n';
+		memcpy(all->msg + len + 1, one->msg, more + 1);
+	} else {
+		all->dropped += 1 + one->count - one->dropped;
+	}
 	return one->status;
 }
 
@@ -53,6 +59,8 @@ void kv_error_print(const struct kv_error *err, FILE *out)
 		fprintf(out, "kaieval: %.*s\n", (int)n, m);
 		m += n + (m[n] == '\n');
 	}
+	if (err->dropped)
+		fprintf(out, "kaieval: ... and %zu more errors\n", err->dropped);
 }
 
 /* Out of memory is not a condition a scoring run can recover from. */

@@ -12,15 +12,15 @@
 enum kv_exit { KV_EXIT_OK = 0, KV_EXIT_DIFF = 1, KV_EXIT_INPUT = 2, KV_EXIT_INTERNAL = 3 };
 
 #define KV_MSG_MAX 2048          /* one message */
-#define KV_ERRORS_MAX 16         /* messages one kv_error holds */
 
 /* The first error wins: later calls leave an earlier message in place.
  * kv_error_add collects several errors (a round's config and plugin errors
  * are all reported at once): msg then holds one message a line. */
 struct kv_error {
 	int status;
-	char msg[KV_MSG_MAX * KV_ERRORS_MAX];
-	size_t count;            /* messages added by kv_error_add beyond the first */
+	char msg[KV_MSG_MAX * 4];  /* room for dozens of the usual one-line messages */
+	size_t count;              /* messages added by kv_error_add after the first */
+	size_t dropped;            /* of those, how many did not fit in msg */
 };
 
 int kv_fail(struct kv_error *err, int status, const char *fmt, ...) KV_PRINTF(3, 4);

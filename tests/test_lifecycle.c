@@ -256,3 +256,31 @@ Test(lifecycle, no_data_file_is_read_when_the_check_fails, .timeout = 20)
 		  err.msg);
 	free(fifo);
 }
+
+/* 100 messages of 200 characters: 40 lines of 201 bytes fill 8192 bytes
+ * (the 41st would need 8241), the other 60 are counted. */
+Test(lifecycle, errors_beyond_the_room_are_counted_and_said)
+{
+	struct kv_error all = {0};
+	char text[201];
+	memset(text, 'x', 200);
+	text[200] = '\0';
+	for (int i = 0; i < 100; i++) {
+		struct kv_error one = {0};
+		kv_fail(&one, KV_EXIT_INPUT, "%s", text);
+		cr_assert_eq(kv_error_add(&all, &one), 2);
+	}
+	cr_expect_eq(all.status, 2);
+	cr_expect_eq(all.count, 99);
+	cr_expect_eq(all.dropped, 60);
+	cr_expect_eq(strlen(all.msg), 40 * 201 - 1);
+	char *printed = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&printed, &len);
+	kv_error_print(&all, f);
+	fclose(f);
+	const char *tail = "\nkaieval: ... and 60 more errors\n";
+	cr_expect_str_eq(printed + len - strlen(tail), tail);
+	cr_expect_eq(len, 40 * (strlen("kaieval: ") + 201) + strlen(tail) - 1);
+	free(printed);
+}
