@@ -1,3 +1,5 @@
+/* A round's life in three phases (see lifecycle.h): load and check the
+ * whole stack, evaluate each criterion, combine. */
 #include "lifecycle.h"
 #include "host.h"
 
@@ -25,12 +27,11 @@ static void check_one_path(struct kv_run *run, const struct kv_criterion *cr, co
 	struct kv_error why = {0}, e = {0};
 	/* A path that is there passes: the plugin judges whether it is the file
 	 * or folder it needs. */
-	if (kv_inputs_resolve(&run->inputs, path, &real, NULL, &why) == 0)
-		;
-	else if (strcmp(why.msg, missing) == 0)
+	int there = kv_inputs_resolve(&run->inputs, path, &real, NULL, &why) == 0;
+	if (!there && strcmp(why.msg, missing) == 0)
 		kv_fail(&e, KV_EXIT_INPUT, "%s: criterion '%s': param '%s': '%s'%s is missing: no such file "
 			"or folder in the data directory", v->where, cr->id, v->name, path, of_team);
-	else
+	else if (!there)
 		kv_fail(&e, KV_EXIT_INPUT, "%s: criterion '%s': param '%s': %s", v->where, cr->id, v->name,
 			why.msg);
 	kv_error_add(err, &e);
