@@ -198,7 +198,9 @@ Test(lifecycle, the_build_tree_binary_finds_its_own_plugins)
 Test(lifecycle, an_installed_binary_does_not_search_the_build_tree)
 {
 	unsetenv("KAIEVAL_PLUGIN_PATH");
-	setenv("KAIEVAL_BIN", copy_binary(), 1);
+	char *copy = copy_binary();
+	setenv("KAIEVAL_BIN", copy, 1);
+	free(copy);
 	const char *tree = getenv("KAIEVAL_BUILDDIR");
 	cr_assert_not_null(tree);
 	char *cfg = kvt_config(table_round, "    advance = 4;");
@@ -212,9 +214,12 @@ Test(lifecycle, an_installed_binary_does_not_search_the_build_tree)
 
 Test(lifecycle, an_empty_plugin_search_says_where_it_looked)
 {
-	mkdir(kv_xasprintf("%s/empty", dir), 0755);
-	setenv("KAIEVAL_PLUGIN_PATH", kv_xasprintf("%s/empty", dir), 1);
-	setenv("KAIEVAL_BIN", copy_binary(), 1);
+	char *empty = kv_xasprintf("%s/empty", dir), *copy = copy_binary();
+	cr_assert_eq(mkdir(empty, 0755), 0);
+	setenv("KAIEVAL_PLUGIN_PATH", empty, 1);
+	setenv("KAIEVAL_BIN", copy, 1);
+	free(empty);
+	free(copy);
 	char *out = NULL, *err = NULL;
 	const char *args[] = {"plugins", NULL};
 	cr_expect_eq(kvt_exec(args, &out, &err), 2);
