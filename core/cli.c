@@ -94,7 +94,7 @@ int kv_cmd_run(int argc, char **argv)
 	struct kv_run *run;
 	int rc = kv_run_round(config, NULL, 0, &run, &err);
 	if (rc) {
-		fprintf(stderr, "kaieval: %s\n", err.msg);
+		kv_error_print(&err, stderr);
 		return rc;
 	}
 	if (output && (rc = output_not_read_by(run, output, &err)) == 0) {
@@ -167,6 +167,13 @@ int kv_cmd_plugins(int argc, char **argv)
 	char **names;
 	size_t n;
 	kv_plugin_list(&names, &n);
+	if (n == 0) {
+		char *searched = kv_plugin_search_text();
+		fprintf(stderr, "kaieval: no plugin found (searched %s)\n", searched);
+		free(searched);
+		free(names);
+		return KV_EXIT_INPUT;
+	}
 	int rc = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct kv_error e = {0};

@@ -1,6 +1,5 @@
-/* The host function table handed to plugins, and the evaluation of one
- * criterion through it. */
-#include "run.h"
+/* The host function table handed to plugins. */
+#include "host.h"
 #include "table.h"
 #include "rng.h"
 
@@ -10,21 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* Everything a plugin borrowed lives until its evaluate returns. */
-struct kv_ctx {
-	struct kv_run *run;
-	size_t index;                    /* criterion */
-	struct kv_error *err;
-	char **buffers;                  /* input_load texts */
-	size_t buffer_count;
-	struct kv_value **trees;         /* json_load results */
-	size_t tree_count;
-	char ***lists;                   /* input_list results */
-	size_t *list_lengths;
-	size_t list_count;
-	int progress_shown;
-};
 
 struct kv_input { struct kv_ctx *ctx; struct kv_stream *stream; };
 struct kv_table_handle;
@@ -128,23 +112,29 @@ static int h_value_error(struct kv_ctx *c, const struct kv_value *v, const char 
 	return h_error(c, "%s: %s", v ? v->where : "?", msg);
 }
 
-static int h_expand_team(struct kv_ctx *c, const char *tmpl, size_t team, char *buf, size_t len)
+char *kv_expand_team(const char *tmpl, const char *team_id)
 {
-	const char *id = h_team_id(c, team);
 	struct kv_buf b = {0};
 	kv_buf_puts(&b, "");
 	for (const char *p = tmpl; *p;) {
-		if (id && strncmp(p, "{team}", 6) == 0) {
-			kv_buf_puts(&b, id);
+		if (team_id && strncmp(p, "{team}", 6) == 0) {
+			kv_buf_puts(&b, team_id);
 			p += 6;
 		} else {
 			kv_buf_add(&b, p++, 1);
 		}
 	}
-	int fits = b.len < len;
+	return b.data;
+}
+
+static int h_expand_team(struct kv_ctx *c, const char *tmpl, size_t team, char *buf, size_t len)
+{
+	char *path = kv_expand_team(tmpl, h_team_id(c, team));
+	size_t n = strlen(path);
+	int fits = n < len;
 	if (fits)
-		memcpy(buf, b.data, b.len + 1);
-	kv_buf_free(&b);
+		memcpy(buf, path, n + 1);
+	free(path);
 	return fits ? 0 : h_error(c, "%s: path too long", tmpl);
 }
 
@@ -435,91 +425,3 @@ static const struct kv_host host_table = {
 };
 
 const struct kv_host *kv_host_table(void) { return &host_table; }
-
-static void release(struct kv_ctx *c)
-{
-	for (size_t i = 0; i < c->buffer_count; i++)
-		free(c->buffers[i]);
-	free(c->buffers);
-	for (size_t i = 0; i < c->tree_count; i++)
-		kv_value_free(c->trees[i]);
-	free(c->trees);
-	for (size_t i = 0; i < c->list_count; i++) {
-		for (size_t j = 0; j < c->list_lengths[i]; j++)
-			free(c->lists[i][j]);
-		free(c->lists[i]);
-	}
-	free(c->lists);
-	free(c->list_lengths);
-	if (c->progress_shown)
-		fputs("\r\033[K", stderr);
-}
-
-/* The core validates what a plugin returned, as PAM validates return codes:
- * anything outside the contract is the plugin's fault (exit 3). */
-static int check_outcomes(struct kv_run *run, size_t index, struct kv_error *err)
-{
-	const struct kv_criterion *cr = &run->round->criteria[index];
-	struct kv_criterion_result *res = &run->results[index];
-	for (size_t t = 0; t < run->round->team_count; t++) {
-		const struct kv_team_outcome *o = &res->teams[t];
-		const char *team = run->round->teams[t].id;
-		const char *why = NULL;
-		if (cr->kind == KV_KIND_SCORE && !o->has_normalized)
-			why = "no normalized score";
-		else if (o->has_normalized && !(o->normalized >= 0 && o->normalized <= 1))
-			why = "a normalized score outside [0, 1] (or NaN)";
-		else if (cr->kind == KV_KIND_GATE && !o->has_pass)
-			why = "no pass/fail verdict";
-		else if (o->has_value && !isfinite(o->value))
-			why = "a value that is not a finite number";
-		for (size_t e = 0; !why && e < o->evidence.count; e++)
-			if (o->evidence.items[e].is_num && !isfinite(o->evidence.items[e].num))
-				why = "evidence that is not a finite number";
-		if (why)
-			return kv_fail(err, KV_EXIT_INTERNAL,
-				       "criterion '%s': plugin %s returned %s for team '%s' (plugin error)",
-				       cr->id, res->plugin.desc->name, why, team);
-	}
-	for (size_t e = 0; e < res->evidence.count; e++)
-		if (res->evidence.items[e].is_num && !isfinite(res->evidence.items[e].num))
-			return kv_fail(err, KV_EXIT_INTERNAL, "criterion '%s': plugin %s returned evidence "
-				       "'%s' that is not a finite number (plugin error)", cr->id,
-				       res->plugin.desc->name, res->evidence.items[e].key);
-	return 0;
-}
-
-static int status_of(int rc)
-{
-	return rc == KV_OK ? 0 : rc == KV_ERR_INPUT ? KV_EXIT_INPUT : KV_EXIT_INTERNAL;
-}
-
-int kv_evaluate_criterion(struct kv_run *run, size_t index, struct kv_error *err)
-{
-	const struct kv_criterion *cr = &run->round->criteria[index];
-	struct kv_criterion_result *res = &run->results[index];
-	res->crit = cr;
-	res->teams = kv_xcalloc(run->round->team_count, sizeof *res->teams);
-	if (kv_plugin_load(cr->plugin, run->round->config_dir, cr->where, &res->plugin, err) ||
-	    kv_params_check(res->plugin.desc, cr, &res->params, err))
-		return err->status;
-	const struct kv_plugin *p = res->plugin.desc;
-	struct kv_ctx ctx = {.run = run, .index = index, .err = err};
-	void *state = NULL;
-	int rc = p->open ? status_of(p->open(&host_table, &ctx, &state)) : 0;
-	if (rc == 0) {
-		rc = status_of(p->evaluate(state, &host_table, &ctx));
-		if (p->close)
-			p->close(state);
-	}
-	release(&ctx);
-	if (rc == 0 && err->status)
-		rc = err->status; /* an error recorded but not returned still stops the round */
-	if (rc && err->status) {
-		err->status = rc;
-		return rc;
-	}
-	if (rc)
-		return kv_fail(err, rc, "criterion '%s' (plugin %s) failed without saying why", cr->id, p->name);
-	return check_outcomes(run, index, err);
-}

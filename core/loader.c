@@ -3,15 +3,15 @@
 
 #include <dirent.h>
 #include <dlfcn.h>
+#include <limits.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-#ifndef KV_PLUGINDIR
-#define KV_PLUGINDIR "/usr/local/lib/kaieval/plugins"
-#endif
+#include "paths.h"
 
 /* The size of the descriptor as ABI major.0 defined it. */
 #define KV_PLUGIN_MIN_SIZE (offsetof(struct kv_plugin, close) + sizeof(void (*)(void *)))
@@ -104,8 +104,42 @@ int kv_plugin_validate(const struct kv_plugin *p, const char *expected_name, con
 	return check_param_decls(p, file, err);
 }
 
+/* Is the running program the uninstalled one of this build tree (itself, or
+ * the copy a libtool wrapper runs from .libs)?  Then the tree's own plugins
+ * are found without KAIEVAL_PLUGIN_PATH, as uninstalled GStreamer does. */
+static int in_build_tree(void)
+{
+	char exe[PATH_MAX], tree[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n <= 0 || !realpath(KV_BUILDDIR, tree))
+		return 0;
+	exe[n] = '\0';
+	char *slash = strrchr(exe, '/');
+	if (!slash)
+		return 0;
+	*slash = '\0';
+	size_t len = strlen(tree);
+	return strncmp(exe, tree, len) == 0 && (!exe[len] || strcmp(exe + len, "/.libs") == 0);
+}
+
+char *kv_plugin_search_path(void)
+{
+	const char *env = getenv("KAIEVAL_PLUGIN_PATH");
+	if (in_build_tree())
+		return kv_xasprintf("%s:%s/.libs:%s", env ? env : "", KV_BUILDDIR, KV_PLUGINDIR);
+	return kv_xasprintf("%s:%s", env ? env : "", KV_PLUGINDIR);
+}
+
+/* "KAIEVAL_PLUGIN_PATH and DIR", or with the build tree's folder between. */
+char *kv_plugin_search_text(void)
+{
+	if (in_build_tree())
+		return kv_xasprintf("KAIEVAL_PLUGIN_PATH, %s/.libs and %s", KV_BUILDDIR, KV_PLUGINDIR);
+	return kv_xasprintf("KAIEVAL_PLUGIN_PATH and %s", KV_PLUGINDIR);
+}
+
 /* A name holding '/' is a path relative to the config's folder; a bare name
- * is looked up in KAIEVAL_PLUGIN_PATH, then in the compiled-in plugindir. */
+ * is looked up in the plugin search path. */
 static char *find_file(const char *name, const char *config_dir)
 {
 	struct stat st;
@@ -116,8 +150,7 @@ static char *find_file(const char *name, const char *config_dir)
 		free(path);
 		return NULL;
 	}
-	const char *env = getenv("KAIEVAL_PLUGIN_PATH");
-	char *dirs = kv_xasprintf("%s:%s", env ? env : "", KV_PLUGINDIR);
+	char *dirs = kv_plugin_search_path();
 	char *save = NULL, *found = NULL;
 	for (char *d = strtok_r(dirs, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
 		char *path = kv_xasprintf("%s/%s.so", d, name);
@@ -177,15 +210,43 @@ done:
 	return rc;
 }
 
-int kv_plugin_load(const char *name_or_path, const char *config_dir, const char *where,
-		   struct kv_loaded_plugin *out, struct kv_error *err)
+/* " (did you mean 'X'?)" when an installed plugin's name is close, else "". */
+static char *name_hint(const char *name)
 {
-	memset(out, 0, sizeof *out);
+	char **names;
+	size_t n;
+	kv_plugin_list(&names, &n);
+	const char *close = kv_closest(name, (const char *const *)names, n);
+	char *hint = close ? kv_xasprintf(" (did you mean '%s'?)", close) : kv_xstrdup("");
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return hint;
+}
+
+static int not_found(const char *name, const char *where, struct kv_error *err)
+{
+	char *searched = kv_plugin_search_text(), *hint = name_hint(name);
+	kv_fail(err, KV_EXIT_INPUT, "%s: plugin '%s' not found (searched %s)%s", where, name,
+		searched, hint);
+	free(searched);
+	free(hint);
+	return KV_EXIT_INPUT;
+}
+
+static const struct kv_plugin *builtin(const char *name)
+{
 	for (size_t i = 0; i < builtin_count; i++)
-		if (strcmp(builtins[i]->name, name_or_path) == 0) {
-			out->desc = builtins[i];
-			return kv_plugin_validate(builtins[i], name_or_path, "(built in)", err);
-		}
+		if (strcmp(builtins[i]->name, name) == 0)
+			return builtins[i];
+	return NULL;
+}
+
+/* The file a plugin name or path names (caller frees), or an error. */
+static int resolve(const char *name_or_path, const char *config_dir, const char *where, char **file,
+		   struct kv_error *err)
+{
+	*file = NULL;
 	if (!strchr(name_or_path, '/') && !valid_name(name_or_path))
 		return kv_fail(err, KV_EXIT_INPUT, "%s: plugin name '%s' must match [a-z0-9_]+", where,
 			       name_or_path);
@@ -193,17 +254,80 @@ int kv_plugin_load(const char *name_or_path, const char *config_dir, const char 
 		return kv_fail(err, KV_EXIT_INPUT,
 			       "%s: plugin '%s': give a path relative to the config file, not an absolute one",
 			       where, name_or_path);
-	char *file = find_file(name_or_path, config_dir);
-	if (!file && strchr(name_or_path, '/'))
+	*file = find_file(name_or_path, config_dir);
+	if (!*file && strchr(name_or_path, '/'))
 		return kv_fail(err, KV_EXIT_INPUT, "%s: plugin '%s' not found beside the config file",
 			       where, name_or_path);
-	if (!file)
-		return kv_fail(err, KV_EXIT_INPUT,
-			       "%s: plugin '%s' not found (searched KAIEVAL_PLUGIN_PATH and %s)",
-			       where, name_or_path, KV_PLUGINDIR);
-	int rc = load_file(file, where, out, err);
+	return *file ? 0 : not_found(name_or_path, where, err);
+}
+
+/* The set's plugin loaded from the same file (by real path), or NULL. */
+static const struct kv_loaded_plugin *set_find(const struct kv_plugin_set *set, const char *file)
+{
+	char *real = realpath(file, NULL);
+	const struct kv_loaded_plugin *hit = NULL;
+	for (size_t i = 0; real && !hit && i < set->count; i++)
+		if (set->items[i].path && strcmp(set->real[i], real) == 0)
+			hit = &set->items[i];
+	free(real);
+	return hit;
+}
+
+int kv_plugin_set_load(struct kv_plugin_set *set, const char *name_or_path, const char *config_dir,
+		       const char *where, struct kv_loaded_plugin *out, struct kv_error *err)
+{
+	memset(out, 0, sizeof *out);
+	const struct kv_plugin *b = builtin(name_or_path);
+	if (b) {
+		out->desc = b;
+		return kv_plugin_validate(b, name_or_path, "(built in)", err);
+	}
+	char *file;
+	int rc = resolve(name_or_path, config_dir, where, &file, err);
+	const struct kv_loaded_plugin *hit = rc ? NULL : set_find(set, file);
+	if (rc == 0 && !hit) {
+		struct kv_loaded_plugin lp = {0};
+		rc = load_file(file, where, &lp, err);
+		if (rc == 0) {
+			set->items = kv_xrealloc(set->items, (set->count + 1) * sizeof *set->items);
+			set->real = kv_xrealloc(set->real, (set->count + 1) * sizeof *set->real);
+			set->real[set->count] = realpath(file, NULL);
+			if (!set->real[set->count])
+				set->real[set->count] = kv_xstrdup(file);
+			set->items[set->count++] = lp;
+			hit = &set->items[set->count - 1];
+		} else {
+			kv_plugin_unload(&lp);
+		}
+	}
+	if (hit)
+		*out = *hit;
 	free(file);
 	return rc;
+}
+
+int kv_plugin_load(const char *name_or_path, const char *config_dir, const char *where,
+		   struct kv_loaded_plugin *out, struct kv_error *err)
+{
+	struct kv_plugin_set one = {0};
+	int rc = kv_plugin_set_load(&one, name_or_path, config_dir, where, out, err);
+	/* out takes over the set's only plugin: free the set, not the plugin. */
+	if (one.count)
+		free(one.real[0]);
+	free(one.items);
+	free(one.real);
+	return rc;
+}
+
+void kv_plugin_set_free(struct kv_plugin_set *set)
+{
+	for (size_t i = 0; i < set->count; i++) {
+		kv_plugin_unload(&set->items[i]);
+		free(set->real[i]);
+	}
+	free(set->items);
+	free(set->real);
+	memset(set, 0, sizeof *set);
 }
 
 void kv_plugin_unload(struct kv_loaded_plugin *p)
@@ -297,27 +421,57 @@ static int check_one(const struct kv_plugin *p, const struct kv_criterion *c,
 	return 0;
 }
 
+/* "gate", "score and gate", ... */
+static void kinds_text(uint32_t kinds, char out[32])
+{
+	static const struct { uint32_t bit; const char *name; } all[] = {
+		{KV_KIND_SCORE, "score"}, {KV_KIND_GATE, "gate"}, {KV_KIND_INFO, "info"}};
+	size_t n = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < 3; i++)
+		if (kinds & all[i].bit)
+			n += (size_t)snprintf(out + n, 32 - n, "%s%s", n ? " and " : "", all[i].name);
+}
+
+static int check_kind(const struct kv_plugin *p, const struct kv_criterion *c, struct kv_error *err)
+{
+	if (p->kinds & (uint32_t)c->kind)
+		return 0;
+	char kinds[32];
+	kinds_text(p->kinds, kinds);
+	return kv_fail(err, KV_EXIT_INPUT, "%s: criterion '%s': plugin '%s' cannot serve this kind "
+		       "(it serves %s only)", c->where, c->id, p->name, kinds);
+}
+
+/* Every error is collected, so that one run names them all. */
 int kv_params_check(const struct kv_plugin *p, const struct kv_criterion *c,
 		    struct kv_value **effective, struct kv_error *err)
 {
 	*effective = NULL;
-	if (!(p->kinds & (uint32_t)c->kind))
-		return kv_fail(err, KV_EXIT_INPUT, "%s: criterion '%s': plugin '%s' cannot serve this kind",
-			       c->where, c->id, p->name);
-	for (size_t i = 0; i < c->params->count; i++)
-		if (check_one(p, c, c->params->items[i], err))
-			return KV_EXIT_INPUT;
+	struct kv_error all = {0};
+	struct kv_error one = {0};
+	check_kind(p, c, &one);
+	kv_error_add(&all, &one);
+	for (size_t i = 0; i < c->params->count; i++) {
+		struct kv_error e = {0};
+		check_one(p, c, c->params->items[i], &e);
+		kv_error_add(&all, &e);
+	}
 	struct kv_value *out = kv_value_copy(c->params);
 	for (const struct kv_param_decl *d = p->params; d->name; d++) {
+		struct kv_error e = {0};
 		if (kv_value_member(out, d->name))
 			continue;
-		if (d->required) {
-			kv_value_free(out);
-			return kv_fail(err, KV_EXIT_INPUT, "%s: criterion '%s': missing required param '%s' (%s)",
-				       c->where, c->id, d->name, d->doc);
-		}
-		if (d->def)
+		if (d->required)
+			kv_fail(&e, KV_EXIT_INPUT, "%s: criterion '%s': missing required param '%s' (%s)",
+				c->where, c->id, d->name, d->doc);
+		else if (d->def)
 			kv_value_append(out, kv_param_default(d));
+		kv_error_add(&all, &e);
+	}
+	if (all.status) {
+		kv_value_free(out);
+		return kv_error_add(err, &all);
 	}
 	*effective = out;
 	return 0;
@@ -343,8 +497,7 @@ int kv_plugin_list(char ***names, size_t *count)
 	*count = 0;
 	for (size_t i = 0; i < builtin_count; i++)
 		add_unique(names, count, builtins[i]->name);
-	const char *env = getenv("KAIEVAL_PLUGIN_PATH");
-	char *dirs = kv_xasprintf("%s:%s", env ? env : "", KV_PLUGINDIR);
+	char *dirs = kv_plugin_search_path();
 	char *save = NULL;
 	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
 		DIR *dir = opendir(d);

@@ -21,6 +21,27 @@ int kv_plugin_load(const char *name_or_path, const char *config_dir, const char 
 		   struct kv_loaded_plugin *out, struct kv_error *err);
 void kv_plugin_unload(struct kv_loaded_plugin *p);
 
+/* The plugins of one round: each file loaded (and hashed) once, whatever
+ * the number of criteria that use it. */
+struct kv_plugin_set {
+	struct kv_loaded_plugin *items;
+	char **real;             /* real path of each item's file */
+	size_t count;
+};
+
+/* As kv_plugin_load, but a file already in the set is not loaded again:
+ * *out is a copy of the set's entry, which the set owns (do not unload it). */
+int kv_plugin_set_load(struct kv_plugin_set *set, const char *name_or_path, const char *config_dir,
+		       const char *where, struct kv_loaded_plugin *out, struct kv_error *err);
+void kv_plugin_set_free(struct kv_plugin_set *set);
+
+/* The folders searched for a plugin given by name, colon-separated:
+ * KAIEVAL_PLUGIN_PATH, then (for the uninstalled program of a build tree
+ * only) the tree's .libs, then the configured plugindir.  Caller frees. */
+char *kv_plugin_search_path(void);
+/* The same, in words, for messages.  Caller frees. */
+char *kv_plugin_search_text(void);
+
 /* Check a descriptor as the loader does (ABI, size, flags, fields, params). */
 int kv_plugin_validate(const struct kv_plugin *p, const char *expected_name, const char *file,
 		       struct kv_error *err);

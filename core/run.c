@@ -41,31 +41,6 @@ const struct kv_evidence_item *kv_evidence_get(const struct kv_evidence *ev, con
 	return NULL;
 }
 
-int kv_run_round(const char *config_path, const char *const *overrides, size_t override_count,
-		 struct kv_run **out, struct kv_error *err)
-{
-	*out = NULL;
-	struct kv_run *run = kv_xcalloc(1, sizeof *run);
-	int rc = kv_round_load(config_path, overrides, override_count, &run->round, err);
-	if (rc == 0)
-		rc = kv_inputs_init(&run->inputs, run->round->data_dir, err);
-	if (rc == 0) {
-		run->results = kv_xcalloc(run->round->criterion_count, sizeof *run->results);
-		for (size_t i = 0; rc == 0 && i < run->round->criterion_count; i++) {
-			run->evaluated = i + 1;
-			rc = kv_evaluate_criterion(run, i, err);
-		}
-	}
-	if (rc == 0)
-		rc = kv_combine(run, err);
-	if (rc) {
-		kv_run_free(run);
-		return rc;
-	}
-	*out = run;
-	return 0;
-}
-
 static void free_standing(struct kv_standing *s)
 {
 	free(s->reason);
@@ -90,9 +65,9 @@ void kv_run_free(struct kv_run *run)
 		free(r->teams);
 		kv_evidence_free(&r->evidence);
 		kv_value_free(r->params);
-		kv_plugin_unload(&r->plugin);
 	}
 	free(run->results);
+	kv_plugin_set_free(&run->plugins);
 	for (size_t t = 0; run->standings && t < teams; t++)
 		free_standing(&run->standings[t]);
 	free(run->standings);

@@ -29,7 +29,7 @@ struct kv_team_outcome {
 
 struct kv_criterion_result {
 	const struct kv_criterion *crit;
-	struct kv_loaded_plugin plugin;
+	struct kv_loaded_plugin plugin; /* a copy of the run's entry in plugins */
 	struct kv_value *params;  /* with defaults applied */
 	struct kv_team_outcome *teams;
 	struct kv_evidence evidence; /* about the criterion as a whole */
@@ -51,19 +51,20 @@ struct kv_standing {
 struct kv_run {
 	struct kv_round *round;
 	struct kv_inputs inputs;
+	struct kv_plugin_set plugins;         /* each plugin file loaded once */
 	struct kv_criterion_result *results;  /* one per criterion */
-	size_t evaluated;
+	size_t evaluated;                     /* results set up (lifecycle.c) */
 	struct kv_standing *standings;        /* one per team */
 	size_t *order;                        /* team indices in record order */
 };
 
-/* Load, evaluate, combine.  On failure *out is NULL and err says why. */
+/* Load and check, evaluate, combine (lifecycle.c).  On failure *out is NULL
+ * and err says why: every config and plugin error of the round, if the
+ * failure came before evaluation. */
 int kv_run_round(const char *config_path, const char *const *overrides, size_t override_count,
 		 struct kv_run **out, struct kv_error *err);
 void kv_run_free(struct kv_run *run);
 
-/* Evaluate one criterion (used by kv_run_round). */
-int kv_evaluate_criterion(struct kv_run *run, size_t index, struct kv_error *err);
 /* Gates, totals, ranks, selection (combine.c). */
 int kv_combine(struct kv_run *run, struct kv_error *err);
 

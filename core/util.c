@@ -27,6 +27,42 @@ int kv_fail(struct kv_error *err, int status, const char *fmt, ...)
 	return status;
 }
 
+int kv_error_add(struct kv_error *all, const struct kv_error *one)
+{
+	if (!one->status)
+		return 0;
+	if (!all->status) {
+		*all = *one;
+		return one->status;
+	}
+	size_t len = strlen(all->msg), more = strlen(one->msg);
+	all->count += 1 + one->count;
+	all->dropped += one->dropped;
+	if (len + 1 + more < sizeof all->msg) {
+		all->msg[len] = '\n';
+		memcpy(all->msg + len + 1, one->msg, more + 1);
+	} else {
+		all->dropped += 1 + one->count - one->dropped;
+	}
+	return one->status;
+}
+
+void kv_error_print(const struct kv_error *err, FILE *out)
+{
+	/* Single messages print whole, as they always have (some hold a newline). */
+	if (!err->count) {
+		fprintf(out, "kaieval: %s\n", err->msg);
+		return;
+	}
+	for (const char *m = err->msg; *m;) {
+		size_t n = strcspn(m, "\n");
+		fprintf(out, "kaieval: %.*s\n", (int)n, m);
+		m += n + (m[n] == '\n');
+	}
+	if (err->dropped)
+		fprintf(out, "kaieval: ... and %zu more errors\n", err->dropped);
+}
+
 /* Out of memory is not a condition a scoring run can recover from. */
 static void *oom(void *p)
 {

@@ -5,21 +5,31 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include "kaieval/plugin.h"
 
 /* Exit statuses (design.md): the same numbers the command returns. */
 enum kv_exit { KV_EXIT_OK = 0, KV_EXIT_DIFF = 1, KV_EXIT_INPUT = 2, KV_EXIT_INTERNAL = 3 };
 
-#define KV_MSG_MAX 2048
+#define KV_MSG_MAX 2048          /* one message */
 
-/* The first error wins: later calls leave an earlier message in place. */
+/* The first error wins: later calls leave an earlier message in place.
+ * kv_error_add collects several errors (a round's config and plugin errors
+ * are all reported at once): msg then holds one message a line. */
 struct kv_error {
 	int status;
-	char msg[KV_MSG_MAX];
+	char msg[KV_MSG_MAX * 4];  /* room for dozens of the usual one-line messages */
+	size_t count;              /* messages added by kv_error_add after the first */
+	size_t dropped;            /* of those, how many did not fit in msg */
 };
 
 int kv_fail(struct kv_error *err, int status, const char *fmt, ...) KV_PRINTF(3, 4);
 int kv_vfail(struct kv_error *err, int status, const char *fmt, va_list ap);
+/* Append one's message (if it failed) to all, on a line of its own; all
+ * keeps its first status.  Returns one's status. */
+int kv_error_add(struct kv_error *all, const struct kv_error *one);
+/* Print every message, each on its own "kaieval: " line. */
+void kv_error_print(const struct kv_error *err, FILE *out);
 
 void *kv_xmalloc(size_t n);
 void *kv_xcalloc(size_t n, size_t size);

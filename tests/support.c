@@ -177,6 +177,13 @@ char *kvt_config(const char *criteria, const char *selection)
 		selection ? selection : "    eliminate_lowest = 1;");
 }
 
+char *kvt_table_dir(void)
+{
+	char *dir = kvt_tempdir();
+	kvt_write(dir, "data/x.csv", "team,value,normalized\na,1,0.1\nb,2,0.2\nc,3,0.3\nd,4,0.4\n");
+	return dir;
+}
+
 int kvt_cli_run(const char *dir, const char *cfg_text, char **err)
 {
 	kvt_write(dir, "r.cfg", cfg_text);

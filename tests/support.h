@@ -35,6 +35,10 @@ double kvt_round_evidence_num(const struct kv_run *run, const char *criterion, c
  * bodies (NULL: one table score criterion "x" over x.csv; eliminate_lowest 1). */
 char *kvt_config(const char *criteria, const char *selection);
 
+/* A fresh temporary directory holding data/x.csv, the table kvt_config's
+ * default criterion reads (removed by kvt_rmtree). */
+char *kvt_table_dir(void);
+
 /* Write cfg_text to dir/r.cfg, run `kaieval run dir/r.cfg -o dir/out.json`,
  * return the exit status; *err gets stderr (caller frees) when err is not NULL. */
 int kvt_cli_run(const char *dir, const char *cfg_text, char **err);

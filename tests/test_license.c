@@ -468,7 +468,7 @@ Test(license, bad_params)
 	static const struct { const char *params; const char *want[3]; } cases[] = {
 		{PARAMS " pearson_flag = 0.6;", {"r.cfg:", "pearson_flag", "above pearson_fail"}},
 		{PARAMS " fail_share = 0.0;", {"r.cfg:", "fail_share", "(0, 1]"}},
-		{PARAMS " fingerprints = \"nothere\";", {"fingerprints", "'nothere' is not a folder", NULL}},
+		{PARAMS " fingerprints = \"nothere\";", {"fingerprints", "'nothere' is missing", NULL}},
 		{"manifest = \"m/{team}.json\"; allowed_licenses = [\"MIT\", \"MIT OR ISC\"];",
 		 {"allowed_licenses[1]", "one licence per entry", NULL}},
 		{"manifest = \"m/{team}.json\"; allowed_licenses = [\"MIT\", \"MIT AND\"];",

@@ -1,0 +1,18 @@
+/* The life of a round, as one stack (the way PAM runs a service's modules):
+ *   1. load and check: every criterion's plugin is found and loaded (each file
+ *      once), its descriptor validated, its kind and params checked and its
+ *      declared data paths looked up; every error of this pass is reported
+ *      together, before any plugin runs or any data file is read;
+ *   2. evaluate: each criterion's plugin opens, evaluates and closes, in order;
+ *   3. combine: gates, totals, ranks and selection. */
+#ifndef KV_LIFECYCLE_H
+#define KV_LIFECYCLE_H
+
+#include "run.h"
+
+/* Phase 1 for a run whose round and inputs are set up. */
+int kv_stack_load(struct kv_run *run, struct kv_error *err);
+/* Phase 2 for one criterion whose plugin phase 1 loaded. */
+int kv_evaluate_criterion(struct kv_run *run, size_t index, struct kv_error *err);
+
+#endif
