@@ -104,7 +104,7 @@ int kv_cmd_run(int argc, char **argv)
 		kv_buf_free(&json);
 	}
 	if (rc) {
-		fprintf(stderr, "kaieval: %s\n", err.msg);
+		kv_error_print(&err, stderr);
 		kv_run_free(run);
 		return rc;
 	}
