@@ -293,3 +293,37 @@ Test(config, config_file_missing)
 	free(err);
 	free(missing);
 }
+
+/* An included file would escape the folder, the config digest and the
+ * archive: refused before anything is read, at the directive's line. */
+Test(config, include_leaving_the_folder_refused)
+{
+	char *cfg = replace(kvt_config(NULL, NULL), "  seed = 7L;\n",
+			    "  seed = 7L;\n@include \"../outside.cfg\"\n");
+	expect_error(cfg, "r.cfg:8: '@include \"../outside.cfg\"'", "not supported");
+	free(cfg);
+}
+
+/* Refused inside the folder too: its bytes would shape the round without
+ * reaching the record's config digest. */
+Test(config, include_inside_the_folder_refused)
+{
+	kvt_write(dir, "seed.cfg", "  seed = 7L;\n");
+	char *cfg = replace(kvt_config(NULL, NULL), "  seed = 7L;\n", "  @include \"seed.cfg\"\n");
+	expect_error(cfg, "r.cfg:7: '@include \"seed.cfg\"'", "config digest");
+	free(cfg);
+}
+
+/* The words in a comment or a string are no directive. */
+Test(config, include_in_comment_or_string_is_text)
+{
+	char *cfg = replace(kvt_config(NULL, NULL), "  seed = 7L;\n",
+			    "  seed = 7L; # @include \"a.cfg\"\n"
+			    "/* a block comment\n@include \"b.cfg\" */\n"
+			    "// @include \"c.cfg\"\n");
+	cfg = replace(cfg, "title = \"Test round\"", "title = \"no \\\"\n@include \\\"d.cfg\\\"\"");
+	char *err = NULL;
+	cr_expect_eq(kvt_cli_run(dir, cfg, &err), 0, "%s", err);
+	free(err);
+	free(cfg);
+}
