@@ -92,6 +92,11 @@ static int parse_marker(const char *body, int is_roff, int *status, char **comma
 	if (!is_roff && n >= 3 && strcmp(copy + n - 3, "-->") == 0)
 		copy[n - 3] = '\0';
 	trim_right(copy);
+	if (strncmp(copy, "not run:", 8) == 0 && *skip_blanks(copy + 8)) {
+		*status = DOC_NOT_RUN;
+		free(copy);
+		return 0;
+	}
 	int ok = strncmp(copy, "exit ", 5) == 0;
 	long v = ok ? strtol(copy + 5, &end, 10) : -1;
 	ok = ok && end != copy + 5 && v >= 0 && v <= 255;
@@ -104,8 +109,11 @@ static int parse_marker(const char *body, int is_roff, int *status, char **comma
 	return ok ? 0 : -1;
 }
 
+/* kaieval or ./kaieval, after any NAME=VALUE settings of the environment. */
 static int is_command(const char *s)
 {
+	for (size_t name; (name = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_")) > 0 && s[name] == '=';)
+		s = skip_blanks(s + name + strcspn(s + name, " \t"));
 	return strncmp(s, "kaieval ", 8) == 0 || strncmp(s, "./kaieval ", 10) == 0;
 }
 
@@ -203,7 +211,8 @@ long doc_examples(const char *text, int is_roff, struct doc_example **out, char 
 		if (!body)
 			continue;
 		if (parse_marker(body, is_roff, &status, &cmd) != 0)
-			*why = kv_xasprintf("line %zu: a marker reads 'example: exit N[: COMMAND]'", i + 1);
+			*why = kv_xasprintf("line %zu: a marker reads 'example: exit N[: COMMAND]' "
+					    "or 'example: not run: REASON'", i + 1);
 		else if (!cmd && !(cmd = command_after(&l, i, is_roff, &at)))
 			*why = kv_xasprintf("line %zu: no kaieval command within %d lines of the marker",
 					    i + 1, DOC_REACH);
@@ -268,4 +277,44 @@ char **doc_split(const char *command, char **redirect, char **why)
 			words[n++] = w;
 	}
 	return words;
+}
+
+/* Whether line (1-based) holds one of the n examples. */
+static int claimed(const struct doc_example *v, size_t n, size_t line)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((size_t)v[i].line == line)
+			return 1;
+	return 0;
+}
+
+/* The state of a man page line: in an EXAMPLE(S) section, in a display. */
+static void track(const char *line, int *in_examples, int *in_display)
+{
+	if (strncmp(line, ".SH", 3) == 0)
+		*in_examples = strstr(line, "EXAMPLE") != NULL;
+	else if (strncmp(line, ".EX", 3) == 0 || strncmp(line, ".nf", 3) == 0)
+		*in_display = 1;
+	else if (strncmp(line, ".EE", 3) == 0 || strncmp(line, ".fi", 3) == 0)
+		*in_display = 0;
+}
+
+long doc_unmarked(const char *page, const struct doc_example *v, size_t n)
+{
+	struct doc_lines l;
+	int in_examples = 0, in_display = 0;
+	long found = 0;
+	split_lines(page, &l);
+	for (size_t i = 0; i < l.n && !found; i++) {
+		track(l.v[i], &in_examples, &in_display);
+		if (!in_examples || !in_display || l.v[i][0] == '.')
+			continue;
+		char *text = doc_unroff(l.v[i]), close;
+		const char *start = command_start(text, &close);
+		if (start && !close && !claimed(v, n, i + 1))
+			found = (long)i + 1;
+		free(text);
+	}
+	free_lines(&l);
+	return found;
 }

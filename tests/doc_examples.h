@@ -6,16 +6,21 @@
  * block (an optional "$ " prompt, roff "\e" continuations joined), or a span
  * quoted with backticks or double quotes in running text.  A marker may
  * instead carry a command a reader runs another way (`example: exit N: CMD`),
- * which then runs in its place in the sequence.  A command starts with
- * `kaieval` or `./kaieval`. */
+ * which then runs in its place in the sequence, or say why the command that
+ * follows cannot run as it stands (`example: not run: REASON`).  A command
+ * starts with `kaieval` or `./kaieval`, after any NAME=VALUE settings. */
 #ifndef KVT_DOC_EXAMPLES_H
 #define KVT_DOC_EXAMPLES_H
 
 #include <stddef.h>
 
+/* The status of an example a reader cannot run as it stands (it needs a
+ * model's weights or a plugin built by hand): `example: not run: REASON`. */
+#define DOC_NOT_RUN (-1)
+
 struct doc_example {
 	int line;       /* of the command (or of its marker) in the document */
-	int status;     /* the exit status the document promises */
+	int status;     /* the exit status the document promises, or DOC_NOT_RUN */
 	char *command;  /* as a reader types it */
 };
 
@@ -24,6 +29,10 @@ struct doc_example {
  * naming the line of a marker that is malformed or has no command. */
 long doc_examples(const char *text, int is_roff, struct doc_example **out, char **why);
 void doc_examples_free(struct doc_example *v, size_t n);
+
+/* The first line (1-based) of a man page's EXAMPLE(S) displays that holds a
+ * command none of the n examples v claims; 0 when every one is marked. */
+long doc_unmarked(const char *page, const struct doc_example *v, size_t n);
 
 /* A roff line as the reader sees it: \- \e \(aq \(dq \& \fX undone. */
 char *doc_unroff(const char *line);

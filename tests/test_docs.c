@@ -47,6 +47,8 @@ static void save(const char *file, const char *text)
 static void run_example(const char *rel, const struct doc_example *e)
 {
 	char *redirect, *why, *out = NULL, *err = NULL;
+	if (e->status == DOC_NOT_RUN)
+		return;
 	char **words = doc_split(e->command, &redirect, &why);
 	cr_assert(words, "%s:%d: %s", rel, e->line, why);
 	cr_assert(strcmp(words[0], "kaieval") == 0 || strcmp(words[0], "./kaieval") == 0,
@@ -62,22 +64,37 @@ static void run_example(const char *rel, const struct doc_example *e)
 	free(err);
 }
 
-/* Runs the examples of rel; returns how many there were. */
+/* Runs the examples of rel; returns how many ran. */
 static long run_document(const char *rel)
 {
 	struct doc_example *v;
-	long n = examples_of(rel, &v);
+	long n = examples_of(rel, &v), ran = 0;
 	char *dir = kvt_tempdir();
 	link_source(dir, "conf");
 	link_source(dir, "examples");
 	cr_assert_eq(chdir(dir), 0);
-	for (long i = 0; i < n; i++)
+	for (long i = 0; i < n; i++) {
 		run_example(rel, &v[i]);
+		ran += v[i].status != DOC_NOT_RUN;
+	}
 	cr_assert_eq(chdir("/"), 0);
 	kvt_rmtree(dir);
 	free(dir);
 	doc_examples_free(v, (size_t)n);
-	return n;
+	return ran;
+}
+
+/* A command added to an EXAMPLES display without a marker would go untested. */
+static void expect_all_marked(const char *rel)
+{
+	struct doc_example *v;
+	long n = examples_of(rel, &v);
+	char *path = kvt_src(rel), *page = kvt_read(path);
+	long line = doc_unmarked(page, v, (size_t)n);
+	cr_expect_eq(line, 0, "%s:%ld: an example command without a marker", rel, line);
+	doc_examples_free(v, (size_t)n);
+	free(page);
+	free(path);
 }
 
 Test(docs, readme_examples_run)
@@ -97,6 +114,7 @@ Test(docs, man_page_examples_run)
 		if (n > 2 && e->d_name[n - 2] == '.' && strchr("1357", e->d_name[n - 1])) {
 			char *rel = kv_xasprintf("doc/%s", e->d_name);
 			total += run_document(rel);
+			expect_all_marked(rel);
 			free(rel);
 		}
 	}
@@ -183,4 +201,18 @@ Test(docs, split_refuses_shell_syntax)
 		cr_expect_not_null(why);
 		free(why);
 	}
+}
+
+Test(docs, not_run_marker_and_unmarked_commands)
+{
+	const char *page = ".SH EXAMPLES\n.nf\n.\\\" example: not run: needs a model\n"
+			   "kaieval fingerprint models/m \\-o m.json\n"
+			   "$ KAIEVAL_PLUGIN_PATH=$PWD kaieval plugins ratio\n.fi\n";
+	struct doc_example *v;
+	char *why;
+	cr_assert_eq(doc_examples(page, 1, &v, &why), 1, "%s", why);
+	cr_expect_eq(v[0].status, DOC_NOT_RUN);
+	cr_expect_str_eq(v[0].command, "kaieval fingerprint models/m -o m.json");
+	cr_expect_eq(doc_unmarked(page, v, 1), 5, "the plugins command has no marker");
+	doc_examples_free(v, 1);
 }
