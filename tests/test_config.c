@@ -327,3 +327,21 @@ Test(config, include_in_comment_or_string_is_text)
 	free(err);
 	free(cfg);
 }
+
+/* An archive holds the config file alone, so a config that includes
+ * another file is not archived either: nothing is written. */
+Test(config, include_not_archived)
+{
+	kvt_write(dir, "seed.cfg", "  seed = 7L;\n");
+	char *cfg = replace(kvt_config(NULL, NULL), "  seed = 7L;\n", "@include \"seed.cfg\"\n");
+	kvt_write(dir, "r.cfg", cfg);
+	char *path = kv_xasprintf("%s/r.cfg", dir), *arc = kv_xasprintf("%s/arc", dir), *err = NULL;
+	const char *args[] = {"archive", path, "-o", arc, NULL};
+	cr_expect_eq(kvt_exec(args, NULL, &err), 2, "%s", err);
+	cr_expect(strstr(err, "r.cfg:7: '@include \"seed.cfg\"'") != NULL, "%s", err);
+	cr_expect(!kvt_exists(arc), "an archive was written");
+	free(err);
+	free(arc);
+	free(path);
+	free(cfg);
+}

@@ -216,3 +216,41 @@ Test(docs, not_run_marker_and_unmarked_commands)
 	cr_expect_eq(doc_unmarked(page, v, 1), 5, "the plugins command has no marker");
 	doc_examples_free(v, 1);
 }
+
+/* The line of a table that starts with the team id, as a copy. */
+static char *team_line(const char *out, const char *team)
+{
+	char *key = kv_xasprintf("\n%s ", team);
+	const char *at = strstr(out, key);
+	free(key);
+	cr_assert(at, "no line for %s in:\n%s", team, out);
+	at++;
+	return kv_xasprintf("%.*s", (int)strcspn(at, "\n"), at);
+}
+
+static int count(const char *s, const char *needle)
+{
+	int n = 0;
+	for (; (s = strstr(s, needle)); s++)
+		n++;
+	return n;
+}
+
+/* The README's what-if asks who would have gone without the gate: Naver,
+ * eliminated on the gate although 4th on points, advances instead, and NC
+ * AI, the lowest total, goes either way. */
+Test(docs, readme_whatif_answers_its_question)
+{
+	char *cfg = kvt_src("conf/rounds/2026-01-stage1.cfg"), *out = NULL, *err = NULL;
+	const char *args[] = {"whatif", cfg, "--set", "criteria.independence.kind=info", NULL};
+	cr_assert_eq(kvt_exec(args, &out, &err), 0, "%s", err);
+	char *naver = team_line(out, "naver"), *nc = team_line(out, "nc");
+	const char *gate = strstr(naver, "eliminated gate:independence");
+	cr_expect(gate && strstr(gate, "advance") && strstr(naver, "<- changed"), "%s", naver);
+	cr_expect_eq(count(nc, "eliminated lowest_total"), 2, "%s", nc);
+	free(naver);
+	free(nc);
+	free(out);
+	free(err);
+	free(cfg);
+}
