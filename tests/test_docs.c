@@ -126,42 +126,41 @@ Test(docs, man_page_examples_run)
 
 /* The extraction itself, on documents written here. */
 
+/* doc's only example is command, at line, ending with status. */
+static void expect_one(const char *doc, int is_roff, const char *command, int status, int line)
+{
+	struct doc_example *v;
+	char *why = NULL;
+	cr_assert_eq(doc_examples(doc, is_roff, &v, &why), 1, "%s", why);
+	cr_expect_str_eq(v[0].command, command);
+	cr_expect_eq(v[0].status, status);
+	cr_expect_eq(v[0].line, line);
+	doc_examples_free(v, 1);
+}
+
 Test(docs, roff_block_with_continuation)
 {
-	const char *page = ".PP\n.\\\" example: exit 1\n.RS 4\n.EX\n"
-			   "$ kaieval whatif conf/r\\-1.cfg \\e\n      \\-\\-set a.b=\\(aqc\\(aq\n.EE\n";
-	struct doc_example *v;
-	char *why;
-	cr_assert_eq(doc_examples(page, 1, &v, &why), 1, "%s", why);
-	cr_expect_str_eq(v[0].command, "kaieval whatif conf/r-1.cfg --set a.b='c'");
-	cr_expect_eq(v[0].status, 1);
-	cr_expect_eq(v[0].line, 5);
-	doc_examples_free(v, 1);
+	expect_one(".PP\n.\\\" example: exit 1\n.RS 4\n.EX\n"
+		   "$ kaieval whatif conf/r\\-1.cfg \\e\n      \\-\\-set a.b=\\(aqc\\(aq\n.EE\n",
+		   1, "kaieval whatif conf/r-1.cfg --set a.b='c'", 1, 5);
 }
 
 Test(docs, roff_quoted_in_text)
 {
-	const char *page = ".\\\" example: exit 0\nholds a round\n.RB ( \"kaieval run x/round.cfg\" ):\n";
-	struct doc_example *v;
-	char *why;
-	cr_assert_eq(doc_examples(page, 1, &v, &why), 1, "%s", why);
-	cr_expect_str_eq(v[0].command, "kaieval run x/round.cfg");
-	cr_expect_eq(v[0].line, 3);
-	doc_examples_free(v, 1);
+	expect_one(".\\\" example: exit 0\nholds a round\n.RB ( \"kaieval run x/round.cfg\" ):\n", 1,
+		   "kaieval run x/round.cfg", 0, 3);
 }
 
-Test(docs, markdown_backticks_and_marker_command)
+Test(docs, markdown_backticks)
 {
-	const char *md = "<!-- example: exit 0: kaieval run a.cfg -o r.json -->\n"
-			 "text\n<!-- example: exit 2 -->\nFor example, `./kaieval diff r.json` fails.\n";
-	struct doc_example *v;
-	char *why;
-	cr_assert_eq(doc_examples(md, 0, &v, &why), 2, "%s", why);
-	cr_expect_str_eq(v[0].command, "kaieval run a.cfg -o r.json");
-	cr_expect_eq(v[0].line, 1);
-	cr_expect_str_eq(v[1].command, "./kaieval diff r.json");
-	cr_expect_eq(v[1].status, 2);
-	doc_examples_free(v, 2);
+	expect_one("text\n<!-- example: exit 2 -->\nFor example, `./kaieval diff r.json` fails.\n", 0,
+		   "./kaieval diff r.json", 2, 3);
+}
+
+Test(docs, markdown_marker_command)
+{
+	expect_one("<!-- example: exit 0: kaieval run a.cfg -o r.json -->\ntext\n", 0,
+		   "kaieval run a.cfg -o r.json", 0, 1);
 }
 
 Test(docs, marker_without_command_is_an_error)
