@@ -401,12 +401,71 @@ static int read_round(struct reader *rd, config_t *cfg, struct kv_round *r)
 	return 0;
 }
 
+/* Past a string's closing quote (libconfig strings take backslash escapes). */
+static const char *skip_string(const char *p, int *line)
+{
+	for (; *p && *p != '"'; p++) {
+		if (*p == '\\' && p[1])
+			p++;
+		*line += *p == '\n';
+	}
+	return *p ? p + 1 : p;
+}
+
+/* Past the end of a block comment. */
+static const char *skip_comment(const char *p, int *line)
+{
+	for (; *p && !(p[0] == '*' && p[1] == '/'); p++)
+		*line += *p == '\n';
+	return *p ? p + 2 : p;
+}
+
+/* The first @include directive outside comments and strings, or NULL.  No
+ * other token of libconfig's syntax begins with '@', so nothing is missed. */
+static const char *find_include(const char *text, int *line)
+{
+	*line = 1;
+	for (const char *p = text; *p;) {
+		if (*p == '"')
+			p = skip_string(p + 1, line);
+		else if (p[0] == '/' && p[1] == '*')
+			p = skip_comment(p + 2, line);
+		else if (*p == '#' || (p[0] == '/' && p[1] == '/'))
+			p += strcspn(p, "\n");
+		else if (strncmp(p, "@include", 8) == 0)
+			return p;
+		else
+			*line += *p++ == '\n';
+	}
+	return NULL;
+}
+
+/* libconfig would read an included file itself: outside the config's folder,
+ * outside the config digest of the record and outside an archive, so the
+ * record could not tell two rounds apart.  Every setting lives in one file. */
+static int refuse_include(const struct kv_round *r, const char *text, struct kv_error *err)
+{
+	int line;
+	const char *at = find_include(text, &line);
+	if (!at)
+		return 0;
+	int len = (int)strcspn(at, "\n");
+	while (len > 0 && strchr(" \t\r;", at[len - 1]))
+		len--;
+	return kv_fail(err, KV_EXIT_INPUT,
+		       "%s:%d: '%.*s': @include is not supported: the record's config digest and an "
+		       "archive cover the config file alone; write the included settings into it",
+		       r->config_path, line, len > 200 ? 200 : len, at);
+}
+
 static int parse_text(struct kv_round *r, const char *text, const char *const *overrides,
 		      size_t override_count, struct kv_error *err)
 {
 	config_t cfg;
 	config_init(&cfg);
-	config_set_include_dir(&cfg, r->config_dir);
+	/* Should a directive ever get past refuse_include, no file opens below
+	 * a regular file: libconfig then fails instead of reading one. */
+	config_set_include_dir(&cfg, "/dev/null");
 	int rc = 0;
 	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
 		rc = kv_fail(err, KV_EXIT_INPUT, "%s:%d: syntax error: %s", r->config_path,
@@ -447,7 +506,7 @@ int kv_round_load(const char *path, const char *const *overrides, size_t overrid
 		kv_sha256_hex(text, len, r->config_sha256);
 		if (memchr(text, '\0', len))
 			rc = kv_fail(err, KV_EXIT_INPUT, "%s: contains a NUL byte", path);
-		else
+		else if ((rc = refuse_include(r, text, err)) == 0)
 			rc = parse_text(r, text, overrides, override_count, err);
 	}
 	kv_inputs_free(&files);

@@ -293,3 +293,53 @@ Test(config, config_file_missing)
 	free(err);
 	free(missing);
 }
+
+/* An included file, inside the folder or out of it, would shape the round
+ * outside the config digest and the archive: refused before anything is
+ * read, at the directive's line. */
+Test(config, include_refused)
+{
+	static const char *const cases[][3] = {
+		{"  seed = 7L;\n@include \"../outside.cfg\"\n", "r.cfg:8: '@include \"../outside.cfg\"'",
+		 "not supported"},
+		{"  @include \"seed.cfg\"\n", "r.cfg:7: '@include \"seed.cfg\"'", "config digest"},
+	};
+	kvt_write(dir, "seed.cfg", "  seed = 7L;\n");
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		char *cfg = replace(kvt_config(NULL, NULL), "  seed = 7L;\n", cases[i][0]);
+		expect_error(cfg, cases[i][1], cases[i][2]);
+		free(cfg);
+	}
+}
+
+/* The words in a comment or a string are no directive. */
+Test(config, include_in_comment_or_string_is_text)
+{
+	char *cfg = replace(kvt_config(NULL, NULL), "  seed = 7L;\n",
+			    "  seed = 7L; # @include \"a.cfg\"\n"
+			    "/* a block comment\n@include \"b.cfg\" */\n"
+			    "// @include \"c.cfg\"\n");
+	cfg = replace(cfg, "title = \"Test round\"", "title = \"no \\\"\n@include \\\"d.cfg\\\"\"");
+	char *err = NULL;
+	cr_expect_eq(kvt_cli_run(dir, cfg, &err), 0, "%s", err);
+	free(err);
+	free(cfg);
+}
+
+/* An archive holds the config file alone, so a config that includes
+ * another file is not archived either: nothing is written. */
+Test(config, include_not_archived)
+{
+	kvt_write(dir, "seed.cfg", "  seed = 7L;\n");
+	char *cfg = replace(kvt_config(NULL, NULL), "  seed = 7L;\n", "@include \"seed.cfg\"\n");
+	kvt_write(dir, "r.cfg", cfg);
+	char *path = kv_xasprintf("%s/r.cfg", dir), *arc = kv_xasprintf("%s/arc", dir), *err = NULL;
+	const char *args[] = {"archive", path, "-o", arc, NULL};
+	cr_expect_eq(kvt_exec(args, NULL, &err), 2, "%s", err);
+	cr_expect(strstr(err, "r.cfg:7: '@include \"seed.cfg\"'") != NULL, "%s", err);
+	cr_expect(!kvt_exists(arc), "an archive was written");
+	free(err);
+	free(arc);
+	free(path);
+	free(cfg);
+}
