@@ -8,6 +8,7 @@
 #include "run.h"
 
 #include <errno.h>
+#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -174,12 +175,21 @@ static int fill_archive(const struct kv_run *run, const char *tmp, struct kv_err
 	return rc;
 }
 
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	int rc = type == FTW_DP ? rmdir(path) : unlink(path);
+	if (rc != 0)
+		fprintf(stderr, "kaieval: could not remove %s: %s\n", path, strerror(errno));
+	return 0; /* keep going: remove as much as possible */
+}
+
+/* Remove a half-built archive; no shell, so any byte in the name is safe. */
 static void remove_tree(const char *dir)
 {
-	char *cmd = kv_xasprintf("rm -rf -- '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "kaieval: could not remove %s\n", dir);
-	free(cmd);
+	if (nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+		fprintf(stderr, "kaieval: could not remove %s: %s\n", dir, strerror(errno));
 }
 
 int kv_archive(const char *config, const char *dir, FILE *out)

@@ -65,6 +65,20 @@ void kvt_write(const char *dir, const char *rel, const char *text)
 	free(path);
 }
 
+void kvt_copy(const char *src, const char *dst)
+{
+	struct kv_buf b = {0};
+	char *parents = kv_xstrdup(dst);
+	make_parents(parents);
+	free(parents);
+	FILE *f = fopen(dst, "wb");
+	if (kv_read_file(src, &b) != 0 || !f || fwrite(b.data, 1, b.len, f) != b.len || fclose(f) != 0) {
+		perror(src);
+		abort();
+	}
+	kv_buf_free(&b);
+}
+
 char *kvt_read(const char *path)
 {
 	FILE *f = fopen(path, "rb");

@@ -14,6 +14,8 @@ void kvt_rmtree(const char *dir);
 /* Write text to dir/rel, creating parent folders. */
 void kvt_write(const char *dir, const char *rel, const char *text);
 char *kvt_read(const char *path);
+/* Copy the file src to dst byte for byte (any content), creating dst's folders. */
+void kvt_copy(const char *src, const char *dst);
 int kvt_exists(const char *path);
 
 /* Run a round in-process.  Plugins linked into the test program must be

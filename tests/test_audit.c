@@ -2,8 +2,10 @@
  * whatif.  Expected decisions are those derived by hand in
  * examples/2026-01-stage1-table/README.md. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "audit.h"
 #include "support.h"
 
@@ -251,4 +253,67 @@ Test(audit, verify_of_a_missing_folder_exits_2)
 	char *missing = kv_xasprintf("%s/none", dir);
 	cr_expect_eq(verify(missing, NULL), 2);
 	free(missing);
+}
+
+/* A folder name with a quote, a space and a newline, and shell syntax that
+ * would create INJECTED in the working folder (the test's folder: kaieval
+ * inherits it) if the name ever reached a shell. */
+static char *awkward_name(void)
+{
+	cr_assert_eq(chdir(dir), 0);
+	return kv_xasprintf("%s/it's a\nfolder';touch INJECTED;'", dir);
+}
+
+Test(audit, archive_into_an_awkward_folder_name)
+{
+	char *arc = awkward_name();
+	const char *args[] = {"archive", example, "-o", arc, NULL};
+	char *err = NULL;
+	cr_assert_eq(kvt_exec(args, NULL, &err), 0, "%s", err);
+	char *rec = kv_xasprintf("%s/result.json", arc);
+	cr_expect(kvt_exists(rec), "no record in the archive");
+	char *out = NULL;
+	cr_expect_eq(verify(arc, &out), 0, "%s", out);
+	char *injected = kv_xasprintf("%s/INJECTED", dir);
+	cr_expect(!kvt_exists(injected), "the folder name reached a shell");
+	free(injected);
+	free(out);
+	free(rec);
+	free(err);
+	free(arc);
+}
+
+/* An archive that fails half-way (a plugin outside the config's folder) is
+ * removed, whatever its name; nothing is left beside it. */
+Test(audit, failed_archive_with_an_awkward_name_is_removed)
+{
+	char *src = kv_xasprintf("%s/tests/plugins/.libs/fine.so", getenv("KAIEVAL_BUILDDIR"));
+	char *so = kv_xasprintf("%s/plug/fine.so", dir);
+	kvt_copy(src, so);
+	kvt_write(dir, "round/data/x.csv", "team,value,normalized\na,1,0.1\nb,2,0.2\nc,3,0.3\nd,4,0.4\n");
+	char *cfg = kvt_config("    { id = \"x\"; plugin = \"../plug/fine.so\"; kind = \"score\"; points = 10.0; }",
+			       "    advance = 4;");
+	kvt_write(dir, "round/r.cfg", cfg);
+	char *cfg_path = kv_xasprintf("%s/round/r.cfg", dir), *arc = awkward_name();
+	const char *args[] = {"archive", cfg_path, "-o", arc, NULL};
+	char *err = NULL;
+	cr_expect_eq(kvt_exec(args, NULL, &err), 2, "%s", err);
+	cr_expect(strstr(err, "a plugin outside the config's folder cannot be archived") != NULL, "%s", err);
+	DIR *d = opendir(dir);
+	cr_assert(d);
+	size_t entries = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		if (e->d_name[0] != '.') {
+			entries++;
+			cr_expect(strcmp(e->d_name, "plug") == 0 || strcmp(e->d_name, "round") == 0,
+				  "left behind: %s", e->d_name);
+		}
+	closedir(d);
+	cr_expect_eq(entries, 2, "INJECTED or a temporary folder left behind");
+	free(err);
+	free(arc);
+	free(cfg_path);
+	free(cfg);
+	free(so);
+	free(src);
 }
