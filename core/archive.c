@@ -2,6 +2,7 @@
  * every input the plugins read, the record and a manifest of hashes; and the
  * rerun that checks it byte for byte. */
 #include "audit.h"
+#include "jsondoc.h"
 #include "record.h"
 #include "jsonw.h"
 #include "result.h"
@@ -261,19 +262,16 @@ static int check_files(const char *dir, const cJSON *manifest, struct kv_buf *pr
 
 /* Plugins as the manifest has them against the rerun's; version changes are
  * listed in `versions`, build (SHA-256) changes in `builds`. */
-static void compare_plugins(const cJSON *manifest, const cJSON *rerun, struct kv_buf *versions,
+static void compare_plugins(const cJSON *manifest, const struct kv_record *rerun, struct kv_buf *versions,
 			    struct kv_buf *builds)
 {
 	const cJSON *old = cJSON_GetObjectItemCaseSensitive(manifest, "plugins");
-	const cJSON *now = cJSON_GetObjectItemCaseSensitive(rerun, "plugins");
 	for (const cJSON *p = old ? old->child : NULL; p; p = p->next) {
 		const char *crit = kv_json_str(p, "criterion");
-		const cJSON *q = NULL;
-		for (const cJSON *e = now ? now->child : NULL; e && !q; e = e->next)
-			if (crit && kv_json_str(e, "criterion") && strcmp(kv_json_str(e, "criterion"), crit) == 0)
-				q = e;
-		const char *v1 = kv_json_str(p, "version"), *v2 = q ? kv_json_str(q, "version") : NULL;
-		const char *s1 = kv_json_str(p, "sha256"), *s2 = q ? kv_json_str(q, "sha256") : NULL;
+		long c = kv_rec_criterion_index(rerun, crit);
+		const struct kv_rec_plugin *q = c >= 0 ? &rerun->plugins[c] : NULL;
+		const char *v1 = kv_json_str(p, "version"), *v2 = q ? q->version : NULL;
+		const char *s1 = kv_json_str(p, "sha256"), *s2 = q ? q->sha256 : NULL;
 		if (v1 && v2 && strcmp(v1, v2) != 0)
 			kv_buf_printf(versions, "plugin %s (criterion %s): version %s in the archive, %s installed\n",
 				      kv_json_str(p, "plugin"), crit, v1, v2);
@@ -283,21 +281,10 @@ static void compare_plugins(const cJSON *manifest, const cJSON *rerun, struct kv
 	}
 }
 
-/* The build identity of plugins and core differs between machines; it is
- * compared separately, so blank it before comparing the scoring. */
-static void blank_build_identity(cJSON *record)
-{
-	cJSON_ReplaceItemInObjectCaseSensitive(record, "kaieval", cJSON_CreateNull());
-	cJSON *plugins = cJSON_GetObjectItemCaseSensitive(record, "plugins");
-	for (cJSON *p = plugins ? plugins->child : NULL; p; p = p->next) {
-		cJSON_ReplaceItemInObjectCaseSensitive(p, "version", cJSON_CreateNull());
-		cJSON_ReplaceItemInObjectCaseSensitive(p, "sha256", cJSON_CreateNull());
-	}
-}
-
 struct verify_state {
 	const char *dir;
-	cJSON *manifest, *archived, *rerun;
+	cJSON *manifest;
+	struct kv_record *archived, *rerun;
 	struct kv_buf archived_bytes, rerun_bytes;
 	struct kv_buf problems, versions, builds, changes;
 };
@@ -312,22 +299,28 @@ static int rerun(struct verify_state *v, struct kv_error *err)
 	free(path);
 	if (rc)
 		return rc;
-	kv_result_json(run, &v->rerun_bytes);
+	v->rerun = kv_record_from_run(run);
+	kv_record_write(v->rerun, &v->rerun_bytes);
 	kv_run_free(run);
-	v->rerun = kv_record_parse(v->rerun_bytes.data, v->rerun_bytes.len, "rerun", err);
-	return v->rerun ? 0 : KV_EXIT_INTERNAL;
+	return 0;
 }
 
 static int load_archive(struct verify_state *v, struct kv_error *err)
 {
 	char *path = kv_xasprintf("%s/manifest.json", v->dir);
-	v->manifest = kv_record_load(path, err);
+	v->manifest = kv_json_load(path, err);
 	free(path);
 	if (!v->manifest)
 		return err->status;
 	path = kv_xasprintf("%s/result.json", v->dir);
-	if (kv_read_file(path, &v->archived_bytes) == 0)
-		v->archived = kv_record_parse(v->archived_bytes.data, v->archived_bytes.len, path, err);
+	cJSON *doc = NULL;
+	struct kv_error rec_err = {0};
+	if (kv_read_file(path, &v->archived_bytes) == 0 &&
+	    (doc = kv_json_parse(v->archived_bytes.data, v->archived_bytes.len, path, &rec_err)))
+		v->archived = kv_record_from_json(doc, path, &rec_err);
+	if (rec_err.status) /* a missing file is reported with the manifest's */
+		kv_buf_printf(&v->problems, "%s\n", rec_err.msg);
+	cJSON_Delete(doc);
 	free(path);
 	return 0;
 }
@@ -342,6 +335,25 @@ static void print_lines(FILE *out, const char *prefix, const char *text)
 	}
 }
 
+/* The differences between the archived record and the rerun's, builds aside. */
+static size_t compare_scoring(struct verify_state *v)
+{
+	struct kv_buf a = {0}, b = {0};
+	struct kv_error err = {0};
+	kv_record_blank_build(v->archived);
+	kv_record_blank_build(v->rerun);
+	kv_decision_diff(v->archived, v->rerun, &v->changes);
+	kv_record_write(v->archived, &a);
+	kv_record_write(v->rerun, &b);
+	cJSON *ja = kv_json_parse(a.data, a.len, "archived", &err), *jb = kv_json_parse(b.data, b.len, "rerun", &err);
+	size_t n = kv_json_diff(ja, jb, "", &v->changes);
+	cJSON_Delete(ja);
+	cJSON_Delete(jb);
+	kv_buf_free(&a);
+	kv_buf_free(&b);
+	return n;
+}
+
 static int report_verify(struct verify_state *v, int rerun_rc, const char *rerun_msg, FILE *out)
 {
 	int identical = rerun_rc == 0 && v->archived &&
@@ -350,10 +362,7 @@ static int report_verify(struct verify_state *v, int rerun_rc, const char *rerun
 	int same_scoring = identical;
 	if (!identical && rerun_rc == 0 && v->archived) {
 		compare_plugins(v->manifest, v->rerun, &v->versions, &v->builds);
-		blank_build_identity(v->archived);
-		blank_build_identity(v->rerun);
-		kv_decision_diff(v->archived, v->rerun, &v->changes);
-		same_scoring = kv_json_diff(v->archived, v->rerun, "", &v->changes) == 0;
+		same_scoring = compare_scoring(v) == 0;
 	}
 	int ok = same_scoring && v->problems.len == 0;
 	fprintf(out, "%s\n", ok ? (identical ? "verified: the rerun gives the archived record byte for byte"
@@ -382,8 +391,8 @@ int kv_verify(const char *dir, FILE *out)
 	int rerun_rc = rerun(&v, &rerun_err);
 	rc = report_verify(&v, rerun_rc, rerun_err.msg, out);
 	cJSON_Delete(v.manifest);
-	cJSON_Delete(v.archived);
-	cJSON_Delete(v.rerun);
+	kv_record_free(v.archived);
+	kv_record_free(v.rerun);
 	kv_buf_free(&v.archived_bytes);
 	kv_buf_free(&v.rerun_bytes);
 	kv_buf_free(&v.problems);

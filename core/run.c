@@ -66,16 +66,6 @@ int kv_run_round(const char *config_path, const char *const *overrides, size_t o
 	return 0;
 }
 
-static void free_standing(struct kv_standing *s)
-{
-	free(s->reason);
-	free(s->failed_gates);
-	free(s->tie_break_by);
-	for (size_t i = 0; i < s->tied_count; i++)
-		free(s->tied_with[i]);
-	free(s->tied_with);
-}
-
 void kv_run_free(struct kv_run *run)
 {
 	if (!run)
@@ -94,7 +84,7 @@ void kv_run_free(struct kv_run *run)
 	}
 	free(run->results);
 	for (size_t t = 0; run->standings && t < teams; t++)
-		free_standing(&run->standings[t]);
+		kv_standing_free(&run->standings[t]);
 	free(run->standings);
 	free(run->order);
 	kv_inputs_free(&run->inputs);

@@ -142,6 +142,12 @@ int kvt_exec(const char *const *args, char **out, char **err)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+const char *kvt_gate_failed(const struct kv_run *run, const char *team)
+{
+	const struct kv_standing *s = kv_run_standing(run, team);
+	return s && s->reason == KV_REASON_GATE ? run->round->criteria[s->reason_gate].id : "";
+}
+
 double kvt_normalized(const struct kv_run *run, const char *criterion, const char *team)
 {
 	const struct kv_team_outcome *o = kv_run_outcome(run, criterion, team);

@@ -29,6 +29,8 @@ int kvt_exec(const char *const *args, char **out, char **err);
 double kvt_normalized(const struct kv_run *run, const char *criterion, const char *team);
 double kvt_evidence_num(const struct kv_run *run, const char *criterion, const char *team, const char *key);
 const char *kvt_evidence_str(const struct kv_run *run, const char *criterion, const char *team, const char *key);
+/* The id of the gate that eliminated the team, or "" when no gate did. */
+const char *kvt_gate_failed(const struct kv_run *run, const char *team);
 double kvt_round_evidence_num(const struct kv_run *run, const char *criterion, const char *key);
 
 
