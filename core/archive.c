@@ -5,7 +5,6 @@
 #include "jsondoc.h"
 #include "record.h"
 #include "jsonw.h"
-#include "result.h"
 #include "run.h"
 
 #include <errno.h>
@@ -14,10 +13,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "0.0.0"
-#endif
 
 /* The archived config finds its data here (relative to the config file). */
 #define ARCHIVE_DATA_OVERRIDE "data=../data"
@@ -66,54 +61,43 @@ static void manifest_file(struct kv_jw *w, const char *path, uint64_t bytes, con
 	kv_jw_end_object(w);
 }
 
-static int cmp_records(const void *a, const void *b)
-{
-	return strcmp(((const struct kv_input_record *)a)->path, ((const struct kv_input_record *)b)->path);
-}
-
-static void write_manifest(const struct kv_run *run, const struct kv_buf *record, struct kv_buf *out)
+/* The manifest lists the record's inputs and plugins, with the archive's
+ * folder layout; it is built from the record so that the two agree. */
+static void write_manifest(const struct kv_run *run, const struct kv_record *rec, const struct kv_buf *record,
+			   struct kv_buf *out)
 {
 	struct kv_jw w = {0};
 	char sha[65];
-	size_t n = run->inputs.count;
-	struct kv_input_record *inputs = kv_xcalloc(n, sizeof *inputs);
-	if (n)
-		memcpy(inputs, run->inputs.records, n * sizeof *inputs);
-	qsort(inputs, n, sizeof *inputs, cmp_records);
 	kv_jw_begin_object(&w);
-	kv_jw_key(&w, "kaieval"); kv_jw_string(&w, PACKAGE_VERSION);
-	kv_jw_key(&w, "round"); kv_jw_string(&w, run->round->id);
+	kv_jw_key(&w, "kaieval"); kv_jw_string(&w, rec->version);
+	kv_jw_key(&w, "round"); kv_jw_string(&w, rec->round_id);
 	kv_jw_key(&w, "config");
-	char *cfg = kv_xasprintf("config/%s", run->round->config_name);
+	char *cfg = kv_xasprintf("config/%s", rec->config_path);
 	struct stat st;
 	manifest_file(&w, cfg, stat(run->round->config_path, &st) == 0 ? (uint64_t)st.st_size : 0,
-		      run->round->config_sha256);
+		      rec->config_sha256);
 	free(cfg);
 	kv_jw_key(&w, "result");
 	kv_sha256_hex(record->data, record->len, sha);
 	manifest_file(&w, "result.json", record->len, sha);
 	kv_jw_key(&w, "inputs");
 	kv_jw_begin_array(&w);
-	for (size_t i = 0; i < n; i++) {
-		char *p = kv_xasprintf("data/%s", inputs[i].path);
-		manifest_file(&w, p, inputs[i].bytes, inputs[i].sha256);
+	for (size_t i = 0; i < rec->input_count; i++) {
+		char *p = kv_xasprintf("data/%s", rec->inputs[i].path);
+		manifest_file(&w, p, (uint64_t)rec->inputs[i].bytes, rec->inputs[i].sha256);
 		free(p);
 	}
 	kv_jw_end_array(&w);
-	free(inputs);
 	kv_jw_key(&w, "plugins");
 	kv_jw_begin_array(&w);
-	for (size_t c = 0; c < run->round->criterion_count; c++) {
-		const struct kv_criterion_result *r = &run->results[c];
-		char abi[24];
-		snprintf(abi, sizeof abi, "%u.%u", r->plugin.desc->abi_version >> 16,
-			 r->plugin.desc->abi_version & 0xffff);
+	for (size_t c = 0; c < rec->criterion_count; c++) {
+		const struct kv_rec_plugin *p = &rec->plugins[c];
 		kv_jw_begin_object(&w);
-		kv_jw_key(&w, "criterion"); kv_jw_string(&w, r->crit->id);
-		kv_jw_key(&w, "plugin"); kv_jw_string(&w, r->plugin.desc->name);
-		kv_jw_key(&w, "version"); kv_jw_string(&w, r->plugin.desc->version);
-		kv_jw_key(&w, "abi"); kv_jw_string(&w, abi);
-		kv_jw_key(&w, "sha256"); kv_jw_string(&w, r->plugin.sha256[0] ? r->plugin.sha256 : NULL);
+		kv_jw_key(&w, "criterion"); kv_jw_string(&w, p->criterion);
+		kv_jw_key(&w, "plugin"); kv_jw_string(&w, p->plugin);
+		kv_jw_key(&w, "version"); kv_jw_string(&w, p->version);
+		kv_jw_key(&w, "abi"); kv_jw_string(&w, p->abi);
+		kv_jw_key(&w, "sha256"); kv_jw_string(&w, p->sha256);
 		kv_jw_end_object(&w);
 	}
 	kv_jw_end_array(&w);
@@ -143,7 +127,8 @@ static int copy_round_plugins(const struct kv_run *run, const char *tmp, struct 
 static int fill_archive(const struct kv_run *run, const char *tmp, struct kv_error *err)
 {
 	struct kv_buf record = {0}, manifest = {0};
-	kv_result_json(run, &record);
+	struct kv_record *rec = kv_record_from_run(run);
+	kv_record_write(rec, &record);
 	char *cfg = kv_xasprintf("config/%s", run->round->config_name);
 	int rc = copy_checked(run->round->config_path, tmp, cfg, run->round->config_sha256, err);
 	free(cfg);
@@ -166,13 +151,14 @@ static int fill_archive(const struct kv_run *run, const char *tmp, struct kv_err
 		free(path);
 	}
 	if (rc == 0) {
-		write_manifest(run, &record, &manifest);
+		write_manifest(run, rec, &record, &manifest);
 		path = kv_xasprintf("%s/manifest.json", tmp);
 		rc = kv_write_file_atomic(path, manifest.data, manifest.len, err);
 		free(path);
 	}
 	kv_buf_free(&record);
 	kv_buf_free(&manifest);
+	kv_record_free(rec);
 	return rc;
 }
 

@@ -2,7 +2,6 @@
 #include "audit.h"
 #include "jsondoc.h"
 #include "record.h"
-#include "result.h"
 #include "run.h"
 
 #include <math.h>
@@ -29,15 +28,10 @@ static void print_evidence(const struct kv_evidence *ev, const char *indent, FIL
 	}
 }
 
-static const char *kind_word(enum kv_kind k)
-{
-	return k == KV_KIND_SCORE ? "score" : k == KV_KIND_GATE ? "gate" : "info";
-}
-
 static void explain_criterion(const struct kv_record *rec, size_t c, const struct kv_team_outcome *o, FILE *out)
 {
 	const struct kv_rec_criterion *rule = &rec->criteria[c];
-	fprintf(out, "  %s (%s, plugin %s", rule->id, kind_word(rule->kind), rule->plugin);
+	fprintf(out, "  %s (%s, plugin %s", rule->id, kv_kind_name(rule->kind), rule->plugin);
 	if (rule->group)
 		fprintf(out, ", group %s", rule->group);
 	fputs(")\n", out);
@@ -109,7 +103,7 @@ static void explain_decision(const struct kv_record *rec, const struct kv_rec_te
 		break;
 	case KV_REASON_NONE:
 		fprintf(out, "%s: rank %d of %d ranked teams, and %s\n",
-			s->status == KV_ADVANCE ? "advance" : "eliminated", (int)s->rank, ranked, rule);
+			kv_status_name(s->status), (int)s->rank, ranked, rule);
 		break;
 	}
 	explain_tie(rec, s, out);
@@ -197,8 +191,7 @@ static void decision_cell(const struct kv_run *run, size_t t, const char *reason
 	const struct kv_standing *s = &run->standings[t];
 	char rank[16];
 	snprintf(rank, sizeof rank, s->rank ? "%ld" : "-", s->rank);
-	snprintf(buf, len, "%-3s %-10s %-18s %6.2f", rank, s->status == KV_ADVANCE ? "advance" : "eliminated",
-		 reason ? reason : "", s->total);
+	snprintf(buf, len, "%-3s %-10s %-18s %6.2f", rank, kv_status_name(s->status), reason ? reason : "", s->total);
 }
 
 int kv_whatif(const char *config, const char *const *sets, size_t count, FILE *out)

@@ -197,7 +197,7 @@ static void print_full(const struct tables *t, FILE *out)
 			cell(t, points_of(t->rec, team, &t->items[i]), 10, out);
 		char *reason = kv_rec_reason(t->rec, team);
 		fprintf(out, t->csv ? ",%s,%s\n" : "  %-10s  %s\n",
-			team->standing.status == KV_ADVANCE ? "advance" : "eliminated", reason ? reason : "");
+			kv_status_name(team->standing.status), reason ? reason : "");
 		free(reason);
 	}
 }

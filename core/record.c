@@ -18,6 +18,11 @@ static char *dup_or_null(const char *s) { return s ? kv_xstrdup(s) : NULL; }
 
 /* --- reasons, kinds, lookups --------------------------------------------- */
 
+/* selection.gate_failure by gate_flag_only, unresolved_tie by keep_ties. */
+static const char *const gate_failure_words[] = {"eliminate", "flag", NULL};
+static const char *const unresolved_tie_words[] = {"error", "keep", NULL};
+static const char *const status_words[] = {"advance", "eliminated", NULL};  /* by enum kv_status_code */
+
 #define GATE_PREFIX "gate:"
 
 char *kv_reason_text(enum kv_reason reason, const char *gate_id)
@@ -43,14 +48,14 @@ char *kv_rec_reason(const struct kv_record *rec, const struct kv_rec_team *t)
 	return kv_reason_text(s->reason, s->reason == KV_REASON_GATE ? rec->criteria[s->reason_gate].id : NULL);
 }
 
-static const char *kind_name(enum kv_kind k)
+const char *kv_kind_name(enum kv_kind k)
 {
 	return k == KV_KIND_SCORE ? "score" : k == KV_KIND_GATE ? "gate" : "info";
 }
 
-static const char *status_name(enum kv_status_code s)
+const char *kv_status_name(enum kv_status_code s)
 {
-	return s == KV_ADVANCE ? "advance" : "eliminated";
+	return status_words[s == KV_ELIMINATED];
 }
 
 long kv_rec_team_index(const struct kv_record *rec, const char *id)
@@ -311,6 +316,17 @@ static int get_word(struct reader *rd, const cJSON *o, const char *key, const ch
 	return 0;
 }
 
+static enum kv_kind get_kind(struct reader *rd, const cJSON *o)
+{
+	static const enum kv_kind kinds[] = {KV_KIND_SCORE, KV_KIND_GATE, KV_KIND_INFO};
+	const char *s = kv_json_str(o, "kind");
+	for (size_t i = 0; s && i < 3; i++)
+		if (strcmp(s, kv_kind_name(kinds[i])) == 0)
+			return kinds[i];
+	bad(rd, "kind", "is missing or not one of the words a record uses");
+	return KV_KIND_INFO;
+}
+
 /* --- evidence ------------------------------------------------------------------ */
 
 static void write_evidence(struct kv_jw *w, const struct kv_evidence *ev)
@@ -455,7 +471,7 @@ static void write_rules(struct kv_jw *w, const struct kv_record *rec)
 		kv_jw_begin_object(w);
 		kv_jw_key(w, "id"); kv_jw_string(w, cr->id);
 		kv_jw_key(w, "plugin"); kv_jw_string(w, cr->plugin);
-		kv_jw_key(w, "kind"); kv_jw_string(w, kind_name(cr->kind));
+		kv_jw_key(w, "kind"); kv_jw_string(w, kv_kind_name(cr->kind));
 		kv_jw_key(w, "points");
 		if (cr->kind == KV_KIND_SCORE) kv_jw_number(w, cr->points); else kv_jw_null(w);
 		kv_jw_key(w, "group"); kv_jw_string(w, cr->group);
@@ -465,7 +481,7 @@ static void write_rules(struct kv_jw *w, const struct kv_record *rec)
 	const struct kv_selection *s = &rec->selection;
 	kv_jw_key(w, "selection");
 	kv_jw_begin_object(w);
-	kv_jw_key(w, "gate_failure"); kv_jw_string(w, s->gate_flag_only ? "flag" : "eliminate");
+	kv_jw_key(w, "gate_failure"); kv_jw_string(w, gate_failure_words[s->gate_flag_only != 0]);
 	kv_jw_key(w, s->rule == KV_SELECT_ADVANCE ? "advance" : "eliminate_lowest");
 	kv_jw_integer(w, s->n);
 	kv_jw_key(w, "min_total");
@@ -476,14 +492,12 @@ static void write_rules(struct kv_jw *w, const struct kv_record *rec)
 		kv_jw_string(w, s->tie_break[i]);
 	kv_jw_end_array(w);
 	kv_jw_key(w, "tie_precision"); kv_jw_number(w, s->tie_precision);
-	kv_jw_key(w, "unresolved_tie"); kv_jw_string(w, s->keep_ties ? "keep" : "error");
+	kv_jw_key(w, "unresolved_tie"); kv_jw_string(w, unresolved_tie_words[s->keep_ties != 0]);
 	kv_jw_end_object(w);
 }
 
 static void read_criteria(struct reader *rd, const cJSON *doc, struct kv_record *rec)
 {
-	static const char *const kinds[] = {"score", "gate", "info", NULL};
-	static const enum kv_kind kind_of[] = {KV_KIND_SCORE, KV_KIND_GATE, KV_KIND_INFO};
 	const cJSON *list = get_array(rd, doc, "criteria");
 	rec->criterion_count = (size_t)cJSON_GetArraySize(list);
 	rec->criteria = kv_xcalloc(rec->criterion_count, sizeof *rec->criteria);
@@ -493,7 +507,7 @@ static void read_criteria(struct reader *rd, const cJSON *doc, struct kv_record 
 		reader_at(rd, "criteria[%zu]", c);
 		cr->id = get_string(rd, e, "id");
 		cr->plugin = get_string(rd, e, "plugin");
-		cr->kind = kind_of[get_word(rd, e, "kind", kinds)];
+		cr->kind = get_kind(rd, e);
 		cr->points = get_number_or_null(rd, e, "points");
 		cr->group = get_string_or_null(rd, e, "group");
 		if (kv_rec_criterion_index(rec, cr->id) != (long)c)
@@ -504,12 +518,11 @@ static void read_criteria(struct reader *rd, const cJSON *doc, struct kv_record 
 
 static void read_selection(struct reader *rd, const cJSON *doc, struct kv_record *rec)
 {
-	static const char *const failure[] = {"eliminate", "flag", NULL}, *const ties[] = {"error", "keep", NULL};
 	struct kv_selection *s = &rec->selection;
 	reader_at(rd, "%s", "");
 	const cJSON *sel = get_object(rd, doc, "selection");
 	reader_at(rd, "selection");
-	s->gate_flag_only = get_word(rd, sel, "gate_failure", failure);
+	s->gate_flag_only = get_word(rd, sel, "gate_failure", gate_failure_words);
 	s->rule = cJSON_HasObjectItem(sel, "advance") ? KV_SELECT_ADVANCE : KV_SELECT_ELIMINATE_LOWEST;
 	s->n = (long)get_integer(rd, sel, s->rule == KV_SELECT_ADVANCE ? "advance" : "eliminate_lowest");
 	s->min_total = get_number_or_null(rd, sel, "min_total");
@@ -522,7 +535,7 @@ static void read_selection(struct reader *rd, const cJSON *doc, struct kv_record
 		s->tie_break[s->tie_break_count++] = kv_xstrdup(cJSON_IsString(k) ? k->valuestring : "");
 	}
 	s->tie_precision = get_number_or_null(rd, sel, "tie_precision");
-	s->keep_ties = get_word(rd, sel, "unresolved_tie", ties);
+	s->keep_ties = get_word(rd, sel, "unresolved_tie", unresolved_tie_words);
 }
 
 /* --- teams ------------------------------------------------------------------------- */
@@ -531,7 +544,7 @@ static void write_outcome(struct kv_jw *w, const struct kv_rec_criterion *cr, co
 {
 	kv_jw_key(w, cr->id);
 	kv_jw_begin_object(w);
-	kv_jw_key(w, "kind"); kv_jw_string(w, kind_name(cr->kind));
+	kv_jw_key(w, "kind"); kv_jw_string(w, kv_kind_name(cr->kind));
 	if (cr->kind == KV_KIND_GATE) {
 		kv_jw_key(w, "pass"); kv_jw_bool(w, o->pass);
 	}
@@ -551,9 +564,7 @@ static void write_outcome(struct kv_jw *w, const struct kv_rec_criterion *cr, co
 static void read_outcome(struct reader *rd, const cJSON *obj, const struct kv_rec_criterion *cr,
 			 struct kv_team_outcome *o)
 {
-	static const char *const kinds[] = {"score", "gate", "info", NULL};
-	static const enum kv_kind kind_of[] = {KV_KIND_SCORE, KV_KIND_GATE, KV_KIND_INFO};
-	if (kind_of[get_word(rd, obj, "kind", kinds)] != cr->kind)
+	if (get_kind(rd, obj) != cr->kind)
 		bad(rd, "kind", "is not the kind of the criterion");
 	if (cr->kind == KV_KIND_GATE) {
 		const cJSON *pass = member(rd, obj, "pass", is_bool, "is missing or not true or false");
@@ -594,7 +605,7 @@ static void write_team(struct kv_jw *w, const struct kv_record *rec, const struc
 	kv_jw_key(w, "rank");
 	if (s->rank) kv_jw_integer(w, s->rank); else kv_jw_null(w);
 	kv_jw_key(w, "total"); kv_jw_number(w, s->total);
-	kv_jw_key(w, "status"); kv_jw_string(w, status_name(s->status));
+	kv_jw_key(w, "status"); kv_jw_string(w, kv_status_name(s->status));
 	kv_jw_key(w, "reason"); kv_jw_string(w, reason);
 	write_id_list(w, "failed_gates", s->failed_gates, s->failed_count, rec, criterion_id);
 	write_id_list(w, "tied_with", s->tied_with, s->tied_count, rec, team_id);
@@ -657,11 +668,10 @@ static size_t read_id_list(struct reader *rd, const cJSON *obj, const char *key,
 
 static void read_standing(struct reader *rd, const cJSON *obj, const struct kv_record *rec, struct kv_standing *s)
 {
-	static const char *const statuses[] = {"advance", "eliminated", NULL};
 	const cJSON *rank = member(rd, obj, "rank", is_number_or_null, "is missing or not a number or null");
 	s->rank = cJSON_IsNumber(rank) ? (long)get_integer(rd, obj, "rank") : 0;
 	s->total = get_number_or_null(rd, obj, "total");
-	s->status = get_word(rd, obj, "status", statuses) ? KV_ELIMINATED : KV_ADVANCE;
+	s->status = get_word(rd, obj, "status", status_words) ? KV_ELIMINATED : KV_ADVANCE;
 	read_reason(rd, obj, rec, s);
 	s->failed_count = read_id_list(rd, obj, "failed_gates", rec, kv_rec_criterion_index, &s->failed_gates);
 	s->tied_count = read_id_list(rd, obj, "tied_with", rec, kv_rec_team_index, &s->tied_with);
@@ -816,7 +826,7 @@ void kv_record_free(struct kv_record *rec)
 static void decision_text(const struct kv_record *rec, const struct kv_rec_team *t, struct kv_buf *out)
 {
 	char *reason = kv_rec_reason(rec, t);
-	kv_buf_puts(out, status_name(t->standing.status));
+	kv_buf_puts(out, kv_status_name(t->standing.status));
 	if (t->standing.rank)
 		kv_buf_printf(out, " (rank %d", (int)t->standing.rank);
 	else

@@ -78,6 +78,11 @@ char *kv_reason_text(enum kv_reason reason, const char *gate_id);
 char *kv_run_reason(const struct kv_run *run, size_t team);
 char *kv_rec_reason(const struct kv_record *rec, const struct kv_rec_team *t);
 
+/* The record's words for a kind ("score", "gate", "info") and a status
+ * ("advance", "eliminated"). */
+const char *kv_kind_name(enum kv_kind kind);
+const char *kv_status_name(enum kv_status_code status);
+
 /* Index of the team or criterion with that id, or -1. */
 long kv_rec_team_index(const struct kv_record *rec, const char *id);
 long kv_rec_criterion_index(const struct kv_record *rec, const char *id);

@@ -60,8 +60,7 @@ void kv_result_table(const struct kv_run *run, FILE *f)
 		for (size_t c = 0; c < ncols; c++)
 			fprintf(f, "  %10.2f", kv_run_group_points(run, t, cols[c].id));
 		char *reason = kv_run_reason(run, t);
-		fprintf(f, "  %8.2f  %-10s  %s\n", s->total,
-			s->status == KV_ADVANCE ? "advance" : "eliminated", reason ? reason : "");
+		fprintf(f, "  %8.2f  %-10s  %s\n", s->total, kv_status_name(s->status), reason ? reason : "");
 		free(reason);
 	}
 	int any_group = 0;
