@@ -316,6 +316,28 @@ static int get_word(struct reader *rd, const cJSON *o, const char *key, const ch
 	return 0;
 }
 
+/* Refuse members the record does not have, and a member given twice: the
+ * model would drop them, and a record read back must write the same bytes.
+ * names[i] may be NULL: a member this object cannot have. */
+static void only_members(struct reader *rd, const cJSON *o, const char *const *names, size_t n)
+{
+	for (const cJSON *e = o ? o->child : NULL; e; e = e->next) {
+		size_t i = 0;
+		while (i < n && !(names[i] && strcmp(names[i], e->string) == 0))
+			i++;
+		if (i == n)
+			bad(rd, e->string, "is not a member this part of a record has");
+		for (const cJSON *d = o->child; d != e; d = d->next)
+			if (strcmp(d->string, e->string) == 0)
+				bad(rd, e->string, "is given twice");
+	}
+}
+
+#define ONLY_MEMBERS(rd, o, ...) do { \
+	const char *const names_[] = {__VA_ARGS__}; \
+	only_members(rd, o, names_, sizeof names_ / sizeof *names_); \
+} while (0)
+
 static enum kv_kind get_kind(struct reader *rd, const cJSON *o)
 {
 	static const enum kv_kind kinds[] = {KV_KIND_SCORE, KV_KIND_GATE, KV_KIND_INFO};
@@ -393,15 +415,20 @@ static void write_header(struct kv_jw *w, const struct kv_record *rec)
 
 static void read_header(struct reader *rd, const cJSON *doc, struct kv_record *rec)
 {
+	ONLY_MEMBERS(rd, doc, "kaieval", "round", "config", "inputs", "plugins", "criteria", "selection", "teams",
+		     "eliminated");
 	rec->version = get_string_or_null(rd, doc, "kaieval");
 	const cJSON *round = get_object(rd, doc, "round");
 	reader_at(rd, "round");
+	ONLY_MEMBERS(rd, round, "id", "title", "date", "seed");
 	rec->round_id = get_string(rd, round, "id");
 	rec->title = get_string_or_null(rd, round, "title");
 	rec->date = get_string_or_null(rd, round, "date");
 	rec->seed = get_integer(rd, round, "seed");
-	reader_at(rd, "config");
+	reader_at(rd, "%s", "");
 	const cJSON *config = get_object(rd, doc, "config");
+	reader_at(rd, "config");
+	ONLY_MEMBERS(rd, config, "path", "sha256");
 	rec->config_path = get_string_or_null(rd, config, "path");
 	rec->config_sha256 = get_string_or_null(rd, config, "sha256");
 	reader_at(rd, "%s", "");
@@ -411,6 +438,7 @@ static void read_header(struct reader *rd, const cJSON *doc, struct kv_record *r
 	size_t i = 0;
 	for (const cJSON *e = inputs ? inputs->child : NULL; e; e = e->next, i++) {
 		reader_at(rd, "inputs[%zu]", i);
+		ONLY_MEMBERS(rd, e, "path", "bytes", "sha256");
 		rec->inputs[i].path = get_string(rd, e, "path");
 		rec->inputs[i].bytes = get_integer(rd, e, "bytes");
 		rec->inputs[i].sha256 = get_string(rd, e, "sha256");
@@ -449,6 +477,7 @@ static void read_plugins(struct reader *rd, const cJSON *doc, struct kv_record *
 	for (const cJSON *e = list ? list->child : NULL; e && c < rec->criterion_count; e = e->next, c++) {
 		struct kv_rec_plugin *p = &rec->plugins[c];
 		reader_at(rd, "plugins[%zu]", c);
+		ONLY_MEMBERS(rd, e, "criterion", "plugin", "version", "abi", "sha256", "evidence");
 		p->criterion = get_string(rd, e, "criterion");
 		if (strcmp(p->criterion, rec->criteria[c].id) != 0)
 			bad(rd, "criterion", "is not the criterion at this position in criteria");
@@ -505,10 +534,13 @@ static void read_criteria(struct reader *rd, const cJSON *doc, struct kv_record 
 	for (const cJSON *e = list ? list->child : NULL; e; e = e->next, c++) {
 		struct kv_rec_criterion *cr = &rec->criteria[c];
 		reader_at(rd, "criteria[%zu]", c);
+		ONLY_MEMBERS(rd, e, "id", "plugin", "kind", "points", "group");
 		cr->id = get_string(rd, e, "id");
 		cr->plugin = get_string(rd, e, "plugin");
 		cr->kind = get_kind(rd, e);
 		cr->points = get_number_or_null(rd, e, "points");
+		if (cr->kind != KV_KIND_SCORE && !isnan(cr->points))
+			bad(rd, "points", "is not null for a criterion that is not a score");
 		cr->group = get_string_or_null(rd, e, "group");
 		if (kv_rec_criterion_index(rec, cr->id) != (long)c)
 			bad(rd, "id", "repeats an earlier criterion's id");
@@ -524,6 +556,8 @@ static void read_selection(struct reader *rd, const cJSON *doc, struct kv_record
 	reader_at(rd, "selection");
 	s->gate_flag_only = get_word(rd, sel, "gate_failure", gate_failure_words);
 	s->rule = cJSON_HasObjectItem(sel, "advance") ? KV_SELECT_ADVANCE : KV_SELECT_ELIMINATE_LOWEST;
+	ONLY_MEMBERS(rd, sel, "gate_failure", s->rule == KV_SELECT_ADVANCE ? "advance" : "eliminate_lowest",
+		     "min_total", "tie_break", "tie_precision", "unresolved_tie");
 	s->n = (long)get_integer(rd, sel, s->rule == KV_SELECT_ADVANCE ? "advance" : "eliminate_lowest");
 	s->min_total = get_number_or_null(rd, sel, "min_total");
 	s->has_min_total = !isnan(s->min_total);
@@ -564,6 +598,8 @@ static void write_outcome(struct kv_jw *w, const struct kv_rec_criterion *cr, co
 static void read_outcome(struct reader *rd, const cJSON *obj, const struct kv_rec_criterion *cr,
 			 struct kv_team_outcome *o)
 {
+	ONLY_MEMBERS(rd, obj, "kind", cr->kind == KV_KIND_GATE ? "pass" : NULL, "value", "unit", "normalized",
+		     cr->kind == KV_KIND_SCORE ? "points" : NULL, "evidence");
 	if (get_kind(rd, obj) != cr->kind)
 		bad(rd, "kind", "is not the kind of the criterion");
 	if (cr->kind == KV_KIND_GATE) {
@@ -668,8 +704,12 @@ static size_t read_id_list(struct reader *rd, const cJSON *obj, const char *key,
 
 static void read_standing(struct reader *rd, const cJSON *obj, const struct kv_record *rec, struct kv_standing *s)
 {
+	ONLY_MEMBERS(rd, obj, "id", "name", "model", "rank", "total", "status", "reason", "failed_gates", "tied_with",
+		     "tie_break_by", "groups", "criteria");
 	const cJSON *rank = member(rd, obj, "rank", is_number_or_null, "is missing or not a number or null");
 	s->rank = cJSON_IsNumber(rank) ? (long)get_integer(rd, obj, "rank") : 0;
+	if (cJSON_IsNumber(rank) && s->rank < 1)
+		bad(rd, "rank", "is not null or at least 1");
 	s->total = get_number_or_null(rd, obj, "total");
 	s->status = get_word(rd, obj, "status", status_words) ? KV_ELIMINATED : KV_ADVANCE;
 	read_reason(rd, obj, rec, s);
@@ -686,10 +726,16 @@ static void read_team(struct reader *rd, const cJSON *obj, const struct kv_recor
 {
 	read_standing(rd, obj, rec, &t->standing);
 	const cJSON *groups = get_object(rd, obj, "groups");
+	only_members(rd, groups, (const char *const *)rec->groups, rec->group_count);
 	t->groups = kv_xcalloc(rec->group_count, sizeof *t->groups);
 	for (size_t g = 0; g < rec->group_count; g++)
 		t->groups[g] = get_number_or_null(rd, groups, rec->groups[g]);
 	const cJSON *crit = get_object(rd, obj, "criteria");
+	const char **ids = kv_xcalloc(rec->criterion_count, sizeof *ids);
+	for (size_t c = 0; c < rec->criterion_count; c++)
+		ids[c] = rec->criteria[c].id;
+	only_members(rd, crit, ids, rec->criterion_count);
+	free(ids);
 	t->outcomes = kv_xcalloc(rec->criterion_count, sizeof *t->outcomes);
 	for (size_t c = 0; c < rec->criterion_count; c++) {
 		reader_at(rd, "teams[%s].criteria", t->team.id);

@@ -468,6 +468,48 @@ Test(record, an_unknown_reason_is_refused)
 
 Test(record, a_missing_member_is_refused)
 {
+	expect_refused("\"status\": \"eliminated\",", "",
+		       "not a kaieval result record: teams[nc].status is missing or not one of the words a record uses");
+}
+
+/* The model would drop it, and verify would then miss the change. */
+Test(record, an_unknown_member_is_refused)
+{
 	expect_refused("\"status\": \"eliminated\"", "\"state\": \"eliminated\"",
-		       "teams[nc].status is missing or not one of the words a record uses");
+		       "not a kaieval result record: teams[nc].state is not a member this part of a record has");
+}
+
+Test(record, a_member_given_twice_is_refused)
+{
+	expect_refused("\"status\": \"eliminated\"", "\"status\": \"eliminated\", \"status\": \"advance\"",
+		       "not a kaieval result record: teams[nc].status is given twice");
+}
+
+/* A member added to the archived record, with the manifest's hash updated
+ * to match: the scoring compares equal, but the record is not one. */
+Test(record, verify_refuses_an_archived_record_with_an_added_member)
+{
+	char *arc = archive_example("a");
+	char *rec = kv_xasprintf("%s/result.json", arc), *man = kv_xasprintf("%s/manifest.json", arc);
+	char *text = kvt_read(rec), *manifest = kvt_read(man);
+	char old_sha[65], new_sha[65];
+	kv_sha256_hex(text, strlen(text), old_sha);
+	char *edited = kv_xasprintf("{\n  \"note\": \"added\",%s", text + 1);
+	kv_sha256_hex(edited, strlen(edited), new_sha);
+	char *at = strstr(manifest, old_sha);
+	cr_assert(at);
+	memcpy(at, new_sha, 64);
+	kvt_write(arc, "result.json", edited);
+	kvt_write(arc, "manifest.json", manifest);
+	char *out = NULL;
+	cr_expect_eq(verify(arc, &out), 1, "%s", out);
+	cr_expect(strstr(out, "NOT verified") != NULL, "%s", out);
+	cr_expect(strstr(out, "note is not a member this part of a record has") != NULL, "%s", out);
+	free(out);
+	free(edited);
+	free(manifest);
+	free(text);
+	free(man);
+	free(rec);
+	free(arc);
 }
