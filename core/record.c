@@ -137,8 +137,8 @@ static void rules_from_run(struct kv_record *rec, const struct kv_run *run)
 		const struct kv_plugin *p = res->plugin.desc;
 		struct kv_rec_plugin *rp = &rec->plugins[c];
 		rp->criterion = kv_xstrdup(res->crit->id);
-		rp->plugin = kv_xstrdup(p->name);
-		rp->version = kv_xstrdup(p->version);
+		rp->plugin = dup_or_null(p->name);
+		rp->version = dup_or_null(p->version);
 		rp->abi = kv_xasprintf("%u.%u", p->abi_version >> 16, p->abi_version & 0xffff);
 		rp->sha256 = res->plugin.sha256[0] ? kv_xstrdup(res->plugin.sha256) : NULL;
 		evidence_copy(&rp->evidence, &res->evidence);
@@ -160,8 +160,8 @@ static void team_from_run(struct kv_record *rec, const struct kv_run *run, size_
 	const struct kv_round *r = run->round;
 	struct kv_rec_team *rt = &rec->teams[pos[t]];
 	const struct kv_standing *s = &run->standings[t];
-	rt->team = (struct kv_team){kv_xstrdup(r->teams[t].id), kv_xstrdup(r->teams[t].name),
-				    kv_xstrdup(r->teams[t].model)};
+	rt->team = (struct kv_team){kv_xstrdup(r->teams[t].id), dup_or_null(r->teams[t].name),
+				    dup_or_null(r->teams[t].model)};
 	rt->standing = *s;
 	rt->standing.failed_gates = kv_xcalloc(s->failed_count, sizeof(size_t));
 	if (s->failed_count)
@@ -240,6 +240,9 @@ static void reader_at(struct reader *rd, const char *fmt, ...)
 	vsnprintf(rd->where, sizeof rd->where, fmt, ap);
 	va_end(ap);
 }
+
+/* Back at the top level of the record. */
+static void reader_top(struct reader *rd) { rd->where[0] = '\0'; }
 
 static void bad(struct reader *rd, const char *key, const char *what)
 {
@@ -425,13 +428,13 @@ static void read_header(struct reader *rd, const cJSON *doc, struct kv_record *r
 	rec->title = get_string_or_null(rd, round, "title");
 	rec->date = get_string_or_null(rd, round, "date");
 	rec->seed = get_integer(rd, round, "seed");
-	reader_at(rd, "%s", "");
+	reader_top(rd);
 	const cJSON *config = get_object(rd, doc, "config");
 	reader_at(rd, "config");
 	ONLY_MEMBERS(rd, config, "path", "sha256");
 	rec->config_path = get_string_or_null(rd, config, "path");
 	rec->config_sha256 = get_string_or_null(rd, config, "sha256");
-	reader_at(rd, "%s", "");
+	reader_top(rd);
 	const cJSON *inputs = get_array(rd, doc, "inputs");
 	rec->input_count = (size_t)cJSON_GetArraySize(inputs);
 	rec->inputs = kv_xcalloc(rec->input_count, sizeof *rec->inputs);
@@ -468,7 +471,7 @@ static void write_plugins(struct kv_jw *w, const struct kv_record *rec)
 /* One entry per criterion, in criteria order (read after the criteria). */
 static void read_plugins(struct reader *rd, const cJSON *doc, struct kv_record *rec)
 {
-	reader_at(rd, "%s", "");
+	reader_top(rd);
 	const cJSON *list = get_array(rd, doc, "plugins");
 	if (list && (size_t)cJSON_GetArraySize(list) != rec->criterion_count)
 		bad(rd, "plugins", "does not have one entry per criterion");
@@ -551,7 +554,7 @@ static void read_criteria(struct reader *rd, const cJSON *doc, struct kv_record 
 static void read_selection(struct reader *rd, const cJSON *doc, struct kv_record *rec)
 {
 	struct kv_selection *s = &rec->selection;
-	reader_at(rd, "%s", "");
+	reader_top(rd);
 	const cJSON *sel = get_object(rd, doc, "selection");
 	reader_at(rd, "selection");
 	s->gate_flag_only = get_word(rd, sel, "gate_failure", gate_failure_words);
@@ -749,7 +752,7 @@ static void read_team(struct reader *rd, const cJSON *obj, const struct kv_recor
 /* Ids first: a standing names the teams it is tied with. */
 static void read_teams(struct reader *rd, const cJSON *doc, struct kv_record *rec)
 {
-	reader_at(rd, "%s", "");
+	reader_top(rd);
 	const cJSON *list = get_array(rd, doc, "teams");
 	rec->teams = kv_xcalloc((size_t)cJSON_GetArraySize(list), sizeof *rec->teams);
 	for (const cJSON *e = list ? list->child : NULL; e; e = e->next) {
@@ -767,7 +770,7 @@ static void read_teams(struct reader *rd, const cJSON *doc, struct kv_record *re
 		reader_at(rd, "teams[%s]", rec->teams[i].team.id);
 		read_team(rd, e, rec, &rec->teams[i]);
 	}
-	reader_at(rd, "%s", "");
+	reader_top(rd);
 	rec->eliminated_count = read_id_list(rd, doc, "eliminated", rec, kv_rec_team_index, &rec->eliminated);
 }
 
@@ -798,7 +801,7 @@ struct kv_record *kv_record_from_json(const cJSON *doc, const char *path, struct
 		bad(&rd, "the document", "is not an object");
 	} else {
 		read_header(&rd, doc, rec);
-		reader_at(&rd, "%s", "");
+		reader_top(&rd);
 		read_criteria(&rd, doc, rec);
 		read_plugins(&rd, doc, rec);
 		read_selection(&rd, doc, rec);
