@@ -166,7 +166,7 @@ static int remove_entry(const char *path, const struct stat *st, int type, struc
 {
 	(void)st;
 	(void)ftw;
-	int rc = type == FTW_DP ? rmdir(path) : unlink(path);
+	int rc = type == FTW_DP || type == FTW_DNR ? rmdir(path) : unlink(path);
 	if (rc != 0)
 		fprintf(stderr, "kaieval: could not remove %s: %s\n", path, strerror(errno));
 	return 0; /* keep going: remove as much as possible */
