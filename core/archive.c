@@ -2,10 +2,10 @@
  * every input the plugins read, the record and a manifest of hashes; and the
  * rerun that checks it byte for byte. */
 #include "audit.h"
+#include "jsondoc.h"
 #include "record.h"
 #include "jsonw.h"
 #include "output.h"
-#include "result.h"
 #include "run.h"
 
 #include <errno.h>
@@ -13,10 +13,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "0.0.0"
-#endif
 
 /* The archived config finds its data here (relative to the config file). */
 #define ARCHIVE_DATA_OVERRIDE "data=../data"
@@ -65,54 +61,43 @@ static void manifest_file(struct kv_jw *w, const char *path, uint64_t bytes, con
 	kv_jw_end_object(w);
 }
 
-static int cmp_records(const void *a, const void *b)
-{
-	return strcmp(((const struct kv_input_record *)a)->path, ((const struct kv_input_record *)b)->path);
-}
-
-static void write_manifest(const struct kv_run *run, const struct kv_buf *record, struct kv_buf *out)
+/* The manifest lists the record's inputs and plugins, with the archive's
+ * folder layout; it is built from the record so that the two agree. */
+static void write_manifest(const struct kv_run *run, const struct kv_record *rec, const struct kv_buf *record,
+			   struct kv_buf *out)
 {
 	struct kv_jw w = {0};
 	char sha[65];
-	size_t n = run->inputs.count;
-	struct kv_input_record *inputs = kv_xcalloc(n, sizeof *inputs);
-	if (n)
-		memcpy(inputs, run->inputs.records, n * sizeof *inputs);
-	qsort(inputs, n, sizeof *inputs, cmp_records);
 	kv_jw_begin_object(&w);
-	kv_jw_key(&w, "kaieval"); kv_jw_string(&w, PACKAGE_VERSION);
-	kv_jw_key(&w, "round"); kv_jw_string(&w, run->round->id);
+	kv_jw_key(&w, "kaieval"); kv_jw_string(&w, rec->version);
+	kv_jw_key(&w, "round"); kv_jw_string(&w, rec->round_id);
 	kv_jw_key(&w, "config");
-	char *cfg = kv_xasprintf("config/%s", run->round->config_name);
+	char *cfg = kv_xasprintf("config/%s", rec->config_path);
 	struct stat st;
 	manifest_file(&w, cfg, stat(run->round->config_path, &st) == 0 ? (uint64_t)st.st_size : 0,
-		      run->round->config_sha256);
+		      rec->config_sha256);
 	free(cfg);
 	kv_jw_key(&w, "result");
 	kv_sha256_hex(record->data, record->len, sha);
 	manifest_file(&w, "result.json", record->len, sha);
 	kv_jw_key(&w, "inputs");
 	kv_jw_begin_array(&w);
-	for (size_t i = 0; i < n; i++) {
-		char *p = kv_xasprintf("data/%s", inputs[i].path);
-		manifest_file(&w, p, inputs[i].bytes, inputs[i].sha256);
+	for (size_t i = 0; i < rec->input_count; i++) {
+		char *p = kv_xasprintf("data/%s", rec->inputs[i].path);
+		manifest_file(&w, p, (uint64_t)rec->inputs[i].bytes, rec->inputs[i].sha256);
 		free(p);
 	}
 	kv_jw_end_array(&w);
-	free(inputs);
 	kv_jw_key(&w, "plugins");
 	kv_jw_begin_array(&w);
-	for (size_t c = 0; c < run->round->criterion_count; c++) {
-		const struct kv_criterion_result *r = &run->results[c];
-		char abi[24];
-		snprintf(abi, sizeof abi, "%u.%u", r->plugin.desc->abi_version >> 16,
-			 r->plugin.desc->abi_version & 0xffff);
+	for (size_t c = 0; c < rec->criterion_count; c++) {
+		const struct kv_rec_plugin *p = &rec->plugins[c];
 		kv_jw_begin_object(&w);
-		kv_jw_key(&w, "criterion"); kv_jw_string(&w, r->crit->id);
-		kv_jw_key(&w, "plugin"); kv_jw_string(&w, r->plugin.desc->name);
-		kv_jw_key(&w, "version"); kv_jw_string(&w, r->plugin.desc->version);
-		kv_jw_key(&w, "abi"); kv_jw_string(&w, abi);
-		kv_jw_key(&w, "sha256"); kv_jw_string(&w, r->plugin.sha256[0] ? r->plugin.sha256 : NULL);
+		kv_jw_key(&w, "criterion"); kv_jw_string(&w, p->criterion);
+		kv_jw_key(&w, "plugin"); kv_jw_string(&w, p->plugin);
+		kv_jw_key(&w, "version"); kv_jw_string(&w, p->version);
+		kv_jw_key(&w, "abi"); kv_jw_string(&w, p->abi);
+		kv_jw_key(&w, "sha256"); kv_jw_string(&w, p->sha256);
 		kv_jw_end_object(&w);
 	}
 	kv_jw_end_array(&w);
@@ -142,7 +127,8 @@ static int copy_round_plugins(const struct kv_run *run, const char *tmp, struct 
 static int fill_archive(const struct kv_run *run, const char *tmp, struct kv_error *err)
 {
 	struct kv_buf record = {0}, manifest = {0};
-	kv_result_json(run, &record);
+	struct kv_record *rec = kv_record_from_run(run);
+	kv_record_write(rec, &record);
 	char *cfg = kv_xasprintf("config/%s", run->round->config_name);
 	int rc = copy_checked(run->round->config_path, tmp, cfg, run->round->config_sha256, err);
 	free(cfg);
@@ -165,13 +151,14 @@ static int fill_archive(const struct kv_run *run, const char *tmp, struct kv_err
 		free(path);
 	}
 	if (rc == 0) {
-		write_manifest(run, &record, &manifest);
+		write_manifest(run, rec, &record, &manifest);
 		path = kv_xasprintf("%s/manifest.json", tmp);
 		rc = kv_write_file_atomic(path, manifest.data, manifest.len, err);
 		free(path);
 	}
 	kv_buf_free(&record);
 	kv_buf_free(&manifest);
+	kv_record_free(rec);
 	return rc;
 }
 
@@ -186,7 +173,7 @@ int kv_archive(const char *config, const char *dir, FILE *out)
 	struct kv_run *run;
 	int rc = kv_run_round(config, NULL, 0, &run, &err);
 	if (rc) {
-		fprintf(stderr, "kaieval: %s\n", err.msg);
+		kv_error_print(&err, stderr);
 		return rc;
 	}
 	/* Built beside the target and renamed into place: never half an archive. */
@@ -197,7 +184,7 @@ int kv_archive(const char *config, const char *dir, FILE *out)
 	else if ((rc = fill_archive(run, tmp, &err)) == 0 && rename(tmp, dir) != 0)
 		rc = kv_fail(&err, KV_EXIT_INPUT, "%s: cannot create: %s", dir, strerror(errno));
 	if (rc) {
-		fprintf(stderr, "kaieval: %s\n", err.msg);
+		kv_error_print(&err, stderr);
 		if (kv_remove_tree(tmp) != 0)
 			fprintf(stderr, "kaieval: could not remove %s: %s\n", tmp, strerror(errno));
 	} else {
@@ -246,19 +233,16 @@ static int check_files(const char *dir, const cJSON *manifest, struct kv_buf *pr
 
 /* Plugins as the manifest has them against the rerun's; version changes are
  * listed in `versions`, build (SHA-256) changes in `builds`. */
-static void compare_plugins(const cJSON *manifest, const cJSON *rerun, struct kv_buf *versions,
+static void compare_plugins(const cJSON *manifest, const struct kv_record *rerun, struct kv_buf *versions,
 			    struct kv_buf *builds)
 {
 	const cJSON *old = cJSON_GetObjectItemCaseSensitive(manifest, "plugins");
-	const cJSON *now = cJSON_GetObjectItemCaseSensitive(rerun, "plugins");
 	for (const cJSON *p = old ? old->child : NULL; p; p = p->next) {
 		const char *crit = kv_json_str(p, "criterion");
-		const cJSON *q = NULL;
-		for (const cJSON *e = now ? now->child : NULL; e && !q; e = e->next)
-			if (crit && kv_json_str(e, "criterion") && strcmp(kv_json_str(e, "criterion"), crit) == 0)
-				q = e;
-		const char *v1 = kv_json_str(p, "version"), *v2 = q ? kv_json_str(q, "version") : NULL;
-		const char *s1 = kv_json_str(p, "sha256"), *s2 = q ? kv_json_str(q, "sha256") : NULL;
+		long c = kv_rec_criterion_index(rerun, crit);
+		const struct kv_rec_plugin *q = c >= 0 ? &rerun->plugins[c] : NULL;
+		const char *v1 = kv_json_str(p, "version"), *v2 = q ? q->version : NULL;
+		const char *s1 = kv_json_str(p, "sha256"), *s2 = q ? q->sha256 : NULL;
 		if (v1 && v2 && strcmp(v1, v2) != 0)
 			kv_buf_printf(versions, "plugin %s (criterion %s): version %s in the archive, %s installed\n",
 				      kv_json_str(p, "plugin"), crit, v1, v2);
@@ -268,21 +252,10 @@ static void compare_plugins(const cJSON *manifest, const cJSON *rerun, struct kv
 	}
 }
 
-/* The build identity of plugins and core differs between machines; it is
- * compared separately, so blank it before comparing the scoring. */
-static void blank_build_identity(cJSON *record)
-{
-	cJSON_ReplaceItemInObjectCaseSensitive(record, "kaieval", cJSON_CreateNull());
-	cJSON *plugins = cJSON_GetObjectItemCaseSensitive(record, "plugins");
-	for (cJSON *p = plugins ? plugins->child : NULL; p; p = p->next) {
-		cJSON_ReplaceItemInObjectCaseSensitive(p, "version", cJSON_CreateNull());
-		cJSON_ReplaceItemInObjectCaseSensitive(p, "sha256", cJSON_CreateNull());
-	}
-}
-
 struct verify_state {
 	const char *dir;
-	cJSON *manifest, *archived, *rerun;
+	cJSON *manifest;
+	struct kv_record *archived, *rerun;
 	struct kv_buf archived_bytes, rerun_bytes;
 	struct kv_buf problems, versions, builds, changes;
 };
@@ -297,22 +270,28 @@ static int rerun(struct verify_state *v, struct kv_error *err)
 	free(path);
 	if (rc)
 		return rc;
-	kv_result_json(run, &v->rerun_bytes);
+	v->rerun = kv_record_from_run(run);
+	kv_record_write(v->rerun, &v->rerun_bytes);
 	kv_run_free(run);
-	v->rerun = kv_record_parse(v->rerun_bytes.data, v->rerun_bytes.len, "rerun", err);
-	return v->rerun ? 0 : KV_EXIT_INTERNAL;
+	return 0;
 }
 
 static int load_archive(struct verify_state *v, struct kv_error *err)
 {
 	char *path = kv_xasprintf("%s/manifest.json", v->dir);
-	v->manifest = kv_record_load(path, err);
+	v->manifest = kv_json_load(path, err);
 	free(path);
 	if (!v->manifest)
 		return err->status;
 	path = kv_xasprintf("%s/result.json", v->dir);
-	if (kv_read_file(path, &v->archived_bytes) == 0)
-		v->archived = kv_record_parse(v->archived_bytes.data, v->archived_bytes.len, path, err);
+	cJSON *doc = NULL;
+	struct kv_error rec_err = {0};
+	if (kv_read_file(path, &v->archived_bytes) == 0 &&
+	    (doc = kv_json_parse(v->archived_bytes.data, v->archived_bytes.len, path, &rec_err)))
+		v->archived = kv_record_from_json(doc, path, &rec_err);
+	if (rec_err.status) /* a missing file is reported with the manifest's */
+		kv_buf_printf(&v->problems, "%s\n", rec_err.msg);
+	cJSON_Delete(doc);
 	free(path);
 	return 0;
 }
@@ -327,6 +306,25 @@ static void print_lines(FILE *out, const char *prefix, const char *text)
 	}
 }
 
+/* The differences between the archived record and the rerun's, builds aside. */
+static size_t compare_scoring(struct verify_state *v)
+{
+	struct kv_buf a = {0}, b = {0};
+	struct kv_error err = {0};
+	kv_record_blank_build(v->archived);
+	kv_record_blank_build(v->rerun);
+	kv_decision_diff(v->archived, v->rerun, &v->changes);
+	kv_record_write(v->archived, &a);
+	kv_record_write(v->rerun, &b);
+	cJSON *ja = kv_json_parse(a.data, a.len, "archived", &err), *jb = kv_json_parse(b.data, b.len, "rerun", &err);
+	size_t n = kv_json_diff(ja, jb, "", &v->changes);
+	cJSON_Delete(ja);
+	cJSON_Delete(jb);
+	kv_buf_free(&a);
+	kv_buf_free(&b);
+	return n;
+}
+
 static int report_verify(struct verify_state *v, int rerun_rc, const char *rerun_msg, FILE *out)
 {
 	int identical = rerun_rc == 0 && v->archived &&
@@ -335,10 +333,7 @@ static int report_verify(struct verify_state *v, int rerun_rc, const char *rerun
 	int same_scoring = identical;
 	if (!identical && rerun_rc == 0 && v->archived) {
 		compare_plugins(v->manifest, v->rerun, &v->versions, &v->builds);
-		blank_build_identity(v->archived);
-		blank_build_identity(v->rerun);
-		kv_decision_diff(v->archived, v->rerun, &v->changes);
-		same_scoring = kv_json_diff(v->archived, v->rerun, "", &v->changes) == 0;
+		same_scoring = compare_scoring(v) == 0;
 	}
 	int ok = same_scoring && v->problems.len == 0;
 	fprintf(out, "%s\n", ok ? (identical ? "verified: the rerun gives the archived record byte for byte"
@@ -360,15 +355,15 @@ int kv_verify(const char *dir, FILE *out)
 	struct kv_error err = {0}, rerun_err = {0};
 	int rc = load_archive(&v, &err);
 	if (rc) {
-		fprintf(stderr, "kaieval: %s\n", err.msg);
+		kv_error_print(&err, stderr);
 		return rc;
 	}
 	check_files(dir, v.manifest, &v.problems);
 	int rerun_rc = rerun(&v, &rerun_err);
 	rc = report_verify(&v, rerun_rc, rerun_err.msg, out);
 	cJSON_Delete(v.manifest);
-	cJSON_Delete(v.archived);
-	cJSON_Delete(v.rerun);
+	kv_record_free(v.archived);
+	kv_record_free(v.rerun);
 	kv_buf_free(&v.archived_bytes);
 	kv_buf_free(&v.rerun_bytes);
 	kv_buf_free(&v.problems);

@@ -157,7 +157,7 @@ int kv_cmd_plugins(int argc, char **argv)
 		return usage_error("plugins: unexpected argument '%s'", argv[2]);
 	if (argc == 2) {
 		if (kv_plugin_load(argv[1], ".", "plugins", &lp, &err)) {
-			fprintf(stderr, "kaieval: %s\n", err.msg);
+			kv_error_print(&err, stderr);
 			return err.status;
 		}
 		describe(&lp);
@@ -181,7 +181,7 @@ int kv_cmd_plugins(int argc, char **argv)
 			printf("%-12s %-8s %s\n", lp.desc->name, lp.desc->version, lp.desc->summary);
 			kv_plugin_unload(&lp);
 		} else {
-			fprintf(stderr, "kaieval: %s\n", e.msg);
+			kv_error_print(&e, stderr);
 			rc = 2;
 		}
 		free(names[i]);

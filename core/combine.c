@@ -34,20 +34,19 @@ static int apply_gates(struct kv_run *run, size_t t)
 {
 	const struct kv_round *r = run->round;
 	struct kv_standing *s = &run->standings[t];
-	struct kv_buf failed = {0};
+	s->failed_gates = kv_xcalloc(r->criterion_count, sizeof *s->failed_gates);
 	for (size_t c = 0; c < r->criterion_count; c++) {
 		if (r->criteria[c].kind != KV_KIND_GATE || run->results[c].teams[t].pass)
 			continue;
-		if (failed.len)
-			kv_buf_puts(&failed, ",");
-		kv_buf_puts(&failed, r->criteria[c].id);
-		if (!s->reason && !r->selection.gate_flag_only)
-			s->reason = kv_xasprintf("gate:%s", r->criteria[c].id);
+		s->failed_gates[s->failed_count++] = c;
+		if (s->reason == KV_REASON_NONE && !r->selection.gate_flag_only) {
+			s->reason = KV_REASON_GATE;
+			s->reason_gate = c;
+		}
 	}
-	s->failed_gates = failed.data;
-	if (s->reason)
+	if (s->reason != KV_REASON_NONE)
 		s->status = KV_ELIMINATED;
-	return s->reason != NULL;
+	return s->reason != KV_REASON_NONE;
 }
 
 static struct kv_run *sort_run; /* qsort has no context argument */
@@ -93,12 +92,9 @@ static void note_tie(struct kv_run *run, struct ranking *rk, size_t from, size_t
 		s->tied_with = kv_xcalloc(to - from, sizeof *s->tied_with);
 		for (size_t j = from; j < to; j++)
 			if (j != i)
-				s->tied_with[s->tied_count++] = kv_xstrdup(run->round->teams[rk->teams[j]].id);
+				s->tied_with[s->tied_count++] = rk->teams[j];
 		size_t other = i > from ? i - 1 : i + 1;
-		long key;
-		tie_compare(run, rk->teams[other], rk->teams[i], &key);
-		if (key >= 0)
-			s->tie_break_by = kv_xstrdup(run->round->selection.tie_break[key]);
+		tie_compare(run, rk->teams[other], rk->teams[i], &s->tie_break_by);
 	}
 }
 
@@ -132,11 +128,10 @@ static void rank_teams(struct kv_run *run, struct ranking *rk)
 	}
 }
 
-static void eliminate(struct kv_standing *s, const char *reason)
+static void eliminate(struct kv_standing *s, enum kv_reason reason)
 {
 	s->status = KV_ELIMINATED;
-	free(s->reason);
-	s->reason = kv_xstrdup(reason);
+	s->reason = reason;
 }
 
 static int boundary_error(struct kv_run *run, size_t *teams, size_t count, long rank,
@@ -164,7 +159,7 @@ static int select_teams(struct kv_run *run, struct ranking *rk, struct kv_error 
 	for (size_t i = 0; i < rk->count; i++) {
 		struct kv_standing *s = &run->standings[rk->teams[i]];
 		if (sel->has_min_total && s->total < sel->min_total - sel->tie_precision)
-			eliminate(s, "below_min_total");
+			eliminate(s, KV_REASON_BELOW_MIN_TOTAL);
 		else
 			alive[n++] = rk->teams[i];
 	}
@@ -182,7 +177,7 @@ static int select_teams(struct kv_run *run, struct ranking *rk, struct kv_error 
 			keep++;
 	}
 	for (size_t i = keep; i < n; i++)
-		eliminate(&run->standings[alive[i]], "lowest_total");
+		eliminate(&run->standings[alive[i]], KV_REASON_LOWEST_TOTAL);
 	free(alive);
 	return 0;
 }
@@ -199,10 +194,18 @@ static void record_order(struct kv_run *run, struct ranking *rk, size_t *gated, 
 		run->order[n++] = gated[i];
 }
 
+void kv_standing_free(struct kv_standing *s)
+{
+	free(s->failed_gates);
+	free(s->tied_with);
+}
+
 int kv_combine(struct kv_run *run, struct kv_error *err)
 {
 	size_t n = run->round->team_count;
 	run->standings = kv_xcalloc(n, sizeof *run->standings);
+	for (size_t t = 0; t < n; t++)
+		run->standings[t].tie_break_by = -1;
 	run->order = kv_xcalloc(n, sizeof *run->order);
 	add_points(run);
 	struct ranking rk = {.run = run, .teams = kv_xcalloc(n, sizeof(size_t))};

@@ -51,7 +51,8 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 {
 	(void)st;
 	(void)ftw;
-	return (flag == FTW_DP ? rmdir(path) : unlink(path)) == 0 ? 0 : -1;
+	/* A folder it could not read (FTW_DNR) may still be empty. */
+	return (flag == FTW_DP || flag == FTW_DNR ? rmdir(path) : unlink(path)) == 0 ? 0 : -1;
 }
 
 int kv_remove_tree(const char *path)

@@ -17,7 +17,7 @@ struct item {
 };
 
 struct tables {
-	const cJSON *rec, *teams;
+	const struct kv_record *rec;
 	struct item *items;
 	size_t count;
 	int digits;
@@ -30,47 +30,50 @@ static void add_item(struct tables *t, const char *id, double max, const char *k
 	t->items[t->count++] = (struct item){id, max, kind};
 }
 
-static int is_score(const cJSON *c)
+static int in_score_group(const struct kv_rec_criterion *c, const char *g)
 {
-	const char *kind = kv_json_str(c, "kind");
-	return kind && strcmp(kind, "score") == 0;
+	return c->kind == KV_KIND_SCORE && c->group && strcmp(c->group, g) == 0;
 }
 
 /* Criteria in config order, each group after its last member, total last. */
 static void collect_items(struct tables *t)
 {
-	const cJSON *crit = cJSON_GetObjectItemCaseSensitive(t->rec, "criteria");
+	const struct kv_record *rec = t->rec;
 	double total = 0;
-	for (const cJSON *c = crit ? crit->child : NULL; c; c = c->next) {
-		if (!is_score(c))
+	for (size_t c = 0; c < rec->criterion_count; c++) {
+		const struct kv_rec_criterion *cr = &rec->criteria[c];
+		if (cr->kind != KV_KIND_SCORE)
 			continue;
-		double pts = kv_json_num(c, "points", 0);
-		add_item(t, kv_json_str(c, "id"), pts, "criterion");
-		total += pts;
-		const char *g = kv_json_str(c, "group");
+		add_item(t, cr->id, cr->points, "criterion");
+		total += cr->points;
+		const char *g = cr->group;
 		int last = g != NULL;
-		for (const cJSON *d = c->next; d && last; d = d->next)
-			last = !(is_score(d) && kv_json_str(d, "group") && strcmp(kv_json_str(d, "group"), g) == 0);
+		for (size_t d = c + 1; d < rec->criterion_count && last; d++)
+			last = !in_score_group(&rec->criteria[d], g);
 		if (!last)
 			continue;
 		double gpts = 0;
-		for (const cJSON *d = crit->child; d; d = d->next)
-			if (is_score(d) && kv_json_str(d, "group") && strcmp(kv_json_str(d, "group"), g) == 0)
-				gpts += kv_json_num(d, "points", 0);
+		for (size_t d = 0; d < rec->criterion_count; d++)
+			if (in_score_group(&rec->criteria[d], g))
+				gpts += rec->criteria[d].points;
 		add_item(t, g, gpts, "group");
 	}
 	add_item(t, "total", total, "total");
 }
 
 /* A team's points on an item. */
-static double points_of(const cJSON *team, const struct item *it)
+static double points_of(const struct kv_record *rec, const struct kv_rec_team *team, const struct item *it)
 {
 	if (strcmp(it->kind, "total") == 0)
-		return kv_json_num(team, "total", NAN);
-	if (strcmp(it->kind, "group") == 0)
-		return kv_json_num(cJSON_GetObjectItemCaseSensitive(team, "groups"), it->id, NAN);
-	const cJSON *c = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(team, "criteria"), it->id);
-	return kv_json_num(c, "points", NAN);
+		return team->standing.total;
+	if (strcmp(it->kind, "group") == 0) {
+		for (size_t g = 0; g < rec->group_count; g++)
+			if (strcmp(rec->groups[g], it->id) == 0)
+				return team->groups[g];
+		return NAN;
+	}
+	long c = kv_rec_criterion_index(rec, it->id);
+	return c >= 0 ? team->outcomes[c].points : NAN;
 }
 
 struct stats {
@@ -86,8 +89,8 @@ static void item_stats(const struct tables *t, const struct item *it, struct sta
 	double sum = 0;
 	s->top = -INFINITY;
 	s->bottom = INFINITY;
-	for (const cJSON *team = t->teams->child; team; team = team->next) {
-		double p = points_of(team, it);
+	for (size_t i = 0; i < t->rec->team_count; i++) {
+		double p = points_of(t->rec, &t->rec->teams[i], it);
 		sum += p;
 		n++;
 		if (p > s->top) s->top = p;
@@ -96,9 +99,9 @@ static void item_stats(const struct tables *t, const struct item *it, struct sta
 	s->mean = n ? sum / n : NAN;
 	memset(&s->top_teams, 0, sizeof s->top_teams);
 	kv_buf_puts(&s->top_teams, "");
-	for (const cJSON *team = t->teams->child; team; team = team->next)
-		if (round(points_of(team, it) * scale) == round(s->top * scale))
-			kv_buf_printf(&s->top_teams, "%s%s", s->top_teams.len ? " " : "", kv_json_str(team, "id"));
+	for (size_t i = 0; i < t->rec->team_count; i++)
+		if (round(points_of(t->rec, &t->rec->teams[i], it) * scale) == round(s->top * scale))
+			kv_buf_printf(&s->top_teams, "%s%s", s->top_teams.len ? " " : "", t->rec->teams[i].team.id);
 }
 
 /* Round half up in decimal, as published tables do (반올림): 11.85 -> 11.9,
@@ -185,43 +188,43 @@ static void print_full(const struct tables *t, FILE *out)
 	for (size_t i = 0; i < t->count; i++)
 		fprintf(out, t->csv ? ",%s" : " %10s", t->items[i].id);
 	fputs(t->csv ? ",status,reason\n" : "  status      reason\n", out);
-	for (const cJSON *team = t->teams->child; team; team = team->next) {
-		const cJSON *rank = cJSON_GetObjectItemCaseSensitive(team, "rank");
+	for (size_t k = 0; k < t->rec->team_count; k++) {
+		const struct kv_rec_team *team = &t->rec->teams[k];
 		char r[16];
-		snprintf(r, sizeof r, cJSON_IsNumber(rank) ? "%d" : "-", rank->valueint);
-		fprintf(out, t->csv ? "%s,%s" : "%-4s  %-14s", r, kv_json_str(team, "id"));
+		snprintf(r, sizeof r, team->standing.rank ? "%ld" : "-", team->standing.rank);
+		fprintf(out, t->csv ? "%s,%s" : "%-4s  %-14s", r, team->team.id);
 		for (size_t i = 0; i < t->count; i++)
-			cell(t, points_of(team, &t->items[i]), 10, out);
-		const char *reason = kv_json_str(team, "reason");
-		fprintf(out, t->csv ? ",%s,%s\n" : "  %-10s  %s\n", kv_json_str(team, "status"), reason ? reason : "");
+			cell(t, points_of(t->rec, team, &t->items[i]), 10, out);
+		char *reason = kv_rec_reason(t->rec, team);
+		fprintf(out, t->csv ? ",%s,%s\n" : "  %-10s  %s\n",
+			kv_status_name(team->standing.status), reason ? reason : "");
+		free(reason);
 	}
 }
 
 int kv_publish(const char *record, const char *level, int csv, int digits, FILE *out)
 {
 	struct kv_error err = {0};
-	cJSON *rec = kv_record_load(record, &err);
+	struct kv_record *rec = kv_record_read(record, &err);
 	if (!rec) {
-		fprintf(stderr, "kaieval: %s\n", err.msg);
+		kv_error_print(&err, stderr);
 		return err.status;
 	}
-	struct tables t = {.rec = rec, .teams = cJSON_GetObjectItemCaseSensitive(rec, "teams"),
-			   .digits = digits, .csv = csv};
-	const cJSON *round = cJSON_GetObjectItemCaseSensitive(rec, "round");
-	if (!cJSON_IsArray(t.teams) || !round || !cJSON_GetArraySize(t.teams)) {
-		fprintf(stderr, "kaieval: %s: not a kaieval result record\n", record);
-		cJSON_Delete(rec);
+	if (rec->team_count == 0) {
+		fprintf(stderr, "kaieval: %s: not a kaieval result record: it has no teams\n", record);
+		kv_record_free(rec);
 		return KV_EXIT_INPUT;
 	}
+	struct tables t = {.rec = rec, .digits = digits, .csv = csv};
 	collect_items(&t);
 	if (!csv)
-		fprintf(out, "%s — %s (%s): disclosure level %s, %d teams\n\n", kv_json_str(round, "id"),
-			kv_json_str(round, "title"), kv_json_str(round, "date"), level, cJSON_GetArraySize(t.teams));
+		fprintf(out, "%s — %s (%s): disclosure level %s, %zu teams\n\n", rec->round_id, rec->title,
+			rec->date, level, rec->team_count);
 	if (strcmp(level, "full") == 0)
 		print_full(&t, out);
 	else
 		print_top_or_gap(&t, strcmp(level, "gap") == 0, out);
 	free(t.items);
-	cJSON_Delete(rec);
+	kv_record_free(rec);
 	return 0;
 }

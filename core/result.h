@@ -1,4 +1,4 @@
-/* The result record (result.md) and the terminal table. */
+/* The result record of a run, and the terminal table. */
 #ifndef KV_RESULT_H
 #define KV_RESULT_H
 

@@ -41,16 +41,6 @@ const struct kv_evidence_item *kv_evidence_get(const struct kv_evidence *ev, con
 	return NULL;
 }
 
-static void free_standing(struct kv_standing *s)
-{
-	free(s->reason);
-	free(s->failed_gates);
-	free(s->tie_break_by);
-	for (size_t i = 0; i < s->tied_count; i++)
-		free(s->tied_with[i]);
-	free(s->tied_with);
-}
-
 void kv_run_free(struct kv_run *run)
 {
 	if (!run)
@@ -69,7 +59,7 @@ void kv_run_free(struct kv_run *run)
 	free(run->results);
 	kv_plugin_set_free(&run->plugins);
 	for (size_t t = 0; run->standings && t < teams; t++)
-		free_standing(&run->standings[t]);
+		kv_standing_free(&run->standings[t]);
 	free(run->standings);
 	free(run->order);
 	kv_inputs_free(&run->inputs);

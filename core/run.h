@@ -37,16 +37,30 @@ struct kv_criterion_result {
 
 enum kv_status_code { KV_ADVANCE, KV_ELIMINATED };
 
+/* Why a team was eliminated (the record spells these out: record.c). */
+enum kv_reason {
+	KV_REASON_NONE,            /* not eliminated */
+	KV_REASON_GATE,            /* failed the gate reason_gate (gate_failure = "eliminate") */
+	KV_REASON_BELOW_MIN_TOTAL,
+	KV_REASON_LOWEST_TOTAL,
+};
+
+/* Indices, not names: criteria and teams are those of the round (or of the
+ * record the standing was read from). */
 struct kv_standing {
 	double total;
 	long rank;                /* 0 = none (eliminated by a gate) */
 	enum kv_status_code status;
-	char *reason;             /* NULL, "gate:<id>", "below_min_total", "lowest_total" */
-	char *failed_gates;       /* comma-separated gate ids (flag mode reports them) */
-	char *tie_break_by;       /* key that separated the team from a tied one */
-	char **tied_with;         /* teams whose totals were within tie_precision */
+	enum kv_reason reason;
+	size_t reason_gate;       /* criterion index, when reason is KV_REASON_GATE */
+	size_t *failed_gates;     /* criterion indices of every gate failed (flag mode reports them) */
+	size_t failed_count;
+	long tie_break_by;        /* selection.tie_break entry that separated the team from a tied one; -1 none */
+	size_t *tied_with;        /* teams whose totals were within tie_precision */
 	size_t tied_count;
 };
+
+void kv_standing_free(struct kv_standing *s);
 
 struct kv_run {
 	struct kv_round *round;

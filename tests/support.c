@@ -65,6 +65,20 @@ void kvt_write(const char *dir, const char *rel, const char *text)
 	free(path);
 }
 
+void kvt_copy(const char *src, const char *dst)
+{
+	struct kv_buf b = {0};
+	char *parents = kv_xstrdup(dst);
+	make_parents(parents);
+	free(parents);
+	FILE *f = fopen(dst, "wb");
+	if (kv_read_file(src, &b) != 0 || !f || fwrite(b.data, 1, b.len, f) != b.len || fclose(f) != 0) {
+		perror(src);
+		abort();
+	}
+	kv_buf_free(&b);
+}
+
 char *kvt_read(const char *path)
 {
 	FILE *f = fopen(path, "rb");
@@ -126,6 +140,12 @@ int kvt_exec(const char *const *args, char **out, char **err)
 	free(err_path);
 	free(argv);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+const char *kvt_gate_failed(const struct kv_run *run, const char *team)
+{
+	const struct kv_standing *s = kv_run_standing(run, team);
+	return s && s->reason == KV_REASON_GATE ? run->round->criteria[s->reason_gate].id : "";
 }
 
 double kvt_normalized(const struct kv_run *run, const char *criterion, const char *team)

@@ -14,6 +14,8 @@ void kvt_rmtree(const char *dir);
 /* Write text to dir/rel, creating parent folders. */
 void kvt_write(const char *dir, const char *rel, const char *text);
 char *kvt_read(const char *path);
+/* Copy the file src to dst byte for byte (any content), creating dst's folders. */
+void kvt_copy(const char *src, const char *dst);
 int kvt_exists(const char *path);
 
 /* Run a round in-process.  Plugins linked into the test program must be
@@ -27,6 +29,8 @@ int kvt_exec(const char *const *args, char **out, char **err);
 double kvt_normalized(const struct kv_run *run, const char *criterion, const char *team);
 double kvt_evidence_num(const struct kv_run *run, const char *criterion, const char *team, const char *key);
 const char *kvt_evidence_str(const struct kv_run *run, const char *criterion, const char *team, const char *key);
+/* The id of the gate that eliminated the team, or "" when no gate did. */
+const char *kvt_gate_failed(const struct kv_run *run, const char *team);
 double kvt_round_evidence_num(const struct kv_run *run, const char *criterion, const char *key);
 
 

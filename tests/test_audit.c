@@ -2,9 +2,12 @@
  * whatif.  Expected decisions are those derived by hand in
  * examples/2026-01-stage1-table/README.md. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "audit.h"
+#include "record.h"
 #include "support.h"
 
 extern const struct kv_plugin kaieval_plugin_table;
@@ -26,6 +29,7 @@ static void teardown(void)
 }
 
 TestSuite(audit, .init = setup, .fini = teardown);
+TestSuite(record, .init = setup, .fini = teardown);
 
 static char *archive_example(const char *name)
 {
@@ -251,4 +255,261 @@ Test(audit, verify_of_a_missing_folder_exits_2)
 	char *missing = kv_xasprintf("%s/none", dir);
 	cr_expect_eq(verify(missing, NULL), 2);
 	free(missing);
+}
+
+/* A folder name with a quote, a space and a newline, and shell syntax that
+ * would create INJECTED in the working folder (the test's folder: kaieval
+ * inherits it) if the name ever reached a shell. */
+static char *awkward_name(void)
+{
+	cr_assert_eq(chdir(dir), 0);
+	return kv_xasprintf("%s/it's a\nfolder';touch INJECTED;'", dir);
+}
+
+Test(audit, archive_into_an_awkward_folder_name)
+{
+	char *arc = awkward_name();
+	const char *args[] = {"archive", example, "-o", arc, NULL};
+	char *err = NULL;
+	cr_assert_eq(kvt_exec(args, NULL, &err), 0, "%s", err);
+	char *rec = kv_xasprintf("%s/result.json", arc);
+	cr_expect(kvt_exists(rec), "no record in the archive");
+	char *out = NULL;
+	cr_expect_eq(verify(arc, &out), 0, "%s", out);
+	char *injected = kv_xasprintf("%s/INJECTED", dir);
+	cr_expect(!kvt_exists(injected), "the folder name reached a shell");
+	free(injected);
+	free(out);
+	free(rec);
+	free(err);
+	free(arc);
+}
+
+/* An archive that fails half-way (a plugin outside the config's folder) is
+ * removed, whatever its name; nothing is left beside it. */
+Test(audit, failed_archive_with_an_awkward_name_is_removed)
+{
+	char *src = kv_xasprintf("%s/tests/plugins/.libs/fine.so", getenv("KAIEVAL_BUILDDIR"));
+	char *so = kv_xasprintf("%s/plug/fine.so", dir);
+	kvt_copy(src, so);
+	kvt_write(dir, "round/data/x.csv", "team,value,normalized\na,1,0.1\nb,2,0.2\nc,3,0.3\nd,4,0.4\n");
+	char *cfg = kvt_config("    { id = \"x\"; plugin = \"../plug/fine.so\"; kind = \"score\"; points = 10.0; }",
+			       "    advance = 4;");
+	kvt_write(dir, "round/r.cfg", cfg);
+	char *cfg_path = kv_xasprintf("%s/round/r.cfg", dir), *arc = awkward_name();
+	const char *args[] = {"archive", cfg_path, "-o", arc, NULL};
+	char *err = NULL;
+	cr_expect_eq(kvt_exec(args, NULL, &err), 2, "%s", err);
+	cr_expect(strstr(err, "a plugin outside the config's folder cannot be archived") != NULL, "%s", err);
+	DIR *d = opendir(dir);
+	cr_assert(d);
+	size_t entries = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		if (e->d_name[0] != '.') {
+			entries++;
+			cr_expect(strcmp(e->d_name, "plug") == 0 || strcmp(e->d_name, "round") == 0,
+				  "left behind: %s", e->d_name);
+		}
+	closedir(d);
+	cr_expect_eq(entries, 2, "INJECTED or a temporary folder left behind");
+	free(err);
+	free(arc);
+	free(cfg_path);
+	free(cfg);
+	free(so);
+	free(src);
+}
+
+/* --- the record model: read back what run wrote ---------------------------- */
+
+/* Run cfg with the kaieval binary; the record's path (caller frees). */
+static char *record_of(const char *cfg, const char *name)
+{
+	char *out = kv_xasprintf("%s/%s.json", dir, name);
+	const char *args[] = {"run", cfg, "-o", out, NULL};
+	char *err = NULL;
+	cr_assert_eq(kvt_exec(args, NULL, &err), 0, "%s: %s", cfg, err);
+	free(err);
+	return out;
+}
+
+static void expect_round_trip(const char *cfg, const char *name)
+{
+	char *path = record_of(cfg, name);
+	struct kv_error err = {0};
+	struct kv_record *rec = kv_record_read(path, &err);
+	cr_assert(rec, "%s", err.msg);
+	struct kv_buf again = {0};
+	kv_record_write(rec, &again);
+	char *bytes = kvt_read(path);
+	cr_expect_str_eq(again.data, bytes, "%s: the record read back writes other bytes", name);
+	free(bytes);
+	kv_buf_free(&again);
+	kv_record_free(rec);
+	free(path);
+}
+
+Test(record, every_round_reads_back_to_the_same_bytes)
+{
+	const char *rounds[] = {"2026-01-stage1", "2026-01-stage1-table", "2026-02-repechage", "2026-08-stage2"};
+	for (size_t i = 0; i < 4; i++) {
+		char *rel = kv_xasprintf("conf/rounds/%s.cfg", rounds[i]);
+		char *cfg = kvt_src(rel);
+		expect_round_trip(cfg, rounds[i]);
+		free(cfg);
+		free(rel);
+	}
+}
+
+/* Teams a-d; p (60 points, group g), q (40), gate k that b fails, flagged only.
+ * Points p: a 60, b 30, c 36, d 24; q: a 40, b 20, c 14, d 26; totals a 100
+ * and b = c = d = 50, a tie that q breaks: d 26, b 20, c 14.  Ranks a 1, d 2,
+ * b 3, c 4; the 2 highest advance, b and c go on score. */
+static char *tie_round(void)
+{
+	kvt_write(dir, "data/p.csv", "team,value,normalized\na,1,1\nb,0.5,0.5\nc,0.6,0.6\nd,0.4,0.4\n");
+	kvt_write(dir, "data/q.csv", "team,value,normalized\na,1,1\nb,0.5,0.5\nc,0.35,0.35\nd,0.65,0.65\n");
+	kvt_write(dir, "data/k.csv", "team,value,pass\na,1,1\nb,0,0\nc,1,1\nd,1,1\n");
+	char *cfg = kvt_config(
+		"    { id = \"k\"; plugin = \"table\"; kind = \"gate\"; params = { file = \"k.csv\"; }; },\n"
+		"    { id = \"p\"; plugin = \"table\"; kind = \"score\"; points = 60.0; group = \"g\"; params = { file = \"p.csv\"; }; },\n"
+		"    { id = \"q\"; plugin = \"table\"; kind = \"score\"; points = 40.0; params = { file = \"q.csv\"; }; }",
+		"    advance = 2; gate_failure = \"flag\"; tie_break = [ \"q\" ];");
+	kvt_write(dir, "r.cfg", cfg);
+	free(cfg);
+	return kv_xasprintf("%s/r.cfg", dir);
+}
+
+Test(record, a_tie_and_a_flagged_gate_read_back_typed)
+{
+	char *cfg = tie_round();
+	expect_round_trip(cfg, "tie");
+	char *path = record_of(cfg, "tie");
+	struct kv_error err = {0};
+	struct kv_record *rec = kv_record_read(path, &err);
+	cr_assert(rec, "%s", err.msg);
+	const char *order[] = {"a", "d", "b", "c"};
+	const long ranks[] = {1, 2, 3, 4};
+	const enum kv_reason reasons[] = {KV_REASON_NONE, KV_REASON_NONE, KV_REASON_LOWEST_TOTAL, KV_REASON_LOWEST_TOTAL};
+	cr_assert_eq(rec->team_count, 4);
+	for (size_t i = 0; i < 4; i++) {
+		cr_expect_str_eq(rec->teams[i].team.id, order[i]);
+		cr_expect_eq(rec->teams[i].standing.rank, ranks[i], "%s", order[i]);
+		cr_expect_eq(rec->teams[i].standing.reason, reasons[i], "%s", order[i]);
+	}
+	const struct kv_standing *d = &rec->teams[1].standing, *b = &rec->teams[2].standing;
+	cr_assert_eq(d->tied_count, 2);
+	cr_expect_eq(d->tied_with[0], 2, "d is tied with b (record position 2)");
+	cr_expect_eq(d->tied_with[1], 3, "and c (record position 3)");
+	cr_expect_eq(d->tie_break_by, 0, "separated by tie_break[0] = q");
+	cr_assert_eq(b->failed_count, 1);
+	cr_expect_str_eq(rec->criteria[b->failed_gates[0]].id, "k");
+	cr_expect_eq(rec->teams[0].standing.tied_count, 0);
+	cr_expect_eq(rec->teams[0].standing.tie_break_by, -1);
+	cr_assert_eq(rec->group_count, 1);
+	cr_expect_float_eq(rec->teams[1].groups[0], 24.0, 1e-12, "d's group g holds p only");
+	cr_expect_eq(rec->eliminated_count, 2);
+	kv_record_free(rec);
+	free(path);
+	free(cfg);
+}
+
+Test(record, gate_reason_reads_back_as_the_criterion)
+{
+	/* examples/2026-01-stage1-table/README.md: naver fails the independence
+	 * gate and is not ranked; nc is the lowest of the four ranked teams. */
+	char *path = record_of(example, "stage1");
+	struct kv_error err = {0};
+	struct kv_record *rec = kv_record_read(path, &err);
+	cr_assert(rec, "%s", err.msg);
+	const struct kv_rec_team *naver = &rec->teams[kv_rec_team_index(rec, "naver")];
+	const struct kv_rec_team *nc = &rec->teams[kv_rec_team_index(rec, "nc")];
+	cr_expect_eq(naver->standing.reason, KV_REASON_GATE);
+	cr_expect_str_eq(rec->criteria[naver->standing.reason_gate].id, "independence");
+	cr_expect_eq(naver->standing.rank, 0);
+	cr_expect_eq(naver->standing.status, KV_ELIMINATED);
+	cr_expect_eq(nc->standing.reason, KV_REASON_LOWEST_TOTAL);
+	cr_expect_eq(nc->standing.rank, 4);
+	kv_record_free(rec);
+	free(path);
+}
+
+/* A record edited by hand: each error names the file and the member. */
+static void expect_refused(const char *from, const char *to, const char *needle)
+{
+	char *path = record_of(example, "edited");
+	char *text = kvt_read(path);
+	char *at = strstr(text, from);
+	cr_assert(at, "%s not in the record", from);
+	char *edited = kv_xasprintf("%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+	kvt_write(dir, "edited.json", edited);
+	const char *args[] = {"explain", path, NULL};
+	char *err = NULL;
+	cr_expect_eq(kvt_exec(args, NULL, &err), 2, "%s", err);
+	cr_expect(strstr(err, needle) != NULL, "'%s' not in: %s", needle, err);
+	cr_expect(strstr(err, path) != NULL, "the file is not named: %s", err);
+	free(err);
+	free(edited);
+	free(text);
+	free(path);
+}
+
+Test(record, a_reason_naming_no_gate_is_refused)
+{
+	expect_refused("\"gate:independence\"", "\"gate:nosuch\"",
+		       "not a kaieval result record: teams[naver].reason names a gate that is not among the criteria");
+}
+
+Test(record, an_unknown_reason_is_refused)
+{
+	expect_refused("\"lowest_total\"", "\"unlucky\"",
+		       "not a kaieval result record: teams[nc].reason is not a reason a record gives");
+}
+
+Test(record, a_missing_member_is_refused)
+{
+	expect_refused("\"status\": \"eliminated\",", "",
+		       "not a kaieval result record: teams[nc].status is missing or not one of the words a record uses");
+}
+
+/* The model would drop it, and verify would then miss the change. */
+Test(record, an_unknown_member_is_refused)
+{
+	expect_refused("\"status\": \"eliminated\"", "\"state\": \"eliminated\"",
+		       "not a kaieval result record: teams[nc].state is not a member this part of a record has");
+}
+
+Test(record, a_member_given_twice_is_refused)
+{
+	expect_refused("\"status\": \"eliminated\"", "\"status\": \"eliminated\", \"status\": \"advance\"",
+		       "not a kaieval result record: teams[nc].status is given twice");
+}
+
+/* A member added to the archived record, with the manifest's hash updated
+ * to match: the scoring compares equal, but the record is not one. */
+Test(record, verify_refuses_an_archived_record_with_an_added_member)
+{
+	char *arc = archive_example("a");
+	char *rec = kv_xasprintf("%s/result.json", arc), *man = kv_xasprintf("%s/manifest.json", arc);
+	char *text = kvt_read(rec), *manifest = kvt_read(man);
+	char old_sha[65], new_sha[65];
+	kv_sha256_hex(text, strlen(text), old_sha);
+	char *edited = kv_xasprintf("{\n  \"note\": \"added\",%s", text + 1);
+	kv_sha256_hex(edited, strlen(edited), new_sha);
+	char *at = strstr(manifest, old_sha);
+	cr_assert(at);
+	memcpy(at, new_sha, 64);
+	kvt_write(arc, "result.json", edited);
+	kvt_write(arc, "manifest.json", manifest);
+	char *out = NULL;
+	cr_expect_eq(verify(arc, &out), 1, "%s", out);
+	cr_expect(strstr(out, "NOT verified") != NULL, "%s", out);
+	cr_expect(strstr(out, "note is not a member this part of a record has") != NULL, "%s", out);
+	free(out);
+	free(edited);
+	free(manifest);
+	free(text);
+	free(man);
+	free(rec);
+	free(arc);
 }

@@ -155,7 +155,7 @@ Test(license, example_round)
 	cr_assert(l2 && strstr(l2, "restricted-terms | text-backbone | ") == l2, "%s", l2);
 	cr_assert(strstr(l2, "naming ["), "%s", l2);
 	cr_assert_null(kvt_evidence_str(run, crit, "llamaft", "finding.3"));
-	cr_assert_str_eq(kv_run_standing(run, "naverlike")->reason, "gate:independence");
+	cr_assert_str_eq(kvt_gate_failed(run, "naverlike"), "independence");
 	kv_run_free(run);
 	free(cfg);
 }

@@ -250,29 +250,3 @@ Test(output, leftovers_of_dead_writers_are_swept)
 	kvt_rmtree(dir);
 	free(dir);
 }
-
-/* Archive folders are built the same way: a quote, a space or a newline in
- * the name is a name, never shell text. */
-Test(output, an_archive_name_is_never_shell_text)
-{
-	char *dir = kvt_tempdir();
-	char *target = kv_xasprintf("%s/x';touch INJECTED;' \n y", dir);
-	char *cfg = kvt_src("conf/rounds/2026-01-stage1-table.cfg");
-	const char *ok[] = { "archive", cfg, "-o", target, NULL };
-	cr_assert_eq(kvt_exec(ok, NULL, NULL), 0);
-	cr_assert_eq(type_of(target), S_IFDIR);
-	char *bad = kv_xasprintf("%s/missing/x';touch INJECTED;'", dir);
-	const char *fails[] = { "archive", cfg, "-o", bad, NULL };
-	char *err = NULL;
-	cr_assert_eq(kvt_exec(fails, NULL, &err), 2);
-	cr_assert(!kvt_exists("INJECTED"));
-	char *injected = kv_xasprintf("%s/INJECTED", dir);
-	cr_assert(!kvt_exists(injected));
-	free(injected);
-	free(err);
-	free(bad);
-	free(cfg);
-	free(target);
-	kvt_rmtree(dir);
-	free(dir);
-}

@@ -1,0 +1,180 @@
+/* JSON documents read back: parsing with a position on error, and the
+ * member-by-member comparison behind diff and verify. */
+#include "jsondoc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+cJSON *kv_json_parse(const char *text, size_t len, const char *path, struct kv_error *err)
+{
+	const char *end = NULL;
+	cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	if (root)
+		return root;
+	long line = 1, col = 1;
+	for (const char *p = text; end && p < end && p < text + len; p++) {
+		if (*p == '\n') {
+			line++;
+			col = 1;
+		} else {
+			col++;
+		}
+	}
+	kv_fail(err, KV_EXIT_INPUT, "%s:%ld:%ld: not a valid JSON record", path, line, col);
+	return NULL;
+}
+
+cJSON *kv_json_load(const char *path, struct kv_error *err)
+{
+	struct kv_buf b = {0};
+	if (kv_read_file(path, &b) != 0) {
+		kv_fail(err, KV_EXIT_INPUT, "%s: %s", path, strerror(errno));
+		kv_buf_free(&b);
+		return NULL;
+	}
+	cJSON *root = kv_json_parse(b.data, b.len, path, err);
+	kv_buf_free(&b);
+	return root;
+}
+
+const char *kv_json_str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+double kv_json_num(const cJSON *o, const char *key, double fallback)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsNumber(v) ? v->valuedouble : fallback;
+}
+
+void kv_json_brief(const cJSON *v, struct kv_buf *out)
+{
+	char num[32];
+	if (!v) {
+		kv_buf_puts(out, "(absent)");
+	} else if (cJSON_IsNumber(v)) {
+		kv_format_double(v->valuedouble, num);
+		kv_buf_puts(out, num);
+	} else if (cJSON_IsString(v)) {
+		kv_buf_printf(out, "\"%s\"", v->valuestring);
+	} else if (cJSON_IsBool(v)) {
+		kv_buf_puts(out, cJSON_IsTrue(v) ? "true" : "false");
+	} else if (cJSON_IsArray(v)) {
+		kv_buf_puts(out, "[...]");
+	} else if (cJSON_IsObject(v)) {
+		kv_buf_puts(out, "{...}");
+	} else {
+		kv_buf_puts(out, "null");
+	}
+}
+
+static int scalar_equal(const cJSON *a, const cJSON *b)
+{
+	if ((a->type & 0xff) != (b->type & 0xff))
+		return 0;
+	if (cJSON_IsNumber(a))
+		return a->valuedouble == b->valuedouble;
+	if (cJSON_IsString(a))
+		return strcmp(a->valuestring, b->valuestring) == 0;
+	return 1; /* null, true, false: the type says it all */
+}
+
+/* The member that identifies elements of an array of objects, or NULL. */
+static const char *array_key(const cJSON *arr)
+{
+	static const char *const keys[] = {"id", "criterion", "path"};
+	for (size_t k = 0; k < 3; k++) {
+		int all = cJSON_GetArraySize(arr) > 0;
+		for (const cJSON *e = arr->child; e && all; e = e->next)
+			all = kv_json_str(e, keys[k]) != NULL;
+		if (all)
+			return keys[k];
+	}
+	return NULL;
+}
+
+static const cJSON *find_keyed(const cJSON *arr, const char *key, const char *value)
+{
+	for (const cJSON *e = arr ? arr->child : NULL; e; e = e->next) {
+		const char *v = kv_json_str(e, key);
+		if (v && strcmp(v, value) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+static size_t report(const cJSON *a, const cJSON *b, const char *path, struct kv_buf *out)
+{
+	kv_buf_printf(out, "%s: ", path);
+	kv_json_brief(a, out);
+	kv_buf_puts(out, " -> ");
+	kv_json_brief(b, out);
+	kv_buf_puts(out, "\n");
+	return 1;
+}
+
+static size_t diff_keyed(const cJSON *a, const cJSON *b, const char *key, const char *path,
+			 struct kv_buf *out)
+{
+	size_t n = 0;
+	for (const cJSON *e = a->child; e; e = e->next) {
+		const char *id = kv_json_str(e, key);
+		char *sub = kv_xasprintf("%s[%s]", path, id);
+		n += kv_json_diff(e, find_keyed(b, key, id), sub, out);
+		free(sub);
+	}
+	for (const cJSON *e = b->child; e; e = e->next) {
+		const char *id = kv_json_str(e, key);
+		if (!find_keyed(a, key, id)) {
+			char *sub = kv_xasprintf("%s[%s]", path, id);
+			n += report(NULL, e, sub, out);
+			free(sub);
+		}
+	}
+	return n;
+}
+
+static size_t diff_children(const cJSON *a, const cJSON *b, const char *path, struct kv_buf *out)
+{
+	size_t n = 0;
+	if (cJSON_IsObject(a)) {
+		for (const cJSON *e = a->child; e; e = e->next) {
+			char *sub = kv_xasprintf("%s%s%s", path, *path ? "." : "", e->string);
+			n += kv_json_diff(e, cJSON_GetObjectItemCaseSensitive(b, e->string), sub, out);
+			free(sub);
+		}
+		for (const cJSON *e = b->child; e; e = e->next)
+			if (!cJSON_GetObjectItemCaseSensitive(a, e->string)) {
+				char *sub = kv_xasprintf("%s%s%s", path, *path ? "." : "", e->string);
+				n += report(NULL, e, sub, out);
+				free(sub);
+			}
+		return n;
+	}
+	const char *key = array_key(a);
+	if (key && array_key(b) && strcmp(key, array_key(b)) == 0)
+		return diff_keyed(a, b, key, path, out);
+	int na = cJSON_GetArraySize(a), nb = cJSON_GetArraySize(b);
+	for (int i = 0; i < (na > nb ? na : nb); i++) {
+		char *sub = kv_xasprintf("%s[%d]", path, i);
+		n += kv_json_diff(cJSON_GetArrayItem(a, i), cJSON_GetArrayItem(b, i), sub, out);
+		free(sub);
+	}
+	return n;
+}
+
+size_t kv_json_diff(const cJSON *a, const cJSON *b, const char *path, struct kv_buf *out)
+{
+	if (!a && !b)
+		return 0;
+	if (!a || !b)
+		return report(a, b, path, out);
+	int containers = (cJSON_IsObject(a) && cJSON_IsObject(b)) || (cJSON_IsArray(a) && cJSON_IsArray(b));
+	if (containers)
+		return diff_children(a, b, path, out);
+	return scalar_equal(a, b) ? 0 : report(a, b, path, out);
+}
