@@ -27,6 +27,19 @@ static void write_evidence(struct kv_jw *w, const struct kv_evidence *ev)
 	kv_jw_end_object(w);
 }
 
+/* Only when the plugin warned, so that a record without warnings keeps the
+ * bytes it had before warnings were recorded. */
+static void write_warnings(struct kv_jw *w, const struct kv_warnings *warnings)
+{
+	if (!warnings->count)
+		return;
+	kv_jw_key(w, "warnings");
+	kv_jw_begin_array(w);
+	for (size_t i = 0; i < warnings->count; i++)
+		kv_jw_string(w, warnings->items[i]);
+	kv_jw_end_array(w);
+}
+
 static void write_header(struct kv_jw *w, const struct kv_run *run)
 {
 	const struct kv_round *r = run->round;
@@ -87,6 +100,7 @@ static void write_plugins(struct kv_jw *w, const struct kv_run *run)
 		kv_jw_key(w, "abi"); kv_jw_string(w, abi);
 		kv_jw_key(w, "sha256"); kv_jw_string(w, res->plugin.sha256[0] ? res->plugin.sha256 : NULL);
 		write_evidence(w, &res->evidence);
+		write_warnings(w, &res->warnings);
 		kv_jw_end_object(w);
 	}
 	kv_jw_end_array(w);
