@@ -241,6 +241,13 @@ struct kv_host {
 #define KV_HOST_HAS(host, member) \
 	((host)->size >= offsetof(struct kv_host, member) + sizeof((host)->member))
 
+/* 0 when the host has `member`; otherwise records an error naming it and
+ * gives KV_ERR_INTERNAL:  if (KV_HOST_REQUIRE(h, ctx, m)) return KV_ERR_INTERNAL; */
+#define KV_HOST_REQUIRE(host, ctx, member) \
+	(KV_HOST_HAS(host, member) ? KV_OK \
+	 : ((void)(host)->error((ctx), "this kaieval has no host->" #member \
+				 " (plugin ABI 1.1 or later needed)"), KV_ERR_INTERNAL))
+
 /* The whole round is one team for plugins that report round-level evidence. */
 #define KV_ROUND ((size_t)-1)
 
@@ -271,8 +278,8 @@ struct kv_plugin {
 #define KV_PLUGIN_HAS(desc, member) \
 	((desc)->size >= offsetof(struct kv_plugin, member) + sizeof((desc)->member))
 
-/* The descriptor of plugin `name` (a C identifier, the file's basename):
- * exports kaieval_plugin_<name> with .name = "<name>" and fills the fields
+/* The descriptor of plugin `id` (a C identifier, the file's basename):
+ * exports kaieval_plugin_<id> with .name = "<id>" and fills the fields
  * that come from this header (abi_version, size, param_decl_size).  The
  * other fields follow as designated initializers:
  *
@@ -280,11 +287,11 @@ struct kv_plugin {
  *             .kinds = KV_KIND_SCORE, .version = "1.0.0", .summary = "...",
  *             .params = params, .evaluate = ratio_evaluate);
  */
-#define KAIEVAL_PLUGIN_DEFINE(name, ...) \
-	KV_PLUGIN_EXPORT const struct kv_plugin kaieval_plugin_##name = { \
+#define KAIEVAL_PLUGIN_DEFINE(id, ...) \
+	KV_PLUGIN_EXPORT const struct kv_plugin kaieval_plugin_##id = { \
 		.abi_version = KV_ABI_VERSION, \
 		.size = sizeof(struct kv_plugin), \
-		.name = #name, \
+		.name = #id, \
 		.param_decl_size = sizeof(struct kv_param_decl), \
 		__VA_ARGS__ \
 	}
