@@ -11,18 +11,8 @@
 
 static char *dir;
 
-static void setup(void)
-{
-	dir = kvt_tempdir();
-	kvt_write(dir, "data/x.csv", "team,value,normalized\na,1,0.1\nb,2,0.2\nc,3,0.3\nd,4,0.4\n");
-}
-
-static void teardown(void)
-{
-	kvt_rmtree(dir);
-	free(dir);
-}
-
+static void setup(void) { dir = kvt_tempdir_x(); }
+static void teardown(void) { kvt_rmtree(dir); free(dir); }
 TestSuite(abi, .init = setup, .fini = teardown);
 
 /* Run x (table, 10 points) then `second` (20 points); returns the record. */
@@ -38,22 +28,17 @@ static cJSON *run_after_x(const char *second, int expect_rc, char **err)
 	if (rc)
 		return NULL;
 	char *path = kv_xasprintf("%s/out.json", dir);
-	char *text = kvt_read(path);
-	cJSON *record = cJSON_Parse(text);
-	cr_assert_not_null(record);
+	cJSON *record = kvt_record(path);
+	cr_assert_not_null(record, "no record at %s", path);
 	free(path);
-	free(text);
 	return record;
 }
 
 static const cJSON *team(const cJSON *record, const char *id)
 {
-	const cJSON *t;
-	cJSON_ArrayForEach(t, cJSON_GetObjectItem(record, "teams"))
-		if (strcmp(cJSON_GetObjectItem(t, "id")->valuestring, id) == 0)
-			return t;
-	cr_assert_fail("no team %s", id);
-	return NULL;
+	const cJSON *t = kvt_record_team(record, id);
+	cr_assert_not_null(t, "no team %s", id);
+	return t;
 }
 
 static double num(const cJSON *team, const char *criterion, const char *key)
