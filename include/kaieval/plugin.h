@@ -246,7 +246,7 @@ struct kv_host {
 #define KV_HOST_REQUIRE(host, ctx, member) \
 	(KV_HOST_HAS(host, member) ? KV_OK \
 	 : ((void)(host)->error((ctx), "this kaieval has no host->" #member \
-				 " (plugin ABI 1.1 or later needed)"), KV_ERR_INTERNAL))
+				 " (a newer kaieval is needed)"), KV_ERR_INTERNAL))
 
 /* The whole round is one team for plugins that report round-level evidence. */
 #define KV_ROUND ((size_t)-1)
@@ -270,7 +270,7 @@ struct kv_plugin {
 
 	/* === since 1.1 (append only, as in struct kv_host) ================== */
 	/* (1.1) sizeof(struct kv_param_decl) as compiled: the stride of params.
-	 * A 1.0 descriptor lacks it; the core then uses the 1.0 size. */
+	 * A 1.0 descriptor lacks it; the core then, as for 0, uses 1.0's size. */
 	uint32_t param_decl_size;
 };
 
@@ -281,7 +281,8 @@ struct kv_plugin {
 /* The descriptor of plugin `id` (a C identifier, the file's basename):
  * exports kaieval_plugin_<id> with .name = "<id>" and fills the fields
  * that come from this header (abi_version, size, param_decl_size).  The
- * other fields follow as designated initializers:
+ * other fields follow as designated initializers (C: C++ wants
+ * designators in member order, so a C++ plugin writes the struct out):
  *
  *     KAIEVAL_PLUGIN_DEFINE(ratio,
  *             .kinds = KV_KIND_SCORE, .version = "1.0.0", .summary = "...",
