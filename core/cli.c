@@ -135,7 +135,7 @@ static void describe(const struct kv_loaded_plugin *lp)
 	       lp->path ? lp->path : "(built in)", p->abi_version >> 16, p->abi_version & 0xffff,
 	       p->kinds & KV_KIND_SCORE ? " score" : "", p->kinds & KV_KIND_GATE ? " gate" : "",
 	       p->kinds & KV_KIND_INFO ? " info" : "");
-	for (const struct kv_param_decl *d = p->params; d->name; d++) {
+	for (const struct kv_param_decl *d = p->params; d->name; d = kv_param_next(p, d)) {
 		printf("  %-18s %-6s ", d->name, type_text(d));
 		if (d->required)
 			printf("required");

@@ -33,14 +33,18 @@ static int h_error(struct kv_ctx *c, const char *fmt, ...)
 	return KV_ERR_INPUT;
 }
 
+static void keep_warning(struct kv_ctx *c, const char *msg);
+
 static void h_warn(struct kv_ctx *c, const char *fmt, ...)
 {
+	struct kv_buf b = {0};
 	va_list ap;
 	va_start(ap, fmt);
-	fprintf(stderr, "kaieval: warning: criterion '%s': ", crit_of(c)->id);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	kv_buf_vprintf(&b, fmt, ap);
 	va_end(ap);
+	fprintf(stderr, "kaieval: warning: criterion '%s': %s\n", crit_of(c)->id, b.data ? b.data : "");
+	keep_warning(c, b.data ? b.data : "");
+	kv_buf_free(&b);
 }
 
 static void h_progress(struct kv_ctx *c, uint64_t done, uint64_t total)
@@ -374,6 +378,41 @@ static void h_rng_stream(struct kv_ctx *c, const char *purpose, uint64_t replica
 		      replicate, rng);
 }
 
+/* Since 1.1: the warnings also reach the record, in the order given. */
+static void keep_warning(struct kv_ctx *c, const char *msg)
+{
+	struct kv_warnings *w = &result_of(c)->warnings;
+	w->items = kv_xrealloc(w->items, (w->count + 1) * sizeof *w->items);
+	w->items[w->count++] = kv_xstrdup(msg);
+}
+
+void kv_warnings_free(struct kv_warnings *w)
+{
+	for (size_t i = 0; i < w->count; i++)
+		free(w->items[i]);
+	free(w->items);
+	w->items = NULL;
+	w->count = 0;
+}
+
+/* The plugin says how many bytes of struct kv_outcome it has room for. */
+static int h_outcome_get(struct kv_ctx *c, const char *criterion, size_t team,
+			 struct kv_outcome *out, size_t out_size)
+{
+	struct kv_outcome full;
+	int rc = h_outcome(c, criterion, team, &full);
+	if (rc == 0 && out)
+		memcpy(out, &full, out_size < sizeof full ? out_size : sizeof full);
+	return rc;
+}
+
+static int h_table_number(struct kv_table *t, int column, double *out)
+{
+	if (!t || !out)
+		return KV_ERR_INPUT;
+	return kv_number_parse(kv_table_field(HANDLE(t)->t, column), out) ? 0 : KV_ERR_INPUT;
+}
+
 static const struct kv_host host_table = {
 	.abi_version = KV_ABI_VERSION,
 	.size = sizeof(struct kv_host),
@@ -422,6 +461,8 @@ static const struct kv_host host_table = {
 	.evidence_str = h_evidence_str,
 	.outcome = h_outcome,
 	.rng_stream = h_rng_stream,
+	.outcome_get = h_outcome_get,
+	.table_number = h_table_number,
 };
 
 const struct kv_host *kv_host_table(void) { return &host_table; }

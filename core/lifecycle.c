@@ -12,7 +12,7 @@
 /* The declaration of a param the plugin knows (NULL if it does not). */
 static const struct kv_param_decl *decl_of(const struct kv_plugin *p, const char *name)
 {
-	for (const struct kv_param_decl *d = p->params; d->name; d++)
+	for (const struct kv_param_decl *d = p->params; d->name; d = kv_param_next(p, d))
 		if (strcmp(d->name, name) == 0)
 			return d;
 	return NULL;

@@ -15,6 +15,33 @@
 
 /* The size of the descriptor as ABI major.0 defined it. */
 #define KV_PLUGIN_MIN_SIZE (offsetof(struct kv_plugin, close) + sizeof(void (*)(void *)))
+/* The size of a param declaration as ABI 1.0 defined it. */
+#define KV_PARAM_DECL_MIN_SIZE (offsetof(struct kv_param_decl, doc) + sizeof(const char *))
+
+/* A plugin's params are an array of its own struct kv_param_decl, which may
+ * be larger than the core's: step by the size it declares (1.1), or by 1.0's. */
+static size_t param_stride(const struct kv_plugin *p)
+{
+	if (KV_PLUGIN_HAS(p, param_decl_size) && p->param_decl_size)
+		return p->param_decl_size;
+	return KV_PARAM_DECL_MIN_SIZE;
+}
+
+const struct kv_param_decl *kv_param_next(const struct kv_plugin *p, const struct kv_param_decl *d)
+{
+	return (const struct kv_param_decl *)(const void *)((const char *)d + param_stride(p));
+}
+
+static int check_param_stride(const struct kv_plugin *p, const char *file, struct kv_error *err)
+{
+	size_t n = param_stride(p);
+	if (n < KV_PARAM_DECL_MIN_SIZE || n % _Alignof(struct kv_param_decl))
+		return kv_fail(err, KV_EXIT_INPUT,
+			       "%s: descriptor param_decl_size %zu is not a size of struct kv_param_decl "
+			       "(at least %zu, a multiple of %zu)", file, n, (size_t)KV_PARAM_DECL_MIN_SIZE,
+			       (size_t)_Alignof(struct kv_param_decl));
+	return 0;
+}
 
 #define MAX_BUILTINS 64
 static const struct kv_plugin *builtins[MAX_BUILTINS];
@@ -60,7 +87,9 @@ static int valid_version(const char *v)
 
 static int check_param_decls(const struct kv_plugin *p, const char *file, struct kv_error *err)
 {
-	for (const struct kv_param_decl *d = p->params; d->name; d++) {
+	if (check_param_stride(p, file, err))
+		return KV_EXIT_INPUT;
+	for (const struct kv_param_decl *d = p->params; d->name; d = kv_param_next(p, d)) {
 		int string_type = d->type == KV_T_STRING || d->type == KV_T_PATH;
 		if (!valid_name(d->name) || d->type <= KV_T_NONE || d->type > KV_T_GROUP || !d->doc ||
 		    (d->choices && !string_type))
@@ -400,11 +429,11 @@ static int check_one(const struct kv_plugin *p, const struct kv_criterion *c,
 	const char *names[128];
 	size_t n = 0;
 	const struct kv_param_decl *d = p->params;
-	for (; d->name && strcmp(d->name, v->name) != 0; d++)
+	for (; d->name && strcmp(d->name, v->name) != 0; d = kv_param_next(p, d))
 		if (n < 128)
 			names[n++] = d->name;
 	if (!d->name) {
-		for (const struct kv_param_decl *e = d; e->name; e++)
+		for (const struct kv_param_decl *e = d; e->name; e = kv_param_next(p, e))
 			if (n < 128)
 				names[n++] = e->name;
 		const char *hint = kv_closest(v->name, names, n);
@@ -458,7 +487,7 @@ int kv_params_check(const struct kv_plugin *p, const struct kv_criterion *c,
 		kv_error_add(&all, &e);
 	}
 	struct kv_value *out = kv_value_copy(c->params);
-	for (const struct kv_param_decl *d = p->params; d->name; d++) {
+	for (const struct kv_param_decl *d = p->params; d->name; d = kv_param_next(p, d)) {
 		struct kv_error e = {0};
 		if (kv_value_member(out, d->name))
 			continue;

@@ -51,6 +51,9 @@ int kv_plugin_validate(const struct kv_plugin *p, const char *expected_name, con
 int kv_params_check(const struct kv_plugin *p, const struct kv_criterion *c,
 		    struct kv_value **effective, struct kv_error *err);
 
+/* The declaration after d in p's params, by the plugin's own stride. */
+const struct kv_param_decl *kv_param_next(const struct kv_plugin *p, const struct kv_param_decl *d);
+
 /* Parse a declared default into a value of the declared type. */
 struct kv_value *kv_param_default(const struct kv_param_decl *d);
 

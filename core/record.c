@@ -126,6 +126,14 @@ static void inputs_from_run(struct kv_record *rec, const struct kv_run *run)
 	qsort(rec->inputs, rec->input_count, sizeof *rec->inputs, cmp_inputs);
 }
 
+static void warnings_copy(struct kv_warnings *dst, const struct kv_warnings *src)
+{
+	dst->count = src->count;
+	dst->items = src->count ? kv_xcalloc(src->count, sizeof *dst->items) : NULL;
+	for (size_t i = 0; i < src->count; i++)
+		dst->items[i] = kv_xstrdup(src->items[i]);
+}
+
 static void rules_from_run(struct kv_record *rec, const struct kv_run *run)
 {
 	const struct kv_round *r = run->round;
@@ -142,6 +150,7 @@ static void rules_from_run(struct kv_record *rec, const struct kv_run *run)
 		rp->abi = kv_xasprintf("%u.%u", p->abi_version >> 16, p->abi_version & 0xffff);
 		rp->sha256 = res->plugin.sha256[0] ? kv_xstrdup(res->plugin.sha256) : NULL;
 		evidence_copy(&rp->evidence, &res->evidence);
+		warnings_copy(&rp->warnings, &res->warnings);
 		rec->criteria[c] = (struct kv_rec_criterion){
 			kv_xstrdup(r->criteria[c].id), kv_xstrdup(p->name), r->criteria[c].kind,
 			r->criteria[c].kind == KV_KIND_SCORE ? r->criteria[c].points : NAN,
@@ -450,6 +459,19 @@ static void read_header(struct reader *rd, const cJSON *doc, struct kv_record *r
 
 /* --- plugins --------------------------------------------------------------------- */
 
+/* Only when the plugin warned, so that a record without warnings keeps the
+ * bytes it had before warnings were recorded. */
+static void write_warnings(struct kv_jw *w, const struct kv_warnings *warnings)
+{
+	if (!warnings->count)
+		return;
+	kv_jw_key(w, "warnings");
+	kv_jw_begin_array(w);
+	for (size_t i = 0; i < warnings->count; i++)
+		kv_jw_string(w, warnings->items[i]);
+	kv_jw_end_array(w);
+}
+
 static void write_plugins(struct kv_jw *w, const struct kv_record *rec)
 {
 	kv_jw_key(w, "plugins");
@@ -463,9 +485,32 @@ static void write_plugins(struct kv_jw *w, const struct kv_record *rec)
 		kv_jw_key(w, "abi"); kv_jw_string(w, p->abi);
 		kv_jw_key(w, "sha256"); kv_jw_string(w, p->sha256);
 		write_evidence(w, &p->evidence);
+		write_warnings(w, &p->warnings);
 		kv_jw_end_object(w);
 	}
 	kv_jw_end_array(w);
+}
+
+static void read_warnings(struct reader *rd, const cJSON *o, struct kv_warnings *warnings)
+{
+	if (!cJSON_GetObjectItemCaseSensitive(o, "warnings"))
+		return;
+	const cJSON *list = get_array(rd, o, "warnings");
+	warnings->count = list ? (size_t)cJSON_GetArraySize(list) : 0;
+	if (!warnings->count) {
+		bad(rd, "warnings", "is empty: a record writes it only when a plugin warned");
+		return;
+	}
+	warnings->items = kv_xcalloc(warnings->count, sizeof *warnings->items);
+	size_t i = 0;
+	for (const cJSON *e = list->child; e; e = e->next, i++) {
+		if (!cJSON_IsString(e)) {
+			bad(rd, "warnings", "holds a value that is not a string");
+			warnings->items[i] = kv_xstrdup("");
+			continue;
+		}
+		warnings->items[i] = kv_xstrdup(e->valuestring);
+	}
 }
 
 /* One entry per criterion, in criteria order (read after the criteria). */
@@ -480,7 +525,7 @@ static void read_plugins(struct reader *rd, const cJSON *doc, struct kv_record *
 	for (const cJSON *e = list ? list->child : NULL; e && c < rec->criterion_count; e = e->next, c++) {
 		struct kv_rec_plugin *p = &rec->plugins[c];
 		reader_at(rd, "plugins[%zu]", c);
-		ONLY_MEMBERS(rd, e, "criterion", "plugin", "version", "abi", "sha256", "evidence");
+		ONLY_MEMBERS(rd, e, "criterion", "plugin", "version", "abi", "sha256", "evidence", "warnings");
 		p->criterion = get_string(rd, e, "criterion");
 		if (strcmp(p->criterion, rec->criteria[c].id) != 0)
 			bad(rd, "criterion", "is not the criterion at this position in criteria");
@@ -489,6 +534,7 @@ static void read_plugins(struct reader *rd, const cJSON *doc, struct kv_record *
 		p->abi = get_string_or_null(rd, e, "abi");
 		p->sha256 = get_string_or_null(rd, e, "sha256");
 		read_evidence(rd, e, &p->evidence);
+		read_warnings(rd, e, &p->warnings);
 	}
 }
 
@@ -852,6 +898,9 @@ void kv_record_free(struct kv_record *rec)
 		if (p) {
 			free(p->criterion); free(p->plugin); free(p->version); free(p->abi); free(p->sha256);
 			kv_evidence_free(&p->evidence);
+			for (size_t i = 0; i < p->warnings.count; i++)
+				free(p->warnings.items[i]);
+			free(p->warnings.items);
 		}
 		free(rec->criteria[c].id); free(rec->criteria[c].plugin); free(rec->criteria[c].group);
 	}

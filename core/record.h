@@ -19,6 +19,7 @@ struct kv_rec_plugin {
 	char *criterion, *plugin, *version, *abi;
 	char *sha256;             /* NULL for a plugin linked into the program */
 	struct kv_evidence evidence;
+	struct kv_warnings warnings;  /* what the plugin warned of; none: not written */
 };
 
 /* A criterion's rule as applied. */

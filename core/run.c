@@ -54,6 +54,7 @@ void kv_run_free(struct kv_run *run)
 		}
 		free(r->teams);
 		kv_evidence_free(&r->evidence);
+		kv_warnings_free(&r->warnings);
 		kv_value_free(r->params);
 	}
 	free(run->results);

@@ -27,12 +27,19 @@ struct kv_team_outcome {
 	struct kv_evidence evidence;
 };
 
+/* What a plugin said through host->warn, kept for the record. */
+struct kv_warnings {
+	char **items;
+	size_t count;
+};
+
 struct kv_criterion_result {
 	const struct kv_criterion *crit;
 	struct kv_loaded_plugin plugin; /* a copy of the run's entry in plugins */
 	struct kv_value *params;  /* with defaults applied */
 	struct kv_team_outcome *teams;
 	struct kv_evidence evidence; /* about the criterion as a whole */
+	struct kv_warnings warnings;
 };
 
 enum kv_status_code { KV_ADVANCE, KV_ELIMINATED };
@@ -84,6 +91,7 @@ int kv_combine(struct kv_run *run, struct kv_error *err);
 
 void kv_evidence_set(struct kv_evidence *ev, const char *key, int is_num, double num, const char *str);
 void kv_evidence_free(struct kv_evidence *ev);
+void kv_warnings_free(struct kv_warnings *w);
 
 /* Lookups for reports and tests: NULL / NaN when absent. */
 const struct kv_team_outcome *kv_run_outcome(const struct kv_run *run, const char *criterion,

@@ -1,6 +1,7 @@
 #include "table.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -340,4 +341,40 @@ void kv_table_free(struct kv_table *t)
 	free(t->text);
 	free(t->path);
 	free(t);
+}
+
+static const char *skip_digits(const char *p, size_t *n)
+{
+	*n = 0;
+	while (*p >= '0' && *p <= '9') {
+		p++;
+		(*n)++;
+	}
+	return p;
+}
+
+/* The grammar is checked by hand because strtod alone also takes leading
+ * blanks, hex, "inf" and "nan"; strtod then gives the correctly rounded value. */
+int kv_number_parse(const char *s, double *out)
+{
+	size_t whole, frac, exp = 1;
+	const char *p = s + (*s == '+' || *s == '-');
+	p = skip_digits(p, &whole);
+	if (*p == '.')
+		p = skip_digits(p + 1, &frac);
+	else
+		frac = 0;
+	if (whole + frac == 0)
+		return 0;
+	if (*p == 'e' || *p == 'E') {
+		p += 1 + (p[1] == '+' || p[1] == '-');
+		p = skip_digits(p, &exp);
+	}
+	if (*p || exp == 0)
+		return 0;
+	double x = strtod(s, NULL);
+	if (!isfinite(x))
+		return 0;
+	*out = x;
+	return 1;
 }

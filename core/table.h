@@ -16,4 +16,9 @@ const char *kv_table_path(struct kv_table *t);
 const char *kv_table_column_name(struct kv_table *t, int column);
 void kv_table_free(struct kv_table *t);
 
+/* A table cell as a finite number, in the one syntax of host->table_number:
+ * [+-] digits [. digits] or [+-] . digits, then [eE [+-] digits]; nothing
+ * else.  1 and *out set, or 0 (*out untouched). */
+int kv_number_parse(const char *s, double *out);
+
 #endif

@@ -1,5 +1,7 @@
 #include "support.h"
 
+#include <cjson/cJSON.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -246,4 +248,30 @@ void kvt_round_done(struct kvt_round *r)
 	kv_run_free(r->run);
 	kvt_rmtree(r->dir);
 	free(r->dir);
+}
+
+char *kvt_tempdir_x(void)
+{
+	char *dir = kvt_tempdir();
+	kvt_write(dir, "data/x.csv", "team,value,normalized\na,1,0.1\nb,2,0.2\nc,3,0.3\nd,4,0.4\n");
+	return dir;
+}
+
+cJSON *kvt_record(const char *path)
+{
+	char *text = kvt_read(path);
+	cJSON *record = text ? cJSON_Parse(text) : NULL;
+	free(text);
+	return record;
+}
+
+const cJSON *kvt_record_team(const cJSON *record, const char *id)
+{
+	const cJSON *t;
+	cJSON_ArrayForEach(t, cJSON_GetObjectItem(record, "teams")) {
+		const cJSON *tid = cJSON_GetObjectItem(t, "id");
+		if (cJSON_IsString(tid) && strcmp(tid->valuestring, id) == 0)
+			return t;
+	}
+	return NULL;
 }

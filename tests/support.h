@@ -35,6 +35,15 @@ double kvt_round_evidence_num(const struct kv_run *run, const char *criterion, c
 
 
 
+/* A fresh temporary directory holding data/x.csv, the file of kvt_config's
+ * default criterion (a 0.1, b 0.2, c 0.3, d 0.4). */
+char *kvt_tempdir_x(void);
+
+/* The record at path, parsed (free with cJSON_Delete), or NULL when it is
+ * absent or does not parse; a team's object in it, or NULL. */
+struct cJSON *kvt_record(const char *path);
+const struct cJSON *kvt_record_team(const struct cJSON *record, const char *id);
+
 /* A round config: teams a, b, c, d and the given criteria and selection
  * bodies (NULL: one table score criterion "x" over x.csv; eliminate_lowest 1). */
 char *kvt_config(const char *criteria, const char *selection);

@@ -2,9 +2,10 @@
  * kaieval/plugin.h -- the plugin ABI of kaieval.
  *
  * This is the only header a criterion plugin needs.  A plugin is a shared
- * object that exports one constant descriptor, named after the plugin:
+ * object that exports one constant descriptor, named after the plugin; the
+ * macro KAIEVAL_PLUGIN_DEFINE writes it from the plugin's name:
  *
- *     KV_PLUGIN_EXPORT const struct kv_plugin kaieval_plugin_table = { ... };
+ *     KAIEVAL_PLUGIN_DEFINE(table, .kinds = KV_KIND_SCORE, ...);
  *
  * The core checks abi_version and size before it calls anything, validates the
  * descriptor, checks the criterion's params against the declared list, then
@@ -20,8 +21,22 @@
  *     round's data directory and records size and SHA-256 of every input;
  *   - whatever it hands the host is copied; whatever the host hands it stays
  *     valid until its evaluate() returns;
- *   - the host table only ever grows at its end: check host->size before
+ *   - the host table only ever grows at its end: check KV_HOST_HAS before
  *     using a member added after the ABI version you were built for.
+ *
+ * How the ABI grows (every minor version keeps every plugin of the same
+ * major version loading and scoring unchanged):
+ *   1. struct kv_host and struct kv_plugin gain members only at their end,
+ *      each marked with the version that added it ("since 1.1"); nothing is
+ *      removed, reordered or retyped.  A reader of a member added after 1.0
+ *      checks KV_HOST_HAS / KV_PLUGIN_HAS first.
+ *   2. The core never writes a struct into plugin memory without a size from
+ *      the plugin (outcome_get's out_size), and never walks a plugin's array
+ *      with its own sizeof (param_decl_size), so those structs may grow too.
+ *   3. Every member added from 1.1 on returns 0 on success and a KV_ERR_*
+ *      status on failure, and says whether it records an error.
+ *   4. KV_ABI_MINOR goes up by one per release that appends; the version is
+ *      written here only (the build and the pkg-config file read it).
  */
 #ifndef KAIEVAL_PLUGIN_H
 #define KAIEVAL_PLUGIN_H
@@ -35,7 +50,7 @@ extern "C" {
 
 /* Major changes break plugins (exact match required); minor ones only append. */
 #define KV_ABI_MAJOR 1
-#define KV_ABI_MINOR 0
+#define KV_ABI_MINOR 1
 #define KV_ABI_VERSION ((uint32_t)((KV_ABI_MAJOR << 16) | KV_ABI_MINOR))
 
 #if defined(__GNUC__)
@@ -53,7 +68,7 @@ enum kv_status {
 	KV_ERR_INTERNAL = 3  /* a bug or resource failure: the run exits 3 */
 };
 
-/* What a criterion is (round-config.md `kind`); also a mask of kinds a plugin supports. */
+/* What a criterion is (the config's `kind`); also a mask of kinds a plugin supports. */
 enum kv_kind { KV_KIND_SCORE = 1, KV_KIND_GATE = 2, KV_KIND_INFO = 4 };
 
 /* Types of parameter and JSON values. */
@@ -70,7 +85,8 @@ enum kv_type {
 
 /* One declared parameter.  The core applies `def` (parsed by `type`) when the
  * config omits the key, refuses unknown keys and wrong types, and prints these
- * fields in `kaieval plugins NAME`. */
+ * fields in `kaieval plugins NAME`.  It may gain members at its end: the core
+ * steps through a plugin's array by the descriptor's param_decl_size. */
 struct kv_param_decl {
 	const char *name;
 	enum kv_type type;    /* KV_T_FLOAT also accepts an integer */
@@ -89,7 +105,8 @@ struct kv_table;      /* a CSV or JSONL record reader */
  * the step functions below are inline so that bootstraps stay fast. */
 struct kv_rng { uint64_t s[4]; };
 
-/* An earlier criterion's outcome for one team, as the core recorded it. */
+/* An earlier criterion's outcome for one team, as the core recorded it.  It
+ * may gain members at its end: outcome_get writes only the bytes asked for. */
 struct kv_outcome {
 	enum kv_kind kind;
 	double value;        /* raw value (NaN when the plugin set none) */
@@ -106,7 +123,8 @@ struct kv_host {
 	/* Record the error that stops the round (the first one wins); returns
 	 * KV_ERR_INPUT so that `return host->error(ctx, ...)` reads well. */
 	int (*error)(struct kv_ctx *ctx, const char *fmt, ...) KV_PRINTF(2, 3);
-	/* A warning on stderr, prefixed with the criterion id. */
+	/* A warning on stderr, prefixed with the criterion id; since 1.1 it is
+	 * also kept in the record, in the criterion's "warnings" array. */
 	void (*warn)(struct kv_ctx *ctx, const char *fmt, ...) KV_PRINTF(2, 3);
 	/* Progress of long work; shown only when stderr is a terminal. */
 	void (*progress)(struct kv_ctx *ctx, uint64_t done, uint64_t total);
@@ -192,14 +210,43 @@ struct kv_host {
 	void (*evidence_str)(struct kv_ctx *ctx, size_t team, const char *key, const char *fmt, ...)
 		KV_PRINTF(4, 5);
 	/* An earlier criterion's outcome: 0, or KV_ERR_INPUT (error recorded)
-	 * when `criterion` is unknown or not evaluated before this one. */
+	 * when `criterion` is unknown or not evaluated before this one.  It writes
+	 * the whole 1.0 struct kv_outcome: prefer outcome_get (since 1.1). */
 	int (*outcome)(struct kv_ctx *ctx, const char *criterion, size_t team, struct kv_outcome *out);
 
 	/* --- randomness ------------------------------------------------------ */
 	/* A generator for (round seed, this criterion, purpose, replicate); the
 	 * same on every machine and independent of the order of calls. */
 	void (*rng_stream)(struct kv_ctx *ctx, const char *purpose, uint64_t replicate, struct kv_rng *rng);
+
+	/* === since 1.1 ======================================================
+	 * Members from here on return 0 on success or a KV_ERR_* status; check
+	 * KV_HOST_HAS(host, member) before calling one.  Later versions append
+	 * after the last member below, in the same way. */
+
+	/* (1.1) outcome with a size: writes min(out_size, the core's size) bytes
+	 * of struct kv_outcome, so the struct can grow.  Pass sizeof *out.  0, or
+	 * KV_ERR_INPUT (error recorded) as for outcome. */
+	int (*outcome_get)(struct kv_ctx *ctx, const char *criterion, size_t team,
+			   struct kv_outcome *out, size_t out_size);
+	/* (1.1) The current record's field as a finite number: an optional sign,
+	 * decimal digits with an optional '.' (at least one digit), an optional
+	 * exponent e|E[sign]digits, and nothing else (no blanks, hex, inf, nan).
+	 * 0, or KV_ERR_INPUT without recording an error (the caller names what
+	 * the cell should hold, e.g. with table_error) and *out untouched. */
+	int (*table_number)(struct kv_table *t, int column, double *out);
 };
+
+/* Does this host table have `member`?  (Members added after 1.0.) */
+#define KV_HOST_HAS(host, member) \
+	((host)->size >= offsetof(struct kv_host, member) + sizeof((host)->member))
+
+/* 0 when the host has `member`; otherwise records an error naming it and
+ * gives KV_ERR_INTERNAL:  if (KV_HOST_REQUIRE(h, ctx, m)) return KV_ERR_INTERNAL; */
+#define KV_HOST_REQUIRE(host, ctx, member) \
+	(KV_HOST_HAS(host, member) ? KV_OK \
+	 : ((void)(host)->error((ctx), "this kaieval has no host->" #member \
+				 " (a newer kaieval is needed)"), KV_ERR_INTERNAL))
 
 /* The whole round is one team for plugins that report round-level evidence. */
 #define KV_ROUND ((size_t)-1)
@@ -220,9 +267,37 @@ struct kv_plugin {
 	int (*evaluate)(void *state, const struct kv_host *host, struct kv_ctx *ctx);
 	/* Free state; called after a successful open.  May be NULL. */
 	void (*close)(void *state);
+
+	/* === since 1.1 (append only, as in struct kv_host) ================== */
+	/* (1.1) sizeof(struct kv_param_decl) as compiled: the stride of params.
+	 * A 1.0 descriptor lacks it; the core then, as for 0, uses 1.0's size. */
+	uint32_t param_decl_size;
 };
 
-/* --- xoshiro256** (Blackman & Vigna, public domain reference) ------------- */
+/* Does this descriptor have `member`?  (The core's own check.) */
+#define KV_PLUGIN_HAS(desc, member) \
+	((desc)->size >= offsetof(struct kv_plugin, member) + sizeof((desc)->member))
+
+/* The descriptor of plugin `id` (a C identifier, the file's basename):
+ * exports kaieval_plugin_<id> with .name = "<id>" and fills the fields
+ * that come from this header (abi_version, size, param_decl_size).  The
+ * other fields follow as designated initializers (C: C++ wants
+ * designators in member order, so a C++ plugin writes the struct out):
+ *
+ *     KAIEVAL_PLUGIN_DEFINE(ratio,
+ *             .kinds = KV_KIND_SCORE, .version = "1.0.0", .summary = "...",
+ *             .params = params, .evaluate = ratio_evaluate);
+ */
+#define KAIEVAL_PLUGIN_DEFINE(id, ...) \
+	KV_PLUGIN_EXPORT const struct kv_plugin kaieval_plugin_##id = { \
+		.abi_version = KV_ABI_VERSION, \
+		.size = sizeof(struct kv_plugin), \
+		.name = #id, \
+		.param_decl_size = sizeof(struct kv_param_decl), \
+		__VA_ARGS__ \
+	}
+
+/* --- xoshiro256** (Blackman and Vigna, public domain) ------------------- */
 static inline uint64_t kv_rng_rotl(uint64_t x, int k)
 {
 	return (x << k) | (x >> (64 - k));

@@ -110,16 +110,6 @@ long bm_bench_index(const struct bm *b, const char *name)
 	return -1;
 }
 
-/* A finite decimal number and nothing else. */
-int bm_parse_score(const char *text, double *out)
-{
-	char *end;
-	if (!*text)
-		return 0;
-	*out = strtod(text, &end);
-	return *end == '\0' && isfinite(*out);
-}
-
 static int cmp_names(const void *x, const void *y)
 {
 	return strcmp(*(const char *const *)x, *(const char *const *)y);
@@ -190,6 +180,8 @@ static int run(struct bm *b)
 static int benchmarks_evaluate(void *state, const struct kv_host *h, struct kv_ctx *ctx)
 {
 	(void)state;
+	if (KV_HOST_REQUIRE(h, ctx, table_number))
+		return KV_ERR_INTERNAL;
 	struct bm b = {.h = h, .ctx = ctx};
 	int rc = run(&b);
 	for (size_t i = 0; i < b.npool; i++)
@@ -202,16 +194,9 @@ static int benchmarks_evaluate(void *state, const struct kv_host *h, struct kv_c
 	return rc;
 }
 
-KV_PLUGIN_EXPORT const struct kv_plugin kaieval_plugin_benchmarks = {
-	.abi_version = KV_ABI_VERSION,
-	.size = sizeof(struct kv_plugin),
-	.flags = 0,
+KAIEVAL_PLUGIN_DEFINE(benchmarks,
 	.kinds = KV_KIND_SCORE | KV_KIND_INFO,
-	.name = "benchmarks",
 	.version = "1.0.0",
 	.summary = "model performance from benchmark score tables or lm-evaluation-harness results",
 	.params = params,
-	.open = NULL,
-	.evaluate = benchmarks_evaluate,
-	.close = NULL,
-};
+	.evaluate = benchmarks_evaluate);

@@ -93,7 +93,6 @@ const char *bm_keep(struct bm *b, const char *s);
 int bm_oom(struct bm *b);
 struct bm_cell *bm_cell(struct bm *b, size_t team, size_t bench);
 long bm_bench_index(const struct bm *b, const char *name);
-int bm_parse_score(const char *text, double *out);
 
 /* params.c */
 int bm_read_params(struct bm *b);

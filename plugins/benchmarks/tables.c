@@ -56,7 +56,7 @@ static int row_score(struct bm *b, struct kv_table *t, int col, enum bm_sign sig
 	const char *text = b->h->table_field(t, col);
 	if (!*text)
 		return b->h->table_error(t, col, "missing score");
-	if (!bm_parse_score(text, x))
+	if (b->h->table_number(t, col, x))
 		return b->h->table_error(t, col, "'%s' is not a number", text);
 	if (*x < 0)
 		return b->h->table_error(t, col, "negative score %s", text);

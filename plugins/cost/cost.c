@@ -73,7 +73,7 @@ static int performance_of(const struct kv_host *h, struct kv_ctx *ctx, const str
 	*perf = 1.0;
 	if (!conf->performance)
 		return KV_OK;
-	if (h->outcome(ctx, conf->performance, team, &o))
+	if (h->outcome_get(ctx, conf->performance, team, &o, sizeof o))
 		return KV_ERR_INPUT;
 	if (o.kind != KV_KIND_SCORE)
 		return h->value_error(ctx, conf->performance_param, "criterion '%s' is %s criterion; "
@@ -156,6 +156,8 @@ static void normalize(const struct kv_host *h, struct kv_ctx *ctx, const struct 
 static int cost_evaluate(void *state, const struct kv_host *h, struct kv_ctx *ctx)
 {
 	(void)state;
+	if (KV_HOST_REQUIRE(h, ctx, outcome_get))
+		return KV_ERR_INTERNAL;
 	struct cost_conf conf;
 	size_t n = h->team_count(ctx);
 	double perf;
@@ -178,16 +180,9 @@ static int cost_evaluate(void *state, const struct kv_host *h, struct kv_ctx *ct
 	return rc;
 }
 
-KV_PLUGIN_EXPORT const struct kv_plugin kaieval_plugin_cost = {
-	.abi_version = KV_ABI_VERSION,
-	.size = sizeof(struct kv_plugin),
-	.flags = 0,
+KAIEVAL_PLUGIN_DEFINE(cost,
 	.kinds = KV_KIND_SCORE | KV_KIND_INFO,
-	.name = "cost",
 	.version = "1.0.0",
 	.summary = "cost efficiency: performance per parameter, per GPU-hour or times throughput",
 	.params = params,
-	.open = NULL,
-	.evaluate = cost_evaluate,
-	.close = NULL,
-};
+	.evaluate = cost_evaluate);

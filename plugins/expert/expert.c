@@ -376,6 +376,8 @@ static int score_teams(struct eval *ev)
 
 static int expert_open(const struct kv_host *h, struct kv_ctx *ctx, void **state)
 {
+	if (KV_HOST_REQUIRE(h, ctx, table_number))
+		return KV_ERR_INTERNAL;
 	struct expert_config *cfg = calloc(1, sizeof *cfg);
 	if (!cfg)
 		return KV_ERR_INTERNAL;
@@ -408,16 +410,11 @@ static void expert_close(void *state)
 	free(state);
 }
 
-KV_PLUGIN_EXPORT const struct kv_plugin kaieval_plugin_expert = {
-	.abi_version = KV_ABI_VERSION,
-	.size = sizeof(struct kv_plugin),
-	.flags = 0,
+KAIEVAL_PLUGIN_DEFINE(expert,
 	.kinds = KV_KIND_SCORE | KV_KIND_GATE,
-	.name = "expert",
 	.version = "1.0.0",
 	.summary = "the expert panel: rubric with trimmed mean, checkbox gate, approval gate",
 	.params = params,
 	.open = expert_open,
 	.evaluate = expert_evaluate,
-	.close = expert_close,
-};
+	.close = expert_close);

@@ -65,20 +65,6 @@ static int need_column(struct reader *rd, const char *name, int *col)
 	return rd->h->error(rd->ctx, "%s:1: no column '%s' in the header", rd->file, name);
 }
 
-/* A plain decimal number as spreadsheets export it; strtod alone would also
- * take hex, "inf", "nan" and leading blanks. */
-static int parse_score(const char *s, double *out)
-{
-	if (!*s)
-		return 0;
-	for (const char *p = s; *p; p++)
-		if (!strchr("0123456789.+-eE", *p))
-			return 0;
-	char *end;
-	*out = strtod(s, &end);
-	return *end == '\0' && isfinite(*out);
-}
-
 static int is_declared_expert(const struct expert_config *cfg, const char *id)
 {
 	for (size_t i = 0; i < cfg->expert_count; i++)
@@ -110,7 +96,7 @@ static int check_score(struct reader *rd, const char *text, size_t item, double 
 		*score = text[0] == '1';
 		return KV_OK;
 	}
-	if (!parse_score(text, score))
+	if (h->table_number(rd->t, rd->score, score))
 		return h->table_error(rd->t, rd->score, "'%s' is not a number", text);
 	if (!(*score >= 0 && *score <= it->max))
 		return h->table_error(rd->t, rd->score, "%s is outside [0, %g], the range of item '%s'",

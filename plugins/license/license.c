@@ -372,16 +372,11 @@ static int license_evaluate(void *state, const struct kv_host *h, struct kv_ctx 
 	return rc;
 }
 
-KV_PLUGIN_EXPORT const struct kv_plugin kaieval_plugin_license = {
-	.abi_version = KV_ABI_VERSION,
-	.size = sizeof(struct kv_plugin),
-	.flags = 0,
+KAIEVAL_PLUGIN_DEFINE(license,
 	.kinds = KV_KIND_GATE | KV_KIND_INFO,
-	.name = "license",
 	.version = "1.0.0",
 	.summary = "independence and licence gate from each team's submission manifest",
 	.params = params,
 	.open = license_open,
 	.evaluate = license_evaluate,
-	.close = license_close,
-};
+	.close = license_close);

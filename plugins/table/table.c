@@ -19,15 +19,6 @@ struct columns {
 	int team, value, normalized, pass, note;
 };
 
-static int parse_number(const char *s, double *out)
-{
-	char *end;
-	if (!*s)
-		return 0;
-	*out = strtod(s, &end);
-	return *end == '\0' && isfinite(*out);
-}
-
 static int need_column(const struct kv_host *h, struct kv_ctx *ctx, const char *file, int col,
 		       const char *name, const char *why)
 {
@@ -66,12 +57,12 @@ static int read_row(const struct kv_host *h, struct kv_ctx *ctx, struct kv_table
 		return h->table_error(t, c->team, "team '%s' appears twice", team);
 	seen[i] = 1;
 	double value, normalized, pass;
-	if (!parse_number(h->table_field(t, c->value), &value))
+	if (h->table_number(t, c->value, &value))
 		return h->table_error(t, c->value, "'%s' is not a number", h->table_field(t, c->value));
 	h->set_value(ctx, (size_t)i, value, unit);
 	const char *nf = h->table_field(t, c->normalized);
 	if (c->normalized >= 0 && (*nf || h->criterion_kind(ctx) == KV_KIND_SCORE)) {
-		if (!parse_number(nf, &normalized) || normalized < 0 || normalized > 1)
+		if (h->table_number(t, c->normalized, &normalized) || normalized < 0 || normalized > 1)
 			return h->table_error(t, c->normalized, "'%s' is not a number in [0, 1]", nf);
 		h->set_normalized(ctx, (size_t)i, normalized);
 	}
@@ -91,6 +82,8 @@ static int read_row(const struct kv_host *h, struct kv_ctx *ctx, struct kv_table
 static int table_evaluate(void *state, const struct kv_host *h, struct kv_ctx *ctx)
 {
 	(void)state;
+	if (KV_HOST_REQUIRE(h, ctx, table_number))
+		return KV_ERR_INTERNAL;
 	const char *file = h->value_string(h->param(ctx, "file"));
 	const char *unit = h->value_string(h->param(ctx, "unit"));
 	struct kv_table *t = h->table_open(ctx, file);
@@ -111,16 +104,9 @@ static int table_evaluate(void *state, const struct kv_host *h, struct kv_ctx *c
 	return rc;
 }
 
-KV_PLUGIN_EXPORT const struct kv_plugin kaieval_plugin_table = {
-	.abi_version = KV_ABI_VERSION,
-	.size = sizeof(struct kv_plugin),
-	.flags = 0,
+KAIEVAL_PLUGIN_DEFINE(table,
 	.kinds = KV_KIND_SCORE | KV_KIND_GATE | KV_KIND_INFO,
-	.name = "table",
 	.version = "1.0.0",
 	.summary = "a criterion recorded by hand: value, normalized score or pass per team",
 	.params = params,
-	.open = NULL,
-	.evaluate = table_evaluate,
-	.close = NULL,
-};
+	.evaluate = table_evaluate);

@@ -45,15 +45,6 @@ struct rt {
 	size_t nactive;
 };
 
-static int parse_number(const char *s, double *out)
-{
-	char *end;
-	if (!*s)
-		return 0;
-	*out = strtod(s, &end);
-	return *end == '\0' && isfinite(*out);
-}
-
 /* --- params --------------------------------------------------------------- */
 
 static int check_groups(struct rt *r)
@@ -155,12 +146,12 @@ static int check_row(struct rt *r, long *team, double *score, double *seconds)
 		return h->table_error(r->t, r->col.rater, "empty rater id");
 	if ((*team = h->team_index(r->ctx, tm)) < 0)
 		return h->table_error(r->t, r->col.team, "team '%s' is not in this round", tm);
-	if (!parse_number(sc, score))
+	if (h->table_number(r->t, r->col.score, score))
 		return h->table_error(r->t, r->col.score, "'%s' is not a number", sc);
 	if (*score < (double)r->scale_min || *score > (double)r->scale_max)
 		return h->table_error(r->t, r->col.score, "score %s is off the scale [%lld, %lld]", sc,
 				      r->scale_min, r->scale_max);
-	if (!parse_number(se, seconds))
+	if (h->table_number(r->t, r->col.seconds, seconds))
 		return h->table_error(r->t, r->col.seconds, "'%s' is not a number of seconds", se);
 	if (*seconds < 0)
 		return h->table_error(r->t, r->col.seconds, "negative time '%s'", se);

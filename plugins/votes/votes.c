@@ -64,6 +64,8 @@ static int check_method_params(const struct kv_host *h, struct kv_ctx *ctx, int 
 static int votes_evaluate(void *state, const struct kv_host *h, struct kv_ctx *ctx)
 {
 	(void)state;
+	if (KV_HOST_REQUIRE(h, ctx, table_number))
+		return KV_ERR_INTERNAL;
 	struct votes_common c = {0};
 	const struct kv_value *method = h->param(ctx, "method");
 	const struct kv_value *bootstrap = h->param(ctx, "bootstrap");
@@ -153,16 +155,9 @@ void votes_parallel(size_t count, unsigned threads, void (*fn)(void *arg, size_t
 		pthread_join(w[t].thread, NULL);
 }
 
-KV_PLUGIN_EXPORT const struct kv_plugin kaieval_plugin_votes = {
-	.abi_version = KV_ABI_VERSION,
-	.size = sizeof(struct kv_plugin),
-	.flags = 0,
+KAIEVAL_PLUGIN_DEFINE(votes,
 	.kinds = KV_KIND_SCORE | KV_KIND_INFO,
-	.name = "votes",
 	.version = "1.0.0",
 	.summary = "user evaluation: 1-5 ratings by rater group, or pairwise battles (Bradley-Terry)",
 	.params = params,
-	.open = NULL,
-	.evaluate = votes_evaluate,
-	.close = NULL,
-};
+	.evaluate = votes_evaluate);

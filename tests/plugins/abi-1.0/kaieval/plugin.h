@@ -1,0 +1,265 @@
+/*
+ * kaieval/plugin.h -- the plugin ABI of kaieval.
+ *
+ * This is the only header a criterion plugin needs.  A plugin is a shared
+ * object that exports one constant descriptor, named after the plugin:
+ *
+ *     KV_PLUGIN_EXPORT const struct kv_plugin kaieval_plugin_table = { ... };
+ *
+ * The core checks abi_version and size before it calls anything, validates the
+ * descriptor, checks the criterion's params against the declared list, then
+ * calls open -> evaluate -> close once per criterion.  Every service a plugin
+ * needs (parameters, teams, input files, CSV/JSONL tables, JSON, evidence,
+ * outcomes of earlier criteria, random numbers) comes through the host table
+ * handed to each call, so a plugin links against nothing of the core.
+ *
+ * Rules (kaieval-plugin(3) explains them at length):
+ *   - a plugin never prints, exits or aborts; it reports through host->error
+ *     and returns KV_ERR_INPUT (bad data or params) or KV_ERR_INTERNAL;
+ *   - it reads files only through the host, which confines paths to the
+ *     round's data directory and records size and SHA-256 of every input;
+ *   - whatever it hands the host is copied; whatever the host hands it stays
+ *     valid until its evaluate() returns;
+ *   - the host table only ever grows at its end: check host->size before
+ *     using a member added after the ABI version you were built for.
+ */
+#ifndef KAIEVAL_PLUGIN_H
+#define KAIEVAL_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Major changes break plugins (exact match required); minor ones only append. */
+#define KV_ABI_MAJOR 1
+#define KV_ABI_MINOR 0
+#define KV_ABI_VERSION ((uint32_t)((KV_ABI_MAJOR << 16) | KV_ABI_MINOR))
+
+#if defined(__GNUC__)
+#define KV_PLUGIN_EXPORT __attribute__((visibility("default")))
+#define KV_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define KV_PLUGIN_EXPORT
+#define KV_PRINTF(f, a)
+#endif
+
+/* Status returned by plugin functions (append-only). */
+enum kv_status {
+	KV_OK = 0,
+	KV_ERR_INPUT = 2,    /* bad data file or param: the run exits 2 */
+	KV_ERR_INTERNAL = 3  /* a bug or resource failure: the run exits 3 */
+};
+
+/* What a criterion is (round-config.md `kind`); also a mask of kinds a plugin supports. */
+enum kv_kind { KV_KIND_SCORE = 1, KV_KIND_GATE = 2, KV_KIND_INFO = 4 };
+
+/* Types of parameter and JSON values. */
+enum kv_type {
+	KV_T_NONE = 0,   /* absent / JSON null */
+	KV_T_STRING,
+	KV_T_INT,
+	KV_T_FLOAT,
+	KV_T_BOOL,
+	KV_T_PATH,       /* declared type only: a string naming a data file */
+	KV_T_LIST,       /* libconfig list or array; JSON array */
+	KV_T_GROUP       /* libconfig group; JSON object */
+};
+
+/* One declared parameter.  The core applies `def` (parsed by `type`) when the
+ * config omits the key, refuses unknown keys and wrong types, and prints these
+ * fields in `kaieval plugins NAME`. */
+struct kv_param_decl {
+	const char *name;
+	enum kv_type type;    /* KV_T_FLOAT also accepts an integer */
+	int required;         /* 1: the config must set it */
+	const char *def;      /* default as text, or NULL for none */
+	const char *choices;  /* "a|b|c" for an enumerated string, or NULL */
+	const char *doc;      /* one line */
+};
+
+struct kv_ctx;        /* one criterion being evaluated (opaque) */
+struct kv_value;      /* a param or JSON value (opaque, read-only) */
+struct kv_input;      /* a data file opened for streaming */
+struct kv_table;      /* a CSV or JSONL record reader */
+
+/* The seeded generator: xoshiro256**.  The host seeds it (see rng_stream);
+ * the step functions below are inline so that bootstraps stay fast. */
+struct kv_rng { uint64_t s[4]; };
+
+/* An earlier criterion's outcome for one team, as the core recorded it. */
+struct kv_outcome {
+	enum kv_kind kind;
+	double value;        /* raw value (NaN when the plugin set none) */
+	double normalized;   /* score criteria: in [0, 1] */
+	int pass;            /* gates: 1 pass, 0 fail */
+};
+
+/* The host function table.  Append-only; `size` tells what a host has. */
+struct kv_host {
+	uint32_t abi_version;
+	uint32_t size;
+
+	/* --- errors and diagnostics ------------------------------------- */
+	/* Record the error that stops the round (the first one wins); returns
+	 * KV_ERR_INPUT so that `return host->error(ctx, ...)` reads well. */
+	int (*error)(struct kv_ctx *ctx, const char *fmt, ...) KV_PRINTF(2, 3);
+	/* A warning on stderr, prefixed with the criterion id. */
+	void (*warn)(struct kv_ctx *ctx, const char *fmt, ...) KV_PRINTF(2, 3);
+	/* Progress of long work; shown only when stderr is a terminal. */
+	void (*progress)(struct kv_ctx *ctx, uint64_t done, uint64_t total);
+
+	/* --- the criterion and the round's teams ------------------------ */
+	const char *(*criterion_id)(struct kv_ctx *ctx);
+	enum kv_kind (*criterion_kind)(struct kv_ctx *ctx);
+	size_t (*team_count)(struct kv_ctx *ctx);
+	const char *(*team_id)(struct kv_ctx *ctx, size_t team);
+	const char *(*team_name)(struct kv_ctx *ctx, size_t team);
+	const char *(*team_model)(struct kv_ctx *ctx, size_t team);
+	/* Index of a team id, or -1. */
+	long (*team_index)(struct kv_ctx *ctx, const char *id);
+
+	/* --- parameters and JSON values ---------------------------------- */
+	/* A top-level param with defaults applied, or NULL when absent. */
+	const struct kv_value *(*param)(struct kv_ctx *ctx, const char *name);
+	enum kv_type (*value_type)(const struct kv_value *v);
+	/* Members of a list or group, in order; 0 for scalars. */
+	size_t (*value_count)(const struct kv_value *v);
+	const struct kv_value *(*value_at)(const struct kv_value *v, size_t i);
+	/* A group member by name, or NULL. */
+	const struct kv_value *(*value_member)(const struct kv_value *group, const char *name);
+	/* The member's name inside its group ("" otherwise). */
+	const char *(*value_name)(const struct kv_value *v);
+	/* Scalars: NULL / 0 when the value is not of that type.  value_double
+	 * accepts ints; value_int accepts floats that are whole numbers. */
+	const char *(*value_string)(const struct kv_value *v);
+	int (*value_double)(const struct kv_value *v, double *out);
+	int (*value_int)(const struct kv_value *v, long long *out);
+	int (*value_bool)(const struct kv_value *v, int *out);
+	/* Where the value came from: "round.cfg:42" or "manifests/lg.json". */
+	const char *(*value_where)(const struct kv_value *v);
+	/* Record an error prefixed with value_where(v); returns KV_ERR_INPUT. */
+	int (*value_error)(struct kv_ctx *ctx, const struct kv_value *v, const char *fmt, ...)
+		KV_PRINTF(3, 4);
+
+	/* --- input files (paths relative to the round's data directory) -- */
+	/* Replace every "{team}" in tmpl by the team's id.  Returns 0, or
+	 * KV_ERR_INPUT (error recorded) when it does not fit in len bytes. */
+	int (*expand_team)(struct kv_ctx *ctx, const char *tmpl, size_t team, char *buf, size_t len);
+	/* 0 absent, 1 regular file, 2 directory (no error recorded). */
+	int (*input_kind)(struct kv_ctx *ctx, const char *path);
+	/* Whole file, NUL-terminated, owned by the host until evaluate returns. */
+	int (*input_load)(struct kv_ctx *ctx, const char *path, const char **data, size_t *len);
+	/* Streaming read for large files: NULL (error recorded) on failure;
+	 * input_read returns bytes read, 0 at end of file, -1 on error. */
+	struct kv_input *(*input_open)(struct kv_ctx *ctx, const char *path);
+	long (*input_read)(struct kv_input *in, void *buf, size_t len);
+	void (*input_close)(struct kv_input *in);
+	/* SHA-256 of a file as 64 lowercase hex digits (the file is recorded). */
+	int (*input_sha256)(struct kv_ctx *ctx, const char *path, char hex[65]);
+	/* Names in a directory, sorted bytewise, without "." and "..". */
+	int (*input_list)(struct kv_ctx *ctx, const char *dir, const char *const **names, size_t *count);
+
+	/* --- tables: CSV (RFC 4180, UTF-8, optional BOM, header row) or JSONL
+	 * (one object per line; picked by a ".jsonl" suffix) ------------------ */
+	struct kv_table *(*table_open)(struct kv_ctx *ctx, const char *path);
+	/* Column index by header name (JSONL: by the keys of the first record), or -1. */
+	int (*table_column)(struct kv_table *t, const char *name);
+	/* 1 a record, 0 end of table, -1 malformed (error recorded). */
+	int (*table_next)(struct kv_table *t);
+	/* The current record's field ("" when empty or absent). */
+	const char *(*table_field)(struct kv_table *t, int column);
+	/* Line where the current record starts (1 = header). */
+	long (*table_line)(struct kv_table *t);
+	/* Record "file:line: column 'name': message"; returns KV_ERR_INPUT. */
+	int (*table_error)(struct kv_table *t, int column, const char *fmt, ...) KV_PRINTF(3, 4);
+	void (*table_close)(struct kv_table *t);
+
+	/* --- JSON ------------------------------------------------------------ */
+	/* Parse a JSON file into a value tree owned by the host until evaluate
+	 * returns.  Syntax errors name the file, line and column. */
+	int (*json_load)(struct kv_ctx *ctx, const char *path, const struct kv_value **root);
+
+	/* --- outcomes (team = index into the round's teams) -------------- */
+	void (*set_value)(struct kv_ctx *ctx, size_t team, double value, const char *unit);
+	void (*set_normalized)(struct kv_ctx *ctx, size_t team, double normalized);
+	void (*set_pass)(struct kv_ctx *ctx, size_t team, int pass);
+	/* Evidence lines, in the order given; team (size_t)-1 = the criterion
+	 * as a whole.  Setting a key again replaces its value. */
+	void (*evidence_num)(struct kv_ctx *ctx, size_t team, const char *key, double value);
+	void (*evidence_str)(struct kv_ctx *ctx, size_t team, const char *key, const char *fmt, ...)
+		KV_PRINTF(4, 5);
+	/* An earlier criterion's outcome: 0, or KV_ERR_INPUT (error recorded)
+	 * when `criterion` is unknown or not evaluated before this one. */
+	int (*outcome)(struct kv_ctx *ctx, const char *criterion, size_t team, struct kv_outcome *out);
+
+	/* --- randomness ------------------------------------------------------ */
+	/* A generator for (round seed, this criterion, purpose, replicate); the
+	 * same on every machine and independent of the order of calls. */
+	void (*rng_stream)(struct kv_ctx *ctx, const char *purpose, uint64_t replicate, struct kv_rng *rng);
+};
+
+/* The whole round is one team for plugins that report round-level evidence. */
+#define KV_ROUND ((size_t)-1)
+
+/* The descriptor each plugin exports as kaieval_plugin_<name>. */
+struct kv_plugin {
+	uint32_t abi_version;   /* KV_ABI_VERSION: must stay first */
+	uint32_t size;          /* sizeof(struct kv_plugin) as compiled */
+	uint32_t flags;         /* reserved, must be 0 */
+	uint32_t kinds;         /* mask of enum kv_kind this plugin can serve */
+	const char *name;       /* must equal the file's basename */
+	const char *version;    /* "MAJOR.MINOR.PATCH" */
+	const char *summary;    /* one line */
+	const struct kv_param_decl *params;  /* ends with a { NULL } entry */
+	/* Read params, allocate state.  May be NULL. */
+	int (*open)(const struct kv_host *host, struct kv_ctx *ctx, void **state);
+	/* Score every team. */
+	int (*evaluate)(void *state, const struct kv_host *host, struct kv_ctx *ctx);
+	/* Free state; called after a successful open.  May be NULL. */
+	void (*close)(void *state);
+};
+
+/* --- xoshiro256** (Blackman & Vigna, public domain reference) ------------- */
+static inline uint64_t kv_rng_rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+static inline uint64_t kv_rng_next(struct kv_rng *r)
+{
+	uint64_t *s = r->s;
+	uint64_t result = kv_rng_rotl(s[1] * 5, 7) * 9;
+	uint64_t t = s[1] << 17;
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = kv_rng_rotl(s[3], 45);
+	return result;
+}
+
+/* Uniform double in [0, 1): the upper 53 bits, exact. */
+static inline double kv_rng_uniform(struct kv_rng *r)
+{
+	return (double)(kv_rng_next(r) >> 11) * 0x1.0p-53;
+}
+
+/* Uniform integer in [0, n), n > 0, by rejection (no modulo bias). */
+static inline uint64_t kv_rng_below(struct kv_rng *r, uint64_t n)
+{
+	uint64_t limit = UINT64_MAX - UINT64_MAX % n;
+	uint64_t x;
+	do
+		x = kv_rng_next(r);
+	while (x >= limit);
+	return x % n;
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KAIEVAL_PLUGIN_H */
