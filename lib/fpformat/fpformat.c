@@ -12,9 +12,6 @@
 #include "fpsample.h"
 #include "safetensors.h"
 
-/* JSON numbers are doubles: whole numbers are exact up to 2^53. */
-#define MAX_EXACT 9007199254740992.0
-
 struct reader {
 	const char *file;
 	char *msg;
@@ -70,20 +67,9 @@ static int get_string(struct reader *r, const cJSON *obj, const char *key, const
 	return 0;
 }
 
-static int read_whole(const cJSON *v, uint64_t *out)
-{
-	if (!cJSON_IsNumber(v))
-		return 0;
-	double d = v->valuedouble;
-	if (!(d >= 0 && d <= MAX_EXACT) || d != (double)(uint64_t)d)
-		return 0;
-	*out = (uint64_t)d;
-	return 1;
-}
-
 static int get_u64(struct reader *r, const cJSON *obj, const char *key, uint64_t *out)
 {
-	if (!read_whole(member(obj, key), out))
+	if (!kv_st_json_uint(member(obj, key), out))
 		return bad(r, key, "is missing or not a whole number in [0, 2^53]");
 	return 0;
 }
@@ -163,7 +149,7 @@ static int read_shape(struct reader *r, const cJSON *obj, struct kv_fp_tensor *t
 	uint64_t numel = 1;
 	size_t i = 0;
 	for (const cJSON *d = shape->child; d; d = d->next, i++)
-		if (!read_whole(d, &t->shape[i]) || __builtin_mul_overflow(numel, t->shape[i], &numel))
+		if (!kv_st_json_uint(d, &t->shape[i]) || __builtin_mul_overflow(numel, t->shape[i], &numel))
 			return bad(r, "shape", "holds a dimension that is not a whole number, or "
 				   "their product overflows");
 	if (get_u64(r, obj, "numel", &t->numel))
