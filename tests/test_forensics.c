@@ -819,3 +819,36 @@ Test(forensics, merge_refuses_bad_fingerprints)
 	free(bad);
 	free(out);
 }
+
+/* ---- the scanner is a program of its own ---------------------------------- */
+
+/* 1 when the file at path holds the bytes of s (binaries hold NULs). */
+static int file_holds(const char *path, const char *s)
+{
+	FILE *f = fopen(path, "rb");
+	cr_assert_not_null(f, "cannot open %s", path);
+	size_t cap = 1 << 20, len = 0, n;
+	char *b = kv_xmalloc(cap);
+	while ((n = fread(b + len, 1, cap - len, f)) > 0)
+		if ((len += n) == cap)
+			b = kv_xrealloc(b, cap *= 2);
+	fclose(f);
+	int found = memmem(b, len, s, strlen(s)) != NULL;
+	free(b);
+	return found;
+}
+
+/* `kaieval` (run and every other command) names none of the scanner's
+ * imports or hash names; kaieval-fingerprint, which it runs, has them all. */
+Test(forensics, the_run_binary_holds_no_scanner)
+{
+	const char *bin = getenv("KAIEVAL_BIN"), *build = getenv("KAIEVAL_BUILDDIR");
+	cr_assert(bin && build, "KAIEVAL_BIN and KAIEVAL_BUILDDIR are set by make check");
+	char *scanner = kv_xasprintf("%s/kaieval-fingerprint", build);
+	static const char *const marks[] = {"mmap", "sigaction", "pthread_create", "xxh128-tree-v1"};
+	for (size_t i = 0; i < sizeof marks / sizeof *marks; i++) {
+		cr_assert_not(file_holds(bin, marks[i]), "%s holds '%s'", bin, marks[i]);
+		cr_assert(file_holds(scanner, marks[i]), "%s lacks '%s'", scanner, marks[i]);
+	}
+	free(scanner);
+}
