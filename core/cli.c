@@ -1,6 +1,6 @@
 #include "cli.h"
 #include "audit.h"
-#include "fingerprint.h"
+#include "fpexec.h"
 #include "publish.h"
 #include "loader.h"
 #include "output.h"

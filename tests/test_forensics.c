@@ -22,6 +22,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char *path_in(const char *dir, const char *rel)
@@ -818,4 +819,74 @@ Test(forensics, merge_refuses_bad_fingerprints)
 	free(good);
 	free(bad);
 	free(out);
+}
+
+/* ---- the scanner is a program of its own ---------------------------------- */
+
+/* 1 when the file at path holds the bytes of s (binaries hold NULs). */
+static int file_holds(const char *path, const char *s)
+{
+	FILE *f = fopen(path, "rb");
+	cr_assert_not_null(f, "cannot open %s", path);
+	size_t cap = 1 << 20, len = 0, n;
+	char *b = kv_xmalloc(cap);
+	while ((n = fread(b + len, 1, cap - len, f)) > 0)
+		if ((len += n) == cap)
+			b = kv_xrealloc(b, cap *= 2);
+	fclose(f);
+	int found = memmem(b, len, s, strlen(s)) != NULL;
+	free(b);
+	return found;
+}
+
+/* `kaieval` (run and every other command) names none of the scanner's
+ * imports or hash names; kaieval-fingerprint, which it runs, has them all. */
+Test(forensics, the_run_binary_holds_no_scanner)
+{
+	const char *bin = getenv("KAIEVAL_BIN"), *build = getenv("KAIEVAL_BUILDDIR");
+	cr_assert(bin && build, "KAIEVAL_BIN and KAIEVAL_BUILDDIR are set by make check");
+	char *scanner = kv_xasprintf("%s/kaieval-fingerprint", build);
+	static const char *const marks[] = {"mmap", "sigaction", "pthread_create", "xxh128-tree-v1"};
+	for (size_t i = 0; i < sizeof marks / sizeof *marks; i++) {
+		cr_assert_not(file_holds(bin, marks[i]), "%s holds '%s'", bin, marks[i]);
+		cr_assert(file_holds(scanner, marks[i]), "%s lacks '%s'", scanner, marks[i]);
+	}
+	free(scanner);
+}
+
+/* A copy of the file at from, executable, at to. */
+static void copy_program(const char *from, const char *to)
+{
+	FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+	cr_assert(in && out, "cannot copy %s to %s", from, to);
+	char b[65536];
+	size_t n;
+	while ((n = fread(b, 1, sizeof b, in)) > 0)
+		cr_assert_eq(fwrite(b, 1, n, out), n);
+	fclose(in);
+	cr_assert_eq(fclose(out), 0);
+	cr_assert_eq(chmod(to, 0755), 0);
+}
+
+/* Away from the build tree, `kaieval fingerprint` runs the installed
+ * scanner; when there is none it says which file it tried, exit status 3. */
+Test(forensics, a_missing_scanner_is_named)
+{
+	char *dir = kvt_tempdir(), *copy = kv_xasprintf("%s/kaieval", dir);
+	char *bin = kv_xstrdup(getenv("KAIEVAL_BIN"));
+	copy_program(bin, copy);
+	setenv("KAIEVAL_BIN", copy, 1);
+	const char *args[] = {"fingerprint", NULL};
+	char *err = NULL;
+	int rc = kvt_exec(args, NULL, &err);
+	setenv("KAIEVAL_BIN", bin, 1);
+	if (rc == 2)
+		cr_skip_test("a kaieval-fingerprint is installed: %s", err);
+	cr_assert_eq(rc, 3, "%s", err);
+	cr_assert(strstr(err, "kaieval: cannot run /") && strstr(err, "/kaieval-fingerprint: "), "%s", err);
+	free(err);
+	free(bin);
+	free(copy);
+	kvt_rmtree(dir);
+	free(dir);
 }

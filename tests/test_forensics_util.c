@@ -161,7 +161,7 @@ void syn_xxh128_tree(const uint8_t *p, size_t n, char hex[33])
 }
 
 /* BLAKE3 as its specification's reference code computes it, written apart
- * from core/blake3.c (a different tree algorithm: chunks one after another
+ * from fingerprint/blake3.c (a different tree algorithm: chunks one after another
  * and a stack of subtree values merged by the chunk count's trailing zeros;
  * the message permuted after each round).  Checked against the published
  * vectors in test_forensics.c before it is used as an oracle. */

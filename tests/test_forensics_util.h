@@ -37,7 +37,7 @@ double syn_gauss(struct syn_rng *r);
 /* The tree hash of kaieval-fingerprint(1), recomputed with one-shot
  * SHA-256 calls from its written definition. */
 void syn_tree_hash(const uint8_t *p, size_t n, char hex[65]);
-/* BLAKE3 of n bytes (reference algorithm, apart from core/blake3.c), as hex. */
+/* BLAKE3 of n bytes (reference algorithm, apart from fingerprint/blake3.c), as hex. */
 void syn_blake3(const uint8_t *p, size_t n, char hex[65]);/* The XXH3-128 tree of kaieval-fingerprint(1) version 3, recomputed from its
  * written definition with xxHash's one-shot and streaming calls, as hex. */
 void syn_xxh128_tree(const uint8_t *p, size_t n, char hex[33]);

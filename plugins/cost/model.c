@@ -1,7 +1,7 @@
 /* cost: exact parameter counts from a model folder.
  *
  * Total = sum of numel over every tensor in the safetensors headers (the
- * strict reader in core/safetensors.c).  Active, for a mixture of experts =
+ * strict reader in lib/safetensors/safetensors.c).  Active, for a mixture of experts =
  * the other tensors + the routed-expert tensors x k / E, with E routed
  * experts and k of them per token, read from config.json. */
 #include "cost.h"

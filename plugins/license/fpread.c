@@ -1,5 +1,5 @@
-/* Fingerprint files read through the host (see fpread.h); the format is
- * written by `kaieval fingerprint` (core/fingerprint.c). */
+/* Fingerprint files read through the host (see fpread.h) and checked by the
+ * format's one reader, lib/fpformat (the same rules as `kaieval fingerprint`). */
 #include "fpread.h"
 
 #include <math.h>
@@ -7,8 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fphash.h"
-#include "fpsample.h"
+#include "fpformat.h"
 
 const char *const component_names[COMP_COUNT] = {"vision", "audio", "embeddings", "backbone"};
 
@@ -83,74 +82,12 @@ static char *tail_of(const char *name)
 	return strdup(n ? seg[from] : name);
 }
 
-/* ---- reading -------------------------------------------------------------- */
+/* ---- reading ------------------------------------------------------------- */
 
-struct rd {
-	const struct kv_host *h;
-	struct kv_ctx *ctx;
-	const char *file;
-	size_t index;
-	const char *tensor;
-	size_t hash_hex;             /* hex digits of a tensor's hash, by version */
-};
-
-static int bad(const struct rd *r, const char *key, const char *what)
+static int oom(const struct kv_host *h, struct kv_ctx *ctx, const char *file)
 {
-	if (r->tensor)
-		return r->h->error(r->ctx, "%s: tensors[%zu] ('%s'): '%s' %s", r->file, r->index, r->tensor,
-				   key, what);
-	return r->h->error(r->ctx, "%s: '%s' %s (not a fingerprint from `kaieval fingerprint`?)", r->file,
-			   key, what);
-}
-
-static int oom(const struct rd *r)
-{
-	r->h->error(r->ctx, "%s: out of memory", r->file);
+	h->error(ctx, "%s: out of memory", file);
 	return KV_ERR_INTERNAL;
-}
-
-static const char *str(const struct rd *r, const struct kv_value *obj, const char *key)
-{
-	return r->h->value_string(r->h->value_member(obj, key));
-}
-
-/* A whole number in [0, 2^53]. */
-static int whole(const struct rd *r, const struct kv_value *v, uint64_t *out)
-{
-	double d;
-	if (!r->h->value_double(v, &d) || !(d >= 0 && d <= 9007199254740992.0) || d != (double)(uint64_t)d)
-		return 0;
-	*out = (uint64_t)d;
-	return 1;
-}
-
-static int is_hex(const char *s, size_t digits)
-{
-	size_t n = 0;
-	while (s && ((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')))
-		n++;
-	return s && n == digits && !s[n];
-}
-
-static int b64_char(char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-	       c == '/';
-}
-
-/* Decoded size of canonical base64, or -1. */
-static long long b64_size(const char *s)
-{
-	size_t n = strlen(s), pad = 0;
-	if (n % 4)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '=' && i + 2 >= n && (i + 1 == n || s[i + 1] == '='))
-			pad++;
-		else if (!b64_char(s[i]))
-			return -1;
-	}
-	return (long long)(n / 4 * 3 - pad);
 }
 
 static enum fp_kind kind_of(const char *dtype)
@@ -159,109 +96,22 @@ static enum fp_kind kind_of(const char *dtype)
 		: strcmp(dtype, "BF16") == 0 ? FP_BF16 : FP_NONE;
 }
 
-static int read_shape(const struct rd *r, const struct kv_value *obj, struct fp_tensor *t)
+/* The comparison's view of a parsed tensor: its fields, its component and
+ * its alignment key (NULL when memory is out). */
+static char *view(const struct kv_fp_tensor *s, struct fp_tensor *t)
 {
-	const struct kv_host *h = r->h;
-	const struct kv_value *shape = h->value_member(obj, "shape");
-	if (h->value_type(shape) != KV_T_LIST)
-		return bad(r, "shape", "is missing or not a list");
-	t->rank = h->value_count(shape);
-	t->shape = calloc(t->rank ? t->rank : 1, sizeof *t->shape);
-	if (!t->shape)
-		return oom(r);
-	uint64_t numel = 1;
-	for (size_t i = 0; i < t->rank; i++)
-		if (!whole(r, h->value_at(shape, i), &t->shape[i]) || __builtin_mul_overflow(numel, t->shape[i], &numel))
-			return bad(r, "shape", "holds a dimension that is not a whole number, or they overflow");
-	if (!whole(r, h->value_member(obj, "numel"), &t->numel) || t->numel != numel)
-		return bad(r, "numel", "is not the product of the shape");
-	return 0;
-}
-
-static int read_float(const struct rd *r, const struct kv_value *obj, struct fp_tensor *t, uint64_t k)
-{
-	const struct kv_host *h = r->h;
-	if (!whole(r, h->value_member(obj, "finite"), &t->finite) || t->finite > t->numel)
-		return bad(r, "finite", "is not a whole number up to numel");
-	if (!h->value_double(h->value_member(obj, "sum"), &t->sum) ||
-	    !h->value_double(h->value_member(obj, "sumsq"), &t->sumsq) || t->sumsq < 0)
-		return bad(r, "sum", "and 'sumsq' must be numbers (sumsq not negative)");
-	if (t->finite && (!h->value_double(h->value_member(obj, "min"), &t->min) ||
-			  !h->value_double(h->value_member(obj, "max"), &t->max) || t->min > t->max))
-		return bad(r, "min", "and 'max' must be numbers, min <= max");
-	t->sample = str(r, obj, "sample");
-	t->sample_count = kv_fp_sample_count(t->numel, k);
-	long long size = t->sample ? b64_size(t->sample) : -1;
-	if (size < 0 || (uint64_t)size != t->sample_count * (t->kind == FP_F32 ? 4u : 2u))
-		return bad(r, "sample", "is not base64 of the sampled elements");
-	return 0;
-}
-
-static int read_tensor(struct rd *r, const struct kv_value *obj, uint64_t k, struct fp_tensor *t)
-{
-	const struct kv_host *h = r->h;
-	t->name = str(r, obj, "name");
-	r->tensor = t->name ? t->name : "?";
-	t->dtype = str(r, obj, "dtype");
-	t->hash = str(r, obj, "hash");
-	if (!t->name || !t->dtype || !str(r, obj, "shard"))
-		return bad(r, "name", "'shard' and 'dtype' must be strings");
-	if (!is_hex(t->hash, r->hash_hex)) {
-		char what[40];
-		snprintf(what, sizeof what, "is not %zu lowercase hex digits", r->hash_hex);
-		return bad(r, "hash", what);
-	}
-	int rc = read_shape(r, obj, t);
-	if (rc)
-		return rc;
-	if (!h->value_bool(h->value_member(obj, "constant"), &t->constant))
-		return bad(r, "constant", "is not true or false");
-	t->kind = kind_of(t->dtype);
-	t->component = component_of(t->name);
-	if (!(t->tail = tail_of(t->name)))
-		return oom(r);
-	return t->kind == FP_NONE ? 0 : read_float(r, obj, t, k);
+	*t = (struct fp_tensor){
+		.name = s->name, .dtype = s->dtype, .hash = s->hash, .rank = s->rank, .shape = s->shape,
+		.numel = s->numel, .constant = s->constant, .kind = kind_of(s->dtype), .finite = s->finite,
+		.sum = s->sum, .sumsq = s->sumsq, .min = s->min, .max = s->max,
+		.sample_count = s->sample_count, .sample = s->sample, .component = component_of(s->name),
+	};
+	return t->tail = tail_of(s->name);
 }
 
 static int cmp_name(const void *a, const void *b)
 {
 	return strcmp(((const struct fp_tensor *)a)->name, ((const struct fp_tensor *)b)->name);
-}
-
-static int read_head(struct rd *r, const struct kv_value *root, struct fp_model *m)
-{
-	const struct kv_host *h = r->h;
-	const char *format = str(r, root, "format"), *hash = str(r, root, "content_hash");
-	const char *scheme = str(r, root, "sample_scheme");
-	uint64_t version = 0;
-	if (h->value_type(root) != KV_T_GROUP || !format || strcmp(format, "kaieval-fingerprint") != 0)
-		return bad(r, "format", "is not \"kaieval-fingerprint\"");
-	if (!whole(r, h->value_member(root, "version"), &version) || version < 1 || version > KV_FP_VERSION_MAX)
-		return bad(r, "version", "is not 1, 2 or 3");
-	const struct kv_fp_hash_kind *kind = &kv_fp_hash_kinds[version - 1];
-	m->content_hash = kind->name;
-	r->hash_hex = 2 * kind->digest_bytes;
-	if (!hash || strcmp(hash, kind->name) != 0) {
-		char what[80];
-		snprintf(what, sizeof what, "is not \"%s\" (version %d)", kind->name, (int)version);
-		return bad(r, "content_hash", what);
-	}
-	if (!scheme || strcmp(scheme, KV_FP_SAMPLE_SCHEME) != 0)
-		return bad(r, "sample_scheme", "is not \"" KV_FP_SAMPLE_SCHEME "\"");
-	if (!whole(r, h->value_member(root, "sample_size"), &m->sample_size) || m->sample_size < 1 ||
-	    m->sample_size > KV_FP_SAMPLE_MAX)
-		return bad(r, "sample_size", "is not a whole number in [1, 1048576]");
-	if (!h->value_bool(h->value_member(root, "complete"), &m->complete))
-		return bad(r, "complete", "is not true or false");
-	return 0;
-}
-
-static int check_unique(struct rd *r, const struct fp_model *m)
-{
-	for (size_t i = 1; i < m->count; i++)
-		if (strcmp(m->t[i - 1].name, m->t[i].name) == 0)
-			return r->h->error(r->ctx, "%s: tensor '%s' is listed twice", r->file, m->t[i].name);
-	return 0;
 }
 
 static char *stem(const char *file)
@@ -277,39 +127,34 @@ static char *stem(const char *file)
 int fp_read(const struct kv_host *h, struct kv_ctx *ctx, const char *file, struct fp_model *m)
 {
 	memset(m, 0, sizeof *m);
-	struct rd r = {h, ctx, file, 0, NULL, 64};
-	const struct kv_value *root;
 	m->file = file;
 	if (!(m->name = stem(file)))
-		return oom(&r);
-	if (h->json_load(ctx, file, &root))
+		return oom(h, ctx, file);
+	const char *text;
+	size_t len;
+	if (h->input_load(ctx, file, &text, &len))
 		return KV_ERR_INPUT;
-	int rc = read_head(&r, root, m);
-	const struct kv_value *tensors = h->value_member(root, "tensors");
-	if (!rc && h->value_type(tensors) != KV_T_LIST)
-		rc = bad(&r, "tensors", "is missing or not a list");
-	size_t n = rc ? 0 : h->value_count(tensors);
-	if (!rc && !(m->t = calloc(n ? n : 1, sizeof *m->t)))
-		rc = oom(&r);
-	for (size_t i = 0; !rc && i < n; i++, m->count++) {
-		r.index = i;
-		rc = read_tensor(&r, h->value_at(tensors, i), m->sample_size, &m->t[i]);
-	}
-	if (!rc) {
-		qsort(m->t, m->count, sizeof *m->t, cmp_name);
-		rc = check_unique(&r, m);
-	}
-	return rc;
+	char msg[1024];
+	if (kv_fp_parse(text, len, file, &m->fp, msg, sizeof msg))
+		return h->error(ctx, "%s", msg);
+	m->content_hash = kv_fp_hash_kinds[m->fp.version - 1].name;
+	m->sample_size = m->fp.sample_size;
+	m->complete = m->fp.complete;
+	if (!(m->t = calloc(m->fp.count ? m->fp.count : 1, sizeof *m->t)))
+		return oom(h, ctx, file);
+	for (; m->count < m->fp.count; m->count++)
+		if (!view(&m->fp.tensors[m->count], &m->t[m->count]))
+			return oom(h, ctx, file);
+	return 0;
 }
 
 void fp_free(struct fp_model *m)
 {
-	for (size_t i = 0; i < m->count; i++) {
-		free(m->t[i].shape);
+	for (size_t i = 0; i < m->count; i++)
 		free(m->t[i].tail);
-	}
 	free(m->t);
 	free(m->name);
+	kv_fp_free(&m->fp);
 	memset(m, 0, sizeof *m);
 }
 

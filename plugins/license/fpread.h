@@ -1,13 +1,15 @@
 /* fpread: fingerprint files (kaieval-fingerprint(1)) read through the host,
- * every field checked, for the weight forensics (forensics.h).
+ * every field checked by lib/fpformat, for the weight forensics (forensics.h).
  *
- * Strings point into the host's JSON tree: valid until evaluate returns. */
+ * Strings and shapes point into the model's parsed file: valid until fp_free. */
 #ifndef KV_LICENSE_FPREAD_H
 #define KV_LICENSE_FPREAD_H
 
 #include <kaieval/plugin.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "fpformat.h"
 
 /* Components, by tensor name (fpread.c, component_of, has the rules). */
 enum component { COMP_VISION, COMP_AUDIO, COMP_EMBEDDINGS, COMP_BACKBONE, COMP_COUNT };
@@ -16,9 +18,9 @@ extern const char *const component_names[COMP_COUNT];
 enum fp_kind { FP_NONE = 0, FP_F32, FP_F16, FP_BF16 };
 
 struct fp_tensor {
-	const char *name, *dtype, *hash;   /* hash: 64 lowercase hex digits */
+	const char *name, *dtype, *hash;   /* hash: 32 or 64 lowercase hex digits */
 	size_t rank;
-	uint64_t *shape;
+	const uint64_t *shape;
 	uint64_t numel;
 	int constant;
 	enum fp_kind kind;                 /* FP_NONE: no moments, no sample */
@@ -38,6 +40,7 @@ struct fp_model {
 	int complete;
 	size_t count;
 	struct fp_tensor *t;               /* sorted by name */
+	struct kv_fp fp;                   /* the parsed file, which t points into */
 };
 
 /* Load and check one fingerprint; on bad input the error names the file and

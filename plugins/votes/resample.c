@@ -2,7 +2,7 @@
  * the drawn units' count tables.
  *
  * Everything here is integer arithmetic, exact in any order, so the vector
- * versions (AVX-512 VNNI or AVX2, chosen at run time, see core/simd.h) and
+ * versions (AVX-512 VNNI or AVX2, chosen at run time, see lib/simd/simd.h) and
  * the plain one give the same numbers. */
 #include "votes.h"
 #include "simd.h"

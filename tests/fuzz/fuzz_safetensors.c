@@ -1,6 +1,6 @@
 /* libFuzzer harness for the safetensors reader behind `kaieval fingerprint`:
- * the strict header parser (core/safetensors.c) and the data scan
- * (core/tensorscan.c: tree hash, moments, samples).
+ * the strict header parser (lib/safetensors/safetensors.c) and the data scan
+ * (fingerprint/tensorscan.c: tree hash, moments, samples).
  *
  * Each input is read three ways: as a whole safetensors file (header, size
  * check, then the scan of every tensor's data with one thread and a small
@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/fpsample.h"
-#include "../../core/safetensors.h"
-#include "../../core/tensorscan.h"
+#include "../../lib/fpformat/fpsample.h"
+#include "../../lib/safetensors/safetensors.h"
+#include "../../fingerprint/tensorscan.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,6 @@
 /*
- * simd.h -- which vector kernels the fingerprint scan may use.
+ * simd.h -- which vector kernels the fingerprint scan and the votes plugin
+ * may use.
  *
  * Kernels are compiled with __attribute__((target(...))) and chosen at run
  * time, so the build needs no special flags and runs on any x86-64 (or other)

@@ -1,6 +1,7 @@
 /*
  * fingerprint.h -- `kaieval fingerprint`: what a model's weights look like,
  * in a small file that stands in for the weights in forensic comparisons.
+ * The file format itself, and its reader, are lib/fpformat's.
  *
  * A fingerprint lists every tensor of a model (or of some of its shards) with
  * its name, shard, dtype, shape, element count, exact content hash
@@ -25,48 +26,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fphash.h"
+#include "fpformat.h"
 #include "tensorscan.h"
 #include "util.h"
-
-#define KV_FP_FORMAT "kaieval-fingerprint"
-
-struct kv_fp_tensor {
-	char *name, *shard, *dtype;
-	size_t rank;
-	uint64_t *shape;
-	uint64_t numel;
-	char hash[65];             /* 32 hex digits (version 3) or 64 */
-	int constant;
-	int has_moments;           /* F32, F16, BF16 */
-	uint64_t finite;
-	double sum, sumsq;
-	int has_range;             /* finite > 0 */
-	double min, max;
-	uint64_t sample_count;
-	char *sample;              /* base64 */
-};
-
-struct kv_fp_shard {
-	char *file;
-	uint64_t bytes;
-	uint64_t tensors;
-};
-
-struct kv_fp {
-	enum kv_ts_hash hash;
-	uint64_t sample_size;
-	int complete;
-	int has_index;
-	char *index_file;
-	char index_sha256[65];
-	size_t index_shard_count;
-	char **index_shards;
-	size_t shard_count;
-	struct kv_fp_shard *shards;
-	size_t count;
-	struct kv_fp_tensor *tensors;
-};
 
 struct kv_fp_options {
 	unsigned threads;          /* 0: one per online CPU */
@@ -86,26 +48,27 @@ int kv_fp_scan_shard(const char *file, const char *index, const struct kv_fp_opt
 /* The fingerprint as JSON text (sorts tensors and shards in place). */
 void kv_fp_json(struct kv_fp *fp, struct kv_buf *out);
 
-/* Read a fingerprint file, checking every field. */
+/* Read a fingerprint file, checking every field (kv_fp_parse). */
 int kv_fp_read(const char *file, struct kv_fp *fp, struct kv_error *err);
 
 /* Merge parts (each is emptied) into out. */
 int kv_fp_merge(struct kv_fp *parts, const char *const *names, size_t n, struct kv_fp *out,
 		struct kv_error *err);
 
-void kv_fp_free(struct kv_fp *fp);
-
 /* "xxh128-tree-v1", "blake3" or "sha256-tree-v1", as in the file's content_hash. */
 const char *kv_fp_hash_name(enum kv_ts_hash hash);
 
-/* The file format version that goes with the hash (3, 2 or 1), and what
- * that version writes of it. */
+/* The file format version that goes with the hash (3, 2 or 1), the hash
+ * of a version, and what that version writes of it. */
 int kv_fp_version(enum kv_ts_hash hash);
+enum kv_ts_hash kv_fp_hash_of(int version);
 const struct kv_fp_hash_kind *kv_fp_hash_kind(enum kv_ts_hash hash);
 
 /* A whole file, NUL-terminated (NULL and err set on failure). */
 char *kv_fp_load_text(const char *file, size_t *len, struct kv_error *err);
 
-int kv_cmd_fingerprint(int argc, char **argv);
+/* The kaieval-fingerprint program: argv[1] on are the arguments of
+ * `kaieval fingerprint`; returns the exit status. */
+int kv_fingerprint_main(int argc, char **argv);
 
 #endif

@@ -146,7 +146,7 @@ static int parse_json(const char *file, const char *what, const char *text, size
 
 /* ---- one tensor entry --------------------------------------------------- */
 
-static int read_uint(const cJSON *j, uint64_t *out)
+int kv_st_json_uint(const struct cJSON *j, uint64_t *out)
 {
 	if (!cJSON_IsNumber(j))
 		return 0;
@@ -180,7 +180,7 @@ static int parse_shape(const char *file, const cJSON *j, struct kv_st_tensor *t,
 	t->numel = 1;
 	size_t i = 0;
 	for (const cJSON *d = j->child; d; d = d->next, i++) {
-		if (!read_uint(d, &t->shape[i]))
+		if (!kv_st_json_uint(d, &t->shape[i]))
 			return fail(err, errlen, "%s: tensor '%s': shape[%zu] is not a whole number "
 				    "in [0, 2^53]", file, t->name, i);
 		if (__builtin_mul_overflow(t->numel, t->shape[i], &t->numel))
@@ -193,8 +193,8 @@ static int parse_shape(const char *file, const cJSON *j, struct kv_st_tensor *t,
 static int parse_offsets(const char *file, const cJSON *j, struct kv_st_tensor *t,
 			 char *err, size_t errlen)
 {
-	if (!cJSON_IsArray(j) || cJSON_GetArraySize(j) != 2 || !read_uint(j->child, &t->begin) ||
-	    !read_uint(j->child->next, &t->end))
+	if (!cJSON_IsArray(j) || cJSON_GetArraySize(j) != 2 || !kv_st_json_uint(j->child, &t->begin) ||
+	    !kv_st_json_uint(j->child->next, &t->end))
 		return fail(err, errlen, "%s: tensor '%s': 'data_offsets' is not [BEGIN, END] of "
 			    "whole numbers in [0, 2^53]", file, t->name);
 	if (t->end < t->begin)

@@ -69,6 +69,11 @@ struct kv_st_header {
 /* The bits per element of a dtype name, or 0 when the name is unknown. */
 unsigned kv_st_dtype_bits(const char *dtype);
 
+/* 1 and *out when j is a JSON number that is a whole number in [0, 2^53]
+ * (exact as a double), else 0.  Also the fingerprint format's rule. */
+struct cJSON;
+int kv_st_json_uint(const struct cJSON *j, uint64_t *out);
+
 /* Step 1: N from the file's first 8 bytes.  KV_ST_BAD when N exceeds
  * KV_ST_HEADER_MAX.  file names the file in messages. */
 int kv_st_header_len(const char *file, const unsigned char first8[8], uint64_t *n,

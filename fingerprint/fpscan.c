@@ -169,7 +169,7 @@ static void add_results(struct kv_fp *fp, const struct kv_st_header *h, const ch
 	fp->tensors = kv_xrealloc(fp->tensors, (fp->count + h->count) * sizeof *fp->tensors);
 	for (size_t i = 0; i < h->count; i++) {
 		memset(&fp->tensors[fp->count], 0, sizeof *fp->tensors);
-		record(&fp->tensors[fp->count++], &h->tensors[i], shard, fp->hash, &r[i]);
+		record(&fp->tensors[fp->count++], &h->tensors[i], shard, kv_fp_hash_of(fp->version), &r[i]);
 	}
 	fp->shards = kv_xrealloc(fp->shards, (fp->shard_count + 1) * sizeof *fp->shards);
 	fp->shards[fp->shard_count++] = (struct kv_fp_shard){kv_xstrdup(shard), bytes, h->count};
@@ -309,7 +309,7 @@ static int scan_shards(const char *dir, char **names, size_t n, const struct kv_
 int kv_fp_scan_dir(const char *dir, const struct kv_fp_options *o, struct kv_fp *out, struct kv_error *err)
 {
 	memset(out, 0, sizeof *out);
-	out->hash = o->hash;
+	out->version = kv_fp_version(o->hash);
 	out->sample_size = o->sample_size;
 	char *index = kv_xasprintf("%s/%s", dir, INDEX_NAME);
 	struct stat st;
@@ -341,7 +341,7 @@ int kv_fp_scan_shard(const char *file, const char *index, const struct kv_fp_opt
 		     struct kv_error *err)
 {
 	memset(out, 0, sizeof *out);
-	out->hash = o->hash;
+	out->version = kv_fp_version(o->hash);
 	out->sample_size = o->sample_size;
 	struct kv_st_index *idx = NULL;
 	int rc = index ? load_index(index, out, &idx, err) : 0;

@@ -135,7 +135,7 @@ static int write_out(const struct args *a, struct kv_fp *fp, struct kv_error *er
 	return rc;
 }
 
-int kv_cmd_fingerprint(int argc, char **argv)
+int kv_fingerprint_main(int argc, char **argv)
 {
 	struct args a = {0};
 	struct kv_fp fp = {0};

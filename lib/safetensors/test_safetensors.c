@@ -1,4 +1,4 @@
-/* The strict safetensors header reader (core/safetensors.c), fed hostile
+/* The strict safetensors header reader (safetensors.c), fed hostile
  * bytes built here: every rejection must name the file and the tensor. */
 #include <criterion/criterion.h>
 #include <stdint.h>
