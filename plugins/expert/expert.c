@@ -374,40 +374,84 @@ static int score_teams(struct eval *ev)
 	return rc;
 }
 
+/* The config, and the panel kept after evaluate for resampling. */
+struct expert_state {
+	struct expert_config cfg;
+	struct expert_panel panel;
+};
+
 static int expert_open(const struct kv_host *h, struct kv_ctx *ctx, void **state)
 {
 	if (KV_HOST_REQUIRE(h, ctx, table_number))
 		return KV_ERR_INTERNAL;
-	struct expert_config *cfg = calloc(1, sizeof *cfg);
-	if (!cfg)
+	struct expert_state *st = calloc(1, sizeof *st);
+	if (!st)
 		return KV_ERR_INTERNAL;
-	int rc = expert_read_config(h, ctx, cfg);
+	int rc = expert_read_config(h, ctx, &st->cfg);
 	if (rc) {
-		expert_free_config(cfg);
-		free(cfg);
+		expert_free_config(&st->cfg);
+		free(st);
 		return rc;
 	}
-	*state = cfg;
+	*state = st;
 	return KV_OK;
 }
 
 static int expert_evaluate(void *state, const struct kv_host *h, struct kv_ctx *ctx)
 {
-	const struct expert_config *cfg = state;
-	struct expert_panel panel;
-	int rc = expert_read_panel(h, ctx, cfg, &panel);
+	struct expert_state *st = state;
+	int rc = expert_read_panel(h, ctx, &st->cfg, &st->panel);
 	if (!rc) {
-		struct eval ev = {.h = h, .ctx = ctx, .cfg = cfg, .p = &panel};
+		struct eval ev = {.h = h, .ctx = ctx, .cfg = &st->cfg, .p = &st->panel};
 		rc = score_teams(&ev);
 	}
-	expert_free_panel(&panel);
 	return rc;
+}
+
+/* One replicate: as many experts as the panel has, drawn with replacement,
+ * each drawn expert's totals counted once per draw, trimmed as the round
+ * trims.  A team that no drawn expert scored keeps the round's score. */
+static int expert_resample(void *state, const struct kv_host *h, struct kv_ctx *ctx, uint64_t replicate)
+{
+	struct expert_state *st = state;
+	const struct expert_panel *p = &st->panel;
+	size_t n = p->expert_count, *drawn = calloc(n + 1, sizeof *drawn), k;
+	struct expert_scored *xs = calloc(n + 1, sizeof *xs);
+	struct kv_rng rng;
+	if (!drawn || !xs) {
+		free(drawn);
+		free(xs);
+		return KV_ERR_INTERNAL;
+	}
+	h->rng_stream(ctx, "resample", replicate, &rng);
+	for (size_t j = 0; j < n; j++)
+		drawn[j] = (size_t)kv_rng_below(&rng, n);
+	struct eval ev = {.h = h, .ctx = ctx, .cfg = &st->cfg, .p = p};
+	for (size_t t = 0; st->cfg.mode == EXPERT_RUBRIC && t < p->team_count; t++) {
+		size_t m = 0;
+		for (size_t j = 0; j < n; j++) {
+			double total;
+			if (!recused(&ev, t, drawn[j]) && expert_total(&ev, t, drawn[j], &total))
+				xs[m++] = (struct expert_scored){total, drawn[j]};
+		}
+		if (m == 0)
+			continue;
+		double mean = expert_trimmed_mean(xs, m, st->cfg.trim, st->cfg.trim_min, &k);
+		double normalized = mean / rubric_max(&st->cfg);
+		h->set_value(ctx, t, mean, "points");
+		h->set_normalized(ctx, t, normalized > 1 ? 1 : normalized);
+	}
+	free(drawn);
+	free(xs);
+	return KV_OK;
 }
 
 static void expert_close(void *state)
 {
-	expert_free_config(state);
-	free(state);
+	struct expert_state *st = state;
+	expert_free_panel(&st->panel);
+	expert_free_config(&st->cfg);
+	free(st);
 }
 
 KAIEVAL_PLUGIN_DEFINE(expert,
@@ -417,4 +461,6 @@ KAIEVAL_PLUGIN_DEFINE(expert,
 	.params = params,
 	.open = expert_open,
 	.evaluate = expert_evaluate,
-	.close = expert_close);
+	.close = expert_close,
+	.resample_unit = "expert",
+	.resample = expert_resample);
