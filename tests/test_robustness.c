@@ -1,0 +1,239 @@
+/* kaieval robustness against an independent computation (tests/data/
+ * robustness/check.py, standard library only), its determinism and its
+ * refusal of bad command lines. */
+#include <criterion/criterion.h>
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "support.h"
+
+#define REPLICATES "10000"
+
+/* Run kaieval robustness on tests/data/robustness/NAME.cfg with extra args;
+ * returns the JSON written (caller frees) and the exit status in *rc. */
+static char *robustness(const char *name, const char *const *extra, int *rc, char **err)
+{
+	char *dir = kvt_tempdir(), *out = kv_xasprintf("%s/r.json", dir);
+	char *rel = kv_xasprintf("tests/data/robustness/%s.cfg", name), *cfg = kvt_src(rel);
+	const char *args[16] = {"robustness", cfg, "-o", out};
+	size_t n = 4;
+	for (size_t i = 0; extra && extra[i]; i++)
+		args[n++] = extra[i];
+	args[n] = NULL;
+	*rc = kvt_exec(args, NULL, err);
+	char *json = kvt_exists(out) ? kvt_read(out) : NULL;
+	kvt_rmtree(dir);
+	free(dir);
+	free(out);
+	free(rel);
+	free(cfg);
+	return json;
+}
+
+/* The script's output lines. */
+static char *script(const char *args)
+{
+	char *py = kvt_src("tests/data/robustness/check.py");
+	char *cmd = kv_xasprintf("python3 '%s' %s", py, args);
+	FILE *p = popen(cmd, "r");
+	cr_assert(p, "cannot run %s", cmd);
+	struct kv_buf b = {0};
+	char line[256];
+	while (fgets(line, sizeof line, p))
+		kv_buf_puts(&b, line);
+	cr_assert_eq(pclose(p), 0, "%s failed", cmd);
+	free(cmd);
+	free(py);
+	return b.data;
+}
+
+static double script_value(const char *text, const char *key)
+{
+	const char *at = strstr(text, key);
+	cr_assert(at, "no '%s' in the script's output", key);
+	return strtod(at + strlen(key), NULL);
+}
+
+static const cJSON *team(const cJSON *root, const char *id)
+{
+	const cJSON *t;
+	cJSON_ArrayForEach(t, cJSON_GetObjectItem(root, "teams"))
+		if (strcmp(cJSON_GetObjectItem(t, "id")->valuestring, id) == 0)
+			return t;
+	cr_assert_fail("no team %s", id);
+	return NULL;
+}
+
+static double p_advance(const cJSON *root, const char *id, const char *source)
+{
+	const cJSON *s = cJSON_GetObjectItem(cJSON_GetObjectItem(team(root, id), "by_source"), source);
+	cr_assert(s, "team %s has no source %s", id, source);
+	return cJSON_GetObjectItem(s, "p_advance")->valuedouble;
+}
+
+/* Two Monte Carlo estimates of one probability, 10000 draws each, agree
+ * within five standard errors of their difference. */
+static void agree(double a, double b, const char *what)
+{
+	double p = (a + b) / 2, se = sqrt(2 * p * (1 - p) / 10000);
+	cr_expect(fabs(a - b) <= 5 * se + 1e-12, "%s: kaieval %g, script %g", what, a, b);
+}
+
+Test(robustness, probabilities_agree_with_the_script, .timeout = 300)
+{
+	const char *extra[] = {"--replicates", REPLICATES, "--weights", "box:10", "--sources", "expert", NULL};
+	int rc;
+	char *json = robustness("near", extra, &rc, NULL);
+	cr_assert_eq(rc, 0);
+	cJSON *root = cJSON_Parse(json);
+	char *py = script("near " REPLICATES " 10");
+	const char *teams[] = {"a", "b", "c", "d"};
+	for (size_t i = 0; i < 4; i++) {
+		char key[32];
+		snprintf(key, sizeof key, "p_box %s ", teams[i]);
+		agree(p_advance(root, teams[i], "weights"), script_value(py, key), key);
+		snprintf(key, sizeof key, "p_expert %s ", teams[i]);
+		agree(p_advance(root, teams[i], "expert"), script_value(py, key), key);
+	}
+	free(py);
+	cJSON_Delete(root);
+	free(json);
+}
+
+static const cJSON *flip(const cJSON *root, const char *against)
+{
+	const cJSON *f;
+	cJSON_ArrayForEach(f, cJSON_GetObjectItem(root, "weight_flips"))
+		if (strcmp(cJSON_GetObjectItem(f, "against")->valuestring, against) == 0)
+			return f;
+	cr_assert_fail("no flip against %s", against);
+	return NULL;
+}
+
+/* L2 closed forms to 1e-6; grid answers to the grid's step (0.25 points). */
+static void flips_agree(const char *round)
+{
+	const char *extra[] = {"--replicates", "10", NULL};
+	int rc;
+	char *json = robustness(round, extra, &rc, NULL), *args = kv_xasprintf("%s flips", round);
+	cr_assert_eq(rc, 0);
+	cJSON *root = cJSON_Parse(json);
+	char *py = script(args);
+	const char *against[] = {"a", "b", "d"};
+	for (size_t i = 0; i < 3; i++) {
+		const cJSON *f = flip(root, against[i]);
+		char key[64];
+		snprintf(key, sizeof key, "flip c %s none", against[i]);
+		if (strstr(py, key)) {
+			cr_expect(cJSON_IsFalse(cJSON_GetObjectItem(f, "feasible")), "%s", key);
+			continue;
+		}
+		cr_expect(cJSON_IsTrue(cJSON_GetObjectItem(f, "feasible")));
+		snprintf(key, sizeof key, "flip c %s l2 ", against[i]);
+		double l2 = script_value(py, key), linf;
+		const char *line = strstr(py, key), *eol = strchr(line, '\n');
+		int closed = eol && eol - line >= 6 && strncmp(eol - 6, "closed", 6) == 0;
+		double tol = closed ? 1e-6 : 0.25;
+		cr_expect(fabs(cJSON_GetObjectItem(f, "l2")->valuedouble - l2) <= tol, "%s%g", key, l2);
+		snprintf(key, sizeof key, "flip c %s linf ", against[i]);
+		linf = script_value(py, key);
+		double got = cJSON_GetObjectItem(f, "linf")->valuedouble;
+		cr_expect(got <= linf + 1e-9 && got >= linf - 0.25, "%s%g, kaieval %g", key, linf, got);
+		cr_expect(cJSON_IsTrue(cJSON_GetObjectItem(f, "changes_decision")));
+	}
+	free(py);
+	free(args);
+	cJSON_Delete(root);
+	free(json);
+}
+
+Test(robustness, weight_flips_agree_with_the_script, .timeout = 300)
+{
+	flips_agree("near");
+	flips_agree("sure");
+}
+
+Test(robustness, same_bytes_twice_other_seed_differs)
+{
+	const char *extra[] = {"--replicates", "500", NULL};
+	const char *seeded[] = {"--replicates", "500", "--seed", "8", NULL};
+	int rc1, rc2, rc3;
+	char *one = robustness("near", extra, &rc1, NULL), *two = robustness("near", extra, &rc2, NULL);
+	char *other = robustness("near", seeded, &rc3, NULL);
+	cr_assert(rc1 == 0 && rc2 == 0 && rc3 == 0);
+	cr_expect_str_eq(one, two);
+	cr_expect_str_neq(one, other);
+	cr_expect(strstr(other, "\"seed\": 8,") != NULL);
+	free(one);
+	free(two);
+	free(other);
+}
+
+Test(robustness, a_certain_decision_has_probabilities_one_and_zero)
+{
+	const char *extra[] = {"--replicates", "300", "--weights", "dirichlet:50", NULL};
+	int rc;
+	char *json = robustness("sure", extra, &rc, NULL);
+	cr_assert_eq(rc, 0);
+	cJSON *root = cJSON_Parse(json);
+	const char *sources[] = {"expert", "all", "weights"};
+	for (size_t s = 0; s < 3; s++) {
+		cr_expect_eq(p_advance(root, "c", sources[s]), 0.0, "%s", sources[s]);
+		cr_expect_eq(p_advance(root, "a", sources[s]), 1.0, "%s", sources[s]);
+		cr_expect_eq(p_advance(root, "d", sources[s]), 1.0, "%s", sources[s]);
+	}
+	cr_expect(fabs(cJSON_GetObjectItem(team(root, "c"), "margin")->valuedouble - (42.0 - 67.5)) < 1e-9);
+	cJSON_Delete(root);
+	free(json);
+}
+
+Test(robustness, a_near_tie_is_uncertain)
+{
+	const char *extra[] = {"--replicates", "400", NULL};
+	int rc;
+	char *json = robustness("near", extra, &rc, NULL);
+	cr_assert_eq(rc, 0);
+	cJSON *root = cJSON_Parse(json);
+	double p = p_advance(root, "c", "expert");
+	cr_expect(p > 0 && p < 1, "P(c advances) = %g", p);
+	cr_expect(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(
+		cJSON_GetObjectItem(team(root, "c"), "by_source"), "rater"), "held_fixed")));
+	cr_expect(fabs(cJSON_GetObjectItem(team(root, "d"), "margin")->valuedouble - 0.5) < 1e-9);
+	cJSON_Delete(root);
+	free(json);
+}
+
+static void refused(const char *const *extra, const char *option)
+{
+	int rc;
+	char *err = NULL, *json = robustness("near", extra, &rc, &err);
+	cr_expect_eq(rc, 2, "%s: exit %d", option, rc);
+	cr_expect(json == NULL, "%s: an output was written", option);
+	cr_expect(err && strstr(err, option), "%s: message '%s'", option, err ? err : "");
+	free(err);
+	free(json);
+}
+
+Test(robustness, bad_command_lines_exit_2)
+{
+	const char *zero[] = {"--replicates", "0", NULL}, *big[] = {"--replicates", "10000001", NULL};
+	const char *word[] = {"--replicates", "many", NULL}, *src[] = {"--sources", "expert,crowd", NULL};
+	const char *conc[] = {"--weights", "dirichlet:0", NULL}, *box[] = {"--weights", "box:-5", NULL};
+	const char *kind[] = {"--weights", "cube:3", NULL}, *seed[] = {"--seed", "x", NULL};
+	const char *opt[] = {"--frobnicate", "1", NULL}, *bare[] = {"--seed", NULL};
+	refused(zero, "--replicates");
+	refused(big, "--replicates");
+	refused(word, "--replicates");
+	refused(src, "--sources");
+	refused(conc, "--weights");
+	refused(box, "--weights");
+	refused(kind, "--weights");
+	refused(seed, "--seed");
+	refused(opt, "--frobnicate");
+	refused(bare, "--seed");
+	const char *none[] = {"robustness", NULL};
+	cr_expect_eq(kvt_exec(none, NULL, NULL), 2);
+}
