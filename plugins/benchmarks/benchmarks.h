@@ -110,5 +110,8 @@ int bm_read_lmeval(struct bm *b);
 /* score.c */
 int bm_build_cells(struct bm *b);
 int bm_score(struct bm *b);
+/* One replicate: each (team, benchmark) with several runs gets as many
+ * runs drawn with replacement; outcomes set without evidence. */
+void bm_resample(struct bm *b, struct kv_rng *rng);
 
 #endif

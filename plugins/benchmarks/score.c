@@ -332,3 +332,53 @@ int bm_score(struct bm *b)
 		round_evidence(b);
 	return rc;
 }
+
+/* --- resampling ---------------------------------------------------------- */
+
+static void redraw_means(struct bm *b, struct kv_rng *rng)
+{
+	for (size_t i = 0; i < b->nteams * b->nbench; i++) {
+		struct bm_cell *c = &b->cells[i];
+		if (!c->scored || c->nruns < 2)
+			continue;
+		double sum = 0;
+		for (size_t k = 0; k < c->nruns; k++)
+			sum += b->obs[c->first + kv_rng_below(rng, c->nruns)].score;
+		c->mean = sum / (double)c->nruns;
+	}
+}
+
+/* normalize = best, on the redrawn means; a benchmark whose best is 0
+ * keeps the round's own best (the round would have refused it). */
+static void redraw_best(struct bm *b)
+{
+	for (size_t i = 0; b->norm == BM_BEST && i < b->nbench; i++) {
+		struct bm_bench *x = &b->benches[i];
+		double best = bm_cell(b, 0, i)->mean;
+		for (size_t t = 1; t < b->nteams; t++) {
+			double m = bm_cell(b, t, i)->mean;
+			best = x->higher ? fmax(best, m) : fmin(best, m);
+		}
+		if (!x->higher || best > 0)
+			x->ref = best;
+	}
+}
+
+void bm_resample(struct bm *b, struct kv_rng *rng)
+{
+	redraw_means(b, rng);
+	redraw_best(b);
+	for (size_t t = 0; t < b->nteams; t++) {
+		double weighted = 0, weights = 0;
+		for (size_t i = 0; i < b->nbench; i++) {
+			const struct bm_cell *c = bm_cell(b, t, i);
+			if (!c->scored)
+				continue;
+			weighted += b->benches[i].weight * clip(ratio_of(b, &b->benches[i], c), 0, b->cap);
+			weights += b->benches[i].weight;
+		}
+		double value = weighted / weights; /* weights > 0: evaluate checked it */
+		b->h->set_value(b->ctx, t, value, unit_of(b->norm));
+		b->h->set_normalized(b->ctx, t, clip(value, 0, 1));
+	}
+}
