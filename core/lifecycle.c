@@ -173,6 +173,20 @@ int kv_can_resample(const struct kv_plugin *p)
 	return KV_PLUGIN_HAS(p, resample) && p->resample && p->resample_unit;
 }
 
+/* After a kept plugin's resample or leave_out: the same checks as after
+ * evaluate. */
+static int after_redraw(struct kv_run *run, size_t index, struct kv_ctx *ctx, int rc, struct kv_error *err)
+{
+	const struct kv_plugin *p = run->results[index].plugin.desc;
+	release(ctx);
+	if (rc == 0 && err->status)
+		rc = err->status;
+	if (rc && !err->status)
+		return kv_fail(err, rc, "criterion '%s' (plugin %s) failed to resample without saying why",
+			       run->round->criteria[index].id, p->name);
+	return rc ? rc : check_outcomes(run, index, err);
+}
+
 int kv_resample_criterion(struct kv_run *run, size_t index, uint64_t replicate, struct kv_error *err)
 {
 	const struct kv_plugin *p = run->results[index].plugin.desc;
@@ -180,13 +194,19 @@ int kv_resample_criterion(struct kv_run *run, size_t index, uint64_t replicate, 
 		return 0;
 	struct kv_ctx ctx = {.run = run, .index = index, .err = err};
 	int rc = status_of(p->resample(run->kept[index], kv_host_table(), &ctx, replicate));
-	release(&ctx);
-	if (rc == 0 && err->status)
-		rc = err->status;
-	if (rc && !err->status)
-		return kv_fail(err, rc, "criterion '%s' (plugin %s) failed to resample without saying why",
-			       run->round->criteria[index].id, p->name);
-	return rc ? rc : check_outcomes(run, index, err);
+	return after_redraw(run, index, &ctx, rc, err);
+}
+
+int kv_leave_out_criterion(struct kv_run *run, size_t index, size_t unit, const char **unit_id,
+			   struct kv_error *err)
+{
+	const struct kv_plugin *p = run->results[index].plugin.desc;
+	*unit_id = NULL;
+	if (!run->kept || !run->kept[index] || !KV_PLUGIN_HAS(p, leave_out) || !p->leave_out)
+		return 0;
+	struct kv_ctx ctx = {.run = run, .index = index, .err = err};
+	int rc = status_of(p->leave_out(run->kept[index], kv_host_table(), &ctx, unit, unit_id));
+	return after_redraw(run, index, &ctx, rc, err);
 }
 
 void kv_close_kept(struct kv_run *run)

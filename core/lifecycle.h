@@ -24,6 +24,10 @@ int kv_run_round_kept(const char *config_path, const char *const *overrides, siz
 		      struct kv_run **out, struct kv_error *err);
 int kv_can_resample(const struct kv_plugin *p);
 int kv_resample_criterion(struct kv_run *run, size_t index, uint64_t replicate, struct kv_error *err);
+/* The same for the plugin's leave_out entry: *unit_id NULL past the last
+ * unit, or when the plugin has no such entry. */
+int kv_leave_out_criterion(struct kv_run *run, size_t index, size_t unit, const char **unit_id,
+			   struct kv_error *err);
 void kv_close_kept(struct kv_run *run);
 
 #endif

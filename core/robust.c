@@ -49,14 +49,28 @@ struct tally {
 	int held_fixed;              /* no criterion resamples this source */
 };
 
+/* One unit left out of one criterion, and the teams whose decision changed. */
+struct dropped {
+	size_t criterion;
+	char *unit;
+	size_t *changed;
+	size_t nchanged;
+};
+
+/* Units left out of one criterion at most (the rest are not tried). */
+#define MAX_LEAVE_OUT 1000
+
 struct robust {
 	struct options opt;
+	struct dropped *loo;
+	size_t nloo;
 	struct kv_run *run;
 	size_t n, k;                 /* teams, criteria */
 	double *real_points;         /* [criterion] */
 	double *real_norm, *real_value; /* [criterion][team] */
 	int *real_advance;           /* [team] */
 	long *real_rank;
+	size_t *real_order;          /* the record's order of teams */
 	double *total;               /* [team] real totals */
 	struct tally by_unit[UNIT_COUNT], all, weights;
 };
@@ -230,6 +244,8 @@ static void save_real(struct robust *r)
 	r->real_advance = kv_xcalloc(r->n, sizeof *r->real_advance);
 	r->real_rank = kv_xcalloc(r->n, sizeof *r->real_rank);
 	r->total = kv_xcalloc(r->n, sizeof *r->total);
+	r->real_order = kv_xcalloc(r->n, sizeof *r->real_order);
+	memcpy(r->real_order, run->order, r->n * sizeof *r->real_order);
 	for (size_t c = 0; c < r->k; c++) {
 		r->real_points[c] = run->round->criteria[c].points;
 		for (size_t t = 0; t < r->n; t++) {
@@ -395,6 +411,41 @@ static int analyse(struct robust *r, struct kv_error *err)
 
 /* --- exact analyses ------------------------------------------------------- */
 
+static void note_dropped(struct robust *r, size_t c, const char *unit)
+{
+	struct dropped *d;
+	r->loo = kv_xrealloc(r->loo, (r->nloo + 1) * sizeof *r->loo);
+	d = &r->loo[r->nloo++];
+	*d = (struct dropped){.criterion = c, .unit = kv_xstrdup(unit)};
+	d->changed = kv_xcalloc(r->n, sizeof *d->changed);
+	for (size_t i = 0; i < r->n; i++) {
+		size_t t = r->real_order[i];
+		if ((r->run->standings[t].status == KV_ADVANCE) != r->real_advance[t])
+			d->changed[d->nchanged++] = t;
+	}
+}
+
+/* Each unit of each score criterion whose plugin can leave one out,
+ * dropped alone; the round recomputed each time. */
+static int leave_one_out(struct robust *r, struct kv_error *err)
+{
+	for (size_t c = 0; c < r->k; c++) {
+		for (size_t u = 0; unit_of(r, c) >= 0 && u < MAX_LEAVE_OUT; u++) {
+			const char *unit;
+			int rc = kv_leave_out_criterion(r->run, c, u, &unit, err);
+			if (rc)
+				return rc;
+			if (!unit)
+				break;
+			recombine(r->run);
+			note_dropped(r, c, unit);
+			restore_real(r);
+		}
+	}
+	recombine(r->run);
+	return 0;
+}
+
 static int gated(const struct robust *r, size_t t)
 {
 	return r->run->standings[t].reason == KV_REASON_GATE;
@@ -491,11 +542,11 @@ static struct flip *weight_flips(struct robust *r, size_t *count)
 	struct flip *flips = kv_xcalloc(r->n * r->n + 1, sizeof *flips);
 	*count = 0;
 	for (size_t i = 0; i < r->n; i++) {
-		size_t e = r->run->order[i];
+		size_t e = r->real_order[i];
 		if (r->run->standings[e].reason != KV_REASON_LOWEST_TOTAL)
 			continue;
 		for (size_t j = 0; j < r->n; j++) {
-			size_t a = r->run->order[j];
+			size_t a = r->real_order[j];
 			if (!r->real_advance[a] || gated(r, a))
 				continue;
 			flips[*count] = (struct flip){.team = e, .against = a};
@@ -669,6 +720,29 @@ static void write_sources(struct kv_jw *w, const struct robust *r)
 	kv_jw_end_object(w);
 }
 
+static void write_leave_one_out(struct kv_jw *w, const struct robust *r)
+{
+	kv_jw_key(w, "leave_one_out");
+	kv_jw_begin_array(w);
+	for (size_t i = 0; i < r->nloo; i++) {
+		const struct dropped *d = &r->loo[i];
+		kv_jw_begin_object(w);
+		kv_jw_key(w, "source");
+		kv_jw_string(w, r->run->results[d->criterion].plugin.desc->name);
+		kv_jw_key(w, "criterion");
+		kv_jw_string(w, r->run->round->criteria[d->criterion].id);
+		kv_jw_key(w, "unit");
+		kv_jw_string(w, d->unit);
+		kv_jw_key(w, "changed");
+		kv_jw_begin_array(w);
+		for (size_t j = 0; j < d->nchanged; j++)
+			kv_jw_string(w, r->run->round->teams[d->changed[j]].id);
+		kv_jw_end_array(w);
+		kv_jw_end_object(w);
+	}
+	kv_jw_end_array(w);
+}
+
 static void write_json(struct kv_buf *out, const struct robust *r, const struct flip *flips, size_t nflips)
 {
 	struct kv_jw w = {0};
@@ -699,8 +773,9 @@ static void write_json(struct kv_buf *out, const struct robust *r, const struct 
 	kv_jw_key(&w, "teams");
 	kv_jw_begin_array(&w);
 	for (size_t i = 0; i < r->n; i++)
-		write_team(&w, r, r->run->order[i]);
+		write_team(&w, r, r->real_order[i]);
 	kv_jw_end_array(&w);
+	write_leave_one_out(&w, r);
 	kv_jw_key(&w, "weight_flips");
 	kv_jw_begin_array(&w);
 	for (size_t i = 0; i < nflips; i++)
@@ -791,14 +866,35 @@ static void print_flips(const struct robust *r, const struct flip *flips, size_t
 	}
 }
 
+static void print_leave_one_out(const struct robust *r, FILE *out)
+{
+	size_t changing = 0;
+	for (size_t i = 0; i < r->nloo; i++)
+		changing += r->loo[i].nchanged > 0;
+	if (r->nloo)
+		fprintf(out, "\nleaving one out: %zu units dropped one at a time, %zu change a decision\n",
+			r->nloo, changing);
+	for (size_t i = 0; i < r->nloo; i++) {
+		const struct dropped *d = &r->loo[i];
+		if (!d->nchanged)
+			continue;
+		fprintf(out, "  without %s in %s:", d->unit, r->run->round->criteria[d->criterion].id);
+		for (size_t j = 0; j < d->nchanged; j++)
+			fprintf(out, " %s %s", r->run->round->teams[d->changed[j]].id,
+				r->real_advance[d->changed[j]] ? "out" : "in");
+		fputc('\n', out);
+	}
+}
+
 static void print_summary(const struct robust *r, const struct flip *flips, size_t n, FILE *out)
 {
 	char joint[8], weights[8];
 	print_header(r, out);
 	for (size_t i = 0; i < r->n; i++)
-		print_team(r, r->run->order[i], out);
+		print_team(r, r->real_order[i], out);
 	fprintf(out, "every decision as in the round: %s of joint replicates, %s under the weights\n",
 		percent(r, r->all.same_decision, joint), percent(r, r->weights.same_decision, weights));
+	print_leave_one_out(r, out);
 	print_flips(r, flips, n, out);
 }
 
@@ -814,11 +910,17 @@ static void robust_free(struct robust *r)
 		free(all[i]->advance);
 		free(all[i]->resampled);
 	}
+	for (size_t i = 0; i < r->nloo; i++) {
+		free(r->loo[i].unit);
+		free(r->loo[i].changed);
+	}
+	free(r->loo);
 	free(r->real_points);
 	free(r->real_norm);
 	free(r->real_value);
 	free(r->real_advance);
 	free(r->real_rank);
+	free(r->real_order);
 	free(r->total);
 	if (r->run)
 		kv_close_kept(r->run);
@@ -845,7 +947,8 @@ int kv_cmd_robustness(int argc, char **argv)
 		if (r.opt.has_seed)
 			r.run->round->seed = r.opt.seed; /* after the round's own evaluation */
 		save_real(&r);
-		rc = analyse(&r, &err);
+		rc = leave_one_out(&r, &err);
+		rc = rc ? rc : analyse(&r, &err);
 	}
 	size_t nflips = 0;
 	struct flip *flips = rc == 0 ? weight_flips(&r, &nflips) : NULL;

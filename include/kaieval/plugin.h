@@ -285,6 +285,13 @@ struct kv_plugin {
 	const char *resample_unit;
 	int (*resample)(void *state, const struct kv_host *host, struct kv_ctx *ctx,
 			uint64_t replicate);
+	/* (1.1, appended) Leave one out, under the same rules as resample (the
+	 * core calls it only where resample is set too): set the outcomes the
+	 * criterion would have without its unit number `unit` (0, 1, ...) and
+	 * point *unit_id at that unit's id (a string the state owns); past the
+	 * last unit set *unit_id to NULL and nothing else.  May be NULL. */
+	int (*leave_out)(void *state, const struct kv_host *host, struct kv_ctx *ctx, size_t unit,
+			 const char **unit_id);
 };
 
 /* Does this descriptor have `member`?  (The core's own check.) */

@@ -204,7 +204,18 @@ static int benchmarks_resample(void *state, const struct kv_host *h, struct kv_c
 	b->h = h;
 	b->ctx = ctx;
 	h->rng_stream(ctx, "resample", replicate, &rng);
-	bm_resample(b, &rng);
+	return bm_resample(b, &rng);
+}
+
+static int benchmarks_leave_out(void *state, const struct kv_host *h, struct kv_ctx *ctx, size_t unit,
+				const char **unit_id)
+{
+	struct bm *b = state;
+	b->h = h;
+	b->ctx = ctx;
+	*unit_id = unit < b->nbench ? b->benches[unit].name : NULL;
+	if (*unit_id)
+		bm_score_without(b, unit);
 	return KV_OK;
 }
 
@@ -230,4 +241,5 @@ KAIEVAL_PLUGIN_DEFINE(benchmarks,
 	.evaluate = benchmarks_evaluate,
 	.close = benchmarks_close,
 	.resample_unit = "run",
-	.resample = benchmarks_resample);
+	.resample = benchmarks_resample,
+	.leave_out = benchmarks_leave_out);

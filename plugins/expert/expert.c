@@ -446,6 +446,36 @@ static int expert_resample(void *state, const struct kv_host *h, struct kv_ctx *
 	return KV_OK;
 }
 
+/* The panel without expert `unit`, trimmed as the round trims. */
+static int expert_leave_out(void *state, const struct kv_host *h, struct kv_ctx *ctx, size_t unit,
+			    const char **unit_id)
+{
+	struct expert_state *st = state;
+	const struct expert_panel *p = &st->panel;
+	struct expert_scored *xs = calloc(p->expert_count + 1, sizeof *xs);
+	struct eval ev = {.h = h, .ctx = ctx, .cfg = &st->cfg, .p = p};
+	size_t k;
+	*unit_id = unit < p->expert_count ? p->experts[unit] : NULL;
+	if (!xs)
+		return KV_ERR_INTERNAL;
+	for (size_t t = 0; *unit_id && st->cfg.mode == EXPERT_RUBRIC && t < p->team_count; t++) {
+		size_t m = 0;
+		for (size_t e = 0; e < p->expert_count; e++) {
+			double total;
+			if (e != unit && !recused(&ev, t, e) && expert_total(&ev, t, e, &total))
+				xs[m++] = (struct expert_scored){total, e};
+		}
+		if (m == 0)
+			continue;
+		double mean = expert_trimmed_mean(xs, m, st->cfg.trim, st->cfg.trim_min, &k);
+		double normalized = mean / rubric_max(&st->cfg);
+		h->set_value(ctx, t, mean, "points");
+		h->set_normalized(ctx, t, normalized > 1 ? 1 : normalized);
+	}
+	free(xs);
+	return KV_OK;
+}
+
 static void expert_close(void *state)
 {
 	struct expert_state *st = state;
@@ -463,4 +493,5 @@ KAIEVAL_PLUGIN_DEFINE(expert,
 	.evaluate = expert_evaluate,
 	.close = expert_close,
 	.resample_unit = "expert",
-	.resample = expert_resample);
+	.resample = expert_resample,
+	.leave_out = expert_leave_out);
