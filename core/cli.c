@@ -27,6 +27,7 @@ void kv_usage(FILE *f)
 	      "       kaieval publish RESULT.json --level top|gap|full [--csv] [--digits N]\n"
 	      "       kaieval robustness ROUND.cfg|DIR [-o FILE] [--replicates N] [--sources LIST]\n"
 	      "                          [--weights dirichlet:C|box:PCT] [--seed S]\n"
+	      "                          [--scenario 'KEY=VALUE ...']...\n"
 	      "       kaieval fingerprint MODEL_DIR -o FILE [-j N] [--sample K]\n"
 	      "       kaieval fingerprint --shard FILE [--index INDEX.json] -o FILE | --merge PART... -o FILE\n"
 	      "       kaieval --help | --version\n"

@@ -38,6 +38,8 @@ struct options {
 	double weights_param;        /* box: percent; dirichlet: concentration */
 	int has_seed;
 	long long seed;
+	const char **scenarios;      /* --scenario texts, in order */
+	size_t nscenarios;
 };
 
 /* Counts over replicates, per team. */
@@ -60,8 +62,15 @@ struct dropped {
 /* Units left out of one criterion at most (the rest are not tried). */
 #define MAX_LEAVE_OUT 1000
 
+struct flip;
+
 struct robust {
 	struct options opt;
+	const char *scenario;        /* the --scenario text, or NULL for the round as configured */
+	char **sets;                 /* its KEY=VALUE assignments */
+	size_t nsets;
+	struct flip *flips;
+	size_t nflips;
 	struct dropped *loo;
 	size_t nloo;
 	struct kv_run *run;
@@ -153,6 +162,9 @@ static int parse_value_option(struct options *o, const char *name, const char *v
 		return parse_sources(o, value);
 	} else if (strcmp(name, "--weights") == 0) {
 		return parse_weights(o, value);
+	} else if (strcmp(name, "--scenario") == 0) {
+		o->scenarios = kv_xrealloc(o->scenarios, (o->nscenarios + 1) * sizeof *o->scenarios);
+		o->scenarios[o->nscenarios++] = value;
 	} else if (strcmp(name, "--seed") == 0) {
 		if (parse_long(value, &x))
 			return usage("--seed: '%s' is not a whole number", value);
@@ -190,28 +202,47 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 /* --- the round ------------------------------------------------------------ */
 
-/* An archive folder runs from its own config and data (as verify does). */
+/* The scenario's assignments, split at blanks. */
+static void split_scenario(struct robust *r)
+{
+	char *copy = kv_xstrdup(r->scenario), *save = NULL;
+	for (char *tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+		r->sets = kv_xrealloc(r->sets, (r->nsets + 1) * sizeof *r->sets);
+		r->sets[r->nsets++] = kv_xstrdup(tok);
+	}
+	free(copy);
+}
+
+/* An archive folder runs from its own config and data (as verify does);
+ * a scenario's assignments follow. */
 static int load_run(struct robust *r, struct kv_error *err)
 {
 	struct stat st;
-	if (stat(r->opt.target, &st) != 0 || !S_ISDIR(st.st_mode))
-		return kv_run_round_kept(r->opt.target, NULL, 0, &r->run, err);
-	char *path = kv_xasprintf("%s/manifest.json", r->opt.target);
-	cJSON *manifest = kv_json_load(path, err);
-	free(path);
-	if (!manifest)
-		return err->status;
-	const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(manifest, "config");
-	const char *rel = kv_json_str(cfg, "path");
-	int rc;
-	if (!rel) {
-		rc = kv_fail(err, KV_EXIT_INPUT, "%s/manifest.json: no config path", r->opt.target);
-	} else {
-		const char *overrides[] = {"data=../data"};
-		path = kv_xasprintf("%s/%s", r->opt.target, rel);
-		rc = kv_run_round_kept(path, overrides, 1, &r->run, err);
-		free(path);
+	int is_dir = stat(r->opt.target, &st) == 0 && S_ISDIR(st.st_mode);
+	const char **overrides = kv_xcalloc(r->nsets + 2, sizeof *overrides);
+	size_t n = 0;
+	char *path = NULL;
+	cJSON *manifest = NULL;
+	int rc = 0;
+	if (is_dir) {
+		overrides[n++] = "data=../data";
+		char *mpath = kv_xasprintf("%s/manifest.json", r->opt.target);
+		manifest = kv_json_load(mpath, err);
+		free(mpath);
+		const char *rel = manifest ? kv_json_str(cJSON_GetObjectItemCaseSensitive(manifest, "config"), "path") : NULL;
+		if (!manifest)
+			rc = err->status;
+		else if (!rel)
+			rc = kv_fail(err, KV_EXIT_INPUT, "%s/manifest.json: no config path", r->opt.target);
+		else
+			path = kv_xasprintf("%s/%s", r->opt.target, rel);
 	}
+	for (size_t i = 0; i < r->nsets; i++)
+		overrides[n++] = r->sets[i];
+	if (rc == 0)
+		rc = kv_run_round_kept(is_dir ? path : r->opt.target, overrides, n, &r->run, err);
+	free(path);
+	free(overrides);
 	cJSON_Delete(manifest);
 	return rc;
 }
@@ -536,8 +567,9 @@ static void flip_pair(struct robust *r, const size_t *idx, size_t m, struct flip
 
 /* Every pair across the score cut: an eliminated team against each
  * advancing one, in record order. */
-static struct flip *weight_flips(struct robust *r, size_t *count)
+static void weight_flips(struct robust *r)
 {
+	size_t *count = &r->nflips;
 	size_t *idx = kv_xcalloc(r->k + 1, sizeof *idx), m = score_criteria(r, idx);
 	struct flip *flips = kv_xcalloc(r->n * r->n + 1, sizeof *flips);
 	*count = 0;
@@ -554,7 +586,7 @@ static struct flip *weight_flips(struct robust *r, size_t *count)
 		}
 	}
 	free(idx);
-	return flips;
+	r->flips = flips;
 }
 
 /* --- output --------------------------------------------------------------- */
@@ -743,8 +775,52 @@ static void write_leave_one_out(struct kv_jw *w, const struct robust *r)
 	kv_jw_end_array(w);
 }
 
-static void write_json(struct kv_buf *out, const struct robust *r, const struct flip *flips, size_t nflips)
+/* What the round (or a scenario) gave: decisions, teams, tables. */
+static void write_analysis(struct kv_jw *w, const struct robust *r)
 {
+	kv_jw_key(w, "p_same_decision");
+	kv_jw_begin_object(w);
+	for (size_t u = 0; u < UNIT_COUNT; u++)
+		if (r->opt.unit_on[u]) {
+			kv_jw_key(w, known_units[u]);
+			kv_jw_number(w, share(r, r->by_unit[u].same_decision));
+		}
+	kv_jw_key(w, "all");
+	kv_jw_number(w, share(r, r->all.same_decision));
+	kv_jw_key(w, "weights");
+	kv_jw_number(w, share(r, r->weights.same_decision));
+	kv_jw_end_object(w);
+	kv_jw_key(w, "teams");
+	kv_jw_begin_array(w);
+	for (size_t i = 0; i < r->n; i++)
+		write_team(w, r, r->real_order[i]);
+	kv_jw_end_array(w);
+	write_leave_one_out(w, r);
+	kv_jw_key(w, "weight_flips");
+	kv_jw_begin_array(w);
+	for (size_t i = 0; i < r->nflips; i++)
+		write_flip(w, r, &r->flips[i]);
+	kv_jw_end_array(w);
+}
+
+static void write_scenario(struct kv_jw *w, const struct robust *r)
+{
+	kv_jw_begin_object(w);
+	kv_jw_key(w, "scenario");
+	kv_jw_string(w, r->scenario);
+	kv_jw_key(w, "set");
+	kv_jw_begin_array(w);
+	for (size_t i = 0; i < r->nsets; i++)
+		kv_jw_string(w, r->sets[i]);
+	kv_jw_end_array(w);
+	write_analysis(w, r);
+	kv_jw_end_object(w);
+}
+
+/* rs[0] is the round as configured, rs[1..n) its scenarios. */
+static void write_json(struct kv_buf *out, const struct robust *rs, size_t n)
+{
+	const struct robust *r = &rs[0];
 	struct kv_jw w = {0};
 	kv_jw_begin_object(&w);
 	kv_jw_key(&w, "round");
@@ -758,28 +834,11 @@ static void write_json(struct kv_buf *out, const struct robust *r, const struct 
 	kv_jw_key(&w, "interval_level");
 	kv_jw_number(&w, INTERVAL_LEVEL);
 	write_sources(&w, r);
-	kv_jw_key(&w, "p_same_decision");
-	kv_jw_begin_object(&w);
-	for (size_t u = 0; u < UNIT_COUNT; u++)
-		if (r->opt.unit_on[u]) {
-			kv_jw_key(&w, known_units[u]);
-			kv_jw_number(&w, share(r, r->by_unit[u].same_decision));
-		}
-	kv_jw_key(&w, "all");
-	kv_jw_number(&w, share(r, r->all.same_decision));
-	kv_jw_key(&w, "weights");
-	kv_jw_number(&w, share(r, r->weights.same_decision));
-	kv_jw_end_object(&w);
-	kv_jw_key(&w, "teams");
+	write_analysis(&w, r);
+	kv_jw_key(&w, "scenarios");
 	kv_jw_begin_array(&w);
-	for (size_t i = 0; i < r->n; i++)
-		write_team(&w, r, r->real_order[i]);
-	kv_jw_end_array(&w);
-	write_leave_one_out(&w, r);
-	kv_jw_key(&w, "weight_flips");
-	kv_jw_begin_array(&w);
-	for (size_t i = 0; i < nflips; i++)
-		write_flip(&w, r, &flips[i]);
+	for (size_t i = 1; i < n; i++)
+		write_scenario(&w, &rs[i]);
 	kv_jw_end_array(&w);
 	kv_jw_end_object(&w);
 	kv_buf_add(&w.out, "\n", 1);
@@ -886,9 +945,13 @@ static void print_leave_one_out(const struct robust *r, FILE *out)
 	}
 }
 
-static void print_summary(const struct robust *r, const struct flip *flips, size_t n, FILE *out)
+static void print_summary(const struct robust *r, FILE *out)
 {
+	const struct flip *flips = r->flips;
+	size_t n = r->nflips;
 	char joint[8], weights[8];
+	if (r->scenario)
+		fprintf(out, "\n=== scenario: %s ===\n", r->scenario);
 	print_header(r, out);
 	for (size_t i = 0; i < r->n; i++)
 		print_team(r, r->real_order[i], out);
@@ -910,6 +973,12 @@ static void robust_free(struct robust *r)
 		free(all[i]->advance);
 		free(all[i]->resampled);
 	}
+	for (size_t i = 0; i < r->nflips; i++)
+		free(r->flips[i].points);
+	free(r->flips);
+	for (size_t i = 0; i < r->nsets; i++)
+		free(r->sets[i]);
+	free(r->sets);
 	for (size_t i = 0; i < r->nloo; i++) {
 		free(r->loo[i].unit);
 		free(r->loo[i].changed);
@@ -935,36 +1004,55 @@ static int write_output(struct robust *r, const struct kv_buf *json, struct kv_e
 	return rc ? rc : kv_write_file_atomic(r->opt.output, json->data, json->len, err);
 }
 
-int kv_cmd_robustness(int argc, char **argv)
+/* Everything for the round as configured (scenario NULL) or one scenario. */
+static int run_analysis(struct robust *r, const struct options *opt, const char *scenario,
+			struct kv_error *err)
 {
-	struct robust r = {0};
-	struct kv_error err = {0};
-	int rc = parse_options(argc, argv, &r.opt);
+	r->opt = *opt;
+	r->scenario = scenario;
+	if (scenario)
+		split_scenario(r);
+	int rc = load_run(r, err);
+	if (rc && scenario)
+		fprintf(stderr, "kaieval: robustness: --scenario '%s':\n", scenario);
 	if (rc)
 		return rc;
-	rc = load_run(&r, &err);
-	if (rc == 0) {
-		if (r.opt.has_seed)
-			r.run->round->seed = r.opt.seed; /* after the round's own evaluation */
-		save_real(&r);
-		rc = leave_one_out(&r, &err);
-		rc = rc ? rc : analyse(&r, &err);
+	if (opt->has_seed)
+		r->run->round->seed = opt->seed; /* after the round's own evaluation */
+	save_real(r);
+	rc = leave_one_out(r, err);
+	rc = rc ? rc : analyse(r, err);
+	if (rc == 0)
+		weight_flips(r);
+	return rc;
+}
+
+int kv_cmd_robustness(int argc, char **argv)
+{
+	struct options opt;
+	struct kv_error err = {0};
+	int rc = parse_options(argc, argv, &opt);
+	if (rc) {
+		free(opt.scenarios);
+		return rc;
 	}
-	size_t nflips = 0;
-	struct flip *flips = rc == 0 ? weight_flips(&r, &nflips) : NULL;
+	size_t n = opt.nscenarios + 1, done = 0;
+	struct robust *rs = kv_xcalloc(n, sizeof *rs);
+	for (; rc == 0 && done < n; done++)
+		rc = run_analysis(&rs[done], &opt, done ? opt.scenarios[done - 1] : NULL, &err);
 	struct kv_buf json = {0};
 	if (rc == 0) {
-		write_json(&json, &r, flips, nflips);
-		rc = write_output(&r, &json, &err);
+		write_json(&json, rs, n);
+		rc = write_output(&rs[0], &json, &err);
 	}
-	if (rc == 0)
-		print_summary(&r, flips, nflips, stdout);
-	else
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		print_summary(&rs[i], stdout);
+	if (rc)
 		kv_error_print(&err, stderr);
-	for (size_t i = 0; i < nflips; i++)
-		free(flips[i].points);
-	free(flips);
 	kv_buf_free(&json);
-	robust_free(&r);
+	for (size_t i = 0; i < done; i++)
+		robust_free(&rs[i]);
+	free(rs);
+	free(opt.scenarios);
 	return rc;
 }

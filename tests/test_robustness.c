@@ -291,3 +291,23 @@ Test(robustness, an_archive_folder_reads_its_own_config_and_data)
 	free(a);
 	free(b);
 }
+
+/* Under two teams out, d (67.5) goes with c (67); a key the config does
+ * not know is refused, naming the option, before anything is written. */
+Test(robustness, scenarios_side_by_side)
+{
+	const char *extra[] = {"--replicates", "50", "--scenario", "selection.eliminate_lowest=2", NULL};
+	int rc;
+	char *json = robustness("near", extra, &rc, NULL);
+	cr_assert_eq(rc, 0);
+	cJSON *root = cJSON_Parse(json);
+	const cJSON *scen = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "scenarios"), 0);
+	cr_assert(scen);
+	cr_expect_str_eq(cJSON_GetObjectItem(team(root, "d"), "decision")->valuestring, "advance");
+	cr_expect_str_eq(cJSON_GetObjectItem(team(scen, "d"), "decision")->valuestring, "eliminated");
+	cr_expect_str_eq(cJSON_GetObjectItem(team(scen, "c"), "decision")->valuestring, "eliminated");
+	cJSON_Delete(root);
+	free(json);
+	const char *bad[] = {"--scenario", "selection.no_such_key=1", NULL};
+	refused(bad, "--scenario");
+}
