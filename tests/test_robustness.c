@@ -311,3 +311,24 @@ Test(robustness, scenarios_side_by_side)
 	const char *bad[] = {"--scenario", "selection.no_such_key=1", NULL};
 	refused(bad, "--scenario");
 }
+
+/* explain gives the margin robustness gives: d 67.5 - c 67 = 0.5. */
+Test(robustness, explain_shows_the_margin_to_the_cut)
+{
+	char *dir = kvt_tempdir(), *out = kv_xasprintf("%s/r.json", dir);
+	char *cfg = kvt_src("tests/data/robustness/near.cfg"), *text = NULL;
+	const char *run[] = {"run", cfg, "-o", out, NULL}, *explain[] = {"explain", out, "d", NULL};
+	const char *explain_c[] = {"explain", out, "c", NULL};
+	cr_assert_eq(kvt_exec(run, NULL, NULL), 0);
+	cr_assert_eq(kvt_exec(explain, &text, NULL), 0);
+	cr_expect(strstr(text, "margin to the cut: 0.5 points (ahead of the best team eliminated on score, c)"),
+		  "%s", text);
+	free(text);
+	cr_assert_eq(kvt_exec(explain_c, &text, NULL), 0);
+	cr_expect(strstr(text, "margin to the cut: -0.5 points (against the last team to advance, d)"), "%s", text);
+	free(text);
+	kvt_rmtree(dir);
+	free(dir);
+	free(out);
+	free(cfg);
+}
