@@ -5,11 +5,12 @@ rounds near.cfg and sure.cfg here, with the standard library only.
   check.py near N PCT   Monte Carlo: P(advance) of each team when the points
                         are perturbed in a +-PCT box (total kept) and when the
                         panel is resampled by expert (N replicates each)
-  check.py near|sure flips
+  check.py near|sure flips [P1 P2 P3]
                         the smallest L2 and L-infinity change of the points
                         (total kept, none negative) that brings the eliminated
                         team level with each advancing one: closed form when
-                        no bound is active, else a brute-force grid
+                        no bound is active, else a brute-force grid; the
+                        points of the three criteria default to 30 20 50
 
 Prints lines "KEY TEAM [AGAINST] VALUE [how]"."""
 import csv
@@ -129,6 +130,8 @@ def flips(kind):
 
 if __name__ == "__main__":
     if sys.argv[2] == "flips":
+        if len(sys.argv) == 6:
+            POINTS[:] = [float(v) for v in sys.argv[3:6]]
         flips(sys.argv[1])
     else:
         monte_carlo(sys.argv[1], int(sys.argv[2]), float(sys.argv[3]))
