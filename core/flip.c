@@ -16,6 +16,14 @@ static double dot(const double *a, const double *b, size_t k)
 	return s;
 }
 
+static double points_total(const double *w, size_t k)
+{
+	double total = 0;
+	for (size_t i = 0; i < k; i++)
+		total += w[i];
+	return total;
+}
+
 /* A reweighting can close the gap only through a criterion on which the
  * behind team is strictly ahead (otherwise it is dominated). */
 int kv_flip_feasible(const double *d, size_t k)
@@ -54,9 +62,7 @@ static void project(const double *w, const double *d, size_t k, double total, do
  * the tie; (delta . d) does not grow with lambda, so bisect. */
 double kv_flip_l2(const double *w, const double *d, size_t k, double *delta)
 {
-	double total = 0, m = dot(w, d, k);
-	for (size_t i = 0; i < k; i++)
-		total += w[i];
+	double total = points_total(w, k), m = dot(w, d, k);
 	if (!kv_flip_feasible(d, k))
 		return INFINITY;
 	double lo = 0, hi = 1;
@@ -105,9 +111,7 @@ static int cmp_sort_d(const void *a, const void *b) { return by_d(a, b, sort_d);
 
 double kv_flip_linf(const double *w, const double *d, size_t k, double *delta)
 {
-	double total = 0, m = dot(w, d, k);
-	for (size_t i = 0; i < k; i++)
-		total += w[i];
+	double total = points_total(w, k), m = dot(w, d, k);
 	if (!kv_flip_feasible(d, k))
 		return INFINITY;
 	size_t *order = malloc((k ? k : 1) * sizeof *order);

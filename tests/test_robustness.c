@@ -33,6 +33,18 @@ static char *robustness(const char *name, const char *const *extra, int *rc, cha
 	return json;
 }
 
+/* The parsed document of a run that must succeed. */
+static cJSON *doc_of(const char *name, const char *const *extra)
+{
+	int rc;
+	char *json = robustness(name, extra, &rc, NULL);
+	cr_assert_eq(rc, 0, "robustness %s: exit %d", name, rc);
+	cJSON *root = cJSON_Parse(json);
+	cr_assert(root);
+	free(json);
+	return root;
+}
+
 /* The script's output lines. */
 static char *script(const char *args)
 {
@@ -85,10 +97,7 @@ static void agree(double a, double b, const char *what)
 Test(robustness, probabilities_agree_with_the_script, .timeout = 300)
 {
 	const char *extra[] = {"--replicates", REPLICATES, "--weights", "box:10", "--sources", "expert", NULL};
-	int rc;
-	char *json = robustness("near", extra, &rc, NULL);
-	cr_assert_eq(rc, 0);
-	cJSON *root = cJSON_Parse(json);
+	cJSON *root = doc_of("near", extra);
 	char *py = script("near " REPLICATES " 10");
 	const char *teams[] = {"a", "b", "c", "d"};
 	for (size_t i = 0; i < 4; i++) {
@@ -100,7 +109,6 @@ Test(robustness, probabilities_agree_with_the_script, .timeout = 300)
 	}
 	free(py);
 	cJSON_Delete(root);
-	free(json);
 }
 
 static const cJSON *flip(const cJSON *root, const char *against)
@@ -124,10 +132,7 @@ static void grid_agrees(double got, double grid, const char *what)
 static void flips_agree(const char *round, const char *script_args)
 {
 	const char *extra[] = {"--replicates", "10", NULL};
-	int rc;
-	char *json = robustness(round, extra, &rc, NULL);
-	cr_assert_eq(rc, 0);
-	cJSON *root = cJSON_Parse(json);
+	cJSON *root = doc_of(round, extra);
 	char *py = script(script_args);
 	const char *against[] = {"a", "b", "d"};
 	for (size_t i = 0; i < 3; i++) {
@@ -153,7 +158,6 @@ static void flips_agree(const char *round, const char *script_args)
 	}
 	free(py);
 	cJSON_Delete(root);
-	free(json);
 }
 
 Test(robustness, weight_flips_agree_with_the_script, .timeout = 300)
@@ -184,10 +188,7 @@ Test(robustness, same_bytes_twice_other_seed_differs)
 Test(robustness, a_certain_decision_has_probabilities_one_and_zero)
 {
 	const char *extra[] = {"--replicates", "300", "--weights", "dirichlet:50", NULL};
-	int rc;
-	char *json = robustness("sure", extra, &rc, NULL);
-	cr_assert_eq(rc, 0);
-	cJSON *root = cJSON_Parse(json);
+	cJSON *root = doc_of("sure", extra);
 	const char *sources[] = {"expert", "all", "weights"};
 	for (size_t s = 0; s < 3; s++) {
 		cr_expect_eq(p_advance(root, "c", sources[s]), 0.0, "%s", sources[s]);
@@ -196,23 +197,18 @@ Test(robustness, a_certain_decision_has_probabilities_one_and_zero)
 	}
 	cr_expect(fabs(cJSON_GetObjectItem(team(root, "c"), "margin")->valuedouble - (42.0 - 67.5)) < 1e-9);
 	cJSON_Delete(root);
-	free(json);
 }
 
 Test(robustness, a_near_tie_is_uncertain)
 {
 	const char *extra[] = {"--replicates", "400", NULL};
-	int rc;
-	char *json = robustness("near", extra, &rc, NULL);
-	cr_assert_eq(rc, 0);
-	cJSON *root = cJSON_Parse(json);
+	cJSON *root = doc_of("near", extra);
 	double p = p_advance(root, "c", "expert");
 	cr_expect(p > 0 && p < 1, "P(c advances) = %g", p);
 	cr_expect(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(
 		cJSON_GetObjectItem(team(root, "c"), "by_source"), "rater"), "held_fixed")));
 	cr_expect(fabs(cJSON_GetObjectItem(team(root, "d"), "margin")->valuedouble - 0.5) < 1e-9);
 	cJSON_Delete(root);
-	free(json);
 }
 
 static void refused(const char *const *extra, const char *option)
@@ -253,10 +249,7 @@ Test(robustness, bad_command_lines_exit_2)
 Test(robustness, leaving_one_expert_out)
 {
 	const char *extra[] = {"--replicates", "10", NULL};
-	int rc;
-	char *json = robustness("near", extra, &rc, NULL);
-	cr_assert_eq(rc, 0);
-	cJSON *root = cJSON_Parse(json);
+	cJSON *root = doc_of("near", extra);
 	const cJSON *d;
 	int seen = 0;
 	cJSON_ArrayForEach(d, cJSON_GetObjectItem(root, "leave_one_out")) {
@@ -274,7 +267,6 @@ Test(robustness, leaving_one_expert_out)
 	}
 	cr_expect_eq(seen, 5);
 	cJSON_Delete(root);
-	free(json);
 }
 
 /* An archive folder gives what its config gives. */
@@ -306,17 +298,13 @@ Test(robustness, an_archive_folder_reads_its_own_config_and_data)
 Test(robustness, scenarios_side_by_side)
 {
 	const char *extra[] = {"--replicates", "50", "--scenario", "selection.eliminate_lowest=2", NULL};
-	int rc;
-	char *json = robustness("near", extra, &rc, NULL);
-	cr_assert_eq(rc, 0);
-	cJSON *root = cJSON_Parse(json);
+	cJSON *root = doc_of("near", extra);
 	const cJSON *scen = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "scenarios"), 0);
 	cr_assert(scen);
 	cr_expect_str_eq(cJSON_GetObjectItem(team(root, "d"), "decision")->valuestring, "advance");
 	cr_expect_str_eq(cJSON_GetObjectItem(team(scen, "d"), "decision")->valuestring, "eliminated");
 	cr_expect_str_eq(cJSON_GetObjectItem(team(scen, "c"), "decision")->valuestring, "eliminated");
 	cJSON_Delete(root);
-	free(json);
 	const char *bad[] = {"--scenario", "selection.no_such_key=1", NULL};
 	refused(bad, "--scenario");
 }

@@ -408,6 +408,27 @@ static int expert_evaluate(void *state, const struct kv_host *h, struct kv_ctx *
 	return rc;
 }
 
+/* Expert e's total for team t joins xs when it counts (formed, not recused). */
+static void add_total(const struct eval *ev, size_t t, size_t e, struct expert_scored *xs, size_t *m)
+{
+	double total;
+	if (!recused(ev, t, e) && expert_total(ev, t, e, &total))
+		xs[(*m)++] = (struct expert_scored){total, e};
+}
+
+/* Team t's score from the m totals in xs, trimmed as the round trims; a
+ * team with none keeps the round's score. */
+static void set_redrawn(const struct eval *ev, size_t t, struct expert_scored *xs, size_t m)
+{
+	size_t k;
+	if (m == 0)
+		return;
+	double mean = expert_trimmed_mean(xs, m, ev->cfg->trim, ev->cfg->trim_min, &k);
+	double normalized = mean / rubric_max(ev->cfg);
+	ev->h->set_value(ev->ctx, t, mean, "points");
+	ev->h->set_normalized(ev->ctx, t, normalized > 1 ? 1 : normalized);
+}
+
 /* One replicate: as many experts as the panel has, drawn with replacement,
  * each drawn expert's totals counted once per draw, trimmed as the round
  * trims.  A team that no drawn expert scored keeps the round's score. */
@@ -415,7 +436,7 @@ static int expert_resample(void *state, const struct kv_host *h, struct kv_ctx *
 {
 	struct expert_state *st = state;
 	const struct expert_panel *p = &st->panel;
-	size_t n = p->expert_count, *drawn = calloc(n + 1, sizeof *drawn), k;
+	size_t n = p->expert_count, *drawn = calloc(n + 1, sizeof *drawn);
 	struct expert_scored *xs = calloc(n + 1, sizeof *xs);
 	struct kv_rng rng;
 	if (!drawn || !xs) {
@@ -429,17 +450,9 @@ static int expert_resample(void *state, const struct kv_host *h, struct kv_ctx *
 	struct eval ev = {.h = h, .ctx = ctx, .cfg = &st->cfg, .p = p};
 	for (size_t t = 0; st->cfg.mode == EXPERT_RUBRIC && t < p->team_count; t++) {
 		size_t m = 0;
-		for (size_t j = 0; j < n; j++) {
-			double total;
-			if (!recused(&ev, t, drawn[j]) && expert_total(&ev, t, drawn[j], &total))
-				xs[m++] = (struct expert_scored){total, drawn[j]};
-		}
-		if (m == 0)
-			continue;
-		double mean = expert_trimmed_mean(xs, m, st->cfg.trim, st->cfg.trim_min, &k);
-		double normalized = mean / rubric_max(&st->cfg);
-		h->set_value(ctx, t, mean, "points");
-		h->set_normalized(ctx, t, normalized > 1 ? 1 : normalized);
+		for (size_t j = 0; j < n; j++)
+			add_total(&ev, t, drawn[j], xs, &m);
+		set_redrawn(&ev, t, xs, m);
 	}
 	free(drawn);
 	free(xs);
@@ -454,23 +467,15 @@ static int expert_leave_out(void *state, const struct kv_host *h, struct kv_ctx 
 	const struct expert_panel *p = &st->panel;
 	struct expert_scored *xs = calloc(p->expert_count + 1, sizeof *xs);
 	struct eval ev = {.h = h, .ctx = ctx, .cfg = &st->cfg, .p = p};
-	size_t k;
 	*unit_id = unit < p->expert_count ? p->experts[unit] : NULL;
 	if (!xs)
 		return KV_ERR_INTERNAL;
 	for (size_t t = 0; *unit_id && st->cfg.mode == EXPERT_RUBRIC && t < p->team_count; t++) {
 		size_t m = 0;
-		for (size_t e = 0; e < p->expert_count; e++) {
-			double total;
-			if (e != unit && !recused(&ev, t, e) && expert_total(&ev, t, e, &total))
-				xs[m++] = (struct expert_scored){total, e};
-		}
-		if (m == 0)
-			continue;
-		double mean = expert_trimmed_mean(xs, m, st->cfg.trim, st->cfg.trim_min, &k);
-		double normalized = mean / rubric_max(&st->cfg);
-		h->set_value(ctx, t, mean, "points");
-		h->set_normalized(ctx, t, normalized > 1 ? 1 : normalized);
+		for (size_t e = 0; e < p->expert_count; e++)
+			if (e != unit)
+				add_total(&ev, t, e, xs, &m);
+		set_redrawn(&ev, t, xs, m);
 	}
 	free(xs);
 	return KV_OK;
