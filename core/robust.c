@@ -653,7 +653,7 @@ static void write_source(struct kv_jw *w, const struct robust *r, const char *na
 	kv_jw_end_object(w);
 }
 
-static void write_moves(struct kv_jw *w, const struct robust *r, size_t t, double margin)
+static void write_moves(struct kv_jw *w, const struct robust *r, double margin)
 {
 	kv_jw_key(w, "normalized_moves");
 	kv_jw_begin_object(w);
@@ -663,7 +663,6 @@ static void write_moves(struct kv_jw *w, const struct robust *r, size_t t, doubl
 			kv_jw_number(w, fabs(margin) / r->real_points[c]);
 		}
 	kv_jw_end_object(w);
-	(void)t;
 }
 
 static void write_team(struct kv_jw *w, const struct robust *r, size_t t)
@@ -692,7 +691,7 @@ static void write_team(struct kv_jw *w, const struct robust *r, size_t t)
 	write_source(w, r, "all", &r->all, t);
 	write_source(w, r, "weights", &r->weights, t);
 	kv_jw_end_object(w);
-	write_moves(w, r, t, margin);
+	write_moves(w, r, margin);
 	kv_jw_end_object(w);
 }
 
