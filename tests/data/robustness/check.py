@@ -2,9 +2,11 @@
 """An independent computation of what `kaieval robustness` reports for the
 rounds near.cfg and sure.cfg here, with the standard library only.
 
-  check.py near N PCT   Monte Carlo: P(advance) of each team when the points
-                        are perturbed in a +-PCT box (total kept) and when the
-                        panel is resampled by expert (N replicates each)
+  check.py near N PCT C Monte Carlo: P(advance) of each team when the points
+                        are perturbed in a +-PCT box (total kept), when their
+                        shares are drawn from a Dirichlet of concentration C
+                        around the configured shares, and when the panel is
+                        resampled by expert (N replicates each)
   check.py near|sure flips [P1 P2 P3]
                         the smallest L2 and L-infinity change of the points
                         (total kept, none negative) that brings the eliminated
@@ -65,11 +67,12 @@ def advancing(x, w):
     return set(TEAMS) if len(lowest) > 1 else set(TEAMS) - set(lowest)
 
 
-def monte_carlo(kind, n, pct):
+def monte_carlo(kind, n, pct, conc):
     rng = random.Random(20260101)
     x = normalized(kind)
     experts = sorted(dict(panel(kind)["a"]))
     box = {t: 0 for t in TEAMS}
+    dirichlet = {t: 0 for t in TEAMS}
     boot = {t: 0 for t in TEAMS}
     total = sum(POINTS)
     for _ in range(n):
@@ -77,11 +80,15 @@ def monte_carlo(kind, n, pct):
         w = [v * total / sum(w) for v in w]
         for t in advancing(x, w):
             box[t] += 1
+        g = [rng.gammavariate(conc * p / total, 1.0) for p in POINTS]
+        for t in advancing(x, [v * total / sum(g) for v in g]):
+            dirichlet[t] += 1
         drawn = [rng.choice(experts) for _ in experts]
         for t in advancing(normalized(kind, drawn), POINTS):
             boot[t] += 1
     for t in TEAMS:
         print("p_box %s %.6f" % (t, box[t] / n))
+        print("p_dirichlet %s %.6f" % (t, dirichlet[t] / n))
         print("p_expert %s %.6f" % (t, boot[t] / n))
 
 
@@ -134,4 +141,4 @@ if __name__ == "__main__":
             POINTS[:] = [float(v) for v in sys.argv[3:6]]
         flips(sys.argv[1])
     else:
-        monte_carlo(sys.argv[1], int(sys.argv[2]), float(sys.argv[3]))
+        monte_carlo(sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]))
