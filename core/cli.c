@@ -5,6 +5,7 @@
 #include "loader.h"
 #include "output.h"
 #include "result.h"
+#include "robust.h"
 #include "run.h"
 
 #include <stdlib.h>
@@ -24,6 +25,9 @@ void kv_usage(FILE *f)
 	      "       kaieval diff OLD.json NEW.json\n"
 	      "       kaieval whatif ROUND.cfg --set KEY=VALUE [--set KEY=VALUE ...]\n"
 	      "       kaieval publish RESULT.json --level top|gap|full [--csv] [--digits N]\n"
+	      "       kaieval robustness ROUND.cfg|DIR [-o FILE] [--replicates N] [--sources LIST]\n"
+	      "                          [--weights dirichlet:C|box:PCT] [--seed S]\n"
+	      "                          [--scenario 'KEY=VALUE ...']...\n"
 	      "       kaieval fingerprint MODEL_DIR -o FILE [-j N] [--sample K]\n"
 	      "       kaieval fingerprint --shard FILE [--index INDEX.json] -o FILE | --merge PART... -o FILE\n"
 	      "       kaieval --help | --version\n"
@@ -37,6 +41,8 @@ void kv_usage(FILE *f)
 	      "  diff      what changed between two records (exit 1 when anything did)\n"
 	      "  whatif    rerun with config keys overridden; decisions side by side\n"
 	      "  publish   the disclosure tables of a record, at a chosen level of detail\n"
+	      "  robustness  how likely each decision is under resampling and other weights,\n"
+	      "            and the smallest change of the points that flips it\n"
 	      "  fingerprint  hashes, moments and samples of a model's tensors, for forensics\n"
 	      "\n"
 	      "Exit status: 0 done, 1 a check found a difference, 2 bad usage, config or\n"
@@ -54,7 +60,7 @@ static int usage_error(const char *fmt, const char *arg)
 
 /* An output over the round's config, an input or a plugin would make the
  * round impossible to rerun: refuse it before anything is written. */
-static int output_not_read_by(const struct kv_run *run, const char *output, struct kv_error *err)
+int kv_output_not_read_by(const struct kv_run *run, const char *output, struct kv_error *err)
 {
 	const char *config = run->round->config_path;
 	int rc = kv_output_not_one_of(output, "the round's config", &config, 1, err);
@@ -97,7 +103,7 @@ int kv_cmd_run(int argc, char **argv)
 		kv_error_print(&err, stderr);
 		return rc;
 	}
-	if (output && (rc = output_not_read_by(run, output, &err)) == 0) {
+	if (output && (rc = kv_output_not_read_by(run, output, &err)) == 0) {
 		struct kv_buf json = {0};
 		kv_result_json(run, &json);
 		rc = kv_write_file_atomic(output, json.data, json.len, &err);
@@ -273,6 +279,7 @@ static const struct command {
 	{"whatif", cmd_whatif},
 	{"publish", cmd_publish},
 	{"fingerprint", kv_cmd_fingerprint},
+	{"robustness", kv_cmd_robustness},
 };
 
 int kv_cli_main(int argc, char **argv)

@@ -109,6 +109,31 @@ static void explain_decision(const struct kv_record *rec, const struct kv_rec_te
 	explain_tie(rec, s, out);
 }
 
+/* Points to the score cut, as kaieval robustness reports it: an advancing
+ * team's lead over the best team eliminated on score, an eliminated team's
+ * gap to the worst advancing one; nothing for a gated team or no cut. */
+static void explain_margin(const struct kv_record *rec, const struct kv_rec_team *team, FILE *out)
+{
+	const struct kv_rec_team *best_out = NULL, *worst_in = NULL;
+	for (size_t i = 0; i < rec->team_count; i++) {
+		const struct kv_rec_team *o = &rec->teams[i];
+		if (o->standing.reason == KV_REASON_GATE)
+			continue;
+		if (o->standing.status == KV_ADVANCE && (!worst_in || o->standing.total < worst_in->standing.total))
+			worst_in = o;
+		if (o->standing.status != KV_ADVANCE && (!best_out || o->standing.total > best_out->standing.total))
+			best_out = o;
+	}
+	if (team->standing.reason == KV_REASON_GATE || !best_out || !worst_in)
+		return;
+	int in = team->standing.status == KV_ADVANCE;
+	const struct kv_rec_team *other = in ? best_out : worst_in;
+	fputs("  margin to the cut: ", out);
+	print_num(out, team->standing.total - other->standing.total);
+	fprintf(out, " points (%s %s)\n", in ? "ahead of the best team eliminated on score," :
+		"against the last team to advance,", other->team.id);
+}
+
 static void explain_team(const struct kv_record *rec, const struct kv_rec_team *team, FILE *out)
 {
 	fprintf(out, "%s — %s (%s)\n", team->team.id, team->team.name, team->team.model);
@@ -126,6 +151,7 @@ static void explain_team(const struct kv_record *rec, const struct kv_rec_team *
 	for (size_t c = 0; c < rec->criterion_count; c++)
 		explain_criterion(rec, c, &team->outcomes[c], out);
 	explain_decision(rec, team, out);
+	explain_margin(rec, team, out);
 }
 
 int kv_explain(const char *record, const char *team, FILE *out)

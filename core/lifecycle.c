@@ -151,7 +151,9 @@ int kv_evaluate_criterion(struct kv_run *run, size_t index, struct kv_error *err
 	int rc = p->open ? status_of(p->open(host_table, &ctx, &state)) : 0;
 	if (rc == 0) {
 		rc = status_of(p->evaluate(state, host_table, &ctx));
-		if (p->close)
+		if (run->kept && rc == 0 && kv_can_resample(p))
+			run->kept[index] = state; /* closed by kv_close_kept */
+		else if (p->close)
 			p->close(state);
 	}
 	release(&ctx);
@@ -166,8 +168,58 @@ int kv_evaluate_criterion(struct kv_run *run, size_t index, struct kv_error *err
 	return check_outcomes(run, index, err);
 }
 
-int kv_run_round(const char *config_path, const char *const *overrides, size_t override_count,
-		 struct kv_run **out, struct kv_error *err)
+int kv_can_resample(const struct kv_plugin *p)
+{
+	return KV_PLUGIN_HAS(p, resample) && p->resample && p->resample_unit;
+}
+
+/* After a kept plugin's resample or leave_out: the same checks as after
+ * evaluate. */
+static int after_redraw(struct kv_run *run, size_t index, struct kv_ctx *ctx, int rc, struct kv_error *err)
+{
+	const struct kv_plugin *p = run->results[index].plugin.desc;
+	release(ctx);
+	if (rc == 0 && err->status)
+		rc = err->status;
+	if (rc && !err->status)
+		return kv_fail(err, rc, "criterion '%s' (plugin %s) failed to resample without saying why",
+			       run->round->criteria[index].id, p->name);
+	return rc ? rc : check_outcomes(run, index, err);
+}
+
+int kv_resample_criterion(struct kv_run *run, size_t index, uint64_t replicate, struct kv_error *err)
+{
+	const struct kv_plugin *p = run->results[index].plugin.desc;
+	if (!run->kept || !run->kept[index])
+		return 0;
+	struct kv_ctx ctx = {.run = run, .index = index, .err = err};
+	int rc = status_of(p->resample(run->kept[index], kv_host_table(), &ctx, replicate));
+	return after_redraw(run, index, &ctx, rc, err);
+}
+
+int kv_leave_out_criterion(struct kv_run *run, size_t index, size_t unit, const char **unit_id,
+			   struct kv_error *err)
+{
+	const struct kv_plugin *p = run->results[index].plugin.desc;
+	*unit_id = NULL;
+	if (!run->kept || !run->kept[index] || !KV_PLUGIN_HAS(p, leave_out) || !p->leave_out)
+		return 0;
+	struct kv_ctx ctx = {.run = run, .index = index, .err = err};
+	int rc = status_of(p->leave_out(run->kept[index], kv_host_table(), &ctx, unit, unit_id));
+	return after_redraw(run, index, &ctx, rc, err);
+}
+
+void kv_close_kept(struct kv_run *run)
+{
+	for (size_t i = 0; run->kept && i < run->evaluated; i++)
+		if (run->kept[i] && run->results[i].plugin.desc->close)
+			run->results[i].plugin.desc->close(run->kept[i]);
+	free(run->kept);
+	run->kept = NULL;
+}
+
+static int run_round(const char *config_path, const char *const *overrides, size_t override_count,
+		     int keep, struct kv_run **out, struct kv_error *err)
 {
 	*out = NULL;
 	struct kv_run *run = kv_xcalloc(1, sizeof *run);
@@ -176,14 +228,29 @@ int kv_run_round(const char *config_path, const char *const *overrides, size_t o
 		rc = kv_inputs_init(&run->inputs, run->round->data_dir, err);
 	if (rc == 0)
 		rc = kv_stack_load(run, err);
+	if (rc == 0 && keep)
+		run->kept = kv_xcalloc(run->round->criterion_count, sizeof *run->kept);
 	for (size_t i = 0; rc == 0 && i < run->round->criterion_count; i++)
 		rc = kv_evaluate_criterion(run, i, err);
 	if (rc == 0)
 		rc = kv_combine(run, err);
 	if (rc) {
+		kv_close_kept(run);
 		kv_run_free(run);
 		return rc;
 	}
 	*out = run;
 	return 0;
+}
+
+int kv_run_round(const char *config_path, const char *const *overrides, size_t override_count,
+		 struct kv_run **out, struct kv_error *err)
+{
+	return run_round(config_path, overrides, override_count, 0, out, err);
+}
+
+int kv_run_round_kept(const char *config_path, const char *const *overrides, size_t override_count,
+		      struct kv_run **out, struct kv_error *err)
+{
+	return run_round(config_path, overrides, override_count, 1, out, err);
 }

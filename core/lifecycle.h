@@ -15,4 +15,19 @@ int kv_stack_load(struct kv_run *run, struct kv_error *err);
 /* Phase 2 for one criterion whose plugin phase 1 loaded. */
 int kv_evaluate_criterion(struct kv_run *run, size_t index, struct kv_error *err);
 
+/* Resampling (robust.c): kv_run_round_kept runs the round like
+ * kv_run_round but keeps each resampling plugin's state open after
+ * evaluate; kv_resample_criterion then redraws one replicate through the
+ * plugin's resample entry (0 when the plugin has none), and
+ * kv_close_kept closes what was kept. */
+int kv_run_round_kept(const char *config_path, const char *const *overrides, size_t override_count,
+		      struct kv_run **out, struct kv_error *err);
+int kv_can_resample(const struct kv_plugin *p);
+int kv_resample_criterion(struct kv_run *run, size_t index, uint64_t replicate, struct kv_error *err);
+/* The same for the plugin's leave_out entry: *unit_id NULL past the last
+ * unit, or when the plugin has no such entry. */
+int kv_leave_out_criterion(struct kv_run *run, size_t index, size_t unit, const char **unit_id,
+			   struct kv_error *err);
+void kv_close_kept(struct kv_run *run);
+
 #endif

@@ -77,6 +77,7 @@ struct kv_run {
 	size_t evaluated;                     /* results set up (lifecycle.c) */
 	struct kv_standing *standings;        /* one per team */
 	size_t *order;                        /* team indices in record order */
+	void **kept;                          /* states kept open for resampling, or NULL */
 };
 
 /* Load and check, evaluate, combine (lifecycle.c).  On failure *out is NULL

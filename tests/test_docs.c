@@ -99,8 +99,9 @@ static void expect_all_marked(const char *rel)
 
 Test(docs, readme_examples_run)
 {
-	/* The record of `make example`, the publish table and the what-if. */
-	cr_expect_eq(run_document("README.md"), 3);
+	/* The record of `make example`, the publish table, the what-if and the
+	 * robustness of stage 2. */
+	cr_expect_eq(run_document("README.md"), 4);
 }
 
 Test(docs, man_page_examples_run)

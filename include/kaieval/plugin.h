@@ -272,6 +272,26 @@ struct kv_plugin {
 	/* (1.1) sizeof(struct kv_param_decl) as compiled: the stride of params.
 	 * A 1.0 descriptor lacks it; the core then, as for 0, uses 1.0's size. */
 	uint32_t param_decl_size;
+	/* (1.1, appended) Resampling, for `kaieval robustness`.  resample_unit
+	 * names what the plugin resamples ("expert", "rater", "judge", "run");
+	 * NULL, or a descriptor without these members, is never resampled.
+	 * When the core asks for replicates it keeps the state open after
+	 * evaluate and calls resample once per replicate, then close.  resample
+	 * redraws the units from what evaluate kept in the state (it reads no
+	 * file: the host's input functions are not for it), draws only from
+	 * host->rng_stream(ctx, "resample", replicate, ...), and sets the
+	 * replicate's outcomes with set_value / set_normalized only.  Returns 0
+	 * or a KV_ERR_* status (error recorded), as evaluate. */
+	const char *resample_unit;
+	int (*resample)(void *state, const struct kv_host *host, struct kv_ctx *ctx,
+			uint64_t replicate);
+	/* (1.1, appended) Leave one out, under the same rules as resample (the
+	 * core calls it only where resample is set too): set the outcomes the
+	 * criterion would have without its unit number `unit` (0, 1, ...) and
+	 * point *unit_id at that unit's id (a string the state owns); past the
+	 * last unit set *unit_id to NULL and nothing else.  May be NULL. */
+	int (*leave_out)(void *state, const struct kv_host *host, struct kv_ctx *ctx, size_t unit,
+			 const char **unit_id);
 };
 
 /* Does this descriptor have `member`?  (The core's own check.) */

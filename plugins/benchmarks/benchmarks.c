@@ -177,21 +177,59 @@ static int run(struct bm *b)
 	return rc ? rc : bm_score(b);
 }
 
+static int benchmarks_open(const struct kv_host *h, struct kv_ctx *ctx, void **state)
+{
+	(void)h;
+	(void)ctx;
+	*state = calloc(1, sizeof(struct bm));
+	return *state ? KV_OK : KV_ERR_INTERNAL;
+}
+
+/* What evaluate read stays in the state until close, for resampling. */
 static int benchmarks_evaluate(void *state, const struct kv_host *h, struct kv_ctx *ctx)
 {
-	(void)state;
+	struct bm *b = state;
 	if (KV_HOST_REQUIRE(h, ctx, table_number))
 		return KV_ERR_INTERNAL;
-	struct bm b = {.h = h, .ctx = ctx};
-	int rc = run(&b);
-	for (size_t i = 0; i < b.npool; i++)
-		free(b.pool[i]);
-	free(b.pool);
-	free(b.benches);
-	free(b.obs);
-	free(b.targets);
-	free(b.cells);
-	return rc;
+	b->h = h;
+	b->ctx = ctx;
+	return run(b);
+}
+
+static int benchmarks_resample(void *state, const struct kv_host *h, struct kv_ctx *ctx,
+			       uint64_t replicate)
+{
+	struct bm *b = state;
+	struct kv_rng rng;
+	b->h = h;
+	b->ctx = ctx;
+	h->rng_stream(ctx, "resample", replicate, &rng);
+	return bm_resample(b, &rng);
+}
+
+static int benchmarks_leave_out(void *state, const struct kv_host *h, struct kv_ctx *ctx, size_t unit,
+				const char **unit_id)
+{
+	struct bm *b = state;
+	b->h = h;
+	b->ctx = ctx;
+	*unit_id = unit < b->nbench ? b->benches[unit].name : NULL;
+	if (*unit_id)
+		bm_score_without(b, unit);
+	return KV_OK;
+}
+
+static void benchmarks_close(void *state)
+{
+	struct bm *b = state;
+	for (size_t i = 0; i < b->npool; i++)
+		free(b->pool[i]);
+	free(b->pool);
+	free(b->benches);
+	free(b->obs);
+	free(b->targets);
+	free(b->cells);
+	free(b);
 }
 
 KAIEVAL_PLUGIN_DEFINE(benchmarks,
@@ -199,4 +237,9 @@ KAIEVAL_PLUGIN_DEFINE(benchmarks,
 	.version = "1.0.0",
 	.summary = "model performance from benchmark score tables or lm-evaluation-harness results",
 	.params = params,
-	.evaluate = benchmarks_evaluate);
+	.open = benchmarks_open,
+	.evaluate = benchmarks_evaluate,
+	.close = benchmarks_close,
+	.resample_unit = "run",
+	.resample = benchmarks_resample,
+	.leave_out = benchmarks_leave_out);

@@ -110,5 +110,10 @@ int bm_read_lmeval(struct bm *b);
 /* score.c */
 int bm_build_cells(struct bm *b);
 int bm_score(struct bm *b);
+/* One replicate: each (team, benchmark) with several runs gets as many
+ * runs drawn with replacement; outcomes set without evidence. */
+int bm_resample(struct bm *b, struct kv_rng *rng);
+/* The outcomes without benchmark `skip` (a team scored on no other keeps its own). */
+void bm_score_without(struct bm *b, size_t skip);
 
 #endif

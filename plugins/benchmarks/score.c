@@ -332,3 +332,86 @@ int bm_score(struct bm *b)
 		round_evidence(b);
 	return rc;
 }
+
+/* --- resampling ---------------------------------------------------------- */
+
+static void redraw_means(struct bm *b, struct kv_rng *rng)
+{
+	for (size_t i = 0; i < b->nteams * b->nbench; i++) {
+		struct bm_cell *c = &b->cells[i];
+		if (!c->scored || c->nruns < 2)
+			continue;
+		double sum = 0;
+		for (size_t k = 0; k < c->nruns; k++)
+			sum += b->obs[c->first + kv_rng_below(rng, c->nruns)].score;
+		c->mean = sum / (double)c->nruns;
+	}
+}
+
+/* normalize = best, on the redrawn means; a benchmark whose best is 0
+ * keeps the round's own best (the round would have refused it). */
+static void redraw_best(struct bm *b)
+{
+	for (size_t i = 0; b->norm == BM_BEST && i < b->nbench; i++) {
+		struct bm_bench *x = &b->benches[i];
+		double best = bm_cell(b, 0, i)->mean;
+		for (size_t t = 1; t < b->nteams; t++) {
+			double m = bm_cell(b, t, i)->mean;
+			best = x->higher ? fmax(best, m) : fmin(best, m);
+		}
+		if (!x->higher || best > 0)
+			x->ref = best;
+	}
+}
+
+/* Set each team's outcome from the current means, leaving out benchmark
+ * `skip` (nbench: none); a team with no weight left keeps its outcome. */
+static void set_scores(struct bm *b, size_t skip)
+{
+	for (size_t t = 0; t < b->nteams; t++) {
+		double weighted = 0, weights = 0;
+		for (size_t i = 0; i < b->nbench; i++) {
+			const struct bm_cell *c = bm_cell(b, t, i);
+			if (!c->scored || i == skip)
+				continue;
+			weighted += b->benches[i].weight * clip(ratio_of(b, &b->benches[i], c), 0, b->cap);
+			weights += b->benches[i].weight;
+		}
+		if (!(weights > 0))
+			continue;
+		double value = weighted / weights;
+		b->h->set_value(b->ctx, t, value, unit_of(b->norm));
+		b->h->set_normalized(b->ctx, t, clip(value, 0, 1));
+	}
+}
+
+/* The state is left as evaluate left it: means and bests are put back. */
+int bm_resample(struct bm *b, struct kv_rng *rng)
+{
+	size_t n = b->nteams * b->nbench;
+	double *means = malloc((n + 1) * sizeof *means), *refs = malloc((b->nbench + 1) * sizeof *refs);
+	if (!means || !refs) {
+		free(means);
+		free(refs);
+		return b->h->error(b->ctx, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++)
+		means[i] = b->cells[i].mean;
+	for (size_t i = 0; i < b->nbench; i++)
+		refs[i] = b->benches[i].ref;
+	redraw_means(b, rng);
+	redraw_best(b);
+	set_scores(b, b->nbench);
+	for (size_t i = 0; i < n; i++)
+		b->cells[i].mean = means[i];
+	for (size_t i = 0; i < b->nbench; i++)
+		b->benches[i].ref = refs[i];
+	free(means);
+	free(refs);
+	return KV_OK;
+}
+
+void bm_score_without(struct bm *b, size_t skip)
+{
+	set_scores(b, skip);
+}

@@ -374,40 +374,119 @@ static int score_teams(struct eval *ev)
 	return rc;
 }
 
+/* The config, and the panel kept after evaluate for resampling. */
+struct expert_state {
+	struct expert_config cfg;
+	struct expert_panel panel;
+};
+
 static int expert_open(const struct kv_host *h, struct kv_ctx *ctx, void **state)
 {
 	if (KV_HOST_REQUIRE(h, ctx, table_number))
 		return KV_ERR_INTERNAL;
-	struct expert_config *cfg = calloc(1, sizeof *cfg);
-	if (!cfg)
+	struct expert_state *st = calloc(1, sizeof *st);
+	if (!st)
 		return KV_ERR_INTERNAL;
-	int rc = expert_read_config(h, ctx, cfg);
+	int rc = expert_read_config(h, ctx, &st->cfg);
 	if (rc) {
-		expert_free_config(cfg);
-		free(cfg);
+		expert_free_config(&st->cfg);
+		free(st);
 		return rc;
 	}
-	*state = cfg;
+	*state = st;
 	return KV_OK;
 }
 
 static int expert_evaluate(void *state, const struct kv_host *h, struct kv_ctx *ctx)
 {
-	const struct expert_config *cfg = state;
-	struct expert_panel panel;
-	int rc = expert_read_panel(h, ctx, cfg, &panel);
+	struct expert_state *st = state;
+	int rc = expert_read_panel(h, ctx, &st->cfg, &st->panel);
 	if (!rc) {
-		struct eval ev = {.h = h, .ctx = ctx, .cfg = cfg, .p = &panel};
+		struct eval ev = {.h = h, .ctx = ctx, .cfg = &st->cfg, .p = &st->panel};
 		rc = score_teams(&ev);
 	}
-	expert_free_panel(&panel);
 	return rc;
+}
+
+/* Expert e's total for team t joins xs when it counts (formed, not recused). */
+static void add_total(const struct eval *ev, size_t t, size_t e, struct expert_scored *xs, size_t *m)
+{
+	double total;
+	if (!recused(ev, t, e) && expert_total(ev, t, e, &total))
+		xs[(*m)++] = (struct expert_scored){total, e};
+}
+
+/* Team t's score from the m totals in xs, trimmed as the round trims; a
+ * team with none keeps the round's score. */
+static void set_redrawn(const struct eval *ev, size_t t, struct expert_scored *xs, size_t m)
+{
+	size_t k;
+	if (m == 0)
+		return;
+	double mean = expert_trimmed_mean(xs, m, ev->cfg->trim, ev->cfg->trim_min, &k);
+	double normalized = mean / rubric_max(ev->cfg);
+	ev->h->set_value(ev->ctx, t, mean, "points");
+	ev->h->set_normalized(ev->ctx, t, normalized > 1 ? 1 : normalized);
+}
+
+/* One replicate: as many experts as the panel has, drawn with replacement,
+ * each drawn expert's totals counted once per draw, trimmed as the round
+ * trims.  A team that no drawn expert scored keeps the round's score. */
+static int expert_resample(void *state, const struct kv_host *h, struct kv_ctx *ctx, uint64_t replicate)
+{
+	struct expert_state *st = state;
+	const struct expert_panel *p = &st->panel;
+	size_t n = p->expert_count, *drawn = calloc(n + 1, sizeof *drawn);
+	struct expert_scored *xs = calloc(n + 1, sizeof *xs);
+	struct kv_rng rng;
+	if (!drawn || !xs) {
+		free(drawn);
+		free(xs);
+		return KV_ERR_INTERNAL;
+	}
+	h->rng_stream(ctx, "resample", replicate, &rng);
+	for (size_t j = 0; j < n; j++)
+		drawn[j] = (size_t)kv_rng_below(&rng, n);
+	struct eval ev = {.h = h, .ctx = ctx, .cfg = &st->cfg, .p = p};
+	for (size_t t = 0; st->cfg.mode == EXPERT_RUBRIC && t < p->team_count; t++) {
+		size_t m = 0;
+		for (size_t j = 0; j < n; j++)
+			add_total(&ev, t, drawn[j], xs, &m);
+		set_redrawn(&ev, t, xs, m);
+	}
+	free(drawn);
+	free(xs);
+	return KV_OK;
+}
+
+/* The panel without expert `unit`, trimmed as the round trims. */
+static int expert_leave_out(void *state, const struct kv_host *h, struct kv_ctx *ctx, size_t unit,
+			    const char **unit_id)
+{
+	struct expert_state *st = state;
+	const struct expert_panel *p = &st->panel;
+	struct expert_scored *xs = calloc(p->expert_count + 1, sizeof *xs);
+	struct eval ev = {.h = h, .ctx = ctx, .cfg = &st->cfg, .p = p};
+	*unit_id = unit < p->expert_count ? p->experts[unit] : NULL;
+	if (!xs)
+		return KV_ERR_INTERNAL;
+	for (size_t t = 0; *unit_id && st->cfg.mode == EXPERT_RUBRIC && t < p->team_count; t++) {
+		size_t m = 0;
+		for (size_t e = 0; e < p->expert_count; e++)
+			if (e != unit)
+				add_total(&ev, t, e, xs, &m);
+		set_redrawn(&ev, t, xs, m);
+	}
+	free(xs);
+	return KV_OK;
 }
 
 static void expert_close(void *state)
 {
-	expert_free_config(state);
-	free(state);
+	struct expert_state *st = state;
+	expert_free_panel(&st->panel);
+	expert_free_config(&st->cfg);
+	free(st);
 }
 
 KAIEVAL_PLUGIN_DEFINE(expert,
@@ -417,4 +496,7 @@ KAIEVAL_PLUGIN_DEFINE(expert,
 	.params = params,
 	.open = expert_open,
 	.evaluate = expert_evaluate,
-	.close = expert_close);
+	.close = expert_close,
+	.resample_unit = "expert",
+	.resample = expert_resample,
+	.leave_out = expert_leave_out);
