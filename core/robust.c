@@ -7,6 +7,7 @@
  * so the output is the same bytes on every run. */
 #include "robust.h"
 #include "cli.h"
+#include "detmath.h"
 #include "host.h"
 #include "jsondoc.h"
 #include "jsonw.h"
@@ -367,17 +368,23 @@ static int resample_source(struct robust *r, const int *mask, struct tally *ty, 
 	return 0;
 }
 
+/* Marsaglia's polar method: no trigonometry, and its one logarithm is
+ * kv_det_log, so draws are the same bits everywhere (sqrt is exact IEEE). */
 static double normal(struct kv_rng *g)
 {
-	double u = 1 - kv_rng_uniform(g), v = kv_rng_uniform(g);
-	return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
+	for (;;) {
+		double u = 2 * kv_rng_uniform(g) - 1, v = 2 * kv_rng_uniform(g) - 1;
+		double s = u * u + v * v;
+		if (s > 0 && s < 1)
+			return u * sqrt(-2 * kv_det_log(s) / s);
+	}
 }
 
 /* Marsaglia and Tsang's method; shape < 1 through shape + 1. */
 static double gamma_draw(struct kv_rng *g, double shape)
 {
 	if (shape < 1)
-		return gamma_draw(g, shape + 1) * pow(1 - kv_rng_uniform(g), 1 / shape);
+		return gamma_draw(g, shape + 1) * kv_det_exp(kv_det_log(1 - kv_rng_uniform(g)) / shape);
 	double d = shape - 1.0 / 3, c = 1 / sqrt(9 * d);
 	for (;;) {
 		double x = normal(g), v = 1 + c * x;
@@ -385,7 +392,7 @@ static double gamma_draw(struct kv_rng *g, double shape)
 			continue;
 		v = v * v * v;
 		double u = 1 - kv_rng_uniform(g);
-		if (log(u) < 0.5 * x * x + d - d * v + d * log(v))
+		if (kv_det_log(u) < 0.5 * x * x + d - d * v + d * kv_det_log(v))
 			return d * v;
 	}
 }
