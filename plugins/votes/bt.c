@@ -12,6 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
 int votes_bt_unreachable(const double *w, size_t k, size_t *from, size_t *to)
 {
 	/* reach[i*k+j]: a chain of wins leads from i to j (Warshall's closure). */
@@ -117,4 +123,154 @@ void votes_bt_elo(const double *g, size_t k, double *elo)
 	mean /= (double)k;
 	for (size_t i = 0; i < k; i++)
 		elo[i] = 1000.0 + 400.0 * (log(g[i]) - mean) / log(10.0);
+}
+
+/* --- refits from a nearby start (bootstrap replicates) ---------------------- */
+
+/* Strongly connected by wins: every team reaches team 0 and team 0 reaches
+ * every team (two searches, k^2 each, instead of the closure's k^3). */
+static int reaches_all(const double *w, size_t k, int forward, unsigned char *seen, size_t *stack)
+{
+	size_t top = 0, found = 1;
+	memset(seen, 0, k);
+	seen[0] = 1;
+	stack[top++] = 0;
+	while (top) {
+		size_t i = stack[--top];
+		for (size_t j = 0; j < k; j++)
+			if (!seen[j] && (forward ? w[i * k + j] : w[j * k + i]) > 0) {
+				seen[j] = 1;
+				found++;
+				stack[top++] = j;
+			}
+	}
+	return found == k;
+}
+
+int votes_bt_connected(const double *w, size_t k)
+{
+	unsigned char *seen = malloc(k);
+	size_t *stack = malloc(k * sizeof *stack);
+	int ok = seen && stack && reaches_all(w, k, 1, seen, stack) && reaches_all(w, k, 0, seen, stack);
+	free(seen);
+	free(stack);
+	return ok;
+}
+
+/* Solve the symmetric positive definite system A x = b (n x n, row-major,
+ * overwritten by its Cholesky factor).  0, or -1 when A is not positive
+ * definite. */
+static int cholesky_solve(double *A, size_t n, double *b)
+{
+	for (size_t j = 0; j < n; j++) {
+		double d = A[j * n + j];
+		for (size_t m = 0; m < j; m++)
+			d -= A[j * n + m] * A[j * n + m];
+		if (!(d > 0))
+			return -1;
+		d = votes_sqrt(d);
+		A[j * n + j] = d;
+		for (size_t i = j + 1; i < n; i++) {
+			double s = A[i * n + j];
+			for (size_t m = 0; m < j; m++)
+				s -= A[i * n + m] * A[j * n + m];
+			A[i * n + j] = s / d;
+		}
+	}
+	for (size_t i = 0; i < n; i++) { /* L y = b */
+		for (size_t m = 0; m < i; m++)
+			b[i] -= A[i * n + m] * b[m];
+		b[i] /= A[i * n + i];
+	}
+	for (size_t i = n; i-- > 0;) { /* L^T x = y */
+		for (size_t m = i + 1; m < n; m++)
+			b[i] -= A[m * n + i] * b[m];
+		b[i] /= A[i * n + i];
+	}
+	return 0;
+}
+
+/* The score equations' residuals at g; 1 when they meet the rule. */
+static int residuals(const double *w, size_t k, const double *wins, const double *games, const double *g,
+		     double *grad)
+{
+	int converged = 1;
+	for (size_t i = 0; i < k; i++) {
+		double expected = 0;
+		for (size_t j = 0; j < k; j++) {
+			double n = w[i * k + j] + w[j * k + i];
+			if (j != i && n > 0)
+				expected += n * g[i] / (g[i] + g[j]);
+		}
+		grad[i] = wins[i] - expected;
+		if (grad[i] > VOTES_BT_TOLERANCE * games[i] || -grad[i] > VOTES_BT_TOLERANCE * games[i])
+			converged = 0;
+	}
+	return converged;
+}
+
+/* One Newton step in log-strength (team k-1 held fixed); -1 when the
+ * curvature is not positive definite. */
+static int newton_step(const double *w, size_t k, double *g, double *grad, double *H)
+{
+	size_t n = k - 1;
+	for (size_t i = 0; i < n; i++) {
+		double diag = 0;
+		for (size_t j = 0; j < k; j++) {
+			double games = w[i * k + j] + w[j * k + i];
+			double c = j != i && games > 0 ? games * g[i] * g[j] / ((g[i] + g[j]) * (g[i] + g[j])) : 0;
+			diag += c;
+			if (j < n)
+				H[i * n + j] = -c;
+		}
+		H[i * n + i] = diag;
+	}
+	if (cholesky_solve(H, n, grad))
+		return -1;
+	double largest = 0, sum = 0;
+	for (size_t i = 0; i < n; i++)
+		largest = grad[i] > largest ? grad[i] : -grad[i] > largest ? -grad[i] : largest;
+	double scale = largest > 1 ? 1 / largest : 1; /* a step of at most e in any strength */
+	for (size_t i = 0; i < n; i++)
+		g[i] *= votes_exp(scale * grad[i]);
+	for (size_t i = 0; i < k; i++)
+		sum += g[i];
+	for (size_t i = 0; i < k; i++)
+		g[i] /= sum;
+	return 0;
+}
+
+long votes_bt_refit(const double *w, size_t k, const double *start, double *g)
+{
+	if (k < 2 || !votes_bt_connected(w, k))
+		return VOTES_BT_UNDETERMINED;
+	double *scratch = malloc((4 * k + (k - 1) * (k - 1)) * sizeof *scratch);
+	if (!scratch)
+		return VOTES_BT_NOMEM;
+	double *wins = scratch, *games = wins + k, *grad = games + k, *next = grad + k, *H = next + k;
+	for (size_t i = 0; i < k; i++) {
+		wins[i] = games[i] = 0;
+		for (size_t j = 0; j < k; j++) {
+			wins[i] += w[i * k + j];
+			games[i] += w[i * k + j] + w[j * k + i];
+		}
+		g[i] = start[i];
+	}
+	long iter = 0;
+	for (; iter < VOTES_BT_NEWTON_STEPS; iter++) {
+		if (residuals(w, k, wins, games, g, grad)) {
+			free(scratch);
+			return iter;
+		}
+		if (newton_step(w, k, g, grad, H))
+			break;
+	}
+	/* Newton did not settle: the MM iteration, which always converges here. */
+	for (; iter <= VOTES_BT_MAX_ITER; iter++) {
+		if (mm_step(w, k, wins, games, g, next))
+			break;
+		memcpy(g, next, k * sizeof *g);
+	}
+	free(scratch);
+	return iter > VOTES_BT_MAX_ITER ? VOTES_BT_SLOW : iter;
 }

@@ -1,4 +1,5 @@
-/* Reading a battle file into per-judge tables (method pairwise).
+/* Reading a battle file into ballot counts and per-judge ballot lists
+ * (method pairwise).
  *
  * Three threads share the work, so that it overlaps on two cores:
  *   - the read-ahead thread of reader.c reads blocks (the host hashes them);
@@ -54,6 +55,7 @@ struct ingest {
 	int scan_rc;              /* KV_OK, or how the scanner stopped */
 	int stop;                 /* the consumer failed: scanner, stop */
 	uint64_t *sums;           /* per deciding thread: wins, ties (k*k each), repeats */
+	int failed;               /* a deciding thread ran out of memory */
 };
 
 static uint64_t load_tail(const char *s, size_t n)
@@ -260,24 +262,24 @@ static void *scan_thread(void *arg)
 
 /* --- the calling thread ---------------------------------------------------------- */
 
-/* Count a ballot into its judge's table and into wins and ties (k*k each:
- * the tally's, or a deciding thread's own). */
-static void count_ballot(struct votes_tally *t, uint64_t *wins, uint64_t *ties, uint32_t judge, size_t a,
-			 size_t b, int outcome)
+/* Count a ballot into wins and ties (k*k each: the tally's, or a deciding
+ * thread's own) and, when the bootstrap needs them, into list (its
+ * judge's ballots); -1 out of memory. */
+static int count_ballot(struct votes_tally *t, uint64_t *wins, uint64_t *ties, struct votes_ballot_list *list,
+			uint32_t judge, size_t a, size_t b, int outcome)
 {
-	size_t k = t->k;
-	uint32_t *c = t->counts + (size_t)judge * k * k;
+	size_t k = t->k, lo = a < b ? a : b, hi = a < b ? b : a, code;
 	if (outcome == VOTES_A) {
-		c[a * k + b] += 2;
 		wins[a * k + b]++;
+		code = a * k + b;
 	} else if (outcome == VOTES_B) {
-		c[b * k + a] += 2;
 		wins[b * k + a]++;
+		code = b * k + a;
 	} else {
-		c[a * k + b]++;
-		c[b * k + a]++;
-		ties[(a < b ? a : b) * k + (a < b ? b : a)]++;
+		ties[lo * k + hi]++;
+		code = k * k + lo * k + hi;
 	}
+	return t->keep_ballots ? votes_list_add(list, judge, (uint32_t)code) : 0;
 }
 
 /* A ballot travels through the ballot set as judge | a | b | outcome. */
@@ -286,11 +288,9 @@ static uint64_t pack(uint32_t judge, size_t a, size_t b, int outcome)
 	return judge | (uint64_t)a << 32 | (uint64_t)b << 44 | (uint64_t)outcome << 56;
 }
 
-/* Count the first ballot of each key, on a deciding thread: into the
- * judges' tables (a group's judges are that thread's alone) and the
- * thread's own wins, ties and repeats (wins[k*k], ties[k*k], repeats).
- * The judges' tables of one group stay in cache; still, fetch their cells
- * for the whole batch first. */
+/* Count the first ballot of each key, on a deciding thread, into the
+ * thread's own wins, ties, repeats (wins[k*k], ties[k*k], repeats) and
+ * ballot list. */
 static void on_ballots(void *arg, unsigned thread, const uint64_t *x, const unsigned char *first, size_t n)
 {
 	struct ingest *in = arg;
@@ -298,15 +298,11 @@ static void on_ballots(void *arg, unsigned thread, const uint64_t *x, const unsi
 	size_t k = t->k;
 	uint64_t *wins = in->sums + thread * (2 * k * k + 1), *ties = wins + k * k, *dup = ties + k * k;
 	for (size_t i = 0; i < n; i++) {
-		size_t a = (size_t)(x[i] >> 32) & 0xfff, b = (size_t)(x[i] >> 44) & 0xfff;
-		__builtin_prefetch(t->counts + (uint32_t)x[i] * k * k + (a < b ? a : b) * k, 1);
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (first[i])
-			count_ballot(t, wins, ties, (uint32_t)x[i], (size_t)(x[i] >> 32) & 0xfff,
-				     (size_t)(x[i] >> 44) & 0xfff, (int)(x[i] >> 56));
-		else
+		if (!first[i])
 			(*dup)++;
+		else if (count_ballot(t, wins, ties, &t->lists[thread], (uint32_t)x[i], (size_t)(x[i] >> 32) & 0xfff,
+				      (size_t)(x[i] >> 44) & 0xfff, (int)(x[i] >> 56)))
+			in->failed = 1;
 	}
 }
 
@@ -317,7 +313,8 @@ static int decide_all(struct ingest *in)
 	size_t kk = t->k * t->k, width = 2 * kk + 1;
 	unsigned threads = votes_threads();
 	threads = threads > VOTES_DEDUP_THREADS ? VOTES_DEDUP_THREADS : threads < 1 ? 1 : threads;
-	if (!(in->sums = calloc(threads * width, sizeof *in->sums)) || votes_dedup_finish(in->dedup, threads))
+	if (!(in->sums = calloc(threads * width, sizeof *in->sums)) || votes_dedup_finish(in->dedup, threads) ||
+	    in->failed)
 		return KV_ERR_INTERNAL;
 	for (unsigned th = 0; th < threads; th++) {
 		const uint64_t *s = in->sums + th * width;
@@ -334,21 +331,8 @@ static int decide_all(struct ingest *in)
 static long judge_index(struct votes_tally *t, uint64_t hash, const char *id, size_t n)
 {
 	int added;
-	size_t kk = t->k * t->k;
 	long e = votes_intern_hashed(&t->judges, hash, id, n, &added);
-	if (e < 0 || !added)
-		return e;
-	if ((size_t)e == t->counts_cap) {
-		size_t cap = t->counts_cap ? 2 * t->counts_cap : 1024;
-		uint32_t *counts = cap <= SIZE_MAX / (kk * sizeof *counts)
-				   ? realloc(t->counts, cap * kk * sizeof *counts) : NULL;
-		if (!counts)
-			return -1;
-		t->counts = counts;
-		t->counts_cap = cap;
-	}
-	memset(t->counts + (size_t)e * kk, 0, kk * sizeof *t->counts);
-	return e;
+	return e > (long)UINT32_MAX ? -1 : e;
 }
 
 /* Items [from, to) of batch b: judges, then the ballots. */
@@ -366,7 +350,8 @@ static int consume_part(struct ingest *in, struct batch *b, size_t from, size_t 
 		const struct item *it = &b->item[i];
 		if (!it->has_question) { /* a ballot of its own: nothing to compare it with */
 			t->no_question++;
-			count_ballot(t, t->wins, t->ties, it->judge, it->a, it->b, it->outcome);
+			if (count_ballot(t, t->wins, t->ties, &t->lists[0], it->judge, it->a, it->b, it->outcome))
+				return KV_ERR_INTERNAL;
 		} else if (votes_dedup_add(in->dedup, b->fp[i], it->judge, pack(it->judge, it->a, it->b, it->outcome))) {
 			return KV_ERR_INTERNAL;
 		}
@@ -468,7 +453,8 @@ int votes_ingest(const struct kv_host *h, struct kv_ctx *ctx, const char *path, 
 void votes_tally_free(struct votes_tally *t)
 {
 	votes_intern_free(&t->judges);
-	free(t->counts);
+	for (size_t i = 0; i < VOTES_DEDUP_THREADS; i++)
+		free(t->lists[i].x);
 	free(t->wins);
 	free(t->ties);
 }

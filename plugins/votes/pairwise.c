@@ -1,10 +1,11 @@
 /* votes, method pairwise: Chatbot Arena battles -> Bradley-Terry.
  *
- * One pass over the file keeps, per judge, a k x k table of doubled wins
- * (2 per win, 1 per tie each way) and nothing per battle except the ballot
- * fingerprint that enforces one ballot per (judge, question, pair).  The
- * point estimate fits the summed table; each bootstrap replicate resamples
- * judges and sums their tables, so its cost does not grow with battles. */
+ * One pass over the file keeps the counted ballots (8 bytes each, for the
+ * judge bootstrap) and the ballot fingerprints that enforce one ballot per
+ * (judge, question, pair).  The point estimate fits the summed table of
+ * doubled wins (2 per win, 1 per tie each way); the bootstrap (boot.c)
+ * draws over classes of exchangeable judges (classes.c), or over the
+ * distinct outcomes with bootstrap_unit = battle. */
 #include "ingest.h"
 
 #include <stdlib.h>
@@ -17,7 +18,9 @@ struct pw {
 	size_t k, ref;        /* ref = k: against every other team */
 	struct votes_team_name *names;
 	long long bootstrap;
+	int by_battle;        /* bootstrap_unit = battle */
 	struct votes_tally t;
+	struct votes_classes classes;
 };
 
 /* --- params --------------------------------------------------------------- */
@@ -56,6 +59,9 @@ static int read_params(struct pw *pw, const struct votes_common *c)
 	pw->path = h->value_string(h->param(ctx, "battles"));
 	pw->k = h->team_count(ctx);
 	pw->bootstrap = c->bootstrap;
+	const char *unit = h->value_string(h->param(ctx, "bootstrap_unit"));
+	pw->by_battle = unit && strcmp(unit, "battle") == 0;
+	pw->t.keep_ballots = pw->bootstrap > 0 && !pw->by_battle;
 	if (!pw->path)
 		return h->error(ctx, "method pairwise needs param 'battles'");
 	if (pw->k < 2 || pw->k > VOTES_MAX_TEAMS)
@@ -97,74 +103,7 @@ static int check_data(struct pw *pw, const double *w)
 	return KV_OK;
 }
 
-/* --- bootstrap over judges --------------------------------------------------------- */
-
-#define REPS 32  /* replicates summed together: each judge's table is read once for all */
-
-struct boot {
-	size_t k, ref, judges, rounds;
-	struct votes_tables tables;  /* the judges' count tables */
-	struct kv_rng *streams;      /* one per replicate, from the host */
-	uint32_t *mult;              /* per thread: REPS x judges */
-	uint32_t *scratch;           /* per thread: votes_sum_scratch(REPS) words */
-	uint64_t *acc;               /* per thread: REPS x k*k */
-	double *work;                /* per thread: 4k + k*k */
-	double *elo, *norm;          /* per replicate: k (undefined when !ok) */
-	unsigned char *ok;
-};
-
-/* Replicates [REPS*task, REPS*task + REPS): draw, sum, fit each. */
-static void replicate_block(void *arg, size_t task, unsigned t)
-{
-	struct boot *B = arg;
-	size_t k = B->k, kk = k * k, first = task * REPS;
-	size_t reps = B->rounds - first < REPS ? B->rounds - first : REPS;
-	uint32_t *mult = B->mult + t * REPS * B->judges;
-	uint64_t *acc = B->acc + t * REPS * kk;
-	double *w = B->work + t * (4 * k + kk), *g = w + kk, *wr = g + k, *elo = wr + k;
-	for (size_t r = 0; r < reps; r++)
-		votes_resample(&B->streams[first + r], mult + r * B->judges, B->judges);
-	votes_sum_tables(&B->tables, mult, reps, B->scratch + t * votes_sum_scratch(&B->tables, REPS), acc);
-	for (size_t r = 0; r < reps; r++) {
-		size_t b = first + r;
-		for (size_t x = 0; x < kk; x++)
-			w[x] = (double)acc[r * kk + x];
-		B->ok[b] = votes_bt_fit(w, k, g) >= 0;
-		if (!B->ok[b])
-			continue; /* a resample in which some team is never beaten (or never wins) */
-		votes_bt_winrate(g, k, B->ref, wr);
-		votes_bt_elo(g, k, elo);
-		memcpy(B->elo + b * k, elo, k * sizeof *elo);
-		memcpy(B->norm + b * k, wr, k * sizeof *wr);
-	}
-}
-
-static int boot_alloc(struct boot *B, unsigned threads)
-{
-	size_t k = B->k, rounds = B->rounds, per = (size_t)threads * REPS;
-	B->streams = calloc(rounds, sizeof *B->streams);
-	B->mult = calloc(per * (B->judges ? B->judges : 1), sizeof *B->mult);
-	B->scratch = calloc(threads * votes_sum_scratch(&B->tables, REPS), sizeof *B->scratch);
-	B->acc = calloc(per * k * k, sizeof *B->acc);
-	B->work = calloc((size_t)threads * (4 * k + k * k), sizeof *B->work);
-	B->elo = calloc(rounds * k, sizeof *B->elo);
-	B->norm = calloc(rounds * k, sizeof *B->norm);
-	B->ok = calloc(rounds, 1);
-	return B->streams && B->mult && B->scratch && B->acc && B->work && B->elo && B->norm && B->ok ? 0 : -1;
-}
-
-static void boot_free(struct boot *B)
-{
-	free(B->streams);
-	free(B->mult);
-	free(B->scratch);
-	votes_tables_free(&B->tables);
-	free(B->acc);
-	free(B->work);
-	free(B->elo);
-	free(B->norm);
-	free(B->ok);
-}
+/* --- the bootstrap ------------------------------------------------------------ */
 
 /* The 2.5% and 97.5% points of column i over the usable replicates. */
 static void interval(const double *by_round, const unsigned char *ok, size_t rounds, size_t k,
@@ -178,14 +117,17 @@ static void interval(const double *by_round, const unsigned char *ok, size_t rou
 	out[1] = votes_quantile(col, n, 0.975);
 }
 
-static void boot_evidence(struct pw *pw, const struct boot *B, size_t rounds, size_t usable)
+static void boot_evidence(struct pw *pw, const struct votes_boot *B, size_t rounds, size_t usable)
 {
 	const struct kv_host *h = pw->h;
 	size_t k = pw->k;
 	double *col = malloc(rounds * sizeof *col), *elo = malloc(2 * k * sizeof *elo), ni[2];
 	h->evidence_num(pw->ctx, KV_ROUND, "bootstrap_rounds", (double)rounds);
 	h->evidence_num(pw->ctx, KV_ROUND, "bootstrap_undetermined", (double)(rounds - usable));
-	h->evidence_str(pw->ctx, KV_ROUND, "bootstrap_unit", "judge (all ballots of a drawn judge)");
+	h->evidence_str(pw->ctx, KV_ROUND, "bootstrap_unit", "%s", pw->by_battle
+			? "battle (a multinomial draw over the distinct outcomes, as Chatbot Arena)"
+			: "judge (all ballots of a drawn judge)");
+	h->evidence_num(pw->ctx, KV_ROUND, "bootstrap_classes", (double)pw->classes.count);
 	h->evidence_str(pw->ctx, KV_ROUND, "percentile", "%s", VOTES_PERCENTILE_RULE);
 	if (!col || !elo || usable == 0) {
 		free(col);
@@ -210,25 +152,34 @@ static void boot_evidence(struct pw *pw, const struct boot *B, size_t rounds, si
 	free(elo);
 }
 
-static int bootstrap(struct pw *pw)
+static int bootstrap(struct pw *pw, const double *g)
 {
-	size_t rounds = (size_t)pw->bootstrap, usable = 0;
-	unsigned threads = votes_threads();
-	struct boot B = {.k = pw->k, .ref = pw->ref, .judges = pw->t.judges.count, .rounds = rounds};
+	size_t rounds = (size_t)pw->bootstrap, usable = 0, k = pw->k;
+	struct votes_boot B = {.k = k, .ref = pw->ref, .rounds = rounds, .C = &pw->classes, .g0 = g};
 	if (rounds == 0)
 		return KV_OK;
-	if (votes_tables_init(&B.tables, pw->t.counts, B.judges, B.k * B.k) || boot_alloc(&B, threads)) {
-		boot_free(&B);
-		return KV_ERR_INTERNAL;
+	int rc = pw->by_battle ? votes_classes_of_ballots(pw->t.wins, pw->t.ties, k, &pw->classes)
+			       : votes_classes_of_judges(pw->t.lists, VOTES_DEDUP_THREADS, pw->t.judges.count, &pw->classes);
+	B.streams = calloc(rounds, sizeof *B.streams);
+	B.elo = calloc(rounds * k, sizeof *B.elo);
+	B.norm = calloc(rounds * k, sizeof *B.norm);
+	B.ok = calloc(rounds, 1);
+	if (rc == 0 && B.streams && B.elo && B.norm && B.ok) {
+		for (size_t r = 0; r < rounds; r++)
+			pw->h->rng_stream(pw->ctx, "bootstrap", r, &B.streams[r]);
+		rc = votes_boot_run(&B);
+	} else {
+		rc = -1;
 	}
-	for (size_t r = 0; r < rounds; r++)
-		pw->h->rng_stream(pw->ctx, "bootstrap", r, &B.streams[r]);
-	votes_parallel((rounds + REPS - 1) / REPS, threads, replicate_block, &B);
-	for (size_t r = 0; r < rounds; r++)
+	for (size_t r = 0; rc == 0 && r < rounds; r++)
 		usable += B.ok[r];
-	boot_evidence(pw, &B, rounds, usable);
-	boot_free(&B);
-	return KV_OK;
+	if (rc == 0)
+		boot_evidence(pw, &B, rounds, usable);
+	free(B.streams);
+	free(B.elo);
+	free(B.norm);
+	free(B.ok);
+	return rc == 0 ? KV_OK : KV_ERR_INTERNAL;
 }
 
 /* --- the estimate ---------------------------------------------------------------- */
@@ -280,9 +231,12 @@ static int estimate(struct pw *pw)
 	if (!w)
 		return KV_ERR_INTERNAL;
 	double *g = w + kk, *wr = g + k, *elo = wr + k;
-	for (size_t j = 0; j < pw->t.judges.count; j++) /* exact: integer sums far below 2^53 */
-		for (size_t x = 0; x < kk; x++)
-			w[x] += pw->t.counts[j * kk + x];
+	for (size_t i = 0; i < k; i++) /* exact: integer sums far below 2^53 */
+		for (size_t j = i + 1; j < k; j++) {
+			double tie = (double)pw->t.ties[i * k + j];
+			w[i * k + j] = 2 * (double)pw->t.wins[i * k + j] + tie;
+			w[j * k + i] = 2 * (double)pw->t.wins[j * k + i] + tie;
+		}
 	int rc = check_data(pw, w);
 	long iterations = rc == KV_OK ? votes_bt_fit(w, k, g) : 0;
 	if (rc == KV_OK && iterations < 0)
@@ -298,9 +252,10 @@ static int estimate(struct pw *pw)
 			team_evidence(pw, i, g[i], elo[i]);
 		}
 		round_evidence(pw, iterations);
+		rc = bootstrap(pw, g);
 	}
 	free(w);
-	return rc == KV_OK ? bootstrap(pw) : rc;
+	return rc;
 }
 
 int votes_pairwise(const struct kv_host *h, struct kv_ctx *ctx, const struct votes_common *c)
@@ -317,6 +272,7 @@ int votes_pairwise(const struct kv_host *h, struct kv_ctx *ctx, const struct vot
 	if (rc == KV_OK)
 		rc = estimate(&pw);
 	votes_tally_free(&pw.t);
+	votes_classes_free(&pw.classes);
 	free(pw.names);
 	return rc;
 }

@@ -35,6 +35,8 @@ static const struct kv_param_decl params[] = {
 	 "pairwise: a battle without question_id is an error (else it is a ballot of its own)"},
 	{"bootstrap", KV_T_INT, 0, "1000", NULL,
 	 "resamples of raters/judges for the 95% intervals (evidence); 0 = none"},
+	{"bootstrap_unit", KV_T_STRING, 0, NULL, "judge|battle",
+	 "pairwise: what a resample draws: judge (default; all ballots of a judge) or battle (Chatbot Arena)"},
 	{NULL, 0, 0, NULL, NULL, NULL},
 };
 
@@ -49,7 +51,7 @@ static int check_method_params(const struct kv_host *h, struct kv_ctx *ctx, int 
 			       const char *normalize)
 {
 	static const char *const rating_only[] = {"ratings", "groups", NULL};
-	static const char *const pairwise_only[] = {"battles", "models", "reference_team", NULL};
+	static const char *const pairwise_only[] = {"battles", "models", "reference_team", "bootstrap_unit", NULL};
 	const char *const *other = pairwise ? rating_only : pairwise_only;
 	int rc = KV_OK;
 	for (size_t i = 0; rc == KV_OK && other[i]; i++)

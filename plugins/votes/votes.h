@@ -2,8 +2,9 @@
  *
  * Two methods: `rating` (absolute scores per rater and team, rating.c) and
  * `pairwise` (Chatbot Arena battles, Bradley-Terry; pairwise.c with the
- * streaming reader in battles.c, the ballot set in dedup.c and the fit in
- * bt.c).  Every symbol shared between the files starts with votes_ so the
+ * streaming reader in reader.c and scan.c, ingest.c, the ballot set in
+ * dedup.c, the fit in bt.c and the bootstrap in classes.c, boot.c and
+ * binomial.c).  Every symbol shared between the files starts with votes_ so the
  * sources can link statically beside other plugins in one test program. */
 #ifndef KV_VOTES_H
 #define KV_VOTES_H
@@ -32,25 +33,6 @@ double votes_quantile(double *x, size_t n, double p);
 /* Replicate b's multiplicities: n draws with replacement from n units
  * (resample.c: Lemire's multiply-shift method, unbiased). */
 void votes_resample(struct kv_rng *rng, uint32_t *mult, size_t n);
-/* The units' count tables a bootstrap sums (units x width, row j for unit
- * j), with what the sums may use, decided once (resample.c). */
-struct votes_tables {
-	const uint32_t *rows;
-	size_t units, width, width16;  /* width16: width rounded up to 16 */
-	int narrow;                    /* every replicate's sums fit in 32 bits */
-	int avx2;                      /* narrow, and AVX2 tiles may run */
-	int16_t *pairs;                /* for AVX-512 VNNI: rows as 16-bit pairs, or NULL */
-};
-/* rows must outlive T.  -1: out of memory. */
-int votes_tables_init(struct votes_tables *T, const uint32_t *rows, size_t units, size_t width);
-void votes_tables_free(struct votes_tables *T);
-/* Words of scratch votes_sum_tables needs for reps replicates. */
-size_t votes_sum_scratch(const struct votes_tables *T, size_t reps);
-/* acc[r*width + x] = sum_j mult[r*units + j] * rows[j*width + x] for
- * r < reps, the same integers on every path. */
-void votes_sum_tables(const struct votes_tables *T, const uint32_t *mult, size_t reps, uint32_t *scratch,
-		      uint64_t *acc);
-
 /* Run fn(arg, b, thread) for every b in [0, count) on up to `threads`
  * threads (thread < threads indexes per-thread scratch).  Results must go
  * to slot b, so they never depend on the thread count. */
@@ -110,6 +92,60 @@ void votes_bt_winrate(const double *g, size_t k, size_t ref, double *out);
 /* Elo scale: 1000 + 400 log10(g_i / geometric mean g).  Uses libm log,
  * so the result is evidence only. */
 void votes_bt_elo(const double *g, size_t k, double *elo);
+
+/* Strongly connected by wins (the MLE exists); k^2. */
+int votes_bt_connected(const double *w, size_t k);
+/* The same estimate as votes_bt_fit, by Newton's method in log-strength
+ * from `start` (a nearby estimate: the bootstrap's replicates start at the
+ * point estimate), with the MM iteration as fallback; the same rule ends
+ * it.  Steps taken, or a negative code as above. */
+#define VOTES_BT_NEWTON_STEPS 50
+long votes_bt_refit(const double *w, size_t k, const double *start, double *g);
+
+/* --- exact draws (binomial.c): + - * / only, so the same bytes everywhere -- */
+
+double votes_log(double x);
+double votes_exp(double x);
+double votes_sqrt(double x);
+/* One draw of Binomial(n, part/whole), 0 <= part <= whole, whole > 0. */
+uint64_t votes_binomial(struct kv_rng *rng, uint64_t n, uint64_t part, uint64_t whole);
+
+/* --- classes of exchangeable units (classes.c) ------------------------------ */
+
+/* A ballot's code: 2 per win of i over j in cell i*k + j (code i*k + j);
+ * a tie between lo < hi, 1 each way (code k*k + lo*k + hi). */
+struct votes_ballot_list { uint64_t *x; size_t n, cap; };  /* judge << 32 | code */
+int votes_list_add(struct votes_ballot_list *l, uint32_t judge, uint32_t code);
+
+struct votes_classes {
+	size_t count;
+	uint64_t units;            /* the sum of size */
+	uint32_t *size;            /* per class: its units (judges, or ballots) */
+	size_t *first;             /* per class c: entries [first[c], first[c + 1]) */
+	uint32_t *code, *mult;     /* per entry: a ballot code and its count in one unit */
+};
+/* Judges with equal ballots merged (the lists are freed); -1 out of memory. */
+int votes_classes_of_judges(struct votes_ballot_list *lists, size_t nlists, size_t judges,
+			    struct votes_classes *C);
+/* One unit per ballot, a class per distinct outcome (wins[i*k+j]: i beat j;
+ * ties[lo*k+hi]). */
+int votes_classes_of_ballots(const uint64_t *wins, const uint64_t *ties, size_t k, struct votes_classes *C);
+void votes_classes_free(struct votes_classes *C);
+
+/* --- the bootstrap (boot.c) ------------------------------------------------ */
+
+struct votes_boot {
+	size_t k, ref, rounds;
+	const struct votes_classes *C;
+	const double *g0;              /* the point estimate */
+	struct kv_rng *streams;        /* one per replicate */
+	double *elo, *norm;            /* out, per replicate: k each (undefined when !ok) */
+	unsigned char *ok;             /* out: the replicate's estimate exists */
+};
+/* Every replicate: a multinomial draw of C->units units over the classes
+ * (by their sizes), the drawn classes' ballots summed, one refit.  0, or
+ * -1 out of memory. */
+int votes_boot_run(struct votes_boot *B);
 
 /* --- ballot fingerprints (siphash.c) ------------------------------------- */
 
