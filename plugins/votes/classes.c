@@ -47,28 +47,37 @@ static int alloc_classes(struct votes_classes *C, size_t classes, size_t entries
 	return C->size && C->first && C->code && C->mult ? 0 : -1;
 }
 
+/* One class per outcome that occurs. */
+static int add_outcome(struct votes_classes *C, uint64_t count, uint32_t code)
+{
+	if (!count)
+		return 0;
+	if (count > UINT32_MAX)
+		return -1;
+	C->size[C->count] = (uint32_t)count;
+	C->code[C->count] = code;
+	C->mult[C->count] = 1;
+	C->units += count;
+	C->count++;
+	C->first[C->count] = C->count;
+	return 0;
+}
+
 int votes_classes_of_ballots(const uint64_t *wins, const uint64_t *ties, size_t k, struct votes_classes *C)
 {
-	size_t kk = k * k, n = 0;
+	size_t n = 0;
+	int rc = 0;
 	*C = (struct votes_classes){0};
-	for (size_t x = 0; x < kk; x++)
+	for (size_t x = 0; x < k * k; x++)
 		n += (wins[x] > 0) + (ties[x] > 0);
 	if (alloc_classes(C, n, n))
 		return -1;
-	for (size_t x = 0; x < 2 * kk; x++) {
-		uint64_t count = x < kk ? wins[x] : ties[x - kk];
-		if (!count)
-			continue;
-		if (count > UINT32_MAX)
-			return -1;
-		C->size[C->count] = (uint32_t)count;
-		C->code[C->count] = (uint32_t)x;
-		C->mult[C->count] = 1;
-		C->units += count;
-		C->count++;
-		C->first[C->count] = C->count;
-	}
-	return 0;
+	for (size_t lo = 0; lo < k; lo++)
+		for (size_t hi = lo + 1; rc == 0 && hi < k; hi++)
+			rc = add_outcome(C, wins[lo * k + hi], votes_code(k, lo, hi, VOTES_LO_WON)) ||
+			     add_outcome(C, wins[hi * k + lo], votes_code(k, lo, hi, VOTES_HI_WON)) ||
+			     add_outcome(C, ties[lo * k + hi], votes_code(k, lo, hi, VOTES_TIED)) ? -1 : 0;
+	return rc;
 }
 
 /* --- judges ----------------------------------------------------------------- */

@@ -268,18 +268,19 @@ static void *scan_thread(void *arg)
 static int count_ballot(struct votes_tally *t, uint64_t *wins, uint64_t *ties, struct votes_ballot_list *list,
 			uint32_t judge, size_t a, size_t b, int outcome)
 {
-	size_t k = t->k, lo = a < b ? a : b, hi = a < b ? b : a, code;
+	size_t k = t->k, lo = a < b ? a : b, hi = a < b ? b : a;
+	int what;
 	if (outcome == VOTES_A) {
 		wins[a * k + b]++;
-		code = a * k + b;
+		what = a == lo ? VOTES_LO_WON : VOTES_HI_WON;
 	} else if (outcome == VOTES_B) {
 		wins[b * k + a]++;
-		code = b * k + a;
+		what = b == lo ? VOTES_LO_WON : VOTES_HI_WON;
 	} else {
 		ties[lo * k + hi]++;
-		code = k * k + lo * k + hi;
+		what = VOTES_TIED;
 	}
-	return t->keep_ballots ? votes_list_add(list, judge, (uint32_t)code) : 0;
+	return t->keep_ballots ? votes_list_add(list, judge, votes_code(k, lo, hi, what)) : 0;
 }
 
 /* A ballot travels through the ballot set as judge | a | b | outcome. */

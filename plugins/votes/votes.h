@@ -112,8 +112,16 @@ uint64_t votes_binomial(struct kv_rng *rng, uint64_t n, uint64_t part, uint64_t 
 
 /* --- classes of exchangeable units (classes.c) ------------------------------ */
 
-/* A ballot's code: 2 per win of i over j in cell i*k + j (code i*k + j);
- * a tie between lo < hi, 1 each way (code k*k + lo*k + hi). */
+/* A ballot's code: 3 p + what, for the p-th pair lo < hi (in the order
+ * (0,1), (0,2), ..., (1,2), ...) and what = 0 lo won, 1 hi won, 2 a tie. */
+#define VOTES_LO_WON 0
+#define VOTES_HI_WON 1
+#define VOTES_TIED 2
+static inline uint32_t votes_code(size_t k, size_t lo, size_t hi, int what)
+{
+	return (uint32_t)(3 * (lo * (2 * k - lo - 1) / 2 + hi - lo - 1) + (size_t)what);
+}
+static inline size_t votes_codes(size_t k) { return 3 * (k * (k - 1) / 2); }
 struct votes_ballot_list { uint64_t *x; size_t n, cap; };  /* judge << 32 | code */
 int votes_list_add(struct votes_ballot_list *l, uint32_t judge, uint32_t code);
 
