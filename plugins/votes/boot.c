@@ -47,7 +47,7 @@ struct plan {
 
 /* count draws of units uniform in [0, units), units < 2^16, by Lemire's
  * multiply-shift with rejection (unbiased), two from each 64-bit output:
- * m[class of the unit] counts them. */
+ * m[class of the unit * R] counts them. */
 static void draw_units(struct kv_rng *restrict rng, uint64_t count, uint32_t units, const uint16_t *restrict map,
 		       uint32_t *restrict m, size_t R)
 {
@@ -146,9 +146,9 @@ static int split(const struct plan *P, struct kv_rng *rng, uint64_t *nb, size_t 
 	return bound > UINT32_MAX;
 }
 
-/* Each class's draws in replicate r in m[r * width + (c - c0)], r < R
- * (zero past reps): a replicate's row stays in the core's first cache
- * while it is drawn. */
+/* Each class's draws in replicate r in m[(c - c0) * R + r], r < R (zero
+ * past reps).  (Rows per replicate, transposed for the sums, measured
+ * slower.) */
 static void draw_block(const struct plan *P, const struct block *bl, const uint64_t *nb, size_t b,
 		       struct kv_rng *streams, size_t reps, uint32_t *m)
 {
@@ -223,7 +223,8 @@ static void add_entries64(const struct plan *P, uint64_t *acc, const uint32_t *m
 				acc[(size_t)C->code[e] * R + r] += (uint64_t)m[(c - c0) * R + r] * C->mult[e];
 }
 
-/* Replicate r's doubled win table (2 per win, 1 per tie each way). */
+/* Replicate r's doubled win table (2 per win, 1 per tie each way, and the
+ * prior's ties). */
 static void table_of(const struct plan *P, const uint32_t *acc32, const uint64_t *acc64, size_t r, double *w)
 {
 	size_t k = P->B->k, R = P->R, x = 0;
@@ -233,8 +234,8 @@ static void table_of(const struct plan *P, const uint32_t *acc32, const uint64_t
 			double sum[3];
 			for (int i = 0; i < 3; i++)
 				sum[i] = acc64 ? (double)acc64[(x + i) * R + r] : (double)acc32[(x + i) * R + r];
-			w[lo * k + hi] = 2 * sum[VOTES_LO_WON] + sum[VOTES_TIED];
-			w[hi * k + lo] = 2 * sum[VOTES_HI_WON] + sum[VOTES_TIED];
+			w[lo * k + hi] = 2 * sum[VOTES_LO_WON] + sum[VOTES_TIED] + P->B->prior;
+			w[hi * k + lo] = 2 * sum[VOTES_HI_WON] + sum[VOTES_TIED] + P->B->prior;
 		}
 	}
 }

@@ -169,7 +169,8 @@ static const char *judge_text(const struct batch *b, size_t i)
 
 static int unknown_model(struct ingest *in, const char *field, const struct votes_str *m)
 {
-	return votes_reader_error(in->r, field, "unknown model '%.*s' (no team plays it; see param 'models')",
+	return votes_reader_error(in->r, field, "unknown model '%.*s' (no team plays it and it is no anchor; see "
+				  "params 'models', 'anchors' and 'unknown_models')",
 				  (int)(m->n > 200 ? 200 : m->n), m->s);
 }
 
@@ -179,6 +180,10 @@ static int take(struct ingest *in, struct batch *b, const struct votes_battle *x
 	struct votes_tally *t = in->t;
 	long a = model_index(t, &x->model_a), bb = model_index(t, &x->model_b);
 	int outcome = winner_of(&x->winner);
+	if ((a < 0 || bb < 0) && t->ignore_unknown) {
+		t->unknown++;
+		return KV_OK;
+	}
 	if (a < 0)
 		return unknown_model(in, "model_a", &x->model_a);
 	if (bb < 0)

@@ -140,12 +140,18 @@ int votes_classes_of_judges(struct votes_ballot_list *lists, size_t nlists, size
 int votes_classes_of_ballots(const uint64_t *wins, const uint64_t *ties, size_t k, struct votes_classes *C);
 void votes_classes_free(struct votes_classes *C);
 
+/* The sandwich variance of theta_i - mean(theta) (theta = log strength)
+ * at the estimate g, clustered by the classes' units (sandwich.c); 0, or
+ * -1 out of memory or when the information is singular. */
+int votes_sandwich(const struct votes_classes *C, size_t k, const double *g, double *var);
+
 /* --- the bootstrap (boot.c) ------------------------------------------------ */
 
 struct votes_boot {
 	size_t k, ref, rounds;
 	const struct votes_classes *C;
 	const double *g0;              /* the point estimate */
+	double prior;                  /* ties added between every two models */
 	struct kv_rng *streams;        /* one per replicate */
 	double *elo, *norm;            /* out, per replicate: k each (undefined when !ok) */
 	unsigned char *ok;             /* out: the replicate's estimate exists */
