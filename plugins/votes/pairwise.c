@@ -42,14 +42,15 @@ static int check_data(struct pw *pw, const double *w)
 
 /* --- the bootstrap ------------------------------------------------------------ */
 
-/* The 2.5% and 97.5% points of column i over the usable replicates. */
+/* The 2.5% and 97.5% points of column i (minus column ref, when ref < k)
+ * over the usable replicates. */
 static void interval(const double *by_round, const unsigned char *ok, size_t rounds, size_t k,
-		     size_t i, double *col, double out[2])
+		     size_t i, size_t ref, double *col, double out[2])
 {
 	size_t n = 0;
 	for (size_t r = 0; r < rounds; r++)
 		if (ok[r])
-			col[n++] = by_round[r * k + i];
+			col[n++] = by_round[r * k + i] - (ref < k ? by_round[r * k + ref] : 0);
 	out[0] = votes_quantile(col, n, 0.025);
 	out[1] = votes_quantile(col, n, 0.975);
 }
@@ -83,9 +84,14 @@ static int boot_evidence(struct pw *pw, const struct votes_boot *B, size_t round
 		return votes_pw_nomem(pw, "the bootstrap's columns");
 	}
 	for (size_t i = 0; i < k; i++)
-		interval(B->elo, B->ok, rounds, k, i, col, &elo[2 * i]);
+		interval(B->elo, B->ok, rounds, k, i, k, col, &elo[2 * i]);
 	for (size_t i = 0; i < pw->teams; i++) {
-		interval(B->norm, B->ok, rounds, k, i, col, ni);
+		if (pw->ref < k) { /* as Chatbot Arena reports it: every replicate anchored at the reference */
+			interval(B->elo, B->ok, rounds, k, i, pw->ref, col, ni);
+			h->evidence_num(pw->ctx, i, "elo_minus_reference_q025", ni[0]);
+			h->evidence_num(pw->ctx, i, "elo_minus_reference_q975", ni[1]);
+		}
+		interval(B->norm, B->ok, rounds, k, i, k, col, ni);
 		h->evidence_num(pw->ctx, i, "elo_q025", elo[2 * i]);
 		h->evidence_num(pw->ctx, i, "elo_q975", elo[2 * i + 1]);
 		h->evidence_num(pw->ctx, i, "normalized_q025", ni[0]);

@@ -60,13 +60,13 @@ static int read_anchors(struct pw *pw, const struct kv_value *anchors)
 		const char *s = h->value_string(v);
 		size_t i = pw->teams + a;
 		if (!s || !*s)
-			return h->value_error(pw->ctx, v, "must be a non-empty string (a model name in the battle file)");
+			return h->value_error(pw->ctx, v, "anchors: must be a non-empty string (a model name in the battle file)");
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(s, pw->names[j].s) == 0)
 				return j < pw->teams
-				       ? h->value_error(pw->ctx, v, "model '%s' is team '%s''s model; an anchor is a model "
+				       ? h->value_error(pw->ctx, v, "anchors: model '%s' is team '%s''s model; an anchor is a model "
 							"that is not a team of the round", s, h->team_id(pw->ctx, j))
-				       : h->value_error(pw->ctx, v, "anchor '%s' is listed twice", s);
+				       : h->value_error(pw->ctx, v, "anchors: '%s' is listed twice", s);
 		votes_name_init(&pw->names[i], s);
 	}
 	return KV_OK;
@@ -80,7 +80,7 @@ static int read_reference(struct pw *pw)
 	const struct kv_value *model = h->param(pw->ctx, "reference_model");
 	pw->ref = pw->k;
 	if (team && model)
-		return h->value_error(pw->ctx, model, "give reference_team or reference_model, not both");
+		return h->value_error(pw->ctx, model, "reference_model: give reference_team or reference_model, not both");
 	if (team) {
 		long t = h->team_index(pw->ctx, h->value_string(team));
 		if (t < 0)
@@ -91,7 +91,7 @@ static int read_reference(struct pw *pw)
 		if (strcmp(pw->names[i].s, h->value_string(model)) == 0)
 			pw->ref = i;
 	if (model && pw->ref == pw->k)
-		return h->value_error(pw->ctx, model, "'%s' is neither a team's model nor an anchor (see params "
+		return h->value_error(pw->ctx, model, "reference_model: '%s' is neither a team's model nor an anchor (see params "
 				      "'models' and 'anchors')", h->value_string(model));
 	return KV_OK;
 }
@@ -109,7 +109,7 @@ static int read_options(struct pw *pw, const struct votes_common *c)
 	h->value_bool(h->param(pw->ctx, "anonymous_only"), &pw->t.anonymous_only);
 	h->value_bool(h->param(pw->ctx, "require_question_id"), &pw->t.require_question);
 	if (prior && (!h->value_double(prior, &pw->prior) || !(pw->prior >= 0 && pw->prior <= 1e6)))
-		return h->value_error(pw->ctx, prior, "must be between 0 and 1000000 (ties added between every two "
+		return h->value_error(pw->ctx, prior, "prior: must be between 0 and 1000000 (ties added between every two "
 				      "models)");
 	return KV_OK;
 }
