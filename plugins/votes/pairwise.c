@@ -318,6 +318,9 @@ int votes_pairwise(const struct kv_host *h, struct kv_ctx *ctx, const struct vot
 		pw.t.dedup_key[0] = kv_rng_next(&key);
 		pw.t.dedup_key[1] = kv_rng_next(&key);
 		rc = votes_ingest(h, ctx, pw.path, &pw.t);
+		if (rc == KV_ERR_INTERNAL) /* ingest fails so only out of memory */
+			rc = votes_pw_nomem(&pw, "the ballots while reading the battles (read-ahead blocks, ballot "
+					    "fingerprints at 24 bytes, ballot lists at 8 bytes per ballot, judge ids)");
 	}
 	if (rc == KV_OK)
 		rc = estimate(&pw);
