@@ -36,6 +36,7 @@ struct plan {
 	const struct votes_boot *B;
 	size_t codes, R;                /* codes = votes_codes(k) */
 	int avx2;
+	double *factor;                 /* votes_bt_factor at the point estimate, shared */
 	struct block *blocks;
 	size_t nblocks, widest;         /* widest: most classes in one block */
 	uint16_t *unit_class;           /* per unit of a shared block: its class within the block */
@@ -247,7 +248,7 @@ static void fit(const struct plan *P, unsigned t, const uint32_t *acc32, const u
 	size_t k = B->k;
 	double *w = P->w + t * k * k, *g = P->g + t * k, *wr = P->wr + t * k, *elo = P->elo + t * k;
 	table_of(P, acc32, acc64, r, w);
-	B->ok[b] = votes_bt_refit(w, k, B->g0, g) >= 0;
+	B->ok[b] = votes_bt_refit(w, k, B->g0, P->factor, g) >= 0;
 	if (!B->ok[b])
 		return; /* a resample in which some team is never beaten (or never wins) */
 	votes_bt_winrate(g, k, B->ref, wr);
@@ -286,6 +287,7 @@ static void group(void *arg, size_t task, unsigned t)
 
 static void plan_free(struct plan *P)
 {
+	free(P->factor);
 	free(P->blocks);
 	free(P->unit_class);
 	free(P->nb);
@@ -319,8 +321,10 @@ int votes_boot_run(struct votes_boot *B)
 		P.elo = malloc(threads * k * sizeof *P.elo);
 		rc = P.nb && P.acc32 && P.acc64 && P.m && P.w && P.g && P.wr && P.elo ? 0 : -1;
 	}
-	if (rc == 0)
+	if (rc == 0) {
+		P.factor = votes_bt_factor(B->w0, k, B->g0); /* NULL: Newton's method alone */
 		votes_parallel((B->rounds + P.R - 1) / P.R, threads, group, &P);
+	}
 	plan_free(&P);
 	return rc;
 }

@@ -157,10 +157,9 @@ int votes_bt_connected(const double *w, size_t k)
 	return ok;
 }
 
-/* Solve the symmetric positive definite system A x = b (n x n, row-major,
- * overwritten by its Cholesky factor).  0, or -1 when A is not positive
- * definite. */
-static int cholesky_solve(double *A, size_t n, double *b)
+/* Factor the symmetric positive definite A (n x n, row-major) in place
+ * into L (lower triangle, A = L L'); -1 when A is not positive definite. */
+static int cholesky(double *A, size_t n)
 {
 	for (size_t j = 0; j < n; j++) {
 		double d = A[j * n + j];
@@ -177,17 +176,53 @@ static int cholesky_solve(double *A, size_t n, double *b)
 			A[i * n + j] = s / d;
 		}
 	}
+	return 0;
+}
+
+/* b <- (L L')^-1 b. */
+static void cholesky_apply(const double *L, size_t n, double *b)
+{
 	for (size_t i = 0; i < n; i++) { /* L y = b */
 		for (size_t m = 0; m < i; m++)
-			b[i] -= A[i * n + m] * b[m];
-		b[i] /= A[i * n + i];
+			b[i] -= L[i * n + m] * b[m];
+		b[i] /= L[i * n + i];
 	}
-	for (size_t i = n; i-- > 0;) { /* L^T x = y */
+	for (size_t i = n; i-- > 0;) { /* L' x = y */
 		for (size_t m = i + 1; m < n; m++)
-			b[i] -= A[m * n + i] * b[m];
-		b[i] /= A[i * n + i];
+			b[i] -= L[m * n + i] * b[m];
+		b[i] /= L[i * n + i];
 	}
-	return 0;
+}
+
+/* The information of the log-strengths at g, team k-1 held fixed: H
+ * ((k-1) x (k-1)). */
+static void information(const double *w, size_t k, const double *g, double *H)
+{
+	size_t n = k - 1;
+	for (size_t i = 0; i < n; i++) {
+		double diag = 0;
+		for (size_t j = 0; j < k; j++) {
+			double games = w[i * k + j] + w[j * k + i];
+			double c = j != i && games > 0 ? games * g[i] * g[j] / ((g[i] + g[j]) * (g[i] + g[j])) : 0;
+			diag += c;
+			if (j < n)
+				H[i * n + j] = -c;
+		}
+		H[i * n + i] = diag;
+	}
+}
+
+double *votes_bt_factor(const double *w, size_t k, const double *g)
+{
+	double *L = k > 1 ? malloc((k - 1) * (k - 1) * sizeof *L) : NULL;
+	if (L) {
+		information(w, k, g, L);
+		if (cholesky(L, k - 1)) {
+			free(L);
+			L = NULL;
+		}
+	}
+	return L;
 }
 
 /* The score equations' residuals at g; 1 when they meet the rule. */
@@ -209,24 +244,18 @@ static int residuals(const double *w, size_t k, const double *wins, const double
 	return converged;
 }
 
-/* One Newton step in log-strength (team k-1 held fixed); -1 when the
- * curvature is not positive definite. */
-static int newton_step(const double *w, size_t k, double *g, double *grad, double *H)
+/* One step in log-strength (team k-1 held fixed): Newton's, or with
+ * `fixed` the chord method's (the information factored once, at a nearby
+ * point); -1 when the information is not positive definite. */
+static int newton_step(const double *w, size_t k, double *g, double *grad, double *H, const double *fixed)
 {
 	size_t n = k - 1;
-	for (size_t i = 0; i < n; i++) {
-		double diag = 0;
-		for (size_t j = 0; j < k; j++) {
-			double games = w[i * k + j] + w[j * k + i];
-			double c = j != i && games > 0 ? games * g[i] * g[j] / ((g[i] + g[j]) * (g[i] + g[j])) : 0;
-			diag += c;
-			if (j < n)
-				H[i * n + j] = -c;
-		}
-		H[i * n + i] = diag;
+	if (!fixed) {
+		information(w, k, g, H);
+		if (cholesky(H, n))
+			return -1;
 	}
-	if (cholesky_solve(H, n, grad))
-		return -1;
+	cholesky_apply(fixed ? fixed : H, n, grad);
 	double largest = 0, sum = 0;
 	for (size_t i = 0; i < n; i++)
 		largest = grad[i] > largest ? grad[i] : -grad[i] > largest ? -grad[i] : largest;
@@ -240,7 +269,7 @@ static int newton_step(const double *w, size_t k, double *g, double *grad, doubl
 	return 0;
 }
 
-long votes_bt_refit(const double *w, size_t k, const double *start, double *g)
+long votes_bt_refit(const double *w, size_t k, const double *start, const double *factor, double *g)
 {
 	if (k < 2 || !votes_bt_connected(w, k))
 		return VOTES_BT_UNDETERMINED;
@@ -257,15 +286,16 @@ long votes_bt_refit(const double *w, size_t k, const double *start, double *g)
 		g[i] = start[i];
 	}
 	long iter = 0;
-	for (; iter < VOTES_BT_NEWTON_STEPS; iter++) {
+	/* The chord method first (k^2 a step), then Newton's (k^3 a step). */
+	for (long limit = factor ? VOTES_BT_NEWTON_STEPS : 0; iter < limit + VOTES_BT_NEWTON_STEPS; iter++) {
 		if (residuals(w, k, wins, games, g, grad)) {
 			free(scratch);
 			return iter;
 		}
-		if (newton_step(w, k, g, grad, H))
+		if (newton_step(w, k, g, grad, H, iter < limit ? factor : NULL))
 			break;
 	}
-	/* Newton did not settle: the MM iteration, which always converges here. */
+	/* Neither settled: the MM iteration, which always converges here. */
 	for (; iter <= VOTES_BT_MAX_ITER; iter++) {
 		if (mm_step(w, k, wins, games, g, next))
 			break;

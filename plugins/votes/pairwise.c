@@ -108,10 +108,10 @@ static int boot_evidence(struct pw *pw, const struct votes_boot *B, size_t round
 	return KV_OK;
 }
 
-static int bootstrap(struct pw *pw, const double *g)
+static int bootstrap(struct pw *pw, const double *w, const double *g)
 {
 	size_t rounds = (size_t)pw->bootstrap, usable = 0, k = pw->k;
-	struct votes_boot B = {.k = k, .ref = pw->ref, .rounds = rounds, .C = &pw->judges, .g0 = g,
+	struct votes_boot B = {.k = k, .ref = pw->ref, .rounds = rounds, .C = &pw->judges, .g0 = g, .w0 = w,
 			       .prior = pw->prior};
 	if (rounds == 0)
 		return KV_OK;
@@ -303,7 +303,7 @@ static int estimate(struct pw *pw)
 	if (rc == KV_OK)
 		rc = publish(pw, g, iterations);
 	if (rc == KV_OK)
-		rc = bootstrap(pw, g);
+		rc = bootstrap(pw, w, g);
 	free(w);
 	return rc;
 }

@@ -95,12 +95,17 @@ void votes_bt_elo(const double *g, size_t k, double *elo);
 
 /* Strongly connected by wins (the MLE exists); k^2. */
 int votes_bt_connected(const double *w, size_t k);
-/* The same estimate as votes_bt_fit, by Newton's method in log-strength
- * from `start` (a nearby estimate: the bootstrap's replicates start at the
- * point estimate), with the MM iteration as fallback; the same rule ends
- * it.  Steps taken, or a negative code as above. */
+/* The same estimate as votes_bt_fit, from `start` (a nearby estimate: the
+ * bootstrap's replicates start at the point estimate): the chord method
+ * with `factor` (from votes_bt_factor at a nearby table and estimate, or
+ * NULL), then Newton's method, in log-strength, then the MM iteration; the
+ * same rule ends it.  Steps taken, or a negative code as above. */
 #define VOTES_BT_NEWTON_STEPS 50
-long votes_bt_refit(const double *w, size_t k, const double *start, double *g);
+long votes_bt_refit(const double *w, size_t k, const double *start, const double *factor, double *g);
+/* The Cholesky factor of the information of the log-strengths at g for
+ * table w (model k-1 held fixed), for votes_bt_refit; NULL when it is
+ * singular or out of memory (free() it). */
+double *votes_bt_factor(const double *w, size_t k, const double *g);
 
 /* --- exact draws (binomial.c): + - * / only, so the same bytes everywhere -- */
 
@@ -151,6 +156,7 @@ struct votes_boot {
 	size_t k, ref, rounds;
 	const struct votes_classes *C;
 	const double *g0;              /* the point estimate */
+	const double *w0;              /* its table */
 	double prior;                  /* ties added between every two models */
 	struct kv_rng *streams;        /* one per replicate */
 	double *elo, *norm;            /* out, per replicate: k each (undefined when !ok) */
