@@ -9,6 +9,8 @@
  * for a mean of 10 or more, and inversion below. */
 #include "votes.h"
 
+#include <string.h>
+
 #if defined(__clang__)
 #pragma clang fp contract(off)
 #elif defined(__GNUC__)
@@ -19,22 +21,25 @@
 #define LN2_HI 0.693145751953125        /* LN2 in two parts, the first with few bits, */
 #define LN2_LO 1.4286068203094172321e-6 /* so that n * LN2_HI is exact */
 
-/* Natural logarithm for x > 0: x = m 2^e with m in [0.707, 1.414), then
+/* Natural logarithm for x > 0: x = m 2^e with m in [0.707, 1.414) (from
+ * the bits of x), then
  * log m = 2 atanh s, s = (m - 1)/(m + 1), |s| < 0.172, by its series to
  * s^23 (the rest is below 1e-19), in Horner's form. */
 double votes_log(double x)
 {
 	if (!(x > 0))
 		return x == 0 ? -__builtin_inf() : __builtin_nan("");
-	int e = 0;
-	for (; x >= 0x1p64; x *= 0x1p-64)
-		e += 64;
-	for (; x < 0x1p-64; x *= 0x1p64)
-		e -= 64;
-	for (; x >= 1.4142135623730951; x *= 0.5)
+	if (x < 0x1p-1000) /* subnormal or near: scale up exactly first */
+		return votes_log(x * 0x1p200) - 200 * LN2;
+	uint64_t bits;
+	memcpy(&bits, &x, sizeof bits);
+	int e = (int)((bits >> 52) & 0x7ff) - 1023; /* x = m 2^e, m in [1, 2): exact */
+	bits = (bits & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL;
+	memcpy(&x, &bits, sizeof x);
+	if (x >= 1.4142135623730951) {
+		x *= 0.5;
 		e++;
-	for (; x < 0.7071067811865476; x *= 2)
-		e--;
+	}
 	double s = (x - 1) / (x + 1), z = s * s;
 	double p = 1.0 / 23;
 	p = p * z + 1.0 / 21;

@@ -46,25 +46,43 @@ struct plan {
 	double *w, *g, *wr, *elo;
 };
 
-/* count draws of units uniform in [0, units), units < 2^16, by Lemire's
- * multiply-shift with rejection (unbiased), two from each 64-bit output:
- * m[class of the unit * R] counts them. */
-static void draw_units(struct kv_rng *restrict rng, uint64_t count, uint32_t units, const uint16_t *restrict map,
-		       uint32_t *restrict m, size_t R)
+/* Up to two draws of units uniform in [0, units), units < 2^16, from one
+ * 64-bit output x, by Lemire's multiply-shift with rejection (unbiased):
+ * m[class of the unit * R] counts them, *i counts up to count. */
+static inline void take(uint64_t x, uint64_t *i, uint64_t count, uint32_t units, uint32_t threshold,
+			const uint16_t *restrict map, uint32_t *restrict m, size_t R)
+{
+	for (int half = 0; half < 2 && *i < count; half++, x >>= 32) {
+		uint64_t product = (uint64_t)(uint32_t)x * units;
+		if ((uint32_t)product < threshold)
+			continue;
+		m[(size_t)map[product >> 32] * R]++;
+		(*i)++;
+	}
+}
+
+/* count[0] and count[1] draws of two replicates (streams rng[0], rng[1],
+ * counts in m + 0 and m + 1), side by side while both last, so that the
+ * two generators' dependency chains overlap; each stream is used exactly
+ * as alone. */
+static void draw_two(struct kv_rng *rng, const uint64_t *count, uint32_t units, const uint16_t *restrict map,
+		     uint32_t *restrict m, size_t R, int both)
 {
 	uint32_t threshold = (uint32_t)(0 - units) % units; /* 2^32 mod units */
-	struct kv_rng local = *rng; /* in registers, not through the pointer */
-	for (uint64_t i = 0; i < count;) {
-		uint64_t x = kv_rng_next(&local);
-		for (int half = 0; half < 2 && i < count; half++, x >>= 32) {
-			uint64_t product = (uint64_t)(uint32_t)x * units;
-			if ((uint32_t)product < threshold)
-				continue;
-			m[(size_t)map[product >> 32] * R]++;
-			i++;
-		}
+	struct kv_rng a = rng[0], b = both ? rng[1] : rng[0]; /* in registers, not through the pointer */
+	uint64_t i = 0, j = both ? 0 : 1, nb = both ? count[1] : 1;
+	while (i < count[0] && j < nb) {
+		uint64_t x = kv_rng_next(&a), y = kv_rng_next(&b);
+		take(x, &i, count[0], units, threshold, map, m, R);
+		take(y, &j, nb, units, threshold, map, m + 1, R);
 	}
-	*rng = local;
+	while (i < count[0])
+		take(kv_rng_next(&a), &i, count[0], units, threshold, map, m, R);
+	while (j < nb)
+		take(kv_rng_next(&b), &j, nb, units, threshold, map, m + 1, R);
+	rng[0] = a;
+	if (both)
+		rng[1] = b;
 }
 
 static int add_block(struct plan *P, size_t cap, struct block b)
@@ -160,8 +178,9 @@ static void draw_block(const struct plan *P, const struct block *bl, const uint6
 		return;
 	}
 	memset(m, 0, width * R * sizeof *m);
-	for (size_t r = 0; r < reps; r++)
-		draw_units(&streams[r], nb[b * R + r], (uint32_t)bl->units, P->unit_class + bl->map, m + r, R);
+	for (size_t r = 0; r < reps; r += 2)
+		draw_two(&streams[r], &nb[b * R + r], (uint32_t)bl->units, P->unit_class + bl->map, m + r, R,
+			 r + 1 < reps);
 }
 
 /* acc[code * R + r] += m[r][c] * mult over classes [c0, c1)'s entries; R

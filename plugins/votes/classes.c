@@ -157,6 +157,7 @@ struct table {
 	uint32_t *slot;
 	size_t mask;
 	size_t *rep;        /* per class: its first judge */
+	uint64_t *hash;     /* per class: hash_codes of its ballots */
 	uint32_t *size;
 	size_t count, cap;
 };
@@ -168,16 +169,19 @@ static int same(const struct by_judge *B, size_t i, size_t j)
 	       memcmp(B->codes + B->off[i], B->codes + B->off[j], n * sizeof *B->codes) == 0;
 }
 
-static int grow(struct table *T, const struct by_judge *B)
+static int grow(struct table *T)
 {
 	size_t cap = T->cap ? 2 * T->cap : 1024, slots = 2 * cap;
 	size_t *rep = realloc(T->rep, cap * sizeof *rep);
 	if (rep)
 		T->rep = rep;
+	uint64_t *hash = realloc(T->hash, cap * sizeof *hash);
+	if (hash)
+		T->hash = hash;
 	uint32_t *size = realloc(T->size, cap * sizeof *size), *slot = calloc(slots, sizeof *slot);
 	if (size)
 		T->size = size;
-	if (!rep || !size || !slot || cap > UINT32_MAX) {
+	if (!rep || !hash || !size || !slot || cap > UINT32_MAX) {
 		free(slot);
 		return -1;
 	}
@@ -186,7 +190,7 @@ static int grow(struct table *T, const struct by_judge *B)
 	T->mask = slots - 1;
 	T->cap = cap;
 	for (size_t c = 0; c < T->count; c++) {
-		size_t r = T->rep[c], s = hash_codes(B->codes + B->off[r], B->off[r + 1] - B->off[r]) & T->mask;
+		size_t s = T->hash[c] & T->mask;
 		while (T->slot[s])
 			s = (s + 1) & T->mask;
 		T->slot[s] = (uint32_t)(c + 1);
@@ -196,15 +200,19 @@ static int grow(struct table *T, const struct by_judge *B)
 
 static int add_judge(struct table *T, const struct by_judge *B, size_t j)
 {
-	if (T->count == T->cap && grow(T, B))
+	if (T->count == T->cap && grow(T))
 		return -1;
-	size_t n = B->off[j + 1] - B->off[j], s = hash_codes(B->codes + B->off[j], n) & T->mask;
-	for (; T->slot[s]; s = (s + 1) & T->mask)
-		if (same(B, T->rep[T->slot[s] - 1], j)) {
-			T->size[T->slot[s] - 1]++;
+	uint64_t h = hash_codes(B->codes + B->off[j], B->off[j + 1] - B->off[j]);
+	size_t s = h & T->mask;
+	for (; T->slot[s]; s = (s + 1) & T->mask) {
+		size_t c = T->slot[s] - 1;
+		if (T->hash[c] == h && same(B, T->rep[c], j)) {
+			T->size[c]++;
 			return 0;
 		}
+	}
 	T->slot[s] = (uint32_t)(T->count + 1);
+	T->hash[T->count] = h;
 	T->rep[T->count] = j;
 	T->size[T->count++] = 1;
 	return 0;
@@ -254,6 +262,7 @@ int votes_classes_of_judges(struct votes_ballot_list *lists, size_t nlists, size
 	free(B.off);
 	free(T.slot);
 	free(T.rep);
+	free(T.hash);
 	free(T.size);
 	return rc;
 }
