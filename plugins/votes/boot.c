@@ -160,7 +160,8 @@ static int split(const struct plan *P, struct kv_rng *rng, uint64_t *nb, size_t 
 		nb[b * P->R + r] = take;
 		left -= take;
 		whole -= part;
-		bound += take * P->blocks[b].heaviest;
+		if (bound <= UINT32_MAX) /* once past, it stays past (and cannot wrap) */
+			bound += take * P->blocks[b].heaviest;
 	}
 	return bound > UINT32_MAX;
 }

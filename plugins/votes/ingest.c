@@ -446,6 +446,8 @@ int votes_ingest(const struct kv_host *h, struct kv_ctx *ctx, const char *path, 
 	if (rc == KV_OK && t->read == 0)
 		rc = h->error(ctx, "%s: no battles in the file", path);
 	votes_reader_close(in.r); /* the file is read (and hashed) to its end here */
+	t->judge_count = t->judges.count;
+	votes_intern_free(&t->judges); /* the judges are numbers from here on */
 	votes_dedup_free(in.dedup);
 	free(in.sums);
 	for (int i = 0; in.ring && i < RING; i++)

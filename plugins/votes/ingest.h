@@ -28,7 +28,8 @@ struct votes_tally {
 	/* names of 8-16 bytes by votes_name_hash: team index + 1, 0 = empty (set by votes_ingest) */
 	uint16_t name_slot[2 * VOTES_MAX_TEAMS];
 	/* results */
-	struct votes_intern judges;   /* in order of first appearance */
+	struct votes_intern judges;   /* in order of first appearance (freed when the file is read) */
+	size_t judge_count;
 	struct votes_ballot_list lists[VOTES_DEDUP_THREADS]; /* counted ballots, by deciding thread */
 	uint64_t *wins, *ties;        /* k*k counted ballots: i beat j; ties at [lo*k + hi] */
 	uint64_t read, dup, not_anon, no_question, unknown;

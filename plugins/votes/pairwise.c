@@ -217,7 +217,7 @@ static void round_evidence(struct pw *pw, long iterations)
 	if (pw->t.ignore_unknown)
 		h->evidence_num(ctx, KV_ROUND, "excluded_unknown_model", (double)pw->t.unknown);
 	h->evidence_num(ctx, KV_ROUND, "without_question_id", (double)pw->t.no_question);
-	h->evidence_num(ctx, KV_ROUND, "judges", (double)pw->t.judges.count);
+	h->evidence_num(ctx, KV_ROUND, "judges", (double)pw->t.judge_count);
 	h->evidence_num(ctx, KV_ROUND, "judge_classes", (double)pw->judges.count);
 	h->evidence_str(ctx, KV_ROUND, "ballot_key", "(judge, question_id, unordered pair); the first in "
 			"file order counts; set kept as keyed SipHash-1-3 128-bit fingerprints");
@@ -298,7 +298,7 @@ static int estimate(struct pw *pw)
 	if (rc == KV_OK && iterations < 0)
 		rc = iterations == VOTES_BT_NOMEM ? votes_pw_nomem(pw, "the fit's scratch")
 		   : pw->h->error(pw->ctx, "%s: the Bradley-Terry fit did not converge (%s)", pw->path, VOTES_BT_RULE);
-	if (rc == KV_OK && votes_classes_of_judges(pw->t.lists, VOTES_DEDUP_THREADS, pw->t.judges.count, &pw->judges))
+	if (rc == KV_OK && votes_classes_of_judges(pw->t.lists, VOTES_DEDUP_THREADS, pw->t.judge_count, &pw->judges))
 		rc = votes_pw_nomem(pw, "the judge classes");
 	if (rc == KV_OK)
 		rc = publish(pw, g, iterations);
