@@ -285,9 +285,7 @@ Test(votes_scale, battle_bootstrap_agrees_with_chatbot_arena, .timeout = 60)
 	cJSON_Delete(expected);
 }
 
-/* With one ballot per judge the two units are one bootstrap: the same
- * classes would be drawn by the same rule, so the intervals agree to
- * Monte Carlo error; here, simply, each interval holds the estimate. */
+/* Every interval, bootstrap or sandwich, holds the estimate. */
 Test(votes_scale, intervals_hold_the_estimate)
 {
 	struct kvt_round r;
@@ -372,4 +370,44 @@ Test(votes_scale, binomial_large_n)
 	cr_expect_lt(fabs(var - v), 5 * v * sqrt(2 / draws), "var %g", var);
 	cr_expect_eq(votes_binomial(&rng, 5, 0, 9), 0);
 	cr_expect_eq(votes_binomial(&rng, 5, 9, 9), 5);
+}
+
+/* Two judges, one class each: j1 cast `many` ballots "a beats b", j2
+ * many/3 "b beats a".  A replicate draws two judges: both (probability
+ * 1/2; the table is 3:1, so P(a beats b) = 3/4) or one of them twice (no
+ * estimate).  With many = 3 * 10^9 the sums pass 32 bits and take the
+ * 64-bit path; with many = 3 the 32-bit one: the same values. */
+static void two_judges(uint32_t many, double *share_ok)
+{
+	uint32_t size[2] = {1, 1}, code[2] = {votes_code(2, 0, 1, VOTES_LO_WON), votes_code(2, 0, 1, VOTES_HI_WON)};
+	uint32_t mult[2] = {many, many / 3};
+	size_t first[3] = {0, 1, 2};
+	struct votes_classes C = {.count = 2, .units = 2, .size = size, .first = first, .code = code, .mult = mult};
+	double g0[2] = {0.75, 0.25}, w0[4] = {0, 2.0 * many, 2.0 * (many / 3), 0}, elo[2 * 64], norm[2 * 64];
+	unsigned char ok[64];
+	struct kv_rng streams[64];
+	struct kv_rng seeder = {{1, 2, 3, 4}};
+	for (int r = 0; r < 64; r++) /* distinct, well-mixed states */
+		for (int i = 0; i < 4; i++)
+			streams[r].s[i] = kv_rng_next(&seeder);
+	struct votes_boot B = {.k = 2, .ref = 2, .rounds = 64, .C = &C, .g0 = g0, .w0 = w0, .streams = streams,
+			       .elo = elo, .norm = norm, .ok = ok};
+	cr_assert_eq(votes_boot_run(&B), 0);
+	int n = 0;
+	for (int r = 0; r < 64; r++) {
+		n += ok[r];
+		if (ok[r])
+			cr_expect_float_eq(norm[2 * r], 0.75, 1e-12, "replicate %d", r);
+	}
+	*share_ok = n / 64.0;
+}
+
+Test(votes_scale, sums_past_32_bits_are_exact)
+{
+	double wide, narrow;
+	two_judges(3000000000u, &wide);
+	two_judges(3, &narrow);
+	cr_expect_eq(wide, narrow, "the same draws either way");
+	cr_expect_gt(wide, 0.3);
+	cr_expect_lt(wide, 0.7);
 }
