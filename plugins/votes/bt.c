@@ -47,6 +47,26 @@ int votes_bt_unreachable(const double *w, size_t k, size_t *from, size_t *to)
 	return found;
 }
 
+/* denom[i] = sum_j n_ij / (g_i + g_j), so that g_i denom[i] is team i's
+ * expected wins at g (its score equation: the observed wins). */
+static void denominators(const double *w, size_t k, const double *g, double *denom)
+{
+	for (size_t i = 0; i < k; i++) {
+		double d = 0;
+		for (size_t j = 0; j < k; j++) {
+			double n = w[i * k + j] + w[j * k + i];
+			if (j != i && n > 0)
+				d += n / (g[i] + g[j]);
+		}
+		denom[i] = d;
+	}
+}
+
+static int meets_rule(double residual, double games)
+{
+	return !(residual > VOTES_BT_TOLERANCE * games || -residual > VOTES_BT_TOLERANCE * games);
+}
+
 /* One MM step from g into next; returns 1 when g already meets the rule
  * (the score equations hold to the tolerance), so next is not needed. */
 static int mm_step(const double *w, size_t k, const double *wins, const double *games,
@@ -54,18 +74,10 @@ static int mm_step(const double *w, size_t k, const double *wins, const double *
 {
 	int converged = 1;
 	double sum = 0;
+	denominators(w, k, g, next);
 	for (size_t i = 0; i < k; i++) {
-		double denom = 0;
-		for (size_t j = 0; j < k; j++) {
-			double n = w[i * k + j] + w[j * k + i];
-			if (j != i && n > 0)
-				denom += n / (g[i] + g[j]);
-		}
-		/* g_i * denom is the expected number of wins at g: the score equation. */
-		double residual = wins[i] - g[i] * denom;
-		if (residual > VOTES_BT_TOLERANCE * games[i] || -residual > VOTES_BT_TOLERANCE * games[i])
-			converged = 0;
-		next[i] = wins[i] / denom;
+		converged &= meets_rule(wins[i] - g[i] * next[i], games[i]);
+		next[i] = wins[i] / next[i];
 		sum += next[i];
 	}
 	for (size_t i = 0; i < k; i++)
@@ -225,21 +237,15 @@ double *votes_bt_factor(const double *w, size_t k, const double *g)
 	return L;
 }
 
-/* The score equations' residuals at g; 1 when they meet the rule. */
+/* The score equations' residuals at g into grad; 1 when they meet the rule. */
 static int residuals(const double *w, size_t k, const double *wins, const double *games, const double *g,
 		     double *grad)
 {
 	int converged = 1;
+	denominators(w, k, g, grad);
 	for (size_t i = 0; i < k; i++) {
-		double expected = 0;
-		for (size_t j = 0; j < k; j++) {
-			double n = w[i * k + j] + w[j * k + i];
-			if (j != i && n > 0)
-				expected += n * g[i] / (g[i] + g[j]);
-		}
-		grad[i] = wins[i] - expected;
-		if (grad[i] > VOTES_BT_TOLERANCE * games[i] || -grad[i] > VOTES_BT_TOLERANCE * games[i])
-			converged = 0;
+		grad[i] = wins[i] - g[i] * grad[i];
+		converged &= meets_rule(grad[i], games[i]);
 	}
 	return converged;
 }
