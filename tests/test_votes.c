@@ -672,6 +672,35 @@ Test(votes_pairwise, judges_with_equal_ballots_share_a_class)
 	kv_buf_free(&more);
 }
 
+/* The sandwich interval by hand, two models, a beats b 4 times of 5
+ * (p = 0.8, theta_a - theta_b = log 4, each Elo 1000 +- half of that).
+ * Five judges, one ballot each: H = n p (1 - p) = 0.8 and M = sum (y -
+ * p)^2 = 0.8, so var(theta_a - theta_b) = M / H^2 = 1.25 and a's centred
+ * log-strength has a quarter of it; half-width 1.96 * 400/ln 10 *
+ * sqrt(0.3125) = 190.34.  One judge casting all five: M = (sum (y - p))^2
+ * = 0, so the interval is the estimate alone. */
+Test(votes_pairwise, sandwich_interval_by_hand)
+{
+	static const char *const judges[2][5] = {{"j1", "j2", "j3", "j4", "j5"}, {"j1", "j1", "j1", "j1", "j1"}};
+	double half[2] = {1.959963984540054 * 400 / log(10) * sqrt(0.3125), 0};
+	for (int c = 0; c < 2; c++) {
+		struct kvt_round r;
+		struct kv_buf buf = {0};
+		round_init(&r);
+		for (int i = 0; i < 5; i++)
+			add(&buf, 1, "ma", "mb", i < 4 ? "model_a" : "model_b", judges[c][i]);
+		kvt_round_put(&r, "b.jsonl", buf.data);
+		run_round(&r, TEAMS_AB, PAIRWISE_AB(""));
+		cr_assert_eq(r.rc, 0, "%s", r.err.msg);
+		double elo = ev(&r, "arena", "a", "elo");
+		cr_expect_float_eq(elo, 1000 + 200 * log10(4.0), 1e-9);
+		cr_expect_float_eq(ev(&r, "arena", "a", "elo_sandwich_hi") - elo, half[c], 1e-6, "case %d", c);
+		cr_expect_float_eq(elo - ev(&r, "arena", "a", "elo_sandwich_lo"), half[c], 1e-6, "case %d", c);
+		kv_buf_free(&buf);
+		kvt_round_done(&r);
+	}
+}
+
 /* --- end to end: the real binary loads votes.so ------------------------------ */
 
 Test(votes_e2e, binary_with_the_shared_object)

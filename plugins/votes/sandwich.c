@@ -108,7 +108,24 @@ static void contrasts(const double *Hinv, const double *M, size_t k, double *var
 	}
 }
 
-int votes_sandwich(const struct votes_classes *C, size_t k, const double *g, double *var)
+/* The prior's ties (`prior` between every two models) add to H, not to M:
+ * they are not data. */
+static void prior_information(size_t k, const double *g, double prior, double *H)
+{
+	size_t n = k - 1;
+	for (size_t a = 0; prior > 0 && a < k; a++)
+		for (size_t b = a + 1; b < k; b++) {
+			double pa = g[a] / (g[a] + g[b]), info = prior * pa * (1 - pa);
+			if (b < n) {
+				H[a * n + b] -= info;
+				H[b * n + a] -= info;
+				H[b * n + b] += info;
+			}
+			H[a * n + a] += info;
+		}
+}
+
+int votes_sandwich(const struct votes_classes *C, size_t k, const double *g, double prior, double *var)
 {
 	size_t n = k - 1, pairs = k * (k - 1) / 2;
 	double *H = calloc(3 * n * n + 3 * k, sizeof *H);
@@ -120,6 +137,7 @@ int votes_sandwich(const struct votes_classes *C, size_t k, const double *g, dou
 		double *M = H + n * n, *Hinv = M + n * n, *s = Hinv + n * n, *u = s + k, *v = u + k;
 		pairs_of(k, lo, lo + pairs);
 		information(C, k, g, lo, lo + pairs, H, M, s, mark, touched);
+		prior_information(k, g, prior, H);
 		rc = invert(H, n, Hinv);
 		if (rc == 0)
 			contrasts(Hinv, M, k, var, u, v);

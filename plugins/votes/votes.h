@@ -146,9 +146,10 @@ int votes_classes_of_ballots(const uint64_t *wins, const uint64_t *ties, size_t 
 void votes_classes_free(struct votes_classes *C);
 
 /* The sandwich variance of theta_i - mean(theta) (theta = log strength)
- * at the estimate g, clustered by the classes' units (sandwich.c); 0, or
- * -1 out of memory or when the information is singular. */
-int votes_sandwich(const struct votes_classes *C, size_t k, const double *g, double *var);
+ * at the estimate g (with `prior` ties between every two models),
+ * clustered by the classes' units (sandwich.c); 0, or -1 out of memory or
+ * when the information is singular. */
+int votes_sandwich(const struct votes_classes *C, size_t k, const double *g, double prior, double *var);
 
 /* --- the bootstrap (boot.c) ------------------------------------------------ */
 
