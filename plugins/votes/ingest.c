@@ -422,6 +422,14 @@ static int run(struct ingest *in)
 	return rc != KV_OK ? rc : in->scan_rc;
 }
 
+static void free_ring(struct ingest *in)
+{
+	for (int i = 0; in->ring && i < RING; i++)
+		free(in->ring[i].keys);
+	free(in->ring);
+	in->ring = NULL;
+}
+
 int votes_ingest(const struct kv_host *h, struct kv_ctx *ctx, const char *path, struct votes_tally *t)
 {
 	struct ingest in = {.h = h, .ctx = ctx, .path = path, .t = t};
@@ -441,18 +449,18 @@ int votes_ingest(const struct kv_host *h, struct kv_ctx *ctx, const char *path, 
 	pthread_cond_init(&in.cv, NULL);
 	if (rc == KV_OK)
 		rc = run(&in);
+	/* The judges are numbers from here on, and the batches are taken: their
+	 * memory goes before the ballot lists grow. */
+	t->judge_count = t->judges.count;
+	votes_intern_free(&t->judges);
+	free_ring(&in);
 	if (rc == KV_OK)
 		rc = decide_all(&in);
 	if (rc == KV_OK && t->read == 0)
 		rc = h->error(ctx, "%s: no battles in the file", path);
 	votes_reader_close(in.r); /* the file is read (and hashed) to its end here */
-	t->judge_count = t->judges.count;
-	votes_intern_free(&t->judges); /* the judges are numbers from here on */
 	votes_dedup_free(in.dedup);
 	free(in.sums);
-	for (int i = 0; in.ring && i < RING; i++)
-		free(in.ring[i].keys);
-	free(in.ring);
 	pthread_mutex_destroy(&in.mu);
 	pthread_cond_destroy(&in.cv);
 	return rc;
