@@ -550,6 +550,157 @@ Test(votes_pairwise, model_names_and_teams_are_checked)
 	kvt_round_done(&r);
 }
 
+/* --- pairwise: anchors, reference_model, unknown_models, prior, classes --------- */
+
+/* Teams a and b over three_teams() (and `more`), mc not a team. */
+#define PAIRWISE_AB(extra) "{ id = \"arena\"; plugin = \"votes\"; kind = \"score\"; points = 25.0;" \
+	" params = { method = \"pairwise\"; battles = \"b.jsonl\"; bootstrap = 20;" \
+	" models = { a = \"ma\"; b = \"mb\"; };" extra " }; }"
+
+static void run_three(struct kvt_round *r, const char *extra, const char *more)
+{
+	struct kv_buf buf = {0};
+	round_init(r);
+	three_teams(&buf);
+	if (more)
+		kv_buf_puts(&buf, more);
+	kvt_round_put(r, "b.jsonl", buf.data);
+	char *crit = kv_xasprintf(PAIRWISE_AB("%s"), extra);
+	run_round(r, TEAMS_AB, crit);
+	free(crit);
+	kv_buf_free(&buf);
+}
+
+/* mc as an anchor: the fit is the same, so a's mean win probability over
+ * the others is (3/4 + 9/10)/2 = 0.825 and b's (1/4 + 3/4)/2 = 0.5; the
+ * anchor is in the round's evidence (Elo 1000 - 400 log10 3).  Against the
+ * anchor as reference_model: a 9/(9+1) = 0.9, b 3/(3+1) = 0.75. */
+Test(votes_pairwise, an_anchor_takes_part_in_the_fit_and_may_be_the_reference)
+{
+	static const char *const extra[2] = {" anchors = [ \"mc\" ];",
+					     " anchors = [ \"mc\" ]; reference_model = \"mc\";"};
+	static const double a[2] = {0.825, 0.9}, b[2] = {0.5, 0.75};
+	for (int i = 0; i < 2; i++) {
+		struct kvt_round r;
+		run_three(&r, extra[i], NULL);
+		cr_assert_eq(r.rc, 0, "%s", r.err.msg);
+		cr_expect_float_eq(norm(&r, "arena", "a"), a[i], 1e-10);
+		cr_expect_float_eq(norm(&r, "arena", "b"), b[i], 1e-10);
+		cr_expect_float_eq(rev(&r, "arena", "anchor mc elo"), 1000 - 190.848501887865, 1e-8);
+		kvt_round_done(&r);
+	}
+}
+
+/* Bad anchors and references stop the run naming the param. */
+Test(votes_pairwise, anchors_and_reference_model_are_checked)
+{
+	static const struct { const char *params, *param, *what; } cases[] = {
+		{" anchors = [ \"mc\", \"mb\" ];", "anchors", "'mb' is team 'b''s model"},
+		{" anchors = [ \"mc\", \"mc\" ];", "anchors", "'mc' is listed twice"},
+		{" anchors = [ \"mc\", \"md\" ];", "anchors", "'md' is in no counted battle"},
+		{" anchors = [ \"mc\" ]; reference_model = \"zz\";", "reference_model", "'zz' is neither"},
+		{" reference_team = \"a\"; reference_model = \"ma\";", "reference_model", "not both"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct kvt_round r;
+		run_three(&r, cases[i].params, NULL);
+		expect_error(&r, cases[i].param, cases[i].what, NULL);
+		kvt_round_done(&r);
+	}
+}
+
+/* Battles of a model that is neither a team's nor an anchor: an error by
+ * default, counted and left out with unknown_models = "ignore". */
+Test(votes_pairwise, unknown_models_ignored_and_counted)
+{
+	static const char more[] =
+		"{\"model_a\": \"ma\", \"model_b\": \"mz\", \"winner\": \"model_b\", \"judge\": \"j9\"}\n"
+		"{\"model_a\": \"my\", \"model_b\": \"mz\", \"winner\": \"tie\", \"judge\": \"j9\"}\n";
+	struct kvt_round r;
+	run_three(&r, " anchors = [ \"mc\" ]; unknown_models = \"ignore\";", more);
+	cr_assert_eq(r.rc, 0, "%s", r.err.msg);
+	cr_expect_float_eq(norm(&r, "arena", "a"), 0.825, 1e-10);
+	cr_expect_eq(rev(&r, "arena", "excluded_unknown_model"), 2);
+	cr_expect_eq(rev(&r, "arena", "ballots_counted"), 18);
+	kvt_round_done(&r);
+	run_three(&r, " anchors = [ \"mc\" ];", more);
+	expect_error(&r, "unknown model 'mz'", "unknown_models", NULL);
+	kvt_round_done(&r);
+}
+
+/* a only wins (2 over b): no estimate without a prior; with prior = 1 (a
+ * tie, 1 each way in doubled counts) the table is a: 2*2 + 1 = 5 over b's
+ * 1, so g_a/g_b = 5 and P(a beats b) = 5/6. */
+Test(votes_pairwise, a_model_that_only_wins_needs_the_prior)
+{
+	struct kv_buf buf = {0};
+	struct kvt_round r;
+	add(&buf, 2, "ma", "mb", "model_a", "j1");
+	round_init(&r);
+	kvt_round_put(&r, "b.jsonl", buf.data);
+	run_round(&r, TEAMS_AB, PAIRWISE_AB(""));
+	expect_error(&r, "does not exist", "param 'prior'", NULL);
+	kvt_round_done(&r);
+	round_init(&r);
+	kvt_round_put(&r, "b.jsonl", buf.data);
+	run_round(&r, TEAMS_AB, PAIRWISE_AB(" prior = 1.0;"));
+	cr_assert_eq(r.rc, 0, "%s", r.err.msg);
+	cr_expect_float_eq(norm(&r, "arena", "a"), 5.0 / 6.0, 1e-10);
+	cr_expect_eq(rev(&r, "arena", "prior_ties"), 1);
+	kvt_round_done(&r);
+	kv_buf_free(&buf);
+}
+
+/* Judges with the same ballots form one class: j4 and j5 each cast one
+ * "ma beats mb", j6 casts one "mb beats ma" (different questions, so no
+ * duplicates); with j1..j3 (all different) that is 5 classes of 6 judges.
+ * a's judges: j1, j2, j3 (three_teams) and j4, j5, j6; b's likewise. */
+Test(votes_pairwise, judges_with_equal_ballots_share_a_class)
+{
+	struct kv_buf more = {0};
+	struct kvt_round r;
+	add(&more, 1, "ma", "mb", "model_a", "j4");
+	add(&more, 1, "mb", "ma", "model_b", "j5");
+	add(&more, 1, "ma", "mb", "model_b", "j6");
+	run_three(&r, " anchors = [ \"mc\" ];", more.data);
+	cr_assert_eq(r.rc, 0, "%s", r.err.msg);
+	cr_expect_eq(rev(&r, "arena", "judges"), 6);
+	cr_expect_eq(rev(&r, "arena", "judge_classes"), 5);
+	cr_expect_eq(ev(&r, "arena", "a", "judges"), 6);
+	cr_expect_eq(ev(&r, "arena", "b", "judges"), 6);
+	kvt_round_done(&r);
+	kv_buf_free(&more);
+}
+
+/* The sandwich interval by hand, two models, a beats b 4 times of 5
+ * (p = 0.8, theta_a - theta_b = log 4, each Elo 1000 +- half of that).
+ * Five judges, one ballot each: H = n p (1 - p) = 0.8 and M = sum (y -
+ * p)^2 = 0.8, so var(theta_a - theta_b) = M / H^2 = 1.25 and a's centred
+ * log-strength has a quarter of it; half-width 1.96 * 400/ln 10 *
+ * sqrt(0.3125) = 190.34.  One judge casting all five: M = (sum (y - p))^2
+ * = 0, so the interval is the estimate alone. */
+Test(votes_pairwise, sandwich_interval_by_hand)
+{
+	static const char *const judges[2][5] = {{"j1", "j2", "j3", "j4", "j5"}, {"j1", "j1", "j1", "j1", "j1"}};
+	double half[2] = {1.959963984540054 * 400 / log(10) * sqrt(0.3125), 0};
+	for (int c = 0; c < 2; c++) {
+		struct kvt_round r;
+		struct kv_buf buf = {0};
+		round_init(&r);
+		for (int i = 0; i < 5; i++)
+			add(&buf, 1, "ma", "mb", i < 4 ? "model_a" : "model_b", judges[c][i]);
+		kvt_round_put(&r, "b.jsonl", buf.data);
+		run_round(&r, TEAMS_AB, PAIRWISE_AB(""));
+		cr_assert_eq(r.rc, 0, "%s", r.err.msg);
+		double elo = ev(&r, "arena", "a", "elo");
+		cr_expect_float_eq(elo, 1000 + 200 * log10(4.0), 1e-9);
+		cr_expect_float_eq(ev(&r, "arena", "a", "elo_sandwich_hi") - elo, half[c], 1e-6, "case %d", c);
+		cr_expect_float_eq(elo - ev(&r, "arena", "a", "elo_sandwich_lo"), half[c], 1e-6, "case %d", c);
+		kv_buf_free(&buf);
+		kvt_round_done(&r);
+	}
+}
+
 /* --- end to end: the real binary loads votes.so ------------------------------ */
 
 Test(votes_e2e, binary_with_the_shared_object)

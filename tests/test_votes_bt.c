@@ -121,15 +121,17 @@ static cJSON *load_json(const char *rel)
 	return j;
 }
 
-/* A round of the eight Arena models over data file `file`. */
-static int run_arena(const char *dir, const char *file, struct kv_run **run, struct kv_error *err)
+/* A round of the eight Arena models over data file `file`, with params
+ * `extra` (the bootstrap's). */
+static int run_arena_with(const char *dir, const char *file, const char *extra, struct kv_run **run,
+			  struct kv_error *err)
 {
 	struct kv_buf cfg = {0};
 	kv_buf_puts(&cfg, "round: { id = \"t\"; title = \"T\"; date = \"2026-01-15\"; data = \"d\"; seed = 3L;\n teams = (");
 	for (int i = 0; i < K; i++)
 		kv_buf_printf(&cfg, "%s{ id = \"%s\"; name = \"%s\"; model = \"%s\"; }", i ? ", " : "", ids[i], ids[i], models[i]);
 	kv_buf_printf(&cfg, ");\n criteria = ( { id = \"arena\"; plugin = \"votes\"; kind = \"score\"; points = 25.0;"
-		      " params = { method = \"pairwise\"; battles = \"%s\"; bootstrap = 200; models = {", file);
+		      " params = { method = \"pairwise\"; battles = \"%s\"; %s models = {", file, extra);
 	for (int i = 0; i < K; i++)
 		kv_buf_printf(&cfg, " %s = \"%s\";", ids[i], models[i]);
 	kv_buf_puts(&cfg, " }; }; } );\n selection = { advance = 8; }; };\n");
@@ -140,6 +142,11 @@ static int run_arena(const char *dir, const char *file, struct kv_run **run, str
 	int rc = kvt_run(path, run, err);
 	free(path);
 	return rc;
+}
+
+static int run_arena(const char *dir, const char *file, struct kv_run **run, struct kv_error *err)
+{
+	return run_arena_with(dir, file, "bootstrap = 200;", run, err);
 }
 
 /* The plugin's Elo ratings equal the exact maximum-likelihood estimate
@@ -234,6 +241,91 @@ Test(votes_bt, jsonl_gives_the_same_bytes)
 	free(text);
 	kv_buf_free(&jsonl);
 	cJSON_Delete(battles);
+}
+
+/* The sample under params `extra`, in a fresh folder (removed by done_sample). */
+static struct kv_run *run_sample(const char *extra, char **dir)
+{
+	char *text = read_src("tests/data/votes/battles_3k.json");
+	struct kv_run *run;
+	struct kv_error err;
+	*dir = kvt_tempdir();
+	kvt_write(*dir, "d/battles_3k.json", text);
+	cr_assert_eq(run_arena_with(*dir, "battles_3k.json", extra, &run, &err), 0, "%s", err.msg);
+	free(text);
+	return run;
+}
+
+static void done_sample(struct kv_run *run, char *dir)
+{
+	kv_run_free(run);
+	kvt_rmtree(dir);
+	free(dir);
+}
+
+/* The judge bootstrap over classes against the naive one of
+ * tests/data/votes/naive_bootstrap.py (each replicate draws 200 judges
+ * and refits), both 2000 replicates from different streams: a 2.5% point's
+ * Monte Carlo error is about 0.06 sd for each, so they agree within 0.1 of
+ * the interval's width (about 0.4 sd). */
+Test(votes_bt, judge_bootstrap_agrees_with_a_naive_one, .timeout = 60)
+{
+	cJSON *naive = load_json("tests/data/votes/naive_bootstrap.json");
+	const cJSON *elo = cJSON_GetObjectItem(naive, "elo");
+	char *dir;
+	struct kv_run *run = run_sample("bootstrap = 2000;", &dir);
+	for (int i = 0; i < K; i++) {
+		const cJSON *m = cJSON_GetObjectItem(elo, models[i]);
+		double lo = kvt_evidence_num(run, "arena", ids[i], "elo_q025");
+		double hi = kvt_evidence_num(run, "arena", ids[i], "elo_q975"), tol = 0.1 * (hi - lo);
+		cr_expect_float_eq(lo, cJSON_GetObjectItem(m, "elo_q025")->valuedouble, tol, "%s", models[i]);
+		cr_expect_float_eq(hi, cJSON_GetObjectItem(m, "elo_q975")->valuedouble, tol, "%s", models[i]);
+	}
+	cr_expect_eq(kvt_round_evidence_num(run, "arena", "bootstrap_undetermined"), 0);
+	done_sample(run, dir);
+	cJSON_Delete(naive);
+}
+
+/* The battle bootstrap against FastChat's (a multinomial over the unique
+ * outcome rows, 100 rounds, ratings anchored at mixtral = 1114): with
+ * reference_model = mixtral, elo - reference + 1114 is its scale.  Its 100
+ * rounds make each of its 2.5% points uncertain by about 0.27 sd, so they
+ * agree within one sd (the width / 3.92). */
+Test(votes_bt, battle_bootstrap_agrees_with_chatbot_arena, .timeout = 60)
+{
+	cJSON *expected = load_json("tests/data/votes/expected_fastchat.json");
+	const cJSON *boot = cJSON_GetObjectItem(expected, "bootstrap_bt");
+	const cJSON *q025 = cJSON_GetObjectItem(boot, "q025"), *q975 = cJSON_GetObjectItem(boot, "q975");
+	char *dir, *extra = kv_xasprintf("bootstrap = 1000; bootstrap_unit = \"battle\"; reference_model = \"%s\";",
+					models[3]);
+	struct kv_run *run = run_sample(extra, &dir);
+	for (int i = 0; i < K; i++) {
+		if (i == 3)
+			continue; /* the anchor: 1114 in every replicate on both sides */
+		double lo = kvt_evidence_num(run, "arena", ids[i], "elo_minus_reference_q025") + 1114;
+		double hi = kvt_evidence_num(run, "arena", ids[i], "elo_minus_reference_q975") + 1114;
+		double sd = (hi - lo) / 3.92;
+		cr_expect_float_eq(lo, cJSON_GetObjectItem(q025, models[i])->valuedouble, sd, "%s", models[i]);
+		cr_expect_float_eq(hi, cJSON_GetObjectItem(q975, models[i])->valuedouble, sd, "%s", models[i]);
+	}
+	done_sample(run, dir);
+	free(extra);
+	cJSON_Delete(expected);
+}
+
+/* Every interval, bootstrap or sandwich, holds the estimate. */
+Test(votes_bt, intervals_hold_the_estimate)
+{
+	char *dir;
+	struct kv_run *run = run_sample("bootstrap = 200;", &dir);
+	for (int i = 0; i < K; i++) {
+		double elo = kvt_evidence_num(run, "arena", ids[i], "elo");
+		cr_expect_lt(kvt_evidence_num(run, "arena", ids[i], "elo_q025"), elo);
+		cr_expect_gt(kvt_evidence_num(run, "arena", ids[i], "elo_q975"), elo);
+		cr_expect_lt(kvt_evidence_num(run, "arena", ids[i], "elo_sandwich_lo"), elo);
+		cr_expect_gt(kvt_evidence_num(run, "arena", ids[i], "elo_sandwich_hi"), elo);
+	}
+	done_sample(run, dir);
 }
 
 /* --- the scanner ------------------------------------------------------------ */
@@ -544,85 +636,6 @@ Test(votes_units, every_replicate_runs_once_whatever_the_threads)
 		for (int b = 0; b < 37; b++)
 			cr_expect_eq(hits[b], 1, "threads %u replicate %d", threads, b);
 	}
-}
-
-/* The bootstrap sums: every path (AVX-512 VNNI, AVX2, plain 32-bit, plain
- * 64-bit) gives the same integers as a plain loop written here.  paths
- * names the level (KAIEVAL_SIMD) and what the tables are forced to. */
-enum sum_path { SUM_AS_CHOSEN, SUM_WIDE, SUM_NO_PAIRS };
-
-static void expect_sums(const uint32_t *rows, const uint32_t *mult, size_t units, size_t width, size_t reps,
-			const char *level, enum sum_path path)
-{
-	struct votes_tables T;
-	setenv("KAIEVAL_SIMD", level, 1);
-	cr_assert_eq(votes_tables_init(&T, rows, units, width), 0);
-	unsetenv("KAIEVAL_SIMD");
-#if defined(__x86_64__) && defined(__GNUC__)
-	uint32_t largest = 0;
-	for (size_t i = 0; i < units * width; i++)
-		largest = rows[i] > largest ? rows[i] : largest;
-	if (strcmp(level, "avx512") == 0 && largest < 0x8000 && __builtin_cpu_supports("avx512vnni") &&
-	    __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl"))
-		cr_expect_not_null(T.pairs, "VNNI tables are prepared where the processor has VNNI");
-#endif
-	if (path == SUM_WIDE)
-		T.narrow = T.avx2 = 0;
-	if (path == SUM_NO_PAIRS)
-		votes_tables_free(&T);
-	uint32_t *scratch = malloc(votes_sum_scratch(&T, reps) * sizeof *scratch);
-	uint64_t *acc = malloc(reps * width * sizeof *acc);
-	votes_sum_tables(&T, mult, reps, scratch, acc);
-	for (size_t r = 0; r < reps; r++)
-		for (size_t x = 0; x < width; x++) {
-			uint64_t sum = 0;
-			for (size_t j = 0; j < units; j++)
-				sum += (uint64_t)mult[r * units + j] * rows[j * width + x];
-			cr_expect_eq(acc[r * width + x], sum, "%zu x %zu x %zu, %s path %d: r %zu x %zu", units, width,
-				     reps, level, (int)path, r, x);
-		}
-	votes_tables_free(&T);
-	free(scratch);
-	free(acc);
-}
-
-/* Cells below `cell`; multiplicities drawn, then entry `big` (if any) of
- * replicate 0 set to 40000 (past 16 bits: that block leaves VNNI). */
-static void check_sums(size_t units, size_t width, size_t reps, uint32_t cell, long big)
-{
-	uint32_t *rows = malloc(units * width * sizeof *rows), *mult = calloc(reps * units, sizeof *mult);
-	struct kv_rng rng = {{1, 2, 3, 4}};
-	for (size_t i = 0; i < units * width; i++)
-		rows[i] = (uint32_t)(kv_rng_next(&rng) % cell);
-	for (size_t r = 0; r < reps; r++) {
-		uint64_t draws = 0;
-		votes_resample(&rng, mult + r * units, units);
-		for (size_t j = 0; j < units; j++)
-			draws += mult[r * units + j];
-		cr_expect_eq(draws, units, "replicate %zu draws %llu units", r, (unsigned long long)draws);
-	}
-	if (big >= 0)
-		mult[big] = 40000;
-	const char *levels[] = {"scalar", "avx2", "avx512"};
-	for (int i = 0; i < 3; i++)
-		for (int path = SUM_AS_CHOSEN; path <= SUM_NO_PAIRS; path++)
-			expect_sums(rows, mult, units, width, reps, levels[i], (enum sum_path)path);
-	free(rows);
-	free(mult);
-}
-
-/* Shapes off the vector tiles (AVX2: 4 replicates x 16 cells; VNNI: pairs
- * of units, 8 replicates x 16 cells) on every edge, one that spans several
- * blocks of units, cells past 16 bits, and a multiplicity past 16 bits. */
-Test(votes_units, bootstrap_sums_agree)
-{
-	check_sums(97, 49, 5, 1000, -1);
-	check_sums(3, 7, 2, 1000, -1);
-	check_sums(1, 1, 1, 1000, -1);
-	check_sums(2500, 64, 8, 1000, -1);
-	check_sums(1501, 64, 19, 1000, -1);
-	check_sums(300, 20, 9, 70000, -1);
-	check_sums(301, 64, 9, 1000, 17);
 }
 
 /* Draws are uniform: 10^6 draws over 10 units give each about 10^5 (a

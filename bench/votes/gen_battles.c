@@ -1,27 +1,33 @@
 /* gen_battles: a seeded generator of Chatbot Arena battles as JSONL, for
  * bench/votes/votes_bench (never for tests: it writes gigabytes).
  *
- *   gen_battles -o /tmp/votes-bench/battles.jsonl [-n 10000000] [-m 8]
- *               [-j 50000] [-d 0.01] [-s 2026]
+ *   gen_battles -o FILE [-n 10000000] [-m 8] [-j 50000] [-d 0.01] [-s 2026]
+ *               [-t tail] [-q questions] [-a anchors] [-u unknown share] [-x]
  *
  * Each line is one battle in FastChat's clean_battle layout: model_a,
- * model_b, winner, judge, question_id (32 hex digits), tstamp.  Models
- * "model-alpha", "model-bravo", ... have true Elo ratings spread evenly over
- * 950..1250; a battle picks an ordered pair and a judge uniformly, is a tie
- * with probability 0.2 (60% "tie", 40% "tie (bothbad)"), and otherwise A
- * wins with probability q, where 0.1 + 0.8 q = P_Elo(A beats B), as in the
- * fixture tests/data/votes/README.md describes.  A share d of the battles
- * repeat a recent (judge, question, pair) ballot, which the plugin must
- * exclude.  Same arguments, same bytes. */
+ * model_b, winner, judge, question_id (32 hex digits), tstamp.  The models
+ * (bench/votes/names.h, up to 256) have true Elo ratings spread evenly over
+ * 950..1250 (anchors, the first -a models, on top); a battle picks an
+ * ordered pair uniformly, is a tie with probability 0.2 (60% "tie", 40%
+ * "tie (bothbad)"), and otherwise A wins with probability q, where
+ * 0.1 + 0.8 q = P_Elo(A beats B), as tests/data/votes/README.md describes.
+ *   -j  judges; a judge is uniform over them, or with -t T > 1 heavy-tailed:
+ *       judge = floor(j * u^T) for uniform u, so judge 0 votes a share
+ *       j^(-1/T) of the battles and most judges once or twice;
+ *   -q  question ids drawn from a pool of that many (0: every battle its own);
+ *   -d  a share of battles repeat a recent (judge, question, pair) ballot,
+ *       which the plugin must exclude;
+ *   -u  a share of battles name a model outside the round ("model-unknown");
+ *   -x  extra fields: anony, language, turn and a nested conv_metadata.
+ * Same arguments, same bytes. */
+#include "names.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static const char *const greek[] = {"alpha", "bravo", "charlie", "delta", "echo", "foxtrot",
-				    "golf", "hotel", "india", "juliett", "kilo", "lima"};
 
 static uint64_t state;
 
@@ -38,19 +44,27 @@ static unsigned below(unsigned n) { return (unsigned)(uniform() * n); }
 
 struct ballot { unsigned judge, a, b; uint64_t q0, q1; };
 
-struct opts { unsigned long long n; unsigned models, judges; double dup; uint64_t seed; const char *out; };
+struct opts {
+	unsigned long long n;
+	unsigned models, judges, anchors, questions;
+	double dup, tail, unknown;
+	int extra;
+	uint64_t seed;
+	const char *out;
+};
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: gen_battles -o FILE [-n battles] [-m models<=12] [-j judges] [-d repeat share] [-s seed]\n");
+	fprintf(stderr, "usage: gen_battles -o FILE [-n battles] [-m models<=256] [-j judges] [-d repeat share] "
+		"[-s seed] [-t tail exponent] [-q question pool] [-a anchors] [-u unknown share] [-x]\n");
 	return 2;
 }
 
 static int parse(int argc, char **argv, struct opts *o)
 {
 	int c;
-	*o = (struct opts){10000000ULL, 8, 50000, 0.01, 2026, NULL};
-	while ((c = getopt(argc, argv, "o:n:m:j:d:s:")) != -1) {
+	*o = (struct opts){.n = 10000000ULL, .models = 8, .judges = 50000, .dup = 0.01, .seed = 2026};
+	while ((c = getopt(argc, argv, "o:n:m:j:d:s:t:q:a:u:x")) != -1) {
 		switch (c) {
 		case 'o': o->out = optarg; break;
 		case 'n': o->n = strtoull(optarg, NULL, 10); break;
@@ -58,19 +72,77 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'j': o->judges = (unsigned)atoi(optarg); break;
 		case 'd': o->dup = atof(optarg); break;
 		case 's': o->seed = strtoull(optarg, NULL, 10); break;
+		case 't': o->tail = atof(optarg); break;
+		case 'q': o->questions = (unsigned)atoi(optarg); break;
+		case 'a': o->anchors = (unsigned)atoi(optarg); break;
+		case 'u': o->unknown = atof(optarg); break;
+		case 'x': o->extra = 1; break;
 		default: return -1;
 		}
 	}
-	return o->out && o->models >= 2 && o->models <= 12 && o->judges >= 1 ? 0 : -1;
+	return o->out && o->models >= 2 && o->models <= BENCH_MAX_MODELS && o->judges >= 1 &&
+	       o->anchors < o->models ? 0 : -1;
+}
+
+/* Anchors above the rest: the first anchors models rate 1300 and up. */
+static double rating(const struct opts *o, unsigned i)
+{
+	if (i < o->anchors)
+		return 1300.0 + 25.0 * (o->anchors - i);
+	unsigned rest = o->models - o->anchors;
+	return rest > 1 ? 950.0 + 300.0 * (i - o->anchors) / (rest - 1) : 1100.0;
 }
 
 static const char *winner(const struct opts *o, unsigned a, unsigned b)
 {
-	double ra = 950.0 + 300.0 * a / (o->models - 1), rb = 950.0 + 300.0 * b / (o->models - 1);
-	double p = 1.0 / (1.0 + pow(10.0, (rb - ra) / 400.0));
+	double p = 1.0 / (1.0 + pow(10.0, (rating(o, b) - rating(o, a)) / 400.0));
 	if (uniform() < 0.2)
 		return uniform() < 0.6 ? "tie" : "tie (bothbad)";
 	return uniform() < (p - 0.1) / 0.8 ? "model_a" : "model_b";
+}
+
+static unsigned judge_of(const struct opts *o)
+{
+	if (o->tail <= 1)
+		return below(o->judges);
+	unsigned j = (unsigned)(o->judges * pow(uniform(), o->tail));
+	return j < o->judges ? j : o->judges - 1;
+}
+
+/* A fresh ballot: judge, ordered pair, question. */
+static void fresh(const struct opts *o, struct ballot *x)
+{
+	x->judge = judge_of(o);
+	x->a = below(o->models);
+	x->b = (x->a + 1 + below(o->models - 1)) % o->models;
+	if (o->questions) { /* a question of the pool: its id from its number */
+		uint64_t number = below(o->questions), saved = state;
+		state = o->seed ^ (0x51ed270b27fULL * (1 + number));
+		x->q0 = next64();
+		x->q1 = next64();
+		state = saved;
+	} else {
+		x->q0 = next64();
+		x->q1 = next64();
+	}
+}
+
+static void write_battle(FILE *f, const struct opts *o, const struct ballot *x, unsigned long long i)
+{
+	char a[32], b[32];
+	bench_model_name(x->a, o->models, o->anchors, a, sizeof a);
+	bench_model_name(x->b, o->models, o->anchors, b, sizeof b);
+	if (o->unknown > 0 && uniform() < o->unknown)
+		snprintf(b, sizeof b, "model-unknown");
+	fprintf(f, "{\"model_a\": \"%s\", \"model_b\": \"%s\", \"winner\": \"%s\", "
+		"\"judge\": \"arena_user_%u\", \"question_id\": \"%016llx%016llx\", \"tstamp\": %.4f",
+		a, b, winner(o, x->a, x->b), x->judge, (unsigned long long)x->q0, (unsigned long long)x->q1,
+		1714525806.0 + 0.25 * (double)i);
+	if (o->extra)
+		fprintf(f, ", \"anony\": true, \"language\": \"English\", \"turn\": %u, \"conv_metadata\": "
+			"{\"sum_user_tokens\": %u, \"header_count_a\": {\"h1\": 0, \"h2\": %u}, \"tags\": [\"code\", null]}",
+			1 + below(3), below(4000), below(5));
+	fputs("}\n", f);
 }
 
 int main(int argc, char **argv)
@@ -98,17 +170,10 @@ int main(int argc, char **argv)
 				x.b = t;
 			}
 		} else {
-			x.judge = below(o.judges);
-			x.a = below(o.models);
-			x.b = (x.a + 1 + below(o.models - 1)) % o.models;
-			x.q0 = next64();
-			x.q1 = next64();
+			fresh(&o, &x);
 			recent[nrecent < 1024 ? nrecent++ : below(1024)] = x;
 		}
-		fprintf(f, "{\"model_a\": \"model-%s\", \"model_b\": \"model-%s\", \"winner\": \"%s\", "
-			"\"judge\": \"arena_user_%u\", \"question_id\": \"%016llx%016llx\", \"tstamp\": %.4f}\n",
-			greek[x.a], greek[x.b], winner(&o, x.a, x.b), x.judge, (unsigned long long)x.q0,
-			(unsigned long long)x.q1, 1714525806.0 + 0.25 * (double)i);
+		write_battle(f, &o, &x, i);
 	}
 	if (fclose(f)) {
 		perror(o.out);

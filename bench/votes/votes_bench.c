@@ -3,7 +3,12 @@
  * the host's streaming input (with its SHA-256 of every byte), the plugin.
  *
  *   gen_battles -o /tmp/votes-bench/battles.jsonl
- *   votes_bench /tmp/votes-bench/battles.jsonl [models, default 8] [bootstrap rounds, default 1000]
+ *   votes_bench /tmp/votes-bench/battles.jsonl [-m models (8)] [-b bootstrap rounds (1000)]
+ *               [-a anchors (0)] [-u judge|battle] [-i]
+ *
+ * -m, -a: as given to gen_battles (the first -a models are anchors, not
+ * teams); -u: bootstrap_unit; -i: unknown_models = ignore.  The script
+ * bench/votes/shapes runs it on every shape of file the issue names.
  *
  * Prints wall time, CPU time and peak RSS of the whole run, the share of
  * CPU time the hypervisor gave to other guests meanwhile (on a shared
@@ -12,6 +17,7 @@
  * can go under on one thread).  Writes round.cfg into the file's folder. */
 #include "run.h"
 #include "../hoststeal.h"
+#include "names.h"
 
 #include <libgen.h>
 #include <stdio.h>
@@ -19,6 +25,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 extern const struct kv_plugin kaieval_plugin_votes;
 
@@ -37,12 +44,17 @@ static double cpu_seconds(void)
 	       (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
 }
 
-static const char *const models[] = {"model-alpha", "model-bravo", "model-charlie", "model-delta",
-				     "model-echo", "model-foxtrot", "model-golf", "model-hotel",
-				     "model-india", "model-juliett", "model-kilo", "model-lima"};
+struct bench {
+	unsigned models, anchors;
+	long bootstrap;
+	const char *unit;
+	int ignore_unknown;
+	char (*names)[32];
+};
 
-/* A round whose teams are the generator's models (ids = model names). */
-static char *write_config(const char *dir, const char *file, int teams, long bootstrap)
+/* A round whose teams are the generator's models but the anchors (ids =
+ * model names). */
+static char *write_config(const char *dir, const char *file, const struct bench *o)
 {
 	char *path = kv_xasprintf("%s/round.cfg", dir);
 	FILE *f = fopen(path, "w");
@@ -52,12 +64,21 @@ static char *write_config(const char *dir, const char *file, int teams, long boo
 	}
 	fprintf(f, "round: { id = \"bench\"; title = \"votes bench\"; date = \"2026-01-15\"; data = \".\";\n"
 		   " seed = 20260115L;\n teams = (\n");
-	for (int i = 0; i < teams; i++)
-		fprintf(f, "  { id = \"%s\"; name = \"%s\"; model = \"%s\"; }%s\n", models[i], models[i],
-			models[i], i + 1 < teams ? "," : "");
+	for (unsigned i = o->anchors; i < o->models; i++)
+		fprintf(f, "  { id = \"%s\"; name = \"%s\"; model = \"%s\"; }%s\n", o->names[i], o->names[i],
+			o->names[i], i + 1 < o->models ? "," : "");
 	fprintf(f, " );\n criteria = ( { id = \"users\"; plugin = \"votes\"; kind = \"score\"; points = 25.0;\n"
-		   "  params = { method = \"pairwise\"; battles = \"%s\"; bootstrap = %ld; }; } );\n"
-		   " selection = { advance = %d; }; };\n", file, bootstrap, teams);
+		   "  params = { method = \"pairwise\"; battles = \"%s\"; bootstrap = %ld; bootstrap_unit = \"%s\";\n",
+		file, o->bootstrap, o->unit);
+	if (o->ignore_unknown)
+		fprintf(f, "   unknown_models = \"ignore\";\n");
+	if (o->anchors) {
+		fprintf(f, "   anchors = [");
+		for (unsigned i = 0; i < o->anchors; i++)
+			fprintf(f, "%s\"%s\"", i ? ", " : " ", o->names[i]);
+		fprintf(f, " ];\n");
+	}
+	fprintf(f, "  }; } );\n selection = { advance = %u; }; };\n", o->models - o->anchors);
 	fclose(f);
 	return path;
 }
@@ -68,36 +89,58 @@ static double round_num(const struct kv_run *run, const char *key)
 	return it && it->is_num ? it->num : -1;
 }
 
-static void print_round(const struct kv_run *run, int teams)
+static void print_round(const struct kv_run *run, const struct bench *o)
 {
 	static const char *const keys[] = {"battles_read", "ballots_counted", "excluded_duplicate",
-					   "judges", "iterations", "bootstrap_rounds"};
+					   "excluded_unknown_model", "judges", "bootstrap_classes", "iterations",
+					   "bootstrap_rounds", "bootstrap_undetermined"};
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-		printf("  %-20s %.0f\n", keys[i], round_num(run, keys[i]));
-	for (int i = 0; i < teams; i++) {
-		const struct kv_team_outcome *o = kv_run_outcome(run, "users", models[i]);
-		const struct kv_evidence_item *e = kv_evidence_get(&o->evidence, "elo");
-		const struct kv_evidence_item *lo = kv_evidence_get(&o->evidence, "elo_q025");
-		const struct kv_evidence_item *hi = kv_evidence_get(&o->evidence, "elo_q975");
-		printf("  %-14s normalized %.6f  elo %.3f [%.3f, %.3f]\n", models[i], o->normalized,
+		printf("  %-24s %.0f\n", keys[i], round_num(run, keys[i]));
+	for (unsigned i = o->anchors; i < o->models; i++) {
+		if (i >= o->anchors + 4 && i + 4 < o->models)
+			continue; /* the first and last four */
+		const struct kv_team_outcome *t = kv_run_outcome(run, "users", o->names[i]);
+		const struct kv_evidence_item *e = kv_evidence_get(&t->evidence, "elo");
+		const struct kv_evidence_item *lo = kv_evidence_get(&t->evidence, "elo_q025");
+		const struct kv_evidence_item *hi = kv_evidence_get(&t->evidence, "elo_q975");
+		printf("  %-14s normalized %.6f  elo %.3f [%.3f, %.3f]\n", o->names[i], t->normalized,
 		       e ? e->num : 0, lo ? lo->num : 0, hi ? hi->num : 0);
 	}
 }
 
+static int parse(int argc, char **argv, struct bench *o)
+{
+	int c;
+	*o = (struct bench){.models = 8, .bootstrap = 1000, .unit = "judge"};
+	while ((c = getopt(argc, argv, "m:b:a:u:i")) != -1) {
+		switch (c) {
+		case 'm': o->models = (unsigned)atoi(optarg); break;
+		case 'b': o->bootstrap = atol(optarg); break;
+		case 'a': o->anchors = (unsigned)atoi(optarg); break;
+		case 'u': o->unit = optarg; break;
+		case 'i': o->ignore_unknown = 1; break;
+		default: return -1;
+		}
+	}
+	if (optind + 1 != argc || o->models < 2 || o->models > BENCH_MAX_MODELS || o->anchors + 2 > o->models)
+		return -1;
+	o->names = calloc(o->models, sizeof *o->names);
+	for (unsigned i = 0; i < o->models; i++)
+		bench_model_name(i, o->models, o->anchors, o->names[i], sizeof o->names[i]);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc < 2 || argc > 4) {
-		fprintf(stderr, "usage: votes_bench BATTLES.jsonl [models (8)] [bootstrap rounds (1000)]\n");
+	struct bench o;
+	if (parse(argc, argv, &o)) {
+		fprintf(stderr, "usage: votes_bench BATTLES.jsonl [-m models (8)] [-b bootstrap rounds (1000)] "
+			"[-a anchors] [-u judge|battle] [-i]\n");
 		return 2;
 	}
-	int teams = argc > 2 ? atoi(argv[2]) : 8;
-	long bootstrap = argc > 3 ? atol(argv[3]) : 1000;
-	if (teams < 2 || teams > 12) {
-		fprintf(stderr, "votes_bench: models must be 2..12\n");
-		return 2;
-	}
-	char *copy = kv_xstrdup(argv[1]), *copy2 = kv_xstrdup(argv[1]);
-	char *cfg = write_config(dirname(copy), basename(copy2), teams, bootstrap);
+	const char *file = argv[optind];
+	char *copy = kv_xstrdup(file), *copy2 = kv_xstrdup(file);
+	char *cfg = write_config(dirname(copy), basename(copy2), &o);
 	kv_register_builtin(&kaieval_plugin_votes);
 	struct kv_run *run = NULL;
 	struct kv_error err = {0};
@@ -113,18 +156,19 @@ int main(int argc, char **argv)
 		free(copy2);
 		return rc;
 	}
-	printf("votes criterion (parse, dedup, fit, %ld bootstrap rounds) on %s\n", bootstrap, argv[1]);
+	printf("votes criterion (parse, dedup, fit, %ld bootstrap rounds by %s) on %s\n", o.bootstrap, o.unit, file);
 	printf("  wall %.3f s   cpu %.3f s   peak RSS %.1f MB\n", wall, cpu, (double)ru.ru_maxrss / 1024.0);
 	print_host_steal(steal0, wall);
-	print_round(run, teams);
+	print_round(run, &o);
 	kv_run_free(run);
 	char hex[65];
 	uint64_t bytes = 0;
 	t0 = now();
-	kv_sha256_file(argv[1], hex, &bytes);
+	kv_sha256_file(file, hex, &bytes);
 	printf("host floor: reading + SHA-256 of %.2f GB on one thread: %.3f s\n", (double)bytes / 1e9, now() - t0);
 	free(cfg);
 	free(copy);
 	free(copy2);
+	free(o.names);
 	return 0;
 }

@@ -1,4 +1,5 @@
-/* Reading a battle file into per-judge tables (method pairwise).
+/* Reading a battle file into ballot counts and per-judge ballot lists
+ * (method pairwise).
  *
  * Three threads share the work, so that it overlaps on two cores:
  *   - the read-ahead thread of reader.c reads blocks (the host hashes them);
@@ -54,6 +55,7 @@ struct ingest {
 	int scan_rc;              /* KV_OK, or how the scanner stopped */
 	int stop;                 /* the consumer failed: scanner, stop */
 	uint64_t *sums;           /* per deciding thread: wins, ties (k*k each), repeats */
+	int failed;               /* a deciding thread ran out of memory */
 };
 
 static uint64_t load_tail(const char *s, size_t n)
@@ -167,7 +169,8 @@ static const char *judge_text(const struct batch *b, size_t i)
 
 static int unknown_model(struct ingest *in, const char *field, const struct votes_str *m)
 {
-	return votes_reader_error(in->r, field, "unknown model '%.*s' (no team plays it; see param 'models')",
+	return votes_reader_error(in->r, field, "unknown model '%.*s' (no team plays it and it is no anchor; see "
+				  "params 'models', 'anchors' and 'unknown_models')",
 				  (int)(m->n > 200 ? 200 : m->n), m->s);
 }
 
@@ -177,6 +180,10 @@ static int take(struct ingest *in, struct batch *b, const struct votes_battle *x
 	struct votes_tally *t = in->t;
 	long a = model_index(t, &x->model_a), bb = model_index(t, &x->model_b);
 	int outcome = winner_of(&x->winner);
+	if ((a < 0 || bb < 0) && t->ignore_unknown) {
+		t->unknown++;
+		return KV_OK;
+	}
 	if (a < 0)
 		return unknown_model(in, "model_a", &x->model_a);
 	if (bb < 0)
@@ -260,24 +267,25 @@ static void *scan_thread(void *arg)
 
 /* --- the calling thread ---------------------------------------------------------- */
 
-/* Count a ballot into its judge's table and into wins and ties (k*k each:
- * the tally's, or a deciding thread's own). */
-static void count_ballot(struct votes_tally *t, uint64_t *wins, uint64_t *ties, uint32_t judge, size_t a,
-			 size_t b, int outcome)
+/* Count a ballot into wins and ties (k*k each: the tally's, or a deciding
+ * thread's own) and, when the bootstrap needs them, into list (its
+ * judge's ballots); -1 out of memory. */
+static int count_ballot(struct votes_tally *t, uint64_t *wins, uint64_t *ties, struct votes_ballot_list *list,
+			uint32_t judge, size_t a, size_t b, int outcome)
 {
-	size_t k = t->k;
-	uint32_t *c = t->counts + (size_t)judge * k * k;
+	size_t k = t->k, lo = a < b ? a : b, hi = a < b ? b : a;
+	int what;
 	if (outcome == VOTES_A) {
-		c[a * k + b] += 2;
 		wins[a * k + b]++;
+		what = a == lo ? VOTES_LO_WON : VOTES_HI_WON;
 	} else if (outcome == VOTES_B) {
-		c[b * k + a] += 2;
 		wins[b * k + a]++;
+		what = b == lo ? VOTES_LO_WON : VOTES_HI_WON;
 	} else {
-		c[a * k + b]++;
-		c[b * k + a]++;
-		ties[(a < b ? a : b) * k + (a < b ? b : a)]++;
+		ties[lo * k + hi]++;
+		what = VOTES_TIED;
 	}
+	return t->keep_ballots ? votes_list_add(list, judge, votes_code(k, lo, hi, what)) : 0;
 }
 
 /* A ballot travels through the ballot set as judge | a | b | outcome. */
@@ -286,11 +294,9 @@ static uint64_t pack(uint32_t judge, size_t a, size_t b, int outcome)
 	return judge | (uint64_t)a << 32 | (uint64_t)b << 44 | (uint64_t)outcome << 56;
 }
 
-/* Count the first ballot of each key, on a deciding thread: into the
- * judges' tables (a group's judges are that thread's alone) and the
- * thread's own wins, ties and repeats (wins[k*k], ties[k*k], repeats).
- * The judges' tables of one group stay in cache; still, fetch their cells
- * for the whole batch first. */
+/* Count the first ballot of each key, on a deciding thread, into the
+ * thread's own wins, ties, repeats (wins[k*k], ties[k*k], repeats) and
+ * ballot list. */
 static void on_ballots(void *arg, unsigned thread, const uint64_t *x, const unsigned char *first, size_t n)
 {
 	struct ingest *in = arg;
@@ -298,15 +304,11 @@ static void on_ballots(void *arg, unsigned thread, const uint64_t *x, const unsi
 	size_t k = t->k;
 	uint64_t *wins = in->sums + thread * (2 * k * k + 1), *ties = wins + k * k, *dup = ties + k * k;
 	for (size_t i = 0; i < n; i++) {
-		size_t a = (size_t)(x[i] >> 32) & 0xfff, b = (size_t)(x[i] >> 44) & 0xfff;
-		__builtin_prefetch(t->counts + (uint32_t)x[i] * k * k + (a < b ? a : b) * k, 1);
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (first[i])
-			count_ballot(t, wins, ties, (uint32_t)x[i], (size_t)(x[i] >> 32) & 0xfff,
-				     (size_t)(x[i] >> 44) & 0xfff, (int)(x[i] >> 56));
-		else
+		if (!first[i])
 			(*dup)++;
+		else if (count_ballot(t, wins, ties, &t->lists[thread], (uint32_t)x[i], (size_t)(x[i] >> 32) & 0xfff,
+				      (size_t)(x[i] >> 44) & 0xfff, (int)(x[i] >> 56)))
+			in->failed = 1;
 	}
 }
 
@@ -317,7 +319,8 @@ static int decide_all(struct ingest *in)
 	size_t kk = t->k * t->k, width = 2 * kk + 1;
 	unsigned threads = votes_threads();
 	threads = threads > VOTES_DEDUP_THREADS ? VOTES_DEDUP_THREADS : threads < 1 ? 1 : threads;
-	if (!(in->sums = calloc(threads * width, sizeof *in->sums)) || votes_dedup_finish(in->dedup, threads))
+	if (!(in->sums = calloc(threads * width, sizeof *in->sums)) || votes_dedup_finish(in->dedup, threads) ||
+	    in->failed)
 		return KV_ERR_INTERNAL;
 	for (unsigned th = 0; th < threads; th++) {
 		const uint64_t *s = in->sums + th * width;
@@ -334,21 +337,8 @@ static int decide_all(struct ingest *in)
 static long judge_index(struct votes_tally *t, uint64_t hash, const char *id, size_t n)
 {
 	int added;
-	size_t kk = t->k * t->k;
 	long e = votes_intern_hashed(&t->judges, hash, id, n, &added);
-	if (e < 0 || !added)
-		return e;
-	if ((size_t)e == t->counts_cap) {
-		size_t cap = t->counts_cap ? 2 * t->counts_cap : 1024;
-		uint32_t *counts = cap <= SIZE_MAX / (kk * sizeof *counts)
-				   ? realloc(t->counts, cap * kk * sizeof *counts) : NULL;
-		if (!counts)
-			return -1;
-		t->counts = counts;
-		t->counts_cap = cap;
-	}
-	memset(t->counts + (size_t)e * kk, 0, kk * sizeof *t->counts);
-	return e;
+	return e > (long)UINT32_MAX ? -1 : e;
 }
 
 /* Items [from, to) of batch b: judges, then the ballots. */
@@ -366,7 +356,8 @@ static int consume_part(struct ingest *in, struct batch *b, size_t from, size_t 
 		const struct item *it = &b->item[i];
 		if (!it->has_question) { /* a ballot of its own: nothing to compare it with */
 			t->no_question++;
-			count_ballot(t, t->wins, t->ties, it->judge, it->a, it->b, it->outcome);
+			if (count_ballot(t, t->wins, t->ties, &t->lists[0], it->judge, it->a, it->b, it->outcome))
+				return KV_ERR_INTERNAL;
 		} else if (votes_dedup_add(in->dedup, b->fp[i], it->judge, pack(it->judge, it->a, it->b, it->outcome))) {
 			return KV_ERR_INTERNAL;
 		}
@@ -431,6 +422,14 @@ static int run(struct ingest *in)
 	return rc != KV_OK ? rc : in->scan_rc;
 }
 
+static void free_ring(struct ingest *in)
+{
+	for (int i = 0; in->ring && i < RING; i++)
+		free(in->ring[i].keys);
+	free(in->ring);
+	in->ring = NULL;
+}
+
 int votes_ingest(const struct kv_host *h, struct kv_ctx *ctx, const char *path, struct votes_tally *t)
 {
 	struct ingest in = {.h = h, .ctx = ctx, .path = path, .t = t};
@@ -450,6 +449,11 @@ int votes_ingest(const struct kv_host *h, struct kv_ctx *ctx, const char *path, 
 	pthread_cond_init(&in.cv, NULL);
 	if (rc == KV_OK)
 		rc = run(&in);
+	/* The judges are numbers from here on, and the batches are taken: their
+	 * memory goes before the ballot lists grow. */
+	t->judge_count = t->judges.count;
+	votes_intern_free(&t->judges);
+	free_ring(&in);
 	if (rc == KV_OK)
 		rc = decide_all(&in);
 	if (rc == KV_OK && t->read == 0)
@@ -457,9 +461,6 @@ int votes_ingest(const struct kv_host *h, struct kv_ctx *ctx, const char *path, 
 	votes_reader_close(in.r); /* the file is read (and hashed) to its end here */
 	votes_dedup_free(in.dedup);
 	free(in.sums);
-	for (int i = 0; in.ring && i < RING; i++)
-		free(in.ring[i].keys);
-	free(in.ring);
 	pthread_mutex_destroy(&in.mu);
 	pthread_cond_destroy(&in.cv);
 	return rc;
@@ -468,7 +469,8 @@ int votes_ingest(const struct kv_host *h, struct kv_ctx *ctx, const char *path, 
 void votes_tally_free(struct votes_tally *t)
 {
 	votes_intern_free(&t->judges);
-	free(t->counts);
+	for (size_t i = 0; i < VOTES_DEDUP_THREADS; i++)
+		free(t->lists[i].x);
 	free(t->wins);
 	free(t->ties);
 }

@@ -1,4 +1,4 @@
-/* Reading a battle file into per-judge tables (ingest.c), for pairwise.c. */
+/* Reading a battle file into ballot counts and lists (ingest.c), for pairwise.c. */
 #ifndef KV_VOTES_INGEST_H
 #define KV_VOTES_INGEST_H
 
@@ -22,15 +22,17 @@ struct votes_tally {
 	size_t k;
 	const struct votes_team_name *names;
 	int anonymous_only, require_question;
+	int keep_ballots;             /* fill lists (for the judge classes) */
+	int ignore_unknown;           /* a battle of a model not in names is counted in unknown, not an error */
 	uint64_t dedup_key[2];
 	/* names of 8-16 bytes by votes_name_hash: team index + 1, 0 = empty (set by votes_ingest) */
 	uint16_t name_slot[2 * VOTES_MAX_TEAMS];
 	/* results */
-	struct votes_intern judges;   /* in order of first appearance */
-	uint32_t *counts;             /* per judge k*k: 2 per win of i over j, 1 per tie each way */
-	size_t counts_cap;
+	struct votes_intern judges;   /* in order of first appearance (freed when the file is read) */
+	size_t judge_count;
+	struct votes_ballot_list lists[VOTES_DEDUP_THREADS]; /* counted ballots, by deciding thread */
 	uint64_t *wins, *ties;        /* k*k counted ballots: i beat j; ties at [lo*k + hi] */
-	uint64_t read, dup, not_anon, no_question;
+	uint64_t read, dup, not_anon, no_question, unknown;
 };
 
 /* Read path (JSON array or JSONL of battles) into t; KV_OK or a status

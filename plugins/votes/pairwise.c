@@ -1,206 +1,103 @@
 /* votes, method pairwise: Chatbot Arena battles -> Bradley-Terry.
  *
- * One pass over the file keeps, per judge, a k x k table of doubled wins
- * (2 per win, 1 per tie each way) and nothing per battle except the ballot
- * fingerprint that enforces one ballot per (judge, question, pair).  The
- * point estimate fits the summed table; each bootstrap replicate resamples
- * judges and sums their tables, so its cost does not grow with battles. */
-#include "ingest.h"
+ * One pass over the file keeps the counted ballots (8 bytes each) and the
+ * ballot fingerprints that enforce one ballot per (judge, question, pair).
+ * Judges with equal ballots are then merged into classes (classes.c).  The
+ * point estimate fits the summed table of doubled wins (2 per win, 1 per
+ * tie each way); the sandwich variance (sandwich.c) and the bootstrap
+ * (boot.c) use the classes, or the distinct outcomes with bootstrap_unit =
+ * battle.  The models are the teams' and the anchors (pwparams.c). */
+#include "pairwise.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct pw {
-	const struct kv_host *h;
-	struct kv_ctx *ctx;
-	const char *path;
-	size_t k, ref;        /* ref = k: against every other team */
-	struct votes_team_name *names;
-	long long bootstrap;
-	struct votes_tally t;
-};
-
-/* --- params --------------------------------------------------------------- */
-
-/* Team i plays under models.<team id>, or under its id. */
-static int read_models(struct pw *pw)
-{
-	const struct kv_host *h = pw->h;
-	const struct kv_value *models = h->param(pw->ctx, "models");
-	for (size_t i = 0; i < pw->k; i++)
-		pw->names[i].s = h->team_id(pw->ctx, i);
-	for (size_t m = 0; m < h->value_count(models); m++) {
-		const struct kv_value *v = h->value_at(models, m);
-		long t = h->team_index(pw->ctx, h->value_name(v));
-		if (t < 0)
-			return h->value_error(pw->ctx, v, "no team '%s' in this round", h->value_name(v));
-		if (!h->value_string(v) || !*h->value_string(v))
-			return h->value_error(pw->ctx, v, "must be a non-empty string (the model name in the battle file)");
-		pw->names[t].s = h->value_string(v);
-	}
-	for (size_t i = 0; i < pw->k; i++) {
-		votes_name_init(&pw->names[i], pw->names[i].s);
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(pw->names[i].s, pw->names[j].s) == 0)
-				return h->value_error(pw->ctx, models, "teams '%s' and '%s' both play model '%s'",
-						      h->team_id(pw->ctx, j), h->team_id(pw->ctx, i), pw->names[i].s);
-	}
-	return KV_OK;
-}
-
-static int read_params(struct pw *pw, const struct votes_common *c)
-{
-	const struct kv_host *h = pw->h;
-	struct kv_ctx *ctx = pw->ctx;
-	const struct kv_value *ref = h->param(ctx, "reference_team");
-	pw->path = h->value_string(h->param(ctx, "battles"));
-	pw->k = h->team_count(ctx);
-	pw->bootstrap = c->bootstrap;
-	if (!pw->path)
-		return h->error(ctx, "method pairwise needs param 'battles'");
-	if (pw->k < 2 || pw->k > VOTES_MAX_TEAMS)
-		return h->error(ctx, "method pairwise needs between 2 and %d teams, not %zu", VOTES_MAX_TEAMS, pw->k);
-	h->value_bool(h->param(ctx, "anonymous_only"), &pw->t.anonymous_only);
-	h->value_bool(h->param(ctx, "require_question_id"), &pw->t.require_question);
-	pw->ref = pw->k;
-	if (ref) {
-		long t = h->team_index(ctx, h->value_string(ref));
-		if (t < 0)
-			return h->value_error(ctx, ref, "no team '%s' in this round", h->value_string(ref));
-		pw->ref = (size_t)t;
-	}
-	pw->names = calloc(pw->k, sizeof *pw->names);
-	if (!pw->names)
-		return KV_ERR_INTERNAL;
-	pw->t.k = pw->k;
-	pw->t.names = pw->names;
-	return read_models(pw);
-}
-
-/* Every team needs ballots, and the wins must tie all teams together. */
+/* Every model needs ballots, and the wins must tie all models together
+ * (unless the prior's ties do). */
 static int check_data(struct pw *pw, const double *w)
 {
+	const struct kv_host *h = pw->h;
 	size_t k = pw->k, from, to;
+	char a[300], b[300];
 	for (size_t i = 0; i < k; i++) {
 		double games = 0;
 		for (size_t j = 0; j < k; j++)
 			games += w[i * k + j] + w[j * k + i];
-		if (games == 0)
-			return pw->h->error(pw->ctx, "%s: no usable votes for team '%s' (model '%s')", pw->path,
-					    pw->h->team_id(pw->ctx, i), pw->names[i].s);
+		if (games > 2 * (double)(k - 1) * pw->prior)
+			continue;
+		if (i >= pw->teams)
+			return h->value_error(pw->ctx, h->value_at(h->param(pw->ctx, "anchors"), i - pw->teams),
+					      "anchors: '%s' is in no counted battle of %s", pw->names[i].s, pw->path);
+		return h->error(pw->ctx, "%s: no usable votes for team '%s' (model '%s')", pw->path,
+				h->team_id(pw->ctx, i), pw->names[i].s);
 	}
 	if (votes_bt_unreachable(w, k, &from, &to))
-		return pw->h->error(pw->ctx, "%s: the Bradley-Terry estimate does not exist: no chain of wins "
-				    "(a tie counts both ways) leads from team '%s' to team '%s' (Hunter 2004, "
-				    "assumption 1)", pw->path, pw->h->team_id(pw->ctx, from),
-				    pw->h->team_id(pw->ctx, to));
+		return h->error(pw->ctx, "%s: the Bradley-Terry estimate does not exist: no chain of wins "
+				"(a tie counts both ways) leads from %s to %s (Hunter 2004, assumption 1); "
+				"param 'prior' adds ties between every two models", pw->path,
+				votes_pw_label(pw, from, a, sizeof a), votes_pw_label(pw, to, b, sizeof b));
 	return KV_OK;
 }
 
-/* --- bootstrap over judges --------------------------------------------------------- */
+/* --- the bootstrap ------------------------------------------------------------ */
 
-#define REPS 32  /* replicates summed together: each judge's table is read once for all */
-
-struct boot {
-	size_t k, ref, judges, rounds;
-	struct votes_tables tables;  /* the judges' count tables */
-	struct kv_rng *streams;      /* one per replicate, from the host */
-	uint32_t *mult;              /* per thread: REPS x judges */
-	uint32_t *scratch;           /* per thread: votes_sum_scratch(REPS) words */
-	uint64_t *acc;               /* per thread: REPS x k*k */
-	double *work;                /* per thread: 4k + k*k */
-	double *elo, *norm;          /* per replicate: k (undefined when !ok) */
-	unsigned char *ok;
-};
-
-/* Replicates [REPS*task, REPS*task + REPS): draw, sum, fit each. */
-static void replicate_block(void *arg, size_t task, unsigned t)
-{
-	struct boot *B = arg;
-	size_t k = B->k, kk = k * k, first = task * REPS;
-	size_t reps = B->rounds - first < REPS ? B->rounds - first : REPS;
-	uint32_t *mult = B->mult + t * REPS * B->judges;
-	uint64_t *acc = B->acc + t * REPS * kk;
-	double *w = B->work + t * (4 * k + kk), *g = w + kk, *wr = g + k, *elo = wr + k;
-	for (size_t r = 0; r < reps; r++)
-		votes_resample(&B->streams[first + r], mult + r * B->judges, B->judges);
-	votes_sum_tables(&B->tables, mult, reps, B->scratch + t * votes_sum_scratch(&B->tables, REPS), acc);
-	for (size_t r = 0; r < reps; r++) {
-		size_t b = first + r;
-		for (size_t x = 0; x < kk; x++)
-			w[x] = (double)acc[r * kk + x];
-		B->ok[b] = votes_bt_fit(w, k, g) >= 0;
-		if (!B->ok[b])
-			continue; /* a resample in which some team is never beaten (or never wins) */
-		votes_bt_winrate(g, k, B->ref, wr);
-		votes_bt_elo(g, k, elo);
-		memcpy(B->elo + b * k, elo, k * sizeof *elo);
-		memcpy(B->norm + b * k, wr, k * sizeof *wr);
-	}
-}
-
-static int boot_alloc(struct boot *B, unsigned threads)
-{
-	size_t k = B->k, rounds = B->rounds, per = (size_t)threads * REPS;
-	B->streams = calloc(rounds, sizeof *B->streams);
-	B->mult = calloc(per * (B->judges ? B->judges : 1), sizeof *B->mult);
-	B->scratch = calloc(threads * votes_sum_scratch(&B->tables, REPS), sizeof *B->scratch);
-	B->acc = calloc(per * k * k, sizeof *B->acc);
-	B->work = calloc((size_t)threads * (4 * k + k * k), sizeof *B->work);
-	B->elo = calloc(rounds * k, sizeof *B->elo);
-	B->norm = calloc(rounds * k, sizeof *B->norm);
-	B->ok = calloc(rounds, 1);
-	return B->streams && B->mult && B->scratch && B->acc && B->work && B->elo && B->norm && B->ok ? 0 : -1;
-}
-
-static void boot_free(struct boot *B)
-{
-	free(B->streams);
-	free(B->mult);
-	free(B->scratch);
-	votes_tables_free(&B->tables);
-	free(B->acc);
-	free(B->work);
-	free(B->elo);
-	free(B->norm);
-	free(B->ok);
-}
-
-/* The 2.5% and 97.5% points of column i over the usable replicates. */
+/* The 2.5% and 97.5% points of column i (minus column ref, when ref < k)
+ * over the usable replicates. */
 static void interval(const double *by_round, const unsigned char *ok, size_t rounds, size_t k,
-		     size_t i, double *col, double out[2])
+		     size_t i, size_t ref, double *col, double out[2])
 {
 	size_t n = 0;
 	for (size_t r = 0; r < rounds; r++)
 		if (ok[r])
-			col[n++] = by_round[r * k + i];
+			col[n++] = by_round[r * k + i] - (ref < k ? by_round[r * k + ref] : 0);
 	out[0] = votes_quantile(col, n, 0.025);
 	out[1] = votes_quantile(col, n, 0.975);
 }
 
-static void boot_evidence(struct pw *pw, const struct boot *B, size_t rounds, size_t usable)
+static void boot_round_evidence(struct pw *pw, const struct votes_classes *C, size_t rounds, size_t usable)
+{
+	const struct kv_host *h = pw->h;
+	h->evidence_num(pw->ctx, KV_ROUND, "bootstrap_rounds", (double)rounds);
+	h->evidence_num(pw->ctx, KV_ROUND, "bootstrap_undetermined", (double)(rounds - usable));
+	h->evidence_str(pw->ctx, KV_ROUND, "bootstrap_unit", "%s", pw->by_battle
+			? "battle (a multinomial draw over the distinct outcomes, as Chatbot Arena)"
+			: "judge (all ballots of a drawn judge)");
+	h->evidence_num(pw->ctx, KV_ROUND, "bootstrap_classes", (double)C->count);
+	h->evidence_str(pw->ctx, KV_ROUND, "percentile", "%s", VOTES_PERCENTILE_RULE);
+}
+
+/* Intervals of every model (teams and anchors), then each team's rank as
+ * Chatbot Arena computes it: 1 + the models surely better (whose lower
+ * bound is above its upper bound). */
+static int boot_evidence(struct pw *pw, const struct votes_boot *B, size_t rounds, size_t usable)
 {
 	const struct kv_host *h = pw->h;
 	size_t k = pw->k;
+	boot_round_evidence(pw, B->C, rounds, usable);
+	if (usable == 0)
+		return KV_OK;
 	double *col = malloc(rounds * sizeof *col), *elo = malloc(2 * k * sizeof *elo), ni[2];
-	h->evidence_num(pw->ctx, KV_ROUND, "bootstrap_rounds", (double)rounds);
-	h->evidence_num(pw->ctx, KV_ROUND, "bootstrap_undetermined", (double)(rounds - usable));
-	h->evidence_str(pw->ctx, KV_ROUND, "bootstrap_unit", "judge (all ballots of a drawn judge)");
-	h->evidence_str(pw->ctx, KV_ROUND, "percentile", "%s", VOTES_PERCENTILE_RULE);
-	if (!col || !elo || usable == 0) {
+	if (!col || !elo) {
 		free(col);
 		free(elo);
-		return;
+		return votes_pw_nomem(pw, "the bootstrap's columns");
 	}
-	for (size_t i = 0; i < k; i++) {
-		interval(B->elo, B->ok, rounds, k, i, col, &elo[2 * i]);
-		interval(B->norm, B->ok, rounds, k, i, col, ni);
+	for (size_t i = 0; i < k; i++)
+		interval(B->elo, B->ok, rounds, k, i, k, col, &elo[2 * i]);
+	for (size_t i = 0; i < pw->teams; i++) {
+		if (pw->ref < k) { /* as Chatbot Arena reports it: every replicate anchored at the reference */
+			interval(B->elo, B->ok, rounds, k, i, pw->ref, col, ni);
+			h->evidence_num(pw->ctx, i, "elo_minus_reference_q025", ni[0]);
+			h->evidence_num(pw->ctx, i, "elo_minus_reference_q975", ni[1]);
+		}
+		interval(B->norm, B->ok, rounds, k, i, k, col, ni);
 		h->evidence_num(pw->ctx, i, "elo_q025", elo[2 * i]);
 		h->evidence_num(pw->ctx, i, "elo_q975", elo[2 * i + 1]);
 		h->evidence_num(pw->ctx, i, "normalized_q025", ni[0]);
 		h->evidence_num(pw->ctx, i, "normalized_q975", ni[1]);
 	}
-	for (size_t i = 0; i < k; i++) { /* Chatbot Arena's rule: 1 + teams surely better */
+	for (size_t i = 0; i < pw->teams; i++) {
 		size_t better = 0;
 		for (size_t j = 0; j < k; j++)
 			better += elo[2 * j] > elo[2 * i + 1];
@@ -208,32 +105,69 @@ static void boot_evidence(struct pw *pw, const struct boot *B, size_t rounds, si
 	}
 	free(col);
 	free(elo);
+	return KV_OK;
 }
 
-static int bootstrap(struct pw *pw)
+static int bootstrap(struct pw *pw, const double *w, const double *g)
 {
-	size_t rounds = (size_t)pw->bootstrap, usable = 0;
-	unsigned threads = votes_threads();
-	struct boot B = {.k = pw->k, .ref = pw->ref, .judges = pw->t.judges.count, .rounds = rounds};
+	size_t rounds = (size_t)pw->bootstrap, usable = 0, k = pw->k;
+	struct votes_boot B = {.k = k, .ref = pw->ref, .rounds = rounds, .C = &pw->judges, .g0 = g, .w0 = w,
+			       .prior = pw->prior};
 	if (rounds == 0)
 		return KV_OK;
-	if (votes_tables_init(&B.tables, pw->t.counts, B.judges, B.k * B.k) || boot_alloc(&B, threads)) {
-		boot_free(&B);
-		return KV_ERR_INTERNAL;
+	if (pw->by_battle) {
+		if (votes_classes_of_ballots(pw->t.wins, pw->t.ties, k, &pw->outcomes))
+			return votes_pw_nomem(pw, "the bootstrap's outcome classes");
+		B.C = &pw->outcomes;
 	}
-	for (size_t r = 0; r < rounds; r++)
-		pw->h->rng_stream(pw->ctx, "bootstrap", r, &B.streams[r]);
-	votes_parallel((rounds + REPS - 1) / REPS, threads, replicate_block, &B);
-	for (size_t r = 0; r < rounds; r++)
+	B.streams = calloc(rounds, sizeof *B.streams);
+	B.elo = calloc(rounds * k, sizeof *B.elo);
+	B.norm = calloc(rounds * k, sizeof *B.norm);
+	B.ok = calloc(rounds, 1);
+	int rc = B.streams && B.elo && B.norm && B.ok ? KV_OK : votes_pw_nomem(pw, "the bootstrap's replicates");
+	if (rc == KV_OK) {
+		for (size_t r = 0; r < rounds; r++)
+			pw->h->rng_stream(pw->ctx, "bootstrap", r, &B.streams[r]);
+		if (votes_boot_run(&B))
+			rc = votes_pw_nomem(pw, "the bootstrap's working memory");
+	}
+	for (size_t r = 0; rc == KV_OK && r < rounds; r++)
 		usable += B.ok[r];
-	boot_evidence(pw, &B, rounds, usable);
-	boot_free(&B);
-	return KV_OK;
+	if (rc == KV_OK)
+		rc = boot_evidence(pw, &B, rounds, usable);
+	free(B.streams);
+	free(B.elo);
+	free(B.norm);
+	free(B.ok);
+	return rc;
 }
 
 /* --- the estimate ---------------------------------------------------------------- */
 
-static void team_evidence(struct pw *pw, size_t i, double g, double elo)
+/* Judges who voted in a battle of model i, from the classes. */
+static void judges_per_model(const struct votes_classes *C, size_t k, uint64_t *judges)
+{
+	unsigned char *seen = calloc(k, 1);
+	size_t *pair_lo = malloc(k * (k - 1) / 2 * sizeof *pair_lo), *pair_hi = malloc(k * (k - 1) / 2 * sizeof *pair_hi);
+	if (seen && pair_lo && pair_hi) {
+		for (size_t a = 0, p = 0; a < k; a++)
+			for (size_t b = a + 1; b < k; b++, p++)
+				pair_lo[p] = a, pair_hi[p] = b;
+		for (size_t c = 0; c < C->count; c++) {
+			for (size_t e = C->first[c]; e < C->first[c + 1]; e++)
+				seen[pair_lo[C->code[e] / 3]] = seen[pair_hi[C->code[e] / 3]] = 1;
+			for (size_t i = 0; i < k; i++) {
+				judges[i] += seen[i] ? C->size[c] : 0;
+				seen[i] = 0;
+			}
+		}
+	}
+	free(seen);
+	free(pair_lo);
+	free(pair_hi);
+}
+
+static void team_evidence(struct pw *pw, size_t i, double g, double elo, uint64_t judges)
 {
 	uint64_t wins = 0, losses = 0, ties = 0;
 	size_t k = pw->k;
@@ -247,8 +181,28 @@ static void team_evidence(struct pw *pw, size_t i, double g, double elo)
 	pw->h->evidence_num(pw->ctx, i, "wins", (double)wins);
 	pw->h->evidence_num(pw->ctx, i, "losses", (double)losses);
 	pw->h->evidence_num(pw->ctx, i, "ties", (double)ties);
+	pw->h->evidence_num(pw->ctx, i, "judges", (double)judges);
 	pw->h->evidence_num(pw->ctx, i, "strength", g);
 	pw->h->evidence_num(pw->ctx, i, "elo", elo);
+}
+
+/* elo_i +- 1.96 standard errors of the sandwich variance (evidence only:
+ * the Elo scale uses libm). */
+static int sandwich_evidence(struct pw *pw, const double *g, const double *elo)
+{
+	double *var = malloc(pw->k * sizeof *var);
+	if (!var)
+		return votes_pw_nomem(pw, "the sandwich variance");
+	if (votes_sandwich(&pw->judges, pw->k, g, pw->prior, var) == 0)
+		for (size_t i = 0; i < pw->teams; i++) {
+			double half = 1.959963984540054 * 400 / 2.302585092994046 * votes_sqrt(var[i]);
+			pw->h->evidence_num(pw->ctx, i, "elo_sandwich_lo", elo[i] - half);
+			pw->h->evidence_num(pw->ctx, i, "elo_sandwich_hi", elo[i] + half);
+		}
+	pw->h->evidence_str(pw->ctx, KV_ROUND, "sandwich", "elo +- 1.96 standard errors of H^-1 M H^-1 "
+			    "(H: Fisher information; M: sum over judges of their score's outer product)");
+	free(var);
+	return KV_OK;
 }
 
 static void round_evidence(struct pw *pw, long iterations)
@@ -257,66 +211,122 @@ static void round_evidence(struct pw *pw, long iterations)
 	struct kv_ctx *ctx = pw->ctx;
 	h->evidence_num(ctx, KV_ROUND, "battles_read", (double)pw->t.read);
 	h->evidence_num(ctx, KV_ROUND, "ballots_counted",
-			(double)(pw->t.read - pw->t.dup - pw->t.not_anon));
+			(double)(pw->t.read - pw->t.dup - pw->t.not_anon - pw->t.unknown));
 	h->evidence_num(ctx, KV_ROUND, "excluded_duplicate", (double)pw->t.dup);
 	h->evidence_num(ctx, KV_ROUND, "excluded_not_anonymous", (double)pw->t.not_anon);
+	if (pw->t.ignore_unknown)
+		h->evidence_num(ctx, KV_ROUND, "excluded_unknown_model", (double)pw->t.unknown);
 	h->evidence_num(ctx, KV_ROUND, "without_question_id", (double)pw->t.no_question);
-	h->evidence_num(ctx, KV_ROUND, "judges", (double)pw->t.judges.count);
+	h->evidence_num(ctx, KV_ROUND, "judges", (double)pw->t.judge_count);
+	h->evidence_num(ctx, KV_ROUND, "judge_classes", (double)pw->judges.count);
 	h->evidence_str(ctx, KV_ROUND, "ballot_key", "(judge, question_id, unordered pair); the first in "
 			"file order counts; set kept as keyed SipHash-1-3 128-bit fingerprints");
 	h->evidence_str(ctx, KV_ROUND, "estimator", "Bradley-Terry MLE, a tie = half a win each way");
+	if (pw->prior > 0)
+		h->evidence_num(ctx, KV_ROUND, "prior_ties", pw->prior);
 	h->evidence_str(ctx, KV_ROUND, "convergence", "%s", VOTES_BT_RULE);
 	h->evidence_num(ctx, KV_ROUND, "iterations", (double)iterations);
 	h->evidence_str(ctx, KV_ROUND, "elo_scale", "1000 + 400*log10(strength/geometric mean); "
 			"uses libm log, so evidence only");
-	if (pw->ref < pw->k)
+	if (pw->ref < pw->teams)
 		h->evidence_str(ctx, KV_ROUND, "reference_team", "%s", h->team_id(ctx, pw->ref));
+	else if (pw->ref < pw->k)
+		h->evidence_str(ctx, KV_ROUND, "reference_model", "%s", pw->names[pw->ref].s);
+}
+
+/* The anchors' strength and Elo, in the round's evidence. */
+static void anchor_evidence(struct pw *pw, const double *g, const double *elo)
+{
+	for (size_t i = pw->teams; i < pw->k; i++) {
+		char key[300];
+		snprintf(key, sizeof key, "anchor %s elo", pw->names[i].s);
+		pw->h->evidence_num(pw->ctx, KV_ROUND, key, elo[i]);
+		snprintf(key, sizeof key, "anchor %s strength", pw->names[i].s);
+		pw->h->evidence_num(pw->ctx, KV_ROUND, key, g[i]);
+	}
+}
+
+/* The doubled win table (2 per win, 1 per tie each way, plus the prior). */
+static void win_table(const struct pw *pw, double *w)
+{
+	size_t k = pw->k;
+	for (size_t i = 0; i < k; i++) /* exact: integer sums far below 2^53 */
+		for (size_t j = i + 1; j < k; j++) {
+			double tie = (double)pw->t.ties[i * k + j];
+			w[i * k + j] = 2 * (double)pw->t.wins[i * k + j] + tie + pw->prior;
+			w[j * k + i] = 2 * (double)pw->t.wins[j * k + i] + tie + pw->prior;
+		}
+}
+
+static int publish(struct pw *pw, const double *g, long iterations)
+{
+	size_t k = pw->k;
+	double *wr = malloc(2 * k * sizeof *wr), *elo = wr + k;
+	uint64_t *judges = calloc(k, sizeof *judges);
+	if (!wr || !judges) {
+		free(wr);
+		free(judges);
+		return votes_pw_nomem(pw, "the estimate's evidence");
+	}
+	votes_bt_winrate(g, k, pw->ref, wr);
+	votes_bt_elo(g, k, elo);
+	judges_per_model(&pw->judges, k, judges);
+	for (size_t i = 0; i < pw->teams; i++) {
+		pw->h->set_value(pw->ctx, i, wr[i], pw->ref < k ? "predicted win probability against the reference"
+								: "mean predicted win probability");
+		pw->h->set_normalized(pw->ctx, i, wr[i]);
+		team_evidence(pw, i, g[i], elo[i], judges[i]);
+	}
+	round_evidence(pw, iterations);
+	anchor_evidence(pw, g, elo);
+	int rc = sandwich_evidence(pw, g, elo);
+	free(wr);
+	free(judges);
+	return rc;
 }
 
 static int estimate(struct pw *pw)
 {
 	size_t k = pw->k, kk = k * k;
-	double *w = calloc(kk + 3 * k, sizeof *w);
+	double *w = calloc(kk + k, sizeof *w);
 	if (!w)
-		return KV_ERR_INTERNAL;
-	double *g = w + kk, *wr = g + k, *elo = wr + k;
-	for (size_t j = 0; j < pw->t.judges.count; j++) /* exact: integer sums far below 2^53 */
-		for (size_t x = 0; x < kk; x++)
-			w[x] += pw->t.counts[j * kk + x];
+		return votes_pw_nomem(pw, "the win table");
+	double *g = w + kk;
+	win_table(pw, w);
 	int rc = check_data(pw, w);
 	long iterations = rc == KV_OK ? votes_bt_fit(w, k, g) : 0;
 	if (rc == KV_OK && iterations < 0)
-		rc = iterations == VOTES_BT_NOMEM ? KV_ERR_INTERNAL
+		rc = iterations == VOTES_BT_NOMEM ? votes_pw_nomem(pw, "the fit's scratch")
 		   : pw->h->error(pw->ctx, "%s: the Bradley-Terry fit did not converge (%s)", pw->path, VOTES_BT_RULE);
-	if (rc == KV_OK) {
-		votes_bt_winrate(g, k, pw->ref, wr);
-		votes_bt_elo(g, k, elo);
-		for (size_t i = 0; i < k; i++) {
-			pw->h->set_value(pw->ctx, i, wr[i], pw->ref < k ? "predicted win probability against the reference"
-										: "mean predicted win probability");
-			pw->h->set_normalized(pw->ctx, i, wr[i]);
-			team_evidence(pw, i, g[i], elo[i]);
-		}
-		round_evidence(pw, iterations);
-	}
+	if (rc == KV_OK && votes_classes_of_judges(pw->t.lists, VOTES_DEDUP_THREADS, pw->t.judge_count, &pw->judges))
+		rc = votes_pw_nomem(pw, "the judge classes");
+	if (rc == KV_OK)
+		rc = publish(pw, g, iterations);
+	if (rc == KV_OK)
+		rc = bootstrap(pw, w, g);
 	free(w);
-	return rc == KV_OK ? bootstrap(pw) : rc;
+	return rc;
 }
 
 int votes_pairwise(const struct kv_host *h, struct kv_ctx *ctx, const struct votes_common *c)
 {
 	struct pw pw = {.h = h, .ctx = ctx};
 	struct kv_rng key;
-	int rc = read_params(&pw, c);
+	int rc = votes_pw_params(&pw, c);
 	if (rc == KV_OK) {
 		h->rng_stream(ctx, "ballot-fingerprint", 0, &key);
 		pw.t.dedup_key[0] = kv_rng_next(&key);
 		pw.t.dedup_key[1] = kv_rng_next(&key);
 		rc = votes_ingest(h, ctx, pw.path, &pw.t);
+		if (rc == KV_ERR_INTERNAL) /* ingest fails so only out of memory */
+			rc = votes_pw_nomem(&pw, "the ballots while reading the battles (read-ahead blocks, ballot "
+					    "fingerprints at 24 bytes, ballot lists at 8 bytes per ballot, judge ids)");
 	}
 	if (rc == KV_OK)
 		rc = estimate(&pw);
 	votes_tally_free(&pw.t);
+	votes_classes_free(&pw.judges);
+	votes_classes_free(&pw.outcomes);
 	free(pw.names);
 	return rc;
 }

@@ -29,12 +29,23 @@ static const struct kv_param_decl params[] = {
 	 "pairwise: team id -> model name used in the battle file (default: the team id)"},
 	{"reference_team", KV_T_STRING, 0, NULL, NULL,
 	 "pairwise: normalize by the predicted win probability against this team only"},
+	{"anchors", KV_T_LIST, 0, NULL, NULL,
+	 "pairwise: models in the fit that are not teams of the round (e.g. frontier models)"},
+	{"reference_model", KV_T_STRING, 0, NULL, NULL,
+	 "pairwise: normalize by the predicted win probability against this model (a team's or an anchor)"},
+	{"unknown_models", KV_T_STRING, 0, NULL, "error|ignore",
+	 "pairwise: a battle of a model neither a team's nor an anchor: error (default) or ignore (counted)"},
+	{"prior", KV_T_FLOAT, 0, NULL, NULL,
+	 "pairwise: ties added between every two models, so that a model that only wins or only loses "
+	 "still has an estimate (default 0: none)"},
 	{"anonymous_only", KV_T_BOOL, 0, "true", NULL,
 	 "pairwise: battles with \"anony\": false are excluded (as Chatbot Arena does)"},
 	{"require_question_id", KV_T_BOOL, 0, "false", NULL,
 	 "pairwise: a battle without question_id is an error (else it is a ballot of its own)"},
 	{"bootstrap", KV_T_INT, 0, "1000", NULL,
 	 "resamples of raters/judges for the 95% intervals (evidence); 0 = none"},
+	{"bootstrap_unit", KV_T_STRING, 0, NULL, "judge|battle",
+	 "pairwise: what a resample draws: judge (default; all ballots of a judge) or battle (Chatbot Arena)"},
 	{NULL, 0, 0, NULL, NULL, NULL},
 };
 
@@ -49,7 +60,8 @@ static int check_method_params(const struct kv_host *h, struct kv_ctx *ctx, int 
 			       const char *normalize)
 {
 	static const char *const rating_only[] = {"ratings", "groups", NULL};
-	static const char *const pairwise_only[] = {"battles", "models", "reference_team", NULL};
+	static const char *const pairwise_only[] = {"battles", "models", "reference_team", "bootstrap_unit",
+						    "anchors", "reference_model", "unknown_models", "prior", NULL};
 	const char *const *other = pairwise ? rating_only : pairwise_only;
 	int rc = KV_OK;
 	for (size_t i = 0; rc == KV_OK && other[i]; i++)

@@ -2,8 +2,9 @@
  *
  * Two methods: `rating` (absolute scores per rater and team, rating.c) and
  * `pairwise` (Chatbot Arena battles, Bradley-Terry; pairwise.c with the
- * streaming reader in battles.c, the ballot set in dedup.c and the fit in
- * bt.c).  Every symbol shared between the files starts with votes_ so the
+ * streaming reader in reader.c and scan.c, ingest.c, the ballot set in
+ * dedup.c, the fit in bt.c and the bootstrap in classes.c, boot.c and
+ * binomial.c).  Every symbol shared between the files starts with votes_ so the
  * sources can link statically beside other plugins in one test program. */
 #ifndef KV_VOTES_H
 #define KV_VOTES_H
@@ -32,25 +33,6 @@ double votes_quantile(double *x, size_t n, double p);
 /* Replicate b's multiplicities: n draws with replacement from n units
  * (resample.c: Lemire's multiply-shift method, unbiased). */
 void votes_resample(struct kv_rng *rng, uint32_t *mult, size_t n);
-/* The units' count tables a bootstrap sums (units x width, row j for unit
- * j), with what the sums may use, decided once (resample.c). */
-struct votes_tables {
-	const uint32_t *rows;
-	size_t units, width, width16;  /* width16: width rounded up to 16 */
-	int narrow;                    /* every replicate's sums fit in 32 bits */
-	int avx2;                      /* narrow, and AVX2 tiles may run */
-	int16_t *pairs;                /* for AVX-512 VNNI: rows as 16-bit pairs, or NULL */
-};
-/* rows must outlive T.  -1: out of memory. */
-int votes_tables_init(struct votes_tables *T, const uint32_t *rows, size_t units, size_t width);
-void votes_tables_free(struct votes_tables *T);
-/* Words of scratch votes_sum_tables needs for reps replicates. */
-size_t votes_sum_scratch(const struct votes_tables *T, size_t reps);
-/* acc[r*width + x] = sum_j mult[r*units + j] * rows[j*width + x] for
- * r < reps, the same integers on every path. */
-void votes_sum_tables(const struct votes_tables *T, const uint32_t *mult, size_t reps, uint32_t *scratch,
-		      uint64_t *acc);
-
 /* Run fn(arg, b, thread) for every b in [0, count) on up to `threads`
  * threads (thread < threads indexes per-thread scratch).  Results must go
  * to slot b, so they never depend on the thread count. */
@@ -110,6 +92,81 @@ void votes_bt_winrate(const double *g, size_t k, size_t ref, double *out);
 /* Elo scale: 1000 + 400 log10(g_i / geometric mean g).  Uses libm log,
  * so the result is evidence only. */
 void votes_bt_elo(const double *g, size_t k, double *elo);
+
+/* Strongly connected by wins (the MLE exists); k^2. */
+int votes_bt_connected(const double *w, size_t k);
+/* The same estimate as votes_bt_fit, from `start` (a nearby estimate: the
+ * bootstrap's replicates start at the point estimate): the chord method
+ * with `factor` (from votes_bt_factor at a nearby table and estimate, or
+ * NULL), then Newton's method, in log-strength, then the MM iteration; the
+ * same rule ends it.  Steps taken, or a negative code as above. */
+#define VOTES_BT_NEWTON_STEPS 50
+long votes_bt_refit(const double *w, size_t k, const double *start, const double *factor, double *g);
+/* The Cholesky factor of the information of the log-strengths at g for
+ * table w (model k-1 held fixed), for votes_bt_refit; NULL when it is
+ * singular or out of memory (free() it). */
+double *votes_bt_factor(const double *w, size_t k, const double *g);
+
+/* --- exact draws (binomial.c): + - * / only, so the same bytes everywhere -- */
+
+double votes_log(double x);
+double votes_exp(double x);
+double votes_sqrt(double x);
+/* One draw of Binomial(n, part/whole), 0 <= part <= whole, whole > 0. */
+uint64_t votes_binomial(struct kv_rng *rng, uint64_t n, uint64_t part, uint64_t whole);
+
+/* --- classes of exchangeable units (classes.c) ------------------------------ */
+
+/* A ballot's code: 3 p + what, for the p-th pair lo < hi (in the order
+ * (0,1), (0,2), ..., (1,2), ...) and what = 0 lo won, 1 hi won, 2 a tie. */
+#define VOTES_LO_WON 0
+#define VOTES_HI_WON 1
+#define VOTES_TIED 2
+static inline uint32_t votes_code(size_t k, size_t lo, size_t hi, int what)
+{
+	return (uint32_t)(3 * (lo * (2 * k - lo - 1) / 2 + hi - lo - 1) + (size_t)what);
+}
+static inline size_t votes_codes(size_t k) { return 3 * (k * (k - 1) / 2); }
+struct votes_ballot_list { uint64_t *x; size_t n, cap; };  /* judge << 32 | code */
+int votes_list_add(struct votes_ballot_list *l, uint32_t judge, uint32_t code);
+
+struct votes_classes {
+	size_t count;
+	uint64_t units;            /* the sum of size */
+	uint32_t *size;            /* per class: its units (judges, or ballots) */
+	size_t *first;             /* per class c: entries [first[c], first[c + 1]) */
+	uint32_t *code, *mult;     /* per entry: a ballot code and its count in one unit */
+};
+/* Judges with equal ballots merged (the lists are freed); -1 out of memory. */
+int votes_classes_of_judges(struct votes_ballot_list *lists, size_t nlists, size_t judges,
+			    struct votes_classes *C);
+/* One unit per ballot, a class per distinct outcome (wins[i*k+j]: i beat j;
+ * ties[lo*k+hi]). */
+int votes_classes_of_ballots(const uint64_t *wins, const uint64_t *ties, size_t k, struct votes_classes *C);
+void votes_classes_free(struct votes_classes *C);
+
+/* The sandwich variance of theta_i - mean(theta) (theta = log strength)
+ * at the estimate g (with `prior` ties between every two models),
+ * clustered by the classes' units (sandwich.c); 0, or -1 out of memory or
+ * when the information is singular. */
+int votes_sandwich(const struct votes_classes *C, size_t k, const double *g, double prior, double *var);
+
+/* --- the bootstrap (boot.c) ------------------------------------------------ */
+
+struct votes_boot {
+	size_t k, ref, rounds;
+	const struct votes_classes *C;
+	const double *g0;              /* the point estimate */
+	const double *w0;              /* its table */
+	double prior;                  /* ties added between every two models */
+	struct kv_rng *streams;        /* one per replicate */
+	double *elo, *norm;            /* out, per replicate: k each (undefined when !ok) */
+	unsigned char *ok;             /* out: the replicate's estimate exists */
+};
+/* Every replicate: a multinomial draw of C->units units over the classes
+ * (by their sizes), the drawn classes' ballots summed, one refit.  0, or
+ * -1 out of memory. */
+int votes_boot_run(struct votes_boot *B);
 
 /* --- ballot fingerprints (siphash.c) ------------------------------------- */
 

@@ -1,0 +1,350 @@
+/* The pairwise bootstrap: replicates drawn over classes of exchangeable
+ * units (classes.c), summed sparsely, refitted from the point estimate.
+ *
+ * A replicate draws `units` units with replacement.  Drawing every unit
+ * would cost the judges per replicate; the sum of a class's draws is one
+ * binomial count instead, so the classes are cut into blocks: a class of
+ * SMALL units or more is a block of its own, smaller ones share blocks of
+ * at most BLOCK_UNITS units.  A replicate first splits its draws among the
+ * blocks (conditional binomials, in block order: one multinomial draw),
+ * then, inside each block of small classes, draws its share unit by unit.
+ * All of a replicate's draws come from its own stream, in that order, so
+ * the result does not depend on threads.
+ *
+ * R replicates are summed together (acc[code * R + r]), so that each
+ * class's entries are read once for R replicates and the inner loop runs
+ * over replicates, in vector registers.  The sums are 32-bit when a bound
+ * on the replicates' ballots says they fit, else 64-bit. */
+#include "votes.h"
+#include "simd.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SMALL 16
+#define BLOCK_UNITS 2048   /* a block's draws (class x R x 4 bytes) stay within 256 KB */
+
+struct block {
+	size_t c0, c1;        /* classes [c0, c1) */
+	uint64_t heaviest;    /* the most ballots of one of its units */
+	uint64_t units;
+	size_t map;           /* small classes: where their units' classes start in unit_class */
+	int single;
+};
+
+struct plan {
+	const struct votes_boot *B;
+	size_t codes, R;                /* codes = votes_codes(k) */
+	int avx2;
+	double *factor;                 /* votes_bt_factor at the point estimate, shared */
+	struct block *blocks;
+	size_t nblocks, widest;         /* widest: most classes in one block */
+	uint16_t *unit_class;           /* per unit of a shared block: its class within the block */
+	/* per thread */
+	uint64_t *nb, *acc64;
+	uint32_t *m, *acc32;
+	double *w, *g, *wr, *elo;
+};
+
+/* Up to two draws of units uniform in [0, units), units < 2^16, from one
+ * 64-bit output x, by Lemire's multiply-shift with rejection (unbiased):
+ * m[class of the unit * R] counts them, *i counts up to count. */
+static inline void take(uint64_t x, uint64_t *i, uint64_t count, uint32_t units, uint32_t threshold,
+			const uint16_t *restrict map, uint32_t *restrict m, size_t R)
+{
+	for (int half = 0; half < 2 && *i < count; half++, x >>= 32) {
+		uint64_t product = (uint64_t)(uint32_t)x * units;
+		if ((uint32_t)product < threshold)
+			continue;
+		m[(size_t)map[product >> 32] * R]++;
+		(*i)++;
+	}
+}
+
+/* count[0] and count[1] draws of two replicates (streams rng[0], rng[1],
+ * counts in m + 0 and m + 1), side by side while both last, so that the
+ * two generators' dependency chains overlap; each stream is used exactly
+ * as alone. */
+static void draw_two(struct kv_rng *rng, const uint64_t *count, uint32_t units, const uint16_t *restrict map,
+		     uint32_t *restrict m, size_t R, int both)
+{
+	uint32_t threshold = (uint32_t)(0 - units) % units; /* 2^32 mod units */
+	struct kv_rng a = rng[0], b = both ? rng[1] : rng[0]; /* in registers, not through the pointer */
+	uint64_t i = 0, j = both ? 0 : 1, nb = both ? count[1] : 1;
+	while (i < count[0] && j < nb) {
+		uint64_t x = kv_rng_next(&a), y = kv_rng_next(&b);
+		take(x, &i, count[0], units, threshold, map, m, R);
+		take(y, &j, nb, units, threshold, map, m + 1, R);
+	}
+	while (i < count[0])
+		take(kv_rng_next(&a), &i, count[0], units, threshold, map, m, R);
+	while (j < nb)
+		take(kv_rng_next(&b), &j, nb, units, threshold, map, m + 1, R);
+	rng[0] = a;
+	if (both)
+		rng[1] = b;
+}
+
+static int add_block(struct plan *P, size_t cap, struct block b)
+{
+	const struct votes_classes *C = P->B->C;
+	if (P->nblocks == cap)
+		return -1;
+	for (size_t c = b.c0; c < b.c1; c++) {
+		uint64_t ballots = 0;
+		for (size_t e = C->first[c]; e < C->first[c + 1]; e++)
+			ballots += C->mult[e];
+		b.heaviest = ballots > b.heaviest ? ballots : b.heaviest;
+	}
+	P->blocks[P->nblocks++] = b;
+	if (b.c1 - b.c0 > P->widest)
+		P->widest = b.c1 - b.c0;
+	return 0;
+}
+
+static int make_blocks(struct plan *P)
+{
+	const struct votes_classes *C = P->B->C;
+	size_t cap = 2 * C->count + 1, small_units = 0;
+	P->blocks = malloc(cap * sizeof *P->blocks);
+	for (size_t c = 0; c < C->count; c++)
+		small_units += C->size[c] < SMALL ? C->size[c] : 0;
+	P->unit_class = malloc((small_units ? small_units : 1) * sizeof *P->unit_class);
+	if (!P->blocks || !P->unit_class)
+		return -1;
+	struct block open = {0};
+	int is_open = 0;
+	size_t mapped = 0;
+	for (size_t c = 0; c < C->count; c++) {
+		int small = C->size[c] < SMALL;
+		if (is_open && (!small || open.units + C->size[c] > BLOCK_UNITS)) {
+			if (add_block(P, cap, open))
+				return -1;
+			is_open = 0;
+		}
+		if (!small) {
+			if (add_block(P, cap, (struct block){.c0 = c, .c1 = c + 1, .units = C->size[c], .single = 1}))
+				return -1;
+			continue;
+		}
+		if (!is_open) {
+			open = (struct block){.c0 = c, .c1 = c, .map = mapped};
+			is_open = 1;
+		}
+		for (uint32_t u = 0; u < C->size[c]; u++)
+			P->unit_class[mapped++] = (uint16_t)(c - open.c0);
+		open.units += C->size[c];
+		open.c1 = c + 1;
+	}
+	return is_open ? add_block(P, cap, open) : 0;
+}
+
+/* Replicates per group: as many as keep the 32-bit sums (codes x R x 4
+ * bytes) within 1 MB, in the core's own cache. */
+static size_t group_size(size_t codes)
+{
+	size_t R = 32;
+	while (R > 1 && codes * R * sizeof(uint32_t) > ((size_t)1 << 20))
+		R /= 2;
+	return R;
+}
+
+/* Split replicate r's draws among the blocks; 1 when its sums may pass
+ * 32 bits (draws x the heaviest unit, over the blocks). */
+static int split(const struct plan *P, struct kv_rng *rng, uint64_t *nb, size_t r)
+{
+	uint64_t left = P->B->C->units, whole = left, bound = 0;
+	for (size_t b = 0; b < P->nblocks; b++) {
+		uint64_t part = P->blocks[b].units;
+		uint64_t take = b + 1 == P->nblocks ? left : votes_binomial(rng, left, part, whole);
+		nb[b * P->R + r] = take;
+		left -= take;
+		whole -= part;
+		if (bound <= UINT32_MAX) /* once past, it stays past (and cannot wrap) */
+			bound += take * P->blocks[b].heaviest;
+	}
+	return bound > UINT32_MAX;
+}
+
+/* Each class's draws in replicate r in m[(c - c0) * R + r], r < R (zero
+ * past reps).  (Rows per replicate, transposed for the sums, measured
+ * slower.) */
+static void draw_block(const struct plan *P, const struct block *bl, const uint64_t *nb, size_t b,
+		       struct kv_rng *streams, size_t reps, uint32_t *m)
+{
+	size_t R = P->R, width = bl->c1 - bl->c0;
+	if (bl->single) {
+		for (size_t r = 0; r < R; r++)
+			m[r] = (uint32_t)nb[b * R + r];
+		return;
+	}
+	memset(m, 0, width * R * sizeof *m);
+	for (size_t r = 0; r < reps; r += 2)
+		draw_two(&streams[r], &nb[b * R + r], (uint32_t)bl->units, P->unit_class + bl->map, m + r, R,
+			 r + 1 < reps);
+}
+
+/* acc[code * R + r] += m[r][c] * mult over classes [c0, c1)'s entries; R
+ * is a constant where it is inlined, so the loop over r is vector code. */
+static inline void add32(const struct votes_classes *C, uint32_t *restrict acc, const uint32_t *restrict m,
+			 size_t c0, size_t c1, const size_t R)
+{
+	for (size_t c = c0; c < c1; c++) {
+		uint32_t mc[32], any = 0;
+		for (size_t r = 0; r < R; r++)
+			any |= mc[r] = m[(c - c0) * R + r];
+		if (!any)
+			continue;
+		for (size_t e = C->first[c]; e < C->first[c + 1]; e++) {
+			uint32_t *a = acc + (size_t)C->code[e] * R, mult = C->mult[e];
+			for (size_t r = 0; r < R; r++)
+				a[r] += mc[r] * mult;
+		}
+	}
+}
+
+#define ADD_ENTRIES32(C, R, acc, m, c0, c1) \
+	switch (R) { \
+	case 32: add32(C, acc, m, c0, c1, 32); break; \
+	case 16: add32(C, acc, m, c0, c1, 16); break; \
+	case 8: add32(C, acc, m, c0, c1, 8); break; \
+	case 4: add32(C, acc, m, c0, c1, 4); break; \
+	case 2: add32(C, acc, m, c0, c1, 2); break; \
+	default: add32(C, acc, m, c0, c1, R); break; \
+	}
+
+#if defined(__GNUC__) && defined(__x86_64__)
+/* The same integers in 256-bit registers (chosen at run time, simd.h). */
+__attribute__((target("avx2")))
+static void add_entries32_avx2(const struct votes_classes *C, size_t R, uint32_t *acc, const uint32_t *m,
+			       size_t c0, size_t c1)
+{
+	ADD_ENTRIES32(C, R, acc, m, c0, c1)
+}
+#endif
+
+static void add_entries32(const struct plan *P, uint32_t *acc, const uint32_t *m, size_t c0, size_t c1)
+{
+#if defined(__GNUC__) && defined(__x86_64__)
+	if (P->avx2) {
+		add_entries32_avx2(P->B->C, P->R, acc, m, c0, c1);
+		return;
+	}
+#endif
+	ADD_ENTRIES32(P->B->C, P->R, acc, m, c0, c1)
+}
+
+static void add_entries64(const struct plan *P, uint64_t *acc, const uint32_t *m, size_t c0, size_t c1)
+{
+	const struct votes_classes *C = P->B->C;
+	size_t R = P->R;
+	for (size_t c = c0; c < c1; c++)
+		for (size_t e = C->first[c]; e < C->first[c + 1]; e++)
+			for (size_t r = 0; r < R; r++)
+				acc[(size_t)C->code[e] * R + r] += (uint64_t)m[(c - c0) * R + r] * C->mult[e];
+}
+
+/* Replicate r's doubled win table (2 per win, 1 per tie each way, and the
+ * prior's ties). */
+static void table_of(const struct plan *P, const uint32_t *acc32, const uint64_t *acc64, size_t r, double *w)
+{
+	size_t k = P->B->k, R = P->R, x = 0;
+	for (size_t lo = 0; lo < k; lo++) {
+		w[lo * k + lo] = 0;
+		for (size_t hi = lo + 1; hi < k; hi++, x += 3) {
+			double sum[3];
+			for (int i = 0; i < 3; i++)
+				sum[i] = acc64 ? (double)acc64[(x + i) * R + r] : (double)acc32[(x + i) * R + r];
+			w[lo * k + hi] = 2 * sum[VOTES_LO_WON] + sum[VOTES_TIED] + P->B->prior;
+			w[hi * k + lo] = 2 * sum[VOTES_HI_WON] + sum[VOTES_TIED] + P->B->prior;
+		}
+	}
+}
+
+static void fit(const struct plan *P, unsigned t, const uint32_t *acc32, const uint64_t *acc64, size_t r,
+		size_t b)
+{
+	const struct votes_boot *B = P->B;
+	size_t k = B->k;
+	double *w = P->w + t * k * k, *g = P->g + t * k, *wr = P->wr + t * k, *elo = P->elo + t * k;
+	table_of(P, acc32, acc64, r, w);
+	B->ok[b] = votes_bt_refit(w, k, B->g0, P->factor, g) >= 0;
+	if (!B->ok[b])
+		return; /* a resample in which some team is never beaten (or never wins) */
+	votes_bt_winrate(g, k, B->ref, wr);
+	votes_bt_elo(g, k, elo);
+	memcpy(B->elo + b * k, elo, k * sizeof *elo);
+	memcpy(B->norm + b * k, wr, k * sizeof *wr);
+}
+
+/* Replicates [R * task, R * task + R): split, draw and sum block by block, fit. */
+static void group(void *arg, size_t task, unsigned t)
+{
+	struct plan *P = arg;
+	const struct votes_boot *B = P->B;
+	size_t R = P->R, first = task * R, reps = B->rounds - first < R ? B->rounds - first : R;
+	uint64_t *nb = P->nb + t * P->nblocks * R, *acc64 = P->acc64 + t * P->codes * R;
+	uint32_t *m = P->m + t * P->widest * R, *acc32 = P->acc32 + t * P->codes * R;
+	int wide = 0;
+	memset(nb, 0, P->nblocks * R * sizeof *nb);
+	for (size_t r = 0; r < reps; r++)
+		wide |= split(P, &B->streams[first + r], nb, r);
+	if (wide)
+		memset(acc64, 0, P->codes * R * sizeof *acc64);
+	else
+		memset(acc32, 0, P->codes * R * sizeof *acc32);
+	for (size_t b = 0; b < P->nblocks; b++) {
+		const struct block *bl = &P->blocks[b];
+		draw_block(P, bl, nb, b, B->streams + first, reps, m);
+		if (wide)
+			add_entries64(P, acc64, m, bl->c0, bl->c1);
+		else
+			add_entries32(P, acc32, m, bl->c0, bl->c1);
+	}
+	for (size_t r = 0; r < reps; r++)
+		fit(P, t, acc32, wide ? acc64 : NULL, r, first + r);
+}
+
+static void plan_free(struct plan *P)
+{
+	free(P->factor);
+	free(P->blocks);
+	free(P->unit_class);
+	free(P->nb);
+	free(P->acc32);
+	free(P->acc64);
+	free(P->m);
+	free(P->w);
+	free(P->g);
+	free(P->wr);
+	free(P->elo);
+}
+
+int votes_boot_run(struct votes_boot *B)
+{
+	unsigned threads = votes_threads();
+	size_t k = B->k;
+	struct plan P = {.B = B, .codes = votes_codes(k)};
+	P.R = group_size(P.codes);
+	P.avx2 = kv_simd_detect() >= KV_SIMD_AVX2;
+	if (B->rounds == 0)
+		return 0;
+	int rc = B->C->units == 0 || B->C->units > UINT32_MAX || make_blocks(&P) ? -1 : 0;
+	if (rc == 0) {
+		P.nb = malloc(threads * P.nblocks * P.R * sizeof *P.nb);
+		P.acc32 = malloc(threads * P.codes * P.R * sizeof *P.acc32);
+		P.acc64 = malloc(threads * P.codes * P.R * sizeof *P.acc64);
+		P.m = malloc(threads * P.widest * P.R * sizeof *P.m);
+		P.w = malloc(threads * k * k * sizeof *P.w);
+		P.g = malloc(threads * k * sizeof *P.g);
+		P.wr = malloc(threads * k * sizeof *P.wr);
+		P.elo = malloc(threads * k * sizeof *P.elo);
+		rc = P.nb && P.acc32 && P.acc64 && P.m && P.w && P.g && P.wr && P.elo ? 0 : -1;
+	}
+	if (rc == 0) {
+		P.factor = votes_bt_factor(B->w0, k, B->g0); /* NULL: Newton's method alone */
+		votes_parallel((B->rounds + P.R - 1) / P.R, threads, group, &P);
+	}
+	plan_free(&P);
+	return rc;
+}
