@@ -15,4 +15,10 @@ int kv_stack_load(struct kv_run *run, struct kv_error *err);
 /* Phase 2 for one criterion whose plugin phase 1 loaded. */
 int kv_evaluate_criterion(struct kv_run *run, size_t index, struct kv_error *err);
 
+struct kv_ctx;
+struct kv_plugin;
+/* Open, evaluate and close plugin p for ctx's criterion, in this process:
+ * 0, or the status of the error recorded in ctx->err. */
+int kv_plugin_run(struct kv_ctx *ctx, const struct kv_plugin *p);
+
 #endif
