@@ -429,15 +429,18 @@ static char *base_name(const char *path)
 	return strndup(b, n > 3 && strcmp(b + n - 3, ".so") == 0 ? n - 3 : n);
 }
 
+/* Loading runs constructors and nothing else: a minute is plenty. */
+#define DESCRIBE_TIMEOUT 60.0
+
 int kv_isolate_describe(const char *file, const char *where, struct kv_plugin **out, struct kv_error *err)
 {
 	struct kv_error child_err = {0};
 	struct describe d = {.file = file, .where = where, .how = offered(), .err = &child_err};
 	d.how.plugin = file;
-	d.how.timeout = KV_DEFAULT_TIMEOUT;
+	d.how.timeout = DESCRIBE_TIMEOUT;
 	d.how.memory_limit = KV_DEFAULT_MEMORY_LIMIT;
 	char *who = kv_xasprintf("%s: ", where);
-	int rc = run_child(who, file, KV_DEFAULT_TIMEOUT, describe_job, &d, describe_message, &d, err);
+	int rc = run_child(who, file, DESCRIBE_TIMEOUT, describe_job, &d, describe_message, &d, err);
 	free(who);
 	if (rc == 0 && child_err.status)
 		rc = kv_error_add(err, &child_err);

@@ -198,8 +198,18 @@ static void limit(int resource, rlim_t n)
 	setrlimit(resource, &r);
 }
 
+/* A crash is reported by its signal, whatever handler the core had
+ * (a sanitizer's, say). */
+static void default_signals(void)
+{
+	static const int crashes[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGXCPU, SIGXFSZ};
+	for (size_t i = 0; i < sizeof crashes / sizeof *crashes; i++)
+		signal(crashes[i], SIG_DFL);
+}
+
 int kv_isolate_confine(const struct kv_confinement *how, struct kv_error *err)
 {
+	default_signals();
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	/* CPU time backs up the parent's wall clock: every core may be busy */
 	limit(RLIMIT_CPU, (rlim_t)(how->timeout * (double)(cpus > 0 ? cpus : 1)) + 2);
