@@ -6,6 +6,7 @@
 #include "isolate_wire.h"
 
 #include <errno.h>
+#include <openssl/evp.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -217,9 +218,13 @@ static void read_messages(struct child *c, on_message handle, void *arg)
 	}
 }
 
+/* Work the parent does while the child runs; 1 while some is left. */
+typedef int (*idle_work)(void *arg);
+
 /* Until both pipes close or the deadline passes. */
-static void pump(struct child *c, on_message handle, void *arg)
+static void pump(struct child *c, on_message handle, idle_work idle, void *arg)
 {
+	int busy = 0;
 	while (c->msg >= 0 || c->out >= 0) {
 		struct pollfd p[2] = {{c->msg, POLLIN, 0}, {c->out, POLLIN, 0}};
 		double left = c->deadline - now();
@@ -228,13 +233,17 @@ static void pump(struct child *c, on_message handle, void *arg)
 			stop(c, "timed out");
 			break;
 		}
-		int n = poll(p, 2, left > 1e6 ? 1000000000 : (int)(left * 1000) + 1);
+		int n = poll(p, 2, busy ? 0 : left > 1e6 ? 1000000000 : (int)(left * 1000) + 1);
 		if (n < 0 && errno != EINTR)
 			break;
-		if (c->msg >= 0 && p[0].revents)
+		if (c->msg >= 0 && p[0].revents) {
 			read_messages(c, handle, arg);
+			busy = idle != NULL; /* a message may have brought work */
+		}
 		if (c->out >= 0 && p[1].revents)
 			pass_output(c);
+		if (busy)
+			busy = idle(arg);
 	}
 	if (c->msg >= 0)
 		close(c->msg);
@@ -286,12 +295,12 @@ static char *what_happened(const struct child *c, int status, double timeout)
 /* Run job in a child and hand its messages to handle; 0, or the one error
  * naming the criterion (when known), the plugin file and what happened. */
 static int run_child(const char *who, const char *file, double timeout, child_job job, void *job_arg,
-		     on_message handle, void *arg, struct kv_error *err)
+		     on_message handle, idle_work idle, void *arg, struct kv_error *err)
 {
 	struct child c;
 	if (spawn(&c, timeout, job, job_arg, err))
 		return err->status;
-	pump(&c, handle, arg);
+	pump(&c, handle, idle, arg);
 	int status = reap(&c);
 	char *what = what_happened(&c, status, timeout);
 	if (what)
@@ -440,7 +449,7 @@ int kv_isolate_describe(const char *file, const char *where, struct kv_plugin **
 	d.how.timeout = DESCRIBE_TIMEOUT;
 	d.how.memory_limit = KV_DEFAULT_MEMORY_LIMIT;
 	char *who = kv_xasprintf("%s: ", where);
-	int rc = run_child(who, file, DESCRIBE_TIMEOUT, describe_job, &d, describe_message, &d, err);
+	int rc = run_child(who, file, DESCRIBE_TIMEOUT, describe_job, &d, describe_message, NULL, &d, err);
 	free(who);
 	if (rc == 0 && child_err.status)
 		rc = kv_error_add(err, &child_err);
@@ -468,6 +477,8 @@ struct evaluation {
 	int progress_wanted;
 	struct kv_ctx ctx;           /* the parent's: applies what the child sends */
 	struct kv_error child_err;
+	struct hash_job *jobs;
+	size_t job_count;
 };
 
 static void evaluate_job(void *arg)
@@ -481,28 +492,118 @@ static int team_ok(const struct evaluation *e, uint64_t team, int round_too)
 	return team < e->run->round->team_count || (round_too && team == (uint64_t)KV_ROUND);
 }
 
-/* A claimed input is hashed again here: a claim that does not hold is refused. */
-static int input_claim(struct evaluation *e, struct kv_wire_in *in, struct child *c)
+/* The files the plugin reads are hashed here, not in the plugin's process
+ * (input.h): from the moment it opens one, while it reads. */
+struct hash_job {
+	char *path;              /* normalized, relative to the data directory */
+	FILE *f;                 /* NULL once hashed */
+	EVP_MD_CTX *md;
+	uint64_t bytes;
+	char hex[65];
+	int failed;
+};
+
+static void job_finish(struct hash_job *j)
+{
+	unsigned char md[32];
+	unsigned int len = 0;
+	static const char digits[] = "0123456789abcdef";
+	j->failed |= ferror(j->f) != 0;
+	EVP_DigestFinal_ex(j->md, md, &len);
+	for (int i = 0; i < 32; i++) {
+		j->hex[2 * i] = digits[md[i] >> 4];
+		j->hex[2 * i + 1] = digits[md[i] & 15];
+	}
+	j->hex[64] = '\0';
+	fclose(j->f);
+	j->f = NULL;
+}
+
+/* One chunk; 1 while the file has more. */
+static int job_step(struct hash_job *j)
+{
+	char buf[1 << 20];
+	size_t got = j->f ? fread(buf, 1, sizeof buf, j->f) : 0;
+	if (!j->f)
+		return 0;
+	EVP_DigestUpdate(j->md, buf, got);
+	j->bytes += got;
+	if (got == sizeof buf)
+		return 1;
+	job_finish(j);
+	return 0;
+}
+
+static int hash_some(void *arg)
+{
+	struct evaluation *e = arg;
+	for (size_t i = 0; i < e->job_count; i++)
+		if (e->jobs[i].f)
+			return job_step(&e->jobs[i]) || i + 1 < e->job_count;
+	return 0;
+}
+
+static struct hash_job *job_of(struct evaluation *e, const char *path)
+{
+	for (size_t i = 0; i < e->job_count; i++)
+		if (strcmp(e->jobs[i].path, path) == 0)
+			return &e->jobs[i];
+	return NULL;
+}
+
+/* A path the plugin may have read: normalized, a regular file inside the
+ * data directory.  Anything else is a claim the core refuses. */
+static struct hash_job *job_start(struct evaluation *e, const char *path)
+{
+	struct hash_job *j = job_of(e, path);
+	if (j)
+		return j;
+	char *real = NULL, *norm = NULL;
+	struct kv_error ignore = {0};
+	FILE *f = NULL;
+	if (kv_inputs_resolve(&e->run->inputs, path, &real, &norm, &ignore) == 0 &&
+	    strcmp(norm, path) == 0 && kv_inputs_kind(&e->run->inputs, path) == 1)
+		f = fopen(real, "rb");
+	free(real);
+	free(norm);
+	if (!f)
+		return NULL;
+	e->jobs = kv_xrealloc(e->jobs, (e->job_count + 1) * sizeof *e->jobs);
+	j = &e->jobs[e->job_count++];
+	memset(j, 0, sizeof *j);
+	j->path = kv_xstrdup(path);
+	j->f = f;
+	j->md = EVP_MD_CTX_new();
+	if (!j->md || !EVP_DigestInit_ex(j->md, EVP_sha256(), NULL))
+		j->failed = 1;
+	return j;
+}
+
+static void jobs_free(struct evaluation *e)
+{
+	for (size_t i = 0; i < e->job_count; i++) {
+		if (e->jobs[i].f)
+			fclose(e->jobs[i].f);
+		EVP_MD_CTX_free(e->jobs[i].md);
+		free(e->jobs[i].path);
+	}
+	free(e->jobs);
+}
+
+static int input_message(struct evaluation *e, enum kv_msg type, struct kv_wire_in *in, struct child *c)
 {
 	char *path = kv_wire_get_str(in);
-	uint64_t bytes = kv_wire_get_u64(in);
-	char *sha = kv_wire_get_str(in);
-	int ok = 0;
-	char *norm = NULL, hex[65];
-	struct kv_error ignore = {0};
-	struct kv_stream *s = path && sha && !in->bad
-		? (kv_inputs_resolve(&e->run->inputs, path, NULL, &norm, &ignore) == 0 && strcmp(norm, path) == 0
-		   ? kv_stream_open(&e->run->inputs, path, &ignore) : NULL) : NULL;
-	if (s && kv_stream_close(s, hex) == 0 && strcmp(hex, sha) == 0) {
-		const struct kv_input_record *r = &e->run->inputs.records[e->run->inputs.count - 1];
-		ok = strcmp(r->path, path) != 0 || r->bytes == bytes;
+	struct hash_job *j = path && !in->bad ? job_start(e, path) : NULL;
+	if (j && type == KV_MSG_INPUT) {
+		while (job_step(j))
+			;
+		if (!j->failed)
+			kv_inputs_record(&e->run->inputs, j->path, j->bytes, j->hex);
 	}
-	if (!ok && !in->bad)
-		stop(c, "claimed to have read an input it did not read as claimed");
-	free(norm);
+	if (!j || j->failed)
+		stop(c, j ? "read an input the core cannot read" : "claimed to have read an input it cannot have read");
 	free(path);
-	free(sha);
-	return ok ? 0 : -1;
+	return j && !j->failed ? 0 : -1;
 }
 
 static int evidence(struct evaluation *e, struct kv_wire_in *in)
@@ -559,7 +660,8 @@ static int evaluate_message(void *arg, enum kv_msg type, struct kv_wire_in *in, 
 		return 0;
 	}
 	case KV_MSG_INPUT:
-		return input_claim(e, in, c);
+	case KV_MSG_OPENED:
+		return input_message(e, type, in, c);
 	default:
 		return common_message(&e->child_err, type, in, c);
 	}
@@ -577,8 +679,9 @@ int kv_isolate_evaluate(struct kv_run *run, size_t index, struct kv_error *err)
 	e.how.memory_limit = cr->memory_limit;
 	e.ctx = (struct kv_ctx){.run = run, .index = index, .err = &e.child_err};
 	char *who = kv_xasprintf("criterion '%s': ", cr->id);
-	int rc = run_child(who, res->plugin.path, cr->timeout, evaluate_job, &e, evaluate_message, &e, err);
+	int rc = run_child(who, res->plugin.path, cr->timeout, evaluate_job, &e, evaluate_message, hash_some, &e, err);
 	free(who);
+	jobs_free(&e);
 	if (e.ctx.progress_shown)
 		fputs("\r\033[K", stderr);
 	if (rc == 0 && e.child_err.status)

@@ -254,16 +254,14 @@ static _Noreturn void finish(const struct kv_error *err)
 	_exit(0);
 }
 
-static void send_inputs(const struct kv_inputs *in, size_t from)
+/* The core hashes the files (input.h): it is told of each as it is opened,
+ * so that it can hash while the plugin reads, and as it is recorded. */
+static void observe(const char *norm, int recorded)
 {
-	for (size_t i = from; i < in->count; i++) {
-		struct kv_buf m;
-		kv_wire_begin(&m, KV_MSG_INPUT);
-		kv_wire_str(&m, in->records[i].path);
-		kv_wire_u64(&m, in->records[i].bytes);
-		kv_wire_str(&m, in->records[i].sha256);
-		kv_wire_send(KV_ISOLATE_FD, &m);
-	}
+	struct kv_buf m;
+	kv_wire_begin(&m, recorded ? KV_MSG_INPUT : KV_MSG_OPENED);
+	kv_wire_str(&m, norm);
+	kv_wire_send(KV_ISOLATE_FD, &m);
 }
 
 _Noreturn void kv_isolate_child_evaluate(struct kv_run *run, size_t index, const struct kv_confinement *how,
@@ -272,17 +270,16 @@ _Noreturn void kv_isolate_child_evaluate(struct kv_run *run, size_t index, const
 	const struct kv_loaded_plugin *lp = &run->results[index].plugin;
 	const struct kv_criterion *cr = &run->round->criteria[index];
 	struct kv_error err = {0};
-	size_t before = run->inputs.count;
 	const struct kv_plugin *desc = lp->path ? NULL : lp->desc; /* built in: already here */
 	void *handle = NULL;
 	if (kv_isolate_confine(how, &err) == 0 && lp->path)
 		kv_plugin_open_file(lp->path, cr->where, &handle, &desc, &err);
+	run->inputs.observer = observe;
 	if (err.status == 0) {
 		struct kv_ctx ctx = {.run = run, .index = index, .err = &err, .forward = 1,
 				     .progress_wanted = progress_wanted};
 		kv_plugin_run(&ctx, desc);
 	}
-	send_inputs(&run->inputs, before);
 	finish(&err);
 }
 

@@ -15,11 +15,12 @@ enum kv_msg {
 	KV_MSG_EVIDENCE,     /* team, key, is_num, num, str */
 	KV_MSG_WARNING,      /* text */
 	KV_MSG_PROGRESS,     /* done, total */
-	KV_MSG_INPUT,        /* path, bytes, sha256 */
+	KV_MSG_INPUT,        /* path: recorded as read (the core hashes it) */
 	KV_MSG_ERROR,        /* status, text */
 	KV_MSG_DONE,         /* status */
 	KV_MSG_DESCRIPTOR,   /* see isolate.c */
 	KV_MSG_FORBIDDEN,    /* name of a refused system call */
+	KV_MSG_OPENED,       /* path: opened for reading (the core may hash it meanwhile) */
 	KV_MSG_END
 };
 

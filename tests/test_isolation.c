@@ -165,7 +165,7 @@ Test(isolation, a_constructor_is_confined_too)
 
 Test(isolation, a_forged_input_claim_is_refused)
 {
-	expect_stopped("h_forge", NULL, "claimed to have read an input it did not read");
+	expect_stopped("h_forge", NULL, "claimed to have read an input it cannot have read");
 }
 
 Test(isolation, no_isolation_runs_in_process)
