@@ -168,6 +168,18 @@ Test(isolation, a_forged_input_claim_is_refused)
 	expect_stopped("h_forge", NULL, "claimed to have read an input it cannot have read");
 }
 
+/* The messages carry no criterion: a plugin reaches its own outcomes only,
+ * and only those of the round's teams. */
+Test(isolation, a_message_for_another_team_is_refused)
+{
+	expect_stopped("h_badteam", NULL, "sent a malformed message (a field out of range");
+}
+
+Test(isolation, a_message_too_long_is_refused)
+{
+	expect_stopped("h_garbage", NULL, "sent a malformed message (unknown type or too long)");
+}
+
 Test(isolation, no_isolation_runs_in_process)
 {
 	char *cfg = kv_xasprintf("%s/r.cfg", dir), *o = kv_xasprintf("%s/out.json", dir), *err = NULL;

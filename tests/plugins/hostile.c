@@ -35,6 +35,24 @@ __attribute__((unused)) static void forge_input_claim(void)
 		perror("hostile: write");
 }
 
+/* type 1 (a value) for team 99 of a 4-team round; or a header that
+ * announces 4 GB. */
+__attribute__((unused)) static void forge_message(int garbage)
+{
+	unsigned char msg[64];
+	uint32_t head[2] = {1, 8 + 8 + 4}, unit = 0;
+	uint64_t team = 99;
+	double value = 1;
+	if (garbage)
+		head[1] = 0xffffffffu;
+	memcpy(msg, head, 8);
+	memcpy(msg + 8, &team, 8);
+	memcpy(msg + 16, &value, 8);
+	memcpy(msg + 24, &unit, 4);
+	if (write(3, msg, 28) < 0)
+		perror("hostile: write");
+}
+
 __attribute__((unused)) static int try_open(const struct kv_host *h, struct kv_ctx *ctx, int flags)
 {
 	const char *path = h->value_string(h->param(ctx, "path"));
@@ -97,6 +115,10 @@ static int hostile_evaluate(void *state, const struct kv_host *h, struct kv_ctx 
 	return h->error(ctx, "hostile: execv /bin/sh: %s", strerror(errno));
 #elif defined(HOSTILE_FORGE)
 	forge_input_claim();
+#elif defined(HOSTILE_BADTEAM)
+	forge_message(0);
+#elif defined(HOSTILE_GARBAGE)
+	forge_message(1);
 #endif
 	for (size_t t = 0; t < h->team_count(ctx); t++)
 		h->set_normalized(ctx, t, 0.5);
