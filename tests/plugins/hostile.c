@@ -77,9 +77,9 @@ static int hostile_evaluate(void *state, const struct kv_host *h, struct kv_ctx 
 	(void)state;
 	int rc = KV_OK;
 #if defined(HOSTILE_SEGFAULT)
-	volatile int *nowhere = NULL;
+	volatile uintptr_t nowhere = 8; /* unmapped, and not NULL, which a sanitizer would catch */
 	if (h->team_count(ctx))
-		*nowhere = 1;
+		*(volatile int *)nowhere = 1;
 #elif defined(HOSTILE_ABORT)
 	abort();
 #elif defined(HOSTILE_EXIT0)
