@@ -590,9 +590,21 @@ static void jobs_free(struct evaluation *e)
 	free(e->jobs);
 }
 
+static int recorded(const struct kv_inputs *in, const char *path)
+{
+	for (size_t i = 0; i < in->count; i++)
+		if (strcmp(in->records[i].path, path) == 0)
+			return 1;
+	return 0;
+}
+
 static int input_message(struct evaluation *e, enum kv_msg type, struct kv_wire_in *in, struct child *c)
 {
 	char *path = kv_wire_get_str(in);
+	if (path && type == KV_MSG_OPENED && recorded(&e->run->inputs, path)) {
+		free(path); /* read by an earlier criterion: hashed then */
+		return 0;
+	}
 	struct hash_job *j = path && !in->bad ? job_start(e, path) : NULL;
 	if (j && type == KV_MSG_INPUT) {
 		while (job_step(j))
