@@ -4,6 +4,7 @@
 #include "audit.h"
 #include "jsondoc.h"
 #include "record.h"
+#include "isolate.h"
 #include "jsonw.h"
 #include "output.h"
 #include "run.h"
@@ -101,6 +102,8 @@ static void write_manifest(const struct kv_run *run, const struct kv_record *rec
 		kv_jw_end_object(&w);
 	}
 	kv_jw_end_array(&w);
+	/* how the plugins were confined on this machine (kernels differ) */
+	kv_jw_key(&w, "isolation"); kv_jw_string(&w, kv_isolation_text());
 	kv_jw_end_object(&w);
 	*out = w.out;
 }

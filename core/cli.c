@@ -1,6 +1,7 @@
 #include "cli.h"
 #include "audit.h"
 #include "fpexec.h"
+#include "isolate.h"
 #include "publish.h"
 #include "loader.h"
 #include "output.h"
@@ -31,6 +32,8 @@ void kv_usage(FILE *f)
 	      "       kaieval fingerprint MODEL_DIR -o FILE [-j N] [--sample K]\n"
 	      "       kaieval fingerprint --shard FILE [--index INDEX.json] -o FILE | --merge PART... -o FILE\n"
 	      "       kaieval --help | --version\n"
+	      "  run, archive, verify, whatif and plugins also take --no-isolation (plugins\n"
+	      "  run in process, for a debugger) or --require-isolation\n"
 	      "\n"
 	      "  run       evaluate a round: load each criterion's plugin, score every team,\n"
 	      "            combine by the round's rules; print the ranking, write the record\n"
@@ -282,6 +285,22 @@ static const struct command {
 	{"robustness", kv_cmd_robustness},
 };
 
+/* --no-isolation and --require-isolation, wherever they stand, for the
+ * commands that run plugins (isolate.h); the rest of argv closes up. */
+static void take_isolation_flags(int *argc, char **argv)
+{
+	int kept = 0;
+	for (int i = 0; i < *argc; i++) {
+		if (strcmp(argv[i], "--no-isolation") == 0)
+			kv_isolation_set(KV_ISOLATE_OFF);
+		else if (strcmp(argv[i], "--require-isolation") == 0)
+			kv_isolation_set(KV_ISOLATE_REQUIRE);
+		else
+			argv[kept++] = argv[i];
+	}
+	*argc = kept;
+}
+
 int kv_cli_main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -295,8 +314,17 @@ int kv_cli_main(int argc, char **argv)
 		printf("kaieval %s (plugin ABI %d.%d)\n", PACKAGE_VERSION, KV_ABI_MAJOR, KV_ABI_MINOR);
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		if (strcmp(cmd, commands[i].name) == 0)
-			return commands[i].run(argc - 1, argv + 1);
+	static const char *const run_plugins[] = {"run", "archive", "verify", "whatif", "plugins", "robustness"};
+	for (size_t i = 0; i < sizeof run_plugins / sizeof *run_plugins; i++)
+		if (strcmp(cmd, run_plugins[i]) == 0)
+			take_isolation_flags(&argc, argv);
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+		if (strcmp(cmd, commands[i].name) != 0)
+			continue;
+		int rc = commands[i].run(argc - 1, argv + 1);
+		if (rc == 0 && strcmp(cmd, "run") == 0)
+			fprintf(stderr, "kaieval: plugins isolated: %s\n", kv_isolation_text());
+		return rc;
+	}
 	return usage_error("unknown command '%s'", cmd);
 }

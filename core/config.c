@@ -186,17 +186,66 @@ static int read_points(struct reader *rd, const config_setting_t *s, const char 
 	return 0;
 }
 
+/* "512M", "16G", a number of bytes, or "unlimited" (0). */
+static int parse_size(const char *text, unsigned long long *out)
+{
+	if (strcmp(text, "unlimited") == 0) {
+		*out = 0;
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(text, &end, 10);
+	static const char units[] = "KMGT";
+	const char *u = *end ? strchr(units, *end) : NULL;
+	int shift = u ? 10 * (int)(u - units + 1) : 0;
+	if (end == text || !isdigit((unsigned char)*text) || errno || (*end && (!u || end[1])) ||
+	    n > (~0ULL >> shift))
+		return -1;
+	*out = n << shift;
+	return 0;
+}
+
+/* The limits the isolated child of this criterion runs under (isolate.c). */
+static int read_limits(struct reader *rd, const config_setting_t *s, const char *where,
+		       struct kv_criterion *c)
+{
+	int has;
+	c->timeout = KV_DEFAULT_TIMEOUT;
+	c->memory_limit = KV_DEFAULT_MEMORY_LIMIT;
+	if (get_number(rd, s, where, "timeout", &has, &c->timeout))
+		return KV_EXIT_INPUT;
+	if (has && !(c->timeout > 0 && c->timeout <= 1e7))
+		return fail_at(rd, config_setting_get_member(s, "timeout"),
+			       "%s.timeout: must be a number of seconds above 0 (at most 1e7)", where);
+	const config_setting_t *m = config_setting_get_member(s, "memory_limit");
+	int t = m ? config_setting_type(m) : CONFIG_TYPE_NONE;
+	if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) {
+		long long n = config_setting_get_int64(m);
+		c->memory_limit = n > 0 ? (unsigned long long)n : 1;
+	} else if (t == CONFIG_TYPE_STRING && parse_size(config_setting_get_string(m), &c->memory_limit) == 0) {
+	} else if (m) {
+		return fail_at(rd, m, "%s.memory_limit: must be bytes, or a string like \"512M\", \"16G\" "
+			       "or \"unlimited\"", where);
+	}
+	if (c->memory_limit && c->memory_limit < KV_MIN_MEMORY_LIMIT)
+		return fail_at(rd, m, "%s.memory_limit: below the least a plugin can load in (%lluM)", where,
+			       KV_MIN_MEMORY_LIMIT >> 20);
+	return 0;
+}
+
 static int read_criterion(struct reader *rd, const config_setting_t *s, size_t i,
 			  struct kv_criterion *c)
 {
-	static const char *const keys[] = {"id", "plugin", "kind", "points", "group", "params"};
+	static const char *const keys[] = {"id", "plugin", "kind", "points", "group", "params",
+					   "timeout", "memory_limit"};
 	char where[64];
 	char *kind = NULL;
 	snprintf(where, sizeof where, "round.criteria[%zu]", i);
 	if (config_setting_type(s) != CONFIG_TYPE_GROUP)
 		return fail_at(rd, s, "%s: must be a group { id; plugin; kind; ... }", where);
 	c->where = kv_xasprintf("%s:%d", rd->file, config_setting_source_line(s));
-	if (check_keys(rd, s, where, keys, 6) || get_string(rd, s, where, "id", 1, &c->id) ||
+	if (check_keys(rd, s, where, keys, 8) || get_string(rd, s, where, "id", 1, &c->id) ||
 	    get_string(rd, s, where, "plugin", 1, &c->plugin) ||
 	    get_string(rd, s, where, "group", 0, &c->group) ||
 	    get_string(rd, s, where, "kind", 1, &kind))
@@ -208,7 +257,7 @@ static int read_criterion(struct reader *rd, const config_setting_t *s, size_t i
 			       "%s.kind: must be \"score\", \"gate\" or \"info\"", where);
 	if (!valid_id(c->id, "_-"))
 		return fail_at(rd, s, "%s.id: '%s' must match [a-z0-9_-]+", where, c->id);
-	if (read_points(rd, s, where, c))
+	if (read_points(rd, s, where, c) || read_limits(rd, s, where, c))
 		return KV_EXIT_INPUT;
 	const config_setting_t *params = config_setting_get_member(s, "params");
 	if (params && config_setting_type(params) != CONFIG_TYPE_GROUP)

@@ -1,5 +1,6 @@
 /* The host function table handed to plugins. */
 #include "host.h"
+#include "isolate_wire.h"
 #include "table.h"
 #include "rng.h"
 
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 struct kv_input { struct kv_ctx *ctx; struct kv_stream *stream; };
@@ -35,19 +37,59 @@ static int h_error(struct kv_ctx *c, const char *fmt, ...)
 
 static void keep_warning(struct kv_ctx *c, const char *msg);
 
+/* In an isolated plugin's process, what would be recorded goes to the core. */
+static void forward(struct kv_buf *b) { kv_wire_send(KV_ISOLATE_FD, b); }
+
+void kv_host_warning(struct kv_ctx *c, const char *msg)
+{
+	fprintf(stderr, "kaieval: warning: criterion '%s': %s\n", crit_of(c)->id, msg);
+	keep_warning(c, msg);
+}
+
 static void h_warn(struct kv_ctx *c, const char *fmt, ...)
 {
-	struct kv_buf b = {0};
+	struct kv_buf b = {0}, m;
 	va_list ap;
 	va_start(ap, fmt);
 	kv_buf_vprintf(&b, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "kaieval: warning: criterion '%s': %s\n", crit_of(c)->id, b.data ? b.data : "");
-	keep_warning(c, b.data ? b.data : "");
+	if (c->forward) {
+		kv_wire_begin(&m, KV_MSG_WARNING);
+		kv_wire_str(&m, b.data ? b.data : "");
+		forward(&m);
+	} else {
+		kv_host_warning(c, b.data ? b.data : "");
+	}
 	kv_buf_free(&b);
 }
 
+/* Sent at most every tenth of a second, and only when the core shows it. */
+static void forward_progress(struct kv_ctx *c, uint64_t done, uint64_t total)
+{
+	static struct timespec last;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!c->progress_wanted || ((now.tv_sec - last.tv_sec) * 1000000000L +
+				    (now.tv_nsec - last.tv_nsec) < 100000000L && done != total))
+		return;
+	last = now;
+	struct kv_buf m;
+	kv_wire_begin(&m, KV_MSG_PROGRESS);
+	kv_wire_u64(&m, done);
+	kv_wire_u64(&m, total);
+	forward(&m);
+}
+
 static void h_progress(struct kv_ctx *c, uint64_t done, uint64_t total)
+{
+	if (c->forward) {
+		forward_progress(c, done, total);
+		return;
+	}
+	kv_host_progress(c, done, total);
+}
+
+void kv_host_progress(struct kv_ctx *c, uint64_t done, uint64_t total)
 {
 	if (!isatty(STDERR_FILENO))
 		return;
@@ -188,6 +230,18 @@ static void h_input_close(struct kv_input *in)
 	free(in);
 }
 
+/* In an isolated plugin's process streams are not hashed (the core hashes
+ * what was read): the plugin's own question is answered here. */
+static int observed_sha256(struct kv_ctx *c, const char *path, char hex[65])
+{
+	struct kv_error ignore = {0};
+	char *real = NULL;
+	int rc = kv_inputs_resolve(&c->run->inputs, path, &real, NULL, &ignore) ||
+		 kv_sha256_file(real, hex, NULL);
+	free(real);
+	return rc;
+}
+
 static int h_input_sha256(struct kv_ctx *c, const char *path, char hex[65])
 {
 	struct kv_input *in = h_input_open(c, path);
@@ -195,6 +249,8 @@ static int h_input_sha256(struct kv_ctx *c, const char *path, char hex[65])
 		return KV_ERR_INPUT;
 	int rc = kv_stream_close(in->stream, hex);
 	free(in);
+	if (rc == 0 && c->run->inputs.observer)
+		rc = observed_sha256(c, path, hex);
 	return rc ? h_error(c, "%s: read error", path) : 0;
 }
 
@@ -296,10 +352,29 @@ static struct kv_team_outcome *outcome_at(struct kv_ctx *c, size_t team)
 	return team < c->run->round->team_count ? &result_of(c)->teams[team] : NULL;
 }
 
+static void forward_team(enum kv_msg type, size_t team, double x, const char *unit)
+{
+	struct kv_buf m;
+	kv_wire_begin(&m, type);
+	kv_wire_u64(&m, team);
+	kv_wire_f64(&m, x);
+	if (type == KV_MSG_VALUE)
+		kv_wire_str(&m, unit ? unit : "");
+	forward(&m);
+}
+
 static void h_set_value(struct kv_ctx *c, size_t team, double value, const char *unit)
 {
+	if (c->forward && outcome_at(c, team))
+		forward_team(KV_MSG_VALUE, team, value, unit);
+	else
+		kv_host_set_value(c, team, value, unit);
+}
+
+void kv_host_set_value(struct kv_ctx *c, size_t team, double value, const char *unit)
+{
 	struct kv_team_outcome *o = outcome_at(c, team);
-	if (!o)
+	if (!o || c->forward)
 		return;
 	o->has_value = 1;
 	o->value = value;
@@ -309,8 +384,16 @@ static void h_set_value(struct kv_ctx *c, size_t team, double value, const char 
 
 static void h_set_normalized(struct kv_ctx *c, size_t team, double x)
 {
+	if (c->forward && outcome_at(c, team))
+		forward_team(KV_MSG_NORMALIZED, team, x, NULL);
+	else
+		kv_host_set_normalized(c, team, x);
+}
+
+void kv_host_set_normalized(struct kv_ctx *c, size_t team, double x)
+{
 	struct kv_team_outcome *o = outcome_at(c, team);
-	if (o) {
+	if (o && !c->forward) {
 		o->has_normalized = 1;
 		o->normalized = x;
 	}
@@ -318,8 +401,16 @@ static void h_set_normalized(struct kv_ctx *c, size_t team, double x)
 
 static void h_set_pass(struct kv_ctx *c, size_t team, int pass)
 {
+	if (c->forward && outcome_at(c, team))
+		forward_team(KV_MSG_PASS, team, pass != 0, NULL);
+	else
+		kv_host_set_pass(c, team, pass);
+}
+
+void kv_host_set_pass(struct kv_ctx *c, size_t team, int pass)
+{
 	struct kv_team_outcome *o = outcome_at(c, team);
-	if (o) {
+	if (o && !c->forward) {
 		o->has_pass = 1;
 		o->pass = pass != 0;
 	}
@@ -333,24 +424,41 @@ static struct kv_evidence *evidence_of(struct kv_ctx *c, size_t team)
 	return o ? &o->evidence : NULL;
 }
 
-static void h_evidence_num(struct kv_ctx *c, size_t team, const char *key, double value)
+void kv_host_evidence(struct kv_ctx *c, size_t team, const char *key, int is_num, double num,
+		      const char *str)
 {
 	struct kv_evidence *ev = evidence_of(c, team);
-	if (ev && key)
-		kv_evidence_set(ev, key, 1, value, NULL);
+	if (!ev || !key)
+		return;
+	if (!c->forward) {
+		kv_evidence_set(ev, key, is_num, num, str);
+		return;
+	}
+	struct kv_buf m;
+	kv_wire_begin(&m, KV_MSG_EVIDENCE);
+	kv_wire_u64(&m, team);
+	kv_wire_str(&m, key);
+	kv_wire_u64(&m, is_num != 0);
+	kv_wire_f64(&m, num);
+	kv_wire_str(&m, is_num ? NULL : str);
+	forward(&m);
+}
+
+static void h_evidence_num(struct kv_ctx *c, size_t team, const char *key, double value)
+{
+	kv_host_evidence(c, team, key, 1, value, NULL);
 }
 
 static void h_evidence_str(struct kv_ctx *c, size_t team, const char *key, const char *fmt, ...)
 {
-	struct kv_evidence *ev = evidence_of(c, team);
-	if (!ev || !key)
+	if (!evidence_of(c, team) || !key)
 		return;
 	struct kv_buf b = {0};
 	va_list ap;
 	va_start(ap, fmt);
 	kv_buf_vprintf(&b, fmt, ap);
 	va_end(ap);
-	kv_evidence_set(ev, key, 0, 0, b.data ? b.data : "");
+	kv_host_evidence(c, team, key, 0, 0, b.data ? b.data : "");
 	kv_buf_free(&b);
 }
 

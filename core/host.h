@@ -17,9 +17,21 @@ struct kv_ctx {
 	size_t *list_lengths;
 	size_t list_count;
 	int progress_shown;
+	int forward;                     /* isolated: send, do not record (isolate.c) */
+	int progress_wanted;             /* isolated: the core shows progress */
 };
 
 const struct kv_host *kv_host_table(void);
+
+/* What the recording members do to the round's state; the core applies an
+ * isolated plugin's messages with them (c->forward is 0 there). */
+void kv_host_set_value(struct kv_ctx *c, size_t team, double value, const char *unit);
+void kv_host_set_normalized(struct kv_ctx *c, size_t team, double x);
+void kv_host_set_pass(struct kv_ctx *c, size_t team, int pass);
+void kv_host_evidence(struct kv_ctx *c, size_t team, const char *key, int is_num, double num,
+		      const char *str);
+void kv_host_warning(struct kv_ctx *c, const char *msg);
+void kv_host_progress(struct kv_ctx *c, uint64_t done, uint64_t total);
 
 /* tmpl with every "{team}" replaced by team_id (caller frees). */
 char *kv_expand_team(const char *tmpl, const char *team_id);

@@ -16,7 +16,14 @@ struct kv_inputs {
 	char *data_dir;      /* real path of the data directory */
 	struct kv_input_record *records;
 	size_t count;
+	/* Set in an isolated plugin's process: told of each file opened
+	 * (recorded = 0) and of each new file recorded (1), which is then not
+	 * hashed here: the core hashes it (isolate.c). */
+	void (*observer)(const char *norm, int recorded);
 };
+
+/* Record a file read (once per path, in the order first recorded). */
+void kv_inputs_record(struct kv_inputs *in, const char *norm, uint64_t bytes, const char *sha256);
 
 int kv_inputs_init(struct kv_inputs *in, const char *data_dir, struct kv_error *err);
 void kv_inputs_free(struct kv_inputs *in);

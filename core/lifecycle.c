@@ -2,6 +2,7 @@
  * whole stack, evaluate each criterion, combine. */
 #include "lifecycle.h"
 #include "host.h"
+#include "isolate.h"
 
 #include <errno.h>
 #include <math.h>
@@ -141,22 +142,21 @@ static int status_of(int rc)
 	return rc == KV_OK ? 0 : rc == KV_ERR_INPUT ? KV_EXIT_INPUT : KV_EXIT_INTERNAL;
 }
 
-int kv_evaluate_criterion(struct kv_run *run, size_t index, struct kv_error *err)
+int kv_plugin_run(struct kv_ctx *ctx, const struct kv_plugin *p)
 {
-	const struct kv_criterion *cr = &run->round->criteria[index];
-	const struct kv_plugin *p = run->results[index].plugin.desc;
+	const struct kv_criterion *cr = &ctx->run->round->criteria[ctx->index];
 	const struct kv_host *host_table = kv_host_table();
-	struct kv_ctx ctx = {.run = run, .index = index, .err = err};
+	struct kv_error *err = ctx->err;
 	void *state = NULL;
-	int rc = p->open ? status_of(p->open(host_table, &ctx, &state)) : 0;
+	int rc = p->open ? status_of(p->open(host_table, ctx, &state)) : 0;
 	if (rc == 0) {
-		rc = status_of(p->evaluate(state, host_table, &ctx));
-		if (run->kept && rc == 0 && kv_can_resample(p))
-			run->kept[index] = state; /* closed by kv_close_kept */
+		rc = status_of(p->evaluate(state, host_table, ctx));
+		if (ctx->run->kept && rc == 0 && kv_can_resample(p))
+			ctx->run->kept[ctx->index] = state; /* closed by kv_close_kept */
 		else if (p->close)
 			p->close(state);
 	}
-	release(&ctx);
+	release(ctx);
 	if (rc == 0 && err->status)
 		rc = err->status; /* an error recorded but not returned still stops the round */
 	if (rc && err->status) {
@@ -165,7 +165,15 @@ int kv_evaluate_criterion(struct kv_run *run, size_t index, struct kv_error *err
 	}
 	if (rc)
 		return kv_fail(err, rc, "criterion '%s' (plugin %s) failed without saying why", cr->id, p->name);
-	return check_outcomes(run, index, err);
+	return 0;
+}
+
+int kv_evaluate_criterion(struct kv_run *run, size_t index, struct kv_error *err)
+{
+	struct kv_ctx ctx = {.run = run, .index = index, .err = err};
+	int rc = kv_isolation_get() == KV_ISOLATE_OFF ? kv_plugin_run(&ctx, run->results[index].plugin.desc)
+						       : kv_isolate_evaluate(run, index, err);
+	return rc ? rc : check_outcomes(run, index, err);
 }
 
 int kv_can_resample(const struct kv_plugin *p)
@@ -223,7 +231,9 @@ static int run_round(const char *config_path, const char *const *overrides, size
 {
 	*out = NULL;
 	struct kv_run *run = kv_xcalloc(1, sizeof *run);
-	int rc = kv_round_load(config_path, overrides, override_count, &run->round, err);
+	int rc = kv_isolation_check(err);
+	if (rc == 0)
+		rc = kv_round_load(config_path, overrides, override_count, &run->round, err);
 	if (rc == 0)
 		rc = kv_inputs_init(&run->inputs, run->round->data_dir, err);
 	if (rc == 0)
@@ -249,8 +259,16 @@ int kv_run_round(const char *config_path, const char *const *overrides, size_t o
 	return run_round(config_path, overrides, override_count, 0, out, err);
 }
 
+/* A kept state lives in the process that evaluated: replicates need the
+ * plugin in process, so resampling runs without isolation (and refuses
+ * where isolation is required). */
 int kv_run_round_kept(const char *config_path, const char *const *overrides, size_t override_count,
 		      struct kv_run **out, struct kv_error *err)
 {
+	*out = NULL;
+	if (kv_isolation_get() == KV_ISOLATE_REQUIRE)
+		return kv_fail(err, KV_EXIT_INPUT, "resampling runs the plugins in process: "
+			       "--require-isolation cannot be met");
+	kv_isolation_set(KV_ISOLATE_OFF);
 	return run_round(config_path, overrides, override_count, 1, out, err);
 }

@@ -19,7 +19,9 @@ int kv_evaluate_criterion(struct kv_run *run, size_t index, struct kv_error *err
  * kv_run_round but keeps each resampling plugin's state open after
  * evaluate; kv_resample_criterion then redraws one replicate through the
  * plugin's resample entry (0 when the plugin has none), and
- * kv_close_kept closes what was kept. */
+ * kv_close_kept closes what was kept.  Kept states live in this process,
+ * so kv_run_round_kept turns isolation off (an error under
+ * --require-isolation). */
 int kv_run_round_kept(const char *config_path, const char *const *overrides, size_t override_count,
 		      struct kv_run **out, struct kv_error *err);
 int kv_can_resample(const struct kv_plugin *p);
@@ -29,5 +31,11 @@ int kv_resample_criterion(struct kv_run *run, size_t index, uint64_t replicate, 
 int kv_leave_out_criterion(struct kv_run *run, size_t index, size_t unit, const char **unit_id,
 			   struct kv_error *err);
 void kv_close_kept(struct kv_run *run);
+
+struct kv_ctx;
+struct kv_plugin;
+/* Open, evaluate and close plugin p for ctx's criterion, in this process:
+ * 0, or the status of the error recorded in ctx->err. */
+int kv_plugin_run(struct kv_ctx *ctx, const struct kv_plugin *p);
 
 #endif

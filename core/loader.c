@@ -1,5 +1,6 @@
 #include "loader.h"
 #include "input.h"
+#include "isolate.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -203,39 +204,50 @@ static char *base_name(const char *path)
 	return strndup(b, n);
 }
 
-static int load_file(const char *file, const char *where, struct kv_loaded_plugin *out,
-		     struct kv_error *err)
+int kv_plugin_open_file(const char *file, const char *where, void **handle, const struct kv_plugin **out,
+			struct kv_error *err)
 {
 	char *name = base_name(file);
 	char *symbol = kv_xasprintf("kaieval_plugin_%s", name);
 	int rc = 0;
 	void *h = dlopen(file, RTLD_NOW | RTLD_LOCAL);
+	const struct kv_plugin *desc = NULL;
 	if (!h) {
 		const char *e = dlerror();
 		rc = kv_fail(err, KV_EXIT_INPUT, "%s: cannot load plugin %s: %s", where, file,
 			     e ? e : "unknown error");
-		goto done;
-	}
-	const struct kv_plugin *desc = dlsym(h, symbol);
-	if (!desc) {
+	} else if (!(desc = dlsym(h, symbol))) {
 		const char *e = dlerror();
 		rc = kv_fail(err, KV_EXIT_INPUT, "%s: %s has no symbol %s: %s", where, file, symbol,
 			     e ? e : "not found");
 	} else {
 		rc = kv_plugin_validate(desc, name, file, err);
 	}
-	if (rc) {
+	if (rc && h)
 		dlclose(h);
-		goto done;
-	}
-	out->desc = desc;
-	out->handle = h;
+	*handle = rc ? NULL : h;
+	*out = rc ? NULL : desc;
+	free(name);
+	free(symbol);
+	return rc;
+}
+
+/* Isolated, the file is loaded in a confined child and the core keeps a
+ * copy of its descriptor (isolate.h); otherwise it is loaded here. */
+static int load_file(const char *file, const char *where, struct kv_loaded_plugin *out,
+		     struct kv_error *err)
+{
+	struct kv_plugin *copy = NULL;
+	int rc = kv_isolation_get() == KV_ISOLATE_OFF
+		       ? kv_plugin_open_file(file, where, &out->handle, &out->desc, err)
+		       : kv_isolate_describe(file, where, &copy, err);
+	if (copy)
+		out->desc = copy;
+	if (rc)
+		return rc;
 	out->path = kv_xstrdup(file);
 	if (kv_sha256_file(file, out->sha256, NULL) != 0)
 		rc = kv_fail(err, KV_EXIT_INPUT, "%s: cannot read %s", where, file);
-done:
-	free(name);
-	free(symbol);
 	return rc;
 }
 
@@ -362,7 +374,9 @@ void kv_plugin_set_free(struct kv_plugin_set *set)
 void kv_plugin_unload(struct kv_loaded_plugin *p)
 {
 	if (p->handle)
-		dlclose(p->handle);
+		dlclose(p->handle); /* desc was in the plugin's memory */
+	else if (p->desc && kv_isolate_is_copy(p->desc))
+		kv_isolate_desc_free((struct kv_plugin *)p->desc);
 	free(p->path);
 	memset(p, 0, sizeof *p);
 }

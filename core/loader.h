@@ -42,6 +42,10 @@ char *kv_plugin_search_path(void);
 /* The same, in words, for messages.  Caller frees. */
 char *kv_plugin_search_text(void);
 
+/* dlopen file here, find its descriptor and validate it (no copy, no hash). */
+int kv_plugin_open_file(const char *file, const char *where, void **handle, const struct kv_plugin **out,
+			struct kv_error *err);
+
 /* Check a descriptor as the loader does (ABI, size, flags, fields, params). */
 int kv_plugin_validate(const struct kv_plugin *p, const char *expected_name, const char *file,
 		       struct kv_error *err);

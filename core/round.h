@@ -17,7 +17,13 @@ struct kv_criterion {
 	double points;          /* score criteria only */
 	struct kv_value *params; /* a group, possibly empty */
 	char *where;            /* "file:line" of the criterion */
+	double timeout;         /* seconds of wall clock its plugin may take */
+	unsigned long long memory_limit; /* bytes of address space; 0 unlimited */
 };
+
+#define KV_DEFAULT_TIMEOUT 3600.0
+#define KV_DEFAULT_MEMORY_LIMIT (16ULL << 30)
+#define KV_MIN_MEMORY_LIMIT (64ULL << 20)
 
 enum kv_selection_rule { KV_SELECT_ELIMINATE_LOWEST, KV_SELECT_ADVANCE };
 

@@ -140,9 +140,9 @@ Test(lifecycle, a_plugin_file_used_twice_is_loaded_once)
 			   "    { id = \"t\"; plugin = \"table\"; kind = \"info\"; params = { file = \"x.csv\"; }; }";
 	cr_assert_eq(run_config(crit, &run, &err), 0, "%s", err.msg);
 	cr_expect_eq(run->plugins.count, 2);
-	cr_expect_not_null(run->results[0].plugin.handle);
-	cr_expect_eq(run->results[0].plugin.handle, run->results[1].plugin.handle);
-	cr_expect_neq(run->results[0].plugin.handle, run->results[2].plugin.handle);
+	cr_expect_not_null(run->results[0].plugin.path);
+	cr_expect_eq(run->results[0].plugin.desc, run->results[1].plugin.desc);
+	cr_expect_neq(run->results[0].plugin.desc, run->results[2].plugin.desc);
 	cr_expect_eq(strlen(run->results[1].plugin.sha256), 64);
 	cr_expect_str_eq(run->results[0].plugin.sha256, run->results[1].plugin.sha256);
 	kv_run_free(run);

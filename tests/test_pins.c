@@ -6,7 +6,8 @@
  * tests/data/pins/make_pins.py from the records of the build these pins were
  * taken with.  Each test reruns the round with the kaieval binary, walks its
  * record the same way in C, and compares line by line: the same keys in the
- * same order, and numbers equal to the last bit. */
+ * same order, and numbers equal to the last bit, with plugins isolated and
+ * with --no-isolation. */
 #include <criterion/criterion.h>
 #include <cjson/cJSON.h>
 
@@ -85,17 +86,18 @@ static void check_line(const struct pin_line *p, const struct field *f, const ch
 		  p->path, f->num, want, p->value);
 }
 
-/* Rerun config (relative to the source tree) and compare with pins/NAME.pin. */
-static void check_round(const char *config, const char *name)
+/* Rerun config (relative to the source tree) and compare with pins/NAME.pin;
+ * flag is NULL (plugins isolated) or "--no-isolation" (in process). */
+static void check_round_as(const char *config, const char *name, const char *flag)
 {
 	char *dir = kvt_tempdir();
 	char out[4096], pin_rel[256];
 	snprintf(out, sizeof out, "%s/result.json", dir);
 	char *cfg = kvt_src(config);
-	const char *args[] = { "run", cfg, "-o", out, NULL };
+	const char *args[] = { "run", cfg, "-o", out, flag, NULL };
 	char *so = NULL, *se = NULL;
 	int rc = kvt_exec(args, &so, &se);
-	cr_assert_eq(rc, 0, "%s: exit %d: %s", config, rc, se);
+	cr_assert_eq(rc, 0, "%s %s: exit %d: %s", config, flag ? flag : "", rc, se);
 	char *text = kvt_read(out);
 	cJSON *record = cJSON_Parse(text);
 	cr_assert(record, "%s: record does not parse", config);
@@ -132,6 +134,13 @@ static void check_round(const char *config, const char *name)
 	free(cfg);
 	kvt_rmtree(dir);
 	free(dir);
+}
+
+/* The same bits with plugins isolated and in process. */
+static void check_round(const char *config, const char *name)
+{
+	check_round_as(config, name, NULL);
+	check_round_as(config, name, "--no-isolation");
 }
 
 Test(pins, stage1) { check_round("conf/rounds/2026-01-stage1.cfg", "2026-01-stage1"); }

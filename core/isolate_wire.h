@@ -1,0 +1,52 @@
+/* Messages from an isolated plugin's process to the core: a header (type,
+ * payload length, both uint32) and a payload of fields: u64, f64 and
+ * strings (u32 length, bytes, no NUL).  Both ends are the same program on
+ * the same machine, so numbers travel in the machine's byte order. */
+#ifndef KV_ISOLATE_WIRE_H
+#define KV_ISOLATE_WIRE_H
+
+#include "util.h"
+#include <stdint.h>
+
+enum kv_msg {
+	KV_MSG_VALUE = 1,    /* team, value, unit */
+	KV_MSG_NORMALIZED,   /* team, normalized */
+	KV_MSG_PASS,         /* team, pass */
+	KV_MSG_EVIDENCE,     /* team, key, is_num, num, str */
+	KV_MSG_WARNING,      /* text */
+	KV_MSG_PROGRESS,     /* done, total */
+	KV_MSG_INPUT,        /* path: recorded as read (the core hashes it) */
+	KV_MSG_ERROR,        /* status, text */
+	KV_MSG_DONE,         /* status */
+	KV_MSG_DESCRIPTOR,   /* see isolate.c */
+	KV_MSG_FORBIDDEN,    /* name of a refused system call */
+	KV_MSG_OPENED,       /* path: opened for reading (the core may hash it meanwhile) */
+	KV_MSG_END
+};
+
+#define KV_MSG_HEADER 8u
+#define KV_MSG_CAP (1u << 20)        /* the largest payload accepted */
+#define KV_MSG_NULL_STR 0xffffffffu  /* a NULL string's length */
+#define KV_ISOLATE_FD 3              /* the child's end of the pipe */
+
+void kv_wire_begin(struct kv_buf *b, enum kv_msg type);
+void kv_wire_u64(struct kv_buf *b, uint64_t v);
+void kv_wire_f64(struct kv_buf *b, double v);
+void kv_wire_str(struct kv_buf *b, const char *s);
+/* Fill in the length, write the message whole, free b.  0 or -1. */
+int kv_wire_send(int fd, struct kv_buf *b);
+
+/* A payload being read; `bad` is set by any read past its end or any
+ * string with a NUL or longer than the payload. */
+struct kv_wire_in {
+	const unsigned char *p;
+	size_t left;
+	int bad;
+};
+
+uint64_t kv_wire_get_u64(struct kv_wire_in *in);
+double kv_wire_get_f64(struct kv_wire_in *in);
+/* A copy (caller frees); NULL for a NULL string or when bad. */
+char *kv_wire_get_str(struct kv_wire_in *in);
+
+#endif

@@ -1,0 +1,268 @@
+/* Plugins run isolated: a plugin that crashes, hangs, exits, hogs memory,
+ * prints, reads or writes outside the round, opens a socket, runs a
+ * program or lies about its inputs stops the round with one message that
+ * names the criterion and the plugin, and nothing is written. */
+#include <cjson/cJSON.h>
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "support.h"
+
+static char *dir;
+
+static void setup(void) { dir = kvt_table_dir(); }
+
+static void teardown(void)
+{
+	kvt_rmtree(dir);
+	free(dir);
+}
+
+TestSuite(isolation, .init = setup, .fini = teardown, .timeout = 60);
+
+/* The kernel's Landlock ABI (0: none), asked as kaieval asks it. */
+static int landlock_abi(void)
+{
+#ifdef SYS_landlock_create_ruleset
+	long v = syscall(SYS_landlock_create_ruleset, NULL, 0, 1U);
+	return v > 0 ? (int)v : 0;
+#else
+	return 0;
+#endif
+}
+
+/* Run criterion `h` served by plugin `plugin` with extra criterion keys. */
+static int run_hostile(const char *plugin, const char *extra, char **out, char **err)
+{
+	char *crit = kv_xasprintf("    { id = \"h\"; plugin = \"%s\"; kind = \"score\"; points = 1.0; %s }",
+				  plugin, extra ? extra : "");
+	char *cfg_text = kvt_config(crit, "    advance = 4;");
+	kvt_write(dir, "r.cfg", cfg_text);
+	char *cfg = kv_xasprintf("%s/r.cfg", dir), *o = kv_xasprintf("%s/out.json", dir);
+	const char *args[] = {"run", cfg, "-o", o, NULL};
+	int rc = kvt_exec(args, out, err);
+	free(cfg);
+	free(o);
+	free(cfg_text);
+	free(crit);
+	return rc;
+}
+
+static int output_written(void)
+{
+	char *o = kv_xasprintf("%s/out.json", dir);
+	int there = kvt_exists(o);
+	free(o);
+	return there;
+}
+
+/* exit 3, one message naming criterion and plugin file, and `what`. */
+static void expect_stopped(const char *plugin, const char *extra, const char *what)
+{
+	char *err = NULL;
+	int rc = run_hostile(plugin, extra, NULL, &err);
+	char *file = kv_xasprintf("/%s.so", plugin);
+	cr_expect_eq(rc, 3, "exit %d: %s", rc, err);
+	cr_expect(strstr(err, "criterion 'h'"), "%s", err);
+	cr_expect(strstr(err, file), "%s", err);
+	cr_expect(strstr(err, what), "expected '%s' in: %s", what, err);
+	cr_expect_eq(strchr(err, '\n'), strrchr(err, '\n'), "one message: %s", err);
+	cr_expect_not(output_written());
+	free(file);
+	free(err);
+}
+
+Test(isolation, a_segfault_is_named_by_its_signal) { expect_stopped("h_segfault", NULL, "SIGSEGV"); }
+Test(isolation, an_abort_is_named_by_its_signal) { expect_stopped("h_abort", NULL, "SIGABRT"); }
+Test(isolation, exit_0_is_not_success) { expect_stopped("h_exit0", NULL, "exited with status 0 before it finished"); }
+Test(isolation, exit_3_is_named) { expect_stopped("h_exit3", NULL, "exited with status 3 before it finished"); }
+
+Test(isolation, a_spin_is_killed_at_the_timeout)
+{
+	expect_stopped("h_spin", "timeout = 0.5;", "did not finish within its timeout of 0.5 s");
+}
+
+Test(isolation, twenty_gigabytes_are_refused_at_the_memory_limit)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	cr_skip_test("AddressSanitizer's shadow memory leaves no room for an address-space limit");
+#endif
+	char *err = NULL;
+	int rc = run_hostile("h_hog", "memory_limit = \"1G\";", NULL, &err);
+	cr_expect_eq(rc, 2, "exit %d: %s", rc, err);
+	cr_expect(strstr(err, "criterion 'h' (plugin h_hog): hostile: cannot allocate 20 GB"), "%s", err);
+	cr_expect_not(output_written());
+	free(err);
+}
+
+Test(isolation, printing_reaches_neither_the_table_nor_the_record)
+{
+	char *out = NULL, *err = NULL;
+	int rc = run_hostile("h_print", NULL, &out, &err);
+	cr_assert_eq(rc, 0, "%s", err);
+	cr_expect_null(strstr(out, "HOSTILE"), "%s", out);
+	cr_expect(strstr(out, "total"), "the table is there: %s", out);
+	cr_expect(strstr(err, "HOSTILE PRINTS THIS"), "%s", err);
+	char *o = kv_xasprintf("%s/out.json", dir), *record = kvt_read(o);
+	cr_expect_null(strstr(record, "HOSTILE"));
+	cJSON *j = kvt_record(o);
+	cr_expect_not_null(j, "the record is JSON");
+	cJSON_Delete(j);
+	free(record);
+	free(o);
+	free(out);
+	free(err);
+}
+
+/* Landlock refuses the open; the plugin reports it (exit 2). */
+static void expect_refused_open(const char *plugin, const char *path)
+{
+	if (!landlock_abi())
+		cr_skip_test("this kernel has no Landlock");
+	char *extra = kv_xasprintf("params = { path = \"%s\"; };", path), *err = NULL;
+	int rc = run_hostile(plugin, extra, NULL, &err);
+	cr_expect_eq(rc, 2, "exit %d: %s", rc, err);
+	cr_expect(strstr(err, "criterion 'h' (plugin "), "%s", err);
+	cr_expect(strstr(err, "Permission denied"), "%s", err);
+	cr_expect_not(output_written());
+	free(extra);
+	free(err);
+}
+
+Test(isolation, etc_passwd_is_refused) { expect_refused_open("h_read", "/etc/passwd"); }
+
+Test(isolation, a_file_beside_the_data_directory_is_refused)
+{
+	kvt_write(dir, "beside.txt", "secret\n");
+	char *path = kv_xasprintf("%s/beside.txt", dir);
+	expect_refused_open("h_read", path);
+	free(path);
+}
+
+Test(isolation, nothing_is_written_outside_the_output)
+{
+	char *path = kv_xasprintf("%s/planted.txt", dir);
+	expect_refused_open("h_write", path);
+	cr_expect_not(kvt_exists(path));
+	free(path);
+}
+
+Test(isolation, a_socket_is_refused) { expect_stopped("h_socket", NULL, "system call socket"); }
+Test(isolation, running_a_program_is_refused) { expect_stopped("h_exec", NULL, "system call execve"); }
+
+Test(isolation, a_constructor_is_confined_too)
+{
+	char *err = NULL;
+	int rc = run_hostile("h_constructor", NULL, NULL, &err);
+	cr_expect_eq(rc, 3, "exit %d: %s", rc, err);
+	cr_expect(strstr(err, "r.cfg:15: plugin "), "the criterion's line: %s", err);
+	cr_expect(strstr(err, "/h_constructor.so attempted the system call socket"), "%s", err);
+	cr_expect_not(output_written());
+	free(err);
+}
+
+Test(isolation, a_forged_input_claim_is_refused)
+{
+	expect_stopped("h_forge", NULL, "claimed to have read an input it cannot have read");
+}
+
+/* The messages carry no criterion: a plugin reaches its own outcomes only,
+ * and only those of the round's teams. */
+Test(isolation, a_message_for_another_team_is_refused)
+{
+	expect_stopped("h_badteam", NULL, "sent a malformed message (a field out of range");
+}
+
+Test(isolation, a_message_too_long_is_refused)
+{
+	expect_stopped("h_garbage", NULL, "sent a malformed message (unknown type or too long)");
+}
+
+Test(isolation, no_isolation_runs_in_process)
+{
+	char *cfg = kv_xasprintf("%s/r.cfg", dir), *o = kv_xasprintf("%s/out.json", dir), *err = NULL;
+	char *crit = "    { id = \"x\"; plugin = \"table\"; kind = \"score\"; points = 10.0;\n"
+		     "      params = { file = \"x.csv\"; }; }";
+	char *text = kvt_config(crit, "    advance = 4;");
+	kvt_write(dir, "r.cfg", text);
+	const char *args[] = {"run", cfg, "-o", o, "--no-isolation", NULL};
+	cr_expect_eq(kvt_exec(args, NULL, &err), 0, "%s", err);
+	cr_expect(strstr(err, "plugins isolated: none (--no-isolation)"), "%s", err);
+	free(err);
+	const char *isolated[] = {"run", cfg, NULL};
+	cr_expect_eq(kvt_exec(isolated, NULL, &err), 0, "%s", err);
+	cr_expect(strstr(err, "plugins isolated: process"), "%s", err);
+	free(err);
+	free(text);
+	free(cfg);
+	free(o);
+}
+
+Test(isolation, limits_are_checked_with_the_config)
+{
+	char *err = NULL;
+	cr_expect_eq(run_hostile("h_print", "timeout = 0;", NULL, &err), 2);
+	cr_expect(strstr(err, "r.cfg:15: round.criteria[0].timeout: must be a number of seconds above 0"), "%s", err);
+	free(err);
+	cr_expect_eq(run_hostile("h_print", "memory_limit = \"12Q\";", NULL, &err), 2);
+	cr_expect(strstr(err, "round.criteria[0].memory_limit: must be bytes"), "%s", err);
+	free(err);
+	cr_expect_eq(run_hostile("h_print", "memory_limit = \"1M\";", NULL, &err), 2);
+	cr_expect(strstr(err, "memory_limit: below the least a plugin can load in (64M)"), "%s", err);
+	free(err);
+}
+
+static int run_table(const char *flag, char **err)
+{
+	char *cfg = kv_xasprintf("%s/r.cfg", dir);
+	const char *crit = "    { id = \"x\"; plugin = \"table\"; kind = \"score\"; points = 10.0;\n"
+			   "      params = { file = \"x.csv\"; }; }";
+	char *text = kvt_config(crit, "    advance = 4;");
+	kvt_write(dir, "r.cfg", text);
+	const char *args[] = {"run", cfg, flag, NULL};
+	int rc = kvt_exec(args, NULL, err);
+	free(text);
+	free(cfg);
+	return rc;
+}
+
+Test(isolation, require_isolation_runs_only_fully_confined)
+{
+	char *err = NULL;
+	cr_assert_eq(run_table(NULL, &err), 0, "%s", err);
+	int full = strstr(err, "landlock ABI") && strstr(err, ", seccomp\n");
+	free(err);
+	int rc = run_table("--require-isolation", &err);
+	if (full)
+		cr_expect_eq(rc, 0, "%s", err);
+	else
+		cr_expect(rc == 3 && strstr(err, "--require-isolation: this system gives plugins only"), "%s", err);
+	free(err);
+}
+
+Test(isolation, the_manifest_says_which_isolation)
+{
+	char *cfg = kv_xasprintf("%s/r.cfg", dir), *arc = kv_xasprintf("%s/arc", dir), *err = NULL;
+	cr_assert_eq(run_table(NULL, &err), 0, "%s", err);
+	free(err);
+	const char *args[] = {"archive", cfg, "-o", arc, NULL};
+	cr_assert_eq(kvt_exec(args, NULL, &err), 0, "%s", err);
+	char *man = kv_xasprintf("%s/manifest.json", arc), *text = kvt_read(man);
+	cr_expect(strstr(text, "\"isolation\": \"process"), "%s", text);
+	free(text);
+	free(man);
+	free(err);
+	kvt_rmtree(arc);
+	const char *off[] = {"archive", cfg, "-o", arc, "--no-isolation", NULL};
+	cr_assert_eq(kvt_exec(off, NULL, &err), 0, "%s", err);
+	man = kv_xasprintf("%s/manifest.json", arc);
+	text = kvt_read(man);
+	cr_expect(strstr(text, "\"isolation\": \"none (--no-isolation)\""), "%s", text);
+	free(text);
+	free(man);
+	free(err);
+	free(cfg);
+	free(arc);
+}
