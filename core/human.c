@@ -36,14 +36,15 @@ void kv_format_human(double x, char out[32])
 		strcpy(out, "0");
 }
 
-void kv_format_change(double a, double b, char out_a[32], char out_b[32])
+void kv_format_change(double a, double b, char out_a[32], char out_b[KV_CHANGE_MAX])
 {
+	char rb[32];
 	kv_format_human(a, out_a);
-	kv_format_human(b, out_b);
-	if (a != b && strcmp(out_a, out_b) == 0) {
-		kv_format_double(a, out_a);
-		kv_format_double(b, out_b);
-	}
+	kv_format_human(b, rb);
+	if (a != b && strcmp(out_a, rb) == 0)
+		snprintf(out_b, KV_CHANGE_MAX, "%s (%+.2g)", rb, b - a);
+	else
+		snprintf(out_b, KV_CHANGE_MAX, "%s", rb);
 }
 
 /* Decode one UTF-8 sequence at s; returns its length (1 for a bad byte). */

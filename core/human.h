@@ -14,9 +14,10 @@
  * integers; "-0" never. */
 void kv_format_human(double x, char out[32]);
 
-/* Two values as a person reads a change: rounded, unless rounding would
- * show them equal, then exact. */
-void kv_format_change(double a, double b, char out_a[32], char out_b[32]);
+/* Two values as a person reads a change: rounded; when rounding shows them
+ * equal, out_b also gives the difference ("0.171111 (+5.6e-15)"). */
+#define KV_CHANGE_MAX 64
+void kv_format_change(double a, double b, char out_a[32], char out_b[KV_CHANGE_MAX]);
 
 /* Columns a UTF-8 string takes on a terminal: East Asian wide characters
  * (Hangul, CJK) take two, combining marks none, others one. */

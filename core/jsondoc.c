@@ -58,7 +58,7 @@ void kv_json_brief(const cJSON *v, struct kv_buf *out)
 	if (!v) {
 		kv_buf_puts(out, "(absent)");
 	} else if (cJSON_IsNumber(v)) {
-		kv_format_double(v->valuedouble, num);
+		kv_format_human(v->valuedouble, num);
 		kv_buf_puts(out, num);
 	} else if (cJSON_IsString(v)) {
 		kv_buf_printf(out, "\"%s\"", v->valuestring);
@@ -113,7 +113,7 @@ static size_t report(const cJSON *a, const cJSON *b, const char *path, struct kv
 	kv_buf_printf(out, "%s: ", path);
 	if (cJSON_IsNumber(a) && cJSON_IsNumber(b)) {
 		/* Rounded for the reader, exact where rounding would hide the change. */
-		char sa[32], sb[32];
+		char sa[32], sb[KV_CHANGE_MAX];
 		kv_format_change(a->valuedouble, b->valuedouble, sa, sb);
 		kv_buf_printf(out, "%s -> %s\n", sa, sb);
 		return 1;
