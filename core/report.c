@@ -17,7 +17,7 @@
 static const char style[] =
 	"body{font-family:system-ui,\"Noto Sans CJK KR\",\"Noto Sans KR\",\"Apple SD Gothic Neo\","
 	"\"Malgun Gothic\",\"Segoe UI\",sans-serif;color:#111;background:#fff;margin:0 auto;"
-	"max-width:60rem;padding:1rem;line-height:1.45;overflow-wrap:anywhere}"
+	"max-width:60rem;padding:1rem;line-height:1.45;overflow-wrap:break-word}"
 	"h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.25rem;border-bottom:2px solid #111;"
 	"margin-top:2rem}h3{font-size:1.05rem;margin-bottom:.3rem}"
 	"table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem}"
@@ -101,9 +101,13 @@ static void rules_section(struct kv_buf *b, const struct kv_record *rec)
 	const struct kv_selection *sel = &rec->selection;
 	kv_buf_puts(b, "<section id=\"rules\"><h2>The round and its rules</h2><p>");
 	kv_html_printf(b, "%zu teams, %zu criteria. ", rec->team_count, rec->criterion_count);
-	kv_html_printf(b, sel->rule == KV_SELECT_ADVANCE ? "The %ld highest totals among the ranked teams advance"
-							 : "The %ld lowest totals among the ranked teams are eliminated",
-		       sel->n);
+	if (sel->n == 1)
+		kv_buf_puts(b, sel->rule == KV_SELECT_ADVANCE ? "The ranked team with the highest total advances"
+							      : "The ranked team with the lowest total is eliminated");
+	else
+		kv_buf_printf(b, sel->rule == KV_SELECT_ADVANCE ? "The %ld ranked teams with the highest totals advance"
+								: "The %ld ranked teams with the lowest totals are eliminated",
+			      sel->n);
 	if (sel->has_min_total) {
 		kv_buf_puts(b, "; a total below ");
 		num(b, sel->min_total);
@@ -361,7 +365,8 @@ static void provenance_section(struct kv_buf *b, const struct kv_record *rec)
 	kv_html_printf(b, "Config %s, SHA-256 ", rec->config_path);
 	kv_buf_puts(b, "<code>");
 	kv_html_text(b, rec->config_sha256);
-	kv_html_printf(b, "</code>; seed %lld; kaieval %s.", rec->seed, rec->version ? rec->version : "(not recorded)");
+	kv_buf_puts(b, "</code>");
+	kv_html_printf(b, "; seed %lld; kaieval %s.", rec->seed, rec->version ? rec->version : "(not recorded)");
 	kv_buf_puts(b, "</p><div class=\"wrap\"><table><caption>Inputs</caption><tr><th>file</th>"
 		       "<th class=\"n\">bytes</th><th>SHA-256</th></tr>");
 	for (size_t i = 0; i < rec->input_count; i++) {

@@ -11,7 +11,7 @@ static const char *const palette[] = {"#1f3b73", "#f0c05a", "#3f8fbf", "#e8875e"
 				      "#a9d8a4", "#2e6b4f", "#f4a6c0", "#6b6b6b", "#c9c9f0"};
 #define PALETTE_SIZE (sizeof palette / sizeof palette[0])
 
-enum { WIDTH = 760, LABEL = 150, RIGHT = 60, ROW = 30, TOP = 34, LEGEND_ROW = 22 };
+enum { WIDTH = 760, LABEL = 150, RIGHT = 90, ROW = 30, TOP = 34, LEGEND_ROW = 22 };
 
 static double scale_max(const struct kv_record *rec)
 {
@@ -79,10 +79,11 @@ static void team_bar(struct kv_buf *b, const struct kv_record *rec, size_t i, do
 		kv_buf_puts(b, "</title></rect>");
 		x += w;
 	}
-	kv_buf_printf(b, "<text x=\"%.2f\" y=\"%d\" data-total=\"", x + 4, y + ROW / 2 + 4);
+	/* Totals in a column of their own, clear of the cut line. */
+	kv_buf_printf(b, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\" data-total=\"", WIDTH - 4, y + ROW / 2 + 4);
 	char exact[32];
 	kv_format_double(t->standing.total, exact);
-	kv_buf_printf(b, "%s\">%.2f%s</text></g>", exact, t->standing.total, t->standing.rank ? "" : " (gate)");
+	kv_buf_printf(b, "%s\">%s%.2f</text></g>", exact, t->standing.rank ? "" : "(gate) ", t->standing.total);
 }
 
 static void legend(struct kv_buf *b, const struct kv_record *rec, int y)

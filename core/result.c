@@ -51,12 +51,21 @@ static int has_gate_info(const struct kv_round *r)
 	return 0;
 }
 
+/* The width of a gate or info column; the last one is not padded. */
+static int gate_info_width(const struct kv_round *r, size_t c)
+{
+	for (size_t d = c + 1; d < r->criterion_count; d++)
+		if (r->criteria[d].kind != KV_KIND_SCORE)
+			return 12;
+	return 0;
+}
+
 static void gate_info_header(const struct kv_round *r, FILE *f)
 {
 	for (size_t c = 0; c < r->criterion_count; c++)
 		if (r->criteria[c].kind != KV_KIND_SCORE) {
 			fputs("  ", f);
-			kv_print_padded(f, r->criteria[c].id, 12);
+			kv_print_padded(f, r->criteria[c].id, gate_info_width(r, c));
 		}
 }
 
@@ -73,7 +82,7 @@ static void gate_info_cells(const struct kv_run *run, size_t t, FILE *f)
 		else if (o->has_value)
 			kv_format_human(o->value, v);
 		fputs("  ", f);
-		kv_print_padded(f, v, 12);
+		kv_print_padded(f, v, gate_info_width(r, c));
 	}
 }
 
