@@ -253,6 +253,89 @@ static void gates_section(struct kv_buf *b, const struct kv_record *rec)
 	kv_buf_puts(b, "</section>\n");
 }
 
+/* The strip plot's numbers: each team's kept and trimmed scores. */
+static void panel_table(struct kv_buf *b, const struct kv_record *rec, size_t c)
+{
+	kv_buf_puts(b, "<div class=\"wrap\"><table><tr><th>team</th><th>scores kept</th><th>trimmed</th>"
+		       "<th class=\"n\">trimmed mean</th></tr>");
+	for (size_t i = 0; i < rec->team_count; i++) {
+		const struct kv_evidence *ev = &rec->teams[i].outcomes[c].evidence;
+		struct kv_buf kept = {0}, cut = {0};
+		kv_buf_puts(&kept, "");
+		kv_buf_puts(&cut, "");
+		for (size_t k = 0; k < ev->count; k++) {
+			const struct kv_evidence_item *it = &ev->items[k];
+			if (!it->is_num || strncmp(it->key, "total.", 6) != 0)
+				continue;
+			int dropped = kv_report_rater_in(ev, "dropped_low", it->key + 6) ||
+				      kv_report_rater_in(ev, "dropped_high", it->key + 6);
+			struct kv_buf *to = dropped ? &cut : &kept;
+			char v[32];
+			kv_format_human(it->num, v);
+			kv_buf_printf(to, "%s%s %s", to->len ? ", " : "", it->key + 6, v);
+		}
+		const struct kv_evidence_item *mean = kv_evidence_get(ev, "trimmed_mean");
+		kv_buf_puts(b, "<tr>");
+		cell(b, "td", NULL, rec->teams[i].team.id);
+		cell(b, "td", NULL, kept.data);
+		cell(b, "td", NULL, cut.data);
+		kv_buf_puts(b, "<td class=\"n\">");
+		if (mean && mean->is_num)
+			num(b, mean->num);
+		kv_buf_puts(b, "</td></tr>");
+		kv_buf_free(&kept);
+		kv_buf_free(&cut);
+	}
+	kv_buf_puts(b, "</table></div>");
+}
+
+static void interval_table(struct kv_buf *b, const struct kv_record *rec, size_t c)
+{
+	kv_buf_puts(b, "<div class=\"wrap\"><table><tr><th>team</th><th class=\"n\">normalized</th>"
+		       "<th class=\"n\">2.5 %</th><th class=\"n\">97.5 %</th></tr>");
+	for (size_t i = 0; i < rec->team_count; i++) {
+		const struct kv_team_outcome *o = &rec->teams[i].outcomes[c];
+		kv_buf_puts(b, "<tr>");
+		cell(b, "td", NULL, rec->teams[i].team.id);
+		kv_buf_puts(b, "<td class=\"n\">");
+		num(b, o->normalized);
+		kv_buf_puts(b, "</td><td class=\"n\">");
+		num(b, kv_evidence_get(&o->evidence, "normalized_q025")->num);
+		kv_buf_puts(b, "</td><td class=\"n\">");
+		num(b, kv_evidence_get(&o->evidence, "normalized_q975")->num);
+		kv_buf_puts(b, "</td></tr>");
+	}
+	kv_buf_puts(b, "</table></div>");
+}
+
+/* Panels and rating intervals, where a plugin's evidence gives them. */
+static void panels_section(struct kv_buf *b, const struct kv_record *rec)
+{
+	int any = 0;
+	for (size_t c = 0; c < rec->criterion_count; c++)
+		any |= kv_report_has_panel(rec, c) || kv_report_has_interval(rec, c);
+	if (!any)
+		return;
+	kv_buf_puts(b, "<section id=\"panels\"><h2>Panels and ratings</h2>");
+	for (size_t c = 0; c < rec->criterion_count; c++) {
+		if (kv_report_has_panel(rec, c)) {
+			const struct kv_evidence_item *a = kv_evidence_get(&rec->plugins[c].evidence, "alpha");
+			kv_report_svg_panel(b, rec, c);
+			if (a && a->is_num) {
+				kv_buf_puts(b, "<p>Agreement of the panel (alpha, as the plugin reports it): ");
+				num(b, a->num);
+				kv_buf_puts(b, ".</p>");
+			}
+			panel_table(b, rec, c);
+		}
+		if (kv_report_has_interval(rec, c)) {
+			kv_report_svg_interval(b, rec, c);
+			interval_table(b, rec, c);
+		}
+	}
+	kv_buf_puts(b, "</section>\n");
+}
+
 static void evidence_table(struct kv_buf *b, const struct kv_evidence *ev)
 {
 	kv_buf_puts(b, "<table>");
@@ -413,6 +496,7 @@ void kv_report_html(const struct kv_record *rec, const struct kv_robustness *rob
 	ranking_section(out, rec);
 	points_section(out, rec);
 	gates_section(out, rec);
+	panels_section(out, rec);
 	robustness_section(out, rec, rob);
 	round_evidence_section(out, rec);
 	team_sections(out, rec);

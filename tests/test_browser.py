@@ -104,7 +104,8 @@ def check_page(name, rec, html, tmp):
     pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
     size = re.search(r"Page size:\s+([\d.]+) x ([\d.]+)", info)
     check(abs(float(size.group(1)) - 595.3) < 2 and abs(float(size.group(2)) - 841.9) < 2, name + ": not A4")
-    check(2 <= pages <= 12 * max(1, len(rec["teams"]) // 4), "%s: %d pages" % (name, pages))
+    # A title page's worth of rules and ranking, charts, then about two pages a team at most.
+    check(2 <= pages <= 6 + 3 * len(rec["teams"]), "%s: %d pages" % (name, pages))
     return pages
 
 

@@ -285,6 +285,51 @@ Test(report, run_writes_the_same_report)
 	free(cfg);
 }
 
+Test(report, panel_and_intervals_are_the_records)
+{
+	char *cfg = kvt_src("conf/rounds/2026-01-stage1.cfg"), *tmp = kvt_tempdir();
+	char *path = kv_xasprintf("%s/r.json", tmp);
+	const char *run[] = {"run", cfg, "-o", path, NULL};
+	cr_assert_eq(kvt_exec(run, NULL, NULL), 0);
+	struct kv_error err = {0};
+	struct kv_record *rec = kv_record_read(path, &err);
+	cr_assert(rec != NULL, "%s", err.msg);
+	char *html = page(rec);
+	long nc = kv_rec_team_index(rec, "nc"), experts = kv_rec_criterion_index(rec, "experts");
+	long users = kv_rec_criterion_index(rec, "users");
+	cr_assert(nc >= 0 && experts >= 0 && users >= 0);
+	const struct kv_evidence *ev = &rec->teams[nc].outcomes[experts].evidence;
+	/* nc's trimmed low rater: a hollow dot carrying that rater's score. */
+	const struct kv_evidence_item *low = kv_evidence_get(ev, "dropped_low");
+	cr_assert(low && low->str);
+	char *key = kv_xasprintf("total.%s", low->str);
+	const char *panel = strstr(html, "<figcaption id=\"panel-");
+	cr_assert(panel != NULL);
+	const char *row = strstr(panel, "<g data-team=\"nc\"");
+	cr_assert(row != NULL);
+	char *title = kv_xasprintf("<title>nc, %s: ", low->str);
+	const char *dot = strstr(row, title);
+	cr_assert(dot != NULL);
+	const char *start = dot;
+	while (start > row && strncmp(start, "<circle", 7) != 0)
+		start--;
+	const char *hollow = strstr(start, "fill=\"#fff\"");
+	cr_expect(strncmp(start, "<circle", 7) == 0 && hollow && hollow < dot);
+	cr_expect_eq(strtod(strstr(start, "data-value=\"") + 12, NULL), kv_evidence_get(ev, key)->num);
+	/* The forest plot's square is nc's normalized users score. */
+	const char *forest = strstr(html, "<figcaption id=\"interval-");
+	cr_assert(forest != NULL);
+	cr_expect_eq(attr_after(forest, "<g data-team=\"nc\"", "data-value=\""), rec->teams[nc].outcomes[users].normalized);
+	free(title);
+	free(key);
+	free(html);
+	kv_record_free(rec);
+	free(path);
+	kvt_rmtree(tmp);
+	free(tmp);
+	free(cfg);
+}
+
 /* --- numbers for people ----------------------------------------------------------- */
 
 /* The most significant digits of any number in text: a run of digits and
