@@ -5,6 +5,7 @@
 #include "human.h"
 #include "jsondoc.h"
 #include "output.h"
+#include "publish.h"
 #include "report_svg.h"
 
 #include <math.h>
@@ -25,7 +26,7 @@ static const char style[] =
 	"td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap;overflow-wrap:normal}"
 	".wrap{overflow-x:auto}.fail{font-weight:bold}.muted{color:#555;font-size:.85rem}"
 	"svg{max-width:100%;height:auto;display:block}svg text{font-size:12px;fill:#111}"
-	"code{font-size:.85rem;word-break:break-all}"
+	"code{font-size:.85rem;word-break:break-all}pre{font-size:.8rem;line-height:1.3}"
 	"@media print{@page{size:A4;margin:14mm}body{max-width:none;padding:0;font-size:10pt}"
 	"h2,h3{break-after:avoid}tr,svg,figure{break-inside:avoid}.wrap{overflow:visible}"
 	"details>summary{list-style:none}}"
@@ -442,6 +443,28 @@ static void robustness_section(struct kv_buf *b, const struct kv_record *rec, co
 	kv_buf_puts(b, "</table></section>\n");
 }
 
+/* The tables `kaieval publish` gives at each level, as it prints them. */
+static void disclosure_section(struct kv_buf *b, const struct kv_record *rec)
+{
+	static const char *const levels[] = {"top", "gap", "full"};
+	kv_buf_puts(b, "<section id=\"disclosure\"><h2>Disclosure tables</h2><p>What <code>kaieval publish</code> "
+		       "prints at each level of detail, two decimals.</p>");
+	for (size_t l = 0; l < 3; l++) {
+		char *text = NULL;
+		size_t len = 0;
+		FILE *mem = open_memstream(&text, &len);
+		if (!mem)
+			continue;
+		kv_publish_tables(rec, levels[l], 0, 2, mem);
+		fclose(mem);
+		kv_buf_printf(b, "<h3>Level %s</h3><div class=\"wrap\"><pre>", levels[l]);
+		kv_html_text(b, text);
+		kv_buf_puts(b, "</pre></div>");
+		free(text);
+	}
+	kv_buf_puts(b, "</section>\n");
+}
+
 static void provenance_section(struct kv_buf *b, const struct kv_record *rec)
 {
 	kv_buf_puts(b, "<section id=\"provenance\"><h2>Provenance</h2><p>");
@@ -500,6 +523,7 @@ void kv_report_html(const struct kv_record *rec, const struct kv_robustness *rob
 	robustness_section(out, rec, rob);
 	round_evidence_section(out, rec);
 	team_sections(out, rec);
+	disclosure_section(out, rec);
 	provenance_section(out, rec);
 	struct kv_buf json = {0};
 	kv_record_write(rec, &json);
