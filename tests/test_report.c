@@ -91,11 +91,12 @@ static char *dir, *record;
 static void setup(void)
 {
 	dir = kvt_tempdir();
-	record = kv_xasprintf("%s/result.json", dir);
-	char *cfg = kvt_src("conf/rounds/2026-01-stage1-table.cfg");
-	const char *args[] = {"run", cfg, "-o", record, NULL};
-	cr_assert_eq(kvt_exec(args, NULL, NULL), 0);
-	free(cfg);
+	record = kvt_round_record("2026-01-stage1-table", dir);
+	cr_assert(record != NULL);
+	/* An archive folder's record is its result.json. */
+	char *copy = kv_xasprintf("%s/result.json", dir);
+	kvt_copy(record, copy);
+	free(copy);
 }
 
 static void teardown(void)
@@ -287,10 +288,8 @@ Test(report, run_writes_the_same_report)
 
 Test(report, panel_and_intervals_are_the_records)
 {
-	char *cfg = kvt_src("conf/rounds/2026-01-stage1.cfg"), *tmp = kvt_tempdir();
-	char *path = kv_xasprintf("%s/r.json", tmp);
-	const char *run[] = {"run", cfg, "-o", path, NULL};
-	cr_assert_eq(kvt_exec(run, NULL, NULL), 0);
+	char *tmp = kvt_tempdir(), *path = kvt_round_record("2026-01-stage1", tmp);
+	cr_assert(path != NULL);
 	struct kv_error err = {0};
 	struct kv_record *rec = kv_record_read(path, &err);
 	cr_assert(rec != NULL, "%s", err.msg);
@@ -327,7 +326,6 @@ Test(report, panel_and_intervals_are_the_records)
 	free(path);
 	kvt_rmtree(tmp);
 	free(tmp);
-	free(cfg);
 }
 
 /* --- numbers for people ----------------------------------------------------------- */
@@ -412,10 +410,8 @@ Test(human_output, archived_rounds_read_for_people)
 
 Test(human_output, explain_shows_rounded_totals_and_margin)
 {
-	char *cfg = kvt_src("conf/rounds/2026-01-stage1.cfg"), *tmp = kvt_tempdir();
-	char *rec = kv_xasprintf("%s/r.json", tmp);
-	const char *run[] = {"run", cfg, "-o", rec, NULL};
-	free(output_of(run));
+	char *tmp = kvt_tempdir(), *rec = kvt_round_record("2026-01-stage1", tmp);
+	cr_assert(rec != NULL);
 	const char *explain[] = {"explain", rec, "nc", NULL};
 	char *text = output_of(explain);
 	cr_expect(strstr(text, "  total: 73.192 points, rank 4\n") != NULL, "%s", text);
@@ -426,5 +422,4 @@ Test(human_output, explain_shows_rounded_totals_and_margin)
 	free(rec);
 	kvt_rmtree(tmp);
 	free(tmp);
-	free(cfg);
 }
