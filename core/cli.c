@@ -5,6 +5,7 @@
 #include "publish.h"
 #include "loader.h"
 #include "output.h"
+#include "report.h"
 #include "result.h"
 #include "robust.h"
 #include "run.h"
@@ -18,13 +19,14 @@
 
 void kv_usage(FILE *f)
 {
-	fputs("usage: kaieval run ROUND.cfg [-o RESULT.json]\n"
+	fputs("usage: kaieval run ROUND.cfg [-o RESULT.json] [--report REPORT.html]\n"
 	      "       kaieval plugins [NAME]\n"
 	      "       kaieval archive ROUND.cfg -o DIR\n"
 	      "       kaieval verify DIR\n"
 	      "       kaieval explain RESULT.json [TEAM]\n"
 	      "       kaieval diff OLD.json NEW.json\n"
 	      "       kaieval whatif ROUND.cfg --set KEY=VALUE [--set KEY=VALUE ...]\n"
+	      "       kaieval report RESULT.json|ARCHIVE_DIR [--robustness R.json] -o REPORT.html\n"
 	      "       kaieval publish RESULT.json --level top|gap|full [--csv] [--digits N]\n"
 	      "       kaieval robustness ROUND.cfg|DIR [-o FILE] [--replicates N] [--sources LIST]\n"
 	      "                          [--weights dirichlet:C|box:PCT] [--seed S]\n"
@@ -43,6 +45,7 @@ void kv_usage(FILE *f)
 	      "  explain   how each point of each (or one) team was derived, from a record\n"
 	      "  diff      what changed between two records (exit 1 when anything did)\n"
 	      "  whatif    rerun with config keys overridden; decisions side by side\n"
+	      "  report    the record as one self-contained HTML page for people\n"
 	      "  publish   the disclosure tables of a record, at a chosen level of detail\n"
 	      "  robustness  how likely each decision is under resampling and other weights,\n"
 	      "            and the smallest change of the points that flips it\n"
@@ -81,14 +84,32 @@ int kv_output_not_read_by(const struct kv_run *run, const char *output, struct k
 	return rc;
 }
 
+/* The report of the run, as `kaieval report` would write it from the record. */
+static int write_report(const struct kv_run *run, const char *report, const char *output, struct kv_error *err)
+{
+	int rc = kv_output_not_read_by(run, report, err);
+	if (rc == 0 && output)
+		rc = kv_output_not_one_of(report, "the record", &output, 1, err);
+	if (rc)
+		return rc;
+	struct kv_record *rec = kv_record_from_run(run);
+	struct kv_buf html = {0};
+	kv_report_html(rec, NULL, &html);
+	rc = kv_write_file_atomic(report, html.data, html.len, err);
+	kv_buf_free(&html);
+	kv_record_free(rec);
+	return rc;
+}
+
 int kv_cmd_run(int argc, char **argv)
 {
-	const char *config = NULL, *output = NULL;
+	const char *config = NULL, *output = NULL, *report = NULL;
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) {
+		if (strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0 ||
+		    strcmp(argv[i], "--report") == 0) {
 			if (++i >= argc)
 				return usage_error("%s needs a file name", argv[i - 1]);
-			output = argv[i];
+			*(strcmp(argv[i - 1], "--report") == 0 ? &report : &output) = argv[i];
 		} else if (argv[i][0] == '-' && argv[i][1]) {
 			return usage_error("run: unknown option '%s'", argv[i]);
 		} else if (!config) {
@@ -112,6 +133,8 @@ int kv_cmd_run(int argc, char **argv)
 		rc = kv_write_file_atomic(output, json.data, json.len, &err);
 		kv_buf_free(&json);
 	}
+	if (rc == 0 && report)
+		rc = write_report(run, report, output, &err);
 	if (rc) {
 		kv_error_print(&err, stderr);
 		kv_run_free(run);
@@ -268,6 +291,24 @@ static int cmd_publish(int argc, char **argv)
 	return kv_publish(argv[1], level, csv, digits, stdout);
 }
 
+static int cmd_report(int argc, char **argv)
+{
+	const char *input = NULL, *robustness = NULL, *output = NULL;
+	for (int i = 1; i < argc; i++) {
+		if ((strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--robustness") == 0) && i + 1 < argc) {
+			*(argv[i][1] == 'o' ? &output : &robustness) = argv[i + 1];
+			i++;
+		}
+		else if (argv[i][0] != '-' && !input)
+			input = argv[i];
+		else
+			return usage_error("report: unexpected argument '%s'", argv[i]);
+	}
+	if (!input || !output)
+		return usage_error("%s", "report: expected RESULT.json|ARCHIVE_DIR [--robustness R.json] -o REPORT.html");
+	return kv_report(input, robustness, output);
+}
+
 /* The subcommands; each gets argv from its own name on. */
 static const struct command {
 	const char *name;
@@ -280,6 +321,7 @@ static const struct command {
 	{"explain", cmd_explain},
 	{"diff", cmd_diff},
 	{"whatif", cmd_whatif},
+	{"report", cmd_report},
 	{"publish", cmd_publish},
 	{"fingerprint", kv_cmd_fingerprint},
 	{"robustness", kv_cmd_robustness},

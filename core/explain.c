@@ -1,7 +1,9 @@
 /* kaieval explain / diff / whatif: reading records for a person. */
 #include "audit.h"
+#include "human.h"
 #include "jsondoc.h"
 #include "record.h"
+#include "report.h"
 #include "run.h"
 
 #include <math.h>
@@ -11,7 +13,7 @@
 static void print_num(FILE *out, double x)
 {
 	char s[32];
-	kv_format_double(x, s);
+	kv_format_human(x, s);
 	fputs(s, out);
 }
 
@@ -95,8 +97,9 @@ static void explain_decision(const struct kv_record *rec, const struct kv_rec_te
 			     "a team failing a gate is not ranked\n", rec->criteria[s->reason_gate].id);
 		break;
 	case KV_REASON_BELOW_MIN_TOTAL:
-		fprintf(out, "eliminated because its total is below min_total = %g\n",
-			sel->has_min_total ? sel->min_total : NAN);
+		fputs("eliminated because its total is below min_total = ", out);
+		print_num(out, sel->has_min_total ? sel->min_total : NAN);
+		fputc('\n', out);
 		break;
 	case KV_REASON_LOWEST_TOTAL:
 		fprintf(out, "eliminated on score: rank %d of %d ranked teams, and %s\n", (int)s->rank, ranked, rule);
@@ -107,6 +110,26 @@ static void explain_decision(const struct kv_record *rec, const struct kv_rec_te
 		break;
 	}
 	explain_tie(rec, s, out);
+	double margin;
+	if (kv_rec_margin(rec, team, &margin)) {
+		fputs("  margin to the cut: ", out);
+		print_num(out, margin);
+		fputs(" points\n", out);
+	}
+}
+
+/* What each plugin said of the round as a whole (panel agreement, counts). */
+static void explain_round_evidence(const struct kv_record *rec, FILE *out)
+{
+	for (size_t c = 0; c < rec->criterion_count; c++) {
+		const struct kv_evidence *ev = &rec->plugins[c].evidence;
+		if (ev->count == 0)
+			continue;
+		fprintf(out, "criterion %s (plugin %s), for the whole round:\n", rec->criteria[c].id,
+			rec->plugins[c].plugin);
+		print_evidence(ev, "  | ", out);
+	}
+	fputc('\n', out);
 }
 
 /* Points to the score cut, as kaieval robustness reports it: an advancing
@@ -163,6 +186,7 @@ int kv_explain(const char *record, const char *team, FILE *out)
 		return err.status;
 	}
 	fprintf(out, "round %s — %s (%s)\n\n", rec->round_id, rec->title, rec->date);
+	explain_round_evidence(rec, out);
 	int found = 0;
 	for (size_t i = 0; i < rec->team_count; i++) {
 		if (team && strcmp(rec->teams[i].team.id, team) != 0)
@@ -199,6 +223,8 @@ int kv_diff(const char *old_record, const char *new_record, FILE *out)
 	size_t n = kv_json_diff(a, b, "", &details);
 	if (n == 0)
 		fputs("no differences\n", out);
+	else if (nd == 0)
+		fputs("no decision changed\n\n", out);
 	if (nd)
 		fprintf(out, "decisions that changed:\n%s\n", decisions.data);
 	if (n)
@@ -217,7 +243,8 @@ static void decision_cell(const struct kv_run *run, size_t t, const char *reason
 	const struct kv_standing *s = &run->standings[t];
 	char rank[16];
 	snprintf(rank, sizeof rank, s->rank ? "%ld" : "-", s->rank);
-	snprintf(buf, len, "%-3s %-10s %-18s %6.2f", rank, kv_status_name(s->status), reason ? reason : "", s->total);
+	snprintf(buf, len, "%-3s %-10s %-18s %6.2f", rank, kv_status_name(s->status), reason ? reason : "",
+		 s->total == 0 ? 0.0 : s->total);
 }
 
 int kv_whatif(const char *config, const char *const *sets, size_t count, FILE *out)

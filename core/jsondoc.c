@@ -1,6 +1,7 @@
 /* JSON documents read back: parsing with a position on error, and the
  * member-by-member comparison behind diff and verify. */
 #include "jsondoc.h"
+#include "human.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -57,7 +58,7 @@ void kv_json_brief(const cJSON *v, struct kv_buf *out)
 	if (!v) {
 		kv_buf_puts(out, "(absent)");
 	} else if (cJSON_IsNumber(v)) {
-		kv_format_double(v->valuedouble, num);
+		kv_format_human(v->valuedouble, num);
 		kv_buf_puts(out, num);
 	} else if (cJSON_IsString(v)) {
 		kv_buf_printf(out, "\"%s\"", v->valuestring);
@@ -110,6 +111,13 @@ static const cJSON *find_keyed(const cJSON *arr, const char *key, const char *va
 static size_t report(const cJSON *a, const cJSON *b, const char *path, struct kv_buf *out)
 {
 	kv_buf_printf(out, "%s: ", path);
+	if (cJSON_IsNumber(a) && cJSON_IsNumber(b)) {
+		/* Rounded for the reader, exact where rounding would hide the change. */
+		char sa[32], sb[KV_CHANGE_MAX];
+		kv_format_change(a->valuedouble, b->valuedouble, sa, sb);
+		kv_buf_printf(out, "%s -> %s\n", sa, sb);
+		return 1;
+	}
 	kv_json_brief(a, out);
 	kv_buf_puts(out, " -> ");
 	kv_json_brief(b, out);

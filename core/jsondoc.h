@@ -14,7 +14,8 @@ cJSON *kv_json_parse(const char *text, size_t len, const char *path, struct kv_e
  * one.  Returns the number of differences. */
 size_t kv_json_diff(const cJSON *a, const cJSON *b, const char *path, struct kv_buf *out);
 
-/* Short text of a JSON scalar ("null", a number, a quoted string, "{...}"). */
+/* Short text of a JSON scalar ("null", a number rounded for people, a
+ * quoted string, "{...}"). */
 void kv_json_brief(const cJSON *v, struct kv_buf *out);
 
 /* Member helpers that tolerate missing or mistyped members. */

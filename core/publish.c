@@ -202,6 +202,17 @@ static void print_full(const struct tables *t, FILE *out)
 	}
 }
 
+void kv_publish_tables(const struct kv_record *rec, const char *level, int csv, int digits, FILE *out)
+{
+	struct tables t = {.rec = rec, .digits = digits, .csv = csv};
+	collect_items(&t);
+	if (strcmp(level, "full") == 0)
+		print_full(&t, out);
+	else
+		print_top_or_gap(&t, strcmp(level, "gap") == 0, out);
+	free(t.items);
+}
+
 int kv_publish(const char *record, const char *level, int csv, int digits, FILE *out)
 {
 	struct kv_error err = {0};
@@ -215,16 +226,10 @@ int kv_publish(const char *record, const char *level, int csv, int digits, FILE 
 		kv_record_free(rec);
 		return KV_EXIT_INPUT;
 	}
-	struct tables t = {.rec = rec, .digits = digits, .csv = csv};
-	collect_items(&t);
 	if (!csv)
 		fprintf(out, "%s — %s (%s): disclosure level %s, %zu teams\n\n", rec->round_id, rec->title,
 			rec->date, level, rec->team_count);
-	if (strcmp(level, "full") == 0)
-		print_full(&t, out);
-	else
-		print_top_or_gap(&t, strcmp(level, "gap") == 0, out);
-	free(t.items);
+	kv_publish_tables(rec, level, csv, digits, out);
 	kv_record_free(rec);
 	return 0;
 }

@@ -275,3 +275,16 @@ const cJSON *kvt_record_team(const cJSON *record, const char *id)
 	}
 	return NULL;
 }
+
+char *kvt_round_record(const char *name, const char *dir)
+{
+	char *cfg = kv_xasprintf("%s/conf/rounds/%s.cfg", kvt_srcdir(), name);
+	char *record = kv_xasprintf("%s/%s.json", dir, name);
+	const char *args[] = {"run", cfg, "-o", record, NULL};
+	if (kvt_exec(args, NULL, NULL) != 0) {
+		free(record);
+		record = NULL;
+	}
+	free(cfg);
+	return record;
+}

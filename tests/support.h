@@ -22,6 +22,11 @@ int kvt_exists(const char *path);
  * registered first with kv_register_builtin(&kaieval_plugin_NAME). */
 int kvt_run(const char *config, struct kv_run **run, struct kv_error *err);
 
+/* Run the archived round conf/rounds/NAME.cfg with `kaieval run`, the
+ * record written to dir/NAME.json; returns that path (caller frees), or
+ * NULL when the run failed. */
+char *kvt_round_record(const char *name, const char *dir);
+
 /* Run the kaieval binary (KAIEVAL_BIN) with args; capture stdout and stderr. */
 int kvt_exec(const char *const *args, char **out, char **err);
 

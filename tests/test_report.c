@@ -1,0 +1,445 @@
+/* kaieval report and the numbers printed for people.  Expected values are
+ * derived by hand: examples/2026-01-stage1-table/README.md gives lg's nia
+ * 9.5 points and total 90.2; in conf/rounds/2026-01-stage1.cfg nc scores
+ * 8 + 11.2 + 8.6 + 27.2 + 25 x 163/224 = 73.19196..., shown as 73.192. */
+#include <criterion/criterion.h>
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <math.h>
+#include <string.h>
+#include "html.h"
+#include "human.h"
+#include "record.h"
+#include "report.h"
+#include "support.h"
+
+static char *human(double x)
+{
+	static char s[32];
+	kv_format_human(x, s);
+	return s;
+}
+
+Test(human, rounds_to_six_significant_digits)
+{
+	cr_expect_str_eq(human(73.19196428571428), "73.192");
+	cr_expect_str_eq(human(27.799999999999997), "27.8");
+	cr_expect_str_eq(human(72.00000000000001), "72");
+	cr_expect_str_eq(human(0.9199999999999999), "0.92");
+	cr_expect_str_eq(human(-6.690178571428571), "-6.69018");
+	cr_expect_str_eq(human(236000000000.0), "236000000000");
+	cr_expect_str_eq(human(-0.0), "0");
+	cr_expect_str_eq(human(-0.0000001), "-1e-07");
+	cr_expect_str_eq(human(0.00025), "0.00025");
+}
+
+Test(human, a_change_hidden_by_rounding_is_shown_as_a_difference)
+{
+	char a[32], b[KV_CHANGE_MAX];
+	kv_format_change(66.2, 74.95, a, b);
+	cr_expect_str_eq(a, "66.2");
+	cr_expect_str_eq(b, "74.95");
+	kv_format_change(1.0000001, 1.0000003, a, b);
+	cr_expect_str_eq(a, "1");
+	cr_expect_str_eq(b, "1 (+2e-07)");
+}
+
+Test(human, display_width_counts_hangul_twice)
+{
+	cr_expect_eq(kv_display_width("abc"), 3);
+	cr_expect_eq(kv_display_width("한국어"), 6);
+	cr_expect_eq(kv_display_width("LG 엑사원"), 9);
+}
+
+static char *escaped(const char *s)
+{
+	struct kv_buf b = {0};
+	kv_buf_puts(&b, "");
+	kv_html_text(&b, s);
+	return b.data;
+}
+
+Test(html, hostile_text_is_escaped)
+{
+	char *s = escaped("<script>alert(\"x\")</script> & 'q'");
+	cr_expect_str_eq(s, "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;q&#39;");
+	free(s);
+	s = escaped("한국 \u202Eabc\u202C");
+	cr_expect_str_eq(s, "한국 \u202Eabc\u202C");
+	free(s);
+	/* A control character, a stray byte and an encoded surrogate become U+FFFD. */
+	s = escaped("a\x01" "b\xff" "c\xed\xa0\x80");
+	cr_expect_str_eq(s, "a\xEF\xBF\xBD" "b\xEF\xBF\xBD" "c\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+	free(s);
+}
+
+Test(html, embedded_json_cannot_close_its_script)
+{
+	struct kv_buf b = {0};
+	const char *json = "{\"a\":\"</script><!--<x>\"}";
+	kv_html_json(&b, json, strlen(json));
+	cr_expect(strchr(b.data, '<') == NULL, "%s", b.data);
+	cJSON *back = cJSON_Parse(b.data);
+	cr_assert(back != NULL);
+	cr_expect_str_eq(cJSON_GetObjectItem(back, "a")->valuestring, "</script><!--<x>");
+	cJSON_Delete(back);
+	kv_buf_free(&b);
+}
+
+static char *dir, *record;
+
+static void setup(void)
+{
+	dir = kvt_tempdir();
+	record = kvt_round_record("2026-01-stage1-table", dir);
+	cr_assert(record != NULL);
+	/* An archive folder's record is its result.json. */
+	char *copy = kv_xasprintf("%s/result.json", dir);
+	kvt_copy(record, copy);
+	free(copy);
+}
+
+static void teardown(void)
+{
+	kvt_rmtree(dir);
+	free(dir);
+	free(record);
+}
+
+TestSuite(report, .init = setup, .fini = teardown);
+
+static char *page(const struct kv_record *rec)
+{
+	struct kv_buf b = {0};
+	kv_report_html(rec, NULL, &b);
+	return b.data;
+}
+
+static struct kv_record *read_record(void)
+{
+	struct kv_error err = {0};
+	struct kv_record *rec = kv_record_read(record, &err);
+	cr_assert(rec != NULL, "%s", err.msg);
+	return rec;
+}
+
+Test(report, same_record_same_bytes_and_no_request)
+{
+	char *out = kv_xasprintf("%s/a.html", dir), *out2 = kv_xasprintf("%s/b.html", dir);
+	const char *a1[] = {"report", record, "-o", out, NULL}, *a2[] = {"report", dir, "-o", out2, NULL};
+	cr_assert_eq(kvt_exec(a1, NULL, NULL), 0);
+	cr_assert_eq(kvt_exec(a2, NULL, NULL), 0);  /* an archive folder: its result.json */
+	char *x = kvt_read(out), *y = kvt_read(out2);
+	cr_expect_str_eq(x, y);
+	cr_expect(strstr(x, "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none';") != NULL);
+	/* Nothing to fetch: no URL, no src or href attribute, no CSS url(). */
+	cr_expect(strstr(x, "http:") == NULL && strstr(x, "https:") == NULL && strstr(x, "//") == NULL);
+	cr_expect(strstr(x, " src=") == NULL && strstr(x, " href=") == NULL && strstr(x, "url(") == NULL);
+	cr_expect(strstr(x, "@import") == NULL && strstr(x, "@font-face") == NULL);
+	free(x);
+	free(y);
+	free(out);
+	free(out2);
+}
+
+/* The JSON between the record's script tags, unescaped by the JSON parser. */
+static cJSON *embedded(const char *html)
+{
+	const char *open = "<script type=\"application/json\" id=\"kaieval-record\">";
+	const char *start = strstr(html, open);
+	cr_assert(start != NULL);
+	start += strlen(open);
+	const char *end = strstr(start, "</script>");
+	cr_assert(end != NULL);
+	return cJSON_ParseWithLength(start, (size_t)(end - start));
+}
+
+Test(report, embedded_record_reads_back_as_the_record)
+{
+	struct kv_record *rec = read_record();
+	char *html = page(rec);
+	cJSON *doc = embedded(html);
+	cr_assert(doc != NULL);
+	struct kv_error err = {0};
+	struct kv_record *back = kv_record_from_json(doc, "embedded", &err);
+	cr_assert(back != NULL, "%s", err.msg);
+	struct kv_buf a = {0}, b = {0};
+	kv_record_write(back, &a);
+	char *file = kvt_read(record);
+	cr_expect_str_eq(a.data, file);
+	kv_buf_free(&a);
+	kv_buf_free(&b);
+	free(file);
+	kv_record_free(back);
+	cJSON_Delete(doc);
+	free(html);
+	kv_record_free(rec);
+}
+
+/* The value of attribute attr after the first occurrence of anchor. */
+static double attr_after(const char *html, const char *anchor, const char *attr)
+{
+	const char *p = strstr(html, anchor);
+	cr_assert(p != NULL, "%s not found", anchor);
+	p = strstr(p, attr);
+	cr_assert(p != NULL);
+	return strtod(p + strlen(attr), NULL);
+}
+
+Test(report, chart_values_are_the_records)
+{
+	struct kv_record *rec = read_record();
+	char *html = page(rec);
+	cr_expect_eq(attr_after(html, "<g data-team=\"lg\"", "data-criterion=\"nia\" data-value=\""), 9.5);
+	/* Totals are sums: exactly the record's, and 90.2 and 82.7 to the 9th digit. */
+	double lg_total = attr_after(html, "<g data-team=\"lg\"", "data-total=\"");
+	cr_expect_eq(lg_total, rec->teams[kv_rec_team_index(rec, "lg")].standing.total);
+	cr_expect(fabs(lg_total - 90.2) < 1e-9);
+	cr_expect_eq(attr_after(html, "<g data-team=\"nc\"", "data-criterion=\"experts\" data-value=\""), 25.2);
+	/* The cut: the lowest total that advanced, upstage's 82.7. */
+	double cut = attr_after(html, "<line", "data-cut=\"");
+	cr_expect_eq(cut, rec->teams[kv_rec_team_index(rec, "upstage")].standing.total);
+	cr_expect(fabs(cut - 82.7) < 1e-9);
+	cr_expect(strstr(html, "eliminated: failed the gate independence") != NULL);
+	cr_expect(strstr(html, "eliminated on score (rank 4)") != NULL);
+	/* Margins: upstage 82.7 - 66.2 = +16.50; nc 66.2 - 82.7 = -16.50. */
+	cr_expect(strstr(html, "; margin to the cut +16.50 points") != NULL);
+	cr_expect(strstr(html, "; margin to the cut -16.50 points") != NULL);
+	free(html);
+	kv_record_free(rec);
+}
+
+Test(report, hostile_names_are_text)
+{
+	struct kv_record *rec = read_record();
+	free(rec->teams[0].team.name);
+	rec->teams[0].team.name = kv_xstrdup("<script>alert('x')</script>\"&엘지\u202E");
+	free(rec->teams[1].team.id);
+	rec->teams[1].team.id = kv_xstrdup("\"><img src=x onerror=alert(1)>");
+	char *html = page(rec);
+	cr_expect(strstr(html, "<script>alert") == NULL);
+	cr_expect(strstr(html, "<img") == NULL);
+	cr_expect(strstr(html, "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&quot;&amp;엘지\u202E") != NULL);
+	cr_expect(strstr(html, "data-team=\"&quot;&gt;&lt;img src=x onerror=alert(1)&gt;\"") != NULL);
+	/* Exactly one script element: the embedded record. */
+	const char *p = html;
+	int scripts = 0;
+	while ((p = strstr(p, "<script")) != NULL) {
+		scripts++;
+		p++;
+	}
+	cr_expect_eq(scripts, 1);
+	free(html);
+	kv_record_free(rec);
+}
+
+static int report_with(const char *robustness_text, char **err)
+{
+	char *rob = kv_xasprintf("%s/rob.json", dir), *out = kv_xasprintf("%s/r.html", dir);
+	kvt_write(dir, "rob.json", robustness_text);
+	const char *args[] = {"report", record, "--robustness", rob, "-o", out, NULL};
+	int rc = kvt_exec(args, NULL, err);
+	free(rob);
+	free(out);
+	return rc;
+}
+
+Test(report, robustness_is_shown_when_valid)
+{
+	cr_expect_eq(report_with("{\"round\":\"2026-01-stage1-table\",\"teams\":[{\"id\":\"nc\",\"p_eliminated\":0.875}]}",
+				 NULL), 0);
+	char *path = kv_xasprintf("%s/r.html", dir), *html = kvt_read(path);
+	cr_expect(strstr(html, "<td>nc</td><td class=\"n\">87.5 %</td>") != NULL, "%s", html);
+	free(html);
+	free(path);
+}
+
+/* The file `kaieval robustness` writes is the one the report reads. */
+Test(report, takes_the_file_of_kaieval_robustness)
+{
+	char *cfg = kvt_src("conf/rounds/2026-01-stage1-table.cfg");
+	char *rob = kv_xasprintf("%s/rob.json", dir), *out = kv_xasprintf("%s/r.html", dir);
+	const char *robust[] = {"robustness", cfg, "--replicates", "20", "-o", rob, NULL};
+	cr_assert_eq(kvt_exec(robust, NULL, NULL), 0);
+	char *record = kv_xasprintf("%s/stage1.json", dir);
+	const char *run[] = {"run", cfg, "-o", record, NULL};
+	cr_assert_eq(kvt_exec(run, NULL, NULL), 0);
+	const char *report[] = {"report", record, "--robustness", rob, "-o", out, NULL};
+	char *err = NULL;
+	cr_expect_eq(kvt_exec(report, NULL, &err), 0, "%s", err);
+	free(err);
+	free(record);
+	free(out);
+	free(rob);
+	free(cfg);
+}
+
+Test(report, robustness_is_checked)
+{
+	char *err = NULL;
+	cr_expect_eq(report_with("{\"round\":\"other\",\"teams\":[]}", &err), 2);
+	cr_expect(strstr(err, "rob.json: member \"round\" must be the record's round") != NULL, "%s", err);
+	free(err);
+	cr_expect_eq(report_with("{\"round\":\"2026-01-stage1-table\",\"teams\":[{\"id\":\"nc\",\"p_eliminated\":1.5}]}",
+				 &err), 2);
+	cr_expect(strstr(err, "teams[0].p_eliminated: must be a number in [0, 1]") != NULL, "%s", err);
+	free(err);
+	cr_expect_eq(report_with("{\"round\":\"2026-01-stage1-table\",\"teams\":[{\"id\":\"zz\",\"p_eliminated\":0}]}",
+				 &err), 2);
+	cr_expect(strstr(err, "teams[0].id: 'zz': no such team") != NULL, "%s", err);
+	free(err);
+}
+
+Test(report, run_writes_the_same_report)
+{
+	char *a = kv_xasprintf("%s/run.html", dir), *b = kv_xasprintf("%s/rep.html", dir);
+	char *cfg = kvt_src("conf/rounds/2026-01-stage1-table.cfg");
+	const char *run[] = {"run", cfg, "--report", a, NULL}, *rep[] = {"report", record, "-o", b, NULL};
+	cr_assert_eq(kvt_exec(run, NULL, NULL), 0);
+	cr_assert_eq(kvt_exec(rep, NULL, NULL), 0);
+	char *x = kvt_read(a), *y = kvt_read(b);
+	cr_expect_str_eq(x, y);
+	free(x);
+	free(y);
+	free(a);
+	free(b);
+	free(cfg);
+}
+
+Test(report, panel_and_intervals_are_the_records)
+{
+	char *tmp = kvt_tempdir(), *path = kvt_round_record("2026-01-stage1", tmp);
+	cr_assert(path != NULL);
+	struct kv_error err = {0};
+	struct kv_record *rec = kv_record_read(path, &err);
+	cr_assert(rec != NULL, "%s", err.msg);
+	char *html = page(rec);
+	long nc = kv_rec_team_index(rec, "nc"), experts = kv_rec_criterion_index(rec, "experts");
+	long users = kv_rec_criterion_index(rec, "users");
+	cr_assert(nc >= 0 && experts >= 0 && users >= 0);
+	const struct kv_evidence *ev = &rec->teams[nc].outcomes[experts].evidence;
+	/* nc's trimmed low rater: a hollow dot carrying that rater's score. */
+	const struct kv_evidence_item *low = kv_evidence_get(ev, "dropped_low");
+	cr_assert(low && low->str);
+	char *key = kv_xasprintf("total.%s", low->str);
+	const char *panel = strstr(html, "<figcaption id=\"panel-");
+	cr_assert(panel != NULL);
+	const char *row = strstr(panel, "<g data-team=\"nc\"");
+	cr_assert(row != NULL);
+	char *title = kv_xasprintf("<title>nc, %s: ", low->str);
+	const char *dot = strstr(row, title);
+	cr_assert(dot != NULL);
+	const char *start = dot;
+	while (start > row && strncmp(start, "<circle", 7) != 0)
+		start--;
+	const char *hollow = strstr(start, "fill=\"#fff\"");
+	cr_expect(strncmp(start, "<circle", 7) == 0 && hollow && hollow < dot);
+	cr_expect_eq(strtod(strstr(start, "data-value=\"") + 12, NULL), kv_evidence_get(ev, key)->num);
+	/* The forest plot's square is nc's normalized users score. */
+	const char *forest = strstr(html, "<figcaption id=\"interval-");
+	cr_assert(forest != NULL);
+	cr_expect_eq(attr_after(forest, "<g data-team=\"nc\"", "data-value=\""), rec->teams[nc].outcomes[users].normalized);
+	free(title);
+	free(key);
+	free(html);
+	kv_record_free(rec);
+	free(path);
+	kvt_rmtree(tmp);
+	free(tmp);
+}
+
+/* --- numbers for people ----------------------------------------------------------- */
+
+/* The most significant digits of any number in text: a run of digits and
+ * points standing alone (not part of a word or a hex digest). */
+static int most_digits(const char *text, char *worst, size_t len)
+{
+	int most = 0;
+	for (const char *p = text; *p;) {
+		if (!isdigit((unsigned char)*p) || (p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '_'))) {
+			p++;
+			continue;
+		}
+		const char *end = p;
+		while (isdigit((unsigned char)*end) || (*end == '.' && isdigit((unsigned char)end[1])))
+			end++;
+		if (!isalpha((unsigned char)*end) && *end != '_') {
+			const char *s = p;
+			while (s < end && (*s == '0' || *s == '.'))
+				s++;
+			const char *e = end;
+			if (!memchr(p, '.', (size_t)(end - p)))
+				while (e > s && e[-1] == '0')
+					e--;
+			int n = 0;
+			for (const char *q = s; q < e; q++)
+				n += isdigit((unsigned char)*q) != 0;
+			if (n > most) {
+				most = n;
+				snprintf(worst, len, "%.*s", (int)(end - p), p);
+			}
+		}
+		p = end;
+	}
+	return most;
+}
+
+static char *output_of(const char *const *args)
+{
+	char *out = NULL;
+	int rc = kvt_exec(args, &out, NULL);
+	cr_assert(rc == 0 || rc == 1, "exit %d", rc);
+	return out;
+}
+
+static void expect_human(const char *what, const char *text)
+{
+	char worst[64] = "";
+	int n = most_digits(text, worst, sizeof worst);
+	cr_expect(n <= KV_HUMAN_DIGITS, "%s prints %s (%d significant digits)", what, worst, n);
+}
+
+Test(human_output, archived_rounds_read_for_people)
+{
+	static const char *const rounds[] = {"2026-01-stage1", "2026-01-stage1-table", "2026-02-repechage",
+					     "2026-08-stage2"};
+	char *records[4];
+	for (size_t i = 0; i < 4; i++) {
+		char *tmp = kvt_tempdir(), *cfg = kv_xasprintf("%s/conf/rounds/%s.cfg", kvt_srcdir(), rounds[i]);
+		records[i] = kv_xasprintf("%s/r.json", tmp);
+		const char *run[] = {"run", cfg, "-o", records[i], NULL};
+		char *table = output_of(run);
+		expect_human("run", table);
+		const char *explain[] = {"explain", records[i], NULL};
+		char *text = output_of(explain);
+		expect_human("explain", text);
+		free(text);
+		free(table);
+		free(cfg);
+		free(tmp);
+	}
+	const char *diff[] = {"diff", records[1], records[0], NULL};
+	char *text = output_of(diff);
+	expect_human("diff", text);
+	cr_expect(strncmp(text, "no decision changed\n", 20) == 0 || strncmp(text, "decisions that changed:", 23) == 0,
+		  "%s", text);
+	free(text);
+	for (size_t i = 0; i < 4; i++)
+		free(records[i]);
+}
+
+Test(human_output, explain_shows_rounded_totals_and_margin)
+{
+	char *tmp = kvt_tempdir(), *rec = kvt_round_record("2026-01-stage1", tmp);
+	cr_assert(rec != NULL);
+	const char *explain[] = {"explain", rec, "nc", NULL};
+	char *text = output_of(explain);
+	cr_expect(strstr(text, "  total: 73.192 points, rank 4\n") != NULL, "%s", text);
+	cr_expect(strstr(text, "  group benchmarks: 27.8 points\n") != NULL, "%s", text);
+	/* 73.19196 - 79.88 (upstage, the last to advance) = -6.69018. */
+	cr_expect(strstr(text, "  margin to the cut: -6.69") != NULL, "%s", text);
+	free(text);
+	free(rec);
+	kvt_rmtree(tmp);
+	free(tmp);
+}
