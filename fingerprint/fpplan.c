@@ -741,21 +741,6 @@ static int gather_parts(const struct plan *p, struct kv_fp *out, struct kv_error
 	return rc;
 }
 
-static int cmp_name(const void *a, const void *b)
-{
-	return strcmp(((const struct kv_fp_tensor *)a)->name, ((const struct kv_fp_tensor *)b)->name);
-}
-
-/* No tensor twice (parts of one plan never overlap unless tampered with). */
-static int check_twice(struct kv_fp *out, struct kv_error *err)
-{
-	qsort(out->tensors, out->count, sizeof *out->tensors, cmp_name);
-	for (size_t i = 1; i < out->count; i++)
-		if (strcmp(out->tensors[i - 1].name, out->tensors[i].name) == 0)
-			return kv_fail(err, KV_EXIT_INPUT, "tensor '%s' is in two parts", out->tensors[i].name);
-	return 0;
-}
-
 /* The index block and the shard list come from the plan. */
 static void take_plan(struct plan *p, struct kv_fp *out)
 {
@@ -798,8 +783,8 @@ int kv_fp_merge_main(int argc, char **argv)
 	int rc = plan_read(plan_file, &p, &err);
 	if (!rc)
 		rc = gather_parts(&p, &out, &err);
-	if (!rc)
-		rc = check_twice(&out, &err);
+	if (!rc)    /* parts of one plan never overlap unless tampered with */
+		rc = kv_fp_check_unique(plan_file, &out, &err);
 	if (!rc) {
 		take_plan(&p, &out);
 		kv_fp_json(&out, &json);
