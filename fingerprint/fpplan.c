@@ -410,6 +410,14 @@ static int read_index(struct reader *r, const cJSON *root, struct kv_fp *fp)
 	return 0;
 }
 
+static const struct pshard *shard_named(const struct plan *p, const char *file)
+{
+	for (size_t s = 0; s < p->shard_count; s++)
+		if (strcmp(p->shards[s].file, file) == 0)
+			return &p->shards[s];
+	return NULL;
+}
+
 static int read_shards(struct reader *r, const cJSON *root, struct plan *p)
 {
 	const cJSON *shards = cJSON_GetObjectItemCaseSensitive(root, "shards"), *s;
@@ -428,19 +436,13 @@ static int read_shards(struct reader *r, const cJSON *root, struct plan *p)
 			return bad(r, where, "'header_sha256' is not 64 lowercase hex digits");
 		if (strchr(file, '/'))
 			return bad(r, where, "'file' must be a file name, without '/'");
+		if (shard_named(p, file))
+			return bad(r, where, "'file' is listed twice");
 		ps->file = kv_xstrdup(file);
 		memcpy(ps->sha256, sha, 65);
 		p->shard_count++;
 	}
 	return 0;
-}
-
-static const struct pshard *shard_named(const struct plan *p, const char *file)
-{
-	for (size_t s = 0; s < p->shard_count; s++)
-		if (strcmp(p->shards[s].file, file) == 0)
-			return &p->shards[s];
-	return NULL;
 }
 
 static int read_range(struct reader *r, const cJSON *g, const char *where, const struct plan *p, struct range *out)
@@ -481,6 +483,47 @@ static int read_units(struct reader *r, const cJSON *root, struct plan *p)
 	return 0;
 }
 
+struct cover { const char *shard; size_t first, count; };
+
+static int cmp_cover(const void *a, const void *b)
+{
+	const struct cover *x = a, *y = b;
+	int c = strcmp(x->shard, y->shard);
+	return c ? c : x->first < y->first ? -1 : x->first > y->first;
+}
+
+/* The units' ranges tile every shard's tensors exactly once, so that a
+ * merge of all the units is the whole model. */
+static int check_cover(struct reader *r, const struct plan *p)
+{
+	size_t n = 0, k = 0;
+	for (size_t u = 0; u < p->unit_count; u++)
+		n += p->units[u].count;
+	struct cover *v = kv_xcalloc(n + 1, sizeof *v);
+	for (size_t u = 0; u < p->unit_count; u++)
+		for (size_t g = 0; g < p->units[u].count; g++)
+			v[k++] = (struct cover){p->units[u].ranges[g].shard, p->units[u].ranges[g].first,
+						p->units[u].ranges[g].count};
+	qsort(v, n, sizeof *v, cmp_cover);
+	int rc = 0;
+	for (size_t s = 0; s < p->shard_count && !rc; s++) {
+		size_t next = 0;
+		int gap = 0;
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(v[i].shard, p->shards[s].file) == 0) {
+				gap |= v[i].first != next;
+				next += v[i].count;
+			}
+		if (gap || next != p->shards[s].tensors) {
+			char where[600];
+			snprintf(where, sizeof where, "'units' for shard '%.500s'", p->shards[s].file);
+			rc = bad(r, where, "do not cover its tensors exactly once");
+		}
+	}
+	free(v);
+	return rc;
+}
+
 static int read_head(struct reader *r, const cJSON *root, struct plan *p)
 {
 	const char *format, *model, *parts, *hash;
@@ -517,7 +560,7 @@ static int plan_read(const char *file, struct plan *p, struct kv_error *err)
 	struct reader r = {file, msg, sizeof msg};
 	cJSON *root = cJSON_ParseWithLength(text, len);
 	int rc = !root ? bad(&r, "the plan", "is not JSON") : read_head(&r, root, p) || read_index(&r, root, &p->index)
-		|| read_shards(&r, root, p) || read_units(&r, root, p) ? -1 : 0;
+		|| read_shards(&r, root, p) || read_units(&r, root, p) || check_cover(&r, p) ? -1 : 0;
 	cJSON_Delete(root);
 	free(text);
 	return rc ? kv_fail(err, KV_EXIT_INPUT, "%s", msg) : 0;

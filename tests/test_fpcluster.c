@@ -317,3 +317,56 @@ Test(fpcluster, kubernetes_indexed_job_runs_as_kubernetes_would_run_it)
 	for (size_t i = 0; i < sizeof list / sizeof list[0]; i++)
 		free(list[i]);
 }
+
+/* Rewrite the plan at path with its JSON changed by edit. */
+static void edit_plan(const char *path, void (*edit)(cJSON *))
+{
+	char *text = kvt_read(path);
+	cJSON *j = cJSON_Parse(text);
+	edit(j);
+	char *out = cJSON_Print(j);
+	FILE *f = fopen(path, "w");
+	fputs(out, f);
+	fclose(f);
+	free(out);
+	cJSON_Delete(j);
+	free(text);
+}
+
+static void drop_last_unit(cJSON *j)
+{
+	cJSON *units = cJSON_GetObjectItem(j, "units");
+	cJSON_DeleteItemFromArray(units, cJSON_GetArraySize(units) - 1);
+}
+
+static void shrink_a_shard(cJSON *j)
+{
+	cJSON *s = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "shards"), 0);
+	cJSON_SetNumberValue(cJSON_GetObjectItem(s, "bytes"), 8);
+}
+
+Test(fpcluster, a_bad_or_stale_plan_is_named)
+{
+	char *dir = kvt_tempdir(), *m = kv_xasprintf("%s/model", dir), *plan = kv_xasprintf("%s/p.plan", dir);
+	char *out = kv_xasprintf("%s/o.json", dir), *err = NULL;
+	kvt_write(dir, "model/.keep", "");
+	write_model(m, 1);
+	cr_assert_eq(syn_kaieval(NULL, "plan", m, "-o", plan, "--units", "7", NULL), 0);
+	edit_plan(plan, drop_last_unit);
+	cr_assert_eq(syn_kaieval(&err, "merge", plan, "-o", out, NULL), 2);
+	cr_assert(strstr(err, "'units' for shard 'model-00003-of-00003.safetensors' do not cover"), "%s", err);
+	free(err);
+	cr_assert_eq(syn_kaieval(NULL, "plan", m, "-o", plan, "--units", "7", NULL), 0);
+	edit_plan(plan, shrink_a_shard);
+	cr_assert_eq(syn_kaieval(&err, "run", plan, "--unit", "0", NULL), 2);
+	cr_assert(strstr(err, "model-00001-of-00003.safetensors: changed since the plan"), "%s", err);
+	free(err);
+	cr_assert_eq(syn_kaieval(&err, "plan", m, "-o", plan, "--units", "0", NULL), 2);
+	cr_assert(strstr(err, "--units wants a count"), "%s", err);
+	free(err);
+	kvt_rmtree(dir);
+	free(dir);
+	free(m);
+	free(plan);
+	free(out);
+}
