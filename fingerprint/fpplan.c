@@ -329,13 +329,13 @@ int kv_fp_plan_main(int argc, char **argv)
 	rc = kv_fp_model_shards(p.model, &p.index, &idx, &names, &n, &err);
 	if (!rc)
 		rc = read_layout(p.model, names, n, idx, &p, &err);
-	if (!rc)
-		rc = make_parts_dir(&p, &err);
 	struct kv_buf json = {0};
 	if (!rc) {
 		plan_json(&p, &json);
 		rc = kv_write_file_atomic(a.output, json.data, json.len, &err);
 	}
+	if (!rc)
+		rc = make_parts_dir(&p, &err);
 	if (rc)
 		fprintf(stderr, "kaieval: %s\n", err.msg);
 	else
@@ -570,34 +570,64 @@ static int plan_read(const char *file, struct plan *p, struct kv_error *err)
 
 /* 0 when the marker of unit u is there and vouches for the part's bytes
  * under this plan; else why not in why. */
-static int marker_ok(const struct plan *p, size_t u, char *why, size_t len)
+struct marker { char plan[65], part[65]; uint64_t unit; };
+
+/* The marker file's fields; -1 when it is absent, -2 when it is not one. */
+static int read_marker(const char *file, struct marker *m)
 {
-	char *mfile = unit_file(p, u, "done"), *pfile = unit_file(p, u, "json");
 	struct kv_error err = {0};
 	size_t n;
-	char *text = kv_fp_load_text(mfile, &n, &err), *part = NULL, sha[65];
-	cJSON *j = text ? cJSON_ParseWithLength(text, n) : NULL;
+	char *text = kv_fp_load_text(file, &n, &err);
+	if (!text)
+		return -1;
+	cJSON *j = cJSON_ParseWithLength(text, n);
 	const cJSON *ps = cJSON_GetObjectItemCaseSensitive(j, "plan_sha256");
 	const cJSON *us = cJSON_GetObjectItemCaseSensitive(j, "unit");
 	const cJSON *hs = cJSON_GetObjectItemCaseSensitive(j, "part_sha256");
-	uint64_t unit;
-	int rc = -1;
+	int rc = cJSON_IsString(ps) && is_sha256(ps->valuestring) && cJSON_IsString(hs) && is_sha256(hs->valuestring)
+		&& us && kv_st_json_uint(us, &m->unit) ? 0 : -2;
+	if (!rc) {
+		memcpy(m->plan, ps->valuestring, 65);
+		memcpy(m->part, hs->valuestring, 65);
+	}
+	cJSON_Delete(j);
+	free(text);
+	return rc;
+}
+
+/* 1 when the file's SHA-256 is sha, 0 when not, -1 when it is absent. */
+static int file_has_sha256(const char *file, const char *sha)
+{
+	struct kv_error err = {0};
+	size_t n;
+	char *text = kv_fp_load_text(file, &n, &err), have[65];
 	if (!text)
+		return -1;
+	kv_sha256_hex(text, n, have);
+	free(text);
+	return strcmp(have, sha) == 0;
+}
+
+/* 0 when the marker of unit u is there and vouches for the part's bytes
+ * under this plan; else why not in why. */
+static int marker_ok(const struct plan *p, size_t u, char *why, size_t len)
+{
+	char *mfile = unit_file(p, u, "done"), *pfile = unit_file(p, u, "json");
+	struct marker m;
+	int got = read_marker(mfile, &m), part = got ? 0 : file_has_sha256(pfile, m.part), rc = -1;
+	if (got == -1)
 		snprintf(why, len, "%s: missing: unit %zu has not finished", mfile, u);
-	else if (!cJSON_IsString(ps) || !cJSON_IsString(hs) || !us || !kv_st_json_uint(us, &unit))
+	else if (got == -2)
 		snprintf(why, len, "%s: not a completion marker", mfile);
-	else if (strcmp(ps->valuestring, p->sha256) != 0 || unit != u)
+	else if (strcmp(m.plan, p->sha256) != 0 || m.unit != u)
 		snprintf(why, len, "%s: foreign: made for unit %" PRIu64 " of plan %.12s, not unit %zu of %s (%.12s)",
-			 mfile, unit, ps->valuestring, u, p->path, p->sha256);
-	else if (!(part = kv_fp_load_text(pfile, &n, &err)))
+			 mfile, m.unit, m.plan, u, p->path, p->sha256);
+	else if (part == -1)
 		snprintf(why, len, "%s: missing, though %s says unit %zu finished", pfile, mfile, u);
-	else if (kv_sha256_hex(part, n, sha), strcmp(sha, hs->valuestring) != 0)
+	else if (part == 0)
 		snprintf(why, len, "%s: foreign: its SHA-256 is not the one in %s", pfile, mfile);
 	else
 		rc = 0;
-	free(part);
-	cJSON_Delete(j);
-	free(text);
 	free(mfile);
 	free(pfile);
 	return rc;
@@ -687,41 +717,49 @@ static int run_unit(const struct plan *p, size_t u, const struct kv_fp_options *
 	return rc;
 }
 
-int kv_fp_run_main(int argc, char **argv)
+struct run_args { const char *plan, *unit; struct kv_fp_options o; };
+
+static int parse_run_args(int argc, char **argv, struct run_args *a)
 {
-	const char *plan_file = NULL, *unit = NULL;
-	struct kv_fp_options o = {.progress = isatty(2)};
 	uint64_t threads = 0;
 	for (int i = 1; i < argc; i++) {
 		int has = i + 1 < argc;
 		if (strcmp(argv[i], "--unit") == 0 && has)
-			unit = argv[++i];
+			a->unit = argv[++i];
 		else if (strcmp(argv[i], "-j") == 0 && has) {
 			if (whole(argv[++i], 1, 256, &threads))
 				return usage("run", "-j wants a thread count in [1, 256], not '%s'", argv[i]);
 		} else if (argv[i][0] == '-' && argv[i][1])
-			return usage("run", has ? "unknown option '%s'" : "unknown option or missing value: '%s'", argv[i]);
-		else if (plan_file)
+			return usage("run", "unknown option or missing value: '%s'", argv[i]);
+		else if (a->plan)
 			return usage("run", "unexpected argument '%s'", argv[i]);
 		else
-			plan_file = argv[i];
+			a->plan = argv[i];
 	}
-	if (!plan_file)
-		return usage("run", "%s", "expected one PLAN");
-	o.threads = (unsigned)threads;
+	a->o.threads = (unsigned)threads;
+	a->o.progress = isatty(2);
+	return a->plan ? 0 : usage("run", "%s", "expected one PLAN");
+}
+
+int kv_fp_run_main(int argc, char **argv)
+{
+	struct run_args a = {0};
+	int rc = parse_run_args(argc, argv, &a);
+	if (rc)
+		return rc;
 	struct plan p;
 	struct kv_error err = {0};
 	size_t u = 0;
-	int rc = plan_read(plan_file, &p, &err);
+	char why[KV_MSG_MAX];
+	rc = plan_read(a.plan, &p, &err);
 	if (rc)
 		fprintf(stderr, "kaieval: %s\n", err.msg);
-	else if (!(rc = pick_unit(unit, &p, &u))) {
-		o.hash = p.hash;
-		o.sample_size = p.sample_size;
-		char why[KV_MSG_MAX];
+	else if (!(rc = pick_unit(a.unit, &p, &u))) {
+		a.o.hash = p.hash;
+		a.o.sample_size = p.sample_size;
 		if (marker_ok(&p, u, why, sizeof why) == 0)
-			printf("unit %zu of %s: already done\n", u, plan_file);
-		else if ((rc = run_unit(&p, u, &o, &err)))
+			printf("unit %zu of %s: already done\n", u, a.plan);
+		else if ((rc = run_unit(&p, u, &a.o, &err)))
 			fprintf(stderr, "kaieval: %s\n", err.msg);
 	}
 	plan_free(&p);
