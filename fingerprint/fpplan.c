@@ -56,7 +56,7 @@ static void plan_free(struct plan *p)
 	for (size_t i = 0; i < p->shard_count; i++)
 		free(p->shards[i].file);
 	free(p->shards);
-	for (size_t u = 0; u < p->unit_count; u++) {
+	for (size_t u = 0; p->units && u < p->unit_count; u++) {
 		for (size_t r = 0; r < p->units[u].count; r++)
 			free(p->units[u].ranges[r].shard);
 		free(p->units[u].ranges);
@@ -217,7 +217,7 @@ static void plan_json(const struct plan *p, struct kv_buf *b)
 			      p->shards[s].bytes, p->shards[s].tensors, p->shards[s].sha256);
 	}
 	kv_buf_puts(b, p->shard_count ? "\n  ],\n  \"units\": [" : "],\n  \"units\": [");
-	for (size_t u = 0; u < p->unit_count; u++) {
+	for (size_t u = 0; p->units && u < p->unit_count; u++) {
 		kv_buf_puts(b, u ? ",\n    [" : "\n    [");
 		for (size_t r = 0; r < p->units[u].count; r++) {
 			const struct range *g = &p->units[u].ranges[r];
@@ -334,8 +334,8 @@ int kv_fp_plan_main(int argc, char **argv)
 		plan_json(&p, &json);
 		rc = kv_write_file_atomic(a.output, json.data, json.len, &err);
 	}
-	if (!rc)
-		rc = make_parts_dir(&p, &err);
+	if (!rc && (rc = make_parts_dir(&p, &err)))
+		unlink(a.output);    /* no plan without its parts folder */
 	if (rc)
 		fprintf(stderr, "kaieval: %s\n", err.msg);
 	else

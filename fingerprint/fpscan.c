@@ -360,7 +360,8 @@ static int cmp_tensor_name(const void *a, const void *b)
 /* Without an index nothing ties a tensor to one file: refuse repeats. */
 static int check_unique(const char *dir, struct kv_fp *fp, struct kv_error *err)
 {
-	qsort(fp->tensors, fp->count, sizeof *fp->tensors, cmp_tensor_name);
+	if (fp->count)
+		qsort(fp->tensors, fp->count, sizeof *fp->tensors, cmp_tensor_name);
 	for (size_t i = 1; i < fp->count; i++)
 		if (strcmp(fp->tensors[i - 1].name, fp->tensors[i].name) == 0)
 			return kv_fail(err, KV_EXIT_INPUT, "%s: tensor '%s' is in both %s and %s", dir,

@@ -33,13 +33,13 @@ static uint8_t *weights(size_t n, uint64_t seed)
 }
 
 /* Shard s of a model: `count` tensors "layers.S.I" of varied sizes. */
-static void write_shard(const char *path, int s, size_t count, char names[][32])
+static void write_shard(const char *path, int s, size_t count, char names[][64])
 {
 	struct syn_tensor t[16];
 	uint8_t *data[16];
 	for (size_t i = 0; i < count; i++) {
 		size_t rows = 3 + (size_t)(i * 7 + (size_t)s * 5) % 29, cols = 16 + (size_t)(i % 4) * 40;
-		snprintf(names[i], 32, "layers.%d.%zu", s, i);
+		snprintf(names[i], 64, "layers.%d.%zu", s, i);
 		data[i] = weights(rows * cols, (uint64_t)(s * 100 + (int)i + 1));
 		t[i] = (struct syn_tensor){names[i], "BF16", 2, {rows, cols}, data[i], rows * cols * 2};
 	}
@@ -53,7 +53,7 @@ static void write_shard(const char *path, int s, size_t count, char names[][32])
 static void write_model(const char *dir, int with_index)
 {
 	static const size_t counts[] = {5, 9, 4};
-	char names[16][32];
+	char names[16][64];
 	struct kv_buf idx = {0};
 	kv_buf_puts(&idx, "{\"metadata\": {}, \"weight_map\": {");
 	for (int s = 0; s < 3; s++) {
