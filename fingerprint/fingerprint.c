@@ -158,8 +158,10 @@ static void put_tensor(struct kv_buf *b, const struct kv_fp_tensor *t)
 
 void kv_fp_json(struct kv_fp *fp, struct kv_buf *b)
 {
-	qsort(fp->tensors, fp->count, sizeof *fp->tensors, cmp_tensor);
-	qsort(fp->shards, fp->shard_count, sizeof *fp->shards, cmp_shard);
+	if (fp->count)          /* a part of a plan may hold no tensor, and no shard */
+		qsort(fp->tensors, fp->count, sizeof *fp->tensors, cmp_tensor);
+	if (fp->shard_count)
+		qsort(fp->shards, fp->shard_count, sizeof *fp->shards, cmp_shard);
 	kv_buf_printf(b, "{\n  \"format\": \"%s\",\n  \"version\": %d,\n  \"content_hash\": \"%s\",\n", KV_FP_FORMAT,
 		      fp->version, kv_fp_hash_kinds[fp->version - 1].name);
 	if (kv_fp_hash_kinds[fp->version - 1].leaf_bytes)

@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "fpformat.h"
+#include "safetensors.h"
 #include "tensorscan.h"
 #include "util.h"
 
@@ -44,6 +45,39 @@ int kv_fp_scan_dir(const char *dir, const struct kv_fp_options *o, struct kv_fp 
 /* One shard file; with index (may be NULL) it is checked against the map. */
 int kv_fp_scan_shard(const char *file, const char *index, const struct kv_fp_options *o, struct kv_fp *out,
 		     struct kv_error *err);
+
+/* The shards of the model in dir, in the order kv_fp_scan_dir scans them:
+ * those of its index (then out gets the index block and *idx the map),
+ * else its *.safetensors files (*idx NULL).  The caller frees names. */
+int kv_fp_model_shards(const char *dir, struct kv_fp *out, struct kv_st_index **idx, char ***names, size_t *n,
+		       struct kv_error *err);
+
+/* Without an index, a tensor name in two files is an error (sorts fp). */
+int kv_fp_check_unique(const char *dir, struct kv_fp *fp, struct kv_error *err);
+
+/* The checked header of the shard at path (named shard in the index idx,
+ * which may be NULL), its file size and the SHA-256 of its header bytes. */
+int kv_fp_shard_header(const char *path, const char *shard, const struct kv_st_index *idx,
+		       struct kv_st_header **h, uint64_t *bytes, char sha256[65], struct kv_error *err);
+
+/* Tensors [first, first + count) of one shard (in header order: by offset),
+ * as a plan recorded it, with the shard's size and header hash. */
+struct kv_fp_planned {
+	const char *shard;
+	uint64_t bytes;
+	const char *header_sha256;
+	size_t first, count;
+};
+
+/* Fingerprint the planned tensors of the shard at path into fp (tensors
+ * only, no shard entry); exit 2 when the shard is not the planned one. */
+int kv_fp_scan_range(const char *path, const struct kv_fp_planned *want, const struct kv_fp_options *o,
+		     struct kv_fp *fp, struct kv_error *err);
+
+/* `kaieval fingerprint plan|run|merge` (fpplan.c): argv[0] is the word. */
+int kv_fp_plan_main(int argc, char **argv);
+int kv_fp_run_main(int argc, char **argv);
+int kv_fp_merge_main(int argc, char **argv);
 
 /* The fingerprint as JSON text (sorts tensors and shards in place). */
 void kv_fp_json(struct kv_fp *fp, struct kv_buf *out);

@@ -23,7 +23,8 @@ static int usage(const char *fmt, const char *arg)
 	fprintf(stderr, fmt, arg);
 	fputs("\nusage: kaieval fingerprint MODEL_DIR -o FILE [-j N] [--sample K] [--hash H]\n"
 	      "       kaieval fingerprint --shard FILE [--index INDEX.json] -o FILE [-j N] [--sample K] [--hash H]\n"
-	      "       kaieval fingerprint --merge PART... -o FILE\n", stderr);
+	      "       kaieval fingerprint --merge PART... -o FILE\n"
+	      "       kaieval fingerprint plan|run|merge ... (a cluster run; see kaieval-fingerprint(1))\n", stderr);
 	return KV_EXIT_INPUT;
 }
 
@@ -140,6 +141,13 @@ int kv_fingerprint_main(int argc, char **argv)
 	struct args a = {0};
 	struct kv_fp fp = {0};
 	struct kv_error err = {0};
+	/* A first word plan, run or merge is the cluster subcommand; a folder
+	 * of that name is written ./plan. */
+	static const struct { const char *word; int (*main)(int, char **); } sub[] = {
+		{"plan", kv_fp_plan_main}, {"run", kv_fp_run_main}, {"merge", kv_fp_merge_main}};
+	for (size_t i = 0; argc > 1 && i < sizeof sub / sizeof sub[0]; i++)
+		if (strcmp(argv[1], sub[i].word) == 0)
+			return sub[i].main(argc - 1, argv + 1);
 	int rc = parse_args(argc, argv, &a);
 	if (!rc) {
 		if (a.merge)

@@ -163,14 +163,20 @@ static void record(struct kv_fp_tensor *t, const struct kv_st_tensor *st, const 
 	t->sample = base64(r->sample, (size_t)r->sample_count * kv_float_size(r->kind));
 }
 
-static void add_results(struct kv_fp *fp, const struct kv_st_header *h, const char *shard,
-			const struct kv_ts_result *r, uint64_t bytes)
+static void add_tensors(struct kv_fp *fp, const struct kv_st_header *h, const char *shard,
+			const struct kv_ts_result *r)
 {
 	fp->tensors = kv_xrealloc(fp->tensors, (fp->count + h->count) * sizeof *fp->tensors);
 	for (size_t i = 0; i < h->count; i++) {
 		memset(&fp->tensors[fp->count], 0, sizeof *fp->tensors);
 		record(&fp->tensors[fp->count++], &h->tensors[i], shard, kv_fp_hash_of(fp->version), &r[i]);
 	}
+}
+
+static void add_results(struct kv_fp *fp, const struct kv_st_header *h, const char *shard,
+			const struct kv_ts_result *r, uint64_t bytes)
+{
+	add_tensors(fp, h, shard, r);
 	fp->shards = kv_xrealloc(fp->shards, (fp->shard_count + 1) * sizeof *fp->shards);
 	fp->shards[fp->shard_count++] = (struct kv_fp_shard){kv_xstrdup(shard), bytes, h->count};
 }
@@ -178,7 +184,10 @@ static void add_results(struct kv_fp *fp, const struct kv_st_header *h, const ch
 static int scan_data(const char *path, const struct kv_st_header *h, const struct mapped *m,
 		     const struct kv_fp_options *o, struct kv_ts_result **r, struct kv_error *err)
 {
-	struct progress p = {.shard = base_name(path), .total = h->data_len};
+	uint64_t total = 0;
+	for (size_t i = 0; i < h->count; i++)
+		total += h->tensors[i].end - h->tensors[i].begin;
+	struct progress p = {.shard = base_name(path), .total = total};
 	struct kv_ts_options to = {.threads = o->threads, .hash = o->hash, .simd = kv_simd_detect(),
 				   .sample_size = o->sample_size, .progress_arg = &p};
 	if (o->progress) {
@@ -194,7 +203,7 @@ static int scan_data(const char *path, const struct kv_st_header *h, const struc
 	}
 	if (o->progress) {
 		p.last.tv_sec = 0;
-		show_progress(&p, h->data_len);
+		show_progress(&p, total);
 		fputs("\n", stderr);
 	}
 	return 0;
@@ -219,6 +228,71 @@ static int scan_one(const char *path, const char *shard, const struct kv_st_inde
 	if (!rc)
 		add_results(fp, h, shard, r, m.size);
 	kv_ts_free(r, h ? h->count : 0);
+	kv_st_free(h);
+	unmap_file(&m);
+	return rc;
+}
+
+static void header_sha256(const struct mapped *m, const struct kv_st_header *h, char out[65])
+{
+	kv_sha256_hex(m->bytes + 8, (size_t)h->header_len, out);
+}
+
+int kv_fp_shard_header(const char *path, const char *shard, const struct kv_st_index *idx,
+		       struct kv_st_header **h, uint64_t *bytes, char sha256[65], struct kv_error *err)
+{
+	struct mapped m = {0};
+	char msg[KV_ST_ERRLEN];
+	int rc = map_file(path, &m, err);
+	if (rc)
+		return rc;
+	rc = parse_shard(path, &m, h, err);
+	if (!rc && idx && kv_st_index_check_shard(idx, shard, path, *h, msg, sizeof msg))
+		rc = kv_fail(err, KV_EXIT_INPUT, "%s", msg);
+	if (!rc) {
+		*bytes = m.size;
+		header_sha256(&m, *h, sha256);
+	}
+	unmap_file(&m);
+	return rc;
+}
+
+/* The shard is still the one planned: same size, same header bytes. */
+static int check_planned(const char *path, const struct mapped *m, const struct kv_st_header *h,
+			 const struct kv_fp_planned *want, struct kv_error *err)
+{
+	char sha[65];
+	header_sha256(m, h, sha);
+	if (m->size != want->bytes || strcmp(sha, want->header_sha256) != 0)
+		return kv_fail(err, KV_EXIT_INPUT, "%s: changed since the plan was made (%zu bytes, header "
+			       "sha256 %s; the plan has %" PRIu64 " bytes, %s): make a new plan", path, m->size,
+			       sha, want->bytes, want->header_sha256);
+	if (want->first > h->count || want->count > h->count - want->first)
+		return kv_fail(err, KV_EXIT_INPUT, "%s: the plan's tensors [%zu, %zu) are past its %zu tensors",
+			       path, want->first, want->first + want->count, h->count);
+	return 0;
+}
+
+int kv_fp_scan_range(const char *path, const struct kv_fp_planned *want, const struct kv_fp_options *o,
+		     struct kv_fp *fp, struct kv_error *err)
+{
+	struct mapped m = {0};
+	struct kv_st_header *h = NULL;
+	struct kv_ts_result *r = NULL;
+	int rc = map_file(path, &m, err);
+	if (!rc)
+		rc = parse_shard(path, &m, &h, err);
+	if (!rc)
+		rc = check_planned(path, &m, h, want, err);
+	struct kv_st_header sub = h ? *h : (struct kv_st_header){0};
+	if (!rc) {
+		sub.tensors = h->tensors + want->first;
+		sub.count = want->count;
+		rc = scan_data(path, &sub, &m, o, &r, err);
+	}
+	if (!rc)
+		add_tensors(fp, &sub, want->shard, r);
+	kv_ts_free(r, sub.count);
 	kv_st_free(h);
 	unmap_file(&m);
 	return rc;
@@ -286,7 +360,8 @@ static int cmp_tensor_name(const void *a, const void *b)
 /* Without an index nothing ties a tensor to one file: refuse repeats. */
 static int check_unique(const char *dir, struct kv_fp *fp, struct kv_error *err)
 {
-	qsort(fp->tensors, fp->count, sizeof *fp->tensors, cmp_tensor_name);
+	if (fp->count)
+		qsort(fp->tensors, fp->count, sizeof *fp->tensors, cmp_tensor_name);
 	for (size_t i = 1; i < fp->count; i++)
 		if (strcmp(fp->tensors[i - 1].name, fp->tensors[i].name) == 0)
 			return kv_fail(err, KV_EXIT_INPUT, "%s: tensor '%s' is in both %s and %s", dir,
@@ -306,34 +381,51 @@ static int scan_shards(const char *dir, char **names, size_t n, const struct kv_
 	return rc;
 }
 
+int kv_fp_model_shards(const char *dir, struct kv_fp *out, struct kv_st_index **idx, char ***names, size_t *n,
+		       struct kv_error *err)
+{
+	char *index = kv_xasprintf("%s/%s", dir, INDEX_NAME);
+	struct stat st;
+	int rc;
+	*idx = NULL;
+	*names = NULL;
+	*n = 0;
+	if (stat(index, &st) == 0) {
+		rc = load_index(index, out, idx, err);
+		for (size_t i = 0; !rc && i < (*idx)->shard_count; i++) {
+			*names = kv_xrealloc(*names, (*n + 1) * sizeof **names);
+			(*names)[(*n)++] = kv_xstrdup((*idx)->shards[i]);
+		}
+	} else {
+		rc = list_shards(dir, names, n, err);
+	}
+	free(index);
+	return rc;
+}
+
+int kv_fp_check_unique(const char *dir, struct kv_fp *fp, struct kv_error *err)
+{
+	return check_unique(dir, fp, err);
+}
+
 int kv_fp_scan_dir(const char *dir, const struct kv_fp_options *o, struct kv_fp *out, struct kv_error *err)
 {
 	memset(out, 0, sizeof *out);
 	out->version = kv_fp_version(o->hash);
 	out->sample_size = o->sample_size;
-	char *index = kv_xasprintf("%s/%s", dir, INDEX_NAME);
-	struct stat st;
 	struct kv_st_index *idx = NULL;
 	char **names = NULL;
 	size_t n = 0;
-	int rc;
-	if (stat(index, &st) == 0) {
-		rc = load_index(index, out, &idx, err);
-		if (!rc)
-			rc = scan_shards(dir, idx->shards, idx->shard_count, idx, o, out, err);
-	} else {
-		rc = list_shards(dir, &names, &n, err);
-		if (!rc)
-			rc = scan_shards(dir, names, n, NULL, o, out, err);
-		if (!rc)
-			rc = check_unique(dir, out, err);
-	}
+	int rc = kv_fp_model_shards(dir, out, &idx, &names, &n, err);
+	if (!rc)
+		rc = scan_shards(dir, names, n, idx, o, out, err);
+	if (!rc && !idx)
+		rc = check_unique(dir, out, err);
 	out->complete = rc == 0;
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
 	kv_st_free_index(idx);
-	free(index);
 	return rc;
 }
 
