@@ -62,7 +62,8 @@ static void manifest_file(struct kv_jw *w, const char *path, uint64_t bytes, con
 }
 
 /* The manifest lists the record's inputs and plugins, with the archive's
- * folder layout; it is built from the record so that the two agree. */
+ * folder layout, and what identifies the build: the plugins' file digests,
+ * which the record leaves out so that it is the same on every build. */
 static void write_manifest(const struct kv_run *run, const struct kv_record *rec, const struct kv_buf *record,
 			   struct kv_buf *out)
 {
@@ -97,7 +98,8 @@ static void write_manifest(const struct kv_run *run, const struct kv_record *rec
 		kv_jw_key(&w, "plugin"); kv_jw_string(&w, p->plugin);
 		kv_jw_key(&w, "version"); kv_jw_string(&w, p->version);
 		kv_jw_key(&w, "abi"); kv_jw_string(&w, p->abi);
-		kv_jw_key(&w, "sha256"); kv_jw_string(&w, p->sha256);
+		const char *sha = run->results[c].plugin.sha256;
+		kv_jw_key(&w, "sha256"); kv_jw_string(&w, sha[0] ? sha : NULL);
 		kv_jw_end_object(&w);
 	}
 	kv_jw_end_array(&w);
@@ -233,8 +235,8 @@ static int check_files(const char *dir, const cJSON *manifest, struct kv_buf *pr
 
 /* Plugins as the manifest has them against the rerun's; version changes are
  * listed in `versions`, build (SHA-256) changes in `builds`. */
-static void compare_plugins(const cJSON *manifest, const struct kv_record *rerun, struct kv_buf *versions,
-			    struct kv_buf *builds)
+static void compare_plugins(const cJSON *manifest, const struct kv_record *rerun, const struct kv_run *run,
+			    struct kv_buf *versions, struct kv_buf *builds)
 {
 	const cJSON *old = cJSON_GetObjectItemCaseSensitive(manifest, "plugins");
 	for (const cJSON *p = old ? old->child : NULL; p; p = p->next) {
@@ -242,7 +244,7 @@ static void compare_plugins(const cJSON *manifest, const struct kv_record *rerun
 		long c = kv_rec_criterion_index(rerun, crit);
 		const struct kv_rec_plugin *q = c >= 0 ? &rerun->plugins[c] : NULL;
 		const char *v1 = kv_json_str(p, "version"), *v2 = q ? q->version : NULL;
-		const char *s1 = kv_json_str(p, "sha256"), *s2 = q ? q->sha256 : NULL;
+		const char *s1 = kv_json_str(p, "sha256"), *s2 = q ? run->results[c].plugin.sha256 : NULL;
 		if (v1 && v2 && strcmp(v1, v2) != 0)
 			kv_buf_printf(versions, "plugin %s (criterion %s): version %s in the archive, %s installed\n",
 				      kv_json_str(p, "plugin"), crit, v1, v2);
@@ -256,6 +258,7 @@ struct verify_state {
 	const char *dir;
 	cJSON *manifest;
 	struct kv_record *archived, *rerun;
+	struct kv_run *run;
 	struct kv_buf archived_bytes, rerun_bytes;
 	struct kv_buf problems, versions, builds, changes;
 };
@@ -265,14 +268,12 @@ static int rerun(struct verify_state *v, struct kv_error *err)
 	const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(v->manifest, "config");
 	char *path = kv_xasprintf("%s/%s", v->dir, kv_json_str(cfg, "path") ? kv_json_str(cfg, "path") : "");
 	const char *overrides[] = {ARCHIVE_DATA_OVERRIDE};
-	struct kv_run *run;
-	int rc = kv_run_round(path, overrides, 1, &run, err);
+	int rc = kv_run_round(path, overrides, 1, &v->run, err);
 	free(path);
 	if (rc)
 		return rc;
-	v->rerun = kv_record_from_run(run);
+	v->rerun = kv_record_from_run(v->run);
 	kv_record_write(v->rerun, &v->rerun_bytes);
-	kv_run_free(run);
 	return 0;
 }
 
@@ -331,10 +332,10 @@ static int report_verify(struct verify_state *v, int rerun_rc, const char *rerun
 			v->archived_bytes.len == v->rerun_bytes.len &&
 			memcmp(v->archived_bytes.data, v->rerun_bytes.data, v->rerun_bytes.len) == 0;
 	int same_scoring = identical;
-	if (!identical && rerun_rc == 0 && v->archived) {
-		compare_plugins(v->manifest, v->rerun, &v->versions, &v->builds);
+	if (rerun_rc == 0)
+		compare_plugins(v->manifest, v->rerun, v->run, &v->versions, &v->builds);
+	if (!identical && rerun_rc == 0 && v->archived)
 		same_scoring = compare_scoring(v) == 0;
-	}
 	int ok = same_scoring && v->problems.len == 0;
 	fprintf(out, "%s\n", ok ? (identical ? "verified: the rerun gives the archived record byte for byte"
 					      : "verified: the rerun gives the archived scoring; only build identities differ")
@@ -364,6 +365,8 @@ int kv_verify(const char *dir, FILE *out)
 	cJSON_Delete(v.manifest);
 	kv_record_free(v.archived);
 	kv_record_free(v.rerun);
+	if (v.run)
+		kv_run_free(v.run);
 	kv_buf_free(&v.archived_bytes);
 	kv_buf_free(&v.rerun_bytes);
 	kv_buf_free(&v.problems);
