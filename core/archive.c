@@ -14,6 +14,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#if defined(__clang__)
+#define KV_COMPILER "clang " __clang_version__
+#elif defined(__GNUC__)
+#define KV_COMPILER "gcc " __VERSION__
+#else
+#define KV_COMPILER "unknown"
+#endif
+
 /* The archived config finds its data here (relative to the config file). */
 #define ARCHIVE_DATA_OVERRIDE "data=../data"
 
@@ -52,6 +60,22 @@ static int copy_checked(const char *src, const char *dir, const char *rel, const
 	return rc;
 }
 
+static char *plugin_rel(const struct kv_run *run, size_t c);
+
+/* The program that ran the round: its file's digest and its compiler,
+ * build identities that the record leaves out. */
+static void write_engine(struct kv_jw *w)
+{
+	char sha[65];
+	kv_jw_key(w, "engine");
+	kv_jw_begin_object(w);
+	kv_jw_key(w, "version"); kv_jw_string(w, PACKAGE_VERSION);
+	kv_jw_key(w, "sha256");
+	kv_jw_string(w, kv_sha256_file("/proc/self/exe", sha, NULL) == 0 ? sha : NULL);
+	kv_jw_key(w, "compiler"); kv_jw_string(w, KV_COMPILER);
+	kv_jw_end_object(w);
+}
+
 static void manifest_file(struct kv_jw *w, const char *path, uint64_t bytes, const char *sha)
 {
 	kv_jw_begin_object(w);
@@ -71,6 +95,7 @@ static void write_manifest(const struct kv_run *run, const struct kv_record *rec
 	char sha[65];
 	kv_jw_begin_object(&w);
 	kv_jw_key(&w, "kaieval"); kv_jw_string(&w, rec->version);
+	write_engine(&w);
 	kv_jw_key(&w, "round"); kv_jw_string(&w, rec->round_id);
 	kv_jw_key(&w, "config");
 	char *cfg = kv_xasprintf("config/%s", rec->config_path);
@@ -98,8 +123,11 @@ static void write_manifest(const struct kv_run *run, const struct kv_record *rec
 		kv_jw_key(&w, "plugin"); kv_jw_string(&w, p->plugin);
 		kv_jw_key(&w, "version"); kv_jw_string(&w, p->version);
 		kv_jw_key(&w, "abi"); kv_jw_string(&w, p->abi);
+		char *rel = plugin_rel(run, c);
 		const char *sha = run->results[c].plugin.sha256;
+		kv_jw_key(&w, "path"); kv_jw_string(&w, rel);
 		kv_jw_key(&w, "sha256"); kv_jw_string(&w, sha[0] ? sha : NULL);
+		free(rel);
 		kv_jw_end_object(&w);
 	}
 	kv_jw_end_array(&w);
@@ -107,23 +135,37 @@ static void write_manifest(const struct kv_run *run, const struct kv_record *rec
 	*out = w.out;
 }
 
-/* A plugin shipped beside the config travels with it. */
+/* Where the archive keeps criterion c's plugin file: beside the config
+ * when the config names it by path, else in plugins/; NULL when the plugin
+ * is linked into the program.  Caller frees. */
+static char *plugin_rel(const struct kv_run *run, size_t c)
+{
+	const char *name = run->round->criteria[c].plugin;
+	if (!run->results[c].plugin.path)
+		return NULL;
+	if (strchr(name, '/'))
+		return kv_xasprintf("config/%s", name);
+	return kv_xasprintf("plugins/%s.so", name);
+}
+
+/* Every plugin file the round used travels with it, found on the search
+ * path or beside the config, so that the archive reruns anywhere. */
 static int copy_round_plugins(const struct kv_run *run, const char *tmp, struct kv_error *err)
 {
-	for (size_t c = 0; c < run->round->criterion_count; c++) {
+	int rc = 0;
+	for (size_t c = 0; rc == 0 && c < run->round->criterion_count; c++) {
 		const char *name = run->round->criteria[c].plugin;
 		const struct kv_loaded_plugin *p = &run->results[c].plugin;
-		if (!strchr(name, '/') || !p->path)
+		char *rel = plugin_rel(run, c);
+		if (!rel)
 			continue;
 		if (name[0] == '/' || strstr(name, ".."))
-			return kv_fail(err, KV_EXIT_INPUT, "%s: a plugin outside the config's folder cannot be archived", name);
-		char *rel = kv_xasprintf("config/%s", name);
-		int rc = copy_checked(p->path, tmp, rel, p->sha256, err);
+			rc = kv_fail(err, KV_EXIT_INPUT, "%s: a plugin outside the config's folder cannot be archived", name);
+		else
+			rc = copy_checked(p->path, tmp, rel, p->sha256, err);
 		free(rel);
-		if (rc)
-			return rc;
 	}
-	return 0;
+	return rc;
 }
 
 static int fill_archive(const struct kv_run *run, const char *tmp, struct kv_error *err)
@@ -190,8 +232,13 @@ int kv_archive(const char *config, const char *dir, FILE *out)
 		if (kv_remove_tree(tmp) != 0)
 			fprintf(stderr, "kaieval: could not remove %s: %s\n", tmp, strerror(errno));
 	} else {
+		char *man = kv_xasprintf("%s/manifest.json", dir), sha[65];
 		fprintf(out, "archived round %s: %zu inputs, %zu plugins -> %s\n", run->round->id,
 			run->inputs.count, run->round->criterion_count, dir);
+		/* The one digest to publish: the manifest names every other file's. */
+		if (kv_sha256_file(man, sha, NULL) == 0)
+			fprintf(out, "manifest sha256 %s\n", sha);
+		free(man);
 	}
 	free(tmp);
 	kv_run_free(run);
@@ -230,6 +277,12 @@ static int check_files(const char *dir, const cJSON *manifest, struct kv_buf *pr
 	const cJSON *inputs = cJSON_GetObjectItemCaseSensitive(manifest, "inputs");
 	for (const cJSON *e = inputs ? inputs->child : NULL; e; e = e->next)
 		bad += check_file(dir, e, problems);
+	/* Plugins linked into the program, and those of an archive written
+	 * before plugins were archived, have no file here. */
+	const cJSON *plugins = cJSON_GetObjectItemCaseSensitive(manifest, "plugins");
+	for (const cJSON *e = plugins ? plugins->child : NULL; e; e = e->next)
+		if (kv_json_str(e, "path"))
+			bad += check_file(dir, e, problems);
 	return bad;
 }
 
@@ -263,12 +316,38 @@ struct verify_state {
 	struct kv_buf problems, versions, builds, changes;
 };
 
+char *kv_archive_plugins_first(const char *dir)
+{
+	const char *env = getenv("KAIEVAL_PLUGIN_PATH");
+	char *saved = env ? kv_xstrdup(env) : NULL;
+	char *plugins = kv_xasprintf("%s/plugins", dir), *real = realpath(plugins, NULL);
+	if (real && !strchr(real, ':')) {
+		char *path = kv_xasprintf("%s%s%s", real, env ? ":" : "", env ? env : "");
+		setenv("KAIEVAL_PLUGIN_PATH", path, 1);
+		free(path);
+	}
+	free(real);
+	free(plugins);
+	return saved;
+}
+
+void kv_archive_plugins_restore(char *saved)
+{
+	if (saved)
+		setenv("KAIEVAL_PLUGIN_PATH", saved, 1);
+	else
+		unsetenv("KAIEVAL_PLUGIN_PATH");
+	free(saved);
+}
+
 static int rerun(struct verify_state *v, struct kv_error *err)
 {
 	const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(v->manifest, "config");
 	char *path = kv_xasprintf("%s/%s", v->dir, kv_json_str(cfg, "path") ? kv_json_str(cfg, "path") : "");
 	const char *overrides[] = {ARCHIVE_DATA_OVERRIDE};
+	char *saved = kv_archive_plugins_first(v->dir);
 	int rc = kv_run_round(path, overrides, 1, &v->run, err);
+	kv_archive_plugins_restore(saved);
 	free(path);
 	if (rc)
 		return rc;
@@ -337,12 +416,19 @@ static int report_verify(struct verify_state *v, int rerun_rc, const char *rerun
 	if (!identical && rerun_rc == 0 && v->archived)
 		same_scoring = compare_scoring(v) == 0;
 	int ok = same_scoring && v->problems.len == 0;
+	/* Nothing tampered with, but no rerun: neither verified nor refuted. */
+	if (rerun_rc && v->problems.len == 0) {
+		fprintf(out, "NOT verified: could not rerun the archive: %s\n", rerun_msg);
+		return KV_EXIT_INPUT;
+	}
 	fprintf(out, "%s\n", ok ? (identical ? "verified: the rerun gives the archived record byte for byte"
 					      : "verified: the rerun gives the archived scoring; only build identities differ")
-				: "NOT verified: the rerun differs from the archive");
+				: v->problems.len ? "NOT verified: the archive was changed" : "NOT verified: the rerun differs from the archive");
 	fputs(v->problems.data ? v->problems.data : "", out);
 	if (rerun_rc)
 		fprintf(out, "rerun failed: %s\n", rerun_msg);
+	if (v->archived && v->archived->had_plugin_digests)
+		fprintf(out, "note: the archived record holds the plugins' file digests, as records written before they moved to the manifest did\n");
 	print_lines(out, ok ? "warning: " : "", v->versions.data);
 	print_lines(out, "note: ", v->builds.data);
 	if (!same_scoring && v->changes.len)

@@ -11,4 +11,9 @@ int kv_explain(const char *record, const char *team, FILE *out);
 int kv_diff(const char *old_record, const char *new_record, FILE *out);
 int kv_whatif(const char *config, const char *const *sets, size_t count, FILE *out);
 
+/* Put DIR/plugins (an archive's plugins) first on the plugin search path;
+ * returns what to give kv_archive_plugins_restore afterwards. */
+char *kv_archive_plugins_first(const char *dir);
+void kv_archive_plugins_restore(char *saved);
+
 #endif

@@ -153,6 +153,26 @@ int kv_explain(const char *record, const char *team, FILE *out)
 	return 0;
 }
 
+/* The differences left once the versions of kaieval and the plugins, and
+ * plugin file digests an older record holds, are set aside. */
+static size_t scoring_differences(struct kv_record *ra, struct kv_record *rb)
+{
+	struct kv_buf a = {0}, b = {0}, lines = {0};
+	struct kv_error err = {0};
+	kv_record_blank_build(ra);
+	kv_record_blank_build(rb);
+	kv_record_write(ra, &a);
+	kv_record_write(rb, &b);
+	cJSON *ja = kv_json_parse(a.data, a.len, "old", &err), *jb = kv_json_parse(b.data, b.len, "new", &err);
+	size_t n = ja && jb ? kv_json_diff(ja, jb, "", &lines) : 1;
+	cJSON_Delete(ja);
+	cJSON_Delete(jb);
+	kv_buf_free(&a);
+	kv_buf_free(&b);
+	kv_buf_free(&lines);
+	return n;
+}
+
 int kv_diff(const char *old_record, const char *new_record, FILE *out)
 {
 	struct kv_error err = {0};
@@ -171,8 +191,11 @@ int kv_diff(const char *old_record, const char *new_record, FILE *out)
 	/* Decisions from the typed records; every difference member by member. */
 	size_t nd = kv_decision_diff(ra, rb, &decisions);
 	size_t n = kv_json_diff(a, b, "", &details);
+	int same_scoring = n == 0 || scoring_differences(ra, rb) == 0;
 	if (n == 0)
 		fputs("no differences\n", out);
+	else if (same_scoring)
+		fputs("the scoring is identical; only build identities differ\n", out);
 	if (nd)
 		fprintf(out, "decisions that changed:\n%s\n", decisions.data);
 	if (n)
@@ -183,7 +206,7 @@ int kv_diff(const char *old_record, const char *new_record, FILE *out)
 	kv_record_free(rb);
 	cJSON_Delete(a);
 	cJSON_Delete(b);
-	return n ? KV_EXIT_DIFF : 0;
+	return same_scoring ? 0 : KV_EXIT_DIFF;
 }
 
 static void decision_cell(const struct kv_run *run, size_t t, const char *reason, char *buf, size_t len)
