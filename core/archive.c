@@ -1,6 +1,7 @@
 /* kaieval archive / verify: a self-contained folder holding the config,
  * every input the plugins read, the record and a manifest of hashes; and the
  * rerun that checks it byte for byte. */
+#include "attest.h"
 #include "audit.h"
 #include "jsondoc.h"
 #include "record.h"
@@ -436,13 +437,43 @@ static int report_verify(struct verify_state *v, int rerun_rc, const char *rerun
 	return ok ? 0 : KV_EXIT_DIFF;
 }
 
+/* The attestation is checked before anything is rerun: a signature or a
+ * subject that does not hold ends the verification. */
+static int check_attestation(const char *dir, const struct kv_attest_check *check, FILE *out)
+{
+	struct kv_error err = {0};
+	struct kv_buf problems = {0};
+	int rc = kv_verify_attestation(dir, check, &problems, out, &err);
+	if (rc)
+		kv_error_print(&err, stderr);
+	else if (problems.len) {
+		fprintf(out, "NOT verified: the attestation does not hold\n%s", problems.data);
+		rc = KV_EXIT_DIFF;
+	}
+	kv_buf_free(&problems);
+	return rc;
+}
+
 int kv_verify(const char *dir, FILE *out)
+{
+	struct kv_attest_check none = {0};
+	return kv_verify_signed(dir, &none, out);
+}
+
+int kv_verify_signed(const char *dir, const struct kv_attest_check *check, FILE *out)
 {
 	struct verify_state v = {.dir = dir};
 	struct kv_error err = {0}, rerun_err = {0};
 	int rc = load_archive(&v, &err);
 	if (rc) {
 		kv_error_print(&err, stderr);
+		return rc;
+	}
+	if ((rc = check_attestation(dir, check, out)) != 0) {
+		cJSON_Delete(v.manifest);
+		kv_record_free(v.archived);
+		kv_buf_free(&v.archived_bytes);
+		kv_buf_free(&v.problems);
 		return rc;
 	}
 	check_files(dir, v.manifest, &v.problems);

@@ -7,6 +7,9 @@
 /* Each returns the command's exit status and prints its report to out. */
 int kv_archive(const char *config, const char *dir, FILE *out);
 int kv_verify(const char *dir, FILE *out);
+/* verify, checking the archive's attestation against the keys first. */
+struct kv_attest_check;
+int kv_verify_signed(const char *dir, const struct kv_attest_check *check, FILE *out);
 int kv_explain(const char *record, const char *team, FILE *out);
 int kv_diff(const char *old_record, const char *new_record, FILE *out);
 int kv_whatif(const char *config, const char *const *sets, size_t count, FILE *out);

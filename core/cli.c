@@ -1,4 +1,5 @@
 #include "cli.h"
+#include "attest.h"
 #include "audit.h"
 #include "fingerprint.h"
 #include "publish.h"
@@ -19,7 +20,8 @@ void kv_usage(FILE *f)
 	fputs("usage: kaieval run ROUND.cfg [-o RESULT.json]\n"
 	      "       kaieval plugins [NAME]\n"
 	      "       kaieval archive ROUND.cfg -o DIR\n"
-	      "       kaieval verify DIR\n"
+	      "       kaieval verify DIR [--pubkey PUB.pem ...] [--threshold T]\n"
+	      "       kaieval attest DIR --key KEY.pem [--key KEY.pem ...] [-o FILE]\n"
 	      "       kaieval explain RESULT.json [TEAM]\n"
 	      "       kaieval diff OLD.json NEW.json\n"
 	      "       kaieval whatif ROUND.cfg --set KEY=VALUE [--set KEY=VALUE ...]\n"
@@ -32,7 +34,9 @@ void kv_usage(FILE *f)
 	      "            combine by the round's rules; print the ranking, write the record\n"
 	      "  plugins   list installed plugins, or document one plugin's parameters\n"
 	      "  archive   run a round and keep config, every input read, record and hashes\n"
-	      "  verify    rerun an archive; exit 0 only if it gives the archived record\n"
+	      "  verify    check an archive's signatures and files, rerun it; exit 0 only\n"
+	      "            if it gives the archived scoring\n"
+	      "  attest    sign an archive: an in-toto statement in a DSSE envelope\n"
 	      "  explain   how each point of each (or one) team was derived, from a record\n"
 	      "  diff      what changed between two records (exit 1 when anything did)\n"
 	      "  whatif    rerun with config keys overridden; decisions side by side\n"
@@ -197,11 +201,64 @@ static int cmd_archive(int argc, char **argv)
 	return kv_archive(argv[1], argv[3], stdout);
 }
 
+/* Options that take a value and may repeat (--key, --pubkey) collect
+ * into list; returns the index of the value, or 0 when it is missing. */
+static int take_value(int argc, char **argv, int i, const char **list, size_t *n)
+{
+	if (i + 1 >= argc)
+		return 0;
+	list[(*n)++] = argv[i + 1];
+	return i + 1;
+}
+
 static int cmd_verify(int argc, char **argv)
 {
-	if (argc != 2)
-		return usage_error("%s", "verify: expected DIR");
-	return kv_verify(argv[1], stdout);
+	const char **keys = calloc((size_t)argc, sizeof *keys);
+	const char *dir = NULL;
+	struct kv_attest_check check = {keys, 0, 0};
+	int rc = 0;
+	for (int i = 1; rc == 0 && i < argc; i++) {
+		char *end;
+		if (strcmp(argv[i], "--pubkey") == 0)
+			rc = (i = take_value(argc, argv, i, keys, &check.pubkey_count)) ? 0 : usage_error("%s", "verify: --pubkey needs a file");
+		else if (strcmp(argv[i], "--threshold") == 0 && i + 1 < argc &&
+			 (check.threshold = strtoul(argv[i + 1], &end, 10)) > 0 && !*end)
+			i++;
+		else if (argv[i][0] == '-' || dir)
+			rc = usage_error("verify: unexpected argument '%s'", argv[i]);
+		else
+			dir = argv[i];
+	}
+	if (rc == 0 && (!dir || check.threshold > check.pubkey_count))
+		rc = usage_error("%s", "verify: expected DIR [--pubkey PUB.pem ...] [--threshold T], T at most the keys given");
+	if (rc == 0)
+		rc = kv_verify_signed(dir, &check, stdout);
+	free(keys);
+	return rc;
+}
+
+static int cmd_attest(int argc, char **argv)
+{
+	const char **keys = calloc((size_t)argc, sizeof *keys);
+	const char *dir = NULL, *output = NULL;
+	size_t n = 0;
+	int rc = 0;
+	for (int i = 1; rc == 0 && i < argc; i++) {
+		if (strcmp(argv[i], "--key") == 0)
+			rc = (i = take_value(argc, argv, i, keys, &n)) ? 0 : usage_error("%s", "attest: --key needs a file");
+		else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
+			output = argv[++i];
+		else if (argv[i][0] == '-' || dir)
+			rc = usage_error("attest: unexpected argument '%s'", argv[i]);
+		else
+			dir = argv[i];
+	}
+	if (rc == 0 && (!dir || n == 0))
+		rc = usage_error("%s", "attest: expected DIR --key KEY.pem [--key ...] [-o FILE]");
+	if (rc == 0)
+		rc = kv_attest(dir, keys, n, output, stdout);
+	free(keys);
+	return rc;
 }
 
 static int cmd_explain(int argc, char **argv)
@@ -268,6 +325,7 @@ static const struct command {
 	{"plugins", kv_cmd_plugins},
 	{"archive", cmd_archive},
 	{"verify", cmd_verify},
+	{"attest", cmd_attest},
 	{"explain", cmd_explain},
 	{"diff", cmd_diff},
 	{"whatif", cmd_whatif},

@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "support.h"
 #include "util.h"
 
@@ -146,4 +149,239 @@ Test(portable, diff_of_records_differing_in_build_identity_only)
 	free(b);
 	free(a);
 	free(cfg);
+}
+
+/* --- attestations ------------------------------------------------------------ */
+
+/* Run a program (not kaieval) with argv; its exit status. */
+static int spawn(const char *const *argv)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	int status = 0;
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* KEY.pem and KEY.pub in dir, made with openssl as kaieval(1) shows. */
+static void make_key(const char *name, int ec)
+{
+	char *pem = kv_xasprintf("%s/%s.pem", dir, name), *pub = kv_xasprintf("%s/%s.pub", dir, name);
+	const char *ed[] = {"openssl", "genpkey", "-algorithm", "ed25519", "-out", pem, NULL};
+	const char *p256[] = {"openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+			      "-out", pem, NULL};
+	cr_assert_eq(spawn(ec ? p256 : ed), 0, "openssl genpkey failed");
+	cr_assert_eq(chmod(pem, 0600), 0);
+	const char *pubout[] = {"openssl", "pkey", "-in", pem, "-pubout", "-out", pub, NULL};
+	cr_assert_eq(spawn(pubout), 0, "openssl pkey failed");
+	free(pem);
+	free(pub);
+}
+
+static char *in_dir(const char *rel) { return kv_xasprintf("%s/%s", dir, rel); }
+
+/* The table round archived and signed by an Ed25519 and a P-256 key. */
+static char *signed_archive(int both)
+{
+	char *cfg = kvt_src("conf/rounds/2026-01-stage1-table.cfg"), *arc = in_dir("arc");
+	archive(cfg, arc);
+	make_key("operator", 0);
+	make_key("auditor", 1);
+	char *op = in_dir("operator.pem"), *au = in_dir("auditor.pem");
+	const char *args[] = {"attest", arc, "--key", op, both ? "--key" : NULL, au, NULL};
+	char *out = NULL;
+	cr_assert_eq(run_cmd(args, &out), 0, "%s", out);
+	free(out);
+	free(op);
+	free(au);
+	free(cfg);
+	return arc;
+}
+
+static int verify_with(const char *arc, const char *threshold, char **out)
+{
+	char *op = in_dir("operator.pub"), *au = in_dir("auditor.pub");
+	const char *args[] = {"verify", arc, "--pubkey", op, "--pubkey", au,
+			      threshold ? "--threshold" : NULL, threshold, NULL};
+	int rc = run_cmd(args, out);
+	free(op);
+	free(au);
+	return rc;
+}
+
+/* The envelope checked by tests/data/attest/check.py: Python's standard
+ * library and python3-cryptography, nothing of kaieval. */
+Test(portable, an_attestation_verifies_without_kaieval)
+{
+	char *arc = signed_archive(1);
+	char *script = kvt_src("tests/data/attest/check.py"), *env = kv_xasprintf("%s/attestation.intoto.json", arc);
+	char *op = in_dir("operator.pub"), *au = in_dir("auditor.pub");
+	const char *args[] = {"python3", script, env, arc, op, au, NULL};
+	cr_expect_eq(spawn(args), 0, "check.py refused kaieval's attestation (python3-cryptography installed? tools/setup)");
+	char *out = NULL;
+	cr_expect_eq(verify_with(arc, NULL, &out), 0, "%s", out);
+	cr_expect(strstr(out, "attestation: 2 signatures, 2 by the keys given"), "%s", out);
+	free(out);
+	free(op);
+	free(au);
+	free(env);
+	free(script);
+	free(arc);
+}
+
+/* Flip one byte of the file at rel inside the archive. */
+static void flip(const char *arc, const char *rel, long from_end)
+{
+	char *path = kv_xasprintf("%s/%s", arc, rel);
+	FILE *f = fopen(path, "r+b");
+	cr_assert(f, "%s", path);
+	fseek(f, -from_end, SEEK_END);
+	int c = fgetc(f);
+	fseek(f, -from_end, SEEK_END);
+	fputc(c == 'A' ? 'B' : 'A', f);
+	fclose(f);
+	free(path);
+}
+
+static void expect_refused(const char *arc, int status, const char *needle)
+{
+	char *out = NULL;
+	cr_expect_eq(verify_with(arc, NULL, &out), status, "%s", out);
+	cr_expect(strstr(out, needle), "'%s' not in: %s", needle, out);
+	free(out);
+}
+
+Test(portable, a_changed_input_is_named)
+{
+	char *arc = signed_archive(1);
+	flip(arc, "data/users.csv", 3);
+	expect_refused(arc, 1, "attestation: subject data/users.csv: SHA-256 differs from the attested digest");
+	free(arc);
+}
+
+Test(portable, a_changed_record_is_named)
+{
+	char *arc = signed_archive(1);
+	flip(arc, "result.json", 5);
+	expect_refused(arc, 1, "attestation: subject result.json: SHA-256 differs");
+	free(arc);
+}
+
+/* The last signature's base64, one character changed. */
+Test(portable, a_changed_signature_is_named)
+{
+	char *arc = signed_archive(1);
+	char *path = kv_xasprintf("%s/attestation.intoto.json", arc), *text = kvt_read(path);
+	char *sig = strstr(strstr(text, "\"sig\": \"") + 1, "\"sig\": \"");
+	cr_assert(sig);
+	sig += strlen("\"sig\": \"");
+	*sig = *sig == 'A' ? 'B' : 'A';
+	kvt_write(arc, "attestation.intoto.json", text);
+	expect_refused(arc, 1, "attestation: no valid signature by the key in");
+	expect_refused(arc, 1, "auditor.pub");
+	free(text);
+	free(path);
+	free(arc);
+}
+
+Test(portable, a_changed_payload_type_is_named)
+{
+	char *arc = signed_archive(1);
+	char *path = kv_xasprintf("%s/attestation.intoto.json", arc), *text = kvt_read(path);
+	char *at = strstr(text, "vnd.in-toto");
+	cr_assert(at);
+	at[4] = 'X';
+	kvt_write(arc, "attestation.intoto.json", text);
+	expect_refused(arc, 1, "attestation: payloadType is 'application/vnd.Xn-toto+json'");
+	expect_refused(arc, 1, "no valid signature by the key in");
+	free(text);
+	free(path);
+	free(arc);
+}
+
+/* The payload re-encoded with one byte of the statement changed. */
+Test(portable, a_changed_payload_fails_every_signature)
+{
+	char *arc = signed_archive(0);
+	char *path = kv_xasprintf("%s/attestation.intoto.json", arc), *text = kvt_read(path);
+	char *at = strstr(text, "\"payload\": \"ewog");
+	cr_assert(at);
+	at[strlen("\"payload\": \"ewo")] = 'h'; /* "{\n " becomes "{\n!" */
+	kvt_write(arc, "attestation.intoto.json", text);
+	char *op = in_dir("operator.pub");
+	const char *args[] = {"verify", arc, "--pubkey", op, NULL};
+	char *out = NULL;
+	cr_expect_eq(run_cmd(args, &out), 1, "%s", out);
+	cr_expect(strstr(out, "no valid signature by the key in"), "%s", out);
+	free(out);
+	free(op);
+	free(text);
+	free(path);
+	free(arc);
+}
+
+Test(portable, below_the_threshold_and_a_wrong_key)
+{
+	char *arc = signed_archive(0);
+	expect_refused(arc, 1, "1 of the keys given signed; the threshold is 2");
+	char *out = NULL;
+	cr_expect_eq(verify_with(arc, "1", &out), 0, "one signer of two suffices at threshold 1: %s", out);
+	free(out);
+	make_key("stranger", 0);
+	char *stranger = in_dir("stranger.pub");
+	const char *args[] = {"verify", arc, "--pubkey", stranger, NULL};
+	cr_expect_eq(run_cmd(args, &out), 1, "%s", out);
+	cr_expect(strstr(out, "no valid signature by the key in") && strstr(out, "stranger.pub"), "%s", out);
+	free(out);
+	free(stranger);
+	free(arc);
+}
+
+Test(portable, a_malformed_envelope_is_bad_input)
+{
+	char *arc = signed_archive(0);
+	kvt_write(arc, "attestation.intoto.json", "{\"payloadType\": \"application/vnd.in-toto+json\"}");
+	expect_refused(arc, 2, "");
+	kvt_write(arc, "attestation.intoto.json", "{\"payloadType\": \"x\", \"payload\": \"%%%\", \"signatures\": []}");
+	expect_refused(arc, 2, "");
+	free(arc);
+}
+
+/* A second signer adds a signature to the same statement. */
+Test(portable, a_second_signer_adds_to_the_envelope)
+{
+	char *arc = signed_archive(0);
+	char *path = kv_xasprintf("%s/attestation.intoto.json", arc), *before = kvt_read(path);
+	char *au = in_dir("auditor.pem");
+	const char *args[] = {"attest", arc, "--key", au, NULL};
+	cr_assert_eq(run_cmd(args, NULL), 0);
+	char *after = kvt_read(path);
+	const char *payload = strstr(before, "\"payload\"");
+	cr_expect(strncmp(payload, strstr(after, "\"payload\""), strlen(payload) - strlen(strstr(payload, "\"signatures\""))) == 0,
+		  "the statement changed");
+	char *out = NULL;
+	cr_expect_eq(verify_with(arc, NULL, &out), 0, "%s", out);
+	free(out);
+	free(after);
+	free(au);
+	free(before);
+	free(path);
+	free(arc);
+}
+
+Test(portable, a_private_key_readable_by_others_is_warned_of)
+{
+	char *arc = signed_archive(0);
+	char *op = in_dir("operator.pem");
+	cr_assert_eq(chmod(op, 0644), 0);
+	const char *args[] = {"attest", arc, "--key", op, NULL};
+	char *err = NULL;
+	cr_expect_eq(kvt_exec(args, NULL, &err), 0);
+	cr_expect(strstr(err, "the private key is readable by others"), "%s", err);
+	free(err);
+	free(op);
+	free(arc);
 }
