@@ -246,6 +246,40 @@ int kv_archive(const char *config, const char *dir, FILE *out)
 	return rc;
 }
 
+int kv_round_arg_open(const char *arg, struct kv_round_arg *ra, struct kv_error *err)
+{
+	struct stat st;
+	memset(ra, 0, sizeof *ra);
+	if (stat(arg, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		ra->config = kv_xstrdup(arg);
+		return 0;
+	}
+	char *path = kv_xasprintf("%s/manifest.json", arg);
+	cJSON *manifest = kv_json_load(path, err);
+	const char *cfg = manifest ? kv_json_str(cJSON_GetObjectItemCaseSensitive(manifest, "config"), "path") : NULL;
+	int rc = err->status;
+	if (manifest && (!cfg || cfg[0] == '/' || strstr(cfg, "..")))
+		rc = kv_fail(err, KV_EXIT_INPUT, "%s: config.path is missing or leaves the archive", path);
+	if (rc == 0) {
+		ra->config = kv_xasprintf("%s/%s", arg, cfg);
+		ra->overrides[0] = ARCHIVE_DATA_OVERRIDE;
+		ra->override_count = 1;
+		ra->saved_search_path = kv_archive_plugins_first(arg);
+		ra->archive = 1;
+	}
+	cJSON_Delete(manifest);
+	free(path);
+	return rc;
+}
+
+void kv_round_arg_close(struct kv_round_arg *ra)
+{
+	if (ra->archive)
+		kv_archive_plugins_restore(ra->saved_search_path);
+	free(ra->config);
+	memset(ra, 0, sizeof *ra);
+}
+
 /* --- verify -------------------------------------------------------------- */
 
 /* Check one manifest entry against the file in the archive. */

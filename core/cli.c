@@ -17,14 +17,14 @@
 
 void kv_usage(FILE *f)
 {
-	fputs("usage: kaieval run ROUND.cfg [-o RESULT.json]\n"
+	fputs("usage: kaieval run ROUND.cfg|DIR [-o RESULT.json]\n"
 	      "       kaieval plugins [NAME]\n"
 	      "       kaieval archive ROUND.cfg -o DIR\n"
 	      "       kaieval verify DIR [--pubkey PUB.pem ...] [--threshold T]\n"
 	      "       kaieval attest DIR --key KEY.pem [--key KEY.pem ...] [-o FILE]\n"
 	      "       kaieval explain RESULT.json [TEAM]\n"
 	      "       kaieval diff OLD.json NEW.json\n"
-	      "       kaieval whatif ROUND.cfg --set KEY=VALUE [--set KEY=VALUE ...]\n"
+	      "       kaieval whatif ROUND.cfg|DIR --set KEY=VALUE [--set ...] [-o RESULT.json]\n"
 	      "       kaieval publish RESULT.json --level top|gap|full [--csv] [--digits N]\n"
 	      "       kaieval fingerprint MODEL_DIR -o FILE [-j N] [--sample K]\n"
 	      "       kaieval fingerprint --shard FILE [--index INDEX.json] -o FILE | --merge PART... -o FILE\n"
@@ -96,7 +96,11 @@ int kv_cmd_run(int argc, char **argv)
 		return usage_error("run: %s", "missing ROUND.cfg");
 	struct kv_error err = {0};
 	struct kv_run *run;
-	int rc = kv_run_round(config, NULL, 0, &run, &err);
+	struct kv_round_arg ra;
+	int rc = kv_round_arg_open(config, &ra, &err);
+	if (rc == 0)
+		rc = kv_run_round(ra.config, ra.overrides, ra.override_count, &run, &err);
+	kv_round_arg_close(&ra);
 	if (rc) {
 		kv_error_print(&err, stderr);
 		return rc;
@@ -278,18 +282,21 @@ static int cmd_diff(int argc, char **argv)
 static int cmd_whatif(int argc, char **argv)
 {
 	const char **sets = calloc((size_t)argc, sizeof *sets);
+	const char *output = NULL;
 	size_t n = 0;
 	int rc = 0;
 	for (int i = 2; rc == 0 && i < argc; i++) {
 		if (strcmp(argv[i], "--set") == 0 && i + 1 < argc)
 			sets[n++] = argv[++i];
+		else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
+			output = argv[++i];
 		else
 			rc = usage_error("whatif: unexpected argument '%s'", argv[i]);
 	}
 	if (rc == 0 && (argc < 2 || argv[1][0] == '-' || n == 0))
-		rc = usage_error("%s", "whatif: expected ROUND.cfg --set KEY=VALUE ...");
+		rc = usage_error("%s", "whatif: expected ROUND.cfg|DIR --set KEY=VALUE ... [-o RESULT.json]");
 	if (rc == 0)
-		rc = kv_whatif(argv[1], sets, n, stdout);
+		rc = kv_whatif(argv[1], sets, n, output, stdout);
 	free(sets);
 	return rc;
 }

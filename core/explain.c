@@ -2,6 +2,7 @@
 #include "audit.h"
 #include "jsondoc.h"
 #include "record.h"
+#include "result.h"
 #include "run.h"
 
 #include <math.h>
@@ -217,13 +218,40 @@ static void decision_cell(const struct kv_run *run, size_t t, const char *reason
 	snprintf(buf, len, "%-3s %-10s %-18s %6.2f", rank, kv_status_name(s->status), reason ? reason : "", s->total);
 }
 
-int kv_whatif(const char *config, const char *const *sets, size_t count, FILE *out)
+/* Both runs of a what-if: as configured and with the keys set. */
+static int whatif_runs(const char *arg, const char *const *sets, size_t count, struct kv_run **base,
+		       struct kv_run **alt, struct kv_error *err)
+{
+	struct kv_round_arg ra;
+	int rc = kv_round_arg_open(arg, &ra, err);
+	const char **all = kv_xcalloc(count + 1, sizeof *all);
+	for (size_t i = 0; i < ra.override_count; i++)
+		all[i] = ra.overrides[i];
+	for (size_t i = 0; i < count; i++)
+		all[ra.override_count + i] = sets[i];
+	if (rc == 0)
+		rc = kv_run_round(ra.config, ra.overrides, ra.override_count, base, err);
+	if (rc == 0 && (rc = kv_run_round(ra.config, all, ra.override_count + count, alt, err)) != 0)
+		kv_run_free(*base);
+	kv_round_arg_close(&ra);
+	free(all);
+	return rc;
+}
+
+int kv_whatif(const char *config, const char *const *sets, size_t count, const char *output, FILE *out)
 {
 	struct kv_error err = {0};
 	struct kv_run *base, *alt;
-	int rc = kv_run_round(config, NULL, 0, &base, &err);
-	if (rc == 0 && (rc = kv_run_round(config, sets, count, &alt, &err)) != 0)
-		kv_run_free(base);
+	int rc = whatif_runs(config, sets, count, &base, &alt, &err);
+	if (rc == 0 && output) {
+		struct kv_buf json = {0};
+		kv_result_json(alt, &json);
+		if ((rc = kv_write_file_atomic(output, json.data, json.len, &err)) != 0) {
+			kv_run_free(base);
+			kv_run_free(alt);
+		}
+		kv_buf_free(&json);
+	}
 	if (rc) {
 		kv_error_print(&err, stderr);
 		return rc;

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "support.h"
+#include "jsondoc.h"
 #include "util.h"
 
 static char *dir;
@@ -384,4 +385,45 @@ Test(portable, a_private_key_readable_by_others_is_warned_of)
 	free(err);
 	free(op);
 	free(arc);
+}
+
+/* --- run and whatif on an archive folder ---------------------------------------- */
+
+/* The archive's config, data and plugin alone: the test plugins' folder is
+ * off the search path, and the data beside the original config is gone. */
+Test(portable, run_and_whatif_work_on_an_archive_folder)
+{
+	char *cfg = fine_round(), *arc = in_dir("arc"), *data = in_dir("round/data/x.csv");
+	archive(cfg, arc);
+	cr_assert_eq(remove(data), 0);
+	char *saved = kv_xstrdup(getenv("KAIEVAL_PLUGIN_PATH"));
+	unsetenv("KAIEVAL_PLUGIN_PATH");
+	char *rec = in_dir("rerun.json"), *what = in_dir("whatif.json"), *archived = kv_xasprintf("%s/result.json", arc);
+	const char *run[] = {"run", arc, "-o", rec, NULL};
+	char *out = NULL;
+	cr_expect_eq(run_cmd(run, &out), 0, "%s", out);
+	free(out);
+	char *a = kvt_read(archived), *b = kvt_read(rec);
+	cr_expect(a && b && strcmp(a, b) == 0, "run DIR does not give the archived record");
+	/* A minimum total above the 10 points a team can get: every team goes. */
+	const char *whatif[] = {"whatif", arc, "--set", "selection.min_total=11", "-o", what, NULL};
+	out = NULL;
+	cr_expect_eq(run_cmd(whatif, &out), 0, "%s", out);
+	cr_expect(strstr(out, "<- changed"), "%s", out);
+	free(out);
+	cJSON *doc = kvt_record(what);
+	cr_assert(doc, "whatif -o wrote no record");
+	const char *status = kv_json_str(kvt_record_team(doc, "b"), "status");
+	cr_expect_str_eq(status ? status : "", "eliminated");
+	setenv("KAIEVAL_PLUGIN_PATH", saved, 1);
+	cJSON_Delete(doc);
+	free(a);
+	free(b);
+	free(archived);
+	free(what);
+	free(rec);
+	free(saved);
+	free(data);
+	free(arc);
+	free(cfg);
 }
