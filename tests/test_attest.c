@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "support.h"
+#include "input.h"
 #include "jsondoc.h"
 #include "util.h"
 
@@ -426,4 +427,53 @@ Test(portable, run_and_whatif_work_on_an_archive_folder)
 	free(data);
 	free(arc);
 	free(cfg);
+}
+
+/* --- the same record from another build ----------------------------------------- */
+
+static char *record_with(const char *cfg, const char *plugin_path, const char *name)
+{
+	char *src = kvt_src(cfg), *out = in_dir(name);
+	char *saved = kv_xstrdup(getenv("KAIEVAL_PLUGIN_PATH"));
+	setenv("KAIEVAL_PLUGIN_PATH", plugin_path, 1);
+	const char *args[] = {"run", src, "-o", out, NULL};
+	char *err = NULL;
+	cr_expect_eq(run_cmd(args, &err), 0, "%s: %s", cfg, err);
+	setenv("KAIEVAL_PLUGIN_PATH", saved, 1);
+	char *text = kvt_read(out);
+	cr_assert(text, "%s: no record", cfg);
+	free(err);
+	free(saved);
+	free(out);
+	free(src);
+	return text;
+}
+
+/* Every plugin built twice (tests/local.am, OTHER_BUILD_CFLAGS): other
+ * files, the same record bytes for every archived round and example. */
+Test(portable, another_build_of_the_plugins_gives_the_same_records)
+{
+	static const char *const plugins[] = {"table", "benchmarks", "expert", "votes", "license", "cost"};
+	static const char *const rounds[] = {
+		"conf/rounds/2026-01-stage1.cfg", "conf/rounds/2026-01-stage1-table.cfg",
+		"conf/rounds/2026-02-repechage.cfg", "conf/rounds/2026-08-stage2.cfg",
+		"examples/cost-facts/stage2-cost.cfg", "examples/license-cases/round.cfg"};
+	const char *build = getenv("KAIEVAL_BUILDDIR");
+	char *usual = kv_xasprintf("%s/.libs", build), *other = kv_xasprintf("%s/tests/otherbuild/.libs", build);
+	for (size_t i = 0; i < sizeof plugins / sizeof *plugins; i++) {
+		char *a = kv_xasprintf("%s/%s.so", usual, plugins[i]), *b = kv_xasprintf("%s/%s.so", other, plugins[i]);
+		char sa[65], sb[65];
+		cr_assert(kv_sha256_file(a, sa, NULL) == 0 && kv_sha256_file(b, sb, NULL) == 0, "%s", plugins[i]);
+		cr_expect_str_neq(sa, sb, "the two builds of %s are the same file", plugins[i]);
+		free(a);
+		free(b);
+	}
+	for (size_t i = 0; i < sizeof rounds / sizeof *rounds; i++) {
+		char *a = record_with(rounds[i], usual, "usual.json"), *b = record_with(rounds[i], other, "other.json");
+		cr_expect(strcmp(a, b) == 0, "%s: the records of the two builds differ", rounds[i]);
+		free(a);
+		free(b);
+	}
+	free(usual);
+	free(other);
 }
