@@ -10,6 +10,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0.0.0"
@@ -22,7 +23,7 @@ void kv_usage(FILE *f)
 	      "       kaieval archive ROUND.cfg -o DIR\n"
 	      "       kaieval verify DIR [--pubkey PUB.pem ...] [--threshold T]\n"
 	      "       kaieval attest DIR --key KEY.pem [--key KEY.pem ...] [-o FILE]\n"
-	      "       kaieval explain RESULT.json [TEAM]\n"
+	      "       kaieval explain RESULT.json|DIR [TEAM]\n"
 	      "       kaieval diff OLD.json NEW.json\n"
 	      "       kaieval whatif ROUND.cfg|DIR --set KEY=VALUE [--set ...] [-o RESULT.json]\n"
 	      "       kaieval publish RESULT.json --level top|gap|full [--csv] [--digits N]\n"
@@ -265,18 +266,34 @@ static int cmd_attest(int argc, char **argv)
 	return rc;
 }
 
+/* An archive folder stands for its record.  Caller frees. */
+static char *record_arg(const char *arg)
+{
+	struct stat st;
+	if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode))
+		return kv_xasprintf("%s/result.json", arg);
+	return kv_xstrdup(arg);
+}
+
 static int cmd_explain(int argc, char **argv)
 {
 	if (argc != 2 && argc != 3)
-		return usage_error("%s", "explain: expected RESULT.json [TEAM]");
-	return kv_explain(argv[1], argc == 3 ? argv[2] : NULL, stdout);
+		return usage_error("%s", "explain: expected RESULT.json|DIR [TEAM]");
+	char *rec = record_arg(argv[1]);
+	int rc = kv_explain(rec, argc == 3 ? argv[2] : NULL, stdout);
+	free(rec);
+	return rc;
 }
 
 static int cmd_diff(int argc, char **argv)
 {
 	if (argc != 3)
 		return usage_error("%s", "diff: expected OLD.json NEW.json");
-	return kv_diff(argv[1], argv[2], stdout);
+	char *a = record_arg(argv[1]), *b = record_arg(argv[2]);
+	int rc = kv_diff(a, b, stdout);
+	free(a);
+	free(b);
+	return rc;
 }
 
 static int cmd_whatif(int argc, char **argv)
@@ -320,7 +337,10 @@ static int cmd_publish(int argc, char **argv)
 		return usage_error("%s", "publish: expected RESULT.json --level top|gap|full");
 	if (strcmp(level, "top") != 0 && strcmp(level, "gap") != 0 && strcmp(level, "full") != 0)
 		return usage_error("publish: --level must be top, gap or full, not '%s'", level);
-	return kv_publish(argv[1], level, csv, digits, stdout);
+	char *rec = record_arg(argv[1]);
+	int rc = kv_publish(rec, level, csv, digits, stdout);
+	free(rec);
+	return rc;
 }
 
 /* The subcommands; each gets argv from its own name on. */

@@ -412,6 +412,15 @@ Test(portable, run_and_whatif_work_on_an_archive_folder)
 	cr_expect_eq(run_cmd(whatif, &out), 0, "%s", out);
 	cr_expect(strstr(out, "<- changed"), "%s", out);
 	free(out);
+	const char *explain[] = {"explain", arc, "a", NULL};
+	out = NULL;
+	cr_expect_eq(run_cmd(explain, &out), 0, "explain DIR: %s", out);
+	free(out);
+	const char *diff[] = {"diff", arc, what, NULL};
+	out = NULL;
+	cr_expect_eq(run_cmd(diff, &out), 1, "diff DIR: %s", out);
+	cr_expect(strstr(out, "team a: advance"), "%s", out);
+	free(out);
 	cJSON *doc = kvt_record(what);
 	cr_assert(doc, "whatif -o wrote no record");
 	const char *status = kv_json_str(kvt_record_team(doc, "b"), "status");
