@@ -12,7 +12,8 @@ int kv_verify(const char *dir, FILE *out);
 struct kv_attest_check;
 int kv_verify_signed(const char *dir, const struct kv_attest_check *check, FILE *out);
 int kv_explain(const char *record, const char *team, FILE *out);
-int kv_diff(const char *old_record, const char *new_record, FILE *out);
+/* scoring_only: the decisions, then only the members that score. */
+int kv_diff(const char *old_record, const char *new_record, int scoring_only, FILE *out);
 /* whatif; output, when not NULL, gets the what-if run's record. */
 int kv_whatif(const char *config, const char *const *sets, size_t count, const char *output, FILE *out);
 

@@ -24,7 +24,7 @@ void kv_usage(FILE *f)
 	      "       kaieval verify DIR [--pubkey PUB.pem ...] [--threshold T]\n"
 	      "       kaieval attest DIR --key KEY.pem [--key KEY.pem ...] [-o FILE]\n"
 	      "       kaieval explain RESULT.json|DIR [TEAM]\n"
-	      "       kaieval diff OLD.json NEW.json\n"
+	      "       kaieval diff [--scoring] OLD.json NEW.json\n"
 	      "       kaieval whatif ROUND.cfg|DIR --set KEY=VALUE [--set ...] [-o RESULT.json]\n"
 	      "       kaieval publish RESULT.json --level top|gap|full [--csv] [--digits N]\n"
 	      "       kaieval fingerprint MODEL_DIR -o FILE [-j N] [--sample K]\n"
@@ -287,10 +287,13 @@ static int cmd_explain(int argc, char **argv)
 
 static int cmd_diff(int argc, char **argv)
 {
-	if (argc != 3)
-		return usage_error("%s", "diff: expected OLD.json NEW.json");
+	int scoring = argc > 1 && strcmp(argv[1], "--scoring") == 0;
+	argc -= scoring;
+	argv += scoring;
+	if (argc != 3 || argv[1][0] == '-' || argv[2][0] == '-')
+		return usage_error("%s", "diff: expected [--scoring] OLD.json NEW.json");
 	char *a = record_arg(argv[1]), *b = record_arg(argv[2]);
-	int rc = kv_diff(a, b, stdout);
+	int rc = kv_diff(a, b, scoring, stdout);
 	free(a);
 	free(b);
 	return rc;

@@ -174,7 +174,35 @@ static size_t scoring_differences(struct kv_record *ra, struct kv_record *rb)
 	return n;
 }
 
-int kv_diff(const char *old_record, const char *new_record, FILE *out)
+/* The members of a record that score: the rules applied and the standings. */
+static size_t scoring_diff(const cJSON *a, const cJSON *b, struct kv_buf *out)
+{
+	static const char *const members[] = {"criteria", "selection", "teams", "eliminated"};
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof members / sizeof *members; i++)
+		n += kv_json_diff(cJSON_GetObjectItemCaseSensitive(a, members[i]),
+				  cJSON_GetObjectItemCaseSensitive(b, members[i]), members[i], out);
+	return n;
+}
+
+/* diff --scoring: decisions first, then only what scores. */
+static int diff_scoring(const cJSON *a, const cJSON *b, size_t nd, const struct kv_buf *decisions, FILE *out)
+{
+	struct kv_buf details = {0};
+	size_t n = scoring_diff(a, b, &details);
+	if (nd)
+		fprintf(out, "decisions that changed:\n%s\n", decisions->data);
+	else
+		fputs("no decision changed\n", out);
+	if (n)
+		fprintf(out, "scoring differences (old -> new):\n%s", details.data);
+	else
+		fputs("the scoring is identical\n", out);
+	kv_buf_free(&details);
+	return n ? KV_EXIT_DIFF : 0;
+}
+
+int kv_diff(const char *old_record, const char *new_record, int scoring_only, FILE *out)
 {
 	struct kv_error err = {0};
 	cJSON *a = kv_json_load(old_record, &err);
@@ -191,6 +219,15 @@ int kv_diff(const char *old_record, const char *new_record, FILE *out)
 	struct kv_buf decisions = {0}, details = {0};
 	/* Decisions from the typed records; every difference member by member. */
 	size_t nd = kv_decision_diff(ra, rb, &decisions);
+	if (scoring_only) {
+		int rc = diff_scoring(a, b, nd, &decisions, out);
+		kv_buf_free(&decisions);
+		kv_record_free(ra);
+		kv_record_free(rb);
+		cJSON_Delete(a);
+		cJSON_Delete(b);
+		return rc;
+	}
 	size_t n = kv_json_diff(a, b, "", &details);
 	int same_scoring = n == 0 || scoring_differences(ra, rb) == 0;
 	if (n == 0)

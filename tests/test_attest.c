@@ -147,6 +147,10 @@ Test(portable, diff_of_records_differing_in_build_identity_only)
 	cr_expect(strstr(out, "the scoring is identical; only build identities differ"), "%s", out);
 	cr_expect(strstr(out, "plugins[x].version"), "the difference is still listed: %s", out);
 	free(out);
+	const char *scoring[] = {"diff", "--scoring", a, b, NULL};
+	cr_expect_eq(run_cmd(scoring, &out), 0, "%s", out);
+	cr_expect(strncmp(out, "no decision changed\nthe scoring is identical\n", 45) == 0, "%s", out);
+	free(out);
 	free(text);
 	free(b);
 	free(a);
@@ -420,6 +424,12 @@ Test(portable, run_and_whatif_work_on_an_archive_folder)
 	out = NULL;
 	cr_expect_eq(run_cmd(diff, &out), 1, "diff DIR: %s", out);
 	cr_expect(strstr(out, "team a: advance"), "%s", out);
+	free(out);
+	const char *scoring[] = {"diff", "--scoring", arc, what, NULL};
+	out = NULL;
+	cr_expect_eq(run_cmd(scoring, &out), 1, "%s", out);
+	cr_expect(strstr(out, "decisions that changed:") == out, "decisions come first: %s", out);
+	cr_expect(strstr(out, "selection.min_total: null -> 11"), "%s", out);
 	free(out);
 	cJSON *doc = kvt_record(what);
 	cr_assert(doc, "whatif -o wrote no record");
