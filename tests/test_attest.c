@@ -276,47 +276,46 @@ Test(portable, a_changed_record_is_named)
 	free(arc);
 }
 
-/* The last signature's base64, one character changed. */
+/* Change the character at offset past the nth occurrence of needle in
+ * the archive's envelope. */
+static void edit_envelope(const char *arc, const char *needle, int nth, size_t offset, char to)
+{
+	char *path = kv_xasprintf("%s/attestation.intoto.json", arc), *text = kvt_read(path);
+	char *at = strstr(text, needle);
+	for (int i = 0; at && i < nth; i++)
+		at = strstr(at + 1, needle);
+	cr_assert(at, "%s not in the envelope", needle);
+	at[offset] = at[offset] == to ? to + 1 : to;
+	kvt_write(arc, "attestation.intoto.json", text);
+	free(text);
+	free(path);
+}
+
+/* The second signature's base64, one character changed. */
 Test(portable, a_changed_signature_is_named)
 {
 	char *arc = signed_archive(1);
-	char *path = kv_xasprintf("%s/attestation.intoto.json", arc), *text = kvt_read(path);
-	char *sig = strstr(strstr(text, "\"sig\": \"") + 1, "\"sig\": \"");
-	cr_assert(sig);
-	sig += strlen("\"sig\": \"");
-	*sig = *sig == 'A' ? 'B' : 'A';
-	kvt_write(arc, "attestation.intoto.json", text);
+	edit_envelope(arc, "\"sig\": \"", 1, strlen("\"sig\": \""), 'A');
 	expect_refused(arc, 1, "attestation: no valid signature by the key in");
 	expect_refused(arc, 1, "auditor.pub");
-	free(text);
-	free(path);
 	free(arc);
 }
 
 Test(portable, a_changed_payload_type_is_named)
 {
 	char *arc = signed_archive(1);
-	char *path = kv_xasprintf("%s/attestation.intoto.json", arc), *text = kvt_read(path);
-	char *at = strstr(text, "vnd.in-toto");
-	cr_assert(at);
-	at[4] = 'X';
-	kvt_write(arc, "attestation.intoto.json", text);
+	edit_envelope(arc, "vnd.in-toto", 0, 4, 'X');
 	expect_refused(arc, 1, "attestation: payloadType is 'application/vnd.Xn-toto+json'");
 	expect_refused(arc, 1, "no valid signature by the key in");
-	free(text);
-	free(path);
 	free(arc);
 }
 
-/* The payload re-encoded with one byte of the statement changed. */
+/* The payload with one byte of the statement changed: "{\n " (base64
+ * "ewog") becomes "{\n!" ("ewoh"). */
 Test(portable, a_changed_payload_fails_every_signature)
 {
 	char *arc = signed_archive(0);
-	char *path = kv_xasprintf("%s/attestation.intoto.json", arc), *text = kvt_read(path);
-	char *at = strstr(text, "\"payload\": \"ewog");
-	cr_assert(at);
-	at[strlen("\"payload\": \"ewo")] = 'h'; /* "{\n " becomes "{\n!" */
-	kvt_write(arc, "attestation.intoto.json", text);
+	edit_envelope(arc, "\"payload\": \"ewog", 0, strlen("\"payload\": \"ewo"), 'h');
 	char *op = in_dir("operator.pub");
 	const char *args[] = {"verify", arc, "--pubkey", op, NULL};
 	char *out = NULL;
@@ -324,8 +323,6 @@ Test(portable, a_changed_payload_fails_every_signature)
 	cr_expect(strstr(out, "no valid signature by the key in"), "%s", out);
 	free(out);
 	free(op);
-	free(text);
-	free(path);
 	free(arc);
 }
 
