@@ -377,13 +377,11 @@ void kv_archive_plugins_restore(char *saved)
 
 static int rerun(struct verify_state *v, struct kv_error *err)
 {
-	const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(v->manifest, "config");
-	char *path = kv_xasprintf("%s/%s", v->dir, kv_json_str(cfg, "path") ? kv_json_str(cfg, "path") : "");
-	const char *overrides[] = {ARCHIVE_DATA_OVERRIDE};
-	char *saved = kv_archive_plugins_first(v->dir);
-	int rc = kv_run_round(path, overrides, 1, &v->run, err);
-	kv_archive_plugins_restore(saved);
-	free(path);
+	struct kv_round_arg ra;
+	int rc = kv_round_arg_open(v->dir, &ra, err);
+	if (rc == 0)
+		rc = kv_run_round(ra.config, ra.overrides, ra.override_count, &v->run, err);
+	kv_round_arg_close(&ra);
 	if (rc)
 		return rc;
 	v->rerun = kv_record_from_run(v->run);
@@ -503,16 +501,11 @@ int kv_verify_signed(const char *dir, const struct kv_attest_check *check, FILE 
 		kv_error_print(&err, stderr);
 		return rc;
 	}
-	if ((rc = check_attestation(dir, check, out)) != 0) {
-		cJSON_Delete(v.manifest);
-		kv_record_free(v.archived);
-		kv_buf_free(&v.archived_bytes);
-		kv_buf_free(&v.problems);
-		return rc;
+	if ((rc = check_attestation(dir, check, out)) == 0) {
+		check_files(dir, v.manifest, &v.problems);
+		int rerun_rc = rerun(&v, &rerun_err);
+		rc = report_verify(&v, rerun_rc, rerun_err.msg, out);
 	}
-	check_files(dir, v.manifest, &v.problems);
-	int rerun_rc = rerun(&v, &rerun_err);
-	rc = report_verify(&v, rerun_rc, rerun_err.msg, out);
 	cJSON_Delete(v.manifest);
 	kv_record_free(v.archived);
 	kv_record_free(v.rerun);
