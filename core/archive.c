@@ -15,8 +15,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define KV_STR2(x) #x
+#define KV_STR(x) KV_STR2(x)
 #if defined(__clang__)
-#define KV_COMPILER "clang " __clang_version__
+#define KV_COMPILER "clang " KV_STR(__clang_major__) "." KV_STR(__clang_minor__) "." KV_STR(__clang_patchlevel__)
 #elif defined(__GNUC__)
 #define KV_COMPILER "gcc " __VERSION__
 #else
