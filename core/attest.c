@@ -55,15 +55,20 @@ static void write_value(struct kv_jw *w, const cJSON *v)
 	}
 }
 
-static void subject(struct kv_jw *w, const cJSON *entry)
+static void one_subject(struct kv_jw *w, const char *name, const char *sha)
 {
 	kv_jw_begin_object(w);
-	kv_jw_key(w, "name"); kv_jw_string(w, kv_json_str(entry, "path"));
+	kv_jw_key(w, "name"); kv_jw_string(w, name);
 	kv_jw_key(w, "digest");
 	kv_jw_begin_object(w);
-	kv_jw_key(w, "sha256"); kv_jw_string(w, kv_json_str(entry, "sha256"));
+	kv_jw_key(w, "sha256"); kv_jw_string(w, sha);
 	kv_jw_end_object(w);
 	kv_jw_end_object(w);
+}
+
+static void subject(struct kv_jw *w, const cJSON *entry)
+{
+	one_subject(w, kv_json_str(entry, "path"), kv_json_str(entry, "sha256"));
 }
 
 /* Every file the manifest names, and the manifest itself. */
@@ -71,13 +76,7 @@ static void write_subjects(struct kv_jw *w, const cJSON *manifest, const char *m
 {
 	kv_jw_key(w, "subject");
 	kv_jw_begin_array(w);
-	kv_jw_begin_object(w);
-	kv_jw_key(w, "name"); kv_jw_string(w, "manifest.json");
-	kv_jw_key(w, "digest");
-	kv_jw_begin_object(w);
-	kv_jw_key(w, "sha256"); kv_jw_string(w, manifest_sha);
-	kv_jw_end_object(w);
-	kv_jw_end_object(w);
+	one_subject(w, "manifest.json", manifest_sha);
 	subject(w, cJSON_GetObjectItemCaseSensitive(manifest, "result"));
 	subject(w, cJSON_GetObjectItemCaseSensitive(manifest, "config"));
 	const char *lists[] = {"inputs", "plugins"};
@@ -120,6 +119,26 @@ static void copy_member(struct kv_jw *w, const cJSON *manifest, const char *key)
 	write_value(w, cJSON_GetObjectItemCaseSensitive(manifest, key));
 }
 
+/* The plugins as a record alone names them: no file, no digest. */
+static void write_record_plugins(struct kv_jw *w, const struct kv_record *rec)
+{
+	kv_jw_key(w, "plugins");
+	kv_jw_begin_array(w);
+	for (size_t c = 0; c < rec->criterion_count; c++) {
+		const struct kv_rec_plugin *p = &rec->plugins[c];
+		kv_jw_begin_object(w);
+		kv_jw_key(w, "criterion"); kv_jw_string(w, p->criterion);
+		kv_jw_key(w, "plugin"); kv_jw_string(w, p->plugin);
+		kv_jw_key(w, "version"); kv_jw_string(w, p->version);
+		kv_jw_key(w, "abi"); kv_jw_string(w, p->abi);
+		kv_jw_key(w, "path"); kv_jw_null(w);
+		kv_jw_key(w, "sha256"); kv_jw_null(w);
+		kv_jw_end_object(w);
+	}
+	kv_jw_end_array(w);
+}
+
+/* manifest is NULL for a record attested alone. */
 static void write_predicate(struct kv_jw *w, const cJSON *manifest, const struct kv_record *rec)
 {
 	kv_jw_key(w, "predicate");
@@ -133,36 +152,61 @@ static void write_predicate(struct kv_jw *w, const cJSON *manifest, const struct
 	kv_jw_end_object(w);
 	kv_jw_key(w, "rules");
 	kv_jw_begin_object(w);
-	kv_jw_key(w, "path"); kv_jw_string(w, kv_json_str(cJSON_GetObjectItemCaseSensitive(manifest, "config"), "path"));
+	kv_jw_key(w, "path");
+	kv_jw_string(w, manifest ? kv_json_str(cJSON_GetObjectItemCaseSensitive(manifest, "config"), "path")
+				 : rec->config_path);
 	kv_jw_key(w, "sha256"); kv_jw_string(w, rec->config_sha256);
 	kv_jw_end_object(w);
 	copy_member(w, manifest, "engine");
-	copy_member(w, manifest, "plugins");
+	if (manifest)
+		copy_member(w, manifest, "plugins");
+	else
+		write_record_plugins(w, rec);
 	copy_member(w, manifest, "isolation");
 	write_decisions(w, rec);
 	kv_jw_end_object(w);
 }
 
-/* The statement over the archive in dir, as the bytes every signer signs. */
-static int build_statement(const char *dir, struct kv_buf *out, struct kv_error *err)
+static void write_statement(struct kv_jw *w, const cJSON *manifest, const struct kv_record *rec,
+			    const char *name, const char *sha)
 {
-	char *mpath = kv_xasprintf("%s/manifest.json", dir), *rpath = kv_xasprintf("%s/result.json", dir);
+	kv_jw_begin_object(w);
+	kv_jw_key(w, "_type"); kv_jw_string(w, STATEMENT_TYPE);
+	if (manifest) {
+		write_subjects(w, manifest, sha);
+	} else {
+		kv_jw_key(w, "subject");
+		kv_jw_begin_array(w);
+		one_subject(w, name, sha);
+		kv_jw_end_array(w);
+	}
+	kv_jw_key(w, "predicateType"); kv_jw_string(w, KV_PREDICATE_TYPE);
+	write_predicate(w, manifest, rec);
+	kv_jw_end_object(w);
+}
+
+/* The statement over an archive folder (every file it holds) or over a
+ * record alone, as the bytes every signer signs; *base gets the folder
+ * the subjects' names are relative to (caller frees). */
+static int build_statement(const char *target, struct kv_buf *out, char **base, struct kv_error *err)
+{
+	struct stat st;
+	int archive = stat(target, &st) == 0 && S_ISDIR(st.st_mode);
+	char *mpath = archive ? kv_xasprintf("%s/manifest.json", target) : NULL;
+	char *rpath = archive ? kv_xasprintf("%s/result.json", target) : kv_xstrdup(target);
+	const char *slash = strrchr(rpath, '/');
 	char sha[65];
-	cJSON *manifest = kv_json_load(mpath, err);
-	struct kv_record *rec = manifest ? kv_record_read(rpath, err) : NULL;
+	cJSON *manifest = archive ? kv_json_load(mpath, err) : NULL;
+	struct kv_record *rec = err->status ? NULL : kv_record_read(rpath, err);
 	int rc = err->status;
-	if (rec && kv_sha256_file(mpath, sha, NULL) != 0)
-		rc = kv_fail(err, KV_EXIT_INPUT, "%s: cannot read: %s", mpath, strerror(errno));
+	if (rec && kv_sha256_file(archive ? mpath : rpath, sha, NULL) != 0)
+		rc = kv_fail(err, KV_EXIT_INPUT, "%s: cannot read: %s", archive ? mpath : rpath, strerror(errno));
 	if (rec && rc == 0) {
 		struct kv_jw w = {0};
-		kv_jw_begin_object(&w);
-		kv_jw_key(&w, "_type"); kv_jw_string(&w, STATEMENT_TYPE);
-		write_subjects(&w, manifest, sha);
-		kv_jw_key(&w, "predicateType"); kv_jw_string(&w, KV_PREDICATE_TYPE);
-		write_predicate(&w, manifest, rec);
-		kv_jw_end_object(&w);
+		write_statement(&w, manifest, rec, slash ? slash + 1 : rpath, sha);
 		*out = w.out;
 	}
+	*base = archive ? kv_xstrdup(target) : slash ? kv_xasprintf("%.*s", (int)(slash - rpath), rpath) : kv_xstrdup(".");
 	kv_record_free(rec);
 	cJSON_Delete(manifest);
 	free(mpath);
@@ -407,17 +451,17 @@ static int envelope_for(const char *path, const struct kv_buf *statement, struct
 	return rc;
 }
 
-static size_t check_subjects(const char *dir, const cJSON *statement, struct kv_buf *problems);
+static size_t check_subjects(const char *dir, const cJSON *statement, int archive, struct kv_buf *problems);
 
 /* Sign only what is there: every file the manifest names, as it names it. */
-static int files_match(const char *dir, const struct kv_buf *statement, struct kv_error *err)
+static int files_match(const char *dir, int archive, const struct kv_buf *statement, struct kv_error *err)
 {
 	struct kv_buf problems = {0};
 	cJSON *doc = kv_json_parse(statement->data, statement->len, "statement", err);
 	int rc = err->status;
-	if (doc && check_subjects(dir, doc, &problems))
-		rc = kv_fail(err, KV_EXIT_DIFF, "%s: not signed: the archive does not match its manifest\n%s", dir,
-			     problems.data);
+	if (doc && check_subjects(dir, doc, archive, &problems))
+		rc = kv_fail(err, KV_EXIT_DIFF, "%s: not signed: %s\n%s", dir,
+			     archive ? "the archive does not match its manifest" : "the record changed while read", problems.data);
 	cJSON_Delete(doc);
 	kv_buf_free(&problems);
 	return rc;
@@ -428,10 +472,15 @@ int kv_attest(const char *dir, const char *const *keys, size_t key_count, const 
 	struct kv_error err = {0};
 	struct kv_buf statement = {0}, bytes = {0};
 	struct envelope e = {0};
-	char *path = output ? kv_xstrdup(output) : kv_xasprintf("%s/" KV_ATTESTATION_FILE, dir);
-	int rc = build_statement(dir, &statement, &err);
+	char *path = output ? kv_xstrdup(output) : kv_xasprintf("%s/" KV_ATTESTATION_FILE, dir), *base = NULL;
+	struct stat st;
+	int rc = 0;
+	if (!output && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)))
+		rc = kv_fail(&err, KV_EXIT_INPUT, "%s: not an archive folder; a record's attestation needs -o FILE", dir);
 	if (rc == 0)
-		rc = files_match(dir, &statement, &err);
+		rc = build_statement(dir, &statement, &base, &err);
+	if (rc == 0)
+		rc = files_match(base, stat(dir, &st) == 0 && S_ISDIR(st.st_mode), &statement, &err);
 	if (rc == 0)
 		rc = envelope_for(path, &statement, &e, &err);
 	for (size_t k = 0; rc == 0 && k < key_count; k++)
@@ -447,14 +496,16 @@ int kv_attest(const char *dir, const char *const *keys, size_t key_count, const 
 	envelope_free(&e);
 	kv_buf_free(&statement);
 	kv_buf_free(&bytes);
+	free(base);
 	free(path);
 	return rc;
 }
 
 /* --- verify ----------------------------------------------------------------------- */
 
-/* Each subject's digest against the file in dir; mismatches to problems. */
-static size_t check_subjects(const char *dir, const cJSON *statement, struct kv_buf *problems)
+/* Each subject's digest against the file in dir; mismatches to problems.
+ * An archive's statement must name its manifest, which names the rest. */
+static size_t check_subjects(const char *dir, const cJSON *statement, int archive, struct kv_buf *problems)
 {
 	const cJSON *subjects = cJSON_GetObjectItemCaseSensitive(statement, "subject");
 	size_t bad = 0, manifest = 0;
@@ -475,7 +526,7 @@ static size_t check_subjects(const char *dir, const cJSON *statement, struct kv_
 			kv_buf_printf(problems, "attestation: subject %s: SHA-256 differs from the attested digest\n", name), bad++;
 		free(full);
 	}
-	if (!manifest)
+	if (archive && !manifest)
 		kv_buf_puts(problems, "attestation: the archive's manifest.json is not among the subjects\n"), bad++;
 	return bad;
 }
@@ -543,7 +594,7 @@ int kv_verify_attestation(const char *dir, const struct kv_attest_check *check, 
 			KV_PREDICATE_TYPE) != 0)
 		kv_buf_puts(problems, "attestation: the payload is not a kaieval evaluation statement\n");
 	else
-		check_subjects(dir, statement, problems);
+		check_subjects(dir, statement, 1, problems);
 	if (err->status == 0)
 		fprintf(out, "attestation: %zu signature%s, %zu by the keys given\n", e.sig_count,
 			e.sig_count == 1 ? "" : "s", signers);

@@ -22,7 +22,7 @@ void kv_usage(FILE *f)
 	      "       kaieval plugins [NAME]\n"
 	      "       kaieval archive ROUND.cfg -o DIR\n"
 	      "       kaieval verify DIR [--pubkey PUB.pem ...] [--threshold T]\n"
-	      "       kaieval attest DIR --key KEY.pem [--key KEY.pem ...] [-o FILE]\n"
+	      "       kaieval attest DIR|RESULT.json --key KEY.pem [--key ...] [-o FILE]\n"
 	      "       kaieval explain RESULT.json|DIR [TEAM]\n"
 	      "       kaieval diff [--scoring] OLD.json NEW.json\n"
 	      "       kaieval whatif ROUND.cfg|DIR --set KEY=VALUE [--set ...] [-o RESULT.json]\n"
@@ -259,7 +259,7 @@ static int cmd_attest(int argc, char **argv)
 			dir = argv[i];
 	}
 	if (rc == 0 && (!dir || n == 0))
-		rc = usage_error("%s", "attest: expected DIR --key KEY.pem [--key ...] [-o FILE]");
+		rc = usage_error("%s", "attest: expected DIR|RESULT.json --key KEY.pem [--key ...] [-o FILE]");
 	if (rc == 0)
 		rc = kv_attest(dir, keys, n, output, stdout);
 	free(keys);

@@ -493,3 +493,27 @@ Test(portable, another_build_of_the_plugins_gives_the_same_records)
 	free(usual);
 	free(other);
 }
+
+/* A record alone: one subject, written where -o says, checked by check.py. */
+Test(portable, a_record_alone_is_attested_with_o)
+{
+	char *arc = signed_archive(0);
+	char *rec = kv_xasprintf("%s/result.json", arc), *env = in_dir("result.intoto.json");
+	char *op = in_dir("operator.pem"), *pub = in_dir("operator.pub");
+	const char *no_o[] = {"attest", rec, "--key", op, NULL};
+	char *out = NULL;
+	cr_expect_eq(run_cmd(no_o, &out), 2, "%s", out);
+	cr_expect(strstr(out, "a record's attestation needs -o FILE"), "%s", out);
+	free(out);
+	const char *with_o[] = {"attest", rec, "--key", op, "-o", env, NULL};
+	cr_assert_eq(run_cmd(with_o, NULL), 0);
+	char *script = kvt_src("tests/data/attest/check.py");
+	const char *check[] = {"python3", script, env, arc, pub, NULL};
+	cr_expect_eq(spawn(check), 0, "check.py refused the record's attestation");
+	free(script);
+	free(pub);
+	free(op);
+	free(env);
+	free(rec);
+	free(arc);
+}
