@@ -119,18 +119,20 @@ static void copy_member(struct kv_jw *w, const cJSON *manifest, const char *key)
 	write_value(w, cJSON_GetObjectItemCaseSensitive(manifest, key));
 }
 
-/* The plugins as a record alone names them: no file, no digest. */
-static void write_record_plugins(struct kv_jw *w, const struct kv_record *rec)
+/* The plugins as a record alone names them (what the plugin said of the
+ * round left out), with no file and no digest: the record has none. */
+static void write_record_plugins(struct kv_jw *w, const cJSON *record)
 {
 	kv_jw_key(w, "plugins");
 	kv_jw_begin_array(w);
-	for (size_t c = 0; c < rec->criterion_count; c++) {
-		const struct kv_rec_plugin *p = &rec->plugins[c];
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(record, "plugins");
+	for (const cJSON *e = list ? list->child : NULL; e; e = e->next) {
 		kv_jw_begin_object(w);
-		kv_jw_key(w, "criterion"); kv_jw_string(w, p->criterion);
-		kv_jw_key(w, "plugin"); kv_jw_string(w, p->plugin);
-		kv_jw_key(w, "version"); kv_jw_string(w, p->version);
-		kv_jw_key(w, "abi"); kv_jw_string(w, p->abi);
+		for (const cJSON *m = e->child; m; m = m->next)
+			if (strcmp(m->string, "evidence") != 0 && strcmp(m->string, "warnings") != 0) {
+				kv_jw_key(w, m->string);
+				write_value(w, m);
+			}
 		kv_jw_key(w, "path"); kv_jw_null(w);
 		kv_jw_key(w, "sha256"); kv_jw_null(w);
 		kv_jw_end_object(w);
@@ -138,8 +140,8 @@ static void write_record_plugins(struct kv_jw *w, const struct kv_record *rec)
 	kv_jw_end_array(w);
 }
 
-/* manifest is NULL for a record attested alone. */
-static void write_predicate(struct kv_jw *w, const cJSON *manifest, const struct kv_record *rec)
+/* manifest is NULL for a record attested alone (parsed as doc). */
+static void write_predicate(struct kv_jw *w, const cJSON *manifest, const cJSON *doc, const struct kv_record *rec)
 {
 	kv_jw_key(w, "predicate");
 	kv_jw_begin_object(w);
@@ -161,13 +163,13 @@ static void write_predicate(struct kv_jw *w, const cJSON *manifest, const struct
 	if (manifest)
 		copy_member(w, manifest, "plugins");
 	else
-		write_record_plugins(w, rec);
+		write_record_plugins(w, doc);
 	copy_member(w, manifest, "isolation");
 	write_decisions(w, rec);
 	kv_jw_end_object(w);
 }
 
-static void write_statement(struct kv_jw *w, const cJSON *manifest, const struct kv_record *rec,
+static void write_statement(struct kv_jw *w, const cJSON *manifest, const cJSON *doc, const struct kv_record *rec,
 			    const char *name, const char *sha)
 {
 	kv_jw_begin_object(w);
@@ -181,7 +183,7 @@ static void write_statement(struct kv_jw *w, const cJSON *manifest, const struct
 		kv_jw_end_array(w);
 	}
 	kv_jw_key(w, "predicateType"); kv_jw_string(w, KV_PREDICATE_TYPE);
-	write_predicate(w, manifest, rec);
+	write_predicate(w, manifest, doc, rec);
 	kv_jw_end_object(w);
 }
 
@@ -197,17 +199,19 @@ static int build_statement(const char *target, struct kv_buf *out, char **base, 
 	const char *slash = strrchr(rpath, '/');
 	char sha[65];
 	cJSON *manifest = archive ? kv_json_load(mpath, err) : NULL;
-	struct kv_record *rec = err->status ? NULL : kv_record_read(rpath, err);
+	cJSON *doc = err->status ? NULL : kv_json_load(rpath, err);
+	struct kv_record *rec = doc ? kv_record_from_json(doc, rpath, err) : NULL;
 	int rc = err->status;
 	if (rec && kv_sha256_file(archive ? mpath : rpath, sha, NULL) != 0)
 		rc = kv_fail(err, KV_EXIT_INPUT, "%s: cannot read: %s", archive ? mpath : rpath, strerror(errno));
 	if (rec && rc == 0) {
 		struct kv_jw w = {0};
-		write_statement(&w, manifest, rec, slash ? slash + 1 : rpath, sha);
+		write_statement(&w, manifest, doc, rec, slash ? slash + 1 : rpath, sha);
 		*out = w.out;
 	}
 	*base = archive ? kv_xstrdup(target) : slash ? kv_xasprintf("%.*s", (int)(slash - rpath), rpath) : kv_xstrdup(".");
 	kv_record_free(rec);
+	cJSON_Delete(doc);
 	cJSON_Delete(manifest);
 	free(mpath);
 	free(rpath);
