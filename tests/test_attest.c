@@ -517,3 +517,27 @@ Test(portable, a_record_alone_is_attested_with_o)
 	free(rec);
 	free(arc);
 }
+
+/* --set with a list: the what-if record holds it as given, in order. */
+Test(portable, set_takes_a_list)
+{
+	char *cfg = kvt_src("conf/rounds/2026-01-stage1-table.cfg"), *what = in_dir("tb.json");
+	const char *args[] = {"whatif", cfg, "--set", "selection.tie_break=[users, \"experts\"]", "-o", what, NULL};
+	char *out = NULL;
+	cr_assert_eq(run_cmd(args, &out), 0, "%s", out);
+	cJSON *doc = kvt_record(what);
+	cr_assert(doc);
+	const cJSON *tb = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "selection"), "tie_break");
+	cr_expect_eq(cJSON_GetArraySize(tb), 2);
+	cr_expect_str_eq(cJSON_GetArrayItem(tb, 0)->valuestring, "users");
+	cr_expect_str_eq(cJSON_GetArrayItem(tb, 1)->valuestring, "experts");
+	const char *mixed[] = {"whatif", cfg, "--set", "selection.tie_break=[users, 3]", NULL};
+	free(out);
+	out = NULL;
+	cr_expect_eq(run_cmd(mixed, &out), 2, "%s", out);
+	cr_expect(strstr(out, "tie_break[1]: must be a string"), "%s", out);
+	cJSON_Delete(doc);
+	free(out);
+	free(what);
+	free(cfg);
+}
