@@ -1,6 +1,7 @@
 /* kaieval archive / verify: a self-contained folder holding the config,
  * every input the plugins read, the record and a manifest of hashes; and the
  * rerun that checks it byte for byte. */
+#include "attest.h"
 #include "audit.h"
 #include "jsondoc.h"
 #include "record.h"
@@ -14,6 +15,16 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#define KV_STR2(x) #x
+#define KV_STR(x) KV_STR2(x)
+#if defined(__clang__)
+#define KV_COMPILER "clang " KV_STR(__clang_major__) "." KV_STR(__clang_minor__) "." KV_STR(__clang_patchlevel__)
+#elif defined(__GNUC__)
+#define KV_COMPILER "gcc " __VERSION__
+#else
+#define KV_COMPILER "unknown"
+#endif
 
 /* The archived config finds its data here (relative to the config file). */
 #define ARCHIVE_DATA_OVERRIDE "data=../data"
@@ -53,6 +64,22 @@ static int copy_checked(const char *src, const char *dir, const char *rel, const
 	return rc;
 }
 
+static char *plugin_rel(const struct kv_run *run, size_t c);
+
+/* The program that ran the round: its file's digest and its compiler,
+ * build identities that the record leaves out. */
+static void write_engine(struct kv_jw *w)
+{
+	char sha[65];
+	kv_jw_key(w, "engine");
+	kv_jw_begin_object(w);
+	kv_jw_key(w, "version"); kv_jw_string(w, PACKAGE_VERSION);
+	kv_jw_key(w, "sha256");
+	kv_jw_string(w, kv_sha256_file("/proc/self/exe", sha, NULL) == 0 ? sha : NULL);
+	kv_jw_key(w, "compiler"); kv_jw_string(w, KV_COMPILER);
+	kv_jw_end_object(w);
+}
+
 static void manifest_file(struct kv_jw *w, const char *path, uint64_t bytes, const char *sha)
 {
 	kv_jw_begin_object(w);
@@ -63,7 +90,8 @@ static void manifest_file(struct kv_jw *w, const char *path, uint64_t bytes, con
 }
 
 /* The manifest lists the record's inputs and plugins, with the archive's
- * folder layout; it is built from the record so that the two agree. */
+ * folder layout, and what identifies the build: the plugins' file digests,
+ * which the record leaves out so that it is the same on every build. */
 static void write_manifest(const struct kv_run *run, const struct kv_record *rec, const struct kv_buf *record,
 			   struct kv_buf *out)
 {
@@ -71,6 +99,7 @@ static void write_manifest(const struct kv_run *run, const struct kv_record *rec
 	char sha[65];
 	kv_jw_begin_object(&w);
 	kv_jw_key(&w, "kaieval"); kv_jw_string(&w, rec->version);
+	write_engine(&w);
 	kv_jw_key(&w, "round"); kv_jw_string(&w, rec->round_id);
 	kv_jw_key(&w, "config");
 	char *cfg = kv_xasprintf("config/%s", rec->config_path);
@@ -98,7 +127,11 @@ static void write_manifest(const struct kv_run *run, const struct kv_record *rec
 		kv_jw_key(&w, "plugin"); kv_jw_string(&w, p->plugin);
 		kv_jw_key(&w, "version"); kv_jw_string(&w, p->version);
 		kv_jw_key(&w, "abi"); kv_jw_string(&w, p->abi);
-		kv_jw_key(&w, "sha256"); kv_jw_string(&w, p->sha256);
+		char *rel = plugin_rel(run, c);
+		const char *sha = run->results[c].plugin.sha256;
+		kv_jw_key(&w, "path"); kv_jw_string(&w, rel);
+		kv_jw_key(&w, "sha256"); kv_jw_string(&w, sha[0] ? sha : NULL);
+		free(rel);
 		kv_jw_end_object(&w);
 	}
 	kv_jw_end_array(&w);
@@ -108,23 +141,37 @@ static void write_manifest(const struct kv_run *run, const struct kv_record *rec
 	*out = w.out;
 }
 
-/* A plugin shipped beside the config travels with it. */
+/* Where the archive keeps criterion c's plugin file: beside the config
+ * when the config names it by path, else in plugins/; NULL when the plugin
+ * is linked into the program.  Caller frees. */
+static char *plugin_rel(const struct kv_run *run, size_t c)
+{
+	const char *name = run->round->criteria[c].plugin;
+	if (!run->results[c].plugin.path)
+		return NULL;
+	if (strchr(name, '/'))
+		return kv_xasprintf("config/%s", name);
+	return kv_xasprintf("plugins/%s.so", name);
+}
+
+/* Every plugin file the round used travels with it, found on the search
+ * path or beside the config, so that the archive reruns anywhere. */
 static int copy_round_plugins(const struct kv_run *run, const char *tmp, struct kv_error *err)
 {
-	for (size_t c = 0; c < run->round->criterion_count; c++) {
+	int rc = 0;
+	for (size_t c = 0; rc == 0 && c < run->round->criterion_count; c++) {
 		const char *name = run->round->criteria[c].plugin;
 		const struct kv_loaded_plugin *p = &run->results[c].plugin;
-		if (!strchr(name, '/') || !p->path)
+		char *rel = plugin_rel(run, c);
+		if (!rel)
 			continue;
 		if (name[0] == '/' || strstr(name, ".."))
-			return kv_fail(err, KV_EXIT_INPUT, "%s: a plugin outside the config's folder cannot be archived", name);
-		char *rel = kv_xasprintf("config/%s", name);
-		int rc = copy_checked(p->path, tmp, rel, p->sha256, err);
+			rc = kv_fail(err, KV_EXIT_INPUT, "%s: a plugin outside the config's folder cannot be archived", name);
+		else
+			rc = copy_checked(p->path, tmp, rel, p->sha256, err);
 		free(rel);
-		if (rc)
-			return rc;
 	}
-	return 0;
+	return rc;
 }
 
 static int fill_archive(const struct kv_run *run, const char *tmp, struct kv_error *err)
@@ -191,12 +238,51 @@ int kv_archive(const char *config, const char *dir, FILE *out)
 		if (kv_remove_tree(tmp) != 0)
 			fprintf(stderr, "kaieval: could not remove %s: %s\n", tmp, strerror(errno));
 	} else {
+		char *man = kv_xasprintf("%s/manifest.json", dir), sha[65];
 		fprintf(out, "archived round %s: %zu inputs, %zu plugins -> %s\n", run->round->id,
 			run->inputs.count, run->round->criterion_count, dir);
+		/* The one digest to publish: the manifest names every other file's. */
+		if (kv_sha256_file(man, sha, NULL) == 0)
+			fprintf(out, "manifest sha256 %s\n", sha);
+		free(man);
 	}
 	free(tmp);
 	kv_run_free(run);
 	return rc;
+}
+
+int kv_round_arg_open(const char *arg, struct kv_round_arg *ra, struct kv_error *err)
+{
+	struct stat st;
+	memset(ra, 0, sizeof *ra);
+	if (stat(arg, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		ra->config = kv_xstrdup(arg);
+		return 0;
+	}
+	char *path = kv_xasprintf("%s/manifest.json", arg);
+	cJSON *manifest = kv_json_load(path, err);
+	const char *cfg = manifest ? kv_json_str(cJSON_GetObjectItemCaseSensitive(manifest, "config"), "path") : NULL;
+	int rc = err->status;
+	if (manifest && (!cfg || cfg[0] == '/' || strstr(cfg, "..")))
+		rc = kv_fail(err, KV_EXIT_INPUT, "%s: config.path is missing or leaves the archive", path);
+	if (rc == 0) {
+		ra->config = kv_xasprintf("%s/%s", arg, cfg);
+		ra->overrides[0] = ARCHIVE_DATA_OVERRIDE;
+		ra->override_count = 1;
+		ra->saved_search_path = kv_archive_plugins_first(arg);
+		ra->archive = 1;
+	}
+	cJSON_Delete(manifest);
+	free(path);
+	return rc;
+}
+
+void kv_round_arg_close(struct kv_round_arg *ra)
+{
+	if (ra->archive)
+		kv_archive_plugins_restore(ra->saved_search_path);
+	free(ra->config);
+	memset(ra, 0, sizeof *ra);
 }
 
 /* --- verify -------------------------------------------------------------- */
@@ -231,13 +317,19 @@ static int check_files(const char *dir, const cJSON *manifest, struct kv_buf *pr
 	const cJSON *inputs = cJSON_GetObjectItemCaseSensitive(manifest, "inputs");
 	for (const cJSON *e = inputs ? inputs->child : NULL; e; e = e->next)
 		bad += check_file(dir, e, problems);
+	/* Plugins linked into the program, and those of an archive written
+	 * before plugins were archived, have no file here. */
+	const cJSON *plugins = cJSON_GetObjectItemCaseSensitive(manifest, "plugins");
+	for (const cJSON *e = plugins ? plugins->child : NULL; e; e = e->next)
+		if (kv_json_str(e, "path"))
+			bad += check_file(dir, e, problems);
 	return bad;
 }
 
 /* Plugins as the manifest has them against the rerun's; version changes are
  * listed in `versions`, build (SHA-256) changes in `builds`. */
-static void compare_plugins(const cJSON *manifest, const struct kv_record *rerun, struct kv_buf *versions,
-			    struct kv_buf *builds)
+static void compare_plugins(const cJSON *manifest, const struct kv_record *rerun, const struct kv_run *run,
+			    struct kv_buf *versions, struct kv_buf *builds)
 {
 	const cJSON *old = cJSON_GetObjectItemCaseSensitive(manifest, "plugins");
 	for (const cJSON *p = old ? old->child : NULL; p; p = p->next) {
@@ -245,7 +337,7 @@ static void compare_plugins(const cJSON *manifest, const struct kv_record *rerun
 		long c = kv_rec_criterion_index(rerun, crit);
 		const struct kv_rec_plugin *q = c >= 0 ? &rerun->plugins[c] : NULL;
 		const char *v1 = kv_json_str(p, "version"), *v2 = q ? q->version : NULL;
-		const char *s1 = kv_json_str(p, "sha256"), *s2 = q ? q->sha256 : NULL;
+		const char *s1 = kv_json_str(p, "sha256"), *s2 = q ? run->results[c].plugin.sha256 : NULL;
 		if (v1 && v2 && strcmp(v1, v2) != 0)
 			kv_buf_printf(versions, "plugin %s (criterion %s): version %s in the archive, %s installed\n",
 				      kv_json_str(p, "plugin"), crit, v1, v2);
@@ -259,23 +351,46 @@ struct verify_state {
 	const char *dir;
 	cJSON *manifest;
 	struct kv_record *archived, *rerun;
+	struct kv_run *run;
 	struct kv_buf archived_bytes, rerun_bytes;
 	struct kv_buf problems, versions, builds, changes;
 };
 
+char *kv_archive_plugins_first(const char *dir)
+{
+	const char *env = getenv("KAIEVAL_PLUGIN_PATH");
+	char *saved = env ? kv_xstrdup(env) : NULL;
+	char *plugins = kv_xasprintf("%s/plugins", dir), *real = realpath(plugins, NULL);
+	if (real && !strchr(real, ':')) {
+		char *path = kv_xasprintf("%s%s%s", real, env ? ":" : "", env ? env : "");
+		setenv("KAIEVAL_PLUGIN_PATH", path, 1);
+		free(path);
+	}
+	free(real);
+	free(plugins);
+	return saved;
+}
+
+void kv_archive_plugins_restore(char *saved)
+{
+	if (saved)
+		setenv("KAIEVAL_PLUGIN_PATH", saved, 1);
+	else
+		unsetenv("KAIEVAL_PLUGIN_PATH");
+	free(saved);
+}
+
 static int rerun(struct verify_state *v, struct kv_error *err)
 {
-	const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(v->manifest, "config");
-	char *path = kv_xasprintf("%s/%s", v->dir, kv_json_str(cfg, "path") ? kv_json_str(cfg, "path") : "");
-	const char *overrides[] = {ARCHIVE_DATA_OVERRIDE};
-	struct kv_run *run;
-	int rc = kv_run_round(path, overrides, 1, &run, err);
-	free(path);
+	struct kv_round_arg ra;
+	int rc = kv_round_arg_open(v->dir, &ra, err);
+	if (rc == 0)
+		rc = kv_run_round(ra.config, ra.overrides, ra.override_count, &v->run, err);
+	kv_round_arg_close(&ra);
 	if (rc)
 		return rc;
-	v->rerun = kv_record_from_run(run);
+	v->rerun = kv_record_from_run(v->run);
 	kv_record_write(v->rerun, &v->rerun_bytes);
-	kv_run_free(run);
 	return 0;
 }
 
@@ -334,17 +449,24 @@ static int report_verify(struct verify_state *v, int rerun_rc, const char *rerun
 			v->archived_bytes.len == v->rerun_bytes.len &&
 			memcmp(v->archived_bytes.data, v->rerun_bytes.data, v->rerun_bytes.len) == 0;
 	int same_scoring = identical;
-	if (!identical && rerun_rc == 0 && v->archived) {
-		compare_plugins(v->manifest, v->rerun, &v->versions, &v->builds);
+	if (rerun_rc == 0)
+		compare_plugins(v->manifest, v->rerun, v->run, &v->versions, &v->builds);
+	if (!identical && rerun_rc == 0 && v->archived)
 		same_scoring = compare_scoring(v) == 0;
-	}
 	int ok = same_scoring && v->problems.len == 0;
+	/* Nothing tampered with, but no rerun: neither verified nor refuted. */
+	if (rerun_rc && v->problems.len == 0) {
+		fprintf(out, "NOT verified: could not rerun the archive: %s\n", rerun_msg);
+		return KV_EXIT_INPUT;
+	}
 	fprintf(out, "%s\n", ok ? (identical ? "verified: the rerun gives the archived record byte for byte"
 					      : "verified: the rerun gives the archived scoring; only build identities differ")
-				: "NOT verified: the rerun differs from the archive");
+				: v->problems.len ? "NOT verified: the archive was changed" : "NOT verified: the rerun differs from the archive");
 	fputs(v->problems.data ? v->problems.data : "", out);
 	if (rerun_rc)
 		fprintf(out, "rerun failed: %s\n", rerun_msg);
+	if (v->archived && v->archived->had_plugin_digests)
+		fprintf(out, "note: the archived record holds the plugins' file digests, as records written before they moved to the manifest did\n");
 	print_lines(out, ok ? "warning: " : "", v->versions.data);
 	print_lines(out, "note: ", v->builds.data);
 	if (!same_scoring && v->changes.len)
@@ -352,7 +474,30 @@ static int report_verify(struct verify_state *v, int rerun_rc, const char *rerun
 	return ok ? 0 : KV_EXIT_DIFF;
 }
 
+/* The attestation is checked before anything is rerun: a signature or a
+ * subject that does not hold ends the verification. */
+static int check_attestation(const char *dir, const struct kv_attest_check *check, FILE *out)
+{
+	struct kv_error err = {0};
+	struct kv_buf problems = {0};
+	int rc = kv_verify_attestation(dir, check, &problems, out, &err);
+	if (rc)
+		kv_error_print(&err, stderr);
+	else if (problems.len) {
+		fprintf(out, "NOT verified: the attestation does not hold\n%s", problems.data);
+		rc = KV_EXIT_DIFF;
+	}
+	kv_buf_free(&problems);
+	return rc;
+}
+
 int kv_verify(const char *dir, FILE *out)
+{
+	struct kv_attest_check none = {0};
+	return kv_verify_signed(dir, &none, out);
+}
+
+int kv_verify_signed(const char *dir, const struct kv_attest_check *check, FILE *out)
 {
 	struct verify_state v = {.dir = dir};
 	struct kv_error err = {0}, rerun_err = {0};
@@ -361,12 +506,16 @@ int kv_verify(const char *dir, FILE *out)
 		kv_error_print(&err, stderr);
 		return rc;
 	}
-	check_files(dir, v.manifest, &v.problems);
-	int rerun_rc = rerun(&v, &rerun_err);
-	rc = report_verify(&v, rerun_rc, rerun_err.msg, out);
+	if ((rc = check_attestation(dir, check, out)) == 0) {
+		check_files(dir, v.manifest, &v.problems);
+		int rerun_rc = rerun(&v, &rerun_err);
+		rc = report_verify(&v, rerun_rc, rerun_err.msg, out);
+	}
 	cJSON_Delete(v.manifest);
 	kv_record_free(v.archived);
 	kv_record_free(v.rerun);
+	if (v.run)
+		kv_run_free(v.run);
 	kv_buf_free(&v.archived_bytes);
 	kv_buf_free(&v.rerun_bytes);
 	kv_buf_free(&v.problems);

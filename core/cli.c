@@ -1,4 +1,5 @@
 #include "cli.h"
+#include "attest.h"
 #include "audit.h"
 #include "fpexec.h"
 #include "isolate.h"
@@ -12,6 +13,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0.0.0"
@@ -19,13 +21,14 @@
 
 void kv_usage(FILE *f)
 {
-	fputs("usage: kaieval run ROUND.cfg [-o RESULT.json] [--report REPORT.html]\n"
+	fputs("usage: kaieval run ROUND.cfg|DIR [-o RESULT.json] [--report REPORT.html]\n"
 	      "       kaieval plugins [NAME]\n"
 	      "       kaieval archive ROUND.cfg -o DIR\n"
-	      "       kaieval verify DIR\n"
-	      "       kaieval explain RESULT.json [TEAM]\n"
-	      "       kaieval diff OLD.json NEW.json\n"
-	      "       kaieval whatif ROUND.cfg --set KEY=VALUE [--set KEY=VALUE ...]\n"
+	      "       kaieval verify DIR [--pubkey PUB.pem ...] [--threshold T]\n"
+	      "       kaieval attest DIR|RESULT.json --key KEY.pem [--key ...] [-o FILE]\n"
+	      "       kaieval explain RESULT.json|DIR [TEAM]\n"
+	      "       kaieval diff [--scoring] OLD.json NEW.json\n"
+	      "       kaieval whatif ROUND.cfg|DIR --set KEY=VALUE [--set ...] [-o RESULT.json]\n"
 	      "       kaieval report RESULT.json|ARCHIVE_DIR [--robustness R.json] -o REPORT.html\n"
 	      "       kaieval publish RESULT.json --level top|gap|full [--csv] [--digits N]\n"
 	      "       kaieval robustness ROUND.cfg|DIR [-o FILE] [--replicates N] [--sources LIST]\n"
@@ -41,7 +44,9 @@ void kv_usage(FILE *f)
 	      "            combine by the round's rules; print the ranking, write the record\n"
 	      "  plugins   list installed plugins, or document one plugin's parameters\n"
 	      "  archive   run a round and keep config, every input read, record and hashes\n"
-	      "  verify    rerun an archive; exit 0 only if it gives the archived record\n"
+	      "  verify    check an archive's signatures and files, rerun it; exit 0 only\n"
+	      "            if it gives the archived scoring\n"
+	      "  attest    sign an archive: an in-toto statement in a DSSE envelope\n"
 	      "  explain   how each point of each (or one) team was derived, from a record\n"
 	      "  diff      what changed between two records (exit 1 when anything did)\n"
 	      "  whatif    rerun with config keys overridden; decisions side by side\n"
@@ -122,7 +127,11 @@ int kv_cmd_run(int argc, char **argv)
 		return usage_error("run: %s", "missing ROUND.cfg");
 	struct kv_error err = {0};
 	struct kv_run *run;
-	int rc = kv_run_round(config, NULL, 0, &run, &err);
+	struct kv_round_arg ra;
+	int rc = kv_round_arg_open(config, &ra, &err);
+	if (rc == 0)
+		rc = kv_run_round(ra.config, ra.overrides, ra.override_count, &run, &err);
+	kv_round_arg_close(&ra);
 	if (rc) {
 		kv_error_print(&err, stderr);
 		return rc;
@@ -229,42 +238,117 @@ static int cmd_archive(int argc, char **argv)
 	return kv_archive(argv[1], argv[3], stdout);
 }
 
+/* Options that take a value and may repeat (--key, --pubkey) collect
+ * into list; returns the index of the value, or 0 when it is missing. */
+static int take_value(int argc, char **argv, int i, const char **list, size_t *n)
+{
+	if (i + 1 >= argc)
+		return 0;
+	list[(*n)++] = argv[i + 1];
+	return i + 1;
+}
+
 static int cmd_verify(int argc, char **argv)
 {
-	if (argc != 2)
-		return usage_error("%s", "verify: expected DIR");
-	return kv_verify(argv[1], stdout);
+	const char **keys = calloc((size_t)argc, sizeof *keys);
+	const char *dir = NULL;
+	struct kv_attest_check check = {keys, 0, 0};
+	int rc = 0;
+	for (int i = 1; rc == 0 && i < argc; i++) {
+		char *end;
+		if (strcmp(argv[i], "--pubkey") == 0)
+			rc = (i = take_value(argc, argv, i, keys, &check.pubkey_count)) ? 0 : usage_error("%s", "verify: --pubkey needs a file");
+		else if (strcmp(argv[i], "--threshold") == 0 && i + 1 < argc &&
+			 (check.threshold = strtoul(argv[i + 1], &end, 10)) > 0 && !*end)
+			i++;
+		else if (argv[i][0] == '-' || dir)
+			rc = usage_error("verify: unexpected argument '%s'", argv[i]);
+		else
+			dir = argv[i];
+	}
+	if (rc == 0 && (!dir || check.threshold > check.pubkey_count))
+		rc = usage_error("%s", "verify: expected DIR [--pubkey PUB.pem ...] [--threshold T], T at most the keys given");
+	if (rc == 0)
+		rc = kv_verify_signed(dir, &check, stdout);
+	free(keys);
+	return rc;
+}
+
+static int cmd_attest(int argc, char **argv)
+{
+	const char **keys = calloc((size_t)argc, sizeof *keys);
+	const char *dir = NULL, *output = NULL;
+	size_t n = 0;
+	int rc = 0;
+	for (int i = 1; rc == 0 && i < argc; i++) {
+		if (strcmp(argv[i], "--key") == 0)
+			rc = (i = take_value(argc, argv, i, keys, &n)) ? 0 : usage_error("%s", "attest: --key needs a file");
+		else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
+			output = argv[++i];
+		else if (argv[i][0] == '-' || dir)
+			rc = usage_error("attest: unexpected argument '%s'", argv[i]);
+		else
+			dir = argv[i];
+	}
+	if (rc == 0 && (!dir || n == 0))
+		rc = usage_error("%s", "attest: expected DIR|RESULT.json --key KEY.pem [--key ...] [-o FILE]");
+	if (rc == 0)
+		rc = kv_attest(dir, keys, n, output, stdout);
+	free(keys);
+	return rc;
+}
+
+/* An archive folder stands for its record.  Caller frees. */
+static char *record_arg(const char *arg)
+{
+	struct stat st;
+	if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode))
+		return kv_xasprintf("%s/result.json", arg);
+	return kv_xstrdup(arg);
 }
 
 static int cmd_explain(int argc, char **argv)
 {
 	if (argc != 2 && argc != 3)
-		return usage_error("%s", "explain: expected RESULT.json [TEAM]");
-	return kv_explain(argv[1], argc == 3 ? argv[2] : NULL, stdout);
+		return usage_error("%s", "explain: expected RESULT.json|DIR [TEAM]");
+	char *rec = record_arg(argv[1]);
+	int rc = kv_explain(rec, argc == 3 ? argv[2] : NULL, stdout);
+	free(rec);
+	return rc;
 }
 
 static int cmd_diff(int argc, char **argv)
 {
-	if (argc != 3)
-		return usage_error("%s", "diff: expected OLD.json NEW.json");
-	return kv_diff(argv[1], argv[2], stdout);
+	int scoring = argc > 1 && strcmp(argv[1], "--scoring") == 0;
+	argc -= scoring;
+	argv += scoring;
+	if (argc != 3 || argv[1][0] == '-' || argv[2][0] == '-')
+		return usage_error("%s", "diff: expected [--scoring] OLD.json NEW.json");
+	char *a = record_arg(argv[1]), *b = record_arg(argv[2]);
+	int rc = kv_diff(a, b, scoring, stdout);
+	free(a);
+	free(b);
+	return rc;
 }
 
 static int cmd_whatif(int argc, char **argv)
 {
 	const char **sets = calloc((size_t)argc, sizeof *sets);
+	const char *output = NULL;
 	size_t n = 0;
 	int rc = 0;
 	for (int i = 2; rc == 0 && i < argc; i++) {
 		if (strcmp(argv[i], "--set") == 0 && i + 1 < argc)
 			sets[n++] = argv[++i];
+		else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
+			output = argv[++i];
 		else
 			rc = usage_error("whatif: unexpected argument '%s'", argv[i]);
 	}
 	if (rc == 0 && (argc < 2 || argv[1][0] == '-' || n == 0))
-		rc = usage_error("%s", "whatif: expected ROUND.cfg --set KEY=VALUE ...");
+		rc = usage_error("%s", "whatif: expected ROUND.cfg|DIR --set KEY=VALUE ... [-o RESULT.json]");
 	if (rc == 0)
-		rc = kv_whatif(argv[1], sets, n, stdout);
+		rc = kv_whatif(argv[1], sets, n, output, stdout);
 	free(sets);
 	return rc;
 }
@@ -288,7 +372,10 @@ static int cmd_publish(int argc, char **argv)
 		return usage_error("%s", "publish: expected RESULT.json --level top|gap|full");
 	if (strcmp(level, "top") != 0 && strcmp(level, "gap") != 0 && strcmp(level, "full") != 0)
 		return usage_error("publish: --level must be top, gap or full, not '%s'", level);
-	return kv_publish(argv[1], level, csv, digits, stdout);
+	char *rec = record_arg(argv[1]);
+	int rc = kv_publish(rec, level, csv, digits, stdout);
+	free(rec);
+	return rc;
 }
 
 static int cmd_report(int argc, char **argv)
@@ -318,6 +405,7 @@ static const struct command {
 	{"plugins", kv_cmd_plugins},
 	{"archive", cmd_archive},
 	{"verify", cmd_verify},
+	{"attest", cmd_attest},
 	{"explain", cmd_explain},
 	{"diff", cmd_diff},
 	{"whatif", cmd_whatif},

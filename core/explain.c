@@ -4,6 +4,7 @@
 #include "jsondoc.h"
 #include "record.h"
 #include "report.h"
+#include "result.h"
 #include "run.h"
 
 #include <math.h>
@@ -203,7 +204,55 @@ int kv_explain(const char *record, const char *team, FILE *out)
 	return 0;
 }
 
-int kv_diff(const char *old_record, const char *new_record, FILE *out)
+/* The differences left once the versions of kaieval and the plugins, and
+ * plugin file digests an older record holds, are set aside. */
+static size_t scoring_differences(struct kv_record *ra, struct kv_record *rb)
+{
+	struct kv_buf a = {0}, b = {0}, lines = {0};
+	struct kv_error err = {0};
+	kv_record_blank_build(ra);
+	kv_record_blank_build(rb);
+	kv_record_write(ra, &a);
+	kv_record_write(rb, &b);
+	cJSON *ja = kv_json_parse(a.data, a.len, "old", &err), *jb = kv_json_parse(b.data, b.len, "new", &err);
+	size_t n = ja && jb ? kv_json_diff(ja, jb, "", &lines) : 1;
+	cJSON_Delete(ja);
+	cJSON_Delete(jb);
+	kv_buf_free(&a);
+	kv_buf_free(&b);
+	kv_buf_free(&lines);
+	return n;
+}
+
+/* The members of a record that score: the rules applied and the standings. */
+static size_t scoring_diff(const cJSON *a, const cJSON *b, struct kv_buf *out)
+{
+	static const char *const members[] = {"criteria", "selection", "teams", "eliminated"};
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof members / sizeof *members; i++)
+		n += kv_json_diff(cJSON_GetObjectItemCaseSensitive(a, members[i]),
+				  cJSON_GetObjectItemCaseSensitive(b, members[i]), members[i], out);
+	return n;
+}
+
+/* diff --scoring: decisions first, then only what scores. */
+static int diff_scoring(const cJSON *a, const cJSON *b, size_t nd, const struct kv_buf *decisions, FILE *out)
+{
+	struct kv_buf details = {0};
+	size_t n = scoring_diff(a, b, &details);
+	if (nd)
+		fprintf(out, "decisions that changed:\n%s\n", decisions->data);
+	else
+		fputs("no decision changed\n", out);
+	if (n)
+		fprintf(out, "scoring differences (old -> new):\n%s", details.data);
+	else
+		fputs("the scoring is identical\n", out);
+	kv_buf_free(&details);
+	return n ? KV_EXIT_DIFF : 0;
+}
+
+int kv_diff(const char *old_record, const char *new_record, int scoring_only, FILE *out)
 {
 	struct kv_error err = {0};
 	cJSON *a = kv_json_load(old_record, &err);
@@ -220,9 +269,21 @@ int kv_diff(const char *old_record, const char *new_record, FILE *out)
 	struct kv_buf decisions = {0}, details = {0};
 	/* Decisions from the typed records; every difference member by member. */
 	size_t nd = kv_decision_diff(ra, rb, &decisions);
+	if (scoring_only) {
+		int rc = diff_scoring(a, b, nd, &decisions, out);
+		kv_buf_free(&decisions);
+		kv_record_free(ra);
+		kv_record_free(rb);
+		cJSON_Delete(a);
+		cJSON_Delete(b);
+		return rc;
+	}
 	size_t n = kv_json_diff(a, b, "", &details);
+	int same_scoring = n == 0 || scoring_differences(ra, rb) == 0;
 	if (n == 0)
 		fputs("no differences\n", out);
+	else if (same_scoring)
+		fputs("the scoring is identical; only build identities differ\n", out);
 	else if (nd == 0)
 		fputs("no decision changed\n\n", out);
 	if (nd)
@@ -235,7 +296,7 @@ int kv_diff(const char *old_record, const char *new_record, FILE *out)
 	kv_record_free(rb);
 	cJSON_Delete(a);
 	cJSON_Delete(b);
-	return n ? KV_EXIT_DIFF : 0;
+	return same_scoring ? 0 : KV_EXIT_DIFF;
 }
 
 static void decision_cell(const struct kv_run *run, size_t t, const char *reason, char *buf, size_t len)
@@ -247,13 +308,40 @@ static void decision_cell(const struct kv_run *run, size_t t, const char *reason
 		 s->total == 0 ? 0.0 : s->total);
 }
 
-int kv_whatif(const char *config, const char *const *sets, size_t count, FILE *out)
+/* Both runs of a what-if: as configured and with the keys set. */
+static int whatif_runs(const char *arg, const char *const *sets, size_t count, struct kv_run **base,
+		       struct kv_run **alt, struct kv_error *err)
+{
+	struct kv_round_arg ra;
+	int rc = kv_round_arg_open(arg, &ra, err);
+	const char **all = kv_xcalloc(count + 1, sizeof *all);
+	for (size_t i = 0; i < ra.override_count; i++)
+		all[i] = ra.overrides[i];
+	for (size_t i = 0; i < count; i++)
+		all[ra.override_count + i] = sets[i];
+	if (rc == 0)
+		rc = kv_run_round(ra.config, ra.overrides, ra.override_count, base, err);
+	if (rc == 0 && (rc = kv_run_round(ra.config, all, ra.override_count + count, alt, err)) != 0)
+		kv_run_free(*base);
+	kv_round_arg_close(&ra);
+	free(all);
+	return rc;
+}
+
+int kv_whatif(const char *config, const char *const *sets, size_t count, const char *output, FILE *out)
 {
 	struct kv_error err = {0};
 	struct kv_run *base, *alt;
-	int rc = kv_run_round(config, NULL, 0, &base, &err);
-	if (rc == 0 && (rc = kv_run_round(config, sets, count, &alt, &err)) != 0)
-		kv_run_free(base);
+	int rc = whatif_runs(config, sets, count, &base, &alt, &err);
+	if (rc == 0 && output) {
+		struct kv_buf json = {0};
+		kv_result_json(alt, &json);
+		if ((rc = kv_write_file_atomic(output, json.data, json.len, &err)) != 0) {
+			kv_run_free(base);
+			kv_run_free(alt);
+		}
+		kv_buf_free(&json);
+	}
 	if (rc) {
 		kv_error_print(&err, stderr);
 		return rc;

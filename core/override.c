@@ -39,12 +39,11 @@ static int is_integer(const char *v)
 	return 1;
 }
 
-static int set_scalar(config_setting_t *parent, const char *key, const char *value)
+/* Add one scalar under parent (key NULL: an element of an array), typed
+ * as it reads: true/false, an integer, a decimal, or a string (quotes
+ * around it dropped). */
+static int add_scalar(config_setting_t *parent, const char *key, const char *value)
 {
-	if (config_setting_get_member(parent, key))
-		config_setting_remove(parent, key);
-	if (!*value)
-		return 0; /* KEY= removes the key */
 	char *end;
 	config_setting_t *s;
 	if (strcmp(value, "true") == 0 || strcmp(value, "false") == 0) {
@@ -69,6 +68,36 @@ static int set_scalar(config_setting_t *parent, const char *key, const char *val
 	int ok = s && config_setting_set_string(s, text);
 	free(text);
 	return ok ? 0 : -1;
+}
+
+/* "[a, b, c]": an array of scalars ("[]" an empty one); libconfig refuses
+ * elements of mixed types. */
+static int add_array(config_setting_t *parent, const char *key, const char *value)
+{
+	config_setting_t *arr = config_setting_add(parent, key, CONFIG_TYPE_ARRAY);
+	char *items = strndup(value + 1, strlen(value) - 2), *save = NULL;
+	int rc = arr && items ? 0 : -1;
+	for (char *it = strtok_r(items, ",", &save); rc == 0 && it; it = strtok_r(NULL, ",", &save)) {
+		while (isspace((unsigned char)*it))
+			it++;
+		for (char *e = it + strlen(it); e > it && isspace((unsigned char)e[-1]);)
+			*--e = '\0';
+		rc = *it ? add_scalar(arr, NULL, it) : -1;
+	}
+	free(items);
+	return rc;
+}
+
+static int set_scalar(config_setting_t *parent, const char *key, const char *value)
+{
+	if (config_setting_get_member(parent, key))
+		config_setting_remove(parent, key);
+	if (!*value)
+		return 0; /* KEY= removes the key */
+	size_t n = strlen(value);
+	if (n >= 2 && value[0] == '[' && value[n - 1] == ']')
+		return add_array(parent, key, value);
+	return add_scalar(parent, key, value);
 }
 
 int kv_apply_override(config_t *cfg, const char *assignment, struct kv_error *err)

@@ -148,7 +148,6 @@ static void rules_from_run(struct kv_record *rec, const struct kv_run *run)
 		rp->plugin = dup_or_null(p->name);
 		rp->version = dup_or_null(p->version);
 		rp->abi = kv_xasprintf("%u.%u", p->abi_version >> 16, p->abi_version & 0xffff);
-		rp->sha256 = res->plugin.sha256[0] ? kv_xstrdup(res->plugin.sha256) : NULL;
 		evidence_copy(&rp->evidence, &res->evidence);
 		warnings_copy(&rp->warnings, &res->warnings);
 		rec->criteria[c] = (struct kv_rec_criterion){
@@ -227,8 +226,7 @@ void kv_record_blank_build(struct kv_record *rec)
 	rec->version = NULL;
 	for (size_t c = 0; c < rec->criterion_count; c++) {
 		free(rec->plugins[c].version);
-		free(rec->plugins[c].sha256);
-		rec->plugins[c].version = rec->plugins[c].sha256 = NULL;
+		rec->plugins[c].version = NULL;
 	}
 }
 
@@ -483,7 +481,6 @@ static void write_plugins(struct kv_jw *w, const struct kv_record *rec)
 		kv_jw_key(w, "plugin"); kv_jw_string(w, p->plugin);
 		kv_jw_key(w, "version"); kv_jw_string(w, p->version);
 		kv_jw_key(w, "abi"); kv_jw_string(w, p->abi);
-		kv_jw_key(w, "sha256"); kv_jw_string(w, p->sha256);
 		write_evidence(w, &p->evidence);
 		write_warnings(w, &p->warnings);
 		kv_jw_end_object(w);
@@ -532,7 +529,10 @@ static void read_plugins(struct reader *rd, const cJSON *doc, struct kv_record *
 		p->plugin = get_string(rd, e, "plugin");
 		p->version = get_string_or_null(rd, e, "version");
 		p->abi = get_string_or_null(rd, e, "abi");
-		p->sha256 = get_string_or_null(rd, e, "sha256");
+		if (cJSON_GetObjectItemCaseSensitive(e, "sha256")) {
+			free(get_string_or_null(rd, e, "sha256"));
+			rec->had_plugin_digests = 1;
+		}
 		read_evidence(rd, e, &p->evidence);
 		read_warnings(rd, e, &p->warnings);
 	}
@@ -896,7 +896,7 @@ void kv_record_free(struct kv_record *rec)
 	for (size_t c = 0; c < rec->criterion_count; c++) {
 		struct kv_rec_plugin *p = rec->plugins ? &rec->plugins[c] : NULL;
 		if (p) {
-			free(p->criterion); free(p->plugin); free(p->version); free(p->abi); free(p->sha256);
+			free(p->criterion); free(p->plugin); free(p->version); free(p->abi);
 			kv_evidence_free(&p->evidence);
 			for (size_t i = 0; i < p->warnings.count; i++)
 				free(p->warnings.items[i]);

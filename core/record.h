@@ -17,7 +17,6 @@ struct kv_rec_input {
 /* The plugin that served one criterion, and what it said of the round. */
 struct kv_rec_plugin {
 	char *criterion, *plugin, *version, *abi;
-	char *sha256;             /* NULL for a plugin linked into the program */
 	struct kv_evidence evidence;
 	struct kv_warnings warnings;  /* what the plugin warned of; none: not written */
 };
@@ -54,6 +53,9 @@ struct kv_record {
 	size_t team_count;
 	size_t *eliminated;       /* team indices, in record order */
 	size_t eliminated_count;
+	/* Read from a record written before the plugins' file digests moved to
+	 * the archive manifest: they are read past, never written. */
+	int had_plugin_digests;
 };
 
 /* The record of a finished run. */
@@ -68,8 +70,8 @@ struct kv_record *kv_record_from_json(const cJSON *doc, const char *path, struct
 struct kv_record *kv_record_read(const char *path, struct kv_error *err);
 void kv_record_free(struct kv_record *rec);
 
-/* Forget what identifies the build (kaieval's and each plugin's version
- * and SHA-256), which differs between machines but not the scoring. */
+/* Forget kaieval's and each plugin's version, which may differ between
+ * installations but not the scoring. */
 void kv_record_blank_build(struct kv_record *rec);
 
 /* The record's words for a reason: NULL, "gate:<id>", "below_min_total" or

@@ -483,7 +483,7 @@ static void provenance_section(struct kv_buf *b, const struct kv_record *rec)
 		kv_buf_puts(b, "</code></td></tr>");
 	}
 	kv_buf_puts(b, "</table><table><caption>Plugins</caption><tr><th>criterion</th><th>plugin</th>"
-		       "<th>version</th><th>ABI</th><th>SHA-256</th></tr>");
+		       "<th>version</th><th>ABI</th></tr>");
 	for (size_t c = 0; c < rec->criterion_count; c++) {
 		const struct kv_rec_plugin *p = &rec->plugins[c];
 		kv_buf_puts(b, "<tr>");
@@ -491,9 +491,7 @@ static void provenance_section(struct kv_buf *b, const struct kv_record *rec)
 		cell(b, "td", NULL, p->plugin);
 		cell(b, "td", NULL, p->version ? p->version : "");
 		cell(b, "td", NULL, p->abi ? p->abi : "");
-		kv_buf_puts(b, "<td><code>");
-		kv_html_text(b, p->sha256 ? p->sha256 : "built in");
-		kv_buf_puts(b, "</code></td></tr>");
+		kv_buf_puts(b, "</tr>");
 	}
 	kv_buf_puts(b, "</table></div></section>\n");
 }

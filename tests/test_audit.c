@@ -485,31 +485,94 @@ Test(record, a_member_given_twice_is_refused)
 		       "not a kaieval result record: teams[nc].status is given twice");
 }
 
-/* A member added to the archived record, with the manifest's hash updated
- * to match: the scoring compares equal, but the record is not one. */
-Test(record, verify_refuses_an_archived_record_with_an_added_member)
+/* Replace an archive's record by edited, with the manifest's hash updated
+ * to match, as one who edits an archive would. */
+static void replace_record(const char *arc, const char *edited)
 {
-	char *arc = archive_example("a");
 	char *rec = kv_xasprintf("%s/result.json", arc), *man = kv_xasprintf("%s/manifest.json", arc);
 	char *text = kvt_read(rec), *manifest = kvt_read(man);
 	char old_sha[65], new_sha[65];
 	kv_sha256_hex(text, strlen(text), old_sha);
-	char *edited = kv_xasprintf("{\n  \"note\": \"added\",%s", text + 1);
 	kv_sha256_hex(edited, strlen(edited), new_sha);
 	char *at = strstr(manifest, old_sha);
 	cr_assert(at);
 	memcpy(at, new_sha, 64);
 	kvt_write(arc, "result.json", edited);
 	kvt_write(arc, "manifest.json", manifest);
+	free(manifest);
+	free(text);
+	free(man);
+	free(rec);
+}
+
+/* A member added to the archived record, with the manifest's hash updated
+ * to match: the scoring compares equal, but the record is not one. */
+Test(record, verify_refuses_an_archived_record_with_an_added_member)
+{
+	char *arc = archive_example("a");
+	char *rec = kv_xasprintf("%s/result.json", arc), *text = kvt_read(rec);
+	char *edited = kv_xasprintf("{\n  \"note\": \"added\",%s", text + 1);
+	replace_record(arc, edited);
 	char *out = NULL;
 	cr_expect_eq(verify(arc, &out), 1, "%s", out);
 	cr_expect(strstr(out, "NOT verified") != NULL, "%s", out);
 	cr_expect(strstr(out, "note is not a member this part of a record has") != NULL, "%s", out);
 	free(out);
 	free(edited);
-	free(manifest);
 	free(text);
-	free(man);
+	free(rec);
+	free(arc);
+}
+
+/* The record is scoring only: what identifies a build (a plugin file's
+ * digest) is in the archive manifest, so two builds give the same record. */
+Test(record, a_plugin_entry_holds_no_build_identity)
+{
+	static const char *const allowed[] = {"criterion", "plugin", "version", "abi", "evidence", "warnings"};
+	char *path = record_of(example, "plain");
+	cJSON *doc = kvt_record(path);
+	cr_assert(doc);
+	const cJSON *p;
+	size_t n = 0;
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(doc, "plugins")) {
+		for (const cJSON *m = p->child; m; m = m->next) {
+			int known = 0;
+			for (size_t i = 0; i < sizeof allowed / sizeof *allowed; i++)
+				known |= strcmp(m->string, allowed[i]) == 0;
+			cr_expect(known, "plugins[%zu] holds '%s'", n, m->string);
+		}
+		n++;
+	}
+	cr_expect_eq(n, 6, "one plugin entry per criterion of the table round");
+	cJSON_Delete(doc);
+	free(path);
+}
+
+/* An archive written when the record still held the plugins' file digests:
+ * the record reads, and verify says only build identities differ. */
+Test(record, an_archive_whose_record_holds_plugin_digests_verifies)
+{
+	char *arc = archive_example("a");
+	char *rec = kv_xasprintf("%s/result.json", arc), *text = kvt_read(rec);
+	const char *from = "\"abi\": \"1.1\",";
+	struct kv_buf edited = {0};
+	for (const char *p = text, *at; *p; p = at + strlen(from)) {
+		if (!(at = strstr(p, from))) {
+			kv_buf_puts(&edited, p);
+			break;
+		}
+		kv_buf_printf(&edited, "%.*s%s \"sha256\": \"%064d\",", (int)(at - p), p, from, 0);
+	}
+	replace_record(arc, edited.data);
+	char *out = NULL;
+	cr_expect_eq(verify(arc, &out), 0, "%s", out);
+	cr_expect(strstr(out, "only build identities differ") != NULL, "%s", out);
+	cr_expect(strstr(out, "note: the archived record holds the plugins' file digests") != NULL, "%s", out);
+	const char *args[] = {"explain", rec, "lg", NULL};
+	cr_expect_eq(kvt_exec(args, NULL, NULL), 0);
+	free(out);
+	kv_buf_free(&edited);
+	free(text);
 	free(rec);
 	free(arc);
 }
