@@ -71,8 +71,50 @@ static void subject(struct kv_jw *w, const cJSON *entry)
 	one_subject(w, kv_json_str(entry, "path"), kv_json_str(entry, "sha256"));
 }
 
-/* Every file the manifest names, and the manifest itself. */
-static void write_subjects(struct kv_jw *w, const cJSON *manifest, const char *manifest_sha)
+/* Files an auditor may add to an archive after it was made: the report
+ * (`kaieval report DIR -o DIR/report.html`) and the robustness file
+ * (`kaieval robustness DIR -o DIR/robustness.json`).  Attested when present. */
+struct extras {
+	char report_sha[65], robustness_sha[65];
+	cJSON *robustness;        /* parsed, or NULL when absent */
+};
+
+static int extras_load(const char *dir, struct extras *x, struct kv_error *err)
+{
+	memset(x, 0, sizeof *x);
+	char *report = kv_xasprintf("%s/report.html", dir), *rob = kv_xasprintf("%s/robustness.json", dir);
+	if (kv_sha256_file(report, x->report_sha, NULL) != 0)
+		x->report_sha[0] = '\0';
+	if (kv_sha256_file(rob, x->robustness_sha, NULL) != 0)
+		x->robustness_sha[0] = '\0';
+	else if (!(x->robustness = kv_json_load(rob, err)))
+		x->robustness_sha[0] = '\0'; /* err says what is wrong with it */
+	free(report);
+	free(rob);
+	return err->status;
+}
+
+/* The robustness file in the predicate: its settings and how sure the
+ * round's decisions are (null when the archive has none). */
+static void write_robustness(struct kv_jw *w, const struct extras *x)
+{
+	kv_jw_key(w, "robustness");
+	if (!x || !x->robustness) {
+		kv_jw_null(w);
+		return;
+	}
+	kv_jw_begin_object(w);
+	static const char *const keys[] = {"replicates", "seed", "p_same_decision"};
+	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+		kv_jw_key(w, keys[i]);
+		write_value(w, cJSON_GetObjectItemCaseSensitive(x->robustness, keys[i]));
+	}
+	kv_jw_end_object(w);
+}
+
+/* Every file the manifest names, the manifest itself and the extras. */
+static void write_subjects(struct kv_jw *w, const cJSON *manifest, const char *manifest_sha,
+			   const struct extras *x)
 {
 	kv_jw_key(w, "subject");
 	kv_jw_begin_array(w);
@@ -86,6 +128,10 @@ static void write_subjects(struct kv_jw *w, const cJSON *manifest, const char *m
 			if (kv_json_str(e, "path") && kv_json_str(e, "sha256"))
 				subject(w, e);
 	}
+	if (x->report_sha[0])
+		one_subject(w, "report.html", x->report_sha);
+	if (x->robustness_sha[0])
+		one_subject(w, "robustness.json", x->robustness_sha);
 	kv_jw_end_array(w);
 }
 
@@ -141,7 +187,8 @@ static void write_record_plugins(struct kv_jw *w, const cJSON *record)
 }
 
 /* manifest is NULL for a record attested alone (parsed as doc). */
-static void write_predicate(struct kv_jw *w, const cJSON *manifest, const cJSON *doc, const struct kv_record *rec)
+static void write_predicate(struct kv_jw *w, const cJSON *manifest, const cJSON *doc, const struct kv_record *rec,
+			    const struct extras *x)
 {
 	kv_jw_key(w, "predicate");
 	kv_jw_begin_object(w);
@@ -165,17 +212,18 @@ static void write_predicate(struct kv_jw *w, const cJSON *manifest, const cJSON 
 	else
 		write_record_plugins(w, doc);
 	copy_member(w, manifest, "isolation");
+	write_robustness(w, x);
 	write_decisions(w, rec);
 	kv_jw_end_object(w);
 }
 
 static void write_statement(struct kv_jw *w, const cJSON *manifest, const cJSON *doc, const struct kv_record *rec,
-			    const char *name, const char *sha)
+			    const char *name, const char *sha, const struct extras *x)
 {
 	kv_jw_begin_object(w);
 	kv_jw_key(w, "_type"); kv_jw_string(w, STATEMENT_TYPE);
 	if (manifest) {
-		write_subjects(w, manifest, sha);
+		write_subjects(w, manifest, sha, x);
 	} else {
 		kv_jw_key(w, "subject");
 		kv_jw_begin_array(w);
@@ -183,7 +231,7 @@ static void write_statement(struct kv_jw *w, const cJSON *manifest, const cJSON 
 		kv_jw_end_array(w);
 	}
 	kv_jw_key(w, "predicateType"); kv_jw_string(w, KV_PREDICATE_TYPE);
-	write_predicate(w, manifest, doc, rec);
+	write_predicate(w, manifest, doc, rec, manifest ? x : NULL);
 	kv_jw_end_object(w);
 }
 
@@ -201,16 +249,20 @@ static int build_statement(const char *target, struct kv_buf *out, char **base, 
 	cJSON *manifest = archive ? kv_json_load(mpath, err) : NULL;
 	cJSON *doc = err->status ? NULL : kv_json_load(rpath, err);
 	struct kv_record *rec = doc ? kv_record_from_json(doc, rpath, err) : NULL;
+	struct extras x = {0};
+	if (rec && archive)
+		extras_load(target, &x, err);
 	int rc = err->status;
 	if (rec && kv_sha256_file(archive ? mpath : rpath, sha, NULL) != 0)
 		rc = kv_fail(err, KV_EXIT_INPUT, "%s: cannot read: %s", archive ? mpath : rpath, strerror(errno));
 	if (rec && rc == 0) {
 		struct kv_jw w = {0};
-		write_statement(&w, manifest, doc, rec, slash ? slash + 1 : rpath, sha);
+		write_statement(&w, manifest, doc, rec, slash ? slash + 1 : rpath, sha, &x);
 		*out = w.out;
 	}
 	*base = archive ? kv_xstrdup(target) : slash ? kv_xasprintf("%.*s", (int)(slash - rpath), rpath) : kv_xstrdup(".");
 	kv_record_free(rec);
+	cJSON_Delete(x.robustness);
 	cJSON_Delete(doc);
 	cJSON_Delete(manifest);
 	free(mpath);

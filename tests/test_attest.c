@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <openssl/evp.h>
 #include "support.h"
 #include "input.h"
 #include "jsondoc.h"
@@ -539,5 +540,61 @@ Test(portable, set_takes_a_list)
 	cJSON_Delete(doc);
 	free(out);
 	free(what);
+	free(cfg);
+}
+
+/* A report and a robustness file an auditor adds to the archive are
+ * attested too: subjects by digest, the robustness summary in the
+ * predicate; a changed report is named. */
+Test(portable, the_report_and_robustness_in_an_archive_are_attested)
+{
+	char *cfg = kvt_src("conf/rounds/2026-01-stage1-table.cfg"), *arc = in_dir("arc");
+	archive(cfg, arc);
+	char *report = kv_xasprintf("%s/report.html", arc), *rob = kv_xasprintf("%s/robustness.json", arc);
+	const char *rep[] = {"report", arc, "-o", report, NULL};
+	const char *robust[] = {"robustness", arc, "--replicates", "20", "-o", rob, NULL};
+	cr_assert_eq(run_cmd(rep, NULL), 0);
+	cr_assert_eq(run_cmd(robust, NULL), 0);
+	make_key("operator", 0);
+	make_key("auditor", 1);
+	char *op = in_dir("operator.pem"), *env = kv_xasprintf("%s/attestation.intoto.json", arc);
+	const char *sign[] = {"attest", arc, "--key", op, NULL};
+	cr_assert_eq(run_cmd(sign, NULL), 0);
+	char *script = kvt_src("tests/data/attest/check.py"), *pub = in_dir("operator.pub");
+	const char *check[] = {"python3", script, env, arc, pub, NULL};
+	cr_expect_eq(spawn(check), 0, "check.py refused the attestation");
+	char *text = kvt_read(env);
+	cJSON *e = cJSON_Parse(text);
+	const char *payload = cJSON_GetObjectItem(e, "payload")->valuestring;
+	unsigned char decoded[1 << 16];
+	int n = EVP_DecodeBlock(decoded, (const unsigned char *)payload, (int)strlen(payload));
+	cr_assert_gt(n, 0);
+	decoded[n] = '\0';
+	cJSON *st = cJSON_Parse((const char *)decoded);
+	cr_assert(st);
+	char *names = cJSON_PrintUnformatted(cJSON_GetObjectItem(st, "subject"));
+	cr_expect(strstr(names, "\"report.html\"") && strstr(names, "\"robustness.json\""), "%s", names);
+	const cJSON *r = cJSON_GetObjectItem(cJSON_GetObjectItem(st, "predicate"), "robustness");
+	cr_expect_eq(cJSON_GetObjectItem(r, "replicates")->valueint, 20);
+	cr_expect(cJSON_IsObject(cJSON_GetObjectItem(r, "p_same_decision")));
+	FILE *f = fopen(report, "a");
+	fputs("<!-- changed -->\n", f);
+	fclose(f);
+	char *out = NULL;
+	const char *verify[] = {"verify", arc, "--pubkey", pub, NULL};
+	cr_expect_eq(run_cmd(verify, &out), 1, "%s", out);
+	cr_expect(strstr(out, "subject report.html: SHA-256 differs"), "%s", out);
+	free(out);
+	free(names);
+	cJSON_Delete(st);
+	cJSON_Delete(e);
+	free(text);
+	free(pub);
+	free(script);
+	free(env);
+	free(op);
+	free(report);
+	free(rob);
+	free(arc);
 	free(cfg);
 }
