@@ -866,6 +866,17 @@ static char *imports_of(const char *path)
 	return b.data;
 }
 
+/* Does nm's list name the function: "U mmap@GLIBC_2.2.5", or "U mmap"
+ * where a sanitizer's runtime provides it unversioned? */
+static int imports_name(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = strstr(list, name); p; p = strstr(p + 1, name))
+		if (p > list && p[-1] == ' ' && (p[n] == '@' || p[n] == '\n'))
+			return 1;
+	return 0;
+}
+
 /* `kaieval` (run and every other command) imports none of the scanner's
  * functions (mapping files, its threads) and names none of its hashes;
  * kaieval-fingerprint, which it runs, has them all.  (kaieval does call
@@ -876,14 +887,14 @@ Test(forensics, the_run_binary_holds_no_scanner)
 	cr_assert(bin && build, "KAIEVAL_BIN and KAIEVAL_BUILDDIR are set by make check");
 	char *scanner = kv_xasprintf("%s/kaieval-fingerprint", build);
 	char *run_imports = imports_of(bin), *scan_imports = imports_of(scanner);
-	static const char *const imports[] = {" mmap@", " pthread_create@"};
+	static const char *const imports[] = {"mmap", "pthread_create"};
 	for (size_t i = 0; i < sizeof imports / sizeof *imports; i++) {
-		cr_assert_not(strstr(run_imports, imports[i]), "%s imports '%s'", bin, imports[i]);
-		cr_assert(strstr(scan_imports, imports[i]), "%s lacks '%s'", scanner, imports[i]);
+		cr_expect_not(imports_name(run_imports, imports[i]), "%s imports '%s'", bin, imports[i]);
+		cr_expect(imports_name(scan_imports, imports[i]), "%s lacks '%s'", scanner, imports[i]);
 	}
-	cr_assert_not(file_holds(bin, "xxh128-tree-v1"), "%s names the scanner's hash", bin);
-	cr_assert(file_holds(scanner, "xxh128-tree-v1"));
-	cr_assert(strstr(scan_imports, " sigaction@"), "the scanner guards against SIGBUS");
+	cr_expect_not(file_holds(bin, "xxh128-tree-v1"), "%s names the scanner's hash", bin);
+	cr_expect(file_holds(scanner, "xxh128-tree-v1"));
+	cr_expect(imports_name(scan_imports, "sigaction"), "the scanner guards against SIGBUS");
 	free(run_imports);
 	free(scan_imports);
 	free(scanner);
