@@ -5,7 +5,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include "detmath.h"
 #include "publish.h"
 #include "rng.h"
 #include "support.h"
@@ -342,44 +341,4 @@ Test(numbers, half_up_on_the_decimal_form)
 	cr_expect_str_eq(s, "0.1");
 	kv_format_half_up(28.75, 1, s, sizeof s);
 	cr_expect_str_eq(s, "28.8", "the official rounding of the stage-2 expert average");
-}
-
-/* Units in the last place between two doubles of the same sign. */
-static uint64_t ulps_apart(double a, double b)
-{
-	int64_t x, y;
-	memcpy(&x, &a, sizeof x);
-	memcpy(&y, &b, sizeof y);
-	return x > y ? (uint64_t)(x - y) : (uint64_t)(y - x);
-}
-
-/* The logarithm and exponential kaieval computes itself agree with the C
- * library's to within a few units in the last place, across the range. */
-Test(detmath, log_and_exp_agree_with_the_c_library)
-{
-	cr_expect_eq(kv_det_log(1), 0);
-	cr_expect_eq(kv_det_exp(0), 1);
-	cr_expect(isinf(kv_det_log(0)) && kv_det_log(0) < 0);
-	cr_expect(isnan(kv_det_log(-1)));
-	cr_expect(isinf(kv_det_exp(710)));
-	cr_expect_eq(kv_det_exp(-746), 0);
-	struct kv_rng g;
-	kv_rng_derive(1, "", "detmath", 0, &g);
-	uint64_t worst_log = 0, worst_exp = 0;
-	for (int i = 0; i < 100000; i++) {
-		double x = ldexp(0.5 + kv_rng_uniform(&g), (int)kv_rng_below(&g, 200) - 100);
-		double y = (kv_rng_uniform(&g) - 0.5) * 1400;
-		uint64_t dl = ulps_apart(kv_det_log(x), log(x)), de = ulps_apart(kv_det_exp(y), exp(y));
-		if (fabs(log(x)) > 1e-3 && dl > worst_log)
-			worst_log = dl;
-		if (de > worst_exp)
-			worst_exp = de;
-	}
-	cr_expect_leq(worst_log, 4, "log: %llu ulps", (unsigned long long)worst_log);
-	cr_expect_leq(worst_exp, 4, "exp: %llu ulps", (unsigned long long)worst_exp);
-	/* Near 1 the logarithm is small: compare absolutely. */
-	for (int i = -1000; i <= 1000; i++) {
-		double x = 1 + i * 1e-6;
-		cr_expect(fabs(kv_det_log(x) - log(x)) <= 1e-19 + 4e-16 * fabs(log(x)), "log(%.17g)", x);
-	}
 }

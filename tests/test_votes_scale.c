@@ -14,17 +14,6 @@
 
 /* --- exact draws ---------------------------------------------------------------- */
 
-/* log, exp and sqrt written with + - * / agree with libm to a few ulps. */
-Test(votes_scale, own_log_exp_sqrt)
-{
-	for (double x = 1e-300; x < 1e300; x *= 1.7) {
-		cr_expect_float_eq(votes_log(x), log(x), 4e-16 * fmax(1, fabs(log(x))), "log %g", x);
-		cr_expect_float_eq(votes_sqrt(x), sqrt(x), 4e-16 * sqrt(x), "sqrt %g", x);
-	}
-	for (double x = -700; x < 700; x += 0.93)
-		cr_expect_float_eq(votes_exp(x), exp(x), 2e-15 * exp(x), "exp %g", x);
-}
-
 /* Binomial(20, 3/10) by inversion and Binomial(400, 1/4) by BTRS: 10^5
  * draws each, chi-square against the exact probabilities (cells with an
  * expected count below 5 pooled) below its 99.9% point (Wilson-Hilferty:

@@ -131,10 +131,10 @@ void votes_bt_elo(const double *g, size_t k, double *elo)
 {
 	double mean = 0;
 	for (size_t i = 0; i < k; i++)
-		mean += log(g[i]);
+		mean += kv_det_log(g[i]);
 	mean /= (double)k;
 	for (size_t i = 0; i < k; i++)
-		elo[i] = 1000.0 + 400.0 * (log(g[i]) - mean) / log(10.0);
+		elo[i] = 1000.0 + 400.0 * (kv_det_log(g[i]) - mean) / kv_det_log(10.0);
 }
 
 /* --- refits from a nearby start (bootstrap replicates) ---------------------- */
@@ -179,7 +179,7 @@ static int cholesky(double *A, size_t n)
 			d -= A[j * n + m] * A[j * n + m];
 		if (!(d > 0))
 			return -1;
-		d = votes_sqrt(d);
+		d = kv_det_sqrt(d);
 		A[j * n + j] = d;
 		for (size_t i = j + 1; i < n; i++) {
 			double s = A[i * n + j];
@@ -267,7 +267,7 @@ static int newton_step(const double *w, size_t k, double *g, double *grad, doubl
 		largest = grad[i] > largest ? grad[i] : -grad[i] > largest ? -grad[i] : largest;
 	double scale = largest > 1 ? 1 / largest : 1; /* a step of at most e in any strength */
 	for (size_t i = 0; i < n; i++)
-		g[i] *= votes_exp(scale * grad[i]);
+		g[i] *= kv_det_exp(scale * grad[i]);
 	for (size_t i = 0; i < k; i++)
 		sum += g[i];
 	for (size_t i = 0; i < k; i++)

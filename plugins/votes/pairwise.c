@@ -195,7 +195,7 @@ static int sandwich_evidence(struct pw *pw, const double *g, const double *elo)
 		return votes_pw_nomem(pw, "the sandwich variance");
 	if (votes_sandwich(&pw->judges, pw->k, g, pw->prior, var) == 0)
 		for (size_t i = 0; i < pw->teams; i++) {
-			double half = 1.959963984540054 * 400 / 2.302585092994046 * votes_sqrt(var[i]);
+			double half = 1.959963984540054 * 400 / 2.302585092994046 * kv_det_sqrt(var[i]);
 			pw->h->evidence_num(pw->ctx, i, "elo_sandwich_lo", elo[i] - half);
 			pw->h->evidence_num(pw->ctx, i, "elo_sandwich_hi", elo[i] + half);
 		}

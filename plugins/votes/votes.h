@@ -10,6 +10,7 @@
 #define KV_VOTES_H
 
 #include <kaieval/plugin.h>
+#include "detmath.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -109,9 +110,6 @@ double *votes_bt_factor(const double *w, size_t k, const double *g);
 
 /* --- exact draws (binomial.c): + - * / only, so the same bytes everywhere -- */
 
-double votes_log(double x);
-double votes_exp(double x);
-double votes_sqrt(double x);
 /* One draw of Binomial(n, part/whole), 0 <= part <= whole, whole > 0. */
 uint64_t votes_binomial(struct kv_rng *rng, uint64_t n, uint64_t part, uint64_t whole);
 
