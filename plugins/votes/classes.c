@@ -82,18 +82,15 @@ int votes_classes_of_ballots(const uint64_t *wins, const uint64_t *ties, size_t 
 
 /* --- judges ----------------------------------------------------------------- */
 
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return (x > y) - (x < y);
-}
+/* A judge's codes in ascending order.  Codes are below votes_codes(k), a
+ * few hundred thousand at most, so a least-significant-digit radix sort of
+ * 11-bit digits (two or three passes through tmp) beats a comparison sort
+ * on long lists; short ones are sorted in place by insertion. */
+#define DIGIT_BITS 11
+#define DIGITS (1u << DIGIT_BITS)
 
-static void sort_codes(uint32_t *c, size_t n)
+static void insertion_sort(uint32_t *c, size_t n)
 {
-	if (n > 16) {
-		qsort(c, n, sizeof *c, cmp_u32);
-		return;
-	}
 	for (size_t i = 1; i < n; i++) {
 		uint32_t v = c[i];
 		size_t j = i;
@@ -101,6 +98,29 @@ static void sort_codes(uint32_t *c, size_t n)
 			c[j] = c[j - 1];
 		c[j] = v;
 	}
+}
+
+static void sort_codes(uint32_t *c, size_t n, uint32_t *tmp, uint32_t max)
+{
+	if (n <= 64) {
+		insertion_sort(c, n);
+		return;
+	}
+	uint32_t *from = c, *to = tmp;
+	for (unsigned shift = 0; shift == 0 || (max >> shift) != 0; shift += DIGIT_BITS) {
+		size_t count[DIGITS + 1] = {0};
+		for (size_t i = 0; i < n; i++)
+			count[((from[i] >> shift) & (DIGITS - 1)) + 1]++;
+		for (size_t d = 1; d <= DIGITS; d++)
+			count[d] += count[d - 1];
+		for (size_t i = 0; i < n; i++)
+			to[count[(from[i] >> shift) & (DIGITS - 1)]++] = from[i];
+		uint32_t *t = from;
+		from = to;
+		to = t;
+	}
+	if (from != c)
+		memcpy(c, from, n * sizeof *c);
 }
 
 static uint64_t hash_codes(const uint32_t *c, size_t n)
@@ -252,10 +272,20 @@ int votes_classes_of_judges(struct votes_ballot_list *lists, size_t nlists, size
 	struct table T = {0};
 	int rc = group_by_judge(lists, nlists, judges, &B);
 	*C = (struct votes_classes){0};
+	size_t longest = 0;
+	for (size_t j = 0; rc == 0 && j < judges; j++)
+		longest = B.off[j + 1] - B.off[j] > longest ? B.off[j + 1] - B.off[j] : longest;
+	uint32_t max = 0;
+	for (size_t i = 0; rc == 0 && i < B.off[judges]; i++)
+		max = B.codes[i] > max ? B.codes[i] : max;
+	uint32_t *tmp = rc ? NULL : malloc((longest ? longest : 1) * sizeof *tmp);
+	if (rc == 0 && !tmp)
+		rc = -1;
 	for (size_t j = 0; rc == 0 && j < judges; j++) {
-		sort_codes(B.codes + B.off[j], B.off[j + 1] - B.off[j]);
+		sort_codes(B.codes + B.off[j], B.off[j + 1] - B.off[j], tmp, max);
 		rc = add_judge(&T, &B, j);
 	}
+	free(tmp);
 	if (rc == 0)
 		rc = entries(&T, &B, C);
 	free(B.codes);
