@@ -167,6 +167,10 @@ static int parse_kind(const char *s, enum kv_kind *k)
 	return 0;
 }
 
+/* At most this many points per criterion: a billion criteria of it still
+ * sum to a finite double. */
+#define KV_POINTS_MAX 1e9
+
 static int read_points(struct reader *rd, const config_setting_t *s, const char *where,
 		       struct kv_criterion *c)
 {
@@ -180,6 +184,11 @@ static int read_points(struct reader *rd, const config_setting_t *s, const char 
 		return fail_at(rd, p, "%s.points: only score criteria have points", where);
 	if (has_points && !(c->points >= 0))
 		return fail_at(rd, p, "%s.points: must not be negative", where);
+	/* Bounded so that any sum of them stays finite: an infinite total would
+	 * tie with nothing and be recorded as null. */
+	if (has_points && c->points > KV_POINTS_MAX)
+		return fail_at(rd, p, "%s.points: %g is more than the %g points a criterion may have",
+			       where, c->points, KV_POINTS_MAX);
 	if (c->group && c->kind != KV_KIND_SCORE)
 		return fail_at(rd, config_setting_get_member(s, "group"),
 			       "%s.group: only score criteria belong to a group", where);

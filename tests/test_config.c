@@ -161,6 +161,14 @@ Test(config, points_missing)
 	free(cfg);
 }
 
+/* Two criteria of 1.7e308 points would total infinity: refused at the config. */
+Test(config, points_beyond_the_bound)
+{
+	char *cfg = replace(kvt_config(NULL, NULL), "points = 10.0", "points = 1.7e308");
+	expect_error(cfg, "round.criteria[0].points", "1.7e+308 is more than the 1e+09 points a criterion may have");
+	free(cfg);
+}
+
 Test(config, points_negative)
 {
 	char *cfg = replace(kvt_config(NULL, NULL), "points = 10.0", "points = -1.0");
