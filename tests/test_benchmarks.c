@@ -474,6 +474,18 @@ Test(benchmarks, bad_negative_score)
 	kvt_round_done(&r);
 }
 
+/* A finite but huge score would overflow the mean or the ratio later,
+ * where no file or line is known: refused where it is read. */
+Test(benchmarks, bad_huge_score)
+{
+	struct kvt_round r;
+	setup_round(&r);
+	kvt_round_put(&r, "nia.csv", "team,benchmark,run,score\na,math,1,60\na,math,2,1e300\nb,math,1,1\nc,math,1,1\n");
+	const char *const want[] = {"nia.csv:3: column 'score'", "score 1e300 is beyond 1e+15", NULL};
+	expect_input_error(&r, "scores = \"nia.csv\";", want);
+	kvt_round_done(&r);
+}
+
 Test(benchmarks, bad_zero_target)
 {
 	struct kvt_round r;

@@ -9,6 +9,10 @@
 #ifndef BENCHMARKS_H
 #define BENCHMARKS_H
 
+/* The largest score read: beyond it, means, deviations and ratios of
+ * scores could overflow, and no benchmark reports such a number. */
+#define BM_SCORE_MAX 1e15
+
 #include <kaieval/plugin.h>
 #include <stddef.h>
 

@@ -67,6 +67,9 @@ static int read_metric(struct bm *b, const struct bm_bench *x, const struct kv_v
 	if (*score < 0)
 		return b->h->error(b->ctx, "%s: results.%s.\"%s\": negative score %g", file, x->task,
 				   x->metric, *score);
+	if (*score > BM_SCORE_MAX)
+		return b->h->error(b->ctx, "%s: results.%s.\"%s\": score %g is beyond %g", file, x->task,
+				   x->metric, *score, BM_SCORE_MAX);
 	return 0;
 }
 

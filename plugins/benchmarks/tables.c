@@ -60,6 +60,8 @@ static int row_score(struct bm *b, struct kv_table *t, int col, enum bm_sign sig
 		return b->h->table_error(t, col, "'%s' is not a number", text);
 	if (*x < 0)
 		return b->h->table_error(t, col, "negative score %s", text);
+	if (*x > BM_SCORE_MAX)
+		return b->h->table_error(t, col, "score %s is beyond %g", text, BM_SCORE_MAX);
 	if (sign == BM_POSITIVE && *x == 0)
 		return b->h->table_error(t, col, "score 0: a ratio needs a positive denominator");
 	return 0;
