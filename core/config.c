@@ -516,6 +516,40 @@ static int refuse_include(const struct kv_round *r, const char *text, struct kv_
 		       r->config_path, line, len > 200 ? 200 : len, at);
 }
 
+/* Every string of the config, \x escapes decoded, is UTF-8: each may reach
+ * the record, which is JSON. */
+static int strings_utf8(const char *path, const config_setting_t *s, struct kv_error *err)
+{
+	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		const char *v = config_setting_get_string(s);
+		long bad = kv_utf8_invalid(v, strlen(v));
+		if (bad >= 0)
+			return kv_fail(err, KV_EXIT_INPUT, "%s:%d: %s: not valid UTF-8 (byte 0x%02x at %ld)", path,
+				       config_setting_source_line(s),
+				       config_setting_name(s) ? config_setting_name(s) : "a list element",
+				       (unsigned char)v[bad], bad + 1);
+		return 0;
+	}
+	int n = config_setting_is_aggregate(s) ? config_setting_length(s) : 0;
+	for (int i = 0; i < n; i++)
+		if (strings_utf8(path, config_setting_get_elem(s, (unsigned)i), err))
+			return KV_EXIT_INPUT;
+	return 0;
+}
+
+/* The raw text first: a byte that is not UTF-8 is named with its line. */
+static int text_utf8(const char *path, const char *text, struct kv_error *err)
+{
+	long bad = kv_utf8_invalid(text, strlen(text));
+	if (bad < 0)
+		return 0;
+	int line = 1;
+	for (long i = 0; i < bad; i++)
+		line += text[i] == '\n';
+	return kv_fail(err, KV_EXIT_INPUT, "%s:%d: not valid UTF-8 (byte 0x%02x)", path, line,
+		       (unsigned char)text[bad]);
+}
+
 static int parse_text(struct kv_round *r, const char *text, const char *const *overrides,
 		      size_t override_count, struct kv_error *err)
 {
@@ -524,13 +558,15 @@ static int parse_text(struct kv_round *r, const char *text, const char *const *o
 	/* Should a directive ever get past refuse_include, no file opens below
 	 * a regular file: libconfig then fails instead of reading one. */
 	config_set_include_dir(&cfg, "/dev/null");
-	int rc = 0;
-	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
+	int rc = text_utf8(r->config_path, text, err);
+	if (rc == 0 && config_read_string(&cfg, text) != CONFIG_TRUE) {
 		rc = kv_fail(err, KV_EXIT_INPUT, "%s:%d: syntax error: %s", r->config_path,
 			     config_error_line(&cfg), config_error_text(&cfg));
 	}
 	for (size_t i = 0; rc == 0 && i < override_count; i++)
 		rc = kv_apply_override(&cfg, overrides[i], err);
+	if (rc == 0)
+		rc = strings_utf8(r->config_path, config_root_setting(&cfg), err);
 	if (rc == 0) {
 		struct reader rd = {r->config_path, err};
 		rc = read_round(&rd, &cfg, r);

@@ -276,13 +276,25 @@ int kv_inputs_list(struct kv_inputs *in, const char *rel, char ***names, size_t 
 	char **v = NULL;
 	size_t n = 0;
 	struct dirent *e;
-	while ((e = readdir(d))) {
+	int rc = 0;
+	while (rc == 0 && (e = readdir(d))) {
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
+		/* A listed name may reach the record: it must be UTF-8 like the rest. */
+		if (kv_utf8_invalid(e->d_name, strlen(e->d_name)) >= 0) {
+			rc = kv_fail(err, KV_EXIT_INPUT, "%s: a name in this folder is not valid UTF-8", rel);
+			break;
+		}
 		v = kv_xrealloc(v, (n + 1) * sizeof *v);
 		v[n++] = kv_xstrdup(e->d_name);
 	}
 	closedir(d);
+	if (rc) {
+		for (size_t i = 0; i < n; i++)
+			free(v[i]);
+		free(v);
+		return rc;
+	}
 	if (n > 1)
 		qsort(v, n, sizeof *v, cmp_names);
 	*names = v;

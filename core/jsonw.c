@@ -15,10 +15,18 @@ void kv_json_quote(struct kv_buf *b, const char *s)
 		case '\r': kv_buf_puts(b, "\\r"); break;
 		case '\t': kv_buf_puts(b, "\\t"); break;
 		default:
-			if (*p < 0x20)
+			if (*p < 0x20) {
 				kv_buf_printf(b, "\\u%04x", *p);
-			else
+			} else if (*p < 0x80) {
 				kv_buf_add(b, (const char *)p, 1);
+			} else {
+				/* Inputs are checked where they are read; a byte that is
+				 * still not UTF-8 here becomes U+FFFD, so the record is
+				 * always JSON. */
+				size_t len = kv_utf8_seq(p, strnlen((const char *)p, 4));
+				kv_buf_add(b, len ? (const char *)p : "\xef\xbf\xbd", len ? len : 3);
+				p += len ? len - 1 : 0;
+			}
 		}
 	}
 	kv_buf_puts(b, "\"");

@@ -101,6 +101,11 @@ static int csv_record(struct kv_table *t, struct kv_error *err)
 			}
 			kv_buf_add(&t->scratch, p + start, t->pos - start);
 		}
+		long bad = kv_utf8_invalid(t->scratch.data, t->scratch.len);
+		if (bad >= 0)
+			return kv_fail(err, KV_EXIT_INPUT, "%s:%ld: field %d: not valid UTF-8 (byte 0x%02x)",
+				       t->path, t->line, t->nfields + 1,
+				       (unsigned char)t->scratch.data[bad]), -1;
 		push_field(t, t->scratch.data, t->scratch.len);
 		if (t->pos < t->len && p[t->pos] == ',') {
 			t->pos++;
@@ -188,6 +193,12 @@ static cJSON *jsonl_parse(const struct kv_table *t, size_t start, size_t end, lo
 {
 	const char *text = t->text + start, *stop = NULL;
 	size_t len = end - start;
+	long bad = kv_utf8_invalid(text, len);
+	if (bad >= 0) {
+		kv_fail(err, KV_EXIT_INPUT, "%s:%ld: column %ld: not valid UTF-8 (byte 0x%02x)", t->path, line,
+			bad + 1, (unsigned char)text[bad]);
+		return NULL;
+	}
 	const char *nul = memchr(text, '\0', len);
 	long esc = nul ? -1 : nul_escape(text, len);
 	if (nul || esc >= 0) {

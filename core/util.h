@@ -58,6 +58,13 @@ const char *kv_closest(const char *word, const char *const *candidates, size_t n
 
 int kv_str_ends_with(const char *s, const char *suffix);
 
+/* Length of the well-formed UTF-8 sequence at s (at most n bytes), or 0 when
+ * the bytes there are not one (a stray continuation byte, an overlong form,
+ * a surrogate, a code point above U+10FFFF, a cut sequence). */
+size_t kv_utf8_seq(const unsigned char *s, size_t n);
+/* Offset of the first byte of s[0..n) that is not well-formed UTF-8, or -1. */
+long kv_utf8_invalid(const char *s, size_t n);
+
 /* Read a whole file into b (NUL-terminated); -1 with errno on failure. */
 int kv_read_file(const char *path, struct kv_buf *b);
 

@@ -165,6 +165,14 @@ struct kv_value *kv_value_parse_json(const char *text, size_t len, const char *p
 {
 	/* text[len] is the NUL that input_load adds: parsing it too lets cJSON
 	 * refuse trailing garbage. */
+	long bad = kv_utf8_invalid(text, len);
+	if (bad >= 0) {
+		long line, col;
+		position(text, (size_t)bad, &line, &col);
+		kv_fail(err, KV_EXIT_INPUT, "%s:%ld:%ld: not valid UTF-8 (byte 0x%02x)", path, line, col,
+			(unsigned char)text[bad]);
+		return NULL;
+	}
 	const char *end = NULL;
 	cJSON *root = cJSON_ParseWithLengthOpts(text, len + 1, &end, 1);
 	if (!root) {

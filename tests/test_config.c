@@ -169,6 +169,23 @@ Test(config, points_beyond_the_bound)
 	free(cfg);
 }
 
+/* Every string of a config may reach the record, which is JSON: bytes that
+ * are not UTF-8, raw or written as a \x escape, are refused with the line. */
+Test(config, strings_are_utf8)
+{
+	char *cfg = replace(kvt_config(NULL, NULL), "title = \"Test round\"", "title = \"Test \\xff round\"");
+	expect_error(cfg, "r.cfg:", "title: not valid UTF-8 (byte 0xff at 6)");
+	free(cfg);
+	cfg = replace(kvt_config(NULL, NULL), "title = \"Test round\"", "title = \"Test \xc0\xaf round\"");
+	expect_error(cfg, "r.cfg:4: not valid UTF-8 (byte 0xc0)", NULL);
+	free(cfg);
+	cfg = replace(kvt_config(NULL, NULL), "title = \"Test round\"", "title = \"1차 평가\"");
+	char *err = NULL;
+	cr_expect_eq(kvt_cli_run(dir, cfg, &err), 0, "%s", err);
+	free(err);
+	free(cfg);
+}
+
 Test(config, points_negative)
 {
 	char *cfg = replace(kvt_config(NULL, NULL), "points = 10.0", "points = -1.0");

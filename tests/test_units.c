@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include "jsonw.h"
 #include "publish.h"
 #include "rng.h"
 #include "support.h"
@@ -341,4 +342,46 @@ Test(numbers, half_up_on_the_decimal_form)
 	cr_expect_str_eq(s, "0.1");
 	kv_format_half_up(28.75, 1, s, sizeof s);
 	cr_expect_str_eq(s, "28.8", "the official rounding of the stage-2 expert average");
+}
+
+/* Well-formed UTF-8 only: the overlong, surrogate, out-of-range and cut
+ * forms are each refused at their first byte (RFC 3629, section 4). */
+Test(utf8, well_formed_only)
+{
+	cr_expect_eq(kv_utf8_invalid("plain", 5), -1);
+	cr_expect_eq(kv_utf8_invalid("\xed\x95\x9c\xea\xb8\x80", 6), -1);   /* 한글 */
+	cr_expect_eq(kv_utf8_invalid("\xf0\x9f\x98\x80", 4), -1);           /* U+1F600 */
+	cr_expect_eq(kv_utf8_invalid("a\xff", 2), 1);
+	cr_expect_eq(kv_utf8_invalid("a\x80" "b", 3), 1);                   /* stray continuation */
+	cr_expect_eq(kv_utf8_invalid("\xc0\xaf", 2), 0);                     /* overlong '/' */
+	cr_expect_eq(kv_utf8_invalid("\xe0\x80\xaf", 3), 0);                 /* overlong */
+	cr_expect_eq(kv_utf8_invalid("\xed\xa0\x80", 3), 0);                 /* surrogate U+D800 */
+	cr_expect_eq(kv_utf8_invalid("\xf4\x90\x80\x80", 4), 0);             /* above U+10FFFF */
+	cr_expect_eq(kv_utf8_invalid("ab\xed\x95", 4), 2);                    /* cut short */
+}
+
+/* The writer's last line of defence: a byte that is still not UTF-8
+ * becomes U+FFFD, so a record is always JSON. */
+Test(utf8, the_json_writer_never_writes_a_bad_byte)
+{
+	struct kv_buf b = {0};
+	kv_json_quote(&b, "a\xff\xed\x95\x9c");
+	cr_expect_str_eq(b.data, "\"a\xef\xbf\xbd\xed\x95\x9c\"");
+	kv_buf_free(&b);
+}
+
+Test(table, fields_must_be_utf8)
+{
+	struct kv_error err;
+	struct kv_table *t = table_of("x.csv", "team,note\na,caf\xe9\n", &err);
+	cr_assert_not_null(t);
+	cr_expect_eq(kv_table_next(t, &err), -1);
+	cr_expect_str_eq(err.msg, "x.csv:2: field 2: not valid UTF-8 (byte 0xe9)");
+	kv_table_free(t);
+	cr_expect_null(table_of("s.jsonl", "{\"team\":\"a\xff\"}\n", &err));
+	cr_expect_str_eq(err.msg, "s.jsonl:1: column 11: not valid UTF-8 (byte 0xff)");
+	t = table_of("x.csv", "team,note\na,\xed\x95\x9c\xea\xb8\x80\n", &err);
+	cr_assert_not_null(t);
+	cr_expect_eq(kv_table_next(t, &err), 1, "%s", err.msg);
+	kv_table_free(t);
 }
