@@ -288,3 +288,22 @@ char *kvt_round_record(const char *name, const char *dir)
 	free(cfg);
 	return record;
 }
+
+int kvt_spawn(const char *const *argv, const char *const *env, const char *cwd, const char *out)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		int fd = open(out ? out : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0 || (cwd && chdir(cwd) != 0))
+			_exit(126);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		for (size_t i = 0; env && env[i]; i++)
+			putenv(kv_xstrdup(env[i]));
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	int status = 0;
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}

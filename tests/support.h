@@ -16,6 +16,12 @@ void kvt_write(const char *dir, const char *rel, const char *text);
 char *kvt_read(const char *path);
 /* Copy the file src to dst byte for byte (any content), creating dst's folders. */
 void kvt_copy(const char *src, const char *dst);
+
+/* Run argv[0] (looked up in PATH) with no shell: with the settings of env
+ * ("NAME=VALUE", NULL-terminated; NULL for none) added to the environment,
+ * in folder cwd (NULL: this one), standard output and error to the file out
+ * (NULL: /dev/null).  Returns the exit status, or 128 + the signal. */
+int kvt_spawn(const char *const *argv, const char *const *env, const char *cwd, const char *out);
 int kvt_exists(const char *path);
 
 /* Run a round in-process.  Plugins linked into the test program must be

@@ -70,20 +70,6 @@ static void write_model(const char *dir, int with_index)
 	kv_buf_free(&idx);
 }
 
-/* A shell command line; returns its exit status. */
-static int shell(const char *fmt, ...) KV_PRINTF(1, 2);
-static int shell(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	struct kv_buf cmd = {0};
-	kv_buf_vprintf(&cmd, fmt, ap);
-	va_end(ap);
-	int st = system(cmd.data);
-	kv_buf_free(&cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
 /* `kaieval fingerprint run PLAN` with the unit in the variable var. */
 static int run_as(const char *var, int unit, const char *plan, char **out)
 {
@@ -195,19 +181,26 @@ Test(fpcluster, missing_or_foreign_parts_are_named)
 		cr_assert_eq(run_as("SLURM_ARRAY_TASK_ID", u, plan, NULL), 0);
 	cr_assert_eq(run_as("SLURM_ARRAY_TASK_ID", 1, other, NULL), 0);
 	/* A missing unit. */
-	cr_assert_eq(shell("rm %s/a.plan.parts/unit-5.done", dir), 0);
+	char *done5 = kv_xasprintf("%s/a.plan.parts/unit-5.done", dir);
+	cr_assert_eq(unlink(done5), 0);
 	cr_assert_eq(syn_kaieval(&err, "merge", plan, "-o", out, NULL), 2);
 	cr_assert(strstr(err, "unit-5.done: missing"), "%s", err);
 	cr_assert(!kvt_exists(out));
 	free(err);
 	/* Another plan's part and marker. */
-	cr_assert_eq(shell("cp %s/b.plan.parts/unit-1.done %s/a.plan.parts/unit-5.done", dir, dir), 0);
+	char *foreign = kv_xasprintf("%s/b.plan.parts/unit-1.done", dir);
+	kvt_copy(foreign, done5);
+	free(foreign);
+	free(done5);
 	cr_assert_eq(syn_kaieval(&err, "merge", plan, "-o", out, NULL), 2);
 	cr_assert(strstr(err, "unit-5.done: foreign"), "%s", err);
 	free(err);
 	/* A part that is not the one its marker vouches for. */
 	cr_assert_eq(run_as("SLURM_ARRAY_TASK_ID", 5, plan, NULL), 0);
-	cr_assert_eq(shell("cp %s/a.plan.parts/unit-6.json %s/a.plan.parts/unit-3.json", dir, dir), 0);
+	char *part6 = kv_xasprintf("%s/a.plan.parts/unit-6.json", dir), *part3 = kv_xasprintf("%s/a.plan.parts/unit-3.json", dir);
+	kvt_copy(part6, part3);
+	free(part6);
+	free(part3);
 	cr_assert_eq(syn_kaieval(&err, "merge", plan, "-o", out, NULL), 2);
 	cr_assert(strstr(err, "unit-3.json: foreign"), "%s", err);
 	cr_assert(!kvt_exists(out));
@@ -276,15 +269,24 @@ Test(fpcluster, slurm_scripts_run_as_slurm_would_run_them)
 	char *units = kv_xasprintf("%s/fingerprint-units.sbatch", src), *text = kvt_read(units);
 	cr_assert(strstr(text, "\n#SBATCH --array=0-") && strstr(text, "\n#SBATCH --output=") &&
 		  strstr(text, "%A_%a") && strstr(text, "\n#SBATCH --time="), "%s", text);
-	cr_assert_eq(shell("cd %s && PATH=%s:$PATH FAKE_SLURM_STATE=%s/state KAIEVAL=%s sh %s/submit.sh %s %s/m.plan "
-			   "%s/merged.json 7 >%s/log 2>&1", dir, fake, dir, kaieval, src, m, dir, dir, dir), 0);
+	char *path = kv_xasprintf("PATH=%s:%s", fake, getenv("PATH")), *state = kv_xasprintf("FAKE_SLURM_STATE=%s/state", dir);
+	char *kvar = kv_xasprintf("KAIEVAL=%s", kaieval), *submit = kv_xasprintf("%s/submit.sh", src);
+	char *plan = kv_xasprintf("%s/m.plan", dir), *out = kv_xasprintf("%s/merged.json", dir);
+	char *log_path = kv_xasprintf("%s/log", dir);
+	const char *env[] = {path, state, kvar, NULL};
+	const char *sh[] = {"sh", submit, m, plan, out, "7", NULL};
+	cr_assert_eq(kvt_spawn(sh, env, dir, log_path), 0);
+	char *list[] = {path, state, kvar, submit, plan, out, log_path};
+	for (size_t i = 0; i < sizeof list / sizeof list[0]; i++)
+		free(list[i]);
 	char *merged = kv_xasprintf("%s/merged.json", dir);
 	cr_assert(same_file(whole, merged), "the Slurm run differs from the one-machine fingerprint");
 	/* The array job was 1000, the merge 1001 after it. */
 	char *log = kv_xasprintf("%s/log", dir), *said = kvt_read(log);
 	cr_assert(strstr(said, "units: job 1000 (array 0-6); merge: job 1001"), "%s", said);
 	/* Without PLAN the unit script stops before running anything. */
-	cr_assert_neq(shell("SLURM_ARRAY_TASK_ID=0 sh %s >/dev/null 2>&1", units), 0);
+	const char *task[] = {"SLURM_ARRAY_TASK_ID=0", NULL}, *alone[] = {"sh", units, NULL};
+	cr_assert_neq(kvt_spawn(alone, task, NULL, NULL), 0);
 	free(said);
 	free(log);
 	free(text);
@@ -309,8 +311,11 @@ Test(fpcluster, kubernetes_indexed_job_runs_as_kubernetes_would_run_it)
 	write_model(m, 0);
 	cr_assert_eq(syn_kaieval(NULL, m, "-o", whole, NULL), 0);
 	cr_assert_eq(syn_kaieval(NULL, "plan", m, "-o", plan, "--units", "7", NULL), 0);
-	cr_assert_eq(shell("python3 %s %s/fingerprint-units.yaml %s/fingerprint-merge.yaml %s %s %s >/dev/null",
-			   py, k8s, k8s, kaieval, plan, merged), 0);
+	char *units = kv_xasprintf("%s/fingerprint-units.yaml", k8s), *merge = kv_xasprintf("%s/fingerprint-merge.yaml", k8s);
+	const char *job[] = {"python3", py, units, merge, kaieval, plan, merged, NULL};
+	cr_assert_eq(kvt_spawn(job, NULL, NULL, NULL), 0);
+	free(units);
+	free(merge);
 	cr_assert(same_file(whole, merged), "the Kubernetes run differs from the one-machine fingerprint");
 	kvt_rmtree(dir);
 	char *list[] = {dir, m, whole, plan, merged, kaieval, k8s, py};
