@@ -277,6 +277,14 @@ int kv_round_arg_open(const char *arg, struct kv_round_arg *ra, struct kv_error 
 	return rc;
 }
 
+char *kv_record_arg(const char *arg)
+{
+	struct stat st;
+	if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode))
+		return kv_xasprintf("%s/result.json", arg);
+	return kv_xstrdup(arg);
+}
+
 void kv_round_arg_close(struct kv_round_arg *ra)
 {
 	if (ra->archive)

@@ -29,6 +29,9 @@ struct kv_round_arg {
 int kv_round_arg_open(const char *arg, struct kv_round_arg *ra, struct kv_error *err);
 /* Restores the plugin search path. */
 void kv_round_arg_close(struct kv_round_arg *ra);
+/* A record named on the command line: a result.json, or an archive folder
+ * standing for its record.  Caller frees. */
+char *kv_record_arg(const char *arg);
 
 /* Put DIR/plugins (an archive's plugins) first on the plugin search path;
  * returns what to give kv_archive_plugins_restore afterwards. */

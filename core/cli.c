@@ -13,7 +13,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0.0.0"
@@ -298,20 +297,11 @@ static int cmd_attest(int argc, char **argv)
 	return rc;
 }
 
-/* An archive folder stands for its record.  Caller frees. */
-static char *record_arg(const char *arg)
-{
-	struct stat st;
-	if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode))
-		return kv_xasprintf("%s/result.json", arg);
-	return kv_xstrdup(arg);
-}
-
 static int cmd_explain(int argc, char **argv)
 {
 	if (argc != 2 && argc != 3)
 		return usage_error("%s", "explain: expected RESULT.json|DIR [TEAM]");
-	char *rec = record_arg(argv[1]);
+	char *rec = kv_record_arg(argv[1]);
 	int rc = kv_explain(rec, argc == 3 ? argv[2] : NULL, stdout);
 	free(rec);
 	return rc;
@@ -324,7 +314,7 @@ static int cmd_diff(int argc, char **argv)
 	argv += scoring;
 	if (argc != 3 || argv[1][0] == '-' || argv[2][0] == '-')
 		return usage_error("%s", "diff: expected [--scoring] OLD.json NEW.json");
-	char *a = record_arg(argv[1]), *b = record_arg(argv[2]);
+	char *a = kv_record_arg(argv[1]), *b = kv_record_arg(argv[2]);
 	int rc = kv_diff(a, b, scoring, stdout);
 	free(a);
 	free(b);
@@ -372,7 +362,7 @@ static int cmd_publish(int argc, char **argv)
 		return usage_error("%s", "publish: expected RESULT.json --level top|gap|full");
 	if (strcmp(level, "top") != 0 && strcmp(level, "gap") != 0 && strcmp(level, "full") != 0)
 		return usage_error("publish: --level must be top, gap or full, not '%s'", level);
-	char *rec = record_arg(argv[1]);
+	char *rec = kv_record_arg(argv[1]);
 	int rc = kv_publish(rec, level, csv, digits, stdout);
 	free(rec);
 	return rc;

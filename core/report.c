@@ -1,6 +1,7 @@
 /* kaieval report: the page's sections, in reading order.  The charts are
  * drawn by report_svg.c; every string of the record passes through html.c. */
 #include "report.h"
+#include "audit.h"
 #include "html.h"
 #include "human.h"
 #include "jsondoc.h"
@@ -11,7 +12,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 /* Hangul needs a font that has it: the usual system fonts on each platform,
  * never a downloaded one.  Print: A4, no chart or row split across pages. */
@@ -594,18 +594,10 @@ void kv_robustness_free(struct kv_robustness *r)
 
 /* --- the command ------------------------------------------------------------------ */
 
-static char *record_path(const char *input)
-{
-	struct stat st;
-	if (stat(input, &st) == 0 && S_ISDIR(st.st_mode))
-		return kv_xasprintf("%s/result.json", input);
-	return kv_xstrdup(input);
-}
-
 int kv_report(const char *input, const char *robustness, const char *output)
 {
 	struct kv_error err = {0};
-	char *path = record_path(input);
+	char *path = kv_record_arg(input);
 	struct kv_record *rec = kv_record_read(path, &err);
 	struct kv_robustness rob = {0};
 	int rc = rec ? 0 : err.status;

@@ -6,10 +6,10 @@
  * one thread and every stream is derived from (seed, criterion, replicate),
  * so the output is the same bytes on every run. */
 #include "robust.h"
+#include "audit.h"
 #include "cli.h"
 #include "detmath.h"
 #include "host.h"
-#include "jsondoc.h"
 #include "jsonw.h"
 #include "lifecycle.h"
 #include "output.h"
@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define MAX_REPLICATES 10000000L
 #define INTERVAL_LEVEL 0.95
@@ -214,37 +213,23 @@ static void split_scenario(struct robust *r)
 	free(copy);
 }
 
-/* An archive folder runs from its own config and data (as verify does);
- * a scenario's assignments follow. */
+/* An archive folder runs from its own config, data and plugins, as every
+ * command that takes one does (kv_round_arg_open); a scenario's
+ * assignments follow. */
 static int load_run(struct robust *r, struct kv_error *err)
 {
-	struct stat st;
-	int is_dir = stat(r->opt.target, &st) == 0 && S_ISDIR(st.st_mode);
-	const char **overrides = kv_xcalloc(r->nsets + 2, sizeof *overrides);
+	struct kv_round_arg ra;
+	int rc = kv_round_arg_open(r->opt.target, &ra, err);
+	const char **overrides = kv_xcalloc(ra.override_count + r->nsets + 1, sizeof *overrides);
 	size_t n = 0;
-	char *path = NULL;
-	cJSON *manifest = NULL;
-	int rc = 0;
-	if (is_dir) {
-		overrides[n++] = "data=../data";
-		char *mpath = kv_xasprintf("%s/manifest.json", r->opt.target);
-		manifest = kv_json_load(mpath, err);
-		free(mpath);
-		const char *rel = manifest ? kv_json_str(cJSON_GetObjectItemCaseSensitive(manifest, "config"), "path") : NULL;
-		if (!manifest)
-			rc = err->status;
-		else if (!rel)
-			rc = kv_fail(err, KV_EXIT_INPUT, "%s/manifest.json: no config path", r->opt.target);
-		else
-			path = kv_xasprintf("%s/%s", r->opt.target, rel);
-	}
+	for (size_t i = 0; i < ra.override_count; i++)
+		overrides[n++] = ra.overrides[i];
 	for (size_t i = 0; i < r->nsets; i++)
 		overrides[n++] = r->sets[i];
 	if (rc == 0)
-		rc = kv_run_round_kept(is_dir ? path : r->opt.target, overrides, n, &r->run, err);
-	free(path);
+		rc = kv_run_round_kept(ra.config, overrides, n, &r->run, err);
 	free(overrides);
-	cJSON_Delete(manifest);
+	kv_round_arg_close(&ra);
 	return rc;
 }
 
