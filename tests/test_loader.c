@@ -106,7 +106,7 @@ Test(loader, plugins_command_documents_params)
 	const char *args[] = {"plugins", "table", NULL};
 	char *out = NULL;
 	cr_assert_eq(kvt_exec(args, &out, NULL), 0);
-	cr_expect(strstr(out, "table 1.0.0") != NULL, "%s", out);
+	cr_expect(strstr(out, "table 1.1.0") != NULL, "%s", out);
 	cr_expect(strstr(out, "file") != NULL && strstr(out, "required") != NULL, "%s", out);
 	cr_expect(strstr(out, "unit") != NULL && strstr(out, "default") != NULL, "%s", out);
 	free(out);

@@ -234,7 +234,7 @@ static void benchmarks_close(void *state)
 
 KAIEVAL_PLUGIN_DEFINE(benchmarks,
 	.kinds = KV_KIND_SCORE | KV_KIND_INFO,
-	.version = "1.0.0",
+	.version = "1.1.0",
 	.summary = "model performance from benchmark score tables or lm-evaluation-harness results",
 	.params = params,
 	.open = benchmarks_open,

@@ -182,7 +182,7 @@ static int cost_evaluate(void *state, const struct kv_host *h, struct kv_ctx *ct
 
 KAIEVAL_PLUGIN_DEFINE(cost,
 	.kinds = KV_KIND_SCORE | KV_KIND_INFO,
-	.version = "1.0.0",
+	.version = "1.1.0",
 	.summary = "cost efficiency: performance per parameter, per GPU-hour or times throughput",
 	.params = params,
 	.evaluate = cost_evaluate);

@@ -491,7 +491,7 @@ static void expert_close(void *state)
 
 KAIEVAL_PLUGIN_DEFINE(expert,
 	.kinds = KV_KIND_SCORE | KV_KIND_GATE,
-	.version = "1.0.0",
+	.version = "1.1.0",
 	.summary = "the expert panel: rubric with trimmed mean, checkbox gate, approval gate",
 	.params = params,
 	.open = expert_open,

@@ -374,7 +374,7 @@ static int license_evaluate(void *state, const struct kv_host *h, struct kv_ctx 
 
 KAIEVAL_PLUGIN_DEFINE(license,
 	.kinds = KV_KIND_GATE | KV_KIND_INFO,
-	.version = "1.0.0",
+	.version = "1.1.0",
 	.summary = "independence and licence gate from each team's submission manifest",
 	.params = params,
 	.open = license_open,

@@ -106,7 +106,7 @@ static int table_evaluate(void *state, const struct kv_host *h, struct kv_ctx *c
 
 KAIEVAL_PLUGIN_DEFINE(table,
 	.kinds = KV_KIND_SCORE | KV_KIND_GATE | KV_KIND_INFO,
-	.version = "1.0.0",
+	.version = "1.1.0",
 	.summary = "a criterion recorded by hand: value, normalized score or pass per team",
 	.params = params,
 	.evaluate = table_evaluate);
