@@ -46,12 +46,6 @@ const char *kv_json_str(const cJSON *o, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-double kv_json_num(const cJSON *o, const char *key, double fallback)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsNumber(v) ? v->valuedouble : fallback;
-}
-
 void kv_json_brief(const cJSON *v, struct kv_buf *out)
 {
 	char num[32];

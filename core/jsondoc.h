@@ -20,6 +20,5 @@ void kv_json_brief(const cJSON *v, struct kv_buf *out);
 
 /* Member helpers that tolerate missing or mistyped members. */
 const char *kv_json_str(const cJSON *o, const char *key);
-double kv_json_num(const cJSON *o, const char *key, double fallback);
 
 #endif
