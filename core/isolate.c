@@ -350,6 +350,7 @@ static int common_message(struct kv_error *err, enum kv_msg type, struct kv_wire
 
 struct describe {
 	const char *file, *where;
+	const char *sha256;
 	struct kv_confinement how;
 	struct kv_plugin *copy;
 	struct kv_error *err;
@@ -358,7 +359,7 @@ struct describe {
 static void describe_job(void *arg)
 {
 	struct describe *d = arg;
-	kv_isolate_child_describe(d->file, d->where, &d->how);
+	kv_isolate_child_describe(d->file, d->sha256, d->where, &d->how);
 }
 
 void kv_isolate_desc_free(struct kv_plugin *p)
@@ -441,10 +442,11 @@ static char *base_name(const char *path)
 /* Loading runs constructors and nothing else: a minute is plenty. */
 #define DESCRIBE_TIMEOUT 60.0
 
-int kv_isolate_describe(const char *file, const char *where, struct kv_plugin **out, struct kv_error *err)
+int kv_isolate_describe(const char *file, const char *sha256, const char *where, struct kv_plugin **out,
+			struct kv_error *err)
 {
 	struct kv_error child_err = {0};
-	struct describe d = {.file = file, .where = where, .how = offered(), .err = &child_err};
+	struct describe d = {.file = file, .where = where, .sha256 = sha256, .how = offered(), .err = &child_err};
 	d.how.plugin = file;
 	d.how.timeout = DESCRIBE_TIMEOUT;
 	d.how.memory_limit = KV_DEFAULT_MEMORY_LIMIT;

@@ -26,8 +26,9 @@ int kv_isolation_check(struct kv_error *err);
 
 /* Phase 1: load file in a confined child, which sends a copy of the
  * descriptor; the copy (kv_isolate_desc_free) has no callable
- * functions, only their presence. */
-int kv_isolate_describe(const char *file, const char *where, struct kv_plugin **out,
+ * functions, only their presence.  The child loads the file only if its
+ * bytes have the given SHA-256. */
+int kv_isolate_describe(const char *file, const char *sha256, const char *where, struct kv_plugin **out,
 			struct kv_error *err);
 void kv_isolate_desc_free(struct kv_plugin *p);
 /* Is desc such a copy? */

@@ -284,7 +284,7 @@ _Noreturn void kv_isolate_child_evaluate(struct kv_run *run, size_t index, const
 	const struct kv_plugin *desc = lp->path ? NULL : lp->desc; /* built in: already here */
 	void *handle = NULL;
 	if (kv_isolate_confine(how, &err) == 0 && lp->path)
-		kv_plugin_open_file(lp->path, cr->where, &handle, &desc, &err);
+		kv_plugin_open_file(lp->path, lp->sha256, cr->where, &handle, &desc, &err);
 	run->inputs.observer = observe;
 	if (err.status == 0) {
 		struct kv_ctx ctx = {.run = run, .index = index, .err = &err, .forward = 1,
@@ -316,13 +316,14 @@ static void send_descriptor(const struct kv_plugin *p)
 	kv_wire_send(KV_ISOLATE_FD, &m);
 }
 
-_Noreturn void kv_isolate_child_describe(const char *file, const char *where, const struct kv_confinement *how)
+_Noreturn void kv_isolate_child_describe(const char *file, const char *sha256, const char *where,
+					 const struct kv_confinement *how)
 {
 	struct kv_error err = {0};
 	void *handle = NULL;
 	const struct kv_plugin *desc = NULL;
 	if (kv_isolate_confine(how, &err) == 0 &&
-	    kv_plugin_open_file(file, where, &handle, &desc, &err) == 0)
+	    kv_plugin_open_file(file, sha256, where, &handle, &desc, &err) == 0)
 		send_descriptor(desc);
 	finish(&err);
 }

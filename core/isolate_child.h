@@ -20,6 +20,7 @@ int kv_isolate_confine(const struct kv_confinement *how, struct kv_error *err);
 /* Both report on KV_ISOLATE_FD and end the process. */
 _Noreturn void kv_isolate_child_evaluate(struct kv_run *run, size_t index, const struct kv_confinement *how,
 					 int progress_wanted);
-_Noreturn void kv_isolate_child_describe(const char *file, const char *where, const struct kv_confinement *how);
+_Noreturn void kv_isolate_child_describe(const char *file, const char *sha256, const char *where,
+					 const struct kv_confinement *how);
 
 #endif

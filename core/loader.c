@@ -6,6 +6,9 @@
 #include <dlfcn.h>
 #include <limits.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,50 +207,200 @@ static char *base_name(const char *path)
 	return strndup(b, n);
 }
 
-int kv_plugin_open_file(const char *file, const char *where, void **handle, const struct kv_plugin **out,
-			struct kv_error *err)
+/* The plugin file opened once, as a regular file: O_NONBLOCK so that a FIFO
+ * in its place cannot hold the open, the type checked on the descriptor. */
+static int open_regular(const char *file, const char *where, int *fd, struct stat *st, struct kv_error *err)
+{
+	*fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (*fd < 0)
+		return kv_fail(err, KV_EXIT_INPUT, "%s: cannot open plugin %s: %s", where, file, strerror(errno));
+	if (fstat(*fd, st) == 0 && S_ISREG(st->st_mode))
+		return 0;
+	close(*fd);
+	*fd = -1;
+	return kv_fail(err, KV_EXIT_INPUT, "%s: plugin %s is not a regular file", where, file);
+}
+
+/* The SHA-256 of the bytes behind fd, read from its start. */
+static int hash_fd(int fd, char out[65])
+{
+	static const char digits[] = "0123456789abcdef";
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	char buf[1 << 16];
+	ssize_t got;
+	off_t at = 0;
+	while ((got = pread(fd, buf, sizeof buf, at)) > 0) {
+		EVP_DigestUpdate(md, buf, (size_t)got);
+		at += got;
+	}
+	unsigned char m[32];
+	unsigned int len = 0;
+	EVP_DigestFinal_ex(md, m, &len);
+	EVP_MD_CTX_free(md);
+	for (int i = 0; i < 32; i++) {
+		out[2 * i] = digits[m[i] >> 4];
+		out[2 * i + 1] = digits[m[i] & 15];
+	}
+	out[64] = '\0';
+	return got < 0 ? -1 : 0;
+}
+
+int kv_plugin_hash_file(const char *file, const char *where, char sha256[65], struct kv_error *err)
+{
+	int fd;
+	struct stat st;
+	if (open_regular(file, where, &fd, &st, err))
+		return err->status;
+	int rc = hash_fd(fd, sha256) ? kv_fail(err, KV_EXIT_INPUT, "%s: cannot read plugin %s: %s", where,
+					       file, strerror(errno)) : 0;
+	close(fd);
+	return rc;
+}
+
+static int same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* dlopen the file behind fd, the bytes that were hashed: through
+ * /proc/self/fd where there is a /proc; else by name, refused when the
+ * name's file is not fd's before and after. */
+static void *dlopen_fd(int fd, const struct stat *st, const char *file, int *changed)
+{
+	char proc[64];
+	struct stat now;
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	*changed = 0;
+	if (stat(proc, &now) == 0 && now.st_dev == st->st_dev && now.st_ino == st->st_ino)
+		return dlopen(proc, RTLD_NOW | RTLD_LOCAL);
+	if (stat(file, &now) != 0 || !same_file(&now, st)) {
+		*changed = 1;
+		return NULL;
+	}
+	void *h = dlopen(file, RTLD_NOW | RTLD_LOCAL);
+	if (h && (stat(file, &now) != 0 || !same_file(&now, st))) {
+		dlclose(h);
+		*changed = 1;
+		return NULL;
+	}
+	return h;
+}
+
+/* The descriptor a handle was loaded through is closed after the handle:
+ * while a library stays loaded under the name /proc/self/fd/N, N must not
+ * name another plugin's file (the dynamic loader matches by name). */
+static void release_fd(int fd)
+{
+	char proc[64];
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	void *still = dlopen(proc, RTLD_NOW | RTLD_NOLOAD);
+	if (still)
+		dlclose(still);
+	else
+		close(fd);
+}
+
+static int changed_error(const char *file, const char *where, struct kv_error *err)
+{
+	return kv_fail(err, KV_EXIT_INPUT, "%s: plugin %s was replaced while it was loaded", where, file);
+}
+
+/* Open file once, hash the descriptor (checked against sha256 when it is
+ * not NULL, else copied to it) and dlopen the same descriptor. */
+static int open_hashed(const char *file, char *sha256, int expect, const char *where, void **handle,
+		       int *fd, struct kv_error *err)
+{
+	struct stat st;
+	char hex[65];
+	int changed;
+	*handle = NULL;
+	if (open_regular(file, where, fd, &st, err))
+		return err->status;
+	if (hash_fd(*fd, hex))
+		kv_fail(err, KV_EXIT_INPUT, "%s: cannot read plugin %s: %s", where, file, strerror(errno));
+	else if (expect && strcmp(hex, sha256) != 0)
+		changed_error(file, where, err);
+	else if (!(*handle = dlopen_fd(*fd, &st, file, &changed)) && changed)
+		changed_error(file, where, err);
+	else if (!*handle) {
+		const char *e = dlerror();
+		kv_fail(err, KV_EXIT_INPUT, "%s: cannot load plugin %s: %s", where, file, e ? e : "unknown error");
+	} else if (!expect)
+		memcpy(sha256, hex, sizeof hex);
+	if (*handle)
+		return 0;
+	close(*fd);
+	*fd = -1;
+	return err->status;
+}
+
+/* Find and validate the descriptor in a loaded handle; dlclose it on failure. */
+static int find_descriptor(void *h, const char *file, const char *where, const struct kv_plugin **out,
+			   struct kv_error *err)
 {
 	char *name = base_name(file);
 	char *symbol = kv_xasprintf("kaieval_plugin_%s", name);
-	int rc = 0;
-	void *h = dlopen(file, RTLD_NOW | RTLD_LOCAL);
-	const struct kv_plugin *desc = NULL;
-	if (!h) {
-		const char *e = dlerror();
-		rc = kv_fail(err, KV_EXIT_INPUT, "%s: cannot load plugin %s: %s", where, file,
-			     e ? e : "unknown error");
-	} else if (!(desc = dlsym(h, symbol))) {
+	const struct kv_plugin *desc = dlsym(h, symbol);
+	int rc;
+	if (!desc) {
 		const char *e = dlerror();
 		rc = kv_fail(err, KV_EXIT_INPUT, "%s: %s has no symbol %s: %s", where, file, symbol,
 			     e ? e : "not found");
 	} else {
 		rc = kv_plugin_validate(desc, name, file, err);
 	}
-	if (rc && h)
-		dlclose(h);
-	*handle = rc ? NULL : h;
 	*out = rc ? NULL : desc;
 	free(name);
 	free(symbol);
 	return rc;
 }
 
-/* Isolated, the file is loaded in a confined child and the core keeps a
- * copy of its descriptor (isolate.h); otherwise it is loaded here. */
+int kv_plugin_open_file(const char *file, const char *sha256, const char *where, void **handle,
+			const struct kv_plugin **out, struct kv_error *err)
+{
+	char want[65] = "";
+	int fd;
+	if (sha256)
+		snprintf(want, sizeof want, "%s", sha256);
+	*out = NULL;
+	if (open_hashed(file, want, sha256 != NULL, where, handle, &fd, err) == 0 &&
+	    find_descriptor(*handle, file, where, out, err) != 0) {
+		dlclose(*handle);
+		*handle = NULL;
+	}
+	if (*handle)
+		close(fd); /* the process ends with the plugin: nothing else loads after it */
+	else if (fd >= 0)
+		release_fd(fd);
+	return err->status;
+}
+
+/* Isolated, the file is hashed here and loaded in a confined child, which
+ * checks that it loads the same bytes; the core keeps a copy of its
+ * descriptor (isolate.h).  Otherwise it is loaded here, from the
+ * descriptor its bytes were hashed through. */
 static int load_file(const char *file, const char *where, struct kv_loaded_plugin *out,
 		     struct kv_error *err)
 {
 	struct kv_plugin *copy = NULL;
-	int rc = kv_isolation_get() == KV_ISOLATE_OFF
-		       ? kv_plugin_open_file(file, where, &out->handle, &out->desc, err)
-		       : kv_isolate_describe(file, where, &copy, err);
-	if (copy)
+	int rc;
+	if (kv_isolation_get() == KV_ISOLATE_OFF) {
+		rc = open_hashed(file, out->sha256, 0, where, &out->handle, &out->fd, err);
+		if (rc == 0 && (rc = find_descriptor(out->handle, file, where, &out->desc, err))) {
+			dlclose(out->handle);
+			out->handle = NULL;
+			release_fd(out->fd);
+		}
+	} else {
+		rc = kv_plugin_hash_file(file, where, out->sha256, err);
+		if (rc == 0)
+			rc = kv_isolate_describe(file, out->sha256, where, &copy, err);
 		out->desc = copy;
-	if (rc)
-		return rc;
-	out->path = kv_xstrdup(file);
-	if (kv_sha256_file(file, out->sha256, NULL) != 0)
-		rc = kv_fail(err, KV_EXIT_INPUT, "%s: cannot read %s", where, file);
+	}
+	if (rc == 0)
+		out->path = kv_xstrdup(file);
 	return rc;
 }
 
@@ -373,9 +526,10 @@ void kv_plugin_set_free(struct kv_plugin_set *set)
 
 void kv_plugin_unload(struct kv_loaded_plugin *p)
 {
-	if (p->handle)
+	if (p->handle) {
 		dlclose(p->handle); /* desc was in the plugin's memory */
-	else if (p->desc && kv_isolate_is_copy(p->desc))
+		release_fd(p->fd);
+	} else if (p->desc && kv_isolate_is_copy(p->desc))
 		kv_isolate_desc_free((struct kv_plugin *)p->desc);
 	free(p->path);
 	memset(p, 0, sizeof *p);

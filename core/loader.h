@@ -9,6 +9,7 @@ struct kv_loaded_plugin {
 	void *handle;            /* dlopen handle; NULL for a built-in plugin */
 	char *path;              /* the file loaded, or NULL when built in */
 	char sha256[65];         /* of the file; "" when built in */
+	int fd;                  /* what handle was loaded from; open while handle is */
 };
 
 /* Make a plugin linked into this program findable by its name (tests). */
@@ -42,9 +43,15 @@ char *kv_plugin_search_path(void);
 /* The same, in words, for messages.  Caller frees. */
 char *kv_plugin_search_text(void);
 
-/* dlopen file here, find its descriptor and validate it (no copy, no hash). */
-int kv_plugin_open_file(const char *file, const char *where, void **handle, const struct kv_plugin **out,
-			struct kv_error *err);
+/* dlopen file here, find its descriptor and validate it.  The file is
+ * opened once (a regular file) and loaded from that descriptor; when sha256
+ * is not NULL, its bytes must have that SHA-256 (it was hashed when the
+ * round was loaded), else the load is refused as a replaced file. */
+int kv_plugin_open_file(const char *file, const char *sha256, const char *where, void **handle,
+			const struct kv_plugin **out, struct kv_error *err);
+
+/* The SHA-256 of a plugin file, read through one descriptor of a regular file. */
+int kv_plugin_hash_file(const char *file, const char *where, char sha256[65], struct kv_error *err);
 
 /* Check a descriptor as the loader does (ABI, size, flags, fields, params). */
 int kv_plugin_validate(const struct kv_plugin *p, const char *expected_name, const char *file,
