@@ -10,6 +10,7 @@
 #include "output.h"
 #include "run.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -334,10 +335,39 @@ static int check_files(const char *dir, const cJSON *manifest, struct kv_buf *pr
 	return bad;
 }
 
+/* A file in DIR/plugins, first on the rerun's search path, that the
+ * manifest does not list would be loaded unchecked: each is named. */
+static int check_unlisted_plugins(const char *dir, const cJSON *manifest, struct kv_buf *problems)
+{
+	char *folder = kv_xasprintf("%s/plugins", dir);
+	DIR *d = opendir(folder);
+	const struct dirent *e;
+	const cJSON *plugins = cJSON_GetObjectItemCaseSensitive(manifest, "plugins");
+	int bad = 0;
+	while (d && (e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		char *rel = kv_xasprintf("plugins/%s", e->d_name);
+		int listed = 0;
+		for (const cJSON *p = plugins ? plugins->child : NULL; p && !listed; p = p->next)
+			listed = kv_json_str(p, "path") && strcmp(kv_json_str(p, "path"), rel) == 0;
+		if (!listed) {
+			kv_buf_printf(problems, "%s: not in the manifest (added to the archive)\n", rel);
+			bad++;
+		}
+		free(rel);
+	}
+	if (d)
+		closedir(d);
+	free(folder);
+	return bad;
+}
+
 /* Plugins as the manifest has them against the rerun's; version changes are
- * listed in `versions`, build (SHA-256) changes in `builds`. */
+ * listed in `versions`, build (SHA-256) changes in `builds`, or in
+ * `problems` for an archived plugin: its file was checked before the rerun. */
 static void compare_plugins(const cJSON *manifest, const struct kv_record *rerun, const struct kv_run *run,
-			    struct kv_buf *versions, struct kv_buf *builds)
+			    struct kv_buf *versions, struct kv_buf *builds, struct kv_buf *problems)
 {
 	const cJSON *old = cJSON_GetObjectItemCaseSensitive(manifest, "plugins");
 	for (const cJSON *p = old ? old->child : NULL; p; p = p->next) {
@@ -349,6 +379,9 @@ static void compare_plugins(const cJSON *manifest, const struct kv_record *rerun
 		if (v1 && v2 && strcmp(v1, v2) != 0)
 			kv_buf_printf(versions, "plugin %s (criterion %s): version %s in the archive, %s installed\n",
 				      kv_json_str(p, "plugin"), crit, v1, v2);
+		else if (s1 && s2 && strcmp(s1, s2) != 0 && kv_json_str(p, "path"))
+			kv_buf_printf(problems, "%s: SHA-256 of the plugin loaded differs from the manifest "
+				      "(the file was changed during verify)\n", kv_json_str(p, "path"));
 		else if (s1 && s2 && strcmp(s1, s2) != 0)
 			kv_buf_printf(builds, "plugin %s (criterion %s): same version, another build (SHA-256 differs)\n",
 				      kv_json_str(p, "plugin"), crit);
@@ -458,7 +491,7 @@ static int report_verify(struct verify_state *v, int rerun_rc, const char *rerun
 			memcmp(v->archived_bytes.data, v->rerun_bytes.data, v->rerun_bytes.len) == 0;
 	int same_scoring = identical;
 	if (rerun_rc == 0)
-		compare_plugins(v->manifest, v->rerun, v->run, &v->versions, &v->builds);
+		compare_plugins(v->manifest, v->rerun, v->run, &v->versions, &v->builds, &v->problems);
 	if (!identical && rerun_rc == 0 && v->archived)
 		same_scoring = compare_scoring(v) == 0;
 	int ok = same_scoring && v->problems.len == 0;
@@ -480,6 +513,15 @@ static int report_verify(struct verify_state *v, int rerun_rc, const char *rerun
 	if (!same_scoring && v->changes.len)
 		fprintf(out, "changes (archived -> rerun):\n%s", v->changes.data);
 	return ok ? 0 : KV_EXIT_DIFF;
+}
+
+/* A changed archive is not rerun: its config, data and plugins were
+ * checked first, and nothing of it is loaded (a plugin's code would run). */
+static int report_changed(struct verify_state *v, FILE *out)
+{
+	fprintf(out, "NOT verified: the archive was changed; nothing in it was loaded or run\n");
+	fputs(v->problems.data, out);
+	return KV_EXIT_DIFF;
 }
 
 /* The attestation is checked before anything is rerun: a signature or a
@@ -516,8 +558,11 @@ int kv_verify_signed(const char *dir, const struct kv_attest_check *check, FILE 
 	}
 	if ((rc = check_attestation(dir, check, out)) == 0) {
 		check_files(dir, v.manifest, &v.problems);
-		int rerun_rc = rerun(&v, &rerun_err);
-		rc = report_verify(&v, rerun_rc, rerun_err.msg, out);
+		check_unlisted_plugins(dir, v.manifest, &v.problems);
+		if (v.problems.len)
+			rc = report_changed(&v, out);
+		else
+			rc = report_verify(&v, rerun(&v, &rerun_err), rerun_err.msg, out);
 	}
 	cJSON_Delete(v.manifest);
 	kv_record_free(v.archived);

@@ -29,12 +29,27 @@ static int fixture_evaluate(void *state, const struct kv_host *h, struct kv_ctx 
 		h->set_normalized(ctx, t, NAN);
 #elif defined(FIXTURE_TOO_BIG)
 		h->set_normalized(ctx, t, 1.5);
+#elif defined(FIXTURE_SCORE)
+		h->set_normalized(ctx, t, FIXTURE_SCORE);
 #else
 		h->set_normalized(ctx, t, 0.5);
 #endif
 	}
 	return KV_OK;
 }
+
+#ifdef FIXTURE_MARKER
+#include <stdio.h>
+#include <stdlib.h>
+/* A replaced plugin's code runs as soon as it is loaded: it leaves a mark. */
+__attribute__((constructor)) static void leave_mark(void)
+{
+	const char *path = getenv("KVT_MARKER");
+	FILE *f = path ? fopen(path, "w") : NULL;
+	if (f)
+		fclose(f);
+}
+#endif
 
 #ifdef FIXTURE_OTHER_SYMBOL
 #define SYMBOL kaieval_plugin_somebody_else
