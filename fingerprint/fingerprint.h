@@ -101,6 +101,12 @@ const struct kv_fp_hash_kind *kv_fp_hash_kind(enum kv_ts_hash hash);
 /* A whole file, NUL-terminated (NULL and err set on failure). */
 char *kv_fp_load_text(const char *file, size_t *len, struct kv_error *err);
 
+/* Open file for reading, following symbolic links (a model folder may be a
+ * cache of links to blobs), without waiting on a FIFO: *fd is a regular
+ * file, whose bytes are then read through it alone, else err names what the
+ * file is (exit 2). */
+int kv_fp_open_regular(const char *file, int *fd, off_t *size, struct kv_error *err);
+
 /* The kaieval-fingerprint program: argv[1] on are the arguments of
  * `kaieval fingerprint`; returns the exit status. */
 int kv_fingerprint_main(int argc, char **argv);

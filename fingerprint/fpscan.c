@@ -63,15 +63,11 @@ static const char *base_name(const char *path)
 
 static int map_file(const char *path, struct mapped *m, struct kv_error *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0)
-		return kv_fail(err, KV_EXIT_INPUT, "%s: cannot open: %s", path, strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return kv_fail(err, KV_EXIT_INPUT, "%s: not a regular file", path);
-	}
-	m->size = (size_t)st.st_size;
+	int fd;
+	off_t size;
+	if (kv_fp_open_regular(path, &fd, &size, err))
+		return err->status;
+	m->size = (size_t)size;
 	m->bytes = NULL;
 	if (m->size) {
 		void *p = mmap(NULL, m->size, PROT_READ, MAP_PRIVATE, fd, 0);

@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -374,4 +375,95 @@ Test(fpcluster, a_bad_or_stale_plan_is_named)
 	free(m);
 	free(plan);
 	free(out);
+}
+
+/* --- a FIFO, a folder or a device where a model file should be ------------- */
+
+/* `kaieval` with args, killed by an alarm after 20 s (the alarm outlives
+ * exec): a blocked open shows as 128 + SIGALRM.  Output goes to *out. */
+static int exec_with_alarm(const char *const *args, char **out)
+{
+	char *dir = kvt_tempdir(), *path = kv_xasprintf("%s/out", dir), *bin = kaieval_path();
+	const char *argv[16] = {bin};
+	for (size_t i = 0; args[i] && i < 14; i++)
+		argv[i + 1] = args[i];
+	pid_t pid = fork();
+	if (pid == 0) {
+		alarm(20);
+		FILE *f = freopen(path, "w", stdout);
+		if (!f || dup2(fileno(f), 2) < 0)
+			_exit(126);
+		execv(bin, (char *const *)argv);
+		_exit(127);
+	}
+	int status = 0;
+	waitpid(pid, &status, 0);
+	*out = kvt_read(path);
+	kvt_rmtree(dir);
+	free(dir);
+	free(path);
+	free(bin);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void expect_refused_file(const char *const *args, const char *file, const char *kind)
+{
+	char *out = NULL;
+	int rc = exec_with_alarm(args, &out);
+	char *needle = kv_xasprintf("%s: is %s, not a regular file", file, kind);
+	cr_expect_eq(rc, 2, "exit %d (%d: blocked until the alarm): %s", rc, 128 + SIGALRM, out);
+	cr_expect(strstr(out, needle), "'%s' not in: %s", needle, out);
+	free(needle);
+	free(out);
+}
+
+Test(fpcluster, a_fifo_named_like_the_model_file_is_refused_not_waited_on, .timeout = 60)
+{
+	char *dir = kvt_tempdir(), *file = kv_xasprintf("%s/model.safetensors", dir);
+	char *out = kv_xasprintf("%s/fp.json", dir), *plan = kv_xasprintf("%s/plan.json", dir);
+	cr_assert_eq(mkfifo(file, 0600), 0);
+	const char *whole[] = {"fingerprint", dir, "-o", out, NULL};
+	expect_refused_file(whole, file, "a FIFO");
+	const char *shard[] = {"fingerprint", "--shard", file, "-o", out, NULL};
+	expect_refused_file(shard, file, "a FIFO");
+	const char *planned[] = {"fingerprint", "plan", dir, "-o", plan, "--units", "2", NULL};
+	expect_refused_file(planned, file, "a FIFO");
+	cr_expect(!kvt_exists(out) && !kvt_exists(plan), "a refused fingerprint wrote a file");
+	kvt_rmtree(dir);
+	free(dir); free(file); free(out); free(plan);
+}
+
+Test(fpcluster, a_folder_or_device_named_like_a_model_file_is_refused, .timeout = 60)
+{
+	char *dir = kvt_tempdir(), *file = kv_xasprintf("%s/model.safetensors", dir);
+	char *index = kv_xasprintf("%s/model.safetensors.index.json", dir), *out = kv_xasprintf("%s/fp.json", dir);
+	cr_assert_eq(mkdir(file, 0700), 0);
+	const char *args[] = {"fingerprint", dir, "-o", out, NULL};
+	expect_refused_file(args, file, "a directory");
+	cr_assert_eq(rmdir(file), 0);
+	cr_assert_eq(symlink("/dev/zero", file), 0);
+	expect_refused_file(args, file, "a character device");
+	cr_assert_eq(mkfifo(index, 0600), 0);
+	expect_refused_file(args, index, "a FIFO");
+	kvt_rmtree(dir);
+	free(dir); free(file); free(index); free(out);
+}
+
+/* A planned shard replaced by a FIFO before its unit runs. */
+Test(fpcluster, a_shard_replaced_by_a_fifo_after_the_plan_is_refused, .timeout = 60)
+{
+	char *dir = kvt_tempdir(), *model = kv_xasprintf("%s/model", dir), *plan = kv_xasprintf("%s/plan.json", dir);
+	cr_assert_eq(mkdir(model, 0700), 0);
+	write_model(model, 1);
+	const char *make_plan[] = {"fingerprint", "plan", model, "-o", plan, "--units", "1", NULL};
+	char *out = NULL;
+	cr_assert_eq(kvt_exec(make_plan, &out, NULL), 0, "%s", out);
+	free(out);
+	char *shard = kv_xasprintf("%s/model-00001-of-00003.safetensors", model);
+	cr_assert_eq(unlink(shard), 0);
+	cr_assert_eq(mkfifo(shard, 0600), 0);
+	const char *run[] = {"fingerprint", "run", plan, "--unit", "0", NULL};
+	expect_refused_file(run, shard, "a FIFO");
+	kvt_rmtree(dir);
+	free(dir); free(model); free(plan); free(shard);
 }
