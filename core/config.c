@@ -111,7 +111,13 @@ static int valid_date(const char *s)
 	static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	int y, m, d;
 	char tail;
-	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' ||
+	if (strlen(s) != 10)
+		return 0;
+	/* digits only: sscanf alone takes "+026" or " 026" for a year */
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
+			return 0;
+	if (s[4] != '-' || s[7] != '-' ||
 	    sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || m < 1 || m > 12 || d < 1)
 		return 0;
 	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -537,6 +543,184 @@ static int strings_utf8(const char *path, const config_setting_t *s, struct kv_e
 	return 0;
 }
 
+/* --- integers as written ----------------------------------------------------
+ * libconfig may read an integer other than the one written, silently: a
+ * decimal beyond 64 bits as a limit, one beyond 32 bits without L (or a
+ * long hexadecimal number) as its low bits, depending on its version.  Each
+ * integer setting's literal is read again from the text and must be the
+ * value libconfig read. */
+
+/* The value of the literal at lit (len bytes: [+-]digits, or 0x digits, then
+ * L or LL); 0 when it is beyond 64 bits.  *wide: it ends in L. */
+static int literal_value(const char *lit, size_t len, long long *v, int *wide)
+{
+	char buf[128];
+	if (len >= sizeof buf)
+		return 0;
+	memcpy(buf, lit, len);
+	buf[len] = '\0';
+	*wide = 0;
+	while (len && (buf[len - 1] == 'L' || buf[len - 1] == 'l')) {
+		buf[--len] = '\0';
+		*wide = 1;
+	}
+	const char *digits = buf + (buf[0] == '+' || buf[0] == '-');
+	errno = 0;
+	if (digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) {
+		unsigned long long u = strtoull(digits + 2, NULL, 16);
+		*v = (long long)u;
+		return errno != ERANGE && u <= (unsigned long long)LLONG_MAX;
+	}
+	*v = strtoll(buf, NULL, 10);
+	return errno != ERANGE;
+}
+
+/* The end of the number at p (an integer literal, or a float to skip). */
+static const char *number_end(const char *p, int *is_float)
+{
+	p += *p == '+' || *p == '-';
+	int hex = p[0] == '0' && (p[1] == 'x' || p[1] == 'X');
+	p += hex ? 2 : 0;
+	while (hex ? isxdigit((unsigned char)*p) : isdigit((unsigned char)*p))
+		p++;
+	*is_float = !hex && (*p == '.' || *p == 'e' || *p == 'E');
+	if (*is_float) {
+		while (isdigit((unsigned char)*p) || strchr(".eE", *p) ||
+		       ((*p == '+' || *p == '-') && (p[-1] == 'e' || p[-1] == 'E')))
+			p++;
+		return p;
+	}
+	while (*p == 'L' || *p == 'l')
+		p++;
+	return p;
+}
+
+static int name_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_' || c == '-' || c == '*';
+}
+
+struct literal_scan {
+	long long want;          /* the value libconfig read */
+	const char *name;        /* the setting's name, or NULL */
+	const char *bad;         /* the literal found wrong, or NULL */
+	int settled;             /* the value's literal was found */
+	size_t len;
+	int bits;                /* the integer it must fit: 32 or 64 */
+};
+
+/* One integer literal: 1 when it settles the check (it is the value, or
+ * the one after the setting's name), 0 to go on. */
+static int literal_seen(struct literal_scan *sc, const char *lit, size_t len, int after_name)
+{
+	long long v;
+	int wide, exact = literal_value(lit, len, &v, &wide);
+	if (sc->name && !after_name)
+		return 0;
+	if (exact && v == sc->want)
+		return sc->settled = 1;
+	/* without the name, only a literal that cannot be the value as read */
+	if (sc->name || !exact || (!wide && (v < INT_MIN || v > INT_MAX))) {
+		if (!sc->bad) {
+			sc->bad = lit;
+			sc->len = len;
+			sc->bits = exact && !wide ? 32 : 64;
+		}
+		return sc->name != NULL;
+	}
+	return 0;
+}
+
+/* Scan the integer literals of the line at p; strings and comments skipped. */
+static void scan_line(struct literal_scan *sc, const char *p)
+{
+	size_t nlen = sc->name ? strlen(sc->name) : 0;
+	int after_name = 0;
+	while (*p && *p != '\n') {
+		if (*p == '"') {
+			for (p++; *p && *p != '"' && *p != '\n'; p++)
+				p += *p == '\\' && p[1] && p[1] != '\n';
+			p += *p == '"';
+			after_name = 0;
+			continue;
+		}
+		if (*p == '#' || (p[0] == '/' && (p[1] == '/' || p[1] == '*')))
+			return; /* a comment to the end of the line */
+		if (isalpha((unsigned char)*p) || *p == '*') {
+			const char *w = p;
+			while (name_char(*p))
+				p++;
+			after_name = sc->name && (size_t)(p - w) == nlen && strncmp(w, sc->name, nlen) == 0;
+			continue;
+		}
+		int is_float;
+		if (isdigit((unsigned char)*p) || ((*p == '+' || *p == '-') && isdigit((unsigned char)p[1]))) {
+			const char *end = number_end(p, &is_float);
+			if (!is_float && literal_seen(sc, p, (size_t)(end - p), after_name))
+				return;
+			p = end;
+			after_name = 0;
+			continue;
+		}
+		if (*p == '.') {
+			p = number_end(p + 1, &is_float); /* the fraction of ".5" */
+			continue;
+		}
+		if (*p != ' ' && *p != '\t' && *p != '=' && *p != ':')
+			after_name = 0;
+		p++;
+	}
+}
+
+/* "round.criteria[0].params.n" for messages. */
+static void setting_path(const config_setting_t *s, char *out, size_t size)
+{
+	const config_setting_t *up = config_setting_parent(s);
+	if (!up || !config_setting_parent(up)) {
+		snprintf(out, size, "%s", config_setting_name(s) ? config_setting_name(s) : "");
+		return;
+	}
+	setting_path(up, out, size);
+	size_t n = strlen(out);
+	if (config_setting_name(s))
+		snprintf(out + n, size - n, ".%s", config_setting_name(s));
+	else
+		snprintf(out + n, size - n, "[%d]", config_setting_index(s));
+}
+
+static int integer_fits(const char *path, const char *text, const config_setting_t *s, struct kv_error *err)
+{
+	int line = config_setting_source_line(s);
+	const char *p = text;
+	for (int l = 1; l < line && p; l++)
+		p = (p = strchr(p, '\n')) ? p + 1 : NULL;
+	struct literal_scan sc = {.want = config_setting_get_int64(s), .name = config_setting_name(s)};
+	if (p)
+		scan_line(&sc, p);
+	if (p && !sc.bad && !sc.settled && sc.name) { /* the value may stand on a line apart from its name */
+		sc.name = NULL;
+		scan_line(&sc, p);
+	}
+	if (!sc.bad)
+		return 0;
+	char where[256];
+	setting_path(s, where, sizeof where);
+	return kv_fail(err, KV_EXIT_INPUT, "%s:%d: %s: %.*s does not fit in a %d-bit integer%s", path, line, where,
+		       (int)sc.len, sc.bad, sc.bits, sc.bits == 32 ? " (write L after it for 64 bits)" : "");
+}
+
+static int integers_fit(const char *path, const char *text, const config_setting_t *s, struct kv_error *err)
+{
+	int t = config_setting_type(s);
+	if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64)
+		return integer_fits(path, text, s, err);
+	int n = config_setting_is_aggregate(s) ? config_setting_length(s) : 0;
+	for (int i = 0; i < n; i++)
+		if (integers_fit(path, text, config_setting_get_elem(s, (unsigned)i), err))
+			return KV_EXIT_INPUT;
+	return 0;
+}
+
 /* The raw text first: a byte that is not UTF-8 is named with its line. */
 static int text_utf8(const char *path, const char *text, struct kv_error *err)
 {
@@ -563,6 +747,8 @@ static int parse_text(struct kv_round *r, const char *text, const char *const *o
 		rc = kv_fail(err, KV_EXIT_INPUT, "%s:%d: syntax error: %s", r->config_path,
 			     config_error_line(&cfg), config_error_text(&cfg));
 	}
+	if (rc == 0) /* before the overrides, while every line is the text's */
+		rc = integers_fit(r->config_path, text, config_root_setting(&cfg), err);
 	for (size_t i = 0; rc == 0 && i < override_count; i++)
 		rc = kv_apply_override(&cfg, overrides[i], err);
 	if (rc == 0)

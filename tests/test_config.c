@@ -1,6 +1,7 @@
 /* Round config errors (round-config.md, "Errors the user must get"): one bad
  * file each, exit 2, a message naming the file, line and field, no output. */
 #include <criterion/criterion.h>
+#include <libconfig.h>
 #include <string.h>
 #include "support.h"
 
@@ -367,4 +368,78 @@ Test(config, include_not_archived)
 	free(arc);
 	free(path);
 	free(cfg);
+}
+
+/* --- integers libconfig would clamp or cut, dates sscanf would take -------- */
+
+Test(config, a_seed_beyond_64_bits_is_refused_not_clamped)
+{
+	/* libconfig reads this as INT64_MAX, silently */
+	char *cfg = replace(kvt_config(NULL, NULL), "seed = 7L;", "seed = 99999999999999999999999L;");
+	expect_error(cfg, "r.cfg:7: round.seed: 99999999999999999999999L does not fit in a 64-bit integer", NULL);
+	free(cfg);
+	cfg = replace(kvt_config(NULL, NULL), "seed = 7L;", "seed = -99999999999999999999999;");
+	expect_error(cfg, "r.cfg:7: round.seed: -99999999999999999999999 does not fit in a 64-bit integer", NULL);
+	free(cfg);
+	/* cut to its low 32 bits (0), silently */
+	cfg = replace(kvt_config(NULL, NULL), "seed = 7L;", "seed = 0x100000000;");
+	expect_error(cfg, "r.cfg:7: round.seed: 0x100000000 does not fit in a 32-bit integer", NULL);
+	free(cfg);
+}
+
+Test(config, the_largest_64_bit_seed_is_read_as_written)
+{
+	char *cfg = replace(kvt_config(NULL, NULL), "seed = 7L;", "seed = 9223372036854775807L; # 99999999999999999999999");
+	char *err = NULL;
+	cr_expect_eq(kvt_cli_run(dir, cfg, &err), 0, "%s", err);
+	char *out = kv_xasprintf("%s/out.json", dir), *text = kvt_read(out);
+	cr_expect(text && strstr(text, "\"seed\": 9223372036854775807"), "%s", text);
+	free(text); free(out); free(err); free(cfg);
+}
+
+Test(config, other_integer_keys_beyond_64_bits_are_refused)
+{
+	/* memory_limit of a criterion, and a plugin param (table's none is an
+	 * integer: an unknown one, refused for its size before its name) */
+	char *cfg = kvt_config("    { id = \"x\"; plugin = \"table\"; kind = \"score\"; points = 10.0;\n"
+			       "      memory_limit = 18446744073709551616; params = { file = \"x.csv\"; }; }", NULL);
+	expect_error(cfg, "round.criteria[0].memory_limit: 18446744073709551616 does not fit in a 64-bit integer", NULL);
+	free(cfg);
+	cfg = kvt_config("    { id = \"x\"; plugin = \"table\"; kind = \"score\"; points = 10.0;\n"
+			 "      params = { file = \"x.csv\"; n = [1, 2, 99999999999999999999]; }; }", NULL);
+	expect_error(cfg, "round.criteria[0].params.n[2]: 99999999999999999999 does not fit in a 64-bit integer", NULL);
+	free(cfg);
+}
+
+/* Without L, libconfig 1.5 cuts a decimal to 32 bits, later versions read
+ * it as 64: either way the round runs with the value written, or not at all. */
+Test(config, a_decimal_beyond_32_bits_without_l_is_read_as_written_or_refused)
+{
+	config_t c;
+	config_init(&c);
+	cr_assert(config_read_string(&c, "a = 4294967296;"));
+	long long as_read = config_setting_get_int64(config_lookup(&c, "a"));
+	config_destroy(&c);
+	char *cfg = replace(kvt_config(NULL, NULL), "seed = 7L;", "seed = 4294967296;");
+	if (as_read != 4294967296LL) {
+		expect_error(cfg, "r.cfg:7: round.seed: 4294967296 does not fit in a 32-bit integer "
+			     "(write L after it for 64 bits)", NULL);
+	} else {
+		char *err = NULL;
+		cr_expect_eq(kvt_cli_run(dir, cfg, &err), 0, "%s", err);
+		free(err);
+	}
+	free(cfg);
+}
+
+Test(config, a_date_with_a_sign_or_a_space_is_refused)
+{
+	static const char *const dates[] = {"+026-01-15", " 026-01-15", "2026-+1-15", "2026-01- 5", "2026-02-30"};
+	for (size_t i = 0; i < sizeof dates / sizeof *dates; i++) {
+		char *cfg = replace(kvt_config(NULL, NULL), "2026-01-15", dates[i]);
+		char *msg = kv_xasprintf("r.cfg:5: round.date: '%s' is not an ISO date YYYY-MM-DD", dates[i]);
+		expect_error(cfg, msg, NULL);
+		free(msg);
+		free(cfg);
+	}
 }
