@@ -609,8 +609,9 @@ struct literal_scan {
 	int bits;                /* the integer it must fit: 32 or 64 */
 };
 
-/* One integer literal: 1 when it settles the check (it is the value, or
- * the one after the setting's name), 0 to go on. */
+/* One integer literal (after the setting's name, when it has one): 1 when
+ * it is the value, which settles the check; else the first that cannot be
+ * the value as libconfig read it is kept, for the message. */
 static int literal_seen(struct literal_scan *sc, const char *lit, size_t len, int after_name)
 {
 	long long v;
@@ -619,14 +620,10 @@ static int literal_seen(struct literal_scan *sc, const char *lit, size_t len, in
 		return 0;
 	if (exact && v == sc->want)
 		return sc->settled = 1;
-	/* without the name, only a literal that cannot be the value as read */
-	if (sc->name || !exact || (!wide && (v < INT_MIN || v > INT_MAX))) {
-		if (!sc->bad) {
-			sc->bad = lit;
-			sc->len = len;
-			sc->bits = exact && !wide ? 32 : 64;
-		}
-		return sc->name != NULL;
+	if (!sc->bad && (!exact || (!wide && (v < INT_MIN || v > INT_MAX)))) {
+		sc->bad = lit;
+		sc->len = len;
+		sc->bits = exact ? 32 : 64;
 	}
 	return 0;
 }
@@ -701,7 +698,7 @@ static int integer_fits(const char *path, const char *text, const config_setting
 		sc.name = NULL;
 		scan_line(&sc, p);
 	}
-	if (!sc.bad)
+	if (sc.settled || !sc.bad)
 		return 0;
 	char where[256];
 	setting_path(s, where, sizeof where);

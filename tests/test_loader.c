@@ -254,3 +254,28 @@ Test(loader, verify_refuses_a_replaced_plugin_before_loading_it, .timeout = 60)
 	free(text); free(env_mark); free(cfg); free(fine); free(marked); free(own); free(cfg_path);
 	free(arch); free(in_arch); free(mark); free(out);
 }
+
+/* DIR/plugins is first on the rerun's search path: a file there that the
+ * manifest does not list would be loaded unchecked. */
+Test(loader, verify_refuses_a_plugin_added_to_the_archive, .timeout = 60)
+{
+	char *marked = test_plugin("marked/.libs/fine.so"), *cfg_path = kv_xasprintf("%s/r.cfg", dir);
+	char *arch = kv_xasprintf("%s/arch", dir), *added = kv_xasprintf("%s/arch/plugins/extra.so", dir);
+	char *mark = kv_xasprintf("%s/mark", dir), *out = kv_xasprintf("%s/out.txt", dir);
+	char *cfg = kvt_config(NULL, "    advance = 4;");
+	kvt_write(dir, "r.cfg", cfg);
+	const char *bin = getenv("KAIEVAL_BIN");
+	const char *archive[] = {bin, "archive", cfg_path, "-o", arch, NULL};
+	cr_assert_eq(kvt_spawn(archive, NULL, NULL, out), 0, "%s", kvt_read(out));
+	kvt_copy(marked, added);
+	char *env_mark = kv_xasprintf("KVT_MARKER=%s", mark);
+	const char *env[] = {env_mark, NULL};
+	const char *verify[] = {bin, "verify", arch, "--no-isolation", NULL};
+	int rc = kvt_spawn(verify, env, NULL, out);
+	char *text = kvt_read(out);
+	cr_expect_eq(rc, 1, "exit %d: %s", rc, text);
+	cr_expect(strstr(text, "plugins/extra.so: not in the manifest"), "%s", text);
+	cr_expect(!kvt_exists(mark), "a file added to the archive was loaded during verify");
+	free(text); free(env_mark); free(cfg); free(marked); free(cfg_path); free(arch); free(added);
+	free(mark); free(out);
+}
