@@ -336,7 +336,7 @@ static int open_hashed(const char *file, char *sha256, int expect, const char *w
 	return err->status;
 }
 
-/* Find and validate the descriptor in a loaded handle; dlclose it on failure. */
+/* Find and validate the descriptor in a loaded handle. */
 static int find_descriptor(void *h, const char *file, const char *where, const struct kv_plugin **out,
 			   struct kv_error *err)
 {
@@ -370,9 +370,9 @@ int kv_plugin_open_file(const char *file, const char *sha256, const char *where,
 		dlclose(*handle);
 		*handle = NULL;
 	}
-	if (*handle)
-		close(fd); /* the process ends with the plugin: nothing else loads after it */
-	else if (fd >= 0)
+	/* Loaded, fd stays open while the process lives, so that the name
+	 * /proc/self/fd/N is this file's alone. */
+	if (!*handle && fd >= 0)
 		release_fd(fd);
 	return err->status;
 }

@@ -46,7 +46,9 @@ char *kv_plugin_search_text(void);
 /* dlopen file here, find its descriptor and validate it.  The file is
  * opened once (a regular file) and loaded from that descriptor; when sha256
  * is not NULL, its bytes must have that SHA-256 (it was hashed when the
- * round was loaded), else the load is refused as a replaced file. */
+ * round was loaded), else the load is refused as a replaced file.  For a
+ * process that loads one plugin and ends (an isolated child): the
+ * descriptor stays open while it lives. */
 int kv_plugin_open_file(const char *file, const char *sha256, const char *where, void **handle,
 			const struct kv_plugin **out, struct kv_error *err);
 
