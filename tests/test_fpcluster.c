@@ -417,10 +417,18 @@ static void expect_refused_file(const char *const *args, const char *file, const
 	free(out);
 }
 
+/* A fresh folder; *file is its model.safetensors, *out its fp.json. */
+static char *model_dir(char **file, char **out)
+{
+	char *dir = kvt_tempdir();
+	*file = kv_xasprintf("%s/model.safetensors", dir);
+	*out = kv_xasprintf("%s/fp.json", dir);
+	return dir;
+}
+
 Test(fpcluster, a_fifo_named_like_the_model_file_is_refused_not_waited_on, .timeout = 60)
 {
-	char *dir = kvt_tempdir(), *file = kv_xasprintf("%s/model.safetensors", dir);
-	char *out = kv_xasprintf("%s/fp.json", dir), *plan = kv_xasprintf("%s/plan.json", dir);
+	char *file, *out, *dir = model_dir(&file, &out), *plan = kv_xasprintf("%s/plan.json", dir);
 	cr_assert_eq(mkfifo(file, 0600), 0);
 	const char *whole[] = {"fingerprint", dir, "-o", out, NULL};
 	expect_refused_file(whole, file, "a FIFO");
@@ -435,8 +443,8 @@ Test(fpcluster, a_fifo_named_like_the_model_file_is_refused_not_waited_on, .time
 
 Test(fpcluster, a_folder_or_device_named_like_a_model_file_is_refused, .timeout = 60)
 {
-	char *dir = kvt_tempdir(), *file = kv_xasprintf("%s/model.safetensors", dir);
-	char *index = kv_xasprintf("%s/model.safetensors.index.json", dir), *out = kv_xasprintf("%s/fp.json", dir);
+	char *file, *out, *dir = model_dir(&file, &out);
+	char *index = kv_xasprintf("%s/model.safetensors.index.json", dir);
 	cr_assert_eq(mkdir(file, 0700), 0);
 	const char *args[] = {"fingerprint", dir, "-o", out, NULL};
 	expect_refused_file(args, file, "a directory");

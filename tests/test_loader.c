@@ -224,58 +224,49 @@ Test(loader, a_swapped_plugin_file_is_recorded_as_the_build_that_scored_in_proce
 
 /* --- verify checks the archive before it loads anything -------------------- */
 
-/* Archive a round whose plugin is `fine` beside the config, put the marked
- * build (same name, same scores, a constructor that leaves a mark) in its
- * place inside the archive, and verify. */
-Test(loader, verify_refuses_a_replaced_plugin_before_loading_it, .timeout = 60)
+/* Archive r.cfg (cfg_text), put the marked build of `fine` (same name,
+ * same scores, a constructor that leaves a mark) at rel inside the archive,
+ * and verify in process, where nothing would stop the constructor from
+ * writing: exit 1, needle in the output, and no mark. */
+static void verify_with_marked_plugin(const char *cfg_text, const char *rel, const char *needle)
 {
-	char *fine = test_plugin(".libs/fine.so"), *marked = test_plugin("marked/.libs/fine.so");
-	char *own = kv_xasprintf("%s/plugins/fine.so", dir), *cfg_path = kv_xasprintf("%s/r.cfg", dir);
-	char *arch = kv_xasprintf("%s/arch", dir), *in_arch = kv_xasprintf("%s/arch/config/plugins/fine.so", dir);
+	char *marked = test_plugin("marked/.libs/fine.so"), *cfg_path = kv_xasprintf("%s/r.cfg", dir);
+	char *arch = kv_xasprintf("%s/arch", dir), *in_arch = kv_xasprintf("%s/arch/%s", dir, rel);
 	char *mark = kv_xasprintf("%s/mark", dir), *out = kv_xasprintf("%s/out.txt", dir);
-	kvt_copy(fine, own);
-	char *cfg = kvt_config("    { id = \"x\"; plugin = \"plugins/fine.so\"; kind = \"score\"; points = 10.0; }",
-			       "    advance = 4;");
-	kvt_write(dir, "r.cfg", cfg);
+	kvt_write(dir, "r.cfg", cfg_text);
 	const char *bin = getenv("KAIEVAL_BIN");
 	const char *archive[] = {bin, "archive", cfg_path, "-o", arch, NULL};
 	cr_assert_eq(kvt_spawn(archive, NULL, NULL, out), 0, "%s", kvt_read(out));
-	cr_assert(kvt_exists(in_arch), "the archive has no %s", in_arch);
 	kvt_copy(marked, in_arch);
 	char *env_mark = kv_xasprintf("KVT_MARKER=%s", mark);
 	const char *env[] = {env_mark, NULL};
-	/* in process, where nothing would stop the constructor from writing */
 	const char *verify[] = {bin, "verify", arch, "--no-isolation", NULL};
 	int rc = kvt_spawn(verify, env, NULL, out);
 	char *text = kvt_read(out);
 	cr_expect_eq(rc, 1, "exit %d: %s", rc, text);
-	cr_expect(strstr(text, "config/plugins/fine.so: SHA-256 differs from the manifest"), "%s", text);
-	cr_expect(!kvt_exists(mark), "the replaced plugin's constructor ran during verify");
-	free(text); free(env_mark); free(cfg); free(fine); free(marked); free(own); free(cfg_path);
-	free(arch); free(in_arch); free(mark); free(out);
+	cr_expect(strstr(text, needle), "'%s' not in: %s", needle, text);
+	cr_expect(!kvt_exists(mark), "a plugin file of a changed archive was loaded during verify");
+	free(text); free(env_mark); free(marked); free(cfg_path); free(arch); free(in_arch);
+	free(mark); free(out);
+}
+
+/* The round's own plugin, beside its config, replaced inside the archive. */
+Test(loader, verify_refuses_a_replaced_plugin_before_loading_it, .timeout = 60)
+{
+	char *fine = test_plugin(".libs/fine.so"), *own = kv_xasprintf("%s/plugins/fine.so", dir);
+	kvt_copy(fine, own);
+	char *cfg = kvt_config("    { id = \"x\"; plugin = \"plugins/fine.so\"; kind = \"score\"; points = 10.0; }",
+			       "    advance = 4;");
+	verify_with_marked_plugin(cfg, "config/plugins/fine.so",
+				  "config/plugins/fine.so: SHA-256 differs from the manifest");
+	free(cfg); free(fine); free(own);
 }
 
 /* DIR/plugins is first on the rerun's search path: a file there that the
  * manifest does not list would be loaded unchecked. */
 Test(loader, verify_refuses_a_plugin_added_to_the_archive, .timeout = 60)
 {
-	char *marked = test_plugin("marked/.libs/fine.so"), *cfg_path = kv_xasprintf("%s/r.cfg", dir);
-	char *arch = kv_xasprintf("%s/arch", dir), *added = kv_xasprintf("%s/arch/plugins/extra.so", dir);
-	char *mark = kv_xasprintf("%s/mark", dir), *out = kv_xasprintf("%s/out.txt", dir);
 	char *cfg = kvt_config(NULL, "    advance = 4;");
-	kvt_write(dir, "r.cfg", cfg);
-	const char *bin = getenv("KAIEVAL_BIN");
-	const char *archive[] = {bin, "archive", cfg_path, "-o", arch, NULL};
-	cr_assert_eq(kvt_spawn(archive, NULL, NULL, out), 0, "%s", kvt_read(out));
-	kvt_copy(marked, added);
-	char *env_mark = kv_xasprintf("KVT_MARKER=%s", mark);
-	const char *env[] = {env_mark, NULL};
-	const char *verify[] = {bin, "verify", arch, "--no-isolation", NULL};
-	int rc = kvt_spawn(verify, env, NULL, out);
-	char *text = kvt_read(out);
-	cr_expect_eq(rc, 1, "exit %d: %s", rc, text);
-	cr_expect(strstr(text, "plugins/extra.so: not in the manifest"), "%s", text);
-	cr_expect(!kvt_exists(mark), "a file added to the archive was loaded during verify");
-	free(text); free(env_mark); free(cfg); free(marked); free(cfg_path); free(arch); free(added);
-	free(mark); free(out);
+	verify_with_marked_plugin(cfg, "plugins/extra.so", "plugins/extra.so: not in the manifest");
+	free(cfg);
 }
