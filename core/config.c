@@ -585,7 +585,7 @@ static const char *number_end(const char *p, int *is_float)
 		p++;
 	*is_float = !hex && (*p == '.' || *p == 'e' || *p == 'E');
 	if (*is_float) {
-		while (isdigit((unsigned char)*p) || strchr(".eE", *p) ||
+		while (isdigit((unsigned char)*p) || (*p && strchr(".eE", *p)) ||
 		       ((*p == '+' || *p == '-') && (p[-1] == 'e' || p[-1] == 'E')))
 			p++;
 		return p;

@@ -436,6 +436,13 @@ Test(fpcluster, a_fifo_named_like_the_model_file_is_refused_not_waited_on, .time
 	expect_refused_file(shard, file, "a FIFO");
 	const char *planned[] = {"fingerprint", "plan", dir, "-o", plan, "--units", "2", NULL};
 	expect_refused_file(planned, file, "a FIFO");
+	/* a plan or a part that is a FIFO */
+	const char *run[] = {"fingerprint", "run", file, "--unit", "0", NULL};
+	expect_refused_file(run, file, "a FIFO");
+	const char *merge[] = {"fingerprint", "merge", file, "-o", out, NULL};
+	expect_refused_file(merge, file, "a FIFO");
+	const char *parts[] = {"fingerprint", "--merge", file, "-o", out, NULL};
+	expect_refused_file(parts, file, "a FIFO");
 	cr_expect(!kvt_exists(out) && !kvt_exists(plan), "a refused fingerprint wrote a file");
 	kvt_rmtree(dir);
 	free(dir); free(file); free(out); free(plan);
