@@ -778,6 +778,8 @@ static void write_leave_one_out(struct kv_jw *w, const struct robust *r)
 		const struct dropped *d = &r->loo[i];
 		kv_jw_begin_object(w);
 		kv_jw_key(w, "source");
+		kv_jw_string(w, known_units[unit_of(r, d->criterion)]);
+		kv_jw_key(w, "plugin");
 		kv_jw_string(w, r->run->results[d->criterion].plugin.desc->name);
 		kv_jw_key(w, "criterion");
 		kv_jw_string(w, r->run->round->criteria[d->criterion].id);

@@ -342,8 +342,8 @@ Test(robustness, explain_shows_the_margin_to_the_cut)
 /* The "loo CRITERION UNIT changed T..." lines of the script, in order,
  * against the table's entries for that criterion: the same units in the
  * same order, the same teams changed (the table lists them in record
- * order, the script by name). */
-static void loo_agrees(const cJSON *root, const char *criterion, const char *py)
+ * order, the script by name); the entries name the source and the plugin. */
+static void loo_agrees(const cJSON *root, const char *criterion, const char *source, const char *py)
 {
 	const cJSON *d;
 	char prefix[64];
@@ -361,6 +361,8 @@ static void loo_agrees(const cJSON *root, const char *criterion, const char *py)
 		if (after < eol && *after == ' ')
 			snprintf(teams, sizeof teams, "%.*s", (int)(eol - after - 1), after + 1);
 		cr_expect_str_eq(cJSON_GetObjectItem(d, "unit")->valuestring, unit, "unit %zu of %s", seen, criterion);
+		cr_expect_str_eq(cJSON_GetObjectItem(d, "source")->valuestring, source);
+		cr_expect_str_eq(cJSON_GetObjectItem(d, "plugin")->valuestring, "votes");
 		const cJSON *changed = cJSON_GetObjectItem(d, "changed");
 		int n = 0;
 		for (char *save = NULL, *tok = strtok_r(teams, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
@@ -406,7 +408,7 @@ Test(robustness, leaving_one_rater_out_agrees_with_the_script)
 	const char *extra[] = {"--replicates", "10", NULL};
 	cJSON *root = doc_of("rated", extra);
 	char *py = script("rated loo");
-	loo_agrees(root, "users", py);
+	loo_agrees(root, "users", "rater", py);
 	free(py);
 	cJSON_Delete(root);
 }
@@ -440,7 +442,7 @@ Test(robustness, leaving_one_judge_out_agrees_with_the_script)
 	cJSON *root = doc_of("judged", extra);
 	char *py = script("judged loo");
 	cr_expect(strstr(py, "loo duel u11 changed \nloo duel u10 "), "%s", py);
-	loo_agrees(root, "duel", py);
+	loo_agrees(root, "duel", "judge", py);
 	free(py);
 	cJSON_Delete(root);
 }
