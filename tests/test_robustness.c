@@ -379,6 +379,17 @@ static void loo_agrees(const cJSON *root, const char *criterion, const char *sou
 	cr_expect(seen > 0 && line == NULL, "%s: %zu units, the script has more", criterion, seen);
 }
 
+/* Each team's P(advance) under `source` against the script's "KEY TEAM P" lines. */
+static void source_agrees(const cJSON *root, const char *py, const char *key, const char *source)
+{
+	const char *teams[] = {"a", "b", "c", "d"};
+	for (size_t i = 0; i < 4; i++) {
+		char line[32];
+		snprintf(line, sizeof line, "%s %s ", key, teams[i]);
+		agree(p_advance(root, teams[i], source), script_value(py, line), line);
+	}
+}
+
 /* Raters drawn again within their group (eight in crowd, two in panel, who
  * rate c far above d), alone and with the experts: kaieval and the
  * script's own Monte Carlo agree.  Drawing the ten raters from one pool
@@ -389,28 +400,32 @@ Test(robustness, raters_within_groups_agree_with_the_script, .timeout = 300)
 	const char *extra[] = {"--replicates", REPLICATES, "--sources", "expert,rater", NULL};
 	cJSON *root = doc_of("rated", extra);
 	char *py = script("rated " REPLICATES);
-	const char *teams[] = {"a", "b", "c", "d"};
-	for (size_t i = 0; i < 4; i++) {
-		char key[32];
-		snprintf(key, sizeof key, "p_rater %s ", teams[i]);
-		agree(p_advance(root, teams[i], "rater"), script_value(py, key), key);
-		snprintf(key, sizeof key, "p_all %s ", teams[i]);
-		agree(p_advance(root, teams[i], "all"), script_value(py, key), key);
-	}
+	source_agrees(root, py, "p_rater", "rater");
+	source_agrees(root, py, "p_all", "all");
 	double p = p_advance(root, "c", "rater");
 	cr_expect(p > 0.2 && p < 0.8, "P(c advances | raters) = %g: the round should be uncertain", p);
 	free(py);
 	cJSON_Delete(root);
 }
 
-Test(robustness, leaving_one_rater_out_agrees_with_the_script)
+/* Round NAME's leave-one-out table for criterion against "check.py NAME
+ * loo", whose output must hold `expect`. */
+static void leave_one_out_of(const char *name, const char *criterion, const char *source, const char *expect)
 {
 	const char *extra[] = {"--replicates", "10", NULL};
-	cJSON *root = doc_of("rated", extra);
-	char *py = script("rated loo");
-	loo_agrees(root, "users", "rater", py);
+	char *args = kv_xasprintf("%s loo", name);
+	cJSON *root = doc_of(name, extra);
+	char *py = script(args);
+	cr_expect(strstr(py, expect), "'%s' not in %s", expect, py);
+	loo_agrees(root, criterion, source, py);
 	free(py);
+	free(args);
 	cJSON_Delete(root);
+}
+
+Test(robustness, leaving_one_rater_out_agrees_with_the_script)
+{
+	leave_one_out_of("rated", "users", "rater", "loo users p2 changed c d\n");
 }
 
 /* Judges drawn again (all of a drawn judge's ballots), Bradley-Terry
@@ -422,10 +437,9 @@ Test(robustness, judges_agree_with_the_script, .timeout = 300)
 	cJSON *root = doc_of("judged", extra);
 	char *py = script("judged " REPLICATES);
 	const char *teams[] = {"a", "b", "c", "d"};
+	source_agrees(root, py, "p_judge", "judge");
 	for (size_t i = 0; i < 4; i++) {
 		char key[32];
-		snprintf(key, sizeof key, "p_judge %s ", teams[i]);
-		agree(p_advance(root, teams[i], "judge"), script_value(py, key), key);
 		snprintf(key, sizeof key, "total %s ", teams[i]);
 		cr_expect(fabs(cJSON_GetObjectItem(team(root, teams[i]), "total")->valuedouble -
 			       script_value(py, key)) < 1e-6, "%s", key);
@@ -438,13 +452,7 @@ Test(robustness, judges_agree_with_the_script, .timeout = 300)
  * in order of first appearance in the file (u11 votes first). */
 Test(robustness, leaving_one_judge_out_agrees_with_the_script)
 {
-	const char *extra[] = {"--replicates", "10", NULL};
-	cJSON *root = doc_of("judged", extra);
-	char *py = script("judged loo");
-	cr_expect(strstr(py, "loo duel u11 changed \nloo duel u10 "), "%s", py);
-	loo_agrees(root, "duel", "judge", py);
-	free(py);
-	cJSON_Delete(root);
+	leave_one_out_of("judged", "duel", "judge", "loo duel u11 changed \nloo duel u10 ");
 }
 
 /* The bytes of a run with the environment variable NAME set to VALUE. */
