@@ -273,7 +273,8 @@ struct kv_plugin {
 	 * A 1.0 descriptor lacks it; the core then, as for 0, uses 1.0's size. */
 	uint32_t param_decl_size;
 	/* (1.1, appended) Resampling, for `kaieval robustness`.  resample_unit
-	 * names what the plugin resamples ("expert", "rater", "judge", "run");
+	 * names what the plugin resamples ("expert", "rater", "judge", "run"),
+	 * or, with resample_unit_of below, the units it may name ("rater|judge");
 	 * NULL, or a descriptor without these members, is never resampled.
 	 * When the core asks for replicates it keeps the state open after
 	 * evaluate and calls resample once per replicate, then close.  resample

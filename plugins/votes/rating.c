@@ -476,18 +476,22 @@ int votes_rated_score(const struct votes_rated *d, const struct kv_host *h, stru
 	return 0;
 }
 
+static void free_ratings(struct rt *r)
+{
+	votes_intern_free(&r->raters);
+	votes_intern_free(&r->group_names);
+	free(r->rater_group);
+	free(r->seen);
+	free(r->sum);
+	free(r->count);
+	free(r->excluded);
+	free(r->active);
+}
+
 void votes_rated_free(struct votes_rated *d)
 {
-	if (!d)
-		return;
-	votes_intern_free(&d->r.raters);
-	votes_intern_free(&d->r.group_names);
-	free(d->r.rater_group);
-	free(d->r.seen);
-	free(d->r.sum);
-	free(d->r.count);
-	free(d->r.excluded);
-	free(d->r.active);
+	if (d)
+		free_ratings(&d->r);
 	free(d);
 }
 
@@ -507,13 +511,6 @@ int votes_rating(const struct kv_host *h, struct kv_ctx *ctx, const struct votes
 		rc = keep(&r, c->keep);
 	if (r.t)
 		h->table_close(r.t);
-	votes_intern_free(&r.raters);
-	votes_intern_free(&r.group_names);
-	free(r.rater_group);
-	free(r.seen);
-	free(r.sum);
-	free(r.count);
-	free(r.excluded);
-	free(r.active);
+	free_ratings(&r);
 	return rc;
 }
