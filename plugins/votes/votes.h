@@ -4,7 +4,8 @@
  * `pairwise` (Chatbot Arena battles, Bradley-Terry; pairwise.c with the
  * streaming reader in reader.c and scan.c, ingest.c, the ballot set in
  * dedup.c, the fit in bt.c and the bootstrap in classes.c, boot.c and
- * binomial.c).  Every symbol shared between the files starts with votes_ so the
+ * binomial.c); robust.c redraws either for kaieval robustness from what
+ * evaluate kept.  Every symbol shared between the files starts with votes_ so the
  * sources can link statically beside other plugins in one test program. */
 #ifndef KV_VOTES_H
 #define KV_VOTES_H
