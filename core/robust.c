@@ -75,6 +75,7 @@ struct robust {
 	size_t nloo;
 	struct kv_run *run;
 	size_t n, k;                 /* teams, criteria */
+	long *unit;                  /* [criterion]: index into known_units, or -1 */
 	double *real_points;         /* [criterion] */
 	double *real_norm, *real_value; /* [criterion][team] */
 	int *real_advance;           /* [team] */
@@ -238,16 +239,42 @@ static int is_score(const struct robust *r, size_t c)
 	return r->run->round->criteria[c].kind == KV_KIND_SCORE;
 }
 
-/* The unit index criterion c resamples, or -1. */
+/* The unit index criterion c resamples, or -1 (found once, by find_units). */
 static long unit_of(const struct robust *r, size_t c)
 {
-	const struct kv_plugin *p = r->run->results[c].plugin.desc;
-	if (!is_score(r, c) || !r->run->kept || !r->run->kept[c])
-		return -1;
-	for (size_t u = 0; u < UNIT_COUNT; u++)
-		if (strcmp(p->resample_unit, known_units[u]) == 0)
+	return r->unit[c];
+}
+
+static long unit_index(const char *name)
+{
+	for (size_t u = 0; name && u < UNIT_COUNT; u++)
+		if (strcmp(name, known_units[u]) == 0)
 			return (long)u;
 	return -1;
+}
+
+/* Each kept score criterion's unit: the descriptor's, or, where the plugin
+ * says per criterion (resample_unit_of), the one it names. */
+static int find_units(struct robust *r, struct kv_error *err)
+{
+	r->unit = kv_xcalloc(r->k + 1, sizeof *r->unit);
+	for (size_t c = 0; c < r->k; c++) {
+		const struct kv_plugin *p = r->run->results[c].plugin.desc;
+		const char *name = p->resample_unit;
+		r->unit[c] = -1;
+		if (!is_score(r, c) || !r->run->kept || !r->run->kept[c])
+			continue;
+		if (KV_PLUGIN_HAS(p, resample_unit_of) && p->resample_unit_of &&
+		    p->resample_unit_of(r->run->kept[c], &name) != KV_OK)
+			return kv_fail(err, KV_EXIT_INTERNAL, "criterion '%s': plugin %s failed to name its "
+				       "resampling unit (plugin error)", r->run->round->criteria[c].id, p->name);
+		r->unit[c] = unit_index(name);
+		if (name && r->unit[c] < 0)
+			return kv_fail(err, KV_EXIT_INTERNAL, "criterion '%s': plugin %s resamples unit '%s', "
+				       "not expert, rater, judge or run (plugin error)",
+				       r->run->round->criteria[c].id, p->name, name);
+	}
+	return 0;
 }
 
 static void save_real(struct robust *r)
@@ -751,6 +778,8 @@ static void write_leave_one_out(struct kv_jw *w, const struct robust *r)
 		const struct dropped *d = &r->loo[i];
 		kv_jw_begin_object(w);
 		kv_jw_key(w, "source");
+		kv_jw_string(w, known_units[unit_of(r, d->criterion)]);
+		kv_jw_key(w, "plugin");
 		kv_jw_string(w, r->run->results[d->criterion].plugin.desc->name);
 		kv_jw_key(w, "criterion");
 		kv_jw_string(w, r->run->round->criteria[d->criterion].id);
@@ -975,6 +1004,7 @@ static void robust_free(struct robust *r)
 		free(r->loo[i].changed);
 	}
 	free(r->loo);
+	free(r->unit);
 	free(r->real_points);
 	free(r->real_norm);
 	free(r->real_value);
@@ -1011,7 +1041,8 @@ static int run_analysis(struct robust *r, const struct options *opt, const char 
 	if (opt->has_seed)
 		r->run->round->seed = opt->seed; /* after the round's own evaluation */
 	save_real(r);
-	rc = leave_one_out(r, err);
+	rc = find_units(r, err);
+	rc = rc ? rc : leave_one_out(r, err);
 	rc = rc ? rc : analyse(r, err);
 	if (rc == 0)
 		weight_flips(r);

@@ -338,3 +338,159 @@ Test(robustness, explain_shows_the_margin_to_the_cut)
 	free(out);
 	free(cfg);
 }
+
+/* The "loo CRITERION UNIT changed T..." lines of the script, in order,
+ * against the table's entries for that criterion: the same units in the
+ * same order, the same teams changed (the table lists them in record
+ * order, the script by name); the entries name the source and the plugin. */
+static void loo_agrees(const cJSON *root, const char *criterion, const char *source, const char *py)
+{
+	const cJSON *d;
+	char prefix[64];
+	snprintf(prefix, sizeof prefix, "loo %s ", criterion);
+	const char *line = strstr(py, prefix);
+	size_t seen = 0;
+	cJSON_ArrayForEach(d, cJSON_GetObjectItem(root, "leave_one_out")) {
+		if (strcmp(cJSON_GetObjectItem(d, "criterion")->valuestring, criterion) != 0)
+			continue;
+		cr_assert(line, "%s: the script has fewer units than kaieval", criterion);
+		char unit[64], teams[64] = "";
+		const char *eol = strchr(line, '\n');
+		cr_assert(sscanf(line + strlen(prefix), "%63s changed", unit) == 1);
+		const char *after = strstr(line, " changed") + 8;
+		if (after < eol && *after == ' ')
+			snprintf(teams, sizeof teams, "%.*s", (int)(eol - after - 1), after + 1);
+		cr_expect_str_eq(cJSON_GetObjectItem(d, "unit")->valuestring, unit, "unit %zu of %s", seen, criterion);
+		cr_expect_str_eq(cJSON_GetObjectItem(d, "source")->valuestring, source);
+		cr_expect_str_eq(cJSON_GetObjectItem(d, "plugin")->valuestring, "votes");
+		const cJSON *changed = cJSON_GetObjectItem(d, "changed");
+		int n = 0;
+		for (char *save = NULL, *tok = strtok_r(teams, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+			int found = 0;
+			for (int i = 0; i < cJSON_GetArraySize(changed); i++)
+				found |= strcmp(cJSON_GetArrayItem(changed, i)->valuestring, tok) == 0;
+			cr_expect(found, "without %s: %s should change", unit, tok);
+			n++;
+		}
+		cr_expect_eq(cJSON_GetArraySize(changed), n, "without %s in %s", unit, criterion);
+		seen++;
+		line = strstr(eol, prefix);
+	}
+	cr_expect(seen > 0 && line == NULL, "%s: %zu units, the script has more", criterion, seen);
+}
+
+/* Each team's P(advance) under `source` against the script's "KEY TEAM P" lines. */
+static void source_agrees(const cJSON *root, const char *py, const char *key, const char *source)
+{
+	const char *teams[] = {"a", "b", "c", "d"};
+	for (size_t i = 0; i < 4; i++) {
+		char line[32];
+		snprintf(line, sizeof line, "%s %s ", key, teams[i]);
+		agree(p_advance(root, teams[i], source), script_value(py, line), line);
+	}
+}
+
+/* Raters drawn again within their group (eight in crowd, two in panel, who
+ * rate c far above d), alone and with the experts: kaieval and the
+ * script's own Monte Carlo agree.  Drawing the ten raters from one pool
+ * instead would give P(c advances) about 0.51, not 0.63: the test tells
+ * the two apart. */
+Test(robustness, raters_within_groups_agree_with_the_script, .timeout = 300)
+{
+	const char *extra[] = {"--replicates", REPLICATES, "--sources", "expert,rater", NULL};
+	cJSON *root = doc_of("rated", extra);
+	char *py = script("rated " REPLICATES);
+	source_agrees(root, py, "p_rater", "rater");
+	source_agrees(root, py, "p_all", "all");
+	double p = p_advance(root, "c", "rater");
+	cr_expect(p > 0.2 && p < 0.8, "P(c advances | raters) = %g: the round should be uncertain", p);
+	free(py);
+	cJSON_Delete(root);
+}
+
+/* Round NAME's leave-one-out table for criterion against "check.py NAME
+ * loo", whose output must hold `expect`. */
+static void leave_one_out_of(const char *name, const char *criterion, const char *source, const char *expect)
+{
+	const char *extra[] = {"--replicates", "10", NULL};
+	char *args = kv_xasprintf("%s loo", name);
+	cJSON *root = doc_of(name, extra);
+	char *py = script(args);
+	cr_expect(strstr(py, expect), "'%s' not in %s", expect, py);
+	loo_agrees(root, criterion, source, py);
+	free(py);
+	free(args);
+	cJSON_Delete(root);
+}
+
+Test(robustness, leaving_one_rater_out_agrees_with_the_script)
+{
+	leave_one_out_of("rated", "users", "rater", "loo users p2 changed c d\n");
+}
+
+/* Judges drawn again (all of a drawn judge's ballots), Bradley-Terry
+ * refitted: kaieval's class draw against the script's judge by judge
+ * draw and its own Newton fit. */
+Test(robustness, judges_agree_with_the_script, .timeout = 300)
+{
+	const char *extra[] = {"--replicates", REPLICATES, "--sources", "judge", NULL};
+	cJSON *root = doc_of("judged", extra);
+	char *py = script("judged " REPLICATES);
+	const char *teams[] = {"a", "b", "c", "d"};
+	source_agrees(root, py, "p_judge", "judge");
+	for (size_t i = 0; i < 4; i++) {
+		char key[32];
+		snprintf(key, sizeof key, "total %s ", teams[i]);
+		cr_expect(fabs(cJSON_GetObjectItem(team(root, teams[i]), "total")->valuedouble -
+			       script_value(py, key)) < 1e-6, "%s", key);
+	}
+	free(py);
+	cJSON_Delete(root);
+}
+
+/* The judges with the most ballots first, a tie (u10 and u11, three each)
+ * in order of first appearance in the file (u11 votes first). */
+Test(robustness, leaving_one_judge_out_agrees_with_the_script)
+{
+	leave_one_out_of("judged", "duel", "judge", "loo duel u11 changed \nloo duel u10 ");
+}
+
+/* The bytes of a run with the environment variable NAME set to VALUE. */
+static char *bytes_with(const char *round, const char *name, const char *value)
+{
+	const char *extra[] = {"--replicates", "3000", NULL};
+	char *saved = getenv(name) ? kv_xstrdup(getenv(name)) : NULL;
+	int rc;
+	setenv(name, value, 1);
+	char *json = robustness(round, extra, &rc, NULL);
+	if (saved)
+		setenv(name, saved, 1);
+	else
+		unsetenv(name);
+	free(saved);
+	cr_assert_eq(rc, 0, "%s with %s=%s", round, name, value);
+	return json;
+}
+
+/* The votes plugin fits pairwise replicates on its threads and the rating
+ * ones on one: the same bytes for 1, 2 and 5 threads, and with the second
+ * build of every plugin (-O0, no inlining or vectorizing: tests/local.am). */
+Test(robustness, same_bytes_for_any_thread_count_and_build, .timeout = 300)
+{
+	const char *rounds[] = {"judged", "rated"};
+	char *other = kv_xasprintf("%s/tests/otherbuild/.libs", getenv("KAIEVAL_BUILDDIR"));
+	for (size_t i = 0; i < 2; i++) {
+		char *one = bytes_with(rounds[i], "KAIEVAL_THREADS", "1");
+		char *two = bytes_with(rounds[i], "KAIEVAL_THREADS", "2");
+		char *five = bytes_with(rounds[i], "KAIEVAL_THREADS", "5");
+		char *built = bytes_with(rounds[i], "KAIEVAL_PLUGIN_PATH", other);
+		cr_expect_str_eq(one, two, "%s: 1 and 2 threads differ", rounds[i]);
+		cr_expect_str_eq(one, five, "%s: 1 and 5 threads differ", rounds[i]);
+		cr_expect_str_eq(one, built, "%s: the two builds differ", rounds[i]);
+		free(one);
+		free(two);
+		free(five);
+		free(built);
+	}
+	free(other);
+}

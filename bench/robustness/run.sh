@@ -1,7 +1,7 @@
 #!/bin/sh
 # Time `kaieval robustness` on the stage-1 round: the round evaluated once,
-# then 10,000 joint replicates (experts and benchmark runs resampled), 10,000
-# per source and 10,000 weight draws.  Run from a build tree:
+# then 10,000 joint replicates (experts, raters and benchmark runs
+# resampled), 10,000 per source and 10,000 weight draws.  Run from a build tree:
 #   sh bench/robustness/run.sh [REPLICATES]
 # It prints the wall time of the whole command and of the round alone.
 set -e

@@ -273,7 +273,8 @@ struct kv_plugin {
 	 * A 1.0 descriptor lacks it; the core then, as for 0, uses 1.0's size. */
 	uint32_t param_decl_size;
 	/* (1.1, appended) Resampling, for `kaieval robustness`.  resample_unit
-	 * names what the plugin resamples ("expert", "rater", "judge", "run");
+	 * names what the plugin resamples ("expert", "rater", "judge", "run"),
+	 * or, with resample_unit_of below, the units it may name ("rater|judge");
 	 * NULL, or a descriptor without these members, is never resampled.
 	 * When the core asks for replicates it keeps the state open after
 	 * evaluate and calls resample once per replicate, then close.  resample
@@ -292,6 +293,13 @@ struct kv_plugin {
 	 * last unit set *unit_id to NULL and nothing else.  May be NULL. */
 	int (*leave_out)(void *state, const struct kv_host *host, struct kv_ctx *ctx, size_t unit,
 			 const char **unit_id);
+	/* (1.1, appended) The unit of this criterion, where it depends on the
+	 * criterion's params (the votes plugin: "rater" or "judge" by method).
+	 * Called after a successful evaluate with the kept state: set *unit to
+	 * one of the units resample_unit lists ("a|b"), or to NULL when this
+	 * criterion is not resampled.  Returns 0 or a KV_ERR_* status.  NULL:
+	 * resample_unit, a single unit, holds for every criterion. */
+	int (*resample_unit_of)(void *state, const char **unit);
 };
 
 /* Does this descriptor have `member`?  (The core's own check.) */

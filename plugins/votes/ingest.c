@@ -452,6 +452,10 @@ int votes_ingest(const struct kv_host *h, struct kv_ctx *ctx, const char *path, 
 	/* The judges are numbers from here on, and the batches are taken: their
 	 * memory goes before the ballot lists grow. */
 	t->judge_count = t->judges.count;
+	t->judge_ids = t->judges.text; /* to name the judges with the most ballots (robust.c) */
+	t->judge_off = t->judges.off;
+	t->judges.text = NULL;
+	t->judges.off = NULL;
 	votes_intern_free(&t->judges);
 	free_ring(&in);
 	if (rc == KV_OK)
@@ -469,6 +473,8 @@ int votes_ingest(const struct kv_host *h, struct kv_ctx *ctx, const char *path, 
 void votes_tally_free(struct votes_tally *t)
 {
 	votes_intern_free(&t->judges);
+	free(t->judge_ids);
+	free(t->judge_off);
 	for (size_t i = 0; i < VOTES_DEDUP_THREADS; i++)
 		free(t->lists[i].x);
 	free(t->wins);

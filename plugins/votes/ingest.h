@@ -29,6 +29,8 @@ struct votes_tally {
 	uint16_t name_slot[2 * VOTES_MAX_TEAMS];
 	/* results */
 	struct votes_intern judges;   /* in order of first appearance (freed when the file is read) */
+	char *judge_ids;              /* then their ids alone: judge j's at judge_off[j], NUL-terminated */
+	size_t *judge_off;
 	size_t judge_count;
 	struct votes_ballot_list lists[VOTES_DEDUP_THREADS]; /* counted ballots, by deciding thread */
 	uint64_t *wins, *ties;        /* k*k counted ballots: i beat j; ties at [lo*k + hi] */

@@ -298,19 +298,24 @@ static int estimate(struct pw *pw)
 	if (rc == KV_OK && iterations < 0)
 		rc = iterations == VOTES_BT_NOMEM ? votes_pw_nomem(pw, "the fit's scratch")
 		   : pw->h->error(pw->ctx, "%s: the Bradley-Terry fit did not converge (%s)", pw->path, VOTES_BT_RULE);
+	if (rc == KV_OK && pw->keep && votes_keep_top_judges(pw->keep, &pw->t, k))
+		rc = votes_pw_nomem(pw, "the ballots of the judges with the most");
 	if (rc == KV_OK && votes_classes_of_judges(pw->t.lists, VOTES_DEDUP_THREADS, pw->t.judge_count, &pw->judges))
 		rc = votes_pw_nomem(pw, "the judge classes");
 	if (rc == KV_OK)
 		rc = publish(pw, g, iterations);
 	if (rc == KV_OK)
 		rc = bootstrap(pw, w, g);
+	if (rc == KV_OK && pw->keep &&
+	    votes_keep_pairwise(pw->keep, &pw->judges, w, g, k, pw->teams, pw->ref, pw->prior))
+		rc = votes_pw_nomem(pw, "the estimate kept for resampling");
 	free(w);
 	return rc;
 }
 
 int votes_pairwise(const struct kv_host *h, struct kv_ctx *ctx, const struct votes_common *c)
 {
-	struct pw pw = {.h = h, .ctx = ctx};
+	struct pw pw = {.h = h, .ctx = ctx, .keep = c->keep};
 	struct kv_rng key;
 	int rc = votes_pw_params(&pw, c);
 	if (rc == KV_OK) {

@@ -19,6 +19,7 @@ struct pw {
 	struct votes_tally t;
 	struct votes_classes judges;   /* judges with equal ballots merged */
 	struct votes_classes outcomes; /* for bootstrap_unit = battle */
+	struct votes_kept *keep;       /* the criterion's state, for kaieval robustness */
 };
 
 /* Read and check the params into pw (names allocated); KV_OK or a status

@@ -11,6 +11,7 @@
 #include "votes.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -424,6 +425,76 @@ static int score(struct rt *r)
 	return rc == KV_OK ? bootstrap(r) : rc;
 }
 
+/* --- what kaieval robustness reuses (votes.h) ------------------------------ */
+
+struct votes_rated {
+	struct rt r;             /* without the host's objects */
+	char normalize[8];
+};
+
+/* The ratings move to the kept state; r keeps nothing to free. */
+static int keep(struct rt *r, struct votes_kept *k)
+{
+	struct votes_rated *d = calloc(1, sizeof *d);
+	if (!d)
+		return KV_ERR_INTERNAL;
+	d->r = *r;
+	snprintf(d->normalize, sizeof d->normalize, "%s", r->normalize);
+	d->r.normalize = d->normalize;
+	d->r.h = NULL;
+	d->r.ctx = NULL;
+	d->r.t = NULL;
+	d->r.path = NULL;
+	d->r.groups = NULL;
+	*r = (struct rt){.t = r->t};
+	votes_keep_rating(k, d);
+	return KV_OK;
+}
+
+size_t votes_rated_raters(const struct votes_rated *d) { return d->r.nactive; }
+
+const char *votes_rated_name(const struct votes_rated *d, size_t a)
+{
+	return votes_intern_name(&d->r.raters, d->r.active[a]);
+}
+
+uint32_t votes_rated_group(const struct votes_rated *d, size_t a) { return d->r.rater_group[d->r.active[a]]; }
+
+int votes_rated_score(const struct votes_rated *d, const struct kv_host *h, struct kv_ctx *ctx,
+		      const uint32_t *mult, double *work)
+{
+	size_t T = d->r.teams;
+	double *sum = work, *n = sum + T, *mean = n + T, *norm = mean + T;
+	int best = strcmp(d->r.normalize, "best") == 0;
+	team_sums(&d->r, mult, sum, n);
+	if (normalize(&d->r, sum, n, mean, norm))
+		return -1;
+	for (size_t t = 0; t < T; t++) {
+		h->set_value(ctx, t, best ? sum[t] : mean[t], best ? "sum of scores" : "mean score");
+		h->set_normalized(ctx, t, norm[t]);
+	}
+	return 0;
+}
+
+static void free_ratings(struct rt *r)
+{
+	votes_intern_free(&r->raters);
+	votes_intern_free(&r->group_names);
+	free(r->rater_group);
+	free(r->seen);
+	free(r->sum);
+	free(r->count);
+	free(r->excluded);
+	free(r->active);
+}
+
+void votes_rated_free(struct votes_rated *d)
+{
+	if (d)
+		free_ratings(&d->r);
+	free(d);
+}
+
 int votes_rating(const struct kv_host *h, struct kv_ctx *ctx, const struct votes_common *c)
 {
 	struct rt r = {.h = h, .ctx = ctx};
@@ -436,15 +507,10 @@ int votes_rating(const struct kv_host *h, struct kv_ctx *ctx, const struct votes
 		rc = find_active(&r);
 	if (rc == KV_OK)
 		rc = score(&r);
+	if (rc == KV_OK && c->keep)
+		rc = keep(&r, c->keep);
 	if (r.t)
 		h->table_close(r.t);
-	votes_intern_free(&r.raters);
-	votes_intern_free(&r.group_names);
-	free(r.rater_group);
-	free(r.seen);
-	free(r.sum);
-	free(r.count);
-	free(r.excluded);
-	free(r.active);
+	free_ratings(&r);
 	return rc;
 }

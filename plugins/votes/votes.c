@@ -73,12 +73,24 @@ static int check_method_params(const struct kv_host *h, struct kv_ctx *ctx, int 
 	return rc;
 }
 
+static int votes_open(const struct kv_host *h, struct kv_ctx *ctx, void **state)
+{
+	(void)h;
+	(void)ctx;
+	*state = votes_kept_new();
+	return *state ? KV_OK : KV_ERR_INTERNAL;
+}
+
+static void votes_close(void *state)
+{
+	votes_kept_free(state);
+}
+
 static int votes_evaluate(void *state, const struct kv_host *h, struct kv_ctx *ctx)
 {
-	(void)state;
 	if (KV_HOST_REQUIRE(h, ctx, table_number))
 		return KV_ERR_INTERNAL;
-	struct votes_common c = {0};
+	struct votes_common c = {.keep = state};
 	const struct kv_value *method = h->param(ctx, "method");
 	const struct kv_value *bootstrap = h->param(ctx, "bootstrap");
 	int pairwise = strcmp(h->value_string(method), "pairwise") == 0;
@@ -109,9 +121,15 @@ double votes_quantile(double *x, size_t n, double p)
 	return x[lo] + (h - (double)lo) * (x[lo + 1] - x[lo]);
 }
 
+/* The processors online, at most 16, or fewer where KAIEVAL_THREADS says
+ * (no result depends on it: every replicate goes to its own slot). */
 unsigned votes_threads(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	const char *cap = getenv("KAIEVAL_THREADS");
+	long most = cap ? strtol(cap, NULL, 10) : 0;
+	if (most >= 1 && most < n)
+		n = most;
 	return n < 1 ? 1 : n > 16 ? 16 : (unsigned)n;
 }
 
@@ -172,4 +190,10 @@ KAIEVAL_PLUGIN_DEFINE(votes,
 	.version = "1.1.0",
 	.summary = "user evaluation: 1-5 ratings by rater group, or pairwise battles (Bradley-Terry)",
 	.params = params,
-	.evaluate = votes_evaluate);
+	.open = votes_open,
+	.evaluate = votes_evaluate,
+	.close = votes_close,
+	.resample_unit = "rater|judge",
+	.resample = votes_resample_entry,
+	.leave_out = votes_leave_out_entry,
+	.resample_unit_of = votes_resample_unit_of);

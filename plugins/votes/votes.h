@@ -4,7 +4,8 @@
  * `pairwise` (Chatbot Arena battles, Bradley-Terry; pairwise.c with the
  * streaming reader in reader.c and scan.c, ingest.c, the ballot set in
  * dedup.c, the fit in bt.c and the bootstrap in classes.c, boot.c and
- * binomial.c).  Every symbol shared between the files starts with votes_ so the
+ * binomial.c); robust.c redraws either for kaieval robustness from what
+ * evaluate kept.  Every symbol shared between the files starts with votes_ so the
  * sources can link statically beside other plugins in one test program. */
 #ifndef KV_VOTES_H
 #define KV_VOTES_H
@@ -19,9 +20,11 @@
 #define VOTES_PERCENTILE_RULE "Hyndman-Fan type 7 (linear interpolation; NumPy/R default)"
 
 /* Params shared by both methods, read once in votes.c. */
+struct votes_kept;
 struct votes_common {
 	long long bootstrap;       /* resamples for the 95% intervals; 0 = none */
 	const char *normalize;     /* NULL when the config leaves it to the method */
+	struct votes_kept *keep;   /* the criterion's state: what replicates reuse (robust.c) */
 };
 
 int votes_rating(const struct kv_host *h, struct kv_ctx *ctx, const struct votes_common *c);
@@ -233,5 +236,43 @@ int votes_reader_next(struct votes_reader *r, struct votes_battle *b);
 /* Record "file:line: record N: field 'f': msg" for the current record. */
 int votes_reader_error(struct votes_reader *r, const char *field, const char *fmt, ...) KV_PRINTF(3, 4);
 void votes_reader_close(struct votes_reader *r);
+
+/* --- what kaieval robustness reuses (robust.c) ------------------------------- */
+
+/* Method rating's counted ratings, kept after evaluate (rating.c). */
+struct votes_rated;
+/* Active raters (with a counted rating), in order of first appearance:
+ * their count, each one's id and group (an index, the same for one group). */
+size_t votes_rated_raters(const struct votes_rated *d);
+const char *votes_rated_name(const struct votes_rated *d, size_t a);
+uint32_t votes_rated_group(const struct votes_rated *d, size_t a);
+/* Set every team's value and normalized score with active rater a counted
+ * mult[a] times, as evaluate scores; work holds 4 x teams doubles.  -1,
+ * and nothing set, when a team is left without a rating (or, for
+ * normalize = best, no team with a positive sum). */
+int votes_rated_score(const struct votes_rated *d, const struct kv_host *h, struct kv_ctx *ctx,
+		      const uint32_t *mult, double *work);
+void votes_rated_free(struct votes_rated *d);
+
+struct votes_kept *votes_kept_new(void);
+void votes_kept_free(struct votes_kept *k);
+/* Method rating hands over its ratings (taken: the caller drops them). */
+void votes_keep_rating(struct votes_kept *k, struct votes_rated *d);
+/* Method pairwise: before the judge classes are built (they consume the
+ * ballot lists), the VOTES_TOP_JUDGES judges with the most counted ballots
+ * (ties: first appearance), their ids and ballots; t's judge ids are freed.
+ * Then the fit: the classes (taken, *C emptied), the doubled win table w
+ * and estimate g of k models (copied), teams, ref and prior as in the fit.
+ * 0, or -1 out of memory. */
+#define VOTES_TOP_JUDGES 100
+struct votes_tally;
+int votes_keep_top_judges(struct votes_kept *k, struct votes_tally *t, size_t models);
+int votes_keep_pairwise(struct votes_kept *k, struct votes_classes *C, const double *w, const double *g,
+			size_t models, size_t teams, size_t ref, double prior);
+/* The descriptor's entries (kaieval-plugin(3), kaieval-votes(7)). */
+int votes_resample_unit_of(void *state, const char **unit);
+int votes_resample_entry(void *state, const struct kv_host *h, struct kv_ctx *ctx, uint64_t replicate);
+int votes_leave_out_entry(void *state, const struct kv_host *h, struct kv_ctx *ctx, size_t unit,
+			  const char **unit_id);
 
 #endif
