@@ -117,7 +117,15 @@ static int read_rows(struct pass *ps, const struct kv_st_tensor *t, uint64_t row
 		done += (uint64_t)got;
 	}
 	for (uint64_t i = 0; i < n * cols; i++) {
-		double x = kv_float_at(kind, ps->buf, i);
+		double x;
+		if (kind == KV_FK_BF16) {   /* the common case, without a call */
+			uint32_t bits = (uint32_t)(ps->buf[2 * i] | ps->buf[2 * i + 1] << 8) << 16;
+			float f;
+			memcpy(&f, &bits, sizeof f);
+			x = f;
+		} else {
+			x = kv_float_at(kind, ps->buf, i);
+		}
 		out[i] = x - x == 0 ? x : 0;
 	}
 	return 0;
@@ -130,8 +138,41 @@ static uint64_t rows_per_read(uint64_t cols, unsigned size)
 	return n ? n : 1;
 }
 
-/* A fixed-order dot product of n doubles. */
-static double dot(const double *a, const double *b, uint64_t n)
+/* The kernels, in GCC's generic vectors: lane l of a 4-wide sum adds the
+ * products of elements l, l + 4, ... in order, exactly as four scalar sums
+ * would (no fused multiply-add: -ffp-contract=off), so the AVX2 build and
+ * the scalar one give the same bits.  dot4 runs four such dot products of
+ * one row at once, so that no sum waits on the one before it. */
+typedef double v4d __attribute__((vector_size(32)));
+
+static double finish4(v4d s, const double *a, const double *b, uint64_t i, uint64_t n)
+{
+	double t[4];
+	memcpy(t, &s, sizeof t);
+	for (; i < n; i++)
+		t[i % 4] += a[i] * b[i];
+	return (t[0] + t[1]) + (t[2] + t[3]);
+}
+
+__attribute__((target("avx2"))) static void dot4_avx2(const double *row, const double *e, uint64_t stride,
+						       uint64_t n, double out[4])
+{
+	v4d s[4] = {{0}, {0}, {0}, {0}};
+	uint64_t i = 0;
+	for (; i + 4 <= n; i += 4) {
+		v4d x;
+		memcpy(&x, row + i, sizeof x);
+		for (int k = 0; k < 4; k++) {
+			v4d y;
+			memcpy(&y, e + k * stride + i, sizeof y);
+			s[k] += x * y;
+		}
+	}
+	for (int k = 0; k < 4; k++)
+		out[k] = finish4(s[k], row, e + k * stride, i, n);
+}
+
+static double dot_scalar(const double *a, const double *b, uint64_t n)
 {
 	double s[4] = {0, 0, 0, 0};
 	uint64_t i = 0;
@@ -141,6 +182,65 @@ static double dot(const double *a, const double *b, uint64_t n)
 	for (; i < n; i++)
 		s[i % 4] += a[i] * b[i];
 	return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
+__attribute__((target("avx2"))) static void axpy_avx2(double c, const double *x, double *y, uint64_t n)
+{
+	v4d cv = {c, c, c, c};
+	uint64_t j = 0;
+	for (; j + 4 <= n; j += 4) {
+		v4d xv, yv;
+		memcpy(&xv, x + j, sizeof xv);
+		memcpy(&yv, y + j, sizeof yv);
+		yv += cv * xv;
+		memcpy(y + j, &yv, sizeof yv);
+	}
+	for (; j < n; j++)
+		y[j] += c * x[j];
+}
+
+static int use_avx2;
+
+static double dot(const double *a, const double *b, uint64_t n)
+{
+	return dot_scalar(a, b, n);
+}
+
+/* out[k] = dot(row, e + k * stride) for k < 4. */
+static void dot4(const double *row, const double *e, uint64_t stride, uint64_t n, double out[4])
+{
+	if (use_avx2) {
+		dot4_avx2(row, e, stride, n, out);
+		return;
+	}
+	for (int k = 0; k < 4; k++)
+		out[k] = dot_scalar(row, e + k * stride, n);
+}
+
+/* y[j] += c x[j], each element on its own. */
+static void axpy(double c, const double *x, double *y, uint64_t n)
+{
+	if (use_avx2) {
+		axpy_avx2(c, x, y, n);
+		return;
+	}
+	for (uint64_t j = 0; j < n; j++)
+		y[j] += c * x[j];
+}
+
+/* A writer's rows [r, r + n) into v (K x cols): v[k] += e[k][r + i] row i,
+ * rows in order for every element; by chunks of columns, so that the
+ * chunk of v being added to stays in the core's cache. */
+static void accumulate(const struct pass *ps, const double *block, uint64_t r, uint64_t n, uint64_t cols,
+		       double *v)
+{
+	enum { CHUNK = 512 };
+	for (uint64_t c = 0; c < cols; c += CHUNK) {
+		uint64_t m = cols - c < CHUNK ? cols - c : CHUNK;
+		for (uint64_t k = 0; k < ps->k; k++)
+			for (uint64_t i = 0; i < n; i++)
+				axpy(ps->e[k * ps->d + r + i], block + i * cols + c, v + k * cols + c, m);
+	}
 }
 
 /* The token view of a matrix: E W^T (reader, K x rows) or E W (writer, K x
@@ -160,16 +260,14 @@ static int token_view(struct pass *ps, const struct kv_fp_tensor *ft, int writer
 	for (uint64_t r = 0; r < rows && !rc; r += step) {
 		uint64_t n = rows - r < step ? rows - r : step;
 		rc = read_rows(ps, t, r, n, cols, block);
-		for (uint64_t i = 0; i < n && !rc; i++)
-			for (uint64_t k = 0; k < ps->k; k++) {
-				const double *e = ps->e + k * ps->d;
-				if (!writer) {
-					v[k * *w + r + i] = dot(e, block + i * cols, cols);
-					continue;
-				}
-				double c = e[r + i];
-				for (uint64_t j = 0; j < cols; j++)
-					v[k * *w + j] += c * block[i * cols + j];
+		if (!rc && writer)
+			accumulate(ps, block, r, n, cols, v);
+		for (uint64_t i = 0; i < n && !rc && !writer; i++)
+			for (uint64_t k = 0; k < ps->k; k += 4) {
+				double d[4];
+				dot4(block + i * cols, ps->e + k * ps->d, ps->d, cols, d);
+				for (int j = 0; j < 4; j++)
+					v[(k + (uint64_t)j) * *w + r + i] = d[j];
 			}
 	}
 	free(block);
@@ -291,6 +389,7 @@ static int make_layers(struct pass *ps, const char *prefix)
 
 int kv_fp_invariants(const char *dir, struct kv_fp *fp, struct kv_error *err)
 {
+	use_avx2 = kv_simd_detect() >= KV_SIMD_AVX2;
 	const struct kv_fp_tensor *et = embedding(fp);
 	if (!et || et->shape[0] < KV_FP_INV_TOKENS)
 		return kv_fail(err, KV_EXIT_INPUT, "%s: --invariants: no token embedding (a float matrix named "
