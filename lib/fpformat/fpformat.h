@@ -21,7 +21,7 @@ struct kv_fp_tensor {
 	size_t rank;
 	uint64_t *shape;
 	uint64_t numel;
-	char hash[65];             /* 32 hex digits (version 3) or 64 */
+	char hash[65];             /* 32 hex digits (versions 4 and 3) or 64 */
 	int constant;
 	int has_moments;           /* F32, F16, BF16 */
 	uint64_t finite;

@@ -524,16 +524,11 @@ static double offdiag_r(const float *a, const float *b, uint64_t k)
 	return xx > 0 && yy > 0 ? fmax(-1.0, fmin(1.0, xy / sqrt(xx * yy))) : 0;
 }
 
-/* Why T3 cannot compare x with y, or NULL when it can. */
-static const char *t3_missing(const struct kv_fp *x, const struct kv_fp *y)
+/* T3 compares x with y: both have invariants made on the same token rows. */
+static int t3_comparable(const struct kv_fp *x, const struct kv_fp *y)
 {
-	if (!x->has_invariants || !y->has_invariants)
-		return (x->has_invariants ? y : x)->version < KV_FP_VERSION_INVARIANTS
-			? "a fingerprint of format version 1 to 3, which holds no invariants"
-			: "a fingerprint made without --invariants";
-	if (x->inv.vocab != y->inv.vocab || x->inv.tokens != y->inv.tokens)
-		return "the token embeddings have different vocabulary sizes, so the token rows differ";
-	return NULL;
+	return x->has_invariants && y->has_invariants && x->inv.vocab == y->inv.vocab &&
+	       x->inv.tokens == y->inv.tokens;
 }
 
 /* r of every product pair: same layer number into matched, other layers
@@ -555,7 +550,7 @@ static struct scored t3_score(struct forensics *f, const struct fp_model *m, con
 {
 	struct vec matched = {0}, null = {0};
 	struct scored s = {0};
-	if (t3_missing(&m->fp, &ref->m.fp))
+	if (!t3_comparable(&m->fp, &ref->m.fp))
 		return s;
 	t3_pairs(f, &m->fp.inv, &ref->m.fp.inv, &matched, &null);
 	vappend(f, &null, f->unrelated[2].v, f->unrelated[2].n);
@@ -582,7 +577,7 @@ static void unrelated_nulls(struct forensics *f)
 		for (int k = 0; k < COMP_COUNT; k++)
 			vappend(f, &f->unrelated[1], b->cmp.c[k].r, b->cmp.c[k].aligned);
 		const struct kv_fp *x = &f->refs[b->b].m.fp, *y = &f->refs[b->a].m.fp;
-		if (!t3_missing(x, y))
+		if (t3_comparable(x, y))
 			t3_pairs(f, &x->inv, &y->inv, &f->unrelated[2], NULL);
 	}
 }
@@ -798,6 +793,24 @@ static void scored_evidence(const struct kv_host *h, struct kv_ctx *ctx, size_t 
 	h->evidence_num(ctx, team, test_key(test, ref, ".z").s, s->z);
 }
 
+/* Why T3 did not compare the team (x) with reference ref (y), and how to have it. */
+static void t3_unavailable(const struct kv_host *h, struct kv_ctx *ctx, size_t team, const char *ref,
+			   const struct kv_fp *x, const struct kv_fp *y)
+{
+	struct key key = t3_key(ref, "");
+	if (x->has_invariants && y->has_invariants) {
+		h->evidence_str(ctx, team, key.s, "not available: the token embeddings have %llu and %llu rows "
+				"(another vocabulary), so their token rows are not the same tokens",
+				(unsigned long long)x->inv.vocab, (unsigned long long)y->inv.vocab);
+		return;
+	}
+	const struct kv_fp *without = x->has_invariants ? y : x;
+	h->evidence_str(ctx, team, key.s, "not available: %s fingerprint %s; remake it with `kaieval fingerprint "
+			"MODEL_DIR -o FILE --invariants`", without == x ? "the team's" : "the reference's",
+			without->version < KV_FP_VERSION_INVARIANTS
+			? "is of format version 1 to 3, which holds no invariants" : "was made without --invariants");
+}
+
 /* T3 fails the backbone when the invariants stand out from their null by
  * INVARIANT_Z sds and are similar by at least INVARIANT_FAIL; standing out
  * alone is reported. */
@@ -976,8 +989,7 @@ static void judge_reference(const struct kv_host *h, struct kv_ctx *ctx, struct 
 	for (int t = 0; t < 3; t++)
 		scored_evidence(h, ctx, team, ref_name(f, ri), t, &sc[t]);
 	if (!sc[2].available)
-		h->evidence_str(ctx, team, t3_key(ref_name(f, ri), "").s, "not available: %s",
-				t3_missing(&m->fp, &f->refs[ri].m.fp));
+		t3_unavailable(h, ctx, team, ref_name(f, ri), &m->fp, &f->refs[ri].m.fp);
 	else
 		invariant_finding(f, &sc[2], ref_name(f, ri), k);
 	comparison_free(&cmp);
