@@ -30,6 +30,9 @@ enum mat { M_Q, M_K, M_V, M_O, M_UP, M_DOWN, MATS };
 static const char *const mat_names[MATS] = {"self_attn.q_proj.weight", "self_attn.k_proj.weight",
 					    "self_attn.v_proj.weight", "self_attn.o_proj.weight",
 					    "mlp.up_proj.weight", "mlp.down_proj.weight"};
+/* The norms before the attention's readers and before the MLP's. */
+#define NORM_ATTN "input_layernorm.weight"
+#define NORM_MLP "post_attention_layernorm.weight"
 /* Readers take the hidden state (columns = d); writers produce it (rows = d). */
 static const int is_writer[MATS] = {0, 0, 0, 1, 0, 1};
 /* Product p multiplies the token view of mats pa[p] and pb[p]. */
@@ -231,22 +234,23 @@ static void axpy(double c, const double *x, double *y, uint64_t n)
 /* A writer's rows [r, r + n) into v (K x cols): v[k] += e[k][r + i] row i,
  * rows in order for every element; by chunks of columns, so that the
  * chunk of v being added to stays in the core's cache. */
-static void accumulate(const struct pass *ps, const double *block, uint64_t r, uint64_t n, uint64_t cols,
-		       double *v)
+static void accumulate(const struct pass *ps, const double *e, const double *block, uint64_t r, uint64_t n,
+		       uint64_t cols, double *v)
 {
 	enum { CHUNK = 512 };
 	for (uint64_t c = 0; c < cols; c += CHUNK) {
 		uint64_t m = cols - c < CHUNK ? cols - c : CHUNK;
 		for (uint64_t k = 0; k < ps->k; k++)
 			for (uint64_t i = 0; i < n; i++)
-				axpy(ps->e[k * ps->d + r + i], block + i * cols + c, v + k * cols + c, m);
+				axpy(e[k * ps->d + r + i], block + i * cols + c, v + k * cols + c, m);
 	}
 }
 
-/* The token view of a matrix: E W^T (reader, K x rows) or E W (writer, K x
+/* The token view of a matrix: e W^T (reader, K x rows) or e W (writer, K x
  * cols), in *out with its width in *w.  Returns 1 when the shape does not fit
  * d (no view), 0 when made, else an error status. */
-static int token_view(struct pass *ps, const struct kv_fp_tensor *ft, int writer, double **out, uint64_t *w)
+static int token_view(struct pass *ps, const double *e, const struct kv_fp_tensor *ft, int writer, double **out,
+		      uint64_t *w)
 {
 	if (ft->rank != 2 || !kv_fp_sample_bytes(ft->dtype) || ft->shape[writer ? 0 : 1] != ps->d)
 		return 1;
@@ -261,11 +265,11 @@ static int token_view(struct pass *ps, const struct kv_fp_tensor *ft, int writer
 		uint64_t n = rows - r < step ? rows - r : step;
 		rc = read_rows(ps, t, r, n, cols, block);
 		if (!rc && writer)
-			accumulate(ps, block, r, n, cols, v);
+			accumulate(ps, e, block, r, n, cols, v);
 		for (uint64_t i = 0; i < n && !rc && !writer; i++)
 			for (uint64_t k = 0; k < ps->k; k += 4) {
 				double d[4];
-				dot4(block + i * cols, ps->e + k * ps->d, ps->d, cols, d);
+				dot4(block + i * cols, e + k * ps->d, ps->d, cols, d);
 				for (int j = 0; j < 4; j++)
 					v[(k + (uint64_t)j) * *w + r + i] = d[j];
 			}
@@ -298,14 +302,43 @@ static const struct kv_fp_tensor *layer_tensor(const struct kv_fp *fp, const cha
 	return t;
 }
 
+/* E with column j times the gain g[j] of the layer's norm (NULL in *out
+ * when there is no such norm of width d): the token rows as the matrices
+ * after the norm see them, so that gains folded into those matrices, as a
+ * rotation needs, change nothing. */
+static int gained(struct pass *ps, const char *prefix, uint64_t layer, const char *norm, double **out)
+{
+	char *name = kv_xasprintf("%slayers.%" PRIu64 ".%s", prefix, layer, norm);
+	const struct kv_fp_tensor *ft = fp_tensor(ps->fp, name);
+	free(name);
+	*out = NULL;
+	if (!ft || ft->rank != 1 || ft->shape[0] != ps->d || !kv_fp_sample_bytes(ft->dtype))
+		return 0;
+	const struct kv_st_tensor *t = locate(ps, ft);
+	if (!t)
+		return ps->err->status ? ps->err->status : KV_EXIT_INPUT;
+	double *g = kv_xmalloc((size_t)ps->d * sizeof *g);
+	int rc = read_rows(ps, t, 0, 1, ps->d, g);
+	if (!rc) {
+		*out = kv_xmalloc((size_t)(ps->k * ps->d) * sizeof **out);
+		for (uint64_t i = 0; i < ps->k * ps->d; i++)
+			(*out)[i] = ps->e[i] * g[i % ps->d];
+	}
+	free(g);
+	return rc;
+}
+
 static int make_layer(struct pass *ps, const char *prefix, struct kv_fp_layer *l)
 {
-	double *view[MATS] = {0};
+	double *view[MATS] = {0}, *e_attn = NULL, *e_mlp = NULL;
 	uint64_t w[MATS] = {0};
-	int rc = 0;
+	int rc = gained(ps, prefix, l->layer, NORM_ATTN, &e_attn);
+	if (!rc)
+		rc = gained(ps, prefix, l->layer, NORM_MLP, &e_mlp);
 	for (int m = 0; m < MATS && !rc; m++) {
 		const struct kv_fp_tensor *t = layer_tensor(ps->fp, prefix, l->layer, (enum mat)m);
-		if (t && (rc = token_view(ps, t, is_writer[m], &view[m], &w[m])) == 1)
+		const double *e = is_writer[m] ? ps->e : m == M_UP ? (e_mlp ? e_mlp : ps->e) : (e_attn ? e_attn : ps->e);
+		if (t && (rc = token_view(ps, e, t, is_writer[m], &view[m], &w[m])) == 1)
 			rc = 0;
 	}
 	for (int p = 0; p < KV_FP_PRODUCTS && !rc; p++)
@@ -313,6 +346,8 @@ static int make_layer(struct pass *ps, const char *prefix, struct kv_fp_layer *l
 			l->p[p] = product(view[pa[p]], w[pa[p]], view[pb[p]], w[pb[p]], ps->k);
 	for (int m = 0; m < MATS; m++)
 		free(view[m]);
+	free(e_attn);
+	free(e_mlp);
 	return rc;
 }
 

@@ -6,9 +6,9 @@
  * (baselines.csv).  Teams, each a disguise of base or a model of its own:
  *   permuted   base with its hidden units permuted (embedding columns,
  *              readers' columns, writers' rows, norms)           -> fail (T3)
- *   rotated    base with its hidden units rotated by a random orthogonal
- *              matrix (norm gains kept: a rotation method folds them first;
- *              T3 does not read them)                             -> fail (T3)
+ *   rotated    base with its norm gains folded into the matrices after the
+ *              norms (gains then 1), then its hidden units rotated by a random
+ *              orthogonal matrix: the same function                -> fail (T3)
  *   tunedperm  base + noise of 0.15 sd on every tensor, then permuted -> fail
  *   clean      independent (seed 17)                               -> pass
  *   upstage    independent (seed 13), norm weights near 1: the vectors' raw
@@ -135,6 +135,31 @@ static void rotation(double *q, uint64_t seed)
 	}
 }
 
+static void unit_gains(struct model *m)
+{
+	for (int l = 0; l < L; l++)
+		for (int r = 7; r < 9; r++)
+			for (size_t b = 0; b < D; b++)
+				m->v[1 + l * PER + r][b] = 1;
+}
+
+/* Each norm's gains into the columns of the matrices that read its output
+ * (q, k, v after the first, gate and up after the second); gains become 1. */
+static void fold_gains(struct model *m)
+{
+	for (int l = 0; l < L; l++)
+		for (int r = 0; r < 7; r++) {
+			float *w = m->v[1 + l * PER + r];
+			const float *g = m->v[1 + l * PER + (r < 3 ? 7 : 8)];
+			if (side_of[r] != 0 || r == 3)
+				continue;
+			for (size_t a = 0; a < rows_of[r]; a++)
+				for (size_t b = 0; b < D; b++)
+					w[a * D + b] *= g[b];
+		}
+	unit_gains(m);
+}
+
 static void add_noise(struct model *m, double share, uint64_t seed)
 {
 	struct syn_rng r = {.s = seed};
@@ -196,30 +221,7 @@ static void make_legacy(const char *dir, const char *from, const char *to)
 }
 
 #define TEAMS "permuted rotated tunedperm clean upstage legacy"
-#define MANIFEST "{\"model\": {\"name\": \"M\", \"license\": \"MIT\"}, \"components\": [{\"name\": " \
-		 "\"backbone\", \"role\": \"text-backbone\", \"origin\": \"own\", \"init\": \"scratch\", " \
-		 "\"frozen\": false, \"license\": \"MIT\"}], \"attributions\": []}\n"
 
-static void write_round(const char *dir)
-{
-	struct kv_buf b = {0};
-	kv_buf_puts(&b, "round: { id = \"t\"; title = \"T\"; date = \"2026-01-15\"; data = \"d\"; seed = 1L;\n teams = (");
-	char *copy = kv_xstrdup(TEAMS), *save = NULL;
-	const char *sep = "";
-	for (char *id = strtok_r(copy, " ", &save); id; id = strtok_r(NULL, " ", &save)) {
-		kv_buf_printf(&b, "%s { id = \"%s\"; name = \"%s\"; model = \"m\"; }", sep, id, id);
-		char *rel = kv_xasprintf("d/m/%s.json", id);
-		kvt_write(dir, rel, MANIFEST);
-		free(rel);
-		sep = ",";
-	}
-	kv_buf_puts(&b, " );\n criteria = ( { id = \"lic\"; plugin = \"license\"; kind = \"gate\";\n"
-		    "   params = { manifest = \"m/{team}.json\"; allowed_licenses = [\"MIT\"]; fingerprints = \"fp\"; }; } );\n"
-		    " selection = { eliminate_lowest = 0; }; };\n");
-	kvt_write(dir, "r.cfg", b.data);
-	kv_buf_free(&b);
-	free(copy);
-}
 
 static struct model base;
 
@@ -238,10 +240,14 @@ static void build(const char *dir)
 	fingerprint(dir, "permuted", &t, "fp/teams/permuted.json");
 	make_legacy(dir, "fp/teams/permuted.json", "fp/teams/legacy.json");
 	free_model(&t);
+	generate(&u, 1);
+	fold_gains(&u);
 	rotation(q, 6);
-	transform(&t, &base, q);
+	transform(&t, &u, q);
+	unit_gains(&t);       /* unit gains, rotated, are unit gains */
 	fingerprint(dir, "rotated", &t, "fp/teams/rotated.json");
 	free_model(&t);
+	free_model(&u);
 	generate(&u, 1);
 	add_noise(&u, 0.15, 7);
 	permutation(q, 8);
@@ -269,60 +275,39 @@ static struct kv_run *judge(const char *dir)
 	return run;
 }
 
-static int passes(const struct kv_run *run, const char *team)
-{
-	const struct kv_team_outcome *o = kv_run_outcome(run, "lic", team);
-	cr_assert(o && o->has_pass, "no verdict for %s", team);
-	return o->pass;
-}
 
-static const char *finding(const struct kv_run *run, const char *team, const char *prefix)
-{
-	for (int i = 1; i < 40; i++) {
-		char key[32];
-		snprintf(key, sizeof key, "finding.%d", i);
-		const char *s = kvt_evidence_str(run, "lic", team, key);
-		if (s && strncmp(s, prefix, strlen(prefix)) == 0)
-			return s;
-	}
-	return NULL;
-}
 
-static double num(const struct kv_run *run, const char *team, const char *key)
-{
-	return kvt_evidence_num(run, "lic", team, key);
-}
 
 /* A copy under any disguise of the hidden units fails by T3 alone. */
 static void assert_caught(const struct kv_run *run, const char *team, double min_r)
 {
-	cr_assert_not(passes(run, team), "%s passes", team);
-	const char *f = finding(run, team, "invariant-similarity | backbone |");
+	cr_assert_not(syn_lic_passes(run, team), "%s passes", team);
+	const char *f = syn_lic_finding(run, team, "invariant-similarity | backbone |");
 	cr_assert(f && strstr(f, "reference 'base'"), "%s: %s", team, f);
-	cr_assert(num(run, team, "forensics.t3.base.similarity") > min_r, "%s: r %g", team,
-		  num(run, team, "forensics.t3.base.similarity"));
-	cr_assert(num(run, team, "forensics.t3.base.z") > 10, "%s: z %g", team, num(run, team, "forensics.t3.base.z"));
+	cr_assert(syn_lic_num(run, team, "forensics.t3.base.similarity") > min_r, "%s: r %g", team,
+		  syn_lic_num(run, team, "forensics.t3.base.similarity"));
+	cr_assert(syn_lic_num(run, team, "forensics.t3.base.z") > 10, "%s: z %g", team, syn_lic_num(run, team, "forensics.t3.base.z"));
 	/* T1 and T2 see nothing: the disguise works against them. */
-	cr_assert_null(finding(run, team, "tensor-identity"));
-	cr_assert_null(finding(run, team, "tensor-correlation"));
-	cr_assert(fabs(num(run, team, "forensics.t2.base.similarity")) < 0.2);
+	cr_assert_null(syn_lic_finding(run, team, "tensor-identity"));
+	cr_assert_null(syn_lic_finding(run, team, "tensor-correlation"));
+	cr_assert(fabs(syn_lic_num(run, team, "forensics.t2.base.similarity")) < 0.2);
 	/* Against the unrelated reference T3 stays in its null. */
-	cr_assert(fabs(num(run, team, "forensics.t3.other.z")) < 5, "%s: z %g against other", team,
-		  num(run, team, "forensics.t3.other.z"));
+	cr_assert(fabs(syn_lic_num(run, team, "forensics.t3.other.z")) < 5, "%s: z %g against other", team,
+		  syn_lic_num(run, team, "forensics.t3.other.z"));
 }
 
 static void assert_clean(const struct kv_run *run, const char *team)
 {
-	cr_assert(passes(run, team), "%s fails", team);
-	cr_assert_eq(num(run, team, "findings"), 0);
-	cr_assert_eq(num(run, team, "findings_reported_only"), 0);
+	cr_assert(syn_lic_passes(run, team), "%s fails", team);
+	cr_assert_eq(syn_lic_num(run, team, "findings"), 0);
+	cr_assert_eq(syn_lic_num(run, team, "findings_reported_only"), 0);
 	for (int r = 0; r < 2; r++) {
 		char key[64];
 		snprintf(key, sizeof key, "forensics.t3.%s.z", r ? "other" : "base");
-		double z = num(run, team, key);
+		double z = syn_lic_num(run, team, key);
 		snprintf(key, sizeof key, "forensics.t3.%s.similarity", r ? "other" : "base");
-		cr_assert(fabs(z) < 5 && fabs(num(run, team, key)) < 0.2, "%s: %s %g, z %g", team, key,
-			  num(run, team, key), z);
+		cr_assert(fabs(z) < 5 && fabs(syn_lic_num(run, team, key)) < 0.2, "%s: %s %g, z %g", team, key,
+			  syn_lic_num(run, team, key), z);
 	}
 }
 
@@ -330,7 +315,7 @@ Test(forensics_t3, disguised_copies_fail_independent_models_pass, .timeout = 180
 {
 	char *dir = kvt_tempdir();
 	build(dir);
-	write_round(dir);
+	syn_lic_round(dir, TEAMS, "");
 	struct kv_run *run = judge(dir);
 
 	assert_caught(run, "permuted", 0.99);
@@ -348,18 +333,18 @@ Test(forensics_t3, disguised_copies_fail_independent_models_pass, .timeout = 180
 
 	/* legacy: format 3 loads; T3 is not available and says why; the
 	 * permutation is only reported, as before. */
-	cr_assert(passes(run, "legacy"));
+	cr_assert(syn_lic_passes(run, "legacy"));
 	s = kvt_evidence_str(run, "lic", "legacy", "forensics.t3.base");
 	cr_assert(s && strstr(s, "not available") && strstr(s, "version 1 to 3"), "%s", s);
-	cr_assert(finding(run, "legacy", "possible-permuted-copy | backbone |"));
-	cr_assert_eq(num(run, "legacy", "findings"), 0);
+	cr_assert(syn_lic_finding(run, "legacy", "possible-permuted-copy | backbone |"));
+	cr_assert_eq(syn_lic_num(run, "legacy", "findings"), 0);
 
 	/* Every test is standardized against a null with a positive spread. */
 	static const char *const tests[] = {"t1", "t2", "t3"};
 	for (int i = 0; i < 3; i++) {
 		char key[64];
 		snprintf(key, sizeof key, "forensics.%s.base.baseline_sd", tests[i]);
-		cr_assert(num(run, "clean", key) > 0, "%s", key);
+		cr_assert(syn_lic_num(run, "clean", key) > 0, "%s", key);
 	}
 	kv_run_free(run);
 	kvt_rmtree(dir);
@@ -388,8 +373,9 @@ static size_t unbase64(const char *s, unsigned char *out, size_t cap)
 	return n;
 }
 
-/* The stored qk product of layer 0 equals (E W_q^T)(E W_k^T)^T computed here
- * from the bf16 weights, with the token rows of the written rule. */
+/* The stored qk product of layer 0 equals (E diag(g) W_q^T)(E diag(g) W_k^T)^T
+ * computed here from the bf16 weights, with the token rows of the written
+ * rule and g the gains of the layer's first norm. */
 static double stored_vs_direct(const char *fp_path, const struct model *m)
 {
 	char *text = kvt_read(fp_path);
@@ -410,9 +396,10 @@ static double stored_vs_direct(const char *fp_path, const struct model *m)
 			for (size_t i = 0; i < D; i++) {
 				double xa = 0, xb = 0;
 				for (size_t j = 0; j < D; j++) {
-					xa += syn_from_bf16(syn_bf16(m->v[0][ta * D + j])) *
+					double g = syn_from_bf16(syn_bf16(m->v[1 + 7][j]));
+					xa += syn_from_bf16(syn_bf16(m->v[0][ta * D + j])) * g *
 					      syn_from_bf16(syn_bf16(m->v[1][i * D + j]));
-					xb += syn_from_bf16(syn_bf16(m->v[0][tb * D + j])) *
+					xb += syn_from_bf16(syn_bf16(m->v[0][tb * D + j])) * g *
 					      syn_from_bf16(syn_bf16(m->v[2][i * D + j]));
 				}
 				s += xa * xb;

@@ -46,9 +46,11 @@ struct kv_fp_shard {
  *   qk = (E W_q^T)(E W_k^T)^T      ov = (E W_v^T)(E W_o)^T
  *   ud = (E W_up^T)(E W_down)^T
  * each K x K, over the first min(...) columns of the two factors when
- * their widths differ (grouped-query attention).  If the hidden units are
- * rotated by an orthogonal R (E -> E R^T, readers W -> W R^T, writers
- * W -> R W), every product is unchanged; a permutation is such an R. */
+ * their widths differ (grouped-query attention); for q, k, v (up) E has its
+ * columns times the gains of the layer's input (post-attention) norm.  If
+ * the hidden units are rotated by an orthogonal R (E -> E R^T, readers
+ * W -> W R^T, writers W -> R W, gains folded into the readers first), every
+ * product is unchanged; a permutation is such an R. */
 #define KV_FP_INV_SCHEME "token-products-v1"
 #define KV_FP_INV_TOKENS 32u
 enum kv_fp_product { KV_FP_QK, KV_FP_OV, KV_FP_UD, KV_FP_PRODUCTS };

@@ -747,8 +747,8 @@ void forensics_round_evidence(const struct kv_host *h, struct kv_ctx *ctx, const
 	h->evidence_str(ctx, KV_ROUND, "forensics.references", "%s: %s", f->folder, t.failed ? "?" : t.s);
 	text_free(&t);
 	h->evidence_str(ctx, KV_ROUND, "forensics.params", "pearson_flag %g, pearson_fail %g, fail_share %g, "
-			"identity_min_elements %lld", f->p.pearson_flag, f->p.pearson_fail, f->p.fail_share,
-			f->p.identity_min);
+			"identity_min_elements %lld; T3 fails at z >= %g with r >= %g", f->p.pearson_flag,
+			f->p.pearson_fail, f->p.fail_share, f->p.identity_min, INVARIANT_Z, INVARIANT_FAIL);
 	for (size_t i = 0; i < f->baseline_count; i++) {
 		char key[64];
 		struct text b = {0};
