@@ -164,7 +164,7 @@ int kv_fingerprint_main(int argc, char **argv)
 		else
 			rc = kv_fp_scan_dir(a.inputs[0], &a.o, &fp, &err);
 		if (!rc && a.o.invariants)
-			rc = kv_fp_invariants(a.inputs[0], &fp, &err);
+			rc = kv_fp_invariants(a.inputs[0], &fp, a.o.threads, &err);
 		if (!rc)
 			rc = write_out(&a, &fp, &err);
 		if (rc)

@@ -3,12 +3,14 @@
  * rotation of the hidden units leaves unchanged.  It reads the matrices a
  * second time, after the scan, and costs about tokens (32) multiply-adds per
  * parameter of the layers' matrices: it cannot run at memory speed, so it is
- * separate from the scan and off by default.
+ * separate from the scan and off by default.  The work on each block of rows
+ * read is shared by -j threads; each element of a result is made by one of
+ * them, in one order.
  *
  * Numbers: every element is widened to double exactly; each dot product adds
  * in a fixed order (four interleaved partial sums, combined as (s0 + s1) +
- * (s2 + s3)), each column sum adds rows in order, on one thread, and the
- * build contracts no multiply-add (no FMA target); so the products, rounded
+ * (s2 + s3)), each column sum adds rows in order, whatever the threads, and
+ * the build contracts no multiply-add (no FMA target); so the products, rounded
  * to F32, are the same bytes on every machine.  Non-finite elements count as
  * 0 (they would make every product non-finite). */
 #include "fingerprint.h"
@@ -16,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +26,7 @@
 #include <unistd.h>
 
 #define EMBED_SUFFIX "embed_tokens.weight"
+#define MAX_THREADS 64
 #define ROW_BLOCK (1u << 20)          /* bytes read per pread */
 
 /* The matrices a layer's products use, by their Llama-style names. */
@@ -52,6 +56,7 @@ struct pass {
 	double *e;                    /* K x d: the token rows of the embedding */
 	uint64_t d, k;
 	uint8_t *buf;
+	unsigned threads;
 	struct kv_error *err;
 };
 
@@ -231,19 +236,77 @@ static void axpy(double c, const double *x, double *y, uint64_t n)
 		y[j] += c * x[j];
 }
 
+/* One thread's share of a block of rows: a writer's chunks of columns c with
+ * (c / CHUNK) mod parts = part, or a reader's rows [n part / parts,
+ * n (part + 1) / parts).  Every element of v is made by one thread, in the
+ * one order, so the result does not depend on the thread count. */
+struct job {
+	const struct pass *ps;
+	const double *e, *block;
+	uint64_t r, n, cols, w;
+	double *v;
+	int writer;
+	unsigned part, parts;
+};
+
+enum { CHUNK = 512 };
+
 /* A writer's rows [r, r + n) into v (K x cols): v[k] += e[k][r + i] row i,
  * rows in order for every element; by chunks of columns, so that the
  * chunk of v being added to stays in the core's cache. */
-static void accumulate(const struct pass *ps, const double *e, const double *block, uint64_t r, uint64_t n,
-		       uint64_t cols, double *v)
+static void accumulate(const struct job *j)
 {
-	enum { CHUNK = 512 };
-	for (uint64_t c = 0; c < cols; c += CHUNK) {
-		uint64_t m = cols - c < CHUNK ? cols - c : CHUNK;
+	const struct pass *ps = j->ps;
+	for (uint64_t c = (uint64_t)j->part * CHUNK; c < j->cols; c += (uint64_t)j->parts * CHUNK) {
+		uint64_t m = j->cols - c < CHUNK ? j->cols - c : CHUNK;
 		for (uint64_t k = 0; k < ps->k; k++)
-			for (uint64_t i = 0; i < n; i++)
-				axpy(e[k * ps->d + r + i], block + i * cols + c, v + k * cols + c, m);
+			for (uint64_t i = 0; i < j->n; i++)
+				axpy(j->e[k * ps->d + j->r + i], j->block + i * j->cols + c, j->v + k * j->cols + c, m);
 	}
+}
+
+/* A reader's rows: v[k][r + i] = e[k] . row i, four tokens at a time. */
+static void dots(const struct job *j)
+{
+	const struct pass *ps = j->ps;
+	for (uint64_t i = j->n * j->part / j->parts; i < j->n * (j->part + 1) / j->parts; i++)
+		for (uint64_t k = 0; k < ps->k; k += 4) {
+			double d[4];
+			dot4(j->block + i * j->cols, j->e + k * ps->d, ps->d, j->cols, d);
+			for (int t = 0; t < 4; t++)
+				j->v[(k + (uint64_t)t) * j->w + j->r + i] = d[t];
+		}
+}
+
+static void *run_job(void *arg)
+{
+	const struct job *j = arg;
+	if (j->writer)
+		accumulate(j);
+	else
+		dots(j);
+	return NULL;
+}
+
+/* The block's work on ps->threads threads (a thread that cannot be started
+ * leaves its share to this one). */
+static void compute(const struct job *whole, unsigned threads)
+{
+	struct job jobs[MAX_THREADS];
+	pthread_t tid[MAX_THREADS];
+	int started[MAX_THREADS] = {0};
+	for (unsigned t = 0; t < threads; t++) {
+		jobs[t] = *whole;
+		jobs[t].part = t;
+		jobs[t].parts = threads;
+		started[t] = t > 0 && pthread_create(&tid[t], NULL, run_job, &jobs[t]) == 0;
+	}
+	run_job(&jobs[0]);
+	for (unsigned t = 1; t < threads; t++)
+		if (started[t])
+			pthread_join(tid[t], NULL);
+		else
+			run_job(&jobs[t]);
 }
 
 /* The token view of a matrix: e W^T (reader, K x rows) or e W (writer, K x
@@ -264,15 +327,10 @@ static int token_view(struct pass *ps, const double *e, const struct kv_fp_tenso
 	for (uint64_t r = 0; r < rows && !rc; r += step) {
 		uint64_t n = rows - r < step ? rows - r : step;
 		rc = read_rows(ps, t, r, n, cols, block);
-		if (!rc && writer)
-			accumulate(ps, e, block, r, n, cols, v);
-		for (uint64_t i = 0; i < n && !rc && !writer; i++)
-			for (uint64_t k = 0; k < ps->k; k += 4) {
-				double d[4];
-				dot4(block + i * cols, e + k * ps->d, ps->d, cols, d);
-				for (int j = 0; j < 4; j++)
-					v[(k + (uint64_t)j) * *w + r + i] = d[j];
-			}
+		struct job whole = {.ps = ps, .e = e, .block = block, .r = r, .n = n, .cols = cols, .w = *w, .v = v,
+				    .writer = writer};
+		if (!rc)
+			compute(&whole, ps->threads);
 	}
 	free(block);
 	if (rc)
@@ -422,7 +480,7 @@ static int make_layers(struct pass *ps, const char *prefix)
 	return rc;
 }
 
-int kv_fp_invariants(const char *dir, struct kv_fp *fp, struct kv_error *err)
+int kv_fp_invariants(const char *dir, struct kv_fp *fp, unsigned threads, struct kv_error *err)
 {
 	use_avx2 = kv_simd_detect() >= KV_SIMD_AVX2;
 	const struct kv_fp_tensor *et = embedding(fp);
@@ -436,7 +494,14 @@ int kv_fp_invariants(const char *dir, struct kv_fp *fp, struct kv_error *err)
 		if (fp->tensors[i].rank == 2 && fp->tensors[i].shape[1] > widest)
 			widest = fp->tensors[i].shape[1];
 	struct pass ps = {.dir = dir, .fp = fp, .open = {.fd = -1}, .d = et->shape[1], .k = KV_FP_INV_TOKENS,
-			  .buf = kv_xmalloc((size_t)(ROW_BLOCK > 4 * widest ? ROW_BLOCK : 4 * widest)), .err = err};
+			  .buf = kv_xmalloc((size_t)(ROW_BLOCK > 4 * widest ? ROW_BLOCK : 4 * widest)), .err = err,
+			  .threads = threads};
+	if (!ps.threads) {
+		long online = sysconf(_SC_NPROCESSORS_ONLN);
+		ps.threads = online > 0 ? (unsigned)online : 1;
+	}
+	if (ps.threads > MAX_THREADS)
+		ps.threads = MAX_THREADS;
 	size_t plen = strlen(et->name) - strlen(EMBED_SUFFIX);
 	char *prefix = kv_xstrdup(et->name);
 	prefix[plen] = '\0';

@@ -63,8 +63,8 @@ export kaieval model out
 row "plan + 4 units + merge (all CPUs)" "$(best bash -c cluster)"
 cmp "$out/one.json" "$out/c.json" && echo "the cluster run's merge equals the one-machine fingerprint"
 # The opt-in invariants pass (kaieval-fingerprint(1), INVARIANTS): the scan,
-# then about 32 multiply-adds per parameter of the layers' matrices, on one
-# thread; its CPU seconds per 10^9 parameters (BF16: bytes / 2).
+# then about 32 multiply-adds per parameter of the layers' matrices, on all
+# CPUs; its CPU seconds per 10^9 parameters (BF16: bytes / 2).
 inv=$(rounds=$inv_rounds best "$kaieval" fingerprint "$model" -o "$out/inv.json" --invariants)
 row "fingerprint --invariants (opt-in)" "$inv"
 echo "$inv" | awk -v p="$bytes" '{printf "  --invariants: %.1f s wall, %.1f CPU-s per 10^9 parameters (%.2f G parameters)\n", $1 / (p / 2e9), $2 / (p / 2e9), p / 2e9}'
