@@ -237,6 +237,19 @@ Test(forensics_gate, stage_one_cases, .timeout = 120)
 	cr_assert_eq(syn_lic_num(run, "clean", "findings"), 0);
 	cr_assert_eq(syn_lic_num(run, "clean", "findings_reported_only"), 0);
 
+	/* The standardized scores: a copied tower stands out in T1 (2 of 10
+	 * tensors, against an unrelated pair's 0), the fine-tune in T2 (its
+	 * median r of 0.989 against other layers' and the unrelated pair's r near
+	 * 0, sd at least 1/sqrt(4096)); the clean model in neither.  T3 needs
+	 * --invariants fingerprints, which these are not. */
+	cr_assert(fabs(syn_lic_num(run, "frozen", "forensics.t1.base.similarity") - 0.2) < 1e-12);
+	cr_assert(syn_lic_num(run, "frozen", "forensics.t1.base.z") >= 2);
+	cr_assert(syn_lic_num(run, "tuned", "forensics.t2.base.z") > 20);
+	cr_assert(fabs(syn_lic_num(run, "clean", "forensics.t2.base.z")) < 4);
+	cr_assert_eq(syn_lic_num(run, "clean", "forensics.t1.base.similarity"), 0);
+	const char *t3 = kvt_evidence_str(run, "lic", "clean", "forensics.t3.base");
+	cr_assert(t3 && strstr(t3, "made without --invariants"), "%s", t3);
+
 	/* The baselines themselves, in the round's evidence. */
 	long c = kv_round_criterion_index(run->round, "lic");
 	const struct kv_evidence_item *it = kv_evidence_get(&run->results[c].evidence, "forensics.baseline.1");
