@@ -151,7 +151,7 @@ static void fold_gains(struct model *m)
 		for (int r = 0; r < 7; r++) {
 			float *w = m->v[1 + l * PER + r];
 			const float *g = m->v[1 + l * PER + (r < 3 ? 7 : 8)];
-			if (side_of[r] != 0 || r == 3)
+			if (side_of[r] != 0)
 				continue;
 			for (size_t a = 0; a < rows_of[r]; a++)
 				for (size_t b = 0; b < D; b++)
@@ -199,25 +199,16 @@ static void fingerprint(const char *dir, const char *name, const struct model *m
 /* The fingerprint at path as version 3 wrote it: no invariants member. */
 static void make_legacy(const char *dir, const char *from, const char *to)
 {
-	char *path = kv_xasprintf("%s/d/%s", dir, from);
-	FILE *f = fopen(path, "rb");
-	cr_assert(f);
-	struct kv_buf b = {0};
-	char chunk[4096];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		kv_buf_add(&b, chunk, n);
-	fclose(f);
-	kv_buf_puts(&b, "");
-	char *v = strstr(b.data, "\"version\": 4"), *inv = strstr(b.data, ",\n  \"invariants\": ");
+	char *path = kv_xasprintf("%s/d/%s", dir, from), *text = kvt_read(path);
+	char *v = strstr(text, "\"version\": 4"), *inv = strstr(text, ",\n  \"invariants\": ");
 	cr_assert(v && inv);
 	v[11] = '3';
 	strcpy(inv, "\n}\n");
 	char *rel = kv_xasprintf("d/%s", to);
-	kvt_write(dir, rel, b.data);
+	kvt_write(dir, rel, text);
 	free(rel);
 	free(path);
-	kv_buf_free(&b);
+	free(text);
 }
 
 #define TEAMS "permuted rotated tunedperm clean upstage legacy"
