@@ -1,6 +1,6 @@
 /*
  * blake3.h -- BLAKE3, the hash of tensor contents in fingerprints version 2
- * (`kaieval fingerprint --hash blake3`; version 3 uses xxh128.h).
+ * (`kaieval fingerprint --hash blake3`; versions 3 and 4 use xxh128.h).
  *
  * This is BLAKE3 as published (https://github.com/BLAKE3-team/BLAKE3-specs):
  * the default hash mode with a 32-byte output, so a tensor's content hash is

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,13 +23,13 @@ _Static_assert(KV_TH_LEAF == 16384u && KV_XX_UNIT == 262144u && KV_XX_DIGEST == 
 
 int kv_fp_version(enum kv_ts_hash hash)
 {
-	return hash == KV_TS_XXH128_TREE ? KV_FP_VERSION_XXH128_TREE
+	return hash == KV_TS_XXH128_TREE ? KV_FP_VERSION_INVARIANTS
 		: hash == KV_TS_BLAKE3 ? KV_FP_VERSION_BLAKE3 : KV_FP_VERSION_SHA256_TREE;
 }
 
 enum kv_ts_hash kv_fp_hash_of(int version)
 {
-	return version == KV_FP_VERSION_XXH128_TREE ? KV_TS_XXH128_TREE
+	return version >= KV_FP_VERSION_XXH128_TREE ? KV_TS_XXH128_TREE
 		: version == KV_FP_VERSION_BLAKE3 ? KV_TS_BLAKE3 : KV_TS_SHA256_TREE;
 }
 
@@ -159,6 +160,57 @@ static void put_tensor(struct kv_buf *b, const struct kv_fp_tensor *t)
 	kv_buf_puts(b, "}");
 }
 
+/* F32 little-endian values as base64 (the format's products). */
+static void put_floats(struct kv_buf *b, const float *v, size_t n)
+{
+	uint8_t *raw = kv_xmalloc(4 * n);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t bits;
+		memcpy(&bits, &v[i], sizeof bits);
+		for (unsigned k = 0; k < 4; k++)
+			raw[4 * i + k] = (uint8_t)(bits >> (8 * k));
+	}
+	char *text = kv_xmalloc(4 * ((4 * n + 2) / 3) + 1);
+	EVP_EncodeBlock((unsigned char *)text, raw, (int)(4 * n));
+	kv_buf_printf(b, "\"%s\"", text);
+	free(text);
+	free(raw);
+}
+
+/* ",\n  "invariants": null" or the object, one layer per line. */
+static void put_invariants(struct kv_buf *b, const struct kv_fp *fp)
+{
+	const struct kv_fp_invariants *v = &fp->inv;
+	kv_buf_puts(b, ",\n  \"invariants\": ");
+	if (!fp->has_invariants) {
+		kv_buf_puts(b, "null");
+		return;
+	}
+	kv_buf_puts(b, "{");
+	put_string(b, "scheme", KV_FP_INV_SCHEME);
+	kv_buf_puts(b, ", ");
+	put_string(b, "embedding", v->embedding);
+	kv_buf_puts(b, ", ");
+	put_u64(b, "vocab", v->vocab);
+	kv_buf_puts(b, ", ");
+	put_u64(b, "tokens", v->tokens);
+	kv_buf_puts(b, ", \"layers\": [");
+	for (size_t i = 0; i < v->layer_count; i++) {
+		kv_buf_puts(b, i ? ",\n    {" : "\n    {");
+		put_u64(b, "layer", v->layers[i].layer);
+		for (int p = 0; p < KV_FP_PRODUCTS; p++) {
+			kv_buf_puts(b, ", ");
+			put_key(b, kv_fp_product_names[p]);
+			if (v->layers[i].p[p])
+				put_floats(b, v->layers[i].p[p], (size_t)(v->tokens * v->tokens));
+			else
+				kv_buf_puts(b, "null");
+		}
+		kv_buf_puts(b, "}");
+	}
+	kv_buf_puts(b, v->layer_count ? "\n  ]}" : "]}");
+}
+
 void kv_fp_json(struct kv_fp *fp, struct kv_buf *b)
 {
 	if (fp->count)          /* a part of a plan may hold no tensor, and no shard */
@@ -179,7 +231,10 @@ void kv_fp_json(struct kv_fp *fp, struct kv_buf *b)
 		kv_buf_puts(b, i ? ",\n    " : "\n    ");
 		put_tensor(b, &fp->tensors[i]);
 	}
-	kv_buf_puts(b, fp->count ? "\n  ]\n}\n" : "]\n}\n");
+	kv_buf_puts(b, fp->count ? "\n  ]" : "]");
+	if (fp->version >= KV_FP_VERSION_INVARIANTS)
+		put_invariants(b, fp);
+	kv_buf_puts(b, "\n}\n");
 }
 
 /* ---- reading ------------------------------------------------------------------ */
@@ -269,11 +324,16 @@ static int same_index(const struct kv_fp *a, const struct kv_fp *b)
 
 static int check_parts(struct kv_fp *parts, const char *const *names, size_t n, struct kv_error *err)
 {
+	for (size_t i = 0; i < n; i++)
+		if (parts[i].has_invariants)
+			return kv_fail(err, KV_EXIT_INPUT, "%s: holds invariants, which are made on a whole model: "
+				       "merge parts made without --invariants", names[i]);
 	for (size_t i = 1; i < n; i++) {
 		if (parts[i].version != parts[0].version)
-			return kv_fail(err, KV_EXIT_INPUT, "%s: content hash %s differs from %s's %s", names[i],
-				       kv_fp_hash_kinds[parts[i].version - 1].name, names[0],
-				       kv_fp_hash_kinds[parts[0].version - 1].name);
+			return kv_fail(err, KV_EXIT_INPUT, "%s: content hash %s differs from %s's %s (format "
+				       "versions %d and %d)", names[i], kv_fp_hash_kinds[parts[i].version - 1].name,
+				       names[0], kv_fp_hash_kinds[parts[0].version - 1].name, parts[i].version,
+				       parts[0].version);
 		if (parts[i].sample_size != parts[0].sample_size)
 			return kv_fail(err, KV_EXIT_INPUT, "%s: sample_size %" PRIu64 " differs from %s's %" PRIu64,
 				       names[i], parts[i].sample_size, names[0], parts[0].sample_size);

@@ -36,11 +36,17 @@ struct kv_fp_options {
 	enum kv_ts_hash hash;
 	uint64_t sample_size;
 	int progress;              /* show progress on stderr */
+	int invariants;            /* also the token-product invariants (invariants.c) */
 };
 
 /* The whole model in dir: the shards of model.safetensors.index.json when
  * there is one, otherwise every *.safetensors file in it. */
 int kv_fp_scan_dir(const char *dir, const struct kv_fp_options *o, struct kv_fp *out, struct kv_error *err);
+
+/* The opt-in second pass over the model in dir, already scanned into fp
+ * (version 4): fp's invariants (fpformat.h) on threads threads (0: one per
+ * online CPU), or exit 2 naming what is missing or changed. */
+int kv_fp_invariants(const char *dir, struct kv_fp *fp, unsigned threads, struct kv_error *err);
 
 /* One shard file; with index (may be NULL) it is checked against the map. */
 int kv_fp_scan_shard(const char *file, const char *index, const struct kv_fp_options *o, struct kv_fp *out,

@@ -87,6 +87,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 			continue;
 		if (strcmp(argv[i], "--merge") == 0)
 			a->merge = 1;
+		else if (strcmp(argv[i], "--invariants") == 0)
+			a->o.invariants = 1;
 		else if (argv[i][0] == '-' && argv[i][1])
 			rc = usage("unknown option '%s'", argv[i]);
 		else
@@ -104,6 +106,11 @@ static int parse_args(int argc, char **argv, struct args *a)
 		return usage("%s", "--index goes with --shard");
 	if (!a->merge && !a->shard && a->input_count != 1)
 		return usage("%s", "expected one MODEL_DIR");
+	if (a->o.invariants && (a->merge || a->shard))
+		return usage("%s", "--invariants goes with a whole MODEL_DIR (they need every layer)");
+	if (a->o.invariants && kv_fp_version(a->o.hash) < KV_FP_VERSION_INVARIANTS)
+		return usage("--invariants needs format version 4, made with --hash xxh128-tree-v1, not %s",
+			     kv_fp_hash_name(a->o.hash));
 	return 0;
 }
 
@@ -156,6 +163,8 @@ int kv_fingerprint_main(int argc, char **argv)
 			rc = kv_fp_scan_shard(a.shard, a.index, &a.o, &fp, &err);
 		else
 			rc = kv_fp_scan_dir(a.inputs[0], &a.o, &fp, &err);
+		if (!rc && a.o.invariants)
+			rc = kv_fp_invariants(a.inputs[0], &fp, a.o.threads, &err);
 		if (!rc)
 			rc = write_out(&a, &fp, &err);
 		if (rc)

@@ -34,7 +34,7 @@ struct kv_ts_result {
 	uint8_t *sample;             /* sample_count raw little-endian elements */
 };
 
-/* The content hash: the XXH3-128 tree (fingerprint version 3, the
+/* The content hash: the XXH3-128 tree (fingerprint versions 4 and 3, the
  * default), BLAKE3 (version 2) or the SHA-256 tree (version 1). */
 enum kv_ts_hash { KV_TS_XXH128_TREE = 0, KV_TS_BLAKE3, KV_TS_SHA256_TREE };
 #define KV_TS_HASHES 3

@@ -1,4 +1,4 @@
-/* The XXH3-128 tree of fingerprint version 3 (see xxh128.h): the portable
+/* The XXH3-128 tree of fingerprint versions 3 and 4 (see xxh128.h): the portable
  * kernel, the choice of kernel, and the root. */
 #include "xxh128.h"
 

@@ -1,5 +1,5 @@
 /*
- * xxh128.h -- the content hash of fingerprint version 3 (the default):
+ * xxh128.h -- the content hash of fingerprint versions 3 and 4 (the default):
  * a two-level tree of XXH3-128, "xxh128-tree-v1".
  *
  * Definition (unit U = 262144 bytes).  A tensor's B data bytes are cut into

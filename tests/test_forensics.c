@@ -387,7 +387,7 @@ Test(forensics, fingerprint_records_hash_moments_and_sample)
 	cJSON *fp = load_json(out);
 	cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(fp, "tensors")), 5);
 	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(fp, "complete")));
-	cr_assert_eq(cJSON_GetObjectItem(fp, "version")->valueint, 3);
+	cr_assert_eq(cJSON_GetObjectItem(fp, "version")->valueint, 4);
 	cr_assert_str_eq(cJSON_GetObjectItem(fp, "content_hash")->valuestring, "xxh128-tree-v1");
 	cr_assert_eq(cJSON_GetObjectItem(fp, "leaf_bytes")->valueint, 262144);
 	/* The matrix: XXH3-128 of its bf16 bytes, sums of the rounded values. */
@@ -773,12 +773,13 @@ Test(forensics, merge_refuses_bad_fingerprints)
 	cr_assert_eq(syn_kaieval(NULL, m, "-o", good, NULL), 0);
 	char *text = kvt_read(good);
 	static const char *const cases[][3] = {
-		{"\"version\": 3", "\"version\": 4", "'version'"},
-		{"\"version\": 3", "\"version\": 2", "'content_hash'"},
-		{"\"version\": 3", "\"version\": 1", "'content_hash'"},
+		{"\"version\": 4", "\"version\": 5", "'version'"},
+		{"\"version\": 4", "\"version\": 2", "'content_hash'"},
+		{"\"version\": 4", "\"version\": 1", "'content_hash'"},
+		{"\"invariants\": null", "\"invariants\": 1", "'invariants'"},
 		{"\"content_hash\": \"xxh128-tree-v1\"", "\"content_hash\": \"blake3\"", "'content_hash'"},
 		{"\"leaf_bytes\": 262144", "\"leaf_bytes\": 16384", "'content_hash'"},
-		/* A 64-digit hash (versions 1 and 2) in a version 3 file. */
+		/* A 64-digit hash (versions 1 and 2) in a version 4 file. */
 		{"\"hash\": \"", "\"hash\": \"00000000000000000000000000000000", "'hash'"},
 		{"\"numel\": 6144", "\"numel\": 6145", "'numel'"},
 		{"\"dtype\": \"BF16\"", "\"dtype\": \"BF17\"", "'dtype'"},

@@ -130,30 +130,7 @@ static double stored_r(const struct model *a, const struct model *b, int i)
 }
 
 #define TEAMS "frozen tuned upstage permuted clean rho0 rho5 rho9"
-#define MANIFEST "{\"model\": {\"name\": \"M\", \"license\": \"MIT\"}, \"components\": [{\"name\": " \
-		 "\"backbone\", \"role\": \"text-backbone\", \"origin\": \"own\", \"init\": \"scratch\", " \
-		 "\"frozen\": false, \"license\": \"MIT\"}], \"attributions\": []}\n"
 
-static void write_round(const char *dir, const char *extra)
-{
-	struct kv_buf b = {0};
-	kv_buf_puts(&b, "round: { id = \"t\"; title = \"T\"; date = \"2026-01-15\"; data = \"d\"; seed = 1L;\n teams = (");
-	char *copy = kv_xstrdup(TEAMS), *save = NULL;
-	const char *sep = "";
-	for (char *id = strtok_r(copy, " ", &save); id; id = strtok_r(NULL, " ", &save)) {
-		kv_buf_printf(&b, "%s { id = \"%s\"; name = \"%s\"; model = \"m\"; }", sep, id, id);
-		char *rel = kv_xasprintf("d/m/%s.json", id);
-		kvt_write(dir, rel, MANIFEST);
-		free(rel);
-		sep = ",";
-	}
-	kv_buf_printf(&b, " );\n criteria = ( { id = \"lic\"; plugin = \"license\"; kind = \"gate\";\n"
-		      "   params = { manifest = \"m/{team}.json\"; allowed_licenses = [\"MIT\"]; fingerprints = \"fp\"; %s }; } );\n"
-		      " selection = { eliminate_lowest = 0; }; };\n", extra);
-	kvt_write(dir, "r.cfg", b.data);
-	kv_buf_free(&b);
-	free(copy);
-}
 
 static double full_r[3];    /* rho0, rho5, rho9 against base, embeddings */
 
@@ -210,77 +187,68 @@ static int run_in(const char *dir, struct kv_run **run, struct kv_error *err)
 	return rc;
 }
 
-static int passes(const struct kv_run *run, const char *team)
-{
-	const struct kv_team_outcome *o = kv_run_outcome(run, "lic", team);
-	cr_assert(o && o->has_pass, "no verdict for %s", team);
-	return o->pass;
-}
 
-/* The team's finding that starts with "rule | component |", or NULL. */
-static const char *finding(const struct kv_run *run, const char *team, const char *prefix)
-{
-	for (int i = 1; i < 40; i++) {
-		char key[32];
-		snprintf(key, sizeof key, "finding.%d", i);
-		const char *s = kvt_evidence_str(run, "lic", team, key);
-		if (s && strncmp(s, prefix, strlen(prefix)) == 0)
-			return s;
-	}
-	return NULL;
-}
 
-static double num(const struct kv_run *run, const char *team, const char *key)
-{
-	return kvt_evidence_num(run, "lic", team, key);
-}
 
 Test(forensics_gate, stage_one_cases, .timeout = 120)
 {
 	char *dir = kvt_tempdir();
 	build(dir);
-	write_round(dir, "");
+	syn_lic_round(dir, TEAMS, "");
 	struct kv_run *run;
 	struct kv_error err = {0};
 	cr_assert_eq(run_in(dir, &run, &err), 0, "%s", err.msg);
 
 	/* frozen: 2 of the 3 vision tensors identical (the 384-value norm is
 	 * below identity_min_elements), printed beside both baselines. */
-	cr_assert_not(passes(run, "frozen"));
-	const char *f = finding(run, "frozen", "tensor-identity | vision |");
+	cr_assert_not(syn_lic_passes(run, "frozen"));
+	const char *f = syn_lic_finding(run, "frozen", "tensor-identity | vision |");
 	cr_assert(f && strstr(f, "2 of the 3 vision tensors") && strstr(f, "reference 'base'"), "%s", f);
 	cr_assert(strstr(f, "derivative base -> deriv") && strstr(f, "unrelated base / other"), "%s", f);
-	cr_assert_eq(num(run, "frozen", "forensics.base.vision.identical"), 2);
-	cr_assert_eq(num(run, "frozen", "forensics.base.backbone.identical"), 0);
-	cr_assert_null(finding(run, "frozen", "tensor-correlation | backbone"));
+	cr_assert_eq(syn_lic_num(run, "frozen", "forensics.base.vision.identical"), 2);
+	cr_assert_eq(syn_lic_num(run, "frozen", "forensics.base.backbone.identical"), 0);
+	cr_assert_null(syn_lic_finding(run, "frozen", "tensor-correlation | backbone"));
 
 	/* tuned: r = 0.989 on every matrix, against base and against deriv. */
-	cr_assert_not(passes(run, "tuned"));
-	f = finding(run, "tuned", "tensor-correlation | backbone |");
+	cr_assert_not(syn_lic_passes(run, "tuned"));
+	f = syn_lic_finding(run, "tuned", "tensor-correlation | backbone |");
 	cr_assert(f && strstr(f, "on 4 of the 4 backbone matrices") && strstr(f, "raw cosine"), "%s", f);
-	cr_assert_eq(num(run, "tuned", "forensics.base.backbone.share"), 1);
-	cr_assert(fabs(num(run, "tuned", "forensics.base.backbone.median_r") - 1 / sqrt(1.0225)) < 0.003);
-	cr_assert_eq(num(run, "tuned", "forensics.base.backbone.identical"), 0);
+	cr_assert_eq(syn_lic_num(run, "tuned", "forensics.base.backbone.share"), 1);
+	cr_assert(fabs(syn_lic_num(run, "tuned", "forensics.base.backbone.median_r") - 1 / sqrt(1.0225)) < 0.003);
+	cr_assert_eq(syn_lic_num(run, "tuned", "forensics.base.backbone.identical"), 0);
 
 	/* upstage: vectors' raw cosine 0.99, Pearson near 0; nothing fails. */
-	cr_assert(passes(run, "upstage"));
+	cr_assert(syn_lic_passes(run, "upstage"));
 	const char *s = kvt_evidence_str(run, "lic", "upstage", "forensics.base.backbone");
 	const char *v = s ? strstr(s, "vectors: median r ") : NULL;
 	double vr, vcos;
 	cr_assert(v && sscanf(v, "vectors: median r %lf, raw cosine %lf", &vr, &vcos) == 2, "%s", s);
 	cr_assert(fabs(vr) < 0.15 && vcos > 0.98, "r %g cosine %g", vr, vcos);
-	cr_assert(fabs(num(run, "upstage", "forensics.base.backbone.median_r")) < 0.1);
-	cr_assert_eq(num(run, "upstage", "findings"), 0);
+	cr_assert(fabs(syn_lic_num(run, "upstage", "forensics.base.backbone.median_r")) < 0.1);
+	cr_assert_eq(syn_lic_num(run, "upstage", "findings"), 0);
 
 	/* permuted: no identity, no correlation, but reported. */
-	cr_assert(passes(run, "permuted"));
-	f = finding(run, "permuted", "possible-permuted-copy | backbone |");
+	cr_assert(syn_lic_passes(run, "permuted"));
+	f = syn_lic_finding(run, "permuted", "possible-permuted-copy | backbone |");
 	cr_assert(f && strstr(f, "4 backbone tensors") && strstr(f, "reference 'base'"), "%s", f);
-	cr_assert_eq(num(run, "permuted", "findings_reported_only"), 1);
+	cr_assert_eq(syn_lic_num(run, "permuted", "findings_reported_only"), 1);
 
-	cr_assert(passes(run, "clean"));
-	cr_assert_eq(num(run, "clean", "findings"), 0);
-	cr_assert_eq(num(run, "clean", "findings_reported_only"), 0);
+	cr_assert(syn_lic_passes(run, "clean"));
+	cr_assert_eq(syn_lic_num(run, "clean", "findings"), 0);
+	cr_assert_eq(syn_lic_num(run, "clean", "findings_reported_only"), 0);
+
+	/* The standardized scores: a copied tower stands out in T1 (2 of 10
+	 * tensors, against an unrelated pair's 0), the fine-tune in T2 (its
+	 * median r of 0.989 against other layers' and the unrelated pair's r near
+	 * 0, sd at least 1/sqrt(4096)); the clean model in neither.  T3 needs
+	 * --invariants fingerprints, which these are not. */
+	cr_assert(fabs(syn_lic_num(run, "frozen", "forensics.t1.base.similarity") - 0.2) < 1e-12);
+	cr_assert(syn_lic_num(run, "frozen", "forensics.t1.base.z") >= 2);
+	cr_assert(syn_lic_num(run, "tuned", "forensics.t2.base.z") > 20);
+	cr_assert(fabs(syn_lic_num(run, "clean", "forensics.t2.base.z")) < 4);
+	cr_assert_eq(syn_lic_num(run, "clean", "forensics.t1.base.similarity"), 0);
+	const char *t3 = kvt_evidence_str(run, "lic", "clean", "forensics.t3.base");
+	cr_assert(t3 && strstr(t3, "made without --invariants"), "%s", t3);
 
 	/* The baselines themselves, in the round's evidence. */
 	long c = kv_round_criterion_index(run->round, "lic");
@@ -298,19 +266,19 @@ Test(forensics_gate, sampled_r_estimates_full_r, .timeout = 120)
 	 * allow 4 of them, plus 0.002 for bf16 rounding differences. */
 	char *dir = kvt_tempdir();
 	build(dir);
-	write_round(dir, "");
+	syn_lic_round(dir, TEAMS, "");
 	struct kv_run *run;
 	struct kv_error err = {0};
 	cr_assert_eq(run_in(dir, &run, &err), 0, "%s", err.msg);
 	static const char *const teams[3] = {"rho0", "rho5", "rho9"};
 	for (int k = 0; k < 3; k++) {
-		double r = num(run, teams[k], "forensics.base.embeddings.median_r");
+		double r = syn_lic_num(run, teams[k], "forensics.base.embeddings.median_r");
 		double bound = 4 * (1 - full_r[k] * full_r[k]) / 64 + 0.002;
 		cr_assert(fabs(r - full_r[k]) < bound, "%s: sampled %g, full %g", teams[k], r, full_r[k]);
 	}
 	/* rho9 fails on its embeddings alone: one matrix, r 0.9 > 0.5. */
-	cr_assert_not(passes(run, "rho9"));
-	cr_assert(passes(run, "rho0"));
+	cr_assert_not(syn_lic_passes(run, "rho9"));
+	cr_assert(syn_lic_passes(run, "rho0"));
 	kv_run_free(run);
 	kvt_rmtree(dir);
 	free(dir);
@@ -321,18 +289,18 @@ Test(forensics_gate, params_move_the_decision, .timeout = 120)
 	char *dir = kvt_tempdir();
 	build(dir);
 	/* With pearson_fail 0.95 the 0.989 copies still fail, the 0.9 one does not. */
-	write_round(dir, "pearson_fail = 0.95;");
+	syn_lic_round(dir, TEAMS, "pearson_fail = 0.95;");
 	struct kv_run *run;
 	struct kv_error err = {0};
 	cr_assert_eq(run_in(dir, &run, &err), 0, "%s", err.msg);
-	cr_assert_not(passes(run, "tuned"));
-	cr_assert(passes(run, "rho9"));
-	cr_assert(finding(run, "rho9", "tensor-flag | embeddings |"));
+	cr_assert_not(syn_lic_passes(run, "tuned"));
+	cr_assert(syn_lic_passes(run, "rho9"));
+	cr_assert(syn_lic_finding(run, "rho9", "tensor-flag | embeddings |"));
 	kv_run_free(run);
 	/* identity_min_elements above the matrices' size: the copy is not identity. */
-	write_round(dir, "identity_min_elements = 1000000;");
+	syn_lic_round(dir, TEAMS, "identity_min_elements = 1000000;");
 	cr_assert_eq(run_in(dir, &run, &err), 0, "%s", err.msg);
-	cr_assert_null(finding(run, "frozen", "tensor-identity"));
+	cr_assert_null(syn_lic_finding(run, "frozen", "tensor-identity"));
 	kv_run_free(run);
 	kvt_rmtree(dir);
 	free(dir);
@@ -348,7 +316,7 @@ Test(forensics_gate, bad_inputs_name_the_file, .timeout = 120)
 	char *p = kv_xasprintf("%s/d/fp/teams/clean.json", dir);
 	char *keep = kvt_read(p);
 	remove(p);
-	write_round(dir, "");
+	syn_lic_round(dir, TEAMS, "");
 	cr_assert_eq(run_in(dir, &run, &err), 2);
 	cr_assert(strstr(err.msg, "fp/teams/clean.json") && strstr(err.msg, "missing"), "%s", err.msg);
 	kvt_write(dir, "d/fp/teams/clean.json", keep);
@@ -400,14 +368,14 @@ static void older_library_judges_and_never_mixes(const char *older)
 	fp_hash = older;
 	build(dir);
 	fp_hash = NULL;
-	write_round(dir, "");
+	syn_lic_round(dir, TEAMS, "");
 	struct kv_run *run;
 	struct kv_error err = {0};
 	cr_assert_eq(run_in(dir, &run, &err), 0, "%s", err.msg);
-	cr_assert_not(passes(run, "frozen"));
-	cr_assert_eq(num(run, "frozen", "forensics.base.vision.identical"), 2);
-	cr_assert_not(passes(run, "tuned"));
-	cr_assert(passes(run, "clean"));
+	cr_assert_not(syn_lic_passes(run, "frozen"));
+	cr_assert_eq(syn_lic_num(run, "frozen", "forensics.base.vision.identical"), 2);
+	cr_assert_not(syn_lic_passes(run, "tuned"));
+	cr_assert(syn_lic_passes(run, "clean"));
 	kv_run_free(run);
 	/* The team's fingerprint remade with the default hash (version 3). */
 	char *p = kv_xasprintf("%s/d/fp/teams/clean.json", dir), *old = kvt_read(p);
@@ -449,7 +417,7 @@ Test(forensics_gate, through_the_binary, .timeout = 120)
 {
 	char *dir = kvt_tempdir();
 	build(dir);
-	write_round(dir, "");
+	syn_lic_round(dir, TEAMS, "");
 	char *path = kv_xasprintf("%s/r.cfg", dir), *cfg = kvt_read(path), *err = NULL;
 	free(path);
 	cr_assert_eq(kvt_cli_run(dir, cfg, &err), 0, "%s", err);

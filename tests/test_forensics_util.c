@@ -1,6 +1,7 @@
 /* Helpers of the forensics tests (see test_forensics_util.h). */
 #include "test_forensics_util.h"
 
+#include <criterion/criterion.h>
 #include <math.h>
 #include <openssl/evp.h>
 #include <stdarg.h>
@@ -293,4 +294,55 @@ int syn_kaieval(char **err, ...)
 	va_end(ap);
 	args[n] = NULL;
 	return kvt_exec(args, NULL, err);
+}
+
+/* ---- the license gate's outcome, for the tests that judge fingerprints ---- */
+
+#define LIC_MANIFEST "{\"model\": {\"name\": \"M\", \"license\": \"MIT\"}, \"components\": [{\"name\": " \
+		     "\"backbone\", \"role\": \"text-backbone\", \"origin\": \"own\", \"init\": \"scratch\", " \
+		     "\"frozen\": false, \"license\": \"MIT\"}], \"attributions\": []}\n"
+
+void syn_lic_round(const char *dir, const char *teams, const char *extra)
+{
+	struct kv_buf b = {0};
+	kv_buf_puts(&b, "round: { id = \"t\"; title = \"T\"; date = \"2026-01-15\"; data = \"d\"; seed = 1L;\n teams = (");
+	char *copy = kv_xstrdup(teams), *save = NULL;
+	const char *sep = "";
+	for (char *id = strtok_r(copy, " ", &save); id; id = strtok_r(NULL, " ", &save)) {
+		kv_buf_printf(&b, "%s { id = \"%s\"; name = \"%s\"; model = \"m\"; }", sep, id, id);
+		char *rel = kv_xasprintf("d/m/%s.json", id);
+		kvt_write(dir, rel, LIC_MANIFEST);
+		free(rel);
+		sep = ",";
+	}
+	kv_buf_printf(&b, " );\n criteria = ( { id = \"lic\"; plugin = \"license\"; kind = \"gate\";\n"
+		      "   params = { manifest = \"m/{team}.json\"; allowed_licenses = [\"MIT\"]; fingerprints = \"fp\"; %s }; } );\n"
+		      " selection = { eliminate_lowest = 0; }; };\n", extra);
+	kvt_write(dir, "r.cfg", b.data);
+	kv_buf_free(&b);
+	free(copy);
+}
+
+int syn_lic_passes(const struct kv_run *run, const char *team)
+{
+	const struct kv_team_outcome *o = kv_run_outcome(run, "lic", team);
+	cr_assert(o && o->has_pass, "no verdict for %s", team);
+	return o->pass;
+}
+
+const char *syn_lic_finding(const struct kv_run *run, const char *team, const char *prefix)
+{
+	for (int i = 1; i < 40; i++) {
+		char key[32];
+		snprintf(key, sizeof key, "finding.%d", i);
+		const char *s = kvt_evidence_str(run, "lic", team, key);
+		if (s && strncmp(s, prefix, strlen(prefix)) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+double syn_lic_num(const struct kv_run *run, const char *team, const char *key)
+{
+	return kvt_evidence_num(run, "lic", team, key);
 }

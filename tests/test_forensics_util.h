@@ -49,4 +49,14 @@ double syn_pearson(const float *a, const float *b, size_t n);
  * *err gets stderr (caller frees) when err is not NULL. */
 int syn_kaieval(char **err, ...);
 
+/* The license gate "lic" judging fingerprints: dir/r.cfg, a round of the
+ * teams (space-separated) with a manifest each under d/m, references in d/fp,
+ * extra params; then a team's verdict (asserted present), its first finding
+ * starting with prefix ("rule | component |") or NULL, and an evidence number. */
+struct kv_run;
+void syn_lic_round(const char *dir, const char *teams, const char *extra);
+int syn_lic_passes(const struct kv_run *run, const char *team);
+const char *syn_lic_finding(const struct kv_run *run, const char *team, const char *prefix);
+double syn_lic_num(const struct kv_run *run, const char *team, const char *key);
+
 #endif

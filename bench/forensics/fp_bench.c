@@ -6,7 +6,7 @@
  * once to put them in the page cache; then, best of REPEATS (default 3):
  *   - the kernels alone on the first shard's mapped data, per vector level:
  *     moments (bf16 -> f32 -> double sums), XXH3-128 units (the content
- *     hash of version 3, the default), BLAKE3 pieces (version 2) and the
+ *     hash of versions 3 and 4, the default), BLAKE3 pieces (version 2) and the
  *     SHA-256 tree leaves (version 1);
  *   - the whole fingerprint (kv_fp_scan_dir) with each hash, with 1 thread
  *     and with one per CPU: wall-clock GB/s, and GB/s per CPU-second (user +

@@ -3,8 +3,9 @@
  *
  *   gen_model DIR GIGABYTES [SHARDS]
  *
- * Layers of a 4096-wide decoder (q, k, v, o of 4096 x 4096, gate/up/down of
- * 4096 x 11008, two norms) until the size is reached, split into SHARDS files
+ * A token embedding of 32000 x 4096, then layers of a 4096-wide decoder (q, k,
+ * v, o of 4096 x 4096, gate/up/down of 4096 x 11008, two norms) until the
+ * size is reached, split into SHARDS files
  * model-0000i-of-0000n.safetensors with a model.safetensors.index.json.
  * Values are roughly N(0, 0.02^2) from a fixed xorshift generator, so the
  * same arguments give the same files. */
@@ -49,6 +50,12 @@ static size_t plan(struct tensor *t, size_t max, uint64_t budget)
 	static const uint64_t cols[] = {4096, 4096, 4096, 4096, 4096, 4096, 11008};
 	size_t n = 0;
 	uint64_t bytes = 0;
+	/* The token embedding first: `kaieval fingerprint --invariants` needs it. */
+	snprintf(t[n].name, sizeof t[n].name, "model.embed_tokens.weight");
+	t[n].rows = 32000;
+	t[n].cols = 4096;
+	bytes += 2 * t[n].rows * t[n].cols;
+	n++;
 	for (int layer = 0; bytes < budget && n + 9 <= max; layer++) {
 		for (int m = 0; m < 7; m++) {
 			snprintf(t[n].name, sizeof t[n].name, "model.layers.%d.%s.weight", layer, mats[m]);

@@ -3,6 +3,8 @@
  * its tensor and its key. */
 #include "fpformat.h"
 
+_Static_assert(KV_FP_INV_TOKENS == 32u, "the reader's message says 32");
+
 #include <cjson/cJSON.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +13,8 @@
 
 #include "fpsample.h"
 #include "safetensors.h"
+
+const char *const kv_fp_product_names[KV_FP_PRODUCTS] = {"qk", "ov", "ud"};
 
 struct reader {
 	const char *file;
@@ -319,7 +323,7 @@ static int read_head(struct reader *r, const cJSON *root, struct kv_fp *fp)
 	if (get_string(r, root, "format", &format) || strcmp(format, KV_FP_FORMAT) != 0)
 		return bad(r, "format", "is not \"" KV_FP_FORMAT "\"");
 	if (get_u64(r, root, "version", &version) || version < 1 || version > KV_FP_VERSION_MAX)
-		return bad(r, "version", "is not 1, 2 or 3 (this kaieval reads versions 1 to 3)");
+		return bad(r, "version", "is not 1, 2, 3 or 4 (this kaieval reads versions 1 to 4)");
 	if (read_content_hash(r, root, version))
 		return -1;
 	fp->version = (int)version;
@@ -329,6 +333,105 @@ static int read_head(struct reader *r, const cJSON *root, struct kv_fp *fp)
 	    fp->sample_size > KV_FP_SAMPLE_MAX)
 		return bad(r, "sample_size", "is not a whole number in [1, 1048576]");
 	return get_bool(r, root, "complete", &fp->complete);
+}
+
+/* ---- the invariants (version 4) ---------------------------------------------- */
+
+static unsigned b64_digit(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned)(c - 'A') : c >= 'a' && c <= 'z' ? (unsigned)(c - 'a' + 26)
+		: c >= '0' && c <= '9' ? (unsigned)(c - '0' + 52) : c == '+' ? 62u : c == '/' ? 63u : 0u;
+}
+
+/* n little-endian F32 values from checked base64 s. */
+static void decode_floats(const char *s, float *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint32_t bits = 0;
+		for (unsigned b = 0; b < 4; b++) {
+			size_t at = 4 * i + b;
+			const char *q = s + at / 3 * 4;
+			uint32_t v = b64_digit(q[0]) << 18 | b64_digit(q[1]) << 12 | b64_digit(q[2]) << 6 |
+				     b64_digit(q[3]);
+			bits |= ((v >> (16 - 8 * (unsigned)(at % 3))) & 0xffu) << (8 * b);
+		}
+		memcpy(&out[i], &bits, sizeof bits);
+	}
+}
+
+/* One product: null, or base64 of tokens^2 finite F32 values. */
+static int read_product(struct reader *r, const cJSON *obj, const char *key, uint64_t k, float **out)
+{
+	const cJSON *v = member(obj, key);
+	if (cJSON_IsNull(v))
+		return 0;
+	long long size = cJSON_IsString(v) ? base64_size(v->valuestring) : -1;
+	if (size < 0 || (uint64_t)size != 4 * k * k)
+		return bad(r, key, "is neither null nor base64 of tokens x tokens F32 values");
+	if (!(*out = alloc(r, (size_t)(k * k), sizeof **out)))
+		return -1;
+	decode_floats(v->valuestring, *out, (size_t)(k * k));
+	for (size_t i = 0; i < k * k; i++)
+		if (!((*out)[i] - (*out)[i] == 0))
+			return bad(r, key, "holds a value that is not finite");
+	return 0;
+}
+
+static int read_layer(struct reader *r, const cJSON *obj, size_t i, uint64_t k, struct kv_fp_layer *l)
+{
+	snprintf(r->where, sizeof r->where, "invariants.layers[%zu]", i);
+	if (!cJSON_IsObject(obj))
+		return bad(r, "entry", "is not a JSON object");
+	if (get_u64(r, obj, "layer", &l->layer))
+		return -1;
+	for (int p = 0; p < KV_FP_PRODUCTS; p++)
+		if (read_product(r, obj, kv_fp_product_names[p], k, &l->p[p]))
+			return -1;
+	return 0;
+}
+
+static int read_layers(struct reader *r, const cJSON *inv, struct kv_fp_invariants *v)
+{
+	const cJSON *layers = member(inv, "layers");
+	if (!cJSON_IsArray(layers))
+		return bad(r, "layers", "is missing or not an array");
+	if (!(v->layers = alloc(r, (size_t)cJSON_GetArraySize(layers), sizeof *v->layers)))
+		return -1;
+	for (const cJSON *l = layers->child; l; l = l->next) {
+		size_t i = v->layer_count++;
+		if (read_layer(r, l, i, v->tokens, &v->layers[i]))
+			return -1;
+		if (i && v->layers[i].layer <= v->layers[i - 1].layer)
+			return bad(r, "layer", "is not above the previous layer's");
+	}
+	*r->where = '\0';
+	return 0;
+}
+
+/* "invariants": required in version 4 (null or the object), absent before. */
+static int read_invariants(struct reader *r, const cJSON *root, struct kv_fp *fp)
+{
+	const cJSON *inv = member(root, "invariants");
+	if (fp->version < KV_FP_VERSION_INVARIANTS)
+		return inv ? bad(r, "invariants", "is present in a version 1 to 3 file") : 0;
+	if (cJSON_IsNull(inv))
+		return 0;
+	const char *scheme = NULL, *embedding = NULL;
+	struct kv_fp_invariants *v = &fp->inv;
+	if (!cJSON_IsObject(inv))
+		return bad(r, "invariants", "is missing or neither null nor an object");
+	snprintf(r->where, sizeof r->where, "invariants");
+	if (get_string(r, inv, "scheme", &scheme) || strcmp(scheme, KV_FP_INV_SCHEME) != 0)
+		return bad(r, "scheme", "is not \"" KV_FP_INV_SCHEME "\"");
+	if (get_string(r, inv, "embedding", &embedding) || get_u64(r, inv, "vocab", &v->vocab) ||
+	    get_u64(r, inv, "tokens", &v->tokens))
+		return -1;
+	if (v->tokens != KV_FP_INV_TOKENS || v->vocab < v->tokens)
+		return bad(r, "tokens", "is not 32, or exceeds 'vocab'");
+	if (!(v->embedding = dup(r, embedding)))
+		return -1;
+	fp->has_invariants = 1;
+	return read_layers(r, inv, v);
 }
 
 int kv_fp_parse(const char *text, size_t len, const char *file, struct kv_fp *fp, char *msg, size_t msglen)
@@ -341,13 +444,24 @@ int kv_fp_parse(const char *text, size_t len, const char *file, struct kv_fp *fp
 		rc = fail(&r, "%s: not a fingerprint (not a JSON object)", file);
 	else
 		rc = read_head(&r, root, fp) || read_index(&r, root, fp) || read_shards(&r, root, fp) ||
-		     read_tensors(&r, root, fp) ? -1 : 0;
+		     read_tensors(&r, root, fp) || read_invariants(&r, root, fp) ? -1 : 0;
 	cJSON_Delete(root);
 	return rc;
 }
 
+void kv_fp_invariants_free(struct kv_fp_invariants *inv)
+{
+	for (size_t i = 0; i < inv->layer_count; i++)
+		for (int p = 0; p < KV_FP_PRODUCTS; p++)
+			free(inv->layers[i].p[p]);
+	free(inv->layers);
+	free(inv->embedding);
+	memset(inv, 0, sizeof *inv);
+}
+
 void kv_fp_free(struct kv_fp *fp)
 {
+	kv_fp_invariants_free(&fp->inv);
 	for (size_t i = 0; i < fp->count; i++) {
 		struct kv_fp_tensor *t = &fp->tensors[i];
 		free(t->name);

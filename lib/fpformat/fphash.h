@@ -8,13 +8,16 @@
 #define KV_FPHASH_H
 
 /* Version 3 hashes with the XXH3-128 tree (fingerprint/xxh128.h), version 2 with BLAKE3,
- * version 1 with the SHA-256 tree; otherwise the three are the same.  All are
- * read; any can be made (--hash), so a model can be compared with a reference
- * library made with an earlier version. */
+ * version 1 with the SHA-256 tree; otherwise the three are the same.  Version
+ * 4 is version 3 plus an "invariants" member (null, or the token-product
+ * invariants of `--invariants`, fpformat.h).  All are read; any can be made
+ * (--hash; the XXH3-128 tree makes version 4), so a model can be compared
+ * with a reference library made with an earlier version. */
 #define KV_FP_VERSION_SHA256_TREE 1
 #define KV_FP_VERSION_BLAKE3 2
 #define KV_FP_VERSION_XXH128_TREE 3
-#define KV_FP_VERSION_MAX 3
+#define KV_FP_VERSION_INVARIANTS 4
+#define KV_FP_VERSION_MAX 4
 
 struct kv_fp_hash_kind {
 	const char *name;
@@ -26,6 +29,7 @@ struct kv_fp_hash_kind {
 static const struct kv_fp_hash_kind kv_fp_hash_kinds[KV_FP_VERSION_MAX] = {
 	{"sha256-tree-v1", 16384, 32},
 	{"blake3", 0, 32},
+	{"xxh128-tree-v1", 262144, 16},
 	{"xxh128-tree-v1", 262144, 16},
 };
 

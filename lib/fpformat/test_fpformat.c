@@ -86,7 +86,7 @@ Test(fpformat, sample_bytes_by_dtype)
 Test(fpformat, the_header_is_checked)
 {
 	refused("kaieval-fingerprint", "other", "'format'", NULL);
-	refused("\"version\": 3", "\"version\": 4", "'version'", NULL);
+	refused("\"version\": 3", "\"version\": 5", "'version'", NULL);
 	refused("\"leaf_bytes\": 262144", "\"leaf_bytes\": 16384", "'content_hash'", "leaf_bytes 262144");
 	refused("xxh128-tree-v1", "blake3", "'content_hash'", NULL);
 	refused("shape-splitmix64-v1", "shape-other", "'sample_scheme'", NULL);
@@ -138,4 +138,82 @@ Test(fpformat, no_finite_value_means_null_range)
 	kv_fp_free(&fp);
 	free(text);
 	refused("\"finite\": 6", "\"finite\": 0", "'min'", "null");
+}
+
+/* Version 4: the same file plus "invariants", null or the token products. */
+static char *version4(const char *invariants)
+{
+	char *head = edit(GOOD, "\"version\": 3", "\"version\": 4");
+	size_t n = strlen(head) + strlen(invariants) + 32;
+	char *text = malloc(n);
+	cr_assert_not_null(text);
+	snprintf(text, n, "%.*s, \"invariants\": %s}", (int)(strlen(head) - 1), head, invariants);
+	free(head);
+	return text;
+}
+
+/* base64 of 32 x 32 F32 zeros: 4096 bytes, 1365 groups and "AA==". */
+static char *zeros(void)
+{
+	char *s = malloc(5465);
+	cr_assert_not_null(s);
+	memset(s, 'A', 5462);
+	strcpy(s + 5462, "==");
+	return s;
+}
+
+static void v4_refused(const char *invariants, const char *want)
+{
+	char *text = version4(invariants), msg[512] = "";
+	struct kv_fp fp;
+	cr_assert_eq(parse(text, &fp, msg), -1, "%s was read", invariants);
+	cr_assert(strstr(msg, FILE_NAME) && strstr(msg, want), "%s", msg);
+	kv_fp_free(&fp);
+	free(text);
+}
+
+Test(fpformat, version_four_reads_the_invariants)
+{
+	struct kv_fp fp;
+	char msg[512] = "", *z = zeros();
+	char *inv = malloc(2 * strlen(z) + 400);
+	cr_assert_not_null(inv);
+	sprintf(inv, "{\"scheme\": \"token-products-v1\", \"embedding\": \"e\", \"vocab\": 64, \"tokens\": 32, "
+		"\"layers\": [{\"layer\": 0, \"qk\": \"%s\", \"ov\": null, \"ud\": null}, "
+		"{\"layer\": 2, \"qk\": null, \"ov\": null, \"ud\": \"%s\"}]}", z, z);
+	char *text = version4(inv);
+	cr_assert_eq(parse(text, &fp, msg), 0, "%s", msg);
+	cr_assert(fp.version == 4 && fp.has_invariants && fp.inv.vocab == 64 && fp.inv.tokens == 32);
+	cr_assert(fp.inv.layer_count == 2 && fp.inv.layers[1].layer == 2);
+	cr_assert(fp.inv.layers[0].p[KV_FP_QK] && !fp.inv.layers[0].p[KV_FP_OV] && fp.inv.layers[1].p[KV_FP_UD]);
+	cr_assert(fp.inv.layers[0].p[KV_FP_QK][1023] == 0);
+	kv_fp_free(&fp);
+	free(text);
+	text = version4("null");
+	cr_assert_eq(parse(text, &fp, msg), 0, "%s", msg);
+	cr_assert_not(fp.has_invariants);
+	kv_fp_free(&fp);
+	free(text);
+	/* Each field checked, and version 3 has none. */
+	v4_refused("5", "'invariants'");
+	v4_refused("{\"scheme\": \"x\"}", "'scheme'");
+	v4_refused("{\"scheme\": \"token-products-v1\", \"embedding\": \"e\", \"vocab\": 64, \"tokens\": 16, "
+		   "\"layers\": []}", "'tokens'");
+	v4_refused("{\"scheme\": \"token-products-v1\", \"embedding\": \"e\", \"vocab\": 64, \"tokens\": 32, "
+		   "\"layers\": [{\"layer\": 0, \"qk\": \"AAAA\", \"ov\": null, \"ud\": null}]}", "'qk'");
+	sprintf(inv, "{\"scheme\": \"token-products-v1\", \"embedding\": \"e\", \"vocab\": 64, \"tokens\": 32, "
+		"\"layers\": [{\"layer\": 1, \"qk\": null, \"ov\": null, \"ud\": null}, "
+		"{\"layer\": 1, \"qk\": null, \"ov\": null, \"ud\": null}]}");
+	v4_refused(inv, "'layer'");
+	memcpy(z, "AACA/wAA", 8);           /* the first value's bytes 00 00 80 ff: -Inf */
+	sprintf(inv, "{\"scheme\": \"token-products-v1\", \"embedding\": \"e\", \"vocab\": 64, \"tokens\": 32, "
+		"\"layers\": [{\"layer\": 0, \"qk\": \"%s\", \"ov\": null, \"ud\": null}]}", z);
+	v4_refused(inv, "not finite");
+	char *v3 = edit(GOOD, "\"tensors\": [", "\"invariants\": null, \"tensors\": [");
+	cr_assert_eq(parse(v3, &fp, msg), -1);
+	cr_assert(strstr(msg, "'invariants'") && strstr(msg, "version 1 to 3"), "%s", msg);
+	kv_fp_free(&fp);
+	free(v3);
+	free(inv);
+	free(z);
 }

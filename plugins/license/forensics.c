@@ -13,10 +13,25 @@
 
 /* Moments equal to this relative precision mean the same values. */
 #define MOMENT_TOL 1e-9
+/* Other-layer tensors each team matrix is paired with for T2's null. */
+#define NULL_PARTNERS 4
 
 struct reference {
 	struct fp_model m;
-	const struct fp_tensor **by_hash, **by_tail, **by_sumsq;
+	const struct fp_tensor **by_hash, **by_tail, **by_sumsq, **by_generic;
+};
+
+/* A growing list of similarities. */
+struct vec {
+	double *v;
+	size_t n;
+};
+
+/* One test's similarity against its null (forensics.h). */
+struct scored {
+	int available;
+	double similarity, mean, sd, z;
+	size_t matched, null_n;
 };
 
 /* One model against one reference, one component. */
@@ -47,6 +62,7 @@ struct forensics {
 	double *xa, *xb, *pa, *pb;         /* scratch for paired samples */
 	size_t scratch;
 	int nomem;
+	struct vec unrelated[3];           /* T1, T2, T3 of the unrelated baseline pairs */
 };
 
 /* ---- indexes of a reference -------------------------------------------------- */
@@ -62,6 +78,13 @@ static int cmp_tail(const void *a, const void *b)
 {
 	const struct fp_tensor *x = *(const struct fp_tensor *const *)a, *y = *(const struct fp_tensor *const *)b;
 	int c = strcmp(x->tail, y->tail);
+	return c ? c : strcmp(x->name, y->name);
+}
+
+static int cmp_generic(const void *a, const void *b)
+{
+	const struct fp_tensor *x = *(const struct fp_tensor *const *)a, *y = *(const struct fp_tensor *const *)b;
+	int c = strcmp(x->generic, y->generic);
 	return c ? c : strcmp(x->name, y->name);
 }
 
@@ -89,7 +112,8 @@ static int index_reference(struct reference *r)
 	r->by_hash = sorted(&r->m, cmp_hash);
 	r->by_tail = sorted(&r->m, cmp_tail);
 	r->by_sumsq = sorted(&r->m, cmp_sumsq);
-	return r->by_hash && r->by_tail && r->by_sumsq ? 0 : -1;
+	r->by_generic = sorted(&r->m, cmp_generic);
+	return r->by_hash && r->by_tail && r->by_sumsq && r->by_generic ? 0 : -1;
 }
 
 /* First index in v (sorted by key) whose key is not below want. */
@@ -109,6 +133,7 @@ static size_t lower_bound(const struct fp_tensor **v, size_t n, const void *want
 
 static int hash_below(const struct fp_tensor *t, const void *want) { return strcmp(t->hash, want) < 0; }
 static int tail_below(const struct fp_tensor *t, const void *want) { return strcmp(t->tail, want) < 0; }
+static int generic_below(const struct fp_tensor *t, const void *want) { return strcmp(t->generic, want) < 0; }
 static int sumsq_below(const struct fp_tensor *t, const void *want) { return t->sumsq < *(const double *)want; }
 
 /* ---- the tests on one tensor --------------------------------------------------- */
@@ -375,6 +400,188 @@ static int t2_fails(const struct forensics_params *p, const struct stats *s)
 	return s->matrices && share(s) >= p->fail_share;
 }
 
+/* ---- standardized scores: T1, T2, T3 against their nulls ----------------------------- */
+
+static void vpush(struct forensics *f, struct vec *v, double x)
+{
+	if (push(&v->v, v->n, x))
+		f->nomem = 1;
+	else
+		v->n++;
+}
+
+/* The score of similarity sim against the null values (with fewer than two,
+ * the null of an unrelated model: mean 0); the null's sd is at least floor,
+ * the spread a single unrelated pair has by sampling alone. */
+static struct scored score(double sim, size_t matched, const struct vec *null, double floor)
+{
+	struct scored s = {.available = 1, .similarity = sim, .matched = matched, .null_n = null->n};
+	double sum = 0, ss = 0;
+	for (size_t i = 0; i < null->n; i++)
+		sum += null->v[i];
+	if (null->n >= 2) {
+		s.mean = sum / (double)null->n;
+		for (size_t i = 0; i < null->n; i++)
+			ss += (null->v[i] - s.mean) * (null->v[i] - s.mean);
+		s.sd = sqrt(ss / (double)(null->n - 1));
+	}
+	s.sd = fmax(s.sd, floor);
+	s.z = (sim - s.mean) / s.sd;
+	return s;
+}
+
+static void vappend(struct forensics *f, struct vec *to, const double *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		vpush(f, to, v[i]);
+}
+
+/* T1: the share of the team's tensors byte-identical to the reference's. */
+static double t1_share(const struct comparison *c, size_t *tensors)
+{
+	size_t same = 0;
+	*tensors = 0;
+	for (int k = 0; k < COMP_COUNT; k++) {
+		same += c->c[k].identical;
+		*tensors += c->c[k].tensors;
+	}
+	return *tensors ? (double)same / (double)*tensors : 0;
+}
+
+static struct scored t1_score(struct forensics *f, const struct comparison *c)
+{
+	size_t tensors;
+	double sim = t1_share(c, &tensors);
+	if (!tensors)
+		return (struct scored){0};
+	return score(sim, tensors, &f->unrelated[0], 1 / (double)tensors);
+}
+
+/* r of the team's matrix t with up to NULL_PARTNERS same-shaped tensors of
+ * the same role in the reference's other layers (not a, its aligned one). */
+static void t2_partners(struct forensics *f, const struct fp_model *m, const struct reference *ref,
+			const struct fp_tensor *t, const struct fp_tensor *a, struct vec *null)
+{
+	size_t found = 0;
+	for (size_t i = lower_bound(ref->by_generic, ref->m.count, t->generic, generic_below);
+	     i < ref->m.count && found < NULL_PARTNERS && strcmp(ref->by_generic[i]->generic, t->generic) == 0; i++) {
+		const struct fp_tensor *b = ref->by_generic[i];
+		double r, cos;
+		size_t pairs;
+		if (b == a || b->kind == FP_NONE || !same_shape(b, t))
+			continue;
+		size_t n = pair(f, t, m->sample_size, b, ref->m.sample_size);
+		if (pearson(f->pa, f->pb, n, &r, &cos, &pairs)) {
+			vpush(f, null, r);
+			found++;
+		}
+	}
+}
+
+/* T2: the median r of the aligned matrices, against r of the same
+ * matrices with other layers of the reference and the unrelated pairs' r. */
+static struct scored t2_score(struct forensics *f, const struct fp_model *m, const struct reference *ref,
+			      const struct comparison *c)
+{
+	struct vec all = {0}, null = {0};
+	size_t pairs = 0;
+	for (int k = 0; k < COMP_COUNT; k++) {
+		vappend(f, &all, c->c[k].r, c->c[k].aligned);
+		if (c->c[k].aligned && (!pairs || c->c[k].min_pairs < pairs))
+			pairs = c->c[k].min_pairs;
+	}
+	for (size_t i = 0; i < m->count; i++) {
+		const struct fp_tensor *t = &m->t[i], *a;
+		if (t->kind != FP_NONE && t->rank >= 2 && (a = aligned(ref, t)))
+			t2_partners(f, m, ref, t, a, &null);
+	}
+	vappend(f, &null, f->unrelated[1].v, f->unrelated[1].n);
+	struct scored s = {0};
+	if (all.n)
+		s = score(median(all.v, all.n), all.n, &null, 1 / sqrt((double)pairs));
+	free(all.v);
+	free(null.v);
+	return s;
+}
+
+/* Pearson r of two invariant products over their off-diagonal entries
+ * (the diagonal pairs a token with itself, alike in every model). */
+static double offdiag_r(const float *a, const float *b, uint64_t k)
+{
+	double sa = 0, sb = 0, xx = 0, yy = 0, xy = 0, n = (double)(k * k - k);
+	for (uint64_t i = 0; i < k * k; i++)
+		if (i / k != i % k) {
+			sa += a[i];
+			sb += b[i];
+		}
+	for (uint64_t i = 0; i < k * k; i++)
+		if (i / k != i % k) {
+			double da = a[i] - sa / n, db = b[i] - sb / n;
+			xx += da * da;
+			yy += db * db;
+			xy += da * db;
+		}
+	return xx > 0 && yy > 0 ? fmax(-1.0, fmin(1.0, xy / sqrt(xx * yy))) : 0;
+}
+
+/* T3 compares x with y: both have invariants made on the same token rows. */
+static int t3_comparable(const struct kv_fp *x, const struct kv_fp *y)
+{
+	return x->has_invariants && y->has_invariants && x->inv.vocab == y->inv.vocab &&
+	       x->inv.tokens == y->inv.tokens;
+}
+
+/* r of every product pair: same layer number into matched, other layers
+ * into null (when null is not NULL). */
+static void t3_pairs(struct forensics *f, const struct kv_fp_invariants *x, const struct kv_fp_invariants *y,
+		     struct vec *matched, struct vec *null)
+{
+	for (size_t i = 0; i < x->layer_count; i++)
+		for (size_t j = 0; j < y->layer_count; j++)
+			for (int p = 0; p < KV_FP_PRODUCTS; p++) {
+				const float *a = x->layers[i].p[p], *b = y->layers[j].p[p];
+				int same = x->layers[i].layer == y->layers[j].layer;
+				if (a && b && (same || null))
+					vpush(f, same ? matched : null, offdiag_r(a, b, x->tokens));
+			}
+}
+
+static struct scored t3_score(struct forensics *f, const struct fp_model *m, const struct reference *ref)
+{
+	struct vec matched = {0}, null = {0};
+	struct scored s = {0};
+	if (!t3_comparable(&m->fp, &ref->m.fp))
+		return s;
+	t3_pairs(f, &m->fp.inv, &ref->m.fp.inv, &matched, &null);
+	vappend(f, &null, f->unrelated[2].v, f->unrelated[2].n);
+	uint64_t k = m->fp.inv.tokens;
+	if (matched.n)
+		s = score(median(matched.v, matched.n), matched.n, &null, 1 / sqrt((double)(k * k - k)));
+	free(matched.v);
+	free(null.v);
+	return s;
+}
+
+/* The unrelated pairs of baselines.csv: their T1 share, T2 r's and T3
+ * matched r's join every null. */
+static void unrelated_nulls(struct forensics *f)
+{
+	for (size_t i = 0; i < f->baseline_count; i++) {
+		const struct baseline *b = &f->baselines[i];
+		size_t tensors;
+		if (b->derivative)
+			continue;
+		double share1 = t1_share(&b->cmp, &tensors);
+		if (tensors)
+			vpush(f, &f->unrelated[0], share1);
+		for (int k = 0; k < COMP_COUNT; k++)
+			vappend(f, &f->unrelated[1], b->cmp.c[k].r, b->cmp.c[k].aligned);
+		const struct kv_fp *x = &f->refs[b->b].m.fp, *y = &f->refs[b->a].m.fp;
+		if (t3_comparable(x, y))
+			t3_pairs(f, &x->inv, &y->inv, &f->unrelated[2], NULL);
+	}
+}
+
 /* ---- sentences ------------------------------------------------------------------------ */
 
 static void shape_text(struct text *t, const struct fp_tensor *x)
@@ -540,8 +747,8 @@ void forensics_round_evidence(const struct kv_host *h, struct kv_ctx *ctx, const
 	h->evidence_str(ctx, KV_ROUND, "forensics.references", "%s: %s", f->folder, t.failed ? "?" : t.s);
 	text_free(&t);
 	h->evidence_str(ctx, KV_ROUND, "forensics.params", "pearson_flag %g, pearson_fail %g, fail_share %g, "
-			"identity_min_elements %lld", f->p.pearson_flag, f->p.pearson_fail, f->p.fail_share,
-			f->p.identity_min);
+			"identity_min_elements %lld; T3 fails at z >= %g with r >= %g", f->p.pearson_flag,
+			f->p.pearson_fail, f->p.fail_share, f->p.identity_min, INVARIANT_Z, INVARIANT_FAIL);
 	for (size_t i = 0; i < f->baseline_count; i++) {
 		char key[64];
 		struct text b = {0};
@@ -555,6 +762,71 @@ void forensics_round_evidence(const struct kv_host *h, struct kv_ctx *ctx, const
 		h->evidence_str(ctx, KV_ROUND, key, "%s", b.failed ? "?" : b.s);
 		text_free(&b);
 	}
+}
+
+/* ---- the standardized scores' evidence and T3's finding ------------------------------------ */
+
+static const char *const test_names[3] = {"t1", "t2", "t3"};
+
+struct key { char s[512]; };
+
+static struct key test_key(int test, const char *ref, const char *what)
+{
+	struct key k;
+	snprintf(k.s, sizeof k.s, "forensics.%s.%s%s", test_names[test], ref, what);
+	return k;
+}
+
+static struct key t3_key(const char *ref, const char *what)
+{
+	return test_key(2, ref, what);
+}
+
+static void scored_evidence(const struct kv_host *h, struct kv_ctx *ctx, size_t team, const char *ref, int test,
+			    const struct scored *s)
+{
+	if (!s->available)
+		return;
+	h->evidence_num(ctx, team, test_key(test, ref, ".similarity").s, s->similarity);
+	h->evidence_num(ctx, team, test_key(test, ref, ".baseline_mean").s, s->mean);
+	h->evidence_num(ctx, team, test_key(test, ref, ".baseline_sd").s, s->sd);
+	h->evidence_num(ctx, team, test_key(test, ref, ".z").s, s->z);
+}
+
+/* Why T3 did not compare the team (x) with reference ref (y), and how to have it. */
+static void t3_unavailable(const struct kv_host *h, struct kv_ctx *ctx, size_t team, const char *ref,
+			   const struct kv_fp *x, const struct kv_fp *y)
+{
+	struct key key = t3_key(ref, "");
+	if (x->has_invariants && y->has_invariants) {
+		h->evidence_str(ctx, team, key.s, "not available: the token embeddings have %llu and %llu rows "
+				"(another vocabulary), so their token rows are not the same tokens",
+				(unsigned long long)x->inv.vocab, (unsigned long long)y->inv.vocab);
+		return;
+	}
+	const struct kv_fp *without = x->has_invariants ? y : x;
+	h->evidence_str(ctx, team, key.s, "not available: %s fingerprint %s; remake it with `kaieval fingerprint "
+			"MODEL_DIR -o FILE --invariants`", without == x ? "the team's" : "the reference's",
+			without->version < KV_FP_VERSION_INVARIANTS
+			? "is of format version 1 to 3, which holds no invariants" : "was made without --invariants");
+}
+
+/* T3 fails the backbone when the invariants stand out from their null by
+ * INVARIANT_Z sds and are similar by at least INVARIANT_FAIL; standing out
+ * alone is reported. */
+static void invariant_finding(const struct forensics *f, const struct scored *s, const char *ref, struct sink *k)
+{
+	int fails = s->z >= INVARIANT_Z && s->similarity >= INVARIANT_FAIL;
+	if (s->z < INVARIANT_Z)
+		return;
+	struct text t = {0};
+	text_add(&t, "the token-product invariants (unchanged by a permutation or rotation of the hidden units) "
+		 "of %zu layer products match reference '%s' with median r %.3f, against a null of %zu values "
+		 "(other layers, unrelated references) with mean %.3f and sd %.3f: z %.1f (fails at z >= %g "
+		 "with r >= %g)%s", s->matched, ref, s->similarity, s->null_n, s->mean, s->sd, s->z, INVARIANT_Z,
+		 INVARIANT_FAIL, fails ? "" : "; reported, not failing");
+	baselines_text(&t, f, COMP_BACKBONE);
+	emit(k, fails ? "invariant-similarity" : "invariant-flag", COMP_BACKBONE, fails, &t);
 }
 
 /* ---- loading the reference library -------------------------------------------------------- */
@@ -666,6 +938,8 @@ int forensics_load(const struct kv_host *h, struct kv_ctx *ctx, const char *fold
 	int rc = load_refs(h, ctx, f);
 	if (!rc)
 		rc = load_baselines(h, ctx, f);
+	if (!rc)
+		unrelated_nulls(f);
 	if (!rc && f->nomem) {
 		h->error(ctx, "fingerprints: out of memory");
 		rc = KV_ERR_INTERNAL;
@@ -682,7 +956,10 @@ void forensics_free(struct forensics *f)
 		free(f->refs[i].by_hash);
 		free(f->refs[i].by_tail);
 		free(f->refs[i].by_sumsq);
+		free(f->refs[i].by_generic);
 	}
+	for (int i = 0; i < 3; i++)
+		free(f->unrelated[i].v);
 	for (size_t i = 0; i < f->baseline_count; i++)
 		comparison_free(&f->baselines[i].cmp);
 	free(f->refs);
@@ -708,6 +985,13 @@ static void judge_reference(const struct kv_host *h, struct kv_ctx *ctx, struct 
 		component_evidence(h, ctx, f, team, ref_name(f, ri), (enum component)c, s, k);
 		component_findings(f, s, ref_name(f, ri), (enum component)c, k);
 	}
+	struct scored sc[3] = {t1_score(f, &cmp), t2_score(f, m, &f->refs[ri], &cmp), t3_score(f, m, &f->refs[ri])};
+	for (int t = 0; t < 3; t++)
+		scored_evidence(h, ctx, team, ref_name(f, ri), t, &sc[t]);
+	if (!sc[2].available)
+		t3_unavailable(h, ctx, team, ref_name(f, ri), &m->fp, &f->refs[ri].m.fp);
+	else
+		invariant_finding(f, &sc[2], ref_name(f, ri), k);
 	comparison_free(&cmp);
 }
 

@@ -20,6 +20,18 @@
  *      1e-9), min and max as a reference tensor but other bytes and no
  *      correlation may be that tensor with rows or columns reordered, which
  *      T2 cannot see: reported, not deciding.
+ *   T3 invariants: with fingerprints made with --invariants (format 4),
+ *      per layer the token products of fpformat.h, which a permutation or
+ *      rotation of the hidden units leaves unchanged; Pearson r of the same
+ *      layer's products (off-diagonal entries).  The backbone fails when
+ *      their median is INVARIANT_Z null sds above the null and at least
+ *      INVARIANT_FAIL.
+ * Standardized scores: for each test and reference, the similarity (T1 the
+ *   share of identical tensors, T2 and T3 a median r) beside the mean and sd
+ *   of its null (T2, T3: the same statistic against the reference's other
+ *   layers; all three: the unrelated pairs of baselines.csv) and
+ *   z = (similarity - mean) / sd, the sd at least a single pair's sampling
+ *   spread.  Raw cosine is never one of them.
  * Baselines: the folder's baselines.csv (columns a, b, relation =
  * derivative | unrelated) names pairs of reference models; each finding is
  * printed beside the same statistics for those pairs. */
@@ -27,6 +39,11 @@
 #define KV_LICENSE_FORENSICS_H
 
 #include <kaieval/plugin.h>
+
+/* T3's decision levels (kaieval-license(7)): z of the invariants' median r
+ * against its null, and the r itself. */
+#define INVARIANT_Z 6.0
+#define INVARIANT_FAIL 0.5
 
 struct forensics_params {
 	double pearson_flag, pearson_fail, fail_share;

@@ -82,6 +82,23 @@ static char *tail_of(const char *name)
 	return strdup(n ? seg[from] : name);
 }
 
+/* The name with its first all-digit segment (the layer number) as '#':
+ * tensors of the same role in other layers share it. */
+static char *generic_of(const char *name)
+{
+	char *g = strdup(name);
+	for (char *s = g; g && *s;) {
+		size_t len = strcspn(s, ".");
+		if (numeric(s, len)) {
+			s[0] = '#';
+			memmove(s + 1, s + len, strlen(s + len) + 1);
+			break;
+		}
+		s += len + (s[len] == '.');
+	}
+	return g;
+}
+
 /* ---- reading ------------------------------------------------------------- */
 
 static int oom(const struct kv_host *h, struct kv_ctx *ctx, const char *file)
@@ -106,7 +123,13 @@ static char *view(const struct kv_fp_tensor *s, struct fp_tensor *t)
 		.sum = s->sum, .sumsq = s->sumsq, .min = s->min, .max = s->max,
 		.sample_count = s->sample_count, .sample = s->sample, .component = component_of(s->name),
 	};
-	return t->tail = tail_of(s->name);
+	t->tail = tail_of(s->name);
+	t->generic = generic_of(s->name);
+	if (t->tail && t->generic)
+		return t->tail;
+	free(t->tail);
+	free(t->generic);
+	return t->tail = t->generic = NULL;
 }
 
 static int cmp_name(const void *a, const void *b)
@@ -150,8 +173,10 @@ int fp_read(const struct kv_host *h, struct kv_ctx *ctx, const char *file, struc
 
 void fp_free(struct fp_model *m)
 {
-	for (size_t i = 0; i < m->count; i++)
+	for (size_t i = 0; i < m->count; i++) {
 		free(m->t[i].tail);
+		free(m->t[i].generic);
+	}
 	free(m->t);
 	free(m->name);
 	kv_fp_free(&m->fp);

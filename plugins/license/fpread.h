@@ -30,12 +30,13 @@ struct fp_tensor {
 	const char *sample;                /* base64 */
 	enum component component;
 	char *tail;                        /* alignment key (see fp_tail) */
+	char *generic;                     /* the name with its layer number as '#' */
 };
 
 struct fp_model {
 	char *name;                        /* the file name without ".json" */
 	const char *file;
-	const char *content_hash;          /* "xxh128-tree-v1" (3), "blake3" (2) or "sha256-tree-v1" (1) */
+	const char *content_hash;          /* "xxh128-tree-v1" (4, 3), "blake3" (2) or "sha256-tree-v1" (1) */
 	uint64_t sample_size;
 	int complete;
 	size_t count;

@@ -11,7 +11,9 @@
  *   tensor-identity       (forensics) a tensor byte-identical to a reference's
  *   tensor-correlation    (forensics) Pearson r above pearson_fail on at least
  *                         fail_share of a component's matrices
- *   tensor-flag, possible-permuted-copy   (forensics) reported, not failing
+ *   invariant-similarity  (forensics) the layers' token-product invariants match
+ *                         a reference's far above their null (T3)
+ *   tensor-flag, possible-permuted-copy, invariant-flag   (forensics) reported
  * Weight forensics run when `fingerprints` names a folder of reference
  * fingerprints: each team's fingerprint is compared with them (forensics.h). */
 #include <kaieval/plugin.h>
