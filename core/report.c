@@ -440,7 +440,9 @@ static void disclosure_section(struct kv_buf *b, const struct kv_record *rec)
 		FILE *mem = open_memstream(&text, &len);
 		if (!mem)
 			continue;
-		kv_publish_tables(rec, levels[l], 0, 2, mem);
+		struct kv_digits two;
+		kv_digits_all(&two, 2);
+		kv_publish_tables(rec, levels[l], 0, &two, mem);
 		fclose(mem);
 		kv_buf_printf(b, "<h3>Level %s</h3><div class=\"wrap\"><pre>", levels[l]);
 		kv_html_text(b, text);
