@@ -451,6 +451,18 @@ Test(human_output, archived_rounds_read_for_people)
 		char *text = output_of(explain);
 		expect_human("explain", text);
 		free(text);
+		/* verify reruns an archive and prints what differs, rounded the same. */
+		char *arc = kv_xasprintf("%s/arc", tmp);
+		const char *archive[] = {"archive", cfg, "-o", arc, NULL}, *verify[] = {"verify", arc, NULL};
+		cr_assert_eq(kvt_exec(archive, NULL, NULL), 0);
+		text = output_of(verify);
+		expect_human("verify", text);
+		free(text);
+		const char *whatif[] = {"whatif", cfg, "--set", "selection.eliminate_lowest=2", NULL};
+		text = output_of(whatif);
+		expect_human("whatif", text);
+		free(text);
+		free(arc);
 		free(table);
 		free(cfg);
 		free(tmp);
