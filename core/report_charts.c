@@ -395,91 +395,96 @@ static void num_cell(struct kv_buf *b, const struct kv_evidence *ev, const char 
 	kv_buf_puts(b, "</td>");
 }
 
-/* One row per team, test and reference: similarity beside its baseline. */
-static int test_rows(struct kv_buf *b, const struct kv_record *rec, size_t c)
+/* A row of a forensic table when key is the one it is built from (the
+ * header first when header is not NULL); 0 when key is another. */
+typedef int (*forensic_row)(struct kv_buf *b, const char *team, const struct kv_evidence *ev, const char *key,
+			    const char *header);
+
+/* Per test and reference: "forensics.<test>.<ref>.similarity" beside its baseline. */
+static int test_row(struct kv_buf *b, const char *team, const struct kv_evidence *ev, const char *key,
+		    const char *header)
+{
+	size_t t = test_prefix(key), len = strlen(key);
+	if (!t || !ends_with(key, ".similarity") || len - 11 <= t + 1)
+		return 0;
+	char *base = kv_xasprintf("%.*s", (int)(len - 11), key);
+	char *test = kv_xasprintf("%.*s", (int)(t - 10), key + 10);
+	char *mean = kv_xasprintf("%s.baseline_mean", base), *sd = kv_xasprintf("%s.baseline_sd", base);
+	char *z = kv_xasprintf("%s.z", base);
+	const struct kv_evidence_item *m = kv_evidence_get(ev, mean), *s = kv_evidence_get(ev, sd);
+	kv_buf_puts(b, header ? header : "");
+	kv_buf_puts(b, "<tr>");
+	cell(b, "td", NULL, team);
+	cell(b, "td", NULL, test);
+	cell(b, "td", NULL, base + t + 1);
+	num_cell(b, ev, key);
+	kv_buf_puts(b, "<td class=\"n\">");
+	if (m && m->is_num) {
+		num(b, m->num);
+		if (s && s->is_num) {
+			kv_buf_puts(b, " ± ");
+			num(b, s->num);
+		}
+	}
+	kv_buf_puts(b, "</td>");
+	num_cell(b, ev, z);
+	kv_buf_puts(b, "</tr>");
+	free(base), free(test), free(mean), free(sd), free(z);
+	return 1;
+}
+
+/* Per reference and component: "forensics.<ref>.<component>.median_r" and its neighbours. */
+static int component_row(struct kv_buf *b, const char *team, const struct kv_evidence *ev, const char *key,
+			 const char *header)
+{
+	if (strncmp(key, "forensics.", 10) != 0 || test_prefix(key) || !ends_with(key, ".median_r"))
+		return 0;
+	char *base = kv_xasprintf("%.*s", (int)(strlen(key) - 9), key);
+	const char *dot = strrchr(base, '.');
+	if (dot <= base + 10) {
+		free(base);
+		return 0;
+	}
+	char *ref = kv_xasprintf("%.*s", (int)(dot - base - 10), base + 10);
+	char *ident = kv_xasprintf("%s.identical", base), *share = kv_xasprintf("%s.share", base);
+	const struct kv_evidence_item *text = kv_evidence_get(ev, base);
+	kv_buf_puts(b, header ? header : "");
+	kv_buf_puts(b, "<tr>");
+	cell(b, "td", NULL, team);
+	cell(b, "td", NULL, ref);
+	cell(b, "td", NULL, dot + 1);
+	num_cell(b, ev, ident);
+	num_cell(b, ev, share);
+	num_cell(b, ev, key);
+	cell(b, "td", NULL, text && !text->is_num && text->str ? text->str : "");
+	kv_buf_puts(b, "</tr>");
+	free(base), free(ref), free(ident), free(share);
+	return 1;
+}
+
+/* One table of the criterion's team evidence, a row per key row() takes. */
+static int forensic_table(struct kv_buf *b, const struct kv_record *rec, size_t c, forensic_row row,
+			  const char *header)
 {
 	int rows = 0;
 	for (size_t i = 0; i < rec->team_count; i++) {
 		const struct kv_evidence *ev = &rec->teams[i].outcomes[c].evidence;
-		for (size_t k = 0; k < ev->count; k++) {
-			const char *key = ev->items[k].key;
-			size_t t = test_prefix(key), len = strlen(key);
-			if (!t || !ends_with(key, ".similarity") || len - 11 <= t + 1)
-				continue;
-			char *base = kv_xasprintf("%.*s", (int)(len - 11), key);
-			char *test = kv_xasprintf("%.*s", (int)(t - 10), key + 10);
-			char *mean = kv_xasprintf("%s.baseline_mean", base), *sd = kv_xasprintf("%s.baseline_sd", base);
-			char *z = kv_xasprintf("%s.z", base);
-			const struct kv_evidence_item *m = kv_evidence_get(ev, mean), *s = kv_evidence_get(ev, sd);
-			if (!rows++)
-				kv_buf_puts(b, "<table><caption>Similarity of each model to each reference, beside "
-					       "the baseline of unrelated pairs</caption><tr><th>team</th><th>test</th>"
-					       "<th>reference</th><th class=\"n\">similarity</th><th class=\"n\">baseline "
-					       "mean ± sd</th><th class=\"n\">z</th></tr>");
-			kv_buf_puts(b, "<tr>");
-			cell(b, "td", NULL, rec->teams[i].team.id);
-			cell(b, "td", NULL, test);
-			cell(b, "td", NULL, base + t + 1);
-			num_cell(b, ev, key);
-			kv_buf_puts(b, "<td class=\"n\">");
-			if (m && m->is_num) {
-				num(b, m->num);
-				if (s && s->is_num) {
-					kv_buf_puts(b, " ± ");
-					num(b, s->num);
-				}
-			}
-			kv_buf_puts(b, "</td>");
-			num_cell(b, ev, z);
-			kv_buf_puts(b, "</tr>");
-			free(base), free(test), free(mean), free(sd), free(z);
-		}
+		for (size_t k = 0; k < ev->count; k++)
+			rows += row(b, rec->teams[i].team.id, ev, ev->items[k].key, rows ? NULL : header);
 	}
 	if (rows)
 		kv_buf_puts(b, "</table>");
 	return rows;
 }
 
-/* One row per team, reference and component of the weight comparison. */
-static int component_rows(struct kv_buf *b, const struct kv_record *rec, size_t c)
-{
-	int rows = 0;
-	for (size_t i = 0; i < rec->team_count; i++) {
-		const struct kv_evidence *ev = &rec->teams[i].outcomes[c].evidence;
-		for (size_t k = 0; k < ev->count; k++) {
-			const char *key = ev->items[k].key;
-			if (strncmp(key, "forensics.", 10) != 0 || test_prefix(key) || !ends_with(key, ".median_r"))
-				continue;
-			char *base = kv_xasprintf("%.*s", (int)(strlen(key) - 9), key);
-			const char *dot = strrchr(base, '.');
-			if (dot <= base + 10) {
-				free(base);
-				continue;
-			}
-			char *ref = kv_xasprintf("%.*s", (int)(dot - base - 10), base + 10);
-			char *ident = kv_xasprintf("%s.identical", base), *share = kv_xasprintf("%s.share", base);
-			const struct kv_evidence_item *text = kv_evidence_get(ev, base);
-			if (!rows++)
-				kv_buf_puts(b, "<table><caption>Weights compared with each reference, per component"
-					       "</caption><tr><th>team</th><th>reference</th><th>component</th>"
-					       "<th class=\"n\">identical tensors</th><th class=\"n\">share above the "
-					       "failing r</th><th class=\"n\">median r</th><th>in words</th></tr>");
-			kv_buf_puts(b, "<tr>");
-			cell(b, "td", NULL, rec->teams[i].team.id);
-			cell(b, "td", NULL, ref);
-			cell(b, "td", NULL, dot + 1);
-			num_cell(b, ev, ident);
-			num_cell(b, ev, share);
-			num_cell(b, ev, key);
-			cell(b, "td", NULL, text && !text->is_num && text->str ? text->str : "");
-			kv_buf_puts(b, "</tr>");
-			free(base), free(ref), free(ident), free(share);
-		}
-	}
-	if (rows)
-		kv_buf_puts(b, "</table>");
-	return rows;
-}
+static const char test_header[] =
+	"<table><caption>Similarity of each model to each reference, beside the baseline of unrelated pairs"
+	"</caption><tr><th>team</th><th>test</th><th>reference</th><th class=\"n\">similarity</th>"
+	"<th class=\"n\">baseline mean ± sd</th><th class=\"n\">z</th></tr>";
+static const char component_header[] =
+	"<table><caption>Weights compared with each reference, per component</caption><tr><th>team</th>"
+	"<th>reference</th><th>component</th><th class=\"n\">identical tensors</th><th class=\"n\">share "
+	"above the failing r</th><th class=\"n\">median r</th><th>in words</th></tr>";
 
 /* The round's references, parameters and baselines, as the plugin words them. */
 static void forensic_round_lines(struct kv_buf *b, const struct kv_evidence *ev)
@@ -507,7 +512,8 @@ void kv_report_forensics_section(struct kv_buf *b, const struct kv_record *rec)
 	for (size_t c = 0; c < rec->criterion_count; c++) {
 		struct kv_buf one = {0};
 		kv_buf_puts(&one, "");
-		int rows = test_rows(&one, rec, c) + component_rows(&one, rec, c);
+		int rows = forensic_table(&one, rec, c, test_row, test_header) +
+			   forensic_table(&one, rec, c, component_row, component_header);
 		if (rows) {
 			kv_buf_puts(&body, "<h3>");
 			kv_html_printf(&body, "%s (plugin %s)", rec->criteria[c].id, rec->plugins[c].plugin);
@@ -578,6 +584,14 @@ static void team_list(struct kv_buf *b, const cJSON *arr)
 	kv_buf_free(&s);
 }
 
+/* A row's first cells: the string members of o named in keys. */
+static void string_cells(struct kv_buf *b, const cJSON *o, const char *const *keys, size_t n)
+{
+	kv_buf_puts(b, "<tr>");
+	for (size_t i = 0; i < n; i++)
+		cell(b, "td", NULL, id_of(o, keys[i]));
+}
+
 static void leave_one_out(struct kv_buf *b, const cJSON *loo)
 {
 	if (!cJSON_GetArraySize(loo))
@@ -585,12 +599,10 @@ static void leave_one_out(struct kv_buf *b, const cJSON *loo)
 	kv_buf_puts(b, "<div class=\"wrap\"><table><caption>Leave one out: the round rescored without one "
 		       "unit of a source; the teams whose decision changed</caption><tr><th>source</th>"
 		       "<th>criterion</th><th>unit left out</th><th>decisions changed</th></tr>");
+	static const char *const keys[] = {"source", "criterion", "unit"};
 	const cJSON *d;
 	cJSON_ArrayForEach(d, loo) {
-		kv_buf_puts(b, "<tr>");
-		cell(b, "td", NULL, id_of(d, "source"));
-		cell(b, "td", NULL, id_of(d, "criterion"));
-		cell(b, "td", NULL, id_of(d, "unit"));
+		string_cells(b, d, keys, 3);
 		kv_buf_puts(b, "<td>");
 		team_list(b, cJSON_GetObjectItemCaseSensitive(d, "changed"));
 		kv_buf_puts(b, "</td></tr>");
@@ -617,11 +629,10 @@ static void weight_flips(struct kv_buf *b, const cJSON *flips)
 		       "per criterion that puts a team level with another</caption><tr><th>team</th><th>against</th>"
 		       "<th>feasible</th><th class=\"n\">L2</th><th class=\"n\">L∞</th><th>points per criterion</th>"
 		       "<th>changes a decision</th></tr>");
+	static const char *const keys[] = {"team", "against"};
 	const cJSON *f;
 	cJSON_ArrayForEach(f, flips) {
-		kv_buf_puts(b, "<tr>");
-		cell(b, "td", NULL, id_of(f, "team"));
-		cell(b, "td", NULL, id_of(f, "against"));
+		string_cells(b, f, keys, 2);
 		cell(b, "td", NULL, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "feasible")) ? "yes" : "no");
 		json_num_cell(b, f, "l2");
 		json_num_cell(b, f, "linf");

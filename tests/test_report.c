@@ -343,13 +343,22 @@ Test(report, run_writes_the_same_report)
 	free(cfg);
 }
 
+/* The archived stage 1's record, run into a fresh folder *tmp. */
+static struct kv_record *stage1_record(char **tmp, char **path)
+{
+	*tmp = kvt_tempdir();
+	*path = kvt_round_record("2026-01-stage1", *tmp);
+	cr_assert(*path != NULL);
+	struct kv_error err = {0};
+	struct kv_record *rec = kv_record_read(*path, &err);
+	cr_assert(rec != NULL, "%s", err.msg);
+	return rec;
+}
+
 Test(report, panel_and_intervals_are_the_records)
 {
-	char *tmp = kvt_tempdir(), *path = kvt_round_record("2026-01-stage1", tmp);
-	cr_assert(path != NULL);
-	struct kv_error err = {0};
-	struct kv_record *rec = kv_record_read(path, &err);
-	cr_assert(rec != NULL, "%s", err.msg);
+	char *tmp, *path;
+	struct kv_record *rec = stage1_record(&tmp, &path);
 	char *html = page(rec);
 	long nc = kv_rec_team_index(rec, "nc"), experts = kv_rec_criterion_index(rec, "experts");
 	long users = kv_rec_criterion_index(rec, "users");
@@ -586,11 +595,8 @@ static void count_lg_ratings(double count[6])
 
 Test(report_charts, rating_histogram_counts_the_file)
 {
-	char *tmp = kvt_tempdir(), *path = kvt_round_record("2026-01-stage1", tmp);
-	cr_assert(path != NULL);
-	struct kv_error err = {0};
-	struct kv_record *rec = kv_record_read(path, &err);
-	cr_assert(rec != NULL, "%s", err.msg);
+	char *tmp, *path;
+	struct kv_record *rec = stage1_record(&tmp, &path);
 	double want[6] = {0};
 	count_lg_ratings(want);
 	cr_expect_eq(want[5], 32); /* the file as the expected values assume it */
