@@ -671,3 +671,34 @@ Test(report, forensic_similarities_beside_their_baselines)
 	free(html);
 	kv_record_free(rec);
 }
+
+/* A hostile team id reaches the histogram and the heatmaps as text only. */
+Test(report_charts, hostile_names_in_charts_are_text)
+{
+	char *tmp, *path;
+	struct kv_record *rec = stage1_record(&tmp, &path);
+	free(rec->teams[0].team.id);
+	rec->teams[0].team.id = kv_xstrdup("\"><img src=x onerror=alert(1)>엘지");
+	struct kv_robustness rob = {0};
+	struct kv_error err = {0};
+	kvt_write(tmp, "rob.json", "{\"round\":\"2026-01-stage1\",\"teams\":[]}");
+	char *robfile = kv_xasprintf("%s/rob.json", tmp);
+	cr_assert_eq(kv_robustness_read(robfile, rec, &rob, &err), 0, "%s", err.msg);
+	cJSON_Delete(rob.doc); /* the same checks passed; now names no round would have */
+	rob.doc = cJSON_Parse("{\"teams\":[{\"id\":\"<script>x</script>\",\"rank_probabilities\":[1]}],"
+			      "\"leave_one_out\":[{\"unit\":\"<i>u</i>\",\"changed\":[\"<b>t</b>\"]}]}");
+	struct kv_buf b = {0};
+	kv_report_html(rec, &rob, &b);
+	cr_expect(strstr(b.data, "<img") == NULL && strstr(b.data, "<i>") == NULL && strstr(b.data, "<b>") == NULL);
+	cr_expect(strstr(b.data, "<script>x") == NULL);
+	cr_expect(strstr(b.data, "<g data-team=\"&quot;&gt;&lt;img src=x onerror=alert(1)&gt;엘지\" data-group=\"expert\">")
+		  != NULL);
+	cr_expect(strstr(b.data, "data-row=\"&lt;script&gt;x&lt;/script&gt;\" data-col=\"rank 1\"") != NULL);
+	kv_buf_free(&b);
+	kv_robustness_free(&rob);
+	free(robfile);
+	kv_record_free(rec);
+	free(path);
+	kvt_rmtree(tmp);
+	free(tmp);
+}
