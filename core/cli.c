@@ -345,16 +345,15 @@ static int cmd_whatif(int argc, char **argv)
 
 static int cmd_publish(int argc, char **argv)
 {
-	const char *level = NULL;
-	int csv = 0, digits = 2;
+	const char *level = NULL, *spec = "2";
+	int csv = 0;
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--level") == 0 && i + 1 < argc)
 			level = argv[++i];
 		else if (strcmp(argv[i], "--csv") == 0)
 			csv = 1;
-		else if (strcmp(argv[i], "--digits") == 0 && i + 1 < argc && argv[i + 1][0] >= '0' &&
-			 argv[i + 1][0] <= '9' && atoi(argv[i + 1]) <= 9)
-			digits = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--digits") == 0 && i + 1 < argc)
+			spec = argv[++i];
 		else
 			return usage_error("publish: unexpected argument '%s'", argv[i]);
 	}
@@ -362,8 +361,14 @@ static int cmd_publish(int argc, char **argv)
 		return usage_error("%s", "publish: expected RESULT.json --level top|gap|full");
 	if (strcmp(level, "top") != 0 && strcmp(level, "gap") != 0 && strcmp(level, "full") != 0)
 		return usage_error("publish: --level must be top, gap or full, not '%s'", level);
+	struct kv_digits digits;
+	struct kv_error err = {0};
+	if (kv_digits_parse(spec, &digits, &err)) {
+		kv_error_print(&err, stderr);
+		return err.status;
+	}
 	char *rec = kv_record_arg(argv[1]);
-	int rc = kv_publish(rec, level, csv, digits, stdout);
+	int rc = kv_publish(rec, level, csv, &digits, stdout);
 	free(rec);
 	return rc;
 }

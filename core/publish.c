@@ -5,6 +5,7 @@
 #include "publish.h"
 #include "record.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,18 +14,18 @@
 struct item {
 	const char *id;
 	double max;           /* points available */
-	const char *kind;     /* "criterion", "group", "total" */
+	enum kv_pub_row kind;
 };
 
 struct tables {
 	const struct kv_record *rec;
 	struct item *items;
 	size_t count;
-	int digits;
+	const struct kv_digits *digits;
 	int csv;
 };
 
-static void add_item(struct tables *t, const char *id, double max, const char *kind)
+static void add_item(struct tables *t, const char *id, double max, enum kv_pub_row kind)
 {
 	t->items = kv_xrealloc(t->items, (t->count + 1) * sizeof *t->items);
 	t->items[t->count++] = (struct item){id, max, kind};
@@ -44,7 +45,7 @@ static void collect_items(struct tables *t)
 		const struct kv_rec_criterion *cr = &rec->criteria[c];
 		if (cr->kind != KV_KIND_SCORE)
 			continue;
-		add_item(t, cr->id, cr->points, "criterion");
+		add_item(t, cr->id, cr->points, KV_PUB_CRITERION);
 		total += cr->points;
 		const char *g = cr->group;
 		int last = g != NULL;
@@ -56,17 +57,17 @@ static void collect_items(struct tables *t)
 		for (size_t d = 0; d < rec->criterion_count; d++)
 			if (in_score_group(&rec->criteria[d], g))
 				gpts += rec->criteria[d].points;
-		add_item(t, g, gpts, "group");
+		add_item(t, g, gpts, KV_PUB_GROUP);
 	}
-	add_item(t, "total", total, "total");
+	add_item(t, "total", total, KV_PUB_TOTAL);
 }
 
 /* A team's points on an item. */
 static double points_of(const struct kv_record *rec, const struct kv_rec_team *team, const struct item *it)
 {
-	if (strcmp(it->kind, "total") == 0)
+	if (it->kind == KV_PUB_TOTAL)
 		return team->standing.total;
-	if (strcmp(it->kind, "group") == 0) {
+	if (it->kind == KV_PUB_GROUP) {
 		for (size_t g = 0; g < rec->group_count; g++)
 			if (strcmp(rec->groups[g], it->id) == 0)
 				return team->groups[g];
@@ -84,7 +85,7 @@ struct stats {
 /* Ties at the published precision share the top (9.2 for both SKT and LG). */
 static void item_stats(const struct tables *t, const struct item *it, struct stats *s)
 {
-	double scale = pow(10, t->digits);
+	double scale = pow(10, t->digits->d[KV_PUB_TOP][it->kind]);
 	int n = 0;
 	double sum = 0;
 	s->top = -INFINITY;
@@ -141,10 +142,10 @@ void kv_format_half_up(double x, int digits, char *out, size_t len)
 	out[o] = '\0';
 }
 
-static void cell(const struct tables *t, double x, int width, FILE *out)
+static void cell(const struct tables *t, double x, int digits, int width, FILE *out)
 {
 	char num[48];
-	kv_format_half_up(x, t->digits, num, sizeof num);
+	kv_format_half_up(x, digits, num, sizeof num);
 	if (t->csv)
 		fprintf(out, ",%s", num);
 	else
@@ -164,18 +165,20 @@ static void print_top_or_gap(const struct tables *t, int gap, FILE *out)
 		fputs(t->items[i].id, out);
 		if (!t->csv)
 			fprintf(out, "%*s", (int)(14 - strlen(t->items[i].id) > 0 ? 14 - strlen(t->items[i].id) : 0), "");
-		cell(t, t->items[i].max, 6, out);
+		const int (*d)[KV_PUB_ROWS] = t->digits->d;
+		enum kv_pub_row kind = t->items[i].kind;
+		cell(t, t->items[i].max, d[KV_PUB_MAX][kind], 6, out);
 		if (gap) {
-			cell(t, s.mean, 8, out);
+			cell(t, s.mean, d[KV_PUB_AVERAGE][kind], 8, out);
 			if (!t->csv) fputs("  ", out);
-			cell(t, s.top - s.bottom, 20 + 6, out);
+			cell(t, s.top - s.bottom, d[KV_PUB_GAP][kind], 20 + 6, out);
 		} else {
-			cell(t, s.top, 8, out);
+			cell(t, s.top, d[KV_PUB_TOP][kind], 8, out);
 			if (t->csv)
 				fprintf(out, ",%s", s.top_teams.data);
 			else
 				fprintf(out, "  %-20s", s.top_teams.data);
-			cell(t, s.mean, t->csv ? 0 : 7, out);
+			cell(t, s.mean, d[KV_PUB_AVERAGE][kind], t->csv ? 0 : 7, out);
 		}
 		fputc('\n', out);
 		kv_buf_free(&s.top_teams);
@@ -194,7 +197,8 @@ static void print_full(const struct tables *t, FILE *out)
 		snprintf(r, sizeof r, team->standing.rank ? "%ld" : "-", team->standing.rank);
 		fprintf(out, t->csv ? "%s,%s" : "%-4s  %-14s", r, team->team.id);
 		for (size_t i = 0; i < t->count; i++)
-			cell(t, points_of(t->rec, team, &t->items[i]), 10, out);
+			cell(t, points_of(t->rec, team, &t->items[i]), t->digits->d[KV_PUB_POINTS][t->items[i].kind], 10,
+			     out);
 		char *reason = kv_rec_reason(t->rec, team);
 		fprintf(out, t->csv ? ",%s,%s\n" : "  %-10s  %s\n",
 			kv_status_name(team->standing.status), reason ? reason : "");
@@ -202,7 +206,8 @@ static void print_full(const struct tables *t, FILE *out)
 	}
 }
 
-void kv_publish_tables(const struct kv_record *rec, const char *level, int csv, int digits, FILE *out)
+void kv_publish_tables(const struct kv_record *rec, const char *level, int csv, const struct kv_digits *digits,
+		       FILE *out)
 {
 	struct tables t = {.rec = rec, .digits = digits, .csv = csv};
 	collect_items(&t);
@@ -213,7 +218,7 @@ void kv_publish_tables(const struct kv_record *rec, const char *level, int csv, 
 	free(t.items);
 }
 
-int kv_publish(const char *record, const char *level, int csv, int digits, FILE *out)
+int kv_publish(const char *record, const char *level, int csv, const struct kv_digits *digits, FILE *out)
 {
 	struct kv_error err = {0};
 	struct kv_record *rec = kv_record_read(record, &err);
@@ -232,4 +237,79 @@ int kv_publish(const char *record, const char *level, int csv, int digits, FILE 
 	kv_publish_tables(rec, level, csv, digits, out);
 	kv_record_free(rec);
 	return 0;
+}
+
+/* --- the precision spec ----------------------------------------------------------------- */
+
+void kv_digits_all(struct kv_digits *d, int n)
+{
+	for (int c = 0; c < KV_PUB_COLUMNS; c++)
+		for (int r = 0; r < KV_PUB_ROWS; r++)
+			d->d[c][r] = n;
+}
+
+static int name_index(const char *s, size_t n, const char *const *names, int count)
+{
+	for (int i = 0; i < count; i++)
+		if (strlen(names[i]) == n && strncmp(s, names[i], n) == 0)
+			return i;
+	return -1;
+}
+
+/* One item: "N", "COLUMN=N" or "COLUMN.ROW=N". */
+static int digits_item(const char *item, size_t len, const char *from, struct kv_digits *d, struct kv_error *err)
+{
+	static const char *const columns[] = {"max", "top", "average", "gap", "points"};
+	static const char *const rows[] = {"criterion", "group", "total"};
+	const char *eq = memchr(item, '=', len), *n = eq ? eq + 1 : item;
+	size_t name_len = eq ? (size_t)(eq - item) : 0;
+	const char *dot = eq ? memchr(item, '.', name_len) : NULL;
+	int col = eq ? name_index(item, dot ? (size_t)(dot - item) : name_len, columns, KV_PUB_COLUMNS) : -1;
+	int row = dot ? name_index(dot + 1, (size_t)(eq - dot - 1), rows, KV_PUB_ROWS) : -1;
+	if ((size_t)(item + len - n) != 1 || *n < '0' || *n > '9' || (eq && col < 0) || (dot && row < 0))
+		return kv_fail(err, KV_EXIT_INPUT,
+			       "%s%s--digits: '%.*s': expected N, COLUMN=N or COLUMN.ROW=N (COLUMN max, top, average, "
+			       "gap or points; ROW criterion, group or total; N 0 to 9)", from ? from : "",
+			       from ? ": " : "", (int)len, item);
+	for (int c = 0; c < KV_PUB_COLUMNS; c++)
+		for (int r = 0; r < KV_PUB_ROWS; r++)
+			if ((!eq || c == col) && (!dot || r == row))
+				d->d[c][r] = *n - '0';
+	return 0;
+}
+
+static int digits_items(const char *text, const char *from, struct kv_digits *d, struct kv_error *err)
+{
+	const char *p = text;
+	while (*p) {
+		if (*p == '#') {
+			p += strcspn(p, "\n");
+			continue;
+		}
+		size_t skip = strspn(p, ", \t\r\n");
+		if (skip) {
+			p += skip;
+			continue;
+		}
+		size_t len = strcspn(p, ", \t\r\n#");
+		int rc = digits_item(p, len, from, d, err);
+		if (rc)
+			return rc;
+		p += len;
+	}
+	return 0;
+}
+
+int kv_digits_parse(const char *spec, struct kv_digits *d, struct kv_error *err)
+{
+	kv_digits_all(d, 2);
+	if (spec[0] != '@')
+		return digits_items(spec, NULL, d, err);
+	struct kv_buf text = {0};
+	if (kv_read_file(spec + 1, &text) != 0)
+		return kv_fail(err, KV_EXIT_INPUT, "%s: cannot read the precision of --digits: %s", spec + 1,
+			       strerror(errno));
+	int rc = digits_items(text.data, spec + 1, d, err);
+	kv_buf_free(&text);
+	return rc;
 }

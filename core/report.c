@@ -7,6 +7,7 @@
 #include "jsondoc.h"
 #include "output.h"
 #include "publish.h"
+#include "report_charts.h"
 #include "report_svg.h"
 
 #include <math.h>
@@ -427,22 +428,6 @@ static void team_sections(struct kv_buf *b, const struct kv_record *rec)
 	kv_buf_puts(b, "</section>\n");
 }
 
-static void robustness_section(struct kv_buf *b, const struct kv_record *rec, const struct kv_robustness *rob)
-{
-	if (!rob)
-		return;
-	kv_buf_puts(b, "<section id=\"robustness\"><h2>Robustness</h2><table><caption>Probability of "
-		       "elimination</caption><tr><th>team</th><th class=\"n\">probability</th></tr>");
-	for (size_t i = 0; i < rec->team_count; i++) {
-		if (isnan(rob->p_eliminated[i]))
-			continue;
-		kv_buf_puts(b, "<tr>");
-		cell(b, "td", NULL, rec->teams[i].team.id);
-		kv_buf_printf(b, "<td class=\"n\">%.1f %%</td></tr>", 100 * rob->p_eliminated[i]);
-	}
-	kv_buf_puts(b, "</table></section>\n");
-}
-
 /* The tables `kaieval publish` gives at each level, as it prints them. */
 static void disclosure_section(struct kv_buf *b, const struct kv_record *rec)
 {
@@ -455,7 +440,9 @@ static void disclosure_section(struct kv_buf *b, const struct kv_record *rec)
 		FILE *mem = open_memstream(&text, &len);
 		if (!mem)
 			continue;
-		kv_publish_tables(rec, levels[l], 0, 2, mem);
+		struct kv_digits two;
+		kv_digits_all(&two, 2);
+		kv_publish_tables(rec, levels[l], 0, &two, mem);
 		fclose(mem);
 		kv_buf_printf(b, "<h3>Level %s</h3><div class=\"wrap\"><pre>", levels[l]);
 		kv_html_text(b, text);
@@ -517,8 +504,10 @@ void kv_report_html(const struct kv_record *rec, const struct kv_robustness *rob
 	ranking_section(out, rec);
 	points_section(out, rec);
 	gates_section(out, rec);
+	kv_report_forensics_section(out, rec);
 	panels_section(out, rec);
-	robustness_section(out, rec, rob);
+	kv_report_votes_section(out, rec);
+	kv_report_robustness_section(out, rec, rob);
 	round_evidence_section(out, rec);
 	team_sections(out, rec);
 	disclosure_section(out, rec);
@@ -554,6 +543,34 @@ static int robustness_team(const char *path, const cJSON *t, size_t i, const str
 		return kv_fail(err, KV_EXIT_INPUT, "%s: teams[%zu].p_eliminated: must be a number in [0, 1]",
 			       path, i);
 	out->p_eliminated[team] = p->valuedouble;
+	const cJSON *x, *probs = cJSON_GetObjectItemCaseSensitive(t, "rank_probabilities");
+	if (probs && !cJSON_IsArray(probs))
+		return kv_fail(err, KV_EXIT_INPUT, "%s: teams[%zu].rank_probabilities: must be an array", path, i);
+	size_t k = 0;
+	cJSON_ArrayForEach(x, probs) {
+		if (!cJSON_IsNumber(x) || !(x->valuedouble >= 0 && x->valuedouble <= 1))
+			return kv_fail(err, KV_EXIT_INPUT, "%s: teams[%zu].rank_probabilities[%zu]: must be a "
+				       "number in [0, 1]", path, i, k);
+		k++;
+	}
+	return 0;
+}
+
+/* leave_one_out and weight_flips: absent, or arrays of objects. */
+static int robustness_lists(const char *path, const cJSON *doc, struct kv_error *err)
+{
+	static const char *const lists[] = {"leave_one_out", "weight_flips"};
+	for (size_t l = 0; l < 2; l++) {
+		const cJSON *x, *a = cJSON_GetObjectItemCaseSensitive(doc, lists[l]);
+		size_t i = 0;
+		if (a && !cJSON_IsArray(a))
+			return kv_fail(err, KV_EXIT_INPUT, "%s: member \"%s\" must be an array", path, lists[l]);
+		cJSON_ArrayForEach(x, a) {
+			if (!cJSON_IsObject(x))
+				return kv_fail(err, KV_EXIT_INPUT, "%s: %s[%zu]: must be an object", path, lists[l], i);
+			i++;
+		}
+	}
 	return 0;
 }
 
@@ -580,7 +597,9 @@ int kv_robustness_read(const char *path, const struct kv_record *rec, struct kv_
 	size_t i = 0;
 	for (const cJSON *t = rc ? NULL : teams->child; t && rc == 0; t = t->next, i++)
 		rc = robustness_team(path, t, i, rec, out, err);
-	cJSON_Delete(doc);
+	if (rc == 0)
+		rc = robustness_lists(path, doc, err);
+	out->doc = doc;
 	if (rc)
 		kv_robustness_free(out);
 	return rc;
@@ -590,6 +609,8 @@ void kv_robustness_free(struct kv_robustness *r)
 {
 	free(r->p_eliminated);
 	r->p_eliminated = NULL;
+	cJSON_Delete(r->doc);
+	r->doc = NULL;
 }
 
 /* --- the command ------------------------------------------------------------------ */

@@ -4,15 +4,21 @@
 
 #include "record.h"
 
+struct cJSON;
+
 /* What a robustness file says, once validated against the record:
- * elimination probability per team (NaN where the file gives none). */
+ * elimination probability per team (NaN where the file gives none), and
+ * the file itself for the rank probabilities, leave-one-out and weight
+ * flips. */
 struct kv_robustness {
 	double *p_eliminated;     /* per kv_record.teams */
+	struct cJSON *doc;
 };
 
-/* Read a robustness file (doc/kaieval.1, REPORT): a JSON object
- * {"round": ID, "elimination_probability": {TEAM: P, ...}} whose round is
- * the record's and whose teams are the record's, each P in [0, 1]. */
+/* Read a robustness file (doc/kaieval.1, REPORT), as kaieval robustness
+ * writes it: its round is the record's, its teams[].id the record's, each
+ * p_eliminated and rank_probabilities[] in [0, 1]; leave_one_out and
+ * weight_flips, when present, arrays of objects. */
 int kv_robustness_read(const char *path, const struct kv_record *rec, struct kv_robustness *out,
 		       struct kv_error *err);
 void kv_robustness_free(struct kv_robustness *r);

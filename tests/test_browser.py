@@ -78,7 +78,50 @@ def words(rec):
     return out
 
 
-def check_page(name, rec, html, tmp):
+def attrs(tag):
+    return dict(re.findall(r'([a-z-]+)="([^"]*)"', tag))
+
+
+def unescape(v):
+    return v.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&#39;", "'").replace("&amp;", "&")
+
+
+def check_charts(name, rec, dom, rob=None):
+    """Every bar, histogram bin and heatmap cell of the rendered page carries
+    the record's (or the robustness file's) number."""
+    teams = {t["id"]: t for t in rec["teams"]}
+    crit = [c["id"] for c in rec["criteria"]]
+    bars = 0
+    for g in re.finditer(r'<g data-team="([^"]*)"[^>]*>(.*?)</g>', dom, re.S):
+        team = teams.get(unescape(g.group(1)))
+        for tag in re.findall(r"<rect [^>]*data-criterion=[^>]*>", g.group(2)):
+            a = attrs(tag)
+            want = team["criteria"][unescape(a["data-criterion"])]["points"]
+            check(float(a["data-value"]) == want, "%s: bar %s %s" % (name, g.group(1), a["data-criterion"]))
+            bars += 1
+    check(bars >= len(rec["teams"]), "%s: %d bars" % (name, bars))
+    for fig in re.finditer(r'<figcaption id="histogram-(\d+)">.*?</svg>', dom, re.S):
+        c = crit[int(fig.group(1))]
+        for g in re.finditer(r'<g data-team="([^"]*)" data-group="([^"]*)">(.*?)</g>', fig.group(0), re.S):
+            ev = teams[unescape(g.group(1))]["criteria"][c]["evidence"]
+            for tag in re.findall(r"<rect [^>]*data-bin=[^>]*>", g.group(3)):
+                a = attrs(tag)
+                key = "histogram.%s.%s" % (unescape(g.group(2)), a["data-bin"].split("–")[0])
+                check(float(a["data-value"]) == ev[key], "%s: histogram %s %s" % (name, g.group(1), key))
+    if rob:
+        probs = {t["id"]: t["rank_probabilities"] for t in rob["teams"]}
+        fig = re.search(r'<figcaption id="rank-probabilities">.*?</svg>', dom, re.S)
+        check(fig is not None, name + ": no rank heatmap")
+        cells = re.findall(r"<rect [^>]*data-row=[^>]*>", fig.group(0) if fig else "")
+        for tag in cells:
+            a = attrs(tag)
+            rank = int(a["data-col"].split()[1])
+            check(float(a["data-value"]) == probs[unescape(a["data-row"])][rank - 1],
+                  "%s: rank heatmap %s %s" % (name, a["data-row"], a["data-col"]))
+        check(len(cells) == sum(len(p) for p in probs.values()), name + ": rank heatmap cells")
+
+
+def check_page(name, rec, html, tmp, rob=None):
     import html5lib
     text = open(html, encoding="utf-8").read()
     try:
@@ -91,6 +134,7 @@ def check_page(name, rec, html, tmp):
     unescaped = dom.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&amp;", "&")
     for w in words(rec):
         check(w in unescaped, "%s: %r not in the DOM" % (name, w))
+    check_charts(name, rec, dom, rob)
     pdf = os.path.join(tmp, name + ".pdf")
     chromium(["--print-to-pdf=" + pdf, "file://" + html], tmp)
     pdftext = subprocess.run(["pdftotext", "-layout", pdf, "-"], capture_output=True, check=True).stdout.decode()
@@ -106,6 +150,10 @@ def check_page(name, rec, html, tmp):
     check(abs(float(size.group(1)) - 595.3) < 2 and abs(float(size.group(2)) - 841.9) < 2, name + ": not A4")
     # A title page's worth of rules and ranking, charts, then about two pages a team at most.
     check(2 <= pages <= 6 + 3 * len(rec["teams"]), "%s: %d pages" % (name, pages))
+    for p in range(1, pages + 1):  # no blank page
+        page = subprocess.run(["pdftotext", "-f", str(p), "-l", str(p), pdf, "-"], capture_output=True,
+                              check=True).stdout.decode()
+        check(page.strip() != "", "%s: page %d of the PDF is blank" % (name, p))
     return pages
 
 
@@ -127,6 +175,15 @@ def main():
             pages = check_page(name, rec, html, tmp)
             print("%s: %d pages" % (name, pages))
         stage1 = os.path.join(tmp, "2026-01-stage1.html")
+        # With the robustness file: its rank heatmap reads the file's numbers.
+        robfile, robhtml = os.path.join(tmp, "rob.json"), os.path.join(tmp, "stage1-robust.html")
+        cfg = os.path.join(SRC, "conf/rounds/2026-01-stage1.cfg")
+        subprocess.run([BIN, "robustness", cfg, "--replicates", "200", "-o", robfile], check=True, capture_output=True)
+        subprocess.run([BIN, "report", os.path.join(tmp, "2026-01-stage1.json"), "--robustness", robfile,
+                        "-o", robhtml], check=True, capture_output=True)
+        rec = json.load(open(os.path.join(tmp, "2026-01-stage1.json"), encoding="utf-8"))
+        pages = check_page("stage1-robust", rec, robhtml, tmp, json.load(open(robfile, encoding="utf-8")))
+        print("stage1-robust: %d pages" % pages)
         for width, height in ((1280, 1600), (390, 1600)):
             png = os.path.join(tmp, "report-%d.png" % width)
             chromium(["--window-size=%d,%d" % (width, height), "--screenshot=" + png, "file://" + stage1], tmp)

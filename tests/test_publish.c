@@ -4,6 +4,7 @@
  * total gap 90.2-66.2 = 24.00; benchmarks group = 10+20+10 = 40 points. */
 #include <criterion/criterion.h>
 #include <string.h>
+#include "publish.h"
 #include "support.h"
 
 static char *dir, *record;
@@ -81,4 +82,107 @@ Test(publish, not_a_record_exits_2)
 	cr_expect(strstr(err, "not a kaieval result record") != NULL, "%s", err);
 	free(err);
 	free(bad);
+}
+
+/* --- the ministry's precision -------------------------------------------------------- */
+
+/* Field n (0-based) of a CSV line without quotes, into out. */
+static void field(const char *line, int n, char *out, size_t len)
+{
+	for (int i = 0; i < n && line; i++) {
+		line = strpbrk(line, ",\n");
+		line = line && *line == ',' ? line + 1 : NULL;
+	}
+	size_t k = line ? strcspn(line, ",\n") : 0;
+	snprintf(out, len, "%.*s", (int)k, line ? line : "");
+}
+
+/* The cell of publish's CSV in the row of item, under the header column. */
+static void csv_cell(const char *csv, const char *item, const char *column, char *out, size_t len)
+{
+	int col = -1;
+	char name[64];
+	for (int i = 0; col < 0 && i < 8; i++) {
+		field(csv, i, name, sizeof name);
+		if (strcmp(name, column) == 0)
+			col = i;
+	}
+	cr_assert(col >= 0, "no column %s in %s", column, csv);
+	char *row = kv_xasprintf("\n%s,", item);
+	const char *at = strstr(csv, row);
+	cr_assert(at != NULL, "no row %s in %s", item, csv);
+	field(at + 1, col, out, len);
+	free(row);
+}
+
+/* Every cell of tests/data/published/ROUND.csv, as publish prints it with
+ * the precision recorded in examples/ROUND/published.digits. */
+static void expect_published(const char *round)
+{
+	char *tmp = kvt_tempdir(), *rec = kvt_round_record(round, tmp);
+	cr_assert(rec != NULL);
+	char *spec = kv_xasprintf("@%s/examples/%s/published.digits", kvt_srcdir(), round);
+	char *fixture = kv_xasprintf("%s/tests/data/published/%s.csv", kvt_srcdir(), round);
+	char *cells = kvt_read(fixture), *out[2];
+	const char *levels[] = {"top", "gap"};
+	for (int l = 0; l < 2; l++) {
+		const char *args[] = {"publish", rec, "--level", levels[l], "--csv", "--digits", spec, NULL};
+		cr_assert_eq(kvt_exec(args, &out[l], NULL), 0);
+	}
+	int checked = 0;
+	for (const char *line = strchr(cells, '\n') + 1; *line; line = strchr(line, '\n') + 1) {
+		char level[8], item[64], column[32], want[32], got[64];
+		field(line, 0, level, sizeof level);
+		field(line, 1, item, sizeof item);
+		field(line, 2, column, sizeof column);
+		field(line, 3, want, sizeof want);
+		csv_cell(out[strcmp(level, "gap") == 0], item, column, got, sizeof got);
+		cr_expect_str_eq(got, want, "%s: %s %s: published %s, publish gives %s", round, item, column, want, got);
+		checked++;
+	}
+	cr_expect(checked >= 12, "%s: %d cells", round, checked);
+	free(out[0]), free(out[1]), free(cells), free(fixture), free(spec), free(rec);
+	kvt_rmtree(tmp);
+	free(tmp);
+}
+
+Test(publish_precision, stage1_table_cell_for_cell)
+{
+	expect_published("2026-01-stage1");
+}
+
+Test(publish_precision, stage2_tables_cell_for_cell)
+{
+	expect_published("2026-08-stage2");
+}
+
+Test(publish_precision, spec_sets_columns_and_rows)
+{
+	struct kv_digits d;
+	struct kv_error err = {0};
+	cr_assert_eq(kv_digits_parse("3, top=1 average.group=0", &d, &err), 0);
+	cr_expect_eq(d.d[KV_PUB_TOP][KV_PUB_CRITERION], 1);
+	cr_expect_eq(d.d[KV_PUB_TOP][KV_PUB_TOTAL], 1);
+	cr_expect_eq(d.d[KV_PUB_AVERAGE][KV_PUB_GROUP], 0);
+	cr_expect_eq(d.d[KV_PUB_AVERAGE][KV_PUB_CRITERION], 3);
+	cr_expect_eq(d.d[KV_PUB_POINTS][KV_PUB_TOTAL], 3);
+	cr_expect_eq(kv_digits_parse("top.team=1", &d, &err), 2);
+	cr_expect(strstr(err.msg, "--digits: 'top.team=1': expected N, COLUMN=N or COLUMN.ROW=N") != NULL, "%s", err.msg);
+	cr_expect_eq(kv_digits_parse("12", &d, &err), 2);
+}
+
+Test(publish, bad_digits_exit_2_naming_the_item)
+{
+	char *err = NULL;
+	const char *args[] = {"publish", record, "--level", "top", "--digits", "2,mean=1", NULL};
+	cr_expect_eq(kvt_exec(args, NULL, &err), 2);
+	cr_expect(strstr(err, "'mean=1'") != NULL, "%s", err);
+	free(err);
+	kvt_write(dir, "p.digits", "# comment\n2\ntop=x\n");
+	char *spec = kv_xasprintf("@%s/p.digits", dir);
+	const char *file[] = {"publish", record, "--level", "top", "--digits", spec, NULL};
+	cr_expect_eq(kvt_exec(file, NULL, &err), 2);
+	cr_expect(strstr(err, "p.digits: --digits: 'top=x'") != NULL, "%s", err);
+	free(err);
+	free(spec);
 }

@@ -186,6 +186,18 @@ static double attr_after(const char *html, const char *anchor, const char *attr)
 	return strtod(p + strlen(attr), NULL);
 }
 
+/* The data-value of a heatmap cell of the figure whose caption id is given. */
+static double cell_value(const char *html, const char *figure, const char *row, const char *col)
+{
+	const char *fig = strstr(html, figure);
+	cr_assert(fig != NULL, "%s not in the page", figure);
+	char *anchor = kv_xasprintf("data-row=\"%s\" data-col=\"%s\" data-value=\"", row, col);
+	const char *end = strstr(fig, "</svg>"), *p = strstr(fig, anchor);
+	double v = p && p < end ? strtod(p + strlen(anchor), NULL) : NAN;
+	free(anchor);
+	return v;
+}
+
 Test(report, chart_values_are_the_records)
 {
 	struct kv_record *rec = read_record();
@@ -254,6 +266,24 @@ Test(report, robustness_is_shown_when_valid)
 	free(path);
 }
 
+/* Rank probabilities as a heatmap, leave-one-out and weight flips as tables. */
+Test(report, robustness_tables_and_rank_heatmap)
+{
+	cr_expect_eq(report_with("{\"round\":\"2026-01-stage1-table\",\"teams\":[{\"id\":\"nc\",\"p_eliminated\":0.75,"
+				 "\"rank_probabilities\":[0,0,0.25,0.75]}],\"leave_one_out\":[{\"source\":\"expert\","
+				 "\"criterion\":\"experts\",\"unit\":\"e07\",\"changed\":[\"nc\",\"upstage\"]}],"
+				 "\"weight_flips\":[{\"team\":\"nc\",\"against\":\"upstage\",\"feasible\":true,\"l2\":1.5,"
+				 "\"linf\":1.25,\"points\":{\"experts\":26.2},\"changes_decision\":true}]}", NULL), 0);
+	char *path = kv_xasprintf("%s/r.html", dir), *html = kvt_read(path);
+	cr_expect_eq(cell_value(html, "id=\"rank-probabilities\"", "nc", "rank 3"), 0.25);
+	cr_expect_eq(cell_value(html, "id=\"rank-probabilities\"", "nc", "rank 4"), 0.75);
+	cr_expect(strstr(html, "<td>expert</td><td>experts</td><td>e07</td><td>nc, upstage</td>") != NULL);
+	cr_expect(strstr(html, "<td>nc</td><td>upstage</td><td>yes</td><td class=\"n\">1.5</td><td class=\"n\">1.25"
+			       "</td><td>experts 26.2</td><td>yes</td>") != NULL);
+	free(html);
+	free(path);
+}
+
 /* The file `kaieval robustness` writes is the one the report reads. */
 Test(report, takes_the_file_of_kaieval_robustness)
 {
@@ -288,6 +318,13 @@ Test(report, robustness_is_checked)
 				 &err), 2);
 	cr_expect(strstr(err, "teams[0].id: 'zz': no such team") != NULL, "%s", err);
 	free(err);
+	cr_expect_eq(report_with("{\"round\":\"2026-01-stage1-table\",\"teams\":[{\"id\":\"nc\",\"p_eliminated\":0,"
+				 "\"rank_probabilities\":[0.5,2]}]}", &err), 2);
+	cr_expect(strstr(err, "teams[0].rank_probabilities[1]: must be a number in [0, 1]") != NULL, "%s", err);
+	free(err);
+	cr_expect_eq(report_with("{\"round\":\"2026-01-stage1-table\",\"teams\":[],\"weight_flips\":[1]}", &err), 2);
+	cr_expect(strstr(err, "weight_flips[0]: must be an object") != NULL, "%s", err);
+	free(err);
 }
 
 Test(report, run_writes_the_same_report)
@@ -306,13 +343,22 @@ Test(report, run_writes_the_same_report)
 	free(cfg);
 }
 
+/* The archived stage 1's record, run into a fresh folder *tmp. */
+static struct kv_record *stage1_record(char **tmp, char **path)
+{
+	*tmp = kvt_tempdir();
+	*path = kvt_round_record("2026-01-stage1", *tmp);
+	cr_assert(*path != NULL);
+	struct kv_error err = {0};
+	struct kv_record *rec = kv_record_read(*path, &err);
+	cr_assert(rec != NULL, "%s", err.msg);
+	return rec;
+}
+
 Test(report, panel_and_intervals_are_the_records)
 {
-	char *tmp = kvt_tempdir(), *path = kvt_round_record("2026-01-stage1", tmp);
-	cr_assert(path != NULL);
-	struct kv_error err = {0};
-	struct kv_record *rec = kv_record_read(path, &err);
-	cr_assert(rec != NULL, "%s", err.msg);
+	char *tmp, *path;
+	struct kv_record *rec = stage1_record(&tmp, &path);
 	char *html = page(rec);
 	long nc = kv_rec_team_index(rec, "nc"), experts = kv_rec_criterion_index(rec, "experts");
 	long users = kv_rec_criterion_index(rec, "users");
@@ -414,6 +460,18 @@ Test(human_output, archived_rounds_read_for_people)
 		char *text = output_of(explain);
 		expect_human("explain", text);
 		free(text);
+		/* verify reruns an archive and prints what differs, rounded the same. */
+		char *arc = kv_xasprintf("%s/arc", tmp);
+		const char *archive[] = {"archive", cfg, "-o", arc, NULL}, *verify[] = {"verify", arc, NULL};
+		cr_assert_eq(kvt_exec(archive, NULL, NULL), 0);
+		text = output_of(verify);
+		expect_human("verify", text);
+		free(text);
+		const char *whatif[] = {"whatif", cfg, "--set", "selection.eliminate_lowest=2", NULL};
+		text = output_of(whatif);
+		expect_human("whatif", text);
+		free(text);
+		free(arc);
 		free(table);
 		free(cfg);
 		free(tmp);
@@ -440,6 +498,207 @@ Test(human_output, explain_shows_rounded_totals_and_margin)
 	cr_expect(strstr(text, "  margin to the cut: -6.69") != NULL, "%s", text);
 	free(text);
 	free(rec);
+	kvt_rmtree(tmp);
+	free(tmp);
+}
+
+/* --- charts from plugin evidence ------------------------------------------------------ */
+
+/* n battles of model a against b with the given winner, each its own question. */
+static void battles(struct kv_buf *b, int n, const char *a, const char *o, const char *winner)
+{
+	static int q;
+	for (int i = 0; i < n; i++, q++)
+		kv_buf_printf(b, "{\"model_a\": \"%s\", \"model_b\": \"%s\", \"winner\": \"%s\", \"judge\": \"j%d\", "
+				 "\"question_id\": \"q%d\"}\n", a, o, winner, q % 3, q);
+}
+
+/* a-b: a wins 3, b 1, one tie; b-c: b 3, c 1; c-d: 2 each; anchor mz: one
+ * win and one loss against a and against d.  So a's win rate against b is
+ * (3 + 1/2) / 5 = 0.7 and b's against a 0.3; a and c never met. */
+static char *pairwise_record(char *dir)
+{
+	struct kv_buf b = {0};
+	battles(&b, 3, "ma", "mb", "model_a");
+	battles(&b, 1, "ma", "mb", "model_b");
+	battles(&b, 1, "mb", "ma", "tie");
+	battles(&b, 3, "mb", "mc", "model_a");
+	battles(&b, 1, "mc", "mb", "model_a");
+	battles(&b, 2, "mc", "md", "model_a");
+	battles(&b, 2, "md", "mc", "model_a");
+	battles(&b, 1, "ma", "mz", "model_a");
+	battles(&b, 1, "ma", "mz", "model_b");
+	battles(&b, 1, "mz", "md", "model_a");
+	battles(&b, 1, "mz", "md", "model_b");
+	kvt_write(dir, "data/b.jsonl", b.data);
+	kv_buf_free(&b);
+	char *cfg = kvt_config("    { id = \"arena\"; plugin = \"votes\"; kind = \"score\"; points = 25.0;\n"
+			       "      params = { method = \"pairwise\"; battles = \"b.jsonl\"; bootstrap = 0;"
+			       " anchors = [\"mz\"];\n"
+			       "        models = { a = \"ma\"; b = \"mb\"; c = \"mc\"; d = \"md\"; }; }; }", NULL);
+	char *err = NULL;
+	int rc = kvt_cli_run(dir, cfg, &err);
+	cr_assert_eq(rc, 0, "%s", err);
+	free(err);
+	free(cfg);
+	return kv_xasprintf("%s/out.json", dir);
+}
+
+Test(report_charts, battle_and_win_rate_matrices_are_the_battles)
+{
+	char *tmp = kvt_tempdir(), *path = pairwise_record(tmp);
+	cJSON *doc = kvt_record(path);
+	const cJSON *ev = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "plugins"), 0), "evidence");
+	cr_expect_str_eq(cJSON_GetObjectItem(ev, "matrix.team.1")->valuestring, "a");
+	cr_expect_str_eq(cJSON_GetObjectItem(ev, "matrix.anchor.5")->valuestring, "mz");
+	cr_expect_eq(cJSON_GetObjectItem(ev, "matrix.1.2.battles")->valuedouble, 5);
+	cr_expect_eq(cJSON_GetObjectItem(ev, "matrix.2.1.battles")->valuedouble, 5);
+	cr_expect_eq(cJSON_GetObjectItem(ev, "matrix.1.2.wins")->valuedouble, 3);
+	cr_expect_eq(cJSON_GetObjectItem(ev, "matrix.2.1.wins")->valuedouble, 1);
+	cr_expect_eq(cJSON_GetObjectItem(ev, "matrix.1.3.battles")->valuedouble, 0);
+	cr_expect_eq(cJSON_GetObjectItem(ev, "matrix.5.4.wins")->valuedouble, 1);
+	cr_expect(cJSON_GetObjectItem(ev, "matrix.1.1.battles") == NULL);
+	struct kv_error err = {0};
+	struct kv_record *rec = kv_record_read(path, &err);
+	cr_assert(rec != NULL, "%s", err.msg);
+	char *html = page(rec);
+	cr_expect_eq(cell_value(html, "id=\"winrate-0\"", "a", "b"), 0.7);
+	cr_expect_eq(cell_value(html, "id=\"winrate-0\"", "b", "a"), 0.3);
+	cr_expect_eq(cell_value(html, "id=\"winrate-0\"", "c", "b"), 0.25);
+	cr_expect(isnan(cell_value(html, "id=\"winrate-0\"", "a", "c")), "a and c never met");
+	cr_expect_eq(cell_value(html, "id=\"battles-0\"", "a", "b"), 5);
+	cr_expect_eq(cell_value(html, "id=\"battles-0\"", "mz", "d"), 2);
+	cr_expect(strstr(html, "<title>a, b: 70.0%</title>") != NULL);
+	free(html);
+	kv_record_free(rec);
+	cJSON_Delete(doc);
+	free(path);
+	kvt_rmtree(tmp);
+	free(tmp);
+}
+
+/* lg's ratings in examples/2026-01-stage1/users.csv, counted by score
+ * (no rater rates a team twice there, and the round has no minimum time). */
+static void count_lg_ratings(double count[6])
+{
+	char *path = kvt_src("examples/2026-01-stage1/users.csv"), *text = kvt_read(path);
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		char rater[32], group[32], team[32];
+		int score;
+		if (sscanf(line, "%31[^,],%31[^,],%31[^,],%d", rater, group, team, &score) == 4 &&
+		    strcmp(team, "lg") == 0 && score >= 1 && score <= 5)
+			count[score]++;
+	}
+	free(text);
+	free(path);
+}
+
+Test(report_charts, rating_histogram_counts_the_file)
+{
+	char *tmp, *path;
+	struct kv_record *rec = stage1_record(&tmp, &path);
+	double want[6] = {0};
+	count_lg_ratings(want);
+	cr_expect_eq(want[5], 32); /* the file as the expected values assume it */
+	char *html = page(rec);
+	const char *fig = strstr(html, "<figcaption id=\"histogram-");
+	cr_assert(fig != NULL);
+	const char *row = strstr(fig, "<g data-team=\"lg\" data-group=\"expert\"");
+	cr_assert(row != NULL);
+	for (int s = 1; s <= 5; s++) {
+		char *bin = kv_xasprintf("data-bin=\"%d\" data-value=\"", s);
+		const char *p = strstr(row, bin);
+		cr_assert(p != NULL);
+		cr_expect_eq(strtod(p + strlen(bin), NULL), want[s], "score %d", s);
+		free(bin);
+	}
+	free(html);
+	kv_record_free(rec);
+	free(path);
+	kvt_rmtree(tmp);
+	free(tmp);
+}
+
+/* The record of the hand-recorded stage 1 with forensic evidence added to
+ * lg's gate, as the license plugin words it. */
+static struct kv_record *forensic_record(void)
+{
+	cJSON *doc = kvt_record(record);
+	cJSON *lg = NULL, *t;
+	cJSON_ArrayForEach(t, cJSON_GetObjectItem(doc, "teams"))
+		if (strcmp(cJSON_GetObjectItem(t, "id")->valuestring, "lg") == 0)
+			lg = t;
+	cr_assert(lg != NULL);
+	cJSON *gate = cJSON_GetObjectItem(cJSON_GetObjectItem(lg, "criteria"), "independence");
+	cJSON *ev = cJSON_GetObjectItem(gate, "evidence");
+	if (!ev)
+		cJSON_AddItemToObject(gate, "evidence", ev = cJSON_CreateObject());
+	cJSON_AddNumberToObject(ev, "forensics.t3.qwen2.5-7b.similarity", 0.125);
+	cJSON_AddNumberToObject(ev, "forensics.t3.qwen2.5-7b.baseline_mean", 0.02);
+	cJSON_AddNumberToObject(ev, "forensics.t3.qwen2.5-7b.baseline_sd", 0.035);
+	cJSON_AddNumberToObject(ev, "forensics.t3.qwen2.5-7b.z", 3);
+	cJSON_AddNumberToObject(ev, "forensics.t1.<b>x</b>.similarity", 0.5);
+	cJSON_AddStringToObject(ev, "forensics.base.vision", "identical 2 of 2 tensors");
+	cJSON_AddNumberToObject(ev, "forensics.base.vision.identical", 2);
+	cJSON_AddNumberToObject(ev, "forensics.base.vision.share", 1);
+	cJSON_AddNumberToObject(ev, "forensics.base.vision.median_r", 0.9898);
+	cJSON *plugin = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "plugins"), 0);
+	cJSON *rev = cJSON_GetObjectItem(plugin, "evidence");
+	if (!rev)
+		cJSON_AddItemToObject(plugin, "evidence", rev = cJSON_CreateObject());
+	cJSON_AddStringToObject(rev, "forensics.baseline.1", "unrelated base / other | backbone: median r 0.020");
+	struct kv_error err = {0};
+	struct kv_record *rec = kv_record_from_json(doc, "hand-made", &err);
+	cr_assert(rec != NULL, "%s", err.msg);
+	cJSON_Delete(doc);
+	return rec;
+}
+
+Test(report, forensic_similarities_beside_their_baselines)
+{
+	struct kv_record *rec = forensic_record();
+	cr_assert_str_eq(rec->criteria[0].id, "independence");
+	char *html = page(rec);
+	const char *sec = strstr(html, "<section id=\"forensics\">");
+	cr_assert(sec != NULL, "no forensic section");
+	cr_expect(strstr(sec, "<td>lg</td><td>t3</td><td>qwen2.5-7b</td><td class=\"n\">0.125</td>"
+			      "<td class=\"n\">0.02 ± 0.035</td><td class=\"n\">3</td>") != NULL);
+	cr_expect(strstr(sec, "<td>lg</td><td>t1</td><td>&lt;b&gt;x&lt;/b&gt;</td><td class=\"n\">0.5</td>") != NULL);
+	cr_expect(strstr(sec, "<td>lg</td><td>base</td><td>vision</td><td class=\"n\">2</td><td class=\"n\">1</td>"
+			      "<td class=\"n\">0.9898</td><td>identical 2 of 2 tensors</td>") != NULL);
+	cr_expect(strstr(sec, "<th>baseline.1</th><td>unrelated base / other | backbone: median r 0.020</td>") != NULL);
+	cr_expect(strstr(html, "<b>x") == NULL);
+	free(html);
+	kv_record_free(rec);
+}
+
+/* A hostile team id reaches the histogram and the heatmaps as text only. */
+Test(report_charts, hostile_names_in_charts_are_text)
+{
+	char *tmp, *path;
+	struct kv_record *rec = stage1_record(&tmp, &path);
+	free(rec->teams[0].team.id);
+	rec->teams[0].team.id = kv_xstrdup("\"><img src=x onerror=alert(1)>엘지");
+	struct kv_robustness rob = {0};
+	struct kv_error err = {0};
+	kvt_write(tmp, "rob.json", "{\"round\":\"2026-01-stage1\",\"teams\":[]}");
+	char *robfile = kv_xasprintf("%s/rob.json", tmp);
+	cr_assert_eq(kv_robustness_read(robfile, rec, &rob, &err), 0, "%s", err.msg);
+	cJSON_Delete(rob.doc); /* the same checks passed; now names no round would have */
+	rob.doc = cJSON_Parse("{\"teams\":[{\"id\":\"<script>x</script>\",\"rank_probabilities\":[1]}],"
+			      "\"leave_one_out\":[{\"unit\":\"<i>u</i>\",\"changed\":[\"<b>t</b>\"]}]}");
+	struct kv_buf b = {0};
+	kv_report_html(rec, &rob, &b);
+	cr_expect(strstr(b.data, "<img") == NULL && strstr(b.data, "<i>") == NULL && strstr(b.data, "<b>") == NULL);
+	cr_expect(strstr(b.data, "<script>x") == NULL);
+	cr_expect(strstr(b.data, "<g data-team=\"&quot;&gt;&lt;img src=x onerror=alert(1)&gt;엘지\" data-group=\"expert\">")
+		  != NULL);
+	cr_expect(strstr(b.data, "data-row=\"&lt;script&gt;x&lt;/script&gt;\" data-col=\"rank 1\"") != NULL);
+	kv_buf_free(&b);
+	kv_robustness_free(&rob);
+	free(robfile);
+	kv_record_free(rec);
+	free(path);
 	kvt_rmtree(tmp);
 	free(tmp);
 }

@@ -8,6 +8,7 @@
  * (boot.c) use the classes, or the distinct outcomes with bootstrap_unit =
  * battle.  The models are the teams' and the anchors (pwparams.c). */
 #include "pairwise.h"
+#include "matrix.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -279,6 +280,7 @@ static int publish(struct pw *pw, const double *g, long iterations)
 	}
 	round_evidence(pw, iterations);
 	anchor_evidence(pw, g, elo);
+	votes_matrix_evidence(pw);
 	int rc = sandwich_evidence(pw, g, elo);
 	free(wr);
 	free(judges);

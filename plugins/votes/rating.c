@@ -9,6 +9,7 @@
  *      short, so a quick first look cannot be retried into a second vote;
  *   4. a rating after less than `min_seconds` of use is excluded ("too_short"). */
 #include "votes.h"
+#include "matrix.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -421,6 +422,10 @@ static int score(struct rt *r)
 	}
 	if (rc == KV_OK)
 		round_evidence(r);
+	struct votes_histogram_in hist = {r->teams, r->raters.count, r->sum, r->count, r->rater_group,
+					  &r->group_names, r->scale_min, r->scale_max};
+	if (rc == KV_OK)
+		rc = votes_histogram_evidence(r->h, r->ctx, &hist);
 	free(v);
 	return rc == KV_OK ? bootstrap(r) : rc;
 }
