@@ -18,16 +18,58 @@ static void print_num(FILE *out, double x)
 	fputs(s, out);
 }
 
+static void print_value(const struct kv_evidence_item *e, FILE *out)
+{
+	if (e->is_num)
+		print_num(out, e->num);
+	else
+		fputs(e->str ? e->str : "null", out);
+}
+
+/* Length of the prefix up to and including the last '.' of a chart key
+ * (histogram.GROUP.BIN, matrix.A.B.wins), 0 for any other key. */
+static size_t chart_prefix(const char *key)
+{
+	if (strncmp(key, "histogram.", 10) != 0 && strncmp(key, "matrix.", 7) != 0)
+		return 0;
+	const char *dot = strrchr(key, '.');
+	return (size_t)(dot - key) + 1;
+}
+
+/* Chart data (histogram bins, a pairwise matrix) would be a screenful of
+ * lines: a histogram is one line of BIN=COUNT, a matrix one line counting
+ * its cells; the record and the report keep them whole. */
+static size_t print_chart_run(const struct kv_evidence *ev, size_t i, const char *indent, FILE *out)
+{
+	const char *key = ev->items[i].key;
+	size_t n = chart_prefix(key), j = i;
+	if (strncmp(key, "matrix.", 7) == 0) {
+		while (j < ev->count && strncmp(ev->items[j].key, "matrix.", 7) == 0)
+			j++;
+		fprintf(out, "%smatrix: %zu entries (battles and wins per pair; see kaieval report)\n", indent, j - i);
+		return j;
+	}
+	fprintf(out, "%s%.*s:", indent, (int)(n - 1), key);
+	for (; j < ev->count && strncmp(ev->items[j].key, key, n) == 0 && !strchr(ev->items[j].key + n, '.'); j++) {
+		fprintf(out, " %s=", ev->items[j].key + n);
+		print_value(&ev->items[j], out);
+	}
+	fputc('\n', out);
+	return j;
+}
+
 static void print_evidence(const struct kv_evidence *ev, const char *indent, FILE *out)
 {
-	for (size_t i = 0; i < ev->count; i++) {
+	for (size_t i = 0; i < ev->count;) {
 		const struct kv_evidence_item *e = &ev->items[i];
+		if (chart_prefix(e->key) > 0) {
+			i = print_chart_run(ev, i, indent, out);
+			continue;
+		}
 		fprintf(out, "%s%s: ", indent, e->key);
-		if (e->is_num)
-			print_num(out, e->num);
-		else
-			fputs(e->str ? e->str : "null", out);
+		print_value(e, out);
 		fputc('\n', out);
+		i++;
 	}
 }
 

@@ -570,6 +570,13 @@ Test(report_charts, battle_and_win_rate_matrices_are_the_battles)
 	cr_expect_eq(cell_value(html, "id=\"battles-0\"", "mz", "d"), 2);
 	cr_expect(strstr(html, "<title>a, b: 70.0%</title>") != NULL);
 	free(html);
+	/* explain folds the matrix into one line: 5 model names and 5 x 4
+	 * ordered pairs of battles and wins are 45 entries. */
+	const char *explain[] = {"explain", path, "a", NULL};
+	char *text = output_of(explain);
+	cr_expect(strstr(text, "| matrix: 45 entries") != NULL, "%s", text);
+	cr_expect(strstr(text, "matrix.1.2") == NULL, "%s", text);
+	free(text);
 	kv_record_free(rec);
 	cJSON_Delete(doc);
 	free(path);
