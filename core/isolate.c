@@ -6,14 +6,17 @@
 #include "isolate_wire.h"
 
 #include <errno.h>
-#include <openssl/evp.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -110,7 +113,7 @@ static double now(void)
 
 typedef void (*child_job)(void *arg);
 
-/* fd 3 carries messages, 1 and 2 go to the parent's stderr (a plugin that
+/* fd 3 carries messages both ways, 1 and 2 go to the parent's stderr (a plugin that
  * prints cannot reach the table or the record), nothing else stays open. */
 static void child_fds(int msg, int out)
 {
@@ -127,8 +130,9 @@ static int spawn(struct child *c, double timeout, child_job job, void *arg, stru
 {
 	int msg[2], out[2];
 	memset(c, 0, sizeof *c);
-	if (pipe2(msg, O_CLOEXEC))
-		return kv_fail(err, KV_EXIT_INTERNAL, "cannot isolate a plugin: pipe: %s", strerror(errno));
+	/* a socket, not a pipe: the core answers requests and passes descriptors */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, msg))
+		return kv_fail(err, KV_EXIT_INTERNAL, "cannot isolate a plugin: socketpair: %s", strerror(errno));
 	if (pipe2(out, O_CLOEXEC)) {
 		close(msg[0]);
 		close(msg[1]);
@@ -146,6 +150,9 @@ static int spawn(struct child *c, double timeout, child_job job, void *arg, stru
 	c->msg = msg[0];
 	c->out = out[0];
 	c->deadline = now() + timeout;
+	/* an answer the child does not take cannot hold the core past the deadline */
+	struct timeval tv = {(time_t)timeout + 1, 0};
+	setsockopt(c->msg, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 	if (c->pid < 0) {
 		close(c->msg);
 		close(c->out);
@@ -218,13 +225,9 @@ static void read_messages(struct child *c, on_message handle, void *arg)
 	}
 }
 
-/* Work the parent does while the child runs; 1 while some is left. */
-typedef int (*idle_work)(void *arg);
-
-/* Until both pipes close or the deadline passes. */
-static void pump(struct child *c, on_message handle, idle_work idle, void *arg)
+/* Until both ends close or the deadline passes. */
+static void pump(struct child *c, on_message handle, void *arg)
 {
-	int busy = 0;
 	while (c->msg >= 0 || c->out >= 0) {
 		struct pollfd p[2] = {{c->msg, POLLIN, 0}, {c->out, POLLIN, 0}};
 		double left = c->deadline - now();
@@ -233,17 +236,13 @@ static void pump(struct child *c, on_message handle, idle_work idle, void *arg)
 			stop(c, "timed out");
 			break;
 		}
-		int n = poll(p, 2, busy ? 0 : left > 1e6 ? 1000000000 : (int)(left * 1000) + 1);
+		int n = poll(p, 2, left > 1e6 ? 1000000000 : (int)(left * 1000) + 1);
 		if (n < 0 && errno != EINTR)
 			break;
-		if (c->msg >= 0 && p[0].revents) {
+		if (c->msg >= 0 && p[0].revents)
 			read_messages(c, handle, arg);
-			busy = idle != NULL; /* a message may have brought work */
-		}
 		if (c->out >= 0 && p[1].revents)
 			pass_output(c);
-		if (busy)
-			busy = idle(arg);
 	}
 	if (c->msg >= 0)
 		close(c->msg);
@@ -295,12 +294,12 @@ static char *what_happened(const struct child *c, int status, double timeout)
 /* Run job in a child and hand its messages to handle; 0, or the one error
  * naming the criterion (when known), the plugin file and what happened. */
 static int run_child(const char *who, const char *file, double timeout, child_job job, void *job_arg,
-		     on_message handle, idle_work idle, void *arg, struct kv_error *err)
+		     on_message handle, void *arg, struct kv_error *err)
 {
 	struct child c;
 	if (spawn(&c, timeout, job, job_arg, err))
 		return err->status;
-	pump(&c, handle, idle, arg);
+	pump(&c, handle, arg);
 	int status = reap(&c);
 	char *what = what_happened(&c, status, timeout);
 	if (what)
@@ -449,7 +448,7 @@ int kv_isolate_describe(const char *file, const char *where, struct kv_plugin **
 	d.how.timeout = DESCRIBE_TIMEOUT;
 	d.how.memory_limit = KV_DEFAULT_MEMORY_LIMIT;
 	char *who = kv_xasprintf("%s: ", where);
-	int rc = run_child(who, file, DESCRIBE_TIMEOUT, describe_job, &d, describe_message, NULL, &d, err);
+	int rc = run_child(who, file, DESCRIBE_TIMEOUT, describe_job, &d, describe_message, &d, err);
 	free(who);
 	if (rc == 0 && child_err.status)
 		rc = kv_error_add(err, &child_err);
@@ -477,8 +476,8 @@ struct evaluation {
 	int progress_wanted;
 	struct kv_ctx ctx;           /* the parent's: applies what the child sends */
 	struct kv_error child_err;
-	struct hash_job *jobs;
-	size_t job_count;
+	struct feed **feeds;         /* every input opened, by id */
+	size_t feed_count, open_count;
 };
 
 static void evaluate_job(void *arg)
@@ -492,130 +491,241 @@ static int team_ok(const struct evaluation *e, uint64_t team, int round_too)
 	return team < e->run->round->team_count || (round_too && team == (uint64_t)KV_ROUND);
 }
 
-/* The files the plugin reads are hashed here, not in the plugin's process
- * (input.h): from the moment it opens one, while it reads. */
-struct hash_job {
+/* --- inputs: the core opens, hashes and hands over ----------------------- */
+
+/* One input the plugin reads: a thread of the core reads the file, hashes
+ * each chunk and writes it to a pipe whose other end the plugin has.  The
+ * digest is of exactly the bytes the plugin got; bytes it leaves unread
+ * are hashed all the same, as in process (input.h). */
+struct feed {
 	char *path;              /* normalized, relative to the data directory */
-	FILE *f;                 /* NULL once hashed */
-	EVP_MD_CTX *md;
+	int file, pipe;          /* the thread's until it ends */
+	pthread_t thread;
+	int running, closed;
+	int quit;                /* the child is gone: stop early (atomic) */
 	uint64_t bytes;
 	char hex[65];
 	int failed;
 };
 
-static void job_finish(struct hash_job *j)
+#define FEED_CHUNK ((size_t)256 << 10)
+#define FEEDS_OPEN_MAX 256       /* inputs open at once */
+
+static void hex_of(EVP_MD_CTX *md, char hex[65])
 {
-	unsigned char md[32];
-	unsigned int len = 0;
 	static const char digits[] = "0123456789abcdef";
-	j->failed |= ferror(j->f) != 0;
-	EVP_DigestFinal_ex(j->md, md, &len);
+	unsigned char d[32];
+	unsigned int len = 0;
+	EVP_DigestFinal_ex(md, d, &len);
 	for (int i = 0; i < 32; i++) {
-		j->hex[2 * i] = digits[md[i] >> 4];
-		j->hex[2 * i + 1] = digits[md[i] & 15];
+		hex[2 * i] = digits[d[i] >> 4];
+		hex[2 * i + 1] = digits[d[i] & 15];
 	}
-	j->hex[64] = '\0';
-	fclose(j->f);
-	j->f = NULL;
+	hex[64] = '\0';
 }
 
-/* One chunk; 1 while the file has more. */
-static int job_step(struct hash_job *j)
+/* Whole, or until the plugin closes its end (EPIPE: SIGPIPE is blocked on
+ * this thread and dies with it). */
+static int feed_write(int pipe, const char *p, size_t n)
 {
-	char buf[1 << 20];
-	size_t got = j->f ? fread(buf, 1, sizeof buf, j->f) : 0;
-	if (!j->f)
-		return 0;
-	EVP_DigestUpdate(j->md, buf, got);
-	j->bytes += got;
-	if (got == sizeof buf)
-		return 1;
-	job_finish(j);
+	while (n > 0) {
+		ssize_t w = write(pipe, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
 	return 0;
 }
 
-static int hash_some(void *arg)
+static void *feed_run(void *arg)
 {
-	struct evaluation *e = arg;
-	for (size_t i = 0; i < e->job_count; i++)
-		if (e->jobs[i].f)
-			return job_step(&e->jobs[i]) || i + 1 < e->job_count;
-	return 0;
-}
-
-static struct hash_job *job_of(struct evaluation *e, const char *path)
-{
-	for (size_t i = 0; i < e->job_count; i++)
-		if (strcmp(e->jobs[i].path, path) == 0)
-			return &e->jobs[i];
+	struct feed *f = arg;
+	sigset_t pipe_sig;
+	sigemptyset(&pipe_sig);
+	sigaddset(&pipe_sig, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_sig, NULL);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	char *buf = malloc(FEED_CHUNK);
+	f->failed = !md || !buf || !EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	while (!f->failed && !__atomic_load_n(&f->quit, __ATOMIC_RELAXED)) {
+		ssize_t n = read(f->file, buf, FEED_CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			f->failed = n < 0;
+			break;
+		}
+		EVP_DigestUpdate(md, buf, (size_t)n);
+		f->bytes += (uint64_t)n;
+		if (f->pipe >= 0 && feed_write(f->pipe, buf, (size_t)n)) {
+			close(f->pipe);
+			f->pipe = -1;
+		}
+	}
+	if (f->pipe >= 0)
+		close(f->pipe); /* the plugin reads the end of the file */
+	if (!f->failed)
+		hex_of(md, f->hex);
+	close(f->file);
+	EVP_MD_CTX_free(md);
+	free(buf);
 	return NULL;
 }
 
-/* A path the plugin may have read: normalized, a regular file inside the
- * data directory.  Anything else is a claim the core refuses. */
-static struct hash_job *job_start(struct evaluation *e, const char *path)
+static void feed_join(struct feed *f)
 {
-	struct hash_job *j = job_of(e, path);
-	if (j)
-		return j;
-	char *real = NULL, *norm = NULL;
-	struct kv_error ignore = {0};
-	FILE *f = NULL;
-	if (kv_inputs_resolve(&e->run->inputs, path, &real, &norm, &ignore) == 0 &&
-	    strcmp(norm, path) == 0 && kv_inputs_kind(&e->run->inputs, path) == 1)
-		f = fopen(real, "rb");
-	free(real);
-	free(norm);
-	if (!f)
-		return NULL;
-	e->jobs = kv_xrealloc(e->jobs, (e->job_count + 1) * sizeof *e->jobs);
-	j = &e->jobs[e->job_count++];
-	memset(j, 0, sizeof *j);
-	j->path = kv_xstrdup(path);
-	j->f = f;
-	j->md = EVP_MD_CTX_new();
-	if (!j->md || !EVP_DigestInit_ex(j->md, EVP_sha256(), NULL))
-		j->failed = 1;
-	return j;
+	if (f->running)
+		pthread_join(f->thread, NULL);
+	f->running = 0;
 }
 
-static void jobs_free(struct evaluation *e)
+static void feeds_free(struct evaluation *e)
 {
-	for (size_t i = 0; i < e->job_count; i++) {
-		if (e->jobs[i].f)
-			fclose(e->jobs[i].f);
-		EVP_MD_CTX_free(e->jobs[i].md);
-		free(e->jobs[i].path);
+	for (size_t i = 0; i < e->feed_count; i++)
+		__atomic_store_n(&e->feeds[i]->quit, 1, __ATOMIC_RELAXED);
+	for (size_t i = 0; i < e->feed_count; i++) {
+		feed_join(e->feeds[i]);
+		free(e->feeds[i]->path);
+		free(e->feeds[i]);
 	}
-	free(e->jobs);
+	free(e->feeds);
 }
 
-static int recorded(const struct kv_inputs *in, const char *path)
+/* The answer to a request; a child that does not take it is stopped. */
+static int answer(struct child *c, struct kv_buf *m, int pass)
 {
-	for (size_t i = 0; i < in->count; i++)
-		if (strcmp(in->records[i].path, path) == 0)
-			return 1;
-	return 0;
-}
-
-static int input_message(struct evaluation *e, enum kv_msg type, struct kv_wire_in *in, struct child *c)
-{
-	char *path = kv_wire_get_str(in);
-	if (path && type == KV_MSG_OPENED && recorded(&e->run->inputs, path)) {
-		free(path); /* read by an earlier criterion: hashed then */
+	if (kv_wire_send_fd(c->msg, m, pass) == 0)
 		return 0;
+	if (now() >= c->deadline)
+		c->timed_out = 1;
+	stop(c, "did not take the core's answer");
+	return -1;
+}
+
+static void answer_status(struct kv_buf *m, enum kv_msg type, const struct kv_error *why)
+{
+	kv_wire_begin(m, type);
+	kv_wire_u64(m, why->status ? (uint64_t)why->status : 0);
+	kv_wire_str(m, why->status ? why->msg : NULL);
+}
+
+/* A feed for the file at rel, its thread started; NULL with why set. */
+static struct feed *feed_start(struct evaluation *e, const char *rel, int *their_end, struct kv_error *why)
+{
+	char *norm = NULL;
+	int p[2] = {-1, -1};
+	int file = kv_inputs_open(&e->run->inputs, rel, KV_OPEN_FILE, &norm, why);
+	if (file >= 0 && pipe2(p, O_CLOEXEC) != 0)
+		kv_fail(why, KV_EXIT_INTERNAL, "%s: pipe: %s", rel, strerror(errno));
+	if (p[0] < 0) {
+		if (file >= 0)
+			close(file);
+		free(norm);
+		return NULL;
 	}
-	struct hash_job *j = path && !in->bad ? job_start(e, path) : NULL;
-	if (j && type == KV_MSG_INPUT) {
-		while (job_step(j))
-			;
-		if (!j->failed)
-			kv_inputs_record(&e->run->inputs, j->path, j->bytes, j->hex);
+	fcntl(p[1], F_SETPIPE_SZ, 1 << 20); /* fewer round trips; the default where refused */
+	struct feed *f = kv_xcalloc(1, sizeof *f);
+	f->path = norm;
+	f->file = file;
+	f->pipe = p[1];
+	if (pthread_create(&f->thread, NULL, feed_run, f) != 0) {
+		kv_fail(why, KV_EXIT_INTERNAL, "%s: cannot start reading: %s", rel, strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		close(file);
+		free(norm);
+		free(f);
+		return NULL;
 	}
-	if (!j || j->failed)
-		stop(c, j ? "read an input the core cannot read" : "claimed to have read an input it cannot have read");
-	free(path);
-	return j && !j->failed ? 0 : -1;
+	f->running = 1;
+	*their_end = p[0];
+	return f;
+}
+
+static int open_request(struct evaluation *e, struct kv_wire_in *in, struct child *c)
+{
+	char *rel = kv_wire_get_str(in);
+	if (!rel || in->bad || e->open_count >= FEEDS_OPEN_MAX) {
+		if (rel && e->open_count >= FEEDS_OPEN_MAX)
+			stop(c, "kept too many inputs open at once");
+		free(rel);
+		return -1;
+	}
+	struct kv_error why = {0};
+	int their_end = -1;
+	struct feed *f = feed_start(e, rel, &their_end, &why);
+	free(rel);
+	if (f) {
+		e->feeds = kv_xrealloc(e->feeds, (e->feed_count + 1) * sizeof *e->feeds);
+		e->feeds[e->feed_count++] = f;
+		e->open_count++;
+	}
+	struct kv_buf m;
+	answer_status(&m, KV_MSG_OPEN, &why);
+	kv_wire_u64(&m, f ? e->feed_count - 1 : 0);
+	int rc = answer(c, &m, their_end);
+	if (their_end >= 0)
+		close(their_end);
+	return rc;
+}
+
+/* The plugin is done with an input: the core's digest is recorded, and
+ * told to it (input_sha256). */
+static int close_request(struct evaluation *e, struct kv_wire_in *in, struct child *c)
+{
+	uint64_t id = kv_wire_get_u64(in);
+	if (in->bad || id >= e->feed_count || e->feeds[id]->closed)
+		return -1;
+	struct feed *f = e->feeds[id];
+	feed_join(f);
+	f->closed = 1;
+	e->open_count--;
+	if (!f->failed)
+		kv_inputs_record(&e->run->inputs, f->path, f->bytes, f->hex);
+	struct kv_buf m;
+	kv_wire_begin(&m, KV_MSG_CLOSE);
+	kv_wire_u64(&m, f->failed ? KV_EXIT_INPUT : 0);
+	kv_wire_str(&m, f->failed ? NULL : f->hex);
+	return answer(c, &m, -1);
+}
+
+static int kind_request(struct evaluation *e, struct kv_wire_in *in, struct child *c)
+{
+	char *rel = kv_wire_get_str(in);
+	if (!rel || in->bad) {
+		free(rel);
+		return -1;
+	}
+	struct kv_buf m;
+	kv_wire_begin(&m, KV_MSG_KIND);
+	kv_wire_u64(&m, (uint64_t)kv_inputs_kind(&e->run->inputs, rel));
+	free(rel);
+	return answer(c, &m, -1);
+}
+
+static int list_request(struct evaluation *e, struct kv_wire_in *in, struct child *c)
+{
+	char *rel = kv_wire_get_str(in);
+	if (!rel || in->bad) {
+		free(rel);
+		return -1;
+	}
+	struct kv_error why = {0};
+	char **names = NULL;
+	size_t n = 0;
+	kv_inputs_list(&e->run->inputs, rel, &names, &n, &why);
+	free(rel);
+	struct kv_buf m;
+	answer_status(&m, KV_MSG_LIST, &why);
+	for (size_t i = 0; i < n; i++) {
+		kv_wire_str(&m, names[i]);
+		free(names[i]);
+	}
+	free(names);
+	return answer(c, &m, -1);
 }
 
 static int evidence(struct evaluation *e, struct kv_wire_in *in)
@@ -671,9 +781,18 @@ static int evaluate_message(void *arg, enum kv_msg type, struct kv_wire_in *in, 
 		kv_host_progress(&e->ctx, done, total);
 		return 0;
 	}
-	case KV_MSG_INPUT:
-	case KV_MSG_OPENED:
-		return input_message(e, type, in, c);
+	case KV_MSG_OPEN:
+		return open_request(e, in, c);
+	case KV_MSG_CLOSE:
+		return close_request(e, in, c);
+	case KV_MSG_KIND:
+		return kind_request(e, in, c);
+	case KV_MSG_LIST:
+		return list_request(e, in, c);
+	case KV_MSG_CLAIM_READ:
+	case KV_MSG_CLAIM_OPENED:
+		stop(c, "sent a malformed message (a claim to have read a file: only the core opens inputs)");
+		return -1;
 	default:
 		return common_message(&e->child_err, type, in, c);
 	}
@@ -686,14 +805,13 @@ int kv_isolate_evaluate(struct kv_run *run, size_t index, struct kv_error *err)
 	struct evaluation e = {.run = run, .index = index, .how = offered(),
 			       .progress_wanted = isatty(STDERR_FILENO)};
 	e.how.plugin = res->plugin.path;
-	e.how.data_dir = run->inputs.data_dir;
 	e.how.timeout = cr->timeout;
 	e.how.memory_limit = cr->memory_limit;
 	e.ctx = (struct kv_ctx){.run = run, .index = index, .err = &e.child_err};
 	char *who = kv_xasprintf("criterion '%s': ", cr->id);
-	int rc = run_child(who, res->plugin.path, cr->timeout, evaluate_job, &e, evaluate_message, hash_some, &e, err);
+	int rc = run_child(who, res->plugin.path, cr->timeout, evaluate_job, &e, evaluate_message, &e, err);
 	free(who);
-	jobs_free(&e);
+	feeds_free(&e);
 	if (e.ctx.progress_shown)
 		fputs("\r\033[K", stderr);
 	if (rc == 0 && e.child_err.status)
