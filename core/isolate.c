@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <pthread.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -150,9 +149,6 @@ static int spawn(struct child *c, double timeout, child_job job, void *arg, stru
 	c->msg = msg[0];
 	c->out = out[0];
 	c->deadline = now() + timeout;
-	/* an answer the child does not take cannot hold the core past the deadline */
-	struct timeval tv = {(time_t)timeout + 1, 0};
-	setsockopt(c->msg, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 	if (c->pid < 0) {
 		close(c->msg);
 		close(c->out);
@@ -225,20 +221,40 @@ static void read_messages(struct child *c, on_message handle, void *arg)
 	}
 }
 
+/* What the parent serves while the child runs: its messages and the
+ * descriptors of `extra` (the inputs it feeds the child), one thread. */
+struct child_io {
+	on_message handle;
+	/* fill p (room entries at most) with descriptors to poll; how many */
+	size_t (*extra)(void *arg, struct pollfd *p, size_t room);
+	/* p as filled, with the events that came */
+	void (*ready)(void *arg, const struct pollfd *p, size_t n);
+	void *arg;
+};
+
+#define POLL_ROOM 258
+
 /* Until both ends close or the deadline passes. */
-static void pump(struct child *c, on_message handle, void *arg)
+static void pump(struct child *c, const struct child_io *io)
 {
+	on_message handle = io->handle;
+	void *arg = io->arg;
+	struct pollfd p[POLL_ROOM];
 	while (c->msg >= 0 || c->out >= 0) {
-		struct pollfd p[2] = {{c->msg, POLLIN, 0}, {c->out, POLLIN, 0}};
+		p[0] = (struct pollfd){c->msg, POLLIN, 0};
+		p[1] = (struct pollfd){c->out, POLLIN, 0};
+		size_t extra = io->extra ? io->extra(arg, p + 2, POLL_ROOM - 2) : 0;
 		double left = c->deadline - now();
 		if (left <= 0) {
 			c->timed_out = 1;
 			stop(c, "timed out");
 			break;
 		}
-		int n = poll(p, 2, left > 1e6 ? 1000000000 : (int)(left * 1000) + 1);
+		int n = poll(p, 2 + extra, left > 1e6 ? 1000000000 : (int)(left * 1000) + 1);
 		if (n < 0 && errno != EINTR)
 			break;
+		if (n > 0 && extra)
+			io->ready(arg, p + 2, extra); /* first: a message may close a feed */
 		if (c->msg >= 0 && p[0].revents)
 			read_messages(c, handle, arg);
 		if (c->out >= 0 && p[1].revents)
@@ -294,12 +310,12 @@ static char *what_happened(const struct child *c, int status, double timeout)
 /* Run job in a child and hand its messages to handle; 0, or the one error
  * naming the criterion (when known), the plugin file and what happened. */
 static int run_child(const char *who, const char *file, double timeout, child_job job, void *job_arg,
-		     on_message handle, void *arg, struct kv_error *err)
+		     const struct child_io *io, struct kv_error *err)
 {
 	struct child c;
 	if (spawn(&c, timeout, job, job_arg, err))
 		return err->status;
-	pump(&c, handle, arg);
+	pump(&c, io);
 	int status = reap(&c);
 	char *what = what_happened(&c, status, timeout);
 	if (what)
@@ -448,7 +464,8 @@ int kv_isolate_describe(const char *file, const char *where, struct kv_plugin **
 	d.how.timeout = DESCRIBE_TIMEOUT;
 	d.how.memory_limit = KV_DEFAULT_MEMORY_LIMIT;
 	char *who = kv_xasprintf("%s: ", where);
-	int rc = run_child(who, file, DESCRIBE_TIMEOUT, describe_job, &d, describe_message, &d, err);
+	struct child_io io = {describe_message, NULL, NULL, &d};
+	int rc = run_child(who, file, DESCRIBE_TIMEOUT, describe_job, &d, &io, err);
 	free(who);
 	if (rc == 0 && child_err.status)
 		rc = kv_error_add(err, &child_err);
@@ -493,103 +510,146 @@ static int team_ok(const struct evaluation *e, uint64_t team, int round_too)
 
 /* --- inputs: the core opens, hashes and hands over ----------------------- */
 
-/* One input the plugin reads: a thread of the core reads the file, hashes
- * each chunk and writes it to a pipe whose other end the plugin has.  The
- * digest is of exactly the bytes the plugin got; bytes it leaves unread
- * are hashed all the same, as in process (input.h). */
+/* One input the plugin reads: the core reads the file a chunk at a time,
+ * hashes the chunk and writes it to a pipe whose other end the plugin
+ * has, whenever the pipe has room.  The digest is of exactly the bytes the
+ * plugin got; bytes it leaves unread are hashed at its close, as in
+ * process (input.h). */
 struct feed {
 	char *path;              /* normalized, relative to the data directory */
-	int file, pipe;          /* the thread's until it ends */
-	pthread_t thread;
-	int running, closed;
-	int quit;                /* the child is gone: stop early (atomic) */
+	int file, pipe;          /* -1 once closed */
+	EVP_MD_CTX *md;
+	char *buf;               /* the chunk read and hashed ... */
+	size_t len, off;         /* ... and how much of it the pipe took */
 	uint64_t bytes;
 	char hex[65];
-	int failed;
+	int done, failed, closed;
 };
 
 #define FEED_CHUNK ((size_t)256 << 10)
-#define FEEDS_OPEN_MAX 256       /* inputs open at once */
+#define FEEDS_OPEN_MAX (POLL_ROOM - 2)   /* inputs open at once */
 
-static void hex_of(EVP_MD_CTX *md, char hex[65])
+static void feed_close_fds(struct feed *f)
+{
+	if (f->pipe >= 0)
+		close(f->pipe);
+	if (f->file >= 0)
+		close(f->file);
+	f->pipe = f->file = -1;
+}
+
+/* The whole file was hashed (or a read failed): the digest, and the end of
+ * the file for the plugin. */
+static void feed_end(struct feed *f, int failed)
 {
 	static const char digits[] = "0123456789abcdef";
 	unsigned char d[32];
 	unsigned int len = 0;
-	EVP_DigestFinal_ex(md, d, &len);
+	f->failed |= failed;
+	EVP_DigestFinal_ex(f->md, d, &len);
 	for (int i = 0; i < 32; i++) {
-		hex[2 * i] = digits[d[i] >> 4];
-		hex[2 * i + 1] = digits[d[i] & 15];
+		f->hex[2 * i] = digits[d[i] >> 4];
+		f->hex[2 * i + 1] = digits[d[i] & 15];
 	}
-	hex[64] = '\0';
+	f->hex[64] = '\0';
+	f->done = 1;
+	feed_close_fds(f);
 }
 
-/* Whole, or until the plugin closes its end (EPIPE: SIGPIPE is blocked on
- * this thread and dies with it). */
-static int feed_write(int pipe, const char *p, size_t n)
+/* The next chunk into buf, hashed; 0 at the end of the file (then ended). */
+static size_t feed_read(struct feed *f)
 {
-	while (n > 0) {
-		ssize_t w = write(pipe, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
+	ssize_t n;
+	do
+		n = read(f->file, f->buf, FEED_CHUNK);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0) {
+		feed_end(f, n < 0);
+		return 0;
 	}
-	return 0;
+	EVP_DigestUpdate(f->md, f->buf, (size_t)n);
+	f->bytes += (uint64_t)n;
+	f->len = (size_t)n;
+	f->off = 0;
+	return f->len;
 }
 
-static void *feed_run(void *arg)
+/* A write that a plugin which closed its end answers with EPIPE, not
+ * with a SIGPIPE that would end the core. */
+static ssize_t write_quiet(int fd, const void *p, size_t n)
 {
-	struct feed *f = arg;
-	sigset_t pipe_sig;
+	sigset_t pipe_sig, old;
 	sigemptyset(&pipe_sig);
 	sigaddset(&pipe_sig, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &pipe_sig, NULL);
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	char *buf = malloc(FEED_CHUNK);
-	f->failed = !md || !buf || !EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-	while (!f->failed && !__atomic_load_n(&f->quit, __ATOMIC_RELAXED)) {
-		ssize_t n = read(f->file, buf, FEED_CHUNK);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			f->failed = n < 0;
-			break;
-		}
-		EVP_DigestUpdate(md, buf, (size_t)n);
-		f->bytes += (uint64_t)n;
-		if (f->pipe >= 0 && feed_write(f->pipe, buf, (size_t)n)) {
-			close(f->pipe);
-			f->pipe = -1;
-		}
+	sigprocmask(SIG_BLOCK, &pipe_sig, &old);
+	ssize_t w = write(fd, p, n);
+	int e = errno;
+	if (w < 0 && e == EPIPE) {
+		struct timespec zero = {0, 0};
+		sigtimedwait(&pipe_sig, NULL, &zero);
 	}
-	if (f->pipe >= 0)
-		close(f->pipe); /* the plugin reads the end of the file */
-	if (!f->failed)
-		hex_of(md, f->hex);
-	close(f->file);
-	EVP_MD_CTX_free(md);
-	free(buf);
-	return NULL;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = e;
+	return w;
 }
 
-static void feed_join(struct feed *f)
+/* The pipe has room (or the plugin closed it). */
+static void feed_step(struct feed *f)
 {
-	if (f->running)
-		pthread_join(f->thread, NULL);
-	f->running = 0;
+	if (f->off == f->len && feed_read(f) == 0)
+		return;
+	ssize_t w = write_quiet(f->pipe, f->buf + f->off, f->len - f->off);
+	if (w > 0)
+		f->off += (size_t)w;
+	else if (w < 0 && errno != EAGAIN && errno != EINTR) {
+		close(f->pipe); /* the plugin closed its end: the rest is hashed at its close */
+		f->pipe = -1;
+	}
+}
+
+/* The plugin closed the file: the rest is hashed, unsent. */
+static void feed_finish(struct feed *f)
+{
+	if (f->pipe >= 0)
+		close(f->pipe);
+	f->pipe = -1;
+	while (!f->done && feed_read(f) > 0)
+		;
+}
+
+static size_t feeds_to_poll(void *arg, struct pollfd *p, size_t room)
+{
+	struct evaluation *e = arg;
+	size_t n = 0;
+	for (size_t i = 0; i < e->feed_count && n < room; i++)
+		if (e->feeds[i]->pipe >= 0)
+			p[n++] = (struct pollfd){e->feeds[i]->pipe, POLLOUT, 0};
+	return n;
+}
+
+static void feeds_ready(void *arg, const struct pollfd *p, size_t n)
+{
+	struct evaluation *e = arg;
+	size_t k = 0;
+	for (size_t i = 0; i < e->feed_count && k < n; i++) {
+		struct feed *f = e->feeds[i];
+		if (f->pipe < 0)
+			continue;
+		if (p[k].fd == f->pipe && p[k].revents)
+			feed_step(f);
+		k++;
+	}
 }
 
 static void feeds_free(struct evaluation *e)
 {
-	for (size_t i = 0; i < e->feed_count; i++)
-		__atomic_store_n(&e->feeds[i]->quit, 1, __ATOMIC_RELAXED);
 	for (size_t i = 0; i < e->feed_count; i++) {
-		feed_join(e->feeds[i]);
-		free(e->feeds[i]->path);
-		free(e->feeds[i]);
+		struct feed *f = e->feeds[i];
+		feed_close_fds(f);
+		EVP_MD_CTX_free(f->md);
+		free(f->buf);
+		free(f->path);
+		free(f);
 	}
 	free(e->feeds);
 }
@@ -597,8 +657,12 @@ static void feeds_free(struct evaluation *e)
 /* The answer to a request; a child that does not take it is stopped. */
 static int answer(struct child *c, struct kv_buf *m, int pass)
 {
-	if (kv_wire_send_fd(c->msg, m, pass) == 0)
+	double left = c->deadline - now();
+	struct timeval tv = {(time_t)left, (suseconds_t)((left - (double)(time_t)left) * 1e6)};
+	if (left > 0 && setsockopt(c->msg, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) == 0 &&
+	    kv_wire_send_fd(c->msg, m, pass) == 0)
 		return 0;
+	kv_buf_free(m);
 	if (now() >= c->deadline)
 		c->timed_out = 1;
 	stop(c, "did not take the core's answer");
@@ -612,35 +676,34 @@ static void answer_status(struct kv_buf *m, enum kv_msg type, const struct kv_er
 	kv_wire_str(m, why->status ? why->msg : NULL);
 }
 
-/* A feed for the file at rel, its thread started; NULL with why set. */
+/* A feed for the file at rel; NULL with why set. */
 static struct feed *feed_start(struct evaluation *e, const char *rel, int *their_end, struct kv_error *why)
 {
 	char *norm = NULL;
 	int p[2] = {-1, -1};
 	int file = kv_inputs_open(&e->run->inputs, rel, KV_OPEN_FILE, &norm, why);
-	if (file >= 0 && pipe2(p, O_CLOEXEC) != 0)
-		kv_fail(why, KV_EXIT_INTERNAL, "%s: pipe: %s", rel, strerror(errno));
-	if (p[0] < 0) {
-		if (file >= 0)
-			close(file);
+	if (file < 0)
+		return NULL;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL) || pipe2(p, O_CLOEXEC) != 0 ||
+	    fcntl(p[1], F_SETFL, O_NONBLOCK) != 0) {
+		kv_fail(why, KV_EXIT_INTERNAL, "%s: cannot hand the file over: %s", rel, strerror(errno));
+		EVP_MD_CTX_free(md);
+		if (p[0] >= 0) {
+			close(p[0]);
+			close(p[1]);
+		}
+		close(file);
 		free(norm);
 		return NULL;
 	}
-	fcntl(p[1], F_SETPIPE_SZ, 1 << 20); /* fewer round trips; the default where refused */
+	fcntl(p[1], F_SETPIPE_SZ, 1 << 20); /* fewer wake-ups; the default size where refused */
 	struct feed *f = kv_xcalloc(1, sizeof *f);
 	f->path = norm;
 	f->file = file;
 	f->pipe = p[1];
-	if (pthread_create(&f->thread, NULL, feed_run, f) != 0) {
-		kv_fail(why, KV_EXIT_INTERNAL, "%s: cannot start reading: %s", rel, strerror(errno));
-		close(p[0]);
-		close(p[1]);
-		close(file);
-		free(norm);
-		free(f);
-		return NULL;
-	}
-	f->running = 1;
+	f->buf = kv_xmalloc(FEED_CHUNK);
+	f->md = md;
 	*their_end = p[0];
 	return f;
 }
@@ -680,7 +743,7 @@ static int close_request(struct evaluation *e, struct kv_wire_in *in, struct chi
 	if (in->bad || id >= e->feed_count || e->feeds[id]->closed)
 		return -1;
 	struct feed *f = e->feeds[id];
-	feed_join(f);
+	feed_finish(f);
 	f->closed = 1;
 	e->open_count--;
 	if (!f->failed)
@@ -809,7 +872,8 @@ int kv_isolate_evaluate(struct kv_run *run, size_t index, struct kv_error *err)
 	e.how.memory_limit = cr->memory_limit;
 	e.ctx = (struct kv_ctx){.run = run, .index = index, .err = &e.child_err};
 	char *who = kv_xasprintf("criterion '%s': ", cr->id);
-	int rc = run_child(who, res->plugin.path, cr->timeout, evaluate_job, &e, evaluate_message, &e, err);
+	struct child_io io = {evaluate_message, feeds_to_poll, feeds_ready, &e};
+	int rc = run_child(who, res->plugin.path, cr->timeout, evaluate_job, &e, &io, err);
 	free(who);
 	feeds_free(&e);
 	if (e.ctx.progress_shown)
