@@ -554,6 +554,8 @@ static void feed_end(struct feed *f, int failed)
 	f->hex[64] = '\0';
 	f->done = 1;
 	feed_close_fds(f);
+	free(f->buf);
+	f->buf = NULL;
 }
 
 /* The next chunk into buf, hashed; 0 at the end of the file (then ended). */
@@ -710,13 +712,13 @@ static struct feed *feed_start(struct evaluation *e, const char *rel, int *their
 
 static int open_request(struct evaluation *e, struct kv_wire_in *in, struct child *c)
 {
-	char *rel = kv_wire_get_str(in);
-	if (!rel || in->bad || e->open_count >= FEEDS_OPEN_MAX) {
-		if (rel && e->open_count >= FEEDS_OPEN_MAX)
-			stop(c, "kept too many inputs open at once");
-		free(rel);
+	if (e->open_count >= FEEDS_OPEN_MAX) {
+		stop(c, "kept too many inputs open at once");
 		return -1;
 	}
+	char *rel = kv_wire_get_str(in); /* NULL when the message is malformed */
+	if (!rel)
+		return -1;
 	struct kv_error why = {0};
 	int their_end = -1;
 	struct feed *f = feed_start(e, rel, &their_end, &why);
@@ -757,11 +759,9 @@ static int close_request(struct evaluation *e, struct kv_wire_in *in, struct chi
 
 static int kind_request(struct evaluation *e, struct kv_wire_in *in, struct child *c)
 {
-	char *rel = kv_wire_get_str(in);
-	if (!rel || in->bad) {
-		free(rel);
+	char *rel = kv_wire_get_str(in); /* NULL when the message is malformed */
+	if (!rel)
 		return -1;
-	}
 	struct kv_buf m;
 	kv_wire_begin(&m, KV_MSG_KIND);
 	kv_wire_u64(&m, (uint64_t)kv_inputs_kind(&e->run->inputs, rel));
@@ -771,11 +771,9 @@ static int kind_request(struct evaluation *e, struct kv_wire_in *in, struct chil
 
 static int list_request(struct evaluation *e, struct kv_wire_in *in, struct child *c)
 {
-	char *rel = kv_wire_get_str(in);
-	if (!rel || in->bad) {
-		free(rel);
+	char *rel = kv_wire_get_str(in); /* NULL when the message is malformed */
+	if (!rel)
 		return -1;
-	}
 	struct kv_error why = {0};
 	char **names = NULL;
 	size_t n = 0;

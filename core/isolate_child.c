@@ -272,20 +272,31 @@ static _Noreturn void finish(const struct kv_error *err)
 /* One request and its answer; plugin threads ask one at a time. */
 static pthread_mutex_t ask_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static int ask(struct kv_buf *req, enum kv_msg type, struct kv_wire_in *answer, unsigned char **payload,
-	       int *passed)
+struct answer {
+	unsigned char *payload;  /* freed by the asker */
+	struct kv_wire_in in;
+	int fd;                  /* the descriptor that came with it, or -1 */
+};
+
+static void ask(struct kv_buf *req, enum kv_msg type, struct answer *a)
 {
-	uint32_t got, len;
+	uint32_t got = 0, len = 0;
 	pthread_mutex_lock(&ask_lock);
 	int rc = kv_wire_send(KV_ISOLATE_FD, req);
 	if (rc == 0)
-		rc = kv_wire_recv(KV_ISOLATE_FD, &got, payload, &len, passed);
+		rc = kv_wire_recv(KV_ISOLATE_FD, &got, &a->payload, &len, &a->fd);
 	pthread_mutex_unlock(&ask_lock);
-	if (rc || got != (uint32_t)type) {
+	if (rc || got != (uint32_t)type)
 		_exit(124); /* the core is gone or confused: nothing left to do */
-	}
-	*answer = (struct kv_wire_in){*payload, len, 0};
-	return 0;
+	a->in = (struct kv_wire_in){a->payload, len, 0};
+}
+
+static void ask_path(enum kv_msg type, const char *rel, struct answer *a)
+{
+	struct kv_buf m;
+	kv_wire_begin(&m, type);
+	kv_wire_str(&m, rel);
+	ask(&m, type, a);
 }
 
 /* The answer's status and error text into err; 0 when the status is 0. */
@@ -301,73 +312,56 @@ static int answered(struct kv_wire_in *a, const char *rel, struct kv_error *err)
 
 static int remote_open(const char *rel, uint64_t *id, struct kv_error *err)
 {
-	struct kv_buf m;
-	struct kv_wire_in a;
-	unsigned char *payload;
-	int fd;
-	kv_wire_begin(&m, KV_MSG_OPEN);
-	kv_wire_str(&m, rel);
-	ask(&m, KV_MSG_OPEN, &a, &payload, &fd);
-	int rc = answered(&a, rel, err);
-	*id = kv_wire_get_u64(&a);
-	free(payload);
-	if (rc == 0 && fd < 0)
-		kv_fail(err, KV_EXIT_INTERNAL, "%s: the core sent no descriptor", rel);
-	if (rc && fd >= 0)
-		close(fd);
-	return rc ? -1 : fd;
+	struct answer a;
+	ask_path(KV_MSG_OPEN, rel, &a);
+	int rc = answered(&a.in, rel, err);
+	*id = kv_wire_get_u64(&a.in);
+	free(a.payload);
+	if (rc == 0 && a.fd < 0)
+		rc = kv_fail(err, KV_EXIT_INTERNAL, "%s: the core sent no descriptor", rel);
+	if (rc && a.fd >= 0)
+		close(a.fd);
+	return rc ? -1 : a.fd;
 }
 
 static int remote_close(uint64_t id, char hex[65])
 {
 	struct kv_buf m;
-	struct kv_wire_in a;
-	unsigned char *payload;
-	int fd;
+	struct answer a;
 	kv_wire_begin(&m, KV_MSG_CLOSE);
 	kv_wire_u64(&m, id);
-	ask(&m, KV_MSG_CLOSE, &a, &payload, &fd);
-	uint64_t status = kv_wire_get_u64(&a);
-	char *sha = kv_wire_get_str(&a);
+	ask(&m, KV_MSG_CLOSE, &a);
+	uint64_t status = kv_wire_get_u64(&a.in);
+	char *sha = kv_wire_get_str(&a.in);
 	int ok = status == 0 && sha && strlen(sha) == 64;
 	if (ok)
 		memcpy(hex, sha, 65);
 	free(sha);
-	free(payload);
+	free(a.payload);
 	return ok ? 0 : -1;
 }
 
 static int remote_kind(const char *rel)
 {
-	struct kv_buf m;
-	struct kv_wire_in a;
-	unsigned char *payload;
-	int fd;
-	kv_wire_begin(&m, KV_MSG_KIND);
-	kv_wire_str(&m, rel);
-	ask(&m, KV_MSG_KIND, &a, &payload, &fd);
-	int kind = (int)kv_wire_get_u64(&a);
-	free(payload);
+	struct answer a;
+	ask_path(KV_MSG_KIND, rel, &a);
+	int kind = (int)kv_wire_get_u64(&a.in);
+	free(a.payload);
 	return kind;
 }
 
 static int remote_list(const char *rel, char ***names, size_t *count, struct kv_error *err)
 {
-	struct kv_buf m;
-	struct kv_wire_in a;
-	unsigned char *payload;
-	int fd;
-	kv_wire_begin(&m, KV_MSG_LIST);
-	kv_wire_str(&m, rel);
-	ask(&m, KV_MSG_LIST, &a, &payload, &fd);
-	int rc = answered(&a, rel, err);
+	struct answer a;
+	ask_path(KV_MSG_LIST, rel, &a);
+	int rc = answered(&a.in, rel, err);
 	char **v = NULL;
 	size_t n = 0;
-	while (rc == 0 && a.left && !a.bad) {
+	while (rc == 0 && a.in.left && !a.in.bad) {
 		v = kv_xrealloc(v, (n + 1) * sizeof *v);
-		v[n++] = kv_wire_get_str(&a);
+		v[n++] = kv_wire_get_str(&a.in);
 	}
-	free(payload);
+	free(a.payload);
 	if (rc == 0) {
 		*names = v;
 		*count = n;
