@@ -79,6 +79,8 @@ static int walk_always;
 
 void kv_inputs_walk_always(int on) { walk_always = on; }
 
+/* O_NONBLOCK: a FIFO or device swapped in cannot block the open (a regular
+ * file is read blocking afterwards); O_NOCTTY: nor become the terminal. */
 static int open_flags(enum kv_open how)
 {
 	static const int flags[] = {
