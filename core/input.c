@@ -2,23 +2,29 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 int kv_inputs_init(struct kv_inputs *in, const char *data_dir, struct kv_error *err)
 {
 	memset(in, 0, sizeof *in);
+	in->dir = -1;
 	char *real = realpath(data_dir, NULL);
-	struct stat st;
-	if (!real || stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) {
+	int dir = real ? open(real, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (dir < 0) {
 		free(real);
 		return kv_fail(err, KV_EXIT_INPUT, "%s: data directory not found", data_dir);
 	}
 	in->data_dir = real;
+	in->dir = dir;
 	return 0;
 }
 
@@ -27,8 +33,11 @@ void kv_inputs_free(struct kv_inputs *in)
 	for (size_t i = 0; i < in->count; i++)
 		free(in->records[i].path);
 	free(in->records);
+	if (in->data_dir && in->dir >= 0)
+		close(in->dir);
 	free(in->data_dir);
 	memset(in, 0, sizeof *in);
+	in->dir = -1;
 }
 
 /* Lexical normalization: drop "" and ".", resolve "..", refuse escapes. */
@@ -64,42 +73,224 @@ static char *normalize(const char *rel)
 	return out;
 }
 
-static int inside(const char *dir, const char *path)
+/* --- opening beneath the data directory ---------------------------------- */
+
+static int walk_always;
+
+void kv_inputs_walk_always(int on) { walk_always = on; }
+
+/* O_NONBLOCK: a FIFO or device swapped in cannot block the open (a regular
+ * file is read blocking afterwards); O_NOCTTY: nor become the terminal. */
+static int open_flags(enum kv_open how)
 {
-	size_t n = strlen(dir);
-	return strncmp(dir, path, n) == 0 && (path[n] == '\0' || path[n] == '/');
+	static const int flags[] = {
+		[KV_OPEN_FILE] = O_RDONLY | O_NONBLOCK | O_NOCTTY,
+		[KV_OPEN_DIR] = O_RDONLY | O_DIRECTORY | O_NONBLOCK,
+		[KV_OPEN_ANY] = O_PATH};
+	return flags[how] | O_CLOEXEC;
+}
+
+/* -1 with errno ENOSYS where the kernel (or a seccomp filter, with EPERM)
+ * has no openat2. */
+static int beneath_openat2(int dir, const char *norm, int flags)
+{
+	struct open_how how = {.flags = (uint64_t)flags,
+			       .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
+	long fd;
+	int tries = 0;
+	/* EAGAIN: a rename raced a '..' of a link's target; the kernel asks to retry */
+	do
+		fd = syscall(SYS_openat2, dir, norm, &how, sizeof how);
+	while (fd < 0 && errno == EAGAIN && ++tries < 8);
+	if (fd < 0 && errno == EPERM)
+		errno = ENOSYS;
+	return (int)fd;
+}
+
+#define WALK_DEPTH 256   /* directories deep */
+#define WALK_LINKS 40    /* links followed in one path, the kernel's own limit */
+
+struct walk {
+	int stack[WALK_DEPTH];   /* stack[0]: the data directory (not ours to close) */
+	size_t depth;
+	char *rest;              /* what is left to walk */
+	int links;
+};
+
+static void walk_prepend(struct walk *w, const char *head)
+{
+	char *rest = kv_xasprintf("%s/%s", head, w->rest);
+	free(w->rest);
+	w->rest = rest;
+}
+
+/* A link is read from its own descriptor (what was checked is what is
+ * read) and its target walked in its place. */
+static int walk_link(struct walk *w, int link)
+{
+	char target[PATH_MAX];
+	ssize_t n = readlinkat(link, "", target, sizeof target - 1);
+	if (n < 0)
+		return errno;
+	if (++w->links > WALK_LINKS)
+		return ELOOP;
+	target[n] = '\0';
+	if (target[0] == '/')
+		return EXDEV; /* absolute: refused, as RESOLVE_BENEATH refuses it */
+	walk_prepend(w, target);
+	return 0;
+}
+
+/* The next component of w->rest into name ("" when none is left). */
+static int walk_next(struct walk *w, char name[NAME_MAX + 1], int *last)
+{
+	char *p = w->rest + strspn(w->rest, "/");
+	size_t n = strcspn(p, "/");
+	if (n > NAME_MAX)
+		return ENAMETOOLONG;
+	memcpy(name, p, n);
+	name[n] = '\0';
+	p += n;
+	memmove(w->rest, p, strlen(p) + 1);
+	*last = w->rest[strspn(w->rest, "/")] == '\0';
+	return 0;
+}
+
+static int reopen(int dir, const char *name, int flags, int *fd)
+{
+	*fd = openat(dir, name, flags);
+	return *fd < 0 ? errno : 0;
+}
+
+/* One component: 0 (with *fd set after the last), or an errno. */
+static int walk_step(struct walk *w, const char *name, int last, int flags, int *fd)
+{
+	if (!*name || strcmp(name, ".") == 0)
+		return last ? reopen(w->stack[w->depth - 1], ".", flags, fd) : 0;
+	if (strcmp(name, "..") == 0) {
+		if (w->depth == 1)
+			return EXDEV;
+		close(w->stack[--w->depth]);
+		return last ? reopen(w->stack[w->depth - 1], ".", flags, fd) : 0;
+	}
+	int top = w->stack[w->depth - 1];
+	int node = openat(top, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (node < 0)
+		return errno;
+	int rc = fstat(node, &st) ? errno : 0;
+	if (rc == 0 && S_ISLNK(st.st_mode)) {
+		rc = walk_link(w, node);
+	} else if (rc == 0 && !last) {
+		rc = !S_ISDIR(st.st_mode) ? ENOTDIR : w->depth == WALK_DEPTH ? ENAMETOOLONG : 0;
+		if (rc == 0) {
+			w->stack[w->depth++] = node;
+			return 0;
+		}
+	} else if (rc == 0 && (flags & O_PATH)) {
+		*fd = node;
+		return 0;
+	} else if (rc == 0) {
+		rc = reopen(top, name, flags | O_NOFOLLOW, fd);
+		if (rc == ELOOP && ++w->links <= WALK_LINKS) {
+			walk_prepend(w, name); /* made a link since: walked again */
+			rc = 0;
+		}
+	}
+	close(node);
+	return rc;
+}
+
+/* Where the kernel has no openat2: the same rule, by hand, one component
+ * at a time relative to the directory before, never following a link. */
+static int beneath_walk(int dir, const char *norm, int flags)
+{
+	struct walk w = {.stack = {dir}, .depth = 1, .rest = kv_xstrdup(norm)};
+	int fd = -1, rc = 0, last = 0;
+	char name[NAME_MAX + 1];
+	while (rc == 0 && fd < 0) {
+		rc = walk_next(&w, name, &last);
+		if (rc == 0)
+			rc = walk_step(&w, name, last, flags, &fd);
+	}
+	while (w.depth > 1)
+		close(w.stack[--w.depth]);
+	free(w.rest);
+	errno = rc;
+	return rc ? -1 : fd;
+}
+
+static int open_beneath(struct kv_inputs *in, const char *norm, int flags)
+{
+	static int no_openat2;
+	const char *path = *norm ? norm : ".";
+	if (!walk_always && !no_openat2) {
+		int fd = beneath_openat2(in->dir, path, flags);
+		if (fd >= 0 || errno != ENOSYS)
+			return fd;
+		no_openat2 = 1;
+	}
+	return beneath_walk(in->dir, path, flags);
+}
+
+static const char *what_it_is(mode_t m)
+{
+	return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISSOCK(m) ? "a socket"
+	       : S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device" : "of an unknown type";
+}
+
+/* A regular file, read blocking from now on. */
+static int only_a_file(int fd, const char *rel, struct kv_error *err)
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0)
+		return kv_fail(err, KV_EXIT_INPUT, "%s: %s", rel, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return kv_fail(err, KV_EXIT_INPUT, "%s: not a regular file but %s", rel, what_it_is(st.st_mode));
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0)
+		return kv_fail(err, KV_EXIT_INPUT, "%s: %s", rel, strerror(errno));
+	return 0;
+}
+
+int kv_inputs_open(struct kv_inputs *in, const char *rel, enum kv_open how, char **norm,
+		   struct kv_error *err)
+{
+	if (!rel || !*rel)
+		return kv_fail(err, KV_EXIT_INPUT, "empty path"), -1;
+	if (rel[0] == '/')
+		return kv_fail(err, KV_EXIT_INPUT,
+			       "%s: absolute paths are refused; give a path relative to the data directory",
+			       rel), -1;
+	char *n = normalize(rel);
+	if (!n)
+		return kv_fail(err, KV_EXIT_INPUT, "%s: path leaves the data directory ('..')", rel), -1;
+	int fd = open_beneath(in, n, open_flags(how));
+	if (fd < 0 && errno == EXDEV)
+		kv_fail(err, KV_EXIT_INPUT, "%s: path leads out of the data directory (symbolic link)", rel);
+	else if (fd < 0)
+		kv_fail(err, KV_EXIT_INPUT, "%s: %s", rel, strerror(errno));
+	else if (how == KV_OPEN_FILE && only_a_file(fd, rel, err)) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd >= 0 && norm)
+		*norm = n;
+	else
+		free(n);
+	return fd;
 }
 
 int kv_inputs_resolve(struct kv_inputs *in, const char *rel, char **real, char **norm,
 		      struct kv_error *err)
 {
-	if (!rel || !*rel)
-		return kv_fail(err, KV_EXIT_INPUT, "empty path");
-	if (rel[0] == '/')
-		return kv_fail(err, KV_EXIT_INPUT,
-			       "%s: absolute paths are refused; give a path relative to the data directory",
-			       rel);
-	char *n = normalize(rel);
-	if (!n)
-		return kv_fail(err, KV_EXIT_INPUT, "%s: path leaves the data directory ('..')", rel);
-	char *full = kv_xasprintf("%s/%s", in->data_dir, n);
-	char *r = realpath(full, NULL);
-	free(full);
-	if (!r) {
-		int e = errno;
-		free(n);
-		return kv_fail(err, KV_EXIT_INPUT, "%s: %s", rel, strerror(e));
-	}
-	if (!inside(in->data_dir, r)) {
-		free(r);
-		free(n);
-		return kv_fail(err, KV_EXIT_INPUT,
-			       "%s: path leads out of the data directory (symbolic link)", rel);
-	}
+	char *n = NULL;
+	int fd = kv_inputs_open(in, rel, KV_OPEN_ANY, &n, err);
+	if (fd < 0)
+		return KV_EXIT_INPUT;
+	close(fd);
 	if (real)
-		*real = r;
-	else
-		free(r);
+		*real = kv_xasprintf("%s/%s", in->data_dir, n);
 	if (norm)
 		*norm = n;
 	else
@@ -109,13 +300,14 @@ int kv_inputs_resolve(struct kv_inputs *in, const char *rel, char **real, char *
 
 int kv_inputs_kind(struct kv_inputs *in, const char *rel)
 {
+	if (in->remote)
+		return in->remote->kind(rel);
 	struct kv_error ignore = {0};
-	char *real;
 	struct stat st;
-	if (kv_inputs_resolve(in, rel, &real, NULL, &ignore) != 0)
-		return 0;
-	int kind = stat(real, &st) != 0 ? 0 : S_ISREG(st.st_mode) ? 1 : S_ISDIR(st.st_mode) ? 2 : 0;
-	free(real);
+	int fd = kv_inputs_open(in, rel, KV_OPEN_ANY, NULL, &ignore);
+	int kind = fd < 0 || fstat(fd, &st) != 0 ? 0 : S_ISREG(st.st_mode) ? 1 : S_ISDIR(st.st_mode) ? 2 : 0;
+	if (fd >= 0)
+		close(fd);
 	return kind;
 }
 
@@ -124,8 +316,6 @@ void kv_inputs_record(struct kv_inputs *in, const char *norm, uint64_t bytes, co
 	for (size_t i = 0; i < in->count; i++)
 		if (strcmp(in->records[i].path, norm) == 0)
 			return;
-	if (in->observer)
-		in->observer(norm, 1);
 	in->records = kv_xrealloc(in->records, (in->count + 1) * sizeof *in->records);
 	struct kv_input_record *r = &in->records[in->count++];
 	r->path = kv_xstrdup(norm);
@@ -154,39 +344,33 @@ void kv_sha256_hex(const void *data, size_t len, char out[65])
 struct kv_stream {
 	struct kv_inputs *in;
 	FILE *f;
-	EVP_MD_CTX *md;
+	EVP_MD_CTX *md;      /* NULL when the core hashes the file (remote) */
 	char *norm;
 	uint64_t bytes;
+	uint64_t id;         /* the core's, when remote */
 	int failed;
-	int observed;        /* the core hashes the file: no digest here */
 };
 
 struct kv_stream *kv_stream_open(struct kv_inputs *in, const char *rel, struct kv_error *err)
 {
-	char *real, *norm;
-	if (kv_inputs_resolve(in, rel, &real, &norm, err) != 0)
+	char *norm = NULL;
+	uint64_t id = 0;
+	int fd = in->remote ? in->remote->open(rel, &id, err) : kv_inputs_open(in, rel, KV_OPEN_FILE, &norm, err);
+	if (fd < 0)
 		return NULL;
-	struct stat st;
-	FILE *f = NULL;
-	if (stat(real, &st) != 0 || !S_ISREG(st.st_mode))
-		kv_fail(err, KV_EXIT_INPUT, "%s: not a regular file", rel);
-	else if (!(f = fopen(real, "rb")))
-		kv_fail(err, KV_EXIT_INPUT, "%s: %s", rel, strerror(errno));
-	free(real);
-	if (!f) {
-		free(norm);
-		return NULL;
-	}
 	struct kv_stream *s = kv_xcalloc(1, sizeof *s);
 	s->in = in;
-	s->f = f;
 	s->norm = norm;
-	s->observed = in->observer != NULL;
-	if (s->observed)
-		in->observer(norm, 0);
-	s->md = EVP_MD_CTX_new();
-	if (!s->md || !EVP_DigestInit_ex(s->md, EVP_sha256(), NULL)) {
-		kv_fail(err, KV_EXIT_INTERNAL, "%s: SHA-256 unavailable", rel);
+	s->id = id;
+	s->f = fdopen(fd, "rb");
+	if (!s->f) {
+		close(fd);
+		s->failed = 1;
+	}
+	if (!in->remote && (!(s->md = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(s->md, EVP_sha256(), NULL)))
+		s->failed = 1;
+	if (s->failed) {
+		kv_fail(err, KV_EXIT_INTERNAL, "%s: cannot set up reading (SHA-256 or memory)", rel);
 		kv_stream_close(s, NULL);
 		return NULL;
 	}
@@ -202,33 +386,47 @@ long kv_stream_read(struct kv_stream *s, void *buf, size_t len)
 		s->failed = 1;
 		return -1;
 	}
-	if (!s->observed)
+	if (s->md)
 		EVP_DigestUpdate(s->md, buf, got);
 	s->bytes += got;
 	return (long)got;
+}
+
+/* The rest of the file through the digest, then the digest; 0 or -1. */
+static int local_digest(struct kv_stream *s, char hex[65])
+{
+	char buf[1 << 16];
+	while (!s->failed && kv_stream_read(s, buf, sizeof buf) > 0)
+		;
+	if (s->failed)
+		return -1;
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	EVP_DigestFinal_ex(s->md, md, &mdlen);
+	to_hex(md, hex);
+	kv_inputs_record(s->in, s->norm, s->bytes, hex);
+	return 0;
 }
 
 int kv_stream_close(struct kv_stream *s, char sha256_hex[65])
 {
 	if (!s)
 		return 0;
-	char buf[1 << 16];
-	long got;
-	while (!s->failed && s->md && !s->observed && (got = kv_stream_read(s, buf, sizeof buf)) > 0)
-		;
-	int rc = s->failed ? -1 : 0;
-	if (s->md && !s->failed) {
-		unsigned char md[32];
-		unsigned int mdlen = 0;
-		char hex[65];
-		EVP_DigestFinal_ex(s->md, md, &mdlen);
-		to_hex(md, hex);
-		kv_inputs_record(s->in, s->norm, s->bytes, hex);
-		if (sha256_hex)
-			memcpy(sha256_hex, hex, 65);
+	char hex[65];
+	int rc = -1;
+	if (s->in->remote) {
+		if (s->f)
+			fclose(s->f); /* first: the core stops sending and hashes the rest itself */
+		rc = s->in->remote->close(s->id, hex);
+	} else {
+		if (s->f && s->md)
+			rc = local_digest(s, hex);
+		if (s->f)
+			fclose(s->f);
 	}
+	if (rc == 0 && sha256_hex)
+		memcpy(sha256_hex, hex, 65);
 	EVP_MD_CTX_free(s->md);
-	fclose(s->f);
 	free(s->norm);
 	free(s);
 	return rc;
@@ -266,13 +464,16 @@ static int cmp_names(const void *a, const void *b)
 int kv_inputs_list(struct kv_inputs *in, const char *rel, char ***names, size_t *count,
 		   struct kv_error *err)
 {
-	char *real;
-	if (kv_inputs_resolve(in, rel, &real, NULL, err) != 0)
-		return err->status;
-	DIR *d = opendir(real);
-	free(real);
-	if (!d)
+	if (in->remote)
+		return in->remote->list(rel, names, count, err);
+	int fd = kv_inputs_open(in, rel, KV_OPEN_DIR, NULL, err);
+	if (fd < 0)
+		return KV_EXIT_INPUT;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
 		return kv_fail(err, KV_EXIT_INPUT, "%s: %s", rel, strerror(errno));
+	}
 	char **v = NULL;
 	size_t n = 0;
 	struct dirent *e;

@@ -6,14 +6,16 @@
 #include "isolate_wire.h"
 
 #include <errno.h>
-#include <openssl/evp.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -110,7 +112,7 @@ static double now(void)
 
 typedef void (*child_job)(void *arg);
 
-/* fd 3 carries messages, 1 and 2 go to the parent's stderr (a plugin that
+/* fd 3 carries messages both ways, 1 and 2 go to the parent's stderr (a plugin that
  * prints cannot reach the table or the record), nothing else stays open. */
 static void child_fds(int msg, int out)
 {
@@ -127,8 +129,9 @@ static int spawn(struct child *c, double timeout, child_job job, void *arg, stru
 {
 	int msg[2], out[2];
 	memset(c, 0, sizeof *c);
-	if (pipe2(msg, O_CLOEXEC))
-		return kv_fail(err, KV_EXIT_INTERNAL, "cannot isolate a plugin: pipe: %s", strerror(errno));
+	/* a socket, not a pipe: the core answers requests and passes descriptors */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, msg))
+		return kv_fail(err, KV_EXIT_INTERNAL, "cannot isolate a plugin: socketpair: %s", strerror(errno));
 	if (pipe2(out, O_CLOEXEC)) {
 		close(msg[0]);
 		close(msg[1]);
@@ -218,32 +221,44 @@ static void read_messages(struct child *c, on_message handle, void *arg)
 	}
 }
 
-/* Work the parent does while the child runs; 1 while some is left. */
-typedef int (*idle_work)(void *arg);
+/* What the parent serves while the child runs: its messages and the
+ * descriptors of `extra` (the inputs it feeds the child), one thread. */
+struct child_io {
+	on_message handle;
+	/* fill p (room entries at most) with descriptors to poll; how many */
+	size_t (*extra)(void *arg, struct pollfd *p, size_t room);
+	/* p as filled, with the events that came */
+	void (*ready)(void *arg, const struct pollfd *p, size_t n);
+	void *arg;
+};
 
-/* Until both pipes close or the deadline passes. */
-static void pump(struct child *c, on_message handle, idle_work idle, void *arg)
+#define POLL_ROOM 258
+
+/* Until both ends close or the deadline passes. */
+static void pump(struct child *c, const struct child_io *io)
 {
-	int busy = 0;
+	on_message handle = io->handle;
+	void *arg = io->arg;
+	struct pollfd p[POLL_ROOM];
 	while (c->msg >= 0 || c->out >= 0) {
-		struct pollfd p[2] = {{c->msg, POLLIN, 0}, {c->out, POLLIN, 0}};
+		p[0] = (struct pollfd){c->msg, POLLIN, 0};
+		p[1] = (struct pollfd){c->out, POLLIN, 0};
+		size_t extra = io->extra ? io->extra(arg, p + 2, POLL_ROOM - 2) : 0;
 		double left = c->deadline - now();
 		if (left <= 0) {
 			c->timed_out = 1;
 			stop(c, "timed out");
 			break;
 		}
-		int n = poll(p, 2, busy ? 0 : left > 1e6 ? 1000000000 : (int)(left * 1000) + 1);
+		int n = poll(p, 2 + extra, left > 1e6 ? 1000000000 : (int)(left * 1000) + 1);
 		if (n < 0 && errno != EINTR)
 			break;
-		if (c->msg >= 0 && p[0].revents) {
+		if (n > 0 && extra)
+			io->ready(arg, p + 2, extra); /* first: a message may close a feed */
+		if (c->msg >= 0 && p[0].revents)
 			read_messages(c, handle, arg);
-			busy = idle != NULL; /* a message may have brought work */
-		}
 		if (c->out >= 0 && p[1].revents)
 			pass_output(c);
-		if (busy)
-			busy = idle(arg);
 	}
 	if (c->msg >= 0)
 		close(c->msg);
@@ -295,12 +310,12 @@ static char *what_happened(const struct child *c, int status, double timeout)
 /* Run job in a child and hand its messages to handle; 0, or the one error
  * naming the criterion (when known), the plugin file and what happened. */
 static int run_child(const char *who, const char *file, double timeout, child_job job, void *job_arg,
-		     on_message handle, idle_work idle, void *arg, struct kv_error *err)
+		     const struct child_io *io, struct kv_error *err)
 {
 	struct child c;
 	if (spawn(&c, timeout, job, job_arg, err))
 		return err->status;
-	pump(&c, handle, idle, arg);
+	pump(&c, io);
 	int status = reap(&c);
 	char *what = what_happened(&c, status, timeout);
 	if (what)
@@ -451,7 +466,8 @@ int kv_isolate_describe(const char *file, const char *sha256, const char *where,
 	d.how.timeout = DESCRIBE_TIMEOUT;
 	d.how.memory_limit = KV_DEFAULT_MEMORY_LIMIT;
 	char *who = kv_xasprintf("%s: ", where);
-	int rc = run_child(who, file, DESCRIBE_TIMEOUT, describe_job, &d, describe_message, NULL, &d, err);
+	struct child_io io = {describe_message, NULL, NULL, &d};
+	int rc = run_child(who, file, DESCRIBE_TIMEOUT, describe_job, &d, &io, err);
 	free(who);
 	if (rc == 0 && child_err.status)
 		rc = kv_error_add(err, &child_err);
@@ -479,8 +495,8 @@ struct evaluation {
 	int progress_wanted;
 	struct kv_ctx ctx;           /* the parent's: applies what the child sends */
 	struct kv_error child_err;
-	struct hash_job *jobs;
-	size_t job_count;
+	struct feed **feeds;         /* every input opened, by id */
+	size_t feed_count, open_count;
 };
 
 static void evaluate_job(void *arg)
@@ -494,130 +510,285 @@ static int team_ok(const struct evaluation *e, uint64_t team, int round_too)
 	return team < e->run->round->team_count || (round_too && team == (uint64_t)KV_ROUND);
 }
 
-/* The files the plugin reads are hashed here, not in the plugin's process
- * (input.h): from the moment it opens one, while it reads. */
-struct hash_job {
+/* --- inputs: the core opens, hashes and hands over ----------------------- */
+
+/* One input the plugin reads: the core reads the file a chunk at a time,
+ * hashes the chunk and writes it to a pipe whose other end the plugin
+ * has, whenever the pipe has room.  The digest is of exactly the bytes the
+ * plugin got; bytes it leaves unread are hashed at its close, as in
+ * process (input.h). */
+struct feed {
 	char *path;              /* normalized, relative to the data directory */
-	FILE *f;                 /* NULL once hashed */
+	int file, pipe;          /* -1 once closed */
 	EVP_MD_CTX *md;
+	char *buf;               /* the chunk read and hashed ... */
+	size_t len, off;         /* ... and how much of it the pipe took */
 	uint64_t bytes;
 	char hex[65];
-	int failed;
+	int done, failed, closed;
 };
 
-static void job_finish(struct hash_job *j)
+#define FEED_CHUNK ((size_t)256 << 10)
+#define FEEDS_OPEN_MAX (POLL_ROOM - 2)   /* inputs open at once */
+
+static void feed_close_fds(struct feed *f)
 {
-	unsigned char md[32];
-	unsigned int len = 0;
+	if (f->pipe >= 0)
+		close(f->pipe);
+	if (f->file >= 0)
+		close(f->file);
+	f->pipe = f->file = -1;
+}
+
+/* The whole file was hashed (or a read failed): the digest, and the end of
+ * the file for the plugin. */
+static void feed_end(struct feed *f, int failed)
+{
 	static const char digits[] = "0123456789abcdef";
-	j->failed |= ferror(j->f) != 0;
-	EVP_DigestFinal_ex(j->md, md, &len);
+	unsigned char d[32];
+	unsigned int len = 0;
+	f->failed |= failed;
+	EVP_DigestFinal_ex(f->md, d, &len);
 	for (int i = 0; i < 32; i++) {
-		j->hex[2 * i] = digits[md[i] >> 4];
-		j->hex[2 * i + 1] = digits[md[i] & 15];
+		f->hex[2 * i] = digits[d[i] >> 4];
+		f->hex[2 * i + 1] = digits[d[i] & 15];
 	}
-	j->hex[64] = '\0';
-	fclose(j->f);
-	j->f = NULL;
+	f->hex[64] = '\0';
+	f->done = 1;
+	feed_close_fds(f);
+	free(f->buf);
+	f->buf = NULL;
 }
 
-/* One chunk; 1 while the file has more. */
-static int job_step(struct hash_job *j)
+/* The next chunk into buf, hashed; 0 at the end of the file (then ended). */
+static size_t feed_read(struct feed *f)
 {
-	char buf[1 << 20];
-	size_t got = j->f ? fread(buf, 1, sizeof buf, j->f) : 0;
-	if (!j->f)
+	ssize_t n;
+	do
+		n = read(f->file, f->buf, FEED_CHUNK);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0) {
+		feed_end(f, n < 0);
 		return 0;
-	EVP_DigestUpdate(j->md, buf, got);
-	j->bytes += got;
-	if (got == sizeof buf)
-		return 1;
-	job_finish(j);
-	return 0;
+	}
+	EVP_DigestUpdate(f->md, f->buf, (size_t)n);
+	f->bytes += (uint64_t)n;
+	f->len = (size_t)n;
+	f->off = 0;
+	return f->len;
 }
 
-static int hash_some(void *arg)
+/* A write that a plugin which closed its end answers with EPIPE, not
+ * with a SIGPIPE that would end the core. */
+static ssize_t write_quiet(int fd, const void *p, size_t n)
+{
+	sigset_t pipe_sig, old;
+	sigemptyset(&pipe_sig);
+	sigaddset(&pipe_sig, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &pipe_sig, &old);
+	ssize_t w = write(fd, p, n);
+	int e = errno;
+	if (w < 0 && e == EPIPE) {
+		struct timespec zero = {0, 0};
+		sigtimedwait(&pipe_sig, NULL, &zero);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = e;
+	return w;
+}
+
+/* The pipe has room (or the plugin closed it). */
+static void feed_step(struct feed *f)
+{
+	if (f->off == f->len && feed_read(f) == 0)
+		return;
+	ssize_t w = write_quiet(f->pipe, f->buf + f->off, f->len - f->off);
+	if (w > 0)
+		f->off += (size_t)w;
+	else if (w < 0 && errno != EAGAIN && errno != EINTR) {
+		close(f->pipe); /* the plugin closed its end: the rest is hashed at its close */
+		f->pipe = -1;
+	}
+}
+
+/* The plugin closed the file: the rest is hashed, unsent. */
+static void feed_finish(struct feed *f)
+{
+	if (f->pipe >= 0)
+		close(f->pipe);
+	f->pipe = -1;
+	while (!f->done && feed_read(f) > 0)
+		;
+}
+
+static size_t feeds_to_poll(void *arg, struct pollfd *p, size_t room)
 {
 	struct evaluation *e = arg;
-	for (size_t i = 0; i < e->job_count; i++)
-		if (e->jobs[i].f)
-			return job_step(&e->jobs[i]) || i + 1 < e->job_count;
-	return 0;
+	size_t n = 0;
+	for (size_t i = 0; i < e->feed_count && n < room; i++)
+		if (e->feeds[i]->pipe >= 0)
+			p[n++] = (struct pollfd){e->feeds[i]->pipe, POLLOUT, 0};
+	return n;
 }
 
-static struct hash_job *job_of(struct evaluation *e, const char *path)
+static void feeds_ready(void *arg, const struct pollfd *p, size_t n)
 {
-	for (size_t i = 0; i < e->job_count; i++)
-		if (strcmp(e->jobs[i].path, path) == 0)
-			return &e->jobs[i];
-	return NULL;
-}
-
-/* A path the plugin may have read: normalized, a regular file inside the
- * data directory.  Anything else is a claim the core refuses. */
-static struct hash_job *job_start(struct evaluation *e, const char *path)
-{
-	struct hash_job *j = job_of(e, path);
-	if (j)
-		return j;
-	char *real = NULL, *norm = NULL;
-	struct kv_error ignore = {0};
-	FILE *f = NULL;
-	if (kv_inputs_resolve(&e->run->inputs, path, &real, &norm, &ignore) == 0 &&
-	    strcmp(norm, path) == 0 && kv_inputs_kind(&e->run->inputs, path) == 1)
-		f = fopen(real, "rb");
-	free(real);
-	free(norm);
-	if (!f)
-		return NULL;
-	e->jobs = kv_xrealloc(e->jobs, (e->job_count + 1) * sizeof *e->jobs);
-	j = &e->jobs[e->job_count++];
-	memset(j, 0, sizeof *j);
-	j->path = kv_xstrdup(path);
-	j->f = f;
-	j->md = EVP_MD_CTX_new();
-	if (!j->md || !EVP_DigestInit_ex(j->md, EVP_sha256(), NULL))
-		j->failed = 1;
-	return j;
-}
-
-static void jobs_free(struct evaluation *e)
-{
-	for (size_t i = 0; i < e->job_count; i++) {
-		if (e->jobs[i].f)
-			fclose(e->jobs[i].f);
-		EVP_MD_CTX_free(e->jobs[i].md);
-		free(e->jobs[i].path);
+	struct evaluation *e = arg;
+	size_t k = 0;
+	for (size_t i = 0; i < e->feed_count && k < n; i++) {
+		struct feed *f = e->feeds[i];
+		if (f->pipe < 0)
+			continue;
+		if (p[k].fd == f->pipe && p[k].revents)
+			feed_step(f);
+		k++;
 	}
-	free(e->jobs);
 }
 
-static int recorded(const struct kv_inputs *in, const char *path)
+static void feeds_free(struct evaluation *e)
 {
-	for (size_t i = 0; i < in->count; i++)
-		if (strcmp(in->records[i].path, path) == 0)
-			return 1;
-	return 0;
+	for (size_t i = 0; i < e->feed_count; i++) {
+		struct feed *f = e->feeds[i];
+		feed_close_fds(f);
+		EVP_MD_CTX_free(f->md);
+		free(f->buf);
+		free(f->path);
+		free(f);
+	}
+	free(e->feeds);
 }
 
-static int input_message(struct evaluation *e, enum kv_msg type, struct kv_wire_in *in, struct child *c)
+/* The answer to a request; a child that does not take it is stopped. */
+static int answer(struct child *c, struct kv_buf *m, int pass)
 {
-	char *path = kv_wire_get_str(in);
-	if (path && type == KV_MSG_OPENED && recorded(&e->run->inputs, path)) {
-		free(path); /* read by an earlier criterion: hashed then */
+	double left = c->deadline - now();
+	struct timeval tv = {(time_t)left, (suseconds_t)((left - (double)(time_t)left) * 1e6)};
+	if (left > 0 && setsockopt(c->msg, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) == 0 &&
+	    kv_wire_send_fd(c->msg, m, pass) == 0)
 		return 0;
+	kv_buf_free(m);
+	if (now() >= c->deadline)
+		c->timed_out = 1;
+	stop(c, "did not take the core's answer");
+	return -1;
+}
+
+static void answer_status(struct kv_buf *m, enum kv_msg type, const struct kv_error *why)
+{
+	kv_wire_begin(m, type);
+	kv_wire_u64(m, why->status ? (uint64_t)why->status : 0);
+	kv_wire_str(m, why->status ? why->msg : NULL);
+}
+
+/* A feed for the file at rel; NULL with why set. */
+static struct feed *feed_start(struct evaluation *e, const char *rel, int *their_end, struct kv_error *why)
+{
+	char *norm = NULL;
+	int p[2] = {-1, -1};
+	int file = kv_inputs_open(&e->run->inputs, rel, KV_OPEN_FILE, &norm, why);
+	if (file < 0)
+		return NULL;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL) || pipe2(p, O_CLOEXEC) != 0 ||
+	    fcntl(p[1], F_SETFL, O_NONBLOCK) != 0) {
+		kv_fail(why, KV_EXIT_INTERNAL, "%s: cannot hand the file over: %s", rel, strerror(errno));
+		EVP_MD_CTX_free(md);
+		if (p[0] >= 0) {
+			close(p[0]);
+			close(p[1]);
+		}
+		close(file);
+		free(norm);
+		return NULL;
 	}
-	struct hash_job *j = path && !in->bad ? job_start(e, path) : NULL;
-	if (j && type == KV_MSG_INPUT) {
-		while (job_step(j))
-			;
-		if (!j->failed)
-			kv_inputs_record(&e->run->inputs, j->path, j->bytes, j->hex);
+	fcntl(p[1], F_SETPIPE_SZ, 1 << 20); /* fewer wake-ups; the default size where refused */
+	struct feed *f = kv_xcalloc(1, sizeof *f);
+	f->path = norm;
+	f->file = file;
+	f->pipe = p[1];
+	f->buf = kv_xmalloc(FEED_CHUNK);
+	f->md = md;
+	*their_end = p[0];
+	return f;
+}
+
+static int open_request(struct evaluation *e, struct kv_wire_in *in, struct child *c)
+{
+	if (e->open_count >= FEEDS_OPEN_MAX) {
+		stop(c, "kept too many inputs open at once");
+		return -1;
 	}
-	if (!j || j->failed)
-		stop(c, j ? "read an input the core cannot read" : "claimed to have read an input it cannot have read");
-	free(path);
-	return j && !j->failed ? 0 : -1;
+	char *rel = kv_wire_get_str(in); /* NULL when the message is malformed */
+	if (!rel)
+		return -1;
+	struct kv_error why = {0};
+	int their_end = -1;
+	struct feed *f = feed_start(e, rel, &their_end, &why);
+	free(rel);
+	if (f) {
+		e->feeds = kv_xrealloc(e->feeds, (e->feed_count + 1) * sizeof *e->feeds);
+		e->feeds[e->feed_count++] = f;
+		e->open_count++;
+	}
+	struct kv_buf m;
+	answer_status(&m, KV_MSG_OPEN, &why);
+	kv_wire_u64(&m, f ? e->feed_count - 1 : 0);
+	int rc = answer(c, &m, their_end);
+	if (their_end >= 0)
+		close(their_end);
+	return rc;
+}
+
+/* The plugin is done with an input: the core's digest is recorded, and
+ * told to it (input_sha256). */
+static int close_request(struct evaluation *e, struct kv_wire_in *in, struct child *c)
+{
+	uint64_t id = kv_wire_get_u64(in);
+	if (in->bad || id >= e->feed_count || e->feeds[id]->closed)
+		return -1;
+	struct feed *f = e->feeds[id];
+	feed_finish(f);
+	f->closed = 1;
+	e->open_count--;
+	if (!f->failed)
+		kv_inputs_record(&e->run->inputs, f->path, f->bytes, f->hex);
+	struct kv_buf m;
+	kv_wire_begin(&m, KV_MSG_CLOSE);
+	kv_wire_u64(&m, f->failed ? KV_EXIT_INPUT : 0);
+	kv_wire_str(&m, f->failed ? NULL : f->hex);
+	return answer(c, &m, -1);
+}
+
+static int kind_request(struct evaluation *e, struct kv_wire_in *in, struct child *c)
+{
+	char *rel = kv_wire_get_str(in); /* NULL when the message is malformed */
+	if (!rel)
+		return -1;
+	struct kv_buf m;
+	kv_wire_begin(&m, KV_MSG_KIND);
+	kv_wire_u64(&m, (uint64_t)kv_inputs_kind(&e->run->inputs, rel));
+	free(rel);
+	return answer(c, &m, -1);
+}
+
+static int list_request(struct evaluation *e, struct kv_wire_in *in, struct child *c)
+{
+	char *rel = kv_wire_get_str(in); /* NULL when the message is malformed */
+	if (!rel)
+		return -1;
+	struct kv_error why = {0};
+	char **names = NULL;
+	size_t n = 0;
+	kv_inputs_list(&e->run->inputs, rel, &names, &n, &why);
+	free(rel);
+	struct kv_buf m;
+	answer_status(&m, KV_MSG_LIST, &why);
+	for (size_t i = 0; i < n; i++) {
+		kv_wire_str(&m, names[i]);
+		free(names[i]);
+	}
+	free(names);
+	return answer(c, &m, -1);
 }
 
 static int evidence(struct evaluation *e, struct kv_wire_in *in)
@@ -673,9 +844,18 @@ static int evaluate_message(void *arg, enum kv_msg type, struct kv_wire_in *in, 
 		kv_host_progress(&e->ctx, done, total);
 		return 0;
 	}
-	case KV_MSG_INPUT:
-	case KV_MSG_OPENED:
-		return input_message(e, type, in, c);
+	case KV_MSG_OPEN:
+		return open_request(e, in, c);
+	case KV_MSG_CLOSE:
+		return close_request(e, in, c);
+	case KV_MSG_KIND:
+		return kind_request(e, in, c);
+	case KV_MSG_LIST:
+		return list_request(e, in, c);
+	case KV_MSG_CLAIM_READ:
+	case KV_MSG_CLAIM_OPENED:
+		stop(c, "sent a malformed message (a claim to have read a file: only the core opens inputs)");
+		return -1;
 	default:
 		return common_message(&e->child_err, type, in, c);
 	}
@@ -688,14 +868,14 @@ int kv_isolate_evaluate(struct kv_run *run, size_t index, struct kv_error *err)
 	struct evaluation e = {.run = run, .index = index, .how = offered(),
 			       .progress_wanted = isatty(STDERR_FILENO)};
 	e.how.plugin = res->plugin.path;
-	e.how.data_dir = run->inputs.data_dir;
 	e.how.timeout = cr->timeout;
 	e.how.memory_limit = cr->memory_limit;
 	e.ctx = (struct kv_ctx){.run = run, .index = index, .err = &e.child_err};
 	char *who = kv_xasprintf("criterion '%s': ", cr->id);
-	int rc = run_child(who, res->plugin.path, cr->timeout, evaluate_job, &e, evaluate_message, hash_some, &e, err);
+	struct child_io io = {evaluate_message, feeds_to_poll, feeds_ready, &e};
+	int rc = run_child(who, res->plugin.path, cr->timeout, evaluate_job, &e, &io, err);
 	free(who);
-	jobs_free(&e);
+	feeds_free(&e);
 	if (e.ctx.progress_shown)
 		fputs("\r\033[K", stderr);
 	if (rc == 0 && e.child_err.status)

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <linux/prctl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,7 +72,10 @@ static void allow_read(int ruleset, const char *path)
 	close(fd);
 }
 
-static int landlock(int abi, const char *plugin, const char *data_dir, struct kv_error *err)
+/* No data directory among the rules: the core opens every input and hands
+ * the plugin a descriptor to read, so a plugin's own open() of a data
+ * file is refused like any other. */
+static int landlock(int abi, const char *plugin, struct kv_error *err)
 {
 	static const char *const system_dirs[] = {
 		"/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib", "/etc/ld.so.cache",
@@ -93,8 +97,6 @@ static int landlock(int abi, const char *plugin, const char *data_dir, struct kv
 		allow_read(rs, system_dirs[i]);
 	if (plugin)
 		allow_read(rs, plugin);
-	if (data_dir)
-		allow_read(rs, data_dir);
 	long rc = syscall(SYS_landlock_restrict_self, rs, 0);
 	int e = errno;
 	close(rs);
@@ -117,7 +119,7 @@ static const char *const allowed[] = {
 	"sched_getparam", "sched_getscheduler", "sched_get_priority_max",
 	"sched_get_priority_min", "getrusage", "sysinfo", "getrlimit", "prlimit64", "uname",
 	"arch_prctl", "membarrier", "poll", "ppoll", "select", "pselect6", "pipe2", "getcpu",
-	NULL};
+	"recvmsg", NULL};
 /* Refused with a report to the core: the network, other programs, other
  * processes, the kernel's own state. */
 static const char *const forbidden[] = {
@@ -233,7 +235,7 @@ int kv_isolate_confine(const struct kv_confinement *how, struct kv_error *err)
 	limit(RLIMIT_FSIZE, 0);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		return kv_fail(err, KV_EXIT_INTERNAL, "no_new_privs: %s", strerror(errno));
-	if (how->landlock_abi && landlock(how->landlock_abi, how->plugin, how->data_dir, err))
+	if (how->landlock_abi && landlock(how->landlock_abi, how->plugin, err))
 		return err->status;
 #ifdef HAVE_SECCOMP
 	if (how->seccomp && seccomp(err))
@@ -265,15 +267,109 @@ static _Noreturn void finish(const struct kv_error *err)
 	_exit(0);
 }
 
-/* The core hashes the files (input.h): it is told of each as it is opened,
- * so that it can hash while the plugin reads, and as it is recorded. */
-static void observe(const char *norm, int recorded)
+/* --- inputs: asked of the core (input.h) -------------------------------- */
+
+/* One request and its answer; plugin threads ask one at a time. */
+static pthread_mutex_t ask_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct answer {
+	unsigned char *payload;  /* freed by the asker */
+	struct kv_wire_in in;
+	int fd;                  /* the descriptor that came with it, or -1 */
+};
+
+static void ask(struct kv_buf *req, enum kv_msg type, struct answer *a)
+{
+	uint32_t got = 0, len = 0;
+	pthread_mutex_lock(&ask_lock);
+	int rc = kv_wire_send(KV_ISOLATE_FD, req);
+	if (rc == 0)
+		rc = kv_wire_recv(KV_ISOLATE_FD, &got, &a->payload, &len, &a->fd);
+	pthread_mutex_unlock(&ask_lock);
+	if (rc || got != (uint32_t)type)
+		_exit(124); /* the core is gone or confused: nothing left to do */
+	a->in = (struct kv_wire_in){a->payload, len, 0};
+}
+
+static void ask_path(enum kv_msg type, const char *rel, struct answer *a)
 {
 	struct kv_buf m;
-	kv_wire_begin(&m, recorded ? KV_MSG_INPUT : KV_MSG_OPENED);
-	kv_wire_str(&m, norm);
-	kv_wire_send(KV_ISOLATE_FD, &m);
+	kv_wire_begin(&m, type);
+	kv_wire_str(&m, rel);
+	ask(&m, type, a);
 }
+
+/* The answer's status and error text into err; 0 when the status is 0. */
+static int answered(struct kv_wire_in *a, const char *rel, struct kv_error *err)
+{
+	uint64_t status = kv_wire_get_u64(a);
+	char *text = kv_wire_get_str(a);
+	if (status)
+		kv_fail(err, (int)status, "%s", text ? text : rel);
+	free(text);
+	return status ? -1 : 0;
+}
+
+static int remote_open(const char *rel, uint64_t *id, struct kv_error *err)
+{
+	struct answer a;
+	ask_path(KV_MSG_OPEN, rel, &a);
+	int rc = answered(&a.in, rel, err);
+	*id = kv_wire_get_u64(&a.in);
+	free(a.payload);
+	if (rc == 0 && a.fd < 0)
+		rc = kv_fail(err, KV_EXIT_INTERNAL, "%s: the core sent no descriptor", rel);
+	if (rc && a.fd >= 0)
+		close(a.fd);
+	return rc ? -1 : a.fd;
+}
+
+static int remote_close(uint64_t id, char hex[65])
+{
+	struct kv_buf m;
+	struct answer a;
+	kv_wire_begin(&m, KV_MSG_CLOSE);
+	kv_wire_u64(&m, id);
+	ask(&m, KV_MSG_CLOSE, &a);
+	uint64_t status = kv_wire_get_u64(&a.in);
+	char *sha = kv_wire_get_str(&a.in);
+	int ok = status == 0 && sha && strlen(sha) == 64;
+	if (ok)
+		memcpy(hex, sha, 65);
+	free(sha);
+	free(a.payload);
+	return ok ? 0 : -1;
+}
+
+static int remote_kind(const char *rel)
+{
+	struct answer a;
+	ask_path(KV_MSG_KIND, rel, &a);
+	int kind = (int)kv_wire_get_u64(&a.in);
+	free(a.payload);
+	return kind;
+}
+
+static int remote_list(const char *rel, char ***names, size_t *count, struct kv_error *err)
+{
+	struct answer a;
+	ask_path(KV_MSG_LIST, rel, &a);
+	int rc = answered(&a.in, rel, err);
+	char **v = NULL;
+	size_t n = 0;
+	while (rc == 0 && a.in.left && !a.in.bad) {
+		v = kv_xrealloc(v, (n + 1) * sizeof *v);
+		v[n++] = kv_wire_get_str(&a.in);
+	}
+	free(a.payload);
+	if (rc == 0) {
+		*names = v;
+		*count = n;
+	}
+	return rc ? KV_EXIT_INPUT : 0;
+}
+
+static const struct kv_inputs_remote remote = {remote_open, remote_close, remote_kind, remote_list};
 
 _Noreturn void kv_isolate_child_evaluate(struct kv_run *run, size_t index, const struct kv_confinement *how,
 					 int progress_wanted)
@@ -285,7 +381,7 @@ _Noreturn void kv_isolate_child_evaluate(struct kv_run *run, size_t index, const
 	void *handle = NULL;
 	if (kv_isolate_confine(how, &err) == 0 && lp->path)
 		kv_plugin_open_file(lp->path, lp->sha256, cr->where, &handle, &desc, &err);
-	run->inputs.observer = observe;
+	run->inputs.remote = &remote;
 	if (err.status == 0) {
 		struct kv_ctx ctx = {.run = run, .index = index, .err = &err, .forward = 1,
 				     .progress_wanted = progress_wanted};

@@ -6,7 +6,6 @@
 
 struct kv_confinement {
 	const char *plugin;        /* the file, read-only; NULL when built in */
-	const char *data_dir;      /* read-only; NULL for none */
 	double timeout;            /* seconds: the CPU limit is derived from it */
 	unsigned long long memory_limit; /* bytes of address space; 0 none */
 	int landlock_abi;          /* 0: not applied */

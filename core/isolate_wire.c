@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 void kv_wire_begin(struct kv_buf *b, enum kv_msg type)
@@ -28,22 +29,82 @@ void kv_wire_str(struct kv_buf *b, const char *s)
 /* Plugin threads may record at once: one message at a time on the pipe. */
 static pthread_mutex_t send_lock = PTHREAD_MUTEX_INITIALIZER;
 
-int kv_wire_send(int fd, struct kv_buf *b)
+/* The first bytes, with the descriptor riding on them. */
+static ssize_t send_with(int fd, const char *data, size_t len, int pass)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = {(void *)data, len};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+			   .msg_controllen = sizeof control.buf};
+	memset(control.buf, 0, sizeof control.buf);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &pass, sizeof pass);
+	return sendmsg(fd, &m, MSG_NOSIGNAL);
+}
+
+int kv_wire_send(int fd, struct kv_buf *b) { return kv_wire_send_fd(fd, b, -1); }
+
+int kv_wire_send_fd(int fd, struct kv_buf *b, int pass)
 {
 	uint32_t len = (uint32_t)(b->len - KV_MSG_HEADER);
 	memcpy(b->data + 4, &len, sizeof len);
 	int rc = 0;
 	pthread_mutex_lock(&send_lock);
 	for (size_t off = 0; rc == 0 && off < b->len;) {
-		ssize_t n = write(fd, b->data + off, b->len - off);
-		if (n > 0)
+		ssize_t n = pass >= 0 ? send_with(fd, b->data + off, b->len - off, pass) : write(fd, b->data + off, b->len - off);
+		if (n > 0) {
 			off += (size_t)n;
-		else if (n < 0 && errno != EINTR)
+			pass = -1;
+		} else if (n < 0 && errno != EINTR) {
 			rc = -1;
+		}
 	}
 	pthread_mutex_unlock(&send_lock);
 	kv_buf_free(b);
 	return rc;
+}
+
+/* len bytes into p; the first read also takes a descriptor if one came. */
+static int recv_all(int fd, unsigned char *p, size_t len, int *passed)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	for (size_t off = 0; off < len;) {
+		struct iovec iov = {p + off, len - off};
+		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+				   .msg_controllen = sizeof control.buf};
+		ssize_t n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && passed && *passed < 0)
+			memcpy(passed, CMSG_DATA(c), sizeof *passed);
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+int kv_wire_recv(int fd, uint32_t *type, unsigned char **payload, uint32_t *len, int *passed)
+{
+	uint32_t head[2];
+	*passed = -1;
+	*payload = NULL;
+	if (recv_all(fd, (unsigned char *)head, sizeof head, passed))
+		return -1;
+	*type = head[0];
+	*len = head[1];
+	*payload = kv_xmalloc((size_t)head[1] + 1);
+	return recv_all(fd, *payload, head[1], passed);
 }
 
 static int take(struct kv_wire_in *in, void *out, size_t n)

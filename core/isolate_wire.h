@@ -1,7 +1,9 @@
 /* Messages from an isolated plugin's process to the core: a header (type,
  * payload length, both uint32) and a payload of fields: u64, f64 and
  * strings (u32 length, bytes, no NUL).  Both ends are the same program on
- * the same machine, so numbers travel in the machine's byte order. */
+ * the same machine, so numbers travel in the machine's byte order.  The
+ * requests about inputs (OPEN, CLOSE, KIND, LIST) get one answer each, in
+ * the same form, back on the same socket; OPEN's carries a descriptor. */
 #ifndef KV_ISOLATE_WIRE_H
 #define KV_ISOLATE_WIRE_H
 
@@ -15,19 +17,23 @@ enum kv_msg {
 	KV_MSG_EVIDENCE,     /* team, key, is_num, num, str */
 	KV_MSG_WARNING,      /* text */
 	KV_MSG_PROGRESS,     /* done, total */
-	KV_MSG_INPUT,        /* path: recorded as read (the core hashes it) */
+	KV_MSG_CLAIM_READ,   /* never valid: only the core opens and records inputs */
 	KV_MSG_ERROR,        /* status, text */
 	KV_MSG_DONE,         /* status */
 	KV_MSG_DESCRIPTOR,   /* see isolate.c */
 	KV_MSG_FORBIDDEN,    /* name of a refused system call */
-	KV_MSG_OPENED,       /* path: opened for reading (the core may hash it meanwhile) */
+	KV_MSG_CLAIM_OPENED, /* never valid, as KV_MSG_CLAIM_READ */
+	KV_MSG_OPEN,         /* path -> status, id, text (error) + the descriptor to read */
+	KV_MSG_CLOSE,        /* id -> status, sha256 (of the whole file) */
+	KV_MSG_KIND,         /* path -> kind (as kv_inputs_kind) */
+	KV_MSG_LIST,         /* path -> status, text (error), names */
 	KV_MSG_END
 };
 
 #define KV_MSG_HEADER 8u
 #define KV_MSG_CAP (1u << 20)        /* the largest payload accepted */
 #define KV_MSG_NULL_STR 0xffffffffu  /* a NULL string's length */
-#define KV_ISOLATE_FD 3              /* the child's end of the pipe */
+#define KV_ISOLATE_FD 3              /* the child's end of the socket */
 
 void kv_wire_begin(struct kv_buf *b, enum kv_msg type);
 void kv_wire_u64(struct kv_buf *b, uint64_t v);
@@ -35,6 +41,11 @@ void kv_wire_f64(struct kv_buf *b, double v);
 void kv_wire_str(struct kv_buf *b, const char *s);
 /* Fill in the length, write the message whole, free b.  0 or -1. */
 int kv_wire_send(int fd, struct kv_buf *b);
+/* The same with a descriptor attached (SCM_RIGHTS) when pass >= 0. */
+int kv_wire_send_fd(int fd, struct kv_buf *b, int pass);
+/* One whole message: its type, payload (caller frees) and length, and the
+ * descriptor that came with it (-1 if none).  0 or -1. */
+int kv_wire_recv(int fd, uint32_t *type, unsigned char **payload, uint32_t *len, int *passed);
 
 /* A payload being read; `bad` is set by any read past its end or any
  * string with a NUL or longer than the payload. */

@@ -163,9 +163,19 @@ Test(isolation, a_constructor_is_confined_too)
 	free(err);
 }
 
+/* Only the core opens inputs: a message that claims a read is malformed. */
 Test(isolation, a_forged_input_claim_is_refused)
 {
-	expect_stopped("h_forge", NULL, "claimed to have read an input it cannot have read");
+	expect_stopped("h_forge", NULL, "sent a malformed message (a claim to have read a file");
+}
+
+/* The data directory is not among the plugin's readable paths either: it
+ * gets each input from the core, as a descriptor. */
+Test(isolation, a_data_file_opened_by_the_plugin_itself_is_refused)
+{
+	char *path = kv_xasprintf("%s/data/x.csv", dir);
+	expect_refused_open("h_read", path);
+	free(path);
 }
 
 /* The messages carry no criterion: a plugin reaches its own outcomes only,

@@ -20,8 +20,9 @@ static const struct kv_param_decl params[] = {
 	{"path", KV_T_STRING, 0, "", NULL, "a file to open, outside the data directory"},
 	{NULL, 0, 0, NULL, NULL, NULL}};
 
-/* A message as the core's wire has it: type 7 (an input read), then the
- * path: a file this plugin never read and the data directory lacks. */
+/* A message as the core's wire has it: type 7 (a claim to have read a
+ * file, which the core never takes from a plugin), then the path: a file
+ * this plugin never read and the data directory lacks. */
 __attribute__((unused)) static void forge_input_claim(void)
 {
 	static const char path[] = "never-read.csv";
