@@ -21,8 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SMALL 16
+#define SMALL 64   /* a binomial draw costs about as much as 100 draws of a unit */
 #define BLOCK_UNITS 2048   /* a block's draws (class x R x 4 bytes) stay within 256 KB */
+_Static_assert(BLOCK_UNITS <= 65536, "a draw takes 16 bits (take)");
 
 struct block {
 	size_t c0, c1;        /* classes [c0, c1) */
@@ -46,17 +47,19 @@ struct plan {
 	double *w, *g, *wr, *elo;
 };
 
-/* Up to two draws of units uniform in [0, units), units < 2^16, from one
- * 64-bit output x, by Lemire's multiply-shift with rejection (unbiased):
- * m[class of the unit * R] counts them, *i counts up to count. */
+/* Up to four draws of units uniform in [0, units), 0 < units <= 2^16,
+ * from one 64-bit output x, 16 bits each, by Lemire's multiply-shift with
+ * rejection (unbiased; a block's units are at most BLOCK_UNITS, so at most
+ * 1 in 32 is rejected): m[class of the unit * R] counts them, *i counts up
+ * to count. */
 static inline void take(uint64_t x, uint64_t *i, uint64_t count, uint32_t units, uint32_t threshold,
 			const uint16_t *restrict map, uint32_t *restrict m, size_t R)
 {
-	for (int half = 0; half < 2 && *i < count; half++, x >>= 32) {
-		uint64_t product = (uint64_t)(uint32_t)x * units;
-		if ((uint32_t)product < threshold)
+	for (int q = 0; q < 4 && *i < count; q++, x >>= 16) {
+		uint32_t product = (uint32_t)(x & 0xffff) * units;
+		if ((product & 0xffff) < threshold)
 			continue;
-		m[(size_t)map[product >> 32] * R]++;
+		m[(size_t)map[product >> 16] * R]++;
 		(*i)++;
 	}
 }
@@ -68,7 +71,7 @@ static inline void take(uint64_t x, uint64_t *i, uint64_t count, uint32_t units,
 static void draw_two(struct kv_rng *rng, const uint64_t *count, uint32_t units, const uint16_t *restrict map,
 		     uint32_t *restrict m, size_t R, int both)
 {
-	uint32_t threshold = (uint32_t)(0 - units) % units; /* 2^32 mod units */
+	uint32_t threshold = (65536u - units) % units; /* 2^16 mod units */
 	struct kv_rng a = rng[0], b = both ? rng[1] : rng[0]; /* in registers, not through the pointer */
 	uint64_t i = 0, j = both ? 0 : 1, nb = both ? count[1] : 1;
 	while (i < count[0] && j < nb) {
