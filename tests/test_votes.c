@@ -742,3 +742,41 @@ Test(votes_e2e, binary_with_the_shared_object)
 	kv_buf_free(&buf);
 	kvt_round_done(&r);
 }
+
+/* Out of memory is said as such, naming the criterion: 300,000 battles
+ * (about 60 MB of file) under the least memory_limit the core accepts. */
+Test(votes_e2e, out_of_memory_is_said_as_such, .timeout = 60)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	cr_skip_test("a sanitizer's build runs plugins without a memory limit");
+#endif
+	struct kvt_round r;
+	struct kv_buf buf = {0};
+	round_init(&r);
+	static const char *const models[] = {"ma", "mb", "mc"};
+	for (int i = 0; i < 300000; i++) {
+		char judge[32];
+		snprintf(judge, sizeof judge, "judge-%d", i % 30000);
+		add(&buf, 1, models[i % 3], models[(i + 1) % 3], i % 5 ? "model_a" : "tie", judge);
+	}
+	kvt_round_put(&r, "b.jsonl", buf.data);
+	kvt_write(r.dir, "r.cfg",
+		  "round: { id = \"t\"; title = \"T\"; date = \"2026-01-15\"; data = \"d\"; seed = 7L;\n"
+		  TEAMS_ABC
+		  " criteria = ( { id = \"arena\"; plugin = \"votes\"; kind = \"score\"; points = 25.0;\n"
+		  "   memory_limit = \"64M\";\n"
+		  "   params = { method = \"pairwise\"; battles = \"b.jsonl\"; bootstrap = 100;\n"
+		  "              models = { a = \"ma\"; b = \"mb\"; c = \"mc\"; }; }; } );\n"
+		  " selection = { eliminate_lowest = 1; }; };\n");
+	char *cfg = kv_xasprintf("%s/r.cfg", r.dir), *out = kv_xasprintf("%s/result.json", r.dir);
+	const char *args[] = {"run", cfg, "-o", out, NULL};
+	char *err = NULL;
+	int rc = kvt_exec(args, NULL, &err);
+	cr_expect_eq(rc, 3, "exit %d: %s", rc, err);
+	cr_expect(err && strstr(err, "criterion 'arena' (plugin votes): out of memory"), "%s", err);
+	free(err);
+	free(cfg);
+	free(out);
+	kv_buf_free(&buf);
+	kvt_round_done(&r);
+}

@@ -108,7 +108,7 @@ static int add_block(struct plan *P, size_t cap, struct block b)
 static int make_blocks(struct plan *P)
 {
 	const struct votes_classes *C = P->B->C;
-	size_t cap = 2 * C->count + 1, small_units = 0;
+	size_t cap = C->count + 1, small_units = 0;
 	P->blocks = malloc(cap * sizeof *P->blocks);
 	for (size_t c = 0; c < C->count; c++)
 		small_units += C->size[c] < SMALL ? C->size[c] : 0;
