@@ -295,8 +295,12 @@ static inline void add32(const struct votes_classes *C, uint32_t *restrict acc, 
 			continue;
 		for (size_t e = C->first[c]; e < C->first[c + 1]; e++) {
 			uint32_t *a = acc + (size_t)C->code[e] * R, mult = C->mult[e];
-			for (size_t r = 0; r < R; r++)
-				a[r] += mc[r] * mult;
+			if (mult == 1) /* most entries: no vector multiply (slow on 32-bit lanes) */
+				for (size_t r = 0; r < R; r++)
+					a[r] += mc[r];
+			else
+				for (size_t r = 0; r < R; r++)
+					a[r] += mc[r] * mult;
 		}
 	}
 }
