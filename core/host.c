@@ -63,8 +63,9 @@ static void h_warn(struct kv_ctx *c, const char *fmt, ...)
 	kv_buf_free(&b);
 }
 
-/* Sent at most every tenth of a second, and only when the core shows it. */
-static void forward_progress(struct kv_ctx *c, uint64_t done, uint64_t total)
+/* Sent at most every tenth of a second, and only when the core shows it;
+ * bytes of an input (input_progress) carry a third number, 1. */
+static void forward_progress(struct kv_ctx *c, uint64_t done, uint64_t total, int bytes)
 {
 	static struct timespec last;
 	struct timespec now;
@@ -77,13 +78,15 @@ static void forward_progress(struct kv_ctx *c, uint64_t done, uint64_t total)
 	kv_wire_begin(&m, KV_MSG_PROGRESS);
 	kv_wire_u64(&m, done);
 	kv_wire_u64(&m, total);
+	if (bytes)
+		kv_wire_u64(&m, 1);
 	forward(&m);
 }
 
 static void h_progress(struct kv_ctx *c, uint64_t done, uint64_t total)
 {
 	if (c->forward) {
-		forward_progress(c, done, total);
+		forward_progress(c, done, total, 0);
 		return;
 	}
 	kv_host_progress(c, done, total);
@@ -97,6 +100,34 @@ void kv_host_progress(struct kv_ctx *c, uint64_t done, uint64_t total)
 		fprintf(stderr, "\r%s: %3d%%", crit_of(c)->id, (int)(100.0 * (double)done / (double)total));
 	else
 		fprintf(stderr, "\r%s: %llu", crit_of(c)->id, (unsigned long long)done);
+	c->progress_shown = 1;
+}
+
+static double seconds_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void kv_host_progress_bytes(struct kv_ctx *c, uint64_t done, uint64_t total)
+{
+	double now = seconds_now(), mb = 1e-6;
+	if (!isatty(STDERR_FILENO))
+		return;
+	if (c->progress_start == 0) {
+		c->progress_start = now;
+		c->progress_first = done;
+	} else if (now - c->progress_last < 0.1 && done != total) {
+		return;
+	}
+	c->progress_last = now;
+	double rate = now > c->progress_start ? (double)(done - c->progress_first) / (now - c->progress_start) : 0;
+	fprintf(stderr, "\r\033[K%s: read %.0f of %.0f MB", crit_of(c)->id, (double)done * mb, (double)total * mb);
+	if (total)
+		fprintf(stderr, " (%d%%)", (int)(100.0 * (double)done / (double)total));
+	if (rate > 0)
+		fprintf(stderr, ", %.0f MB/s", rate * mb);
 	c->progress_shown = 1;
 }
 
@@ -509,6 +540,18 @@ static int h_table_number(struct kv_table *t, int column, double *out)
 	return kv_number_parse(kv_table_field(HANDLE(t)->t, column), out) ? 0 : KV_ERR_INPUT;
 }
 
+static int h_input_progress(struct kv_input *in, uint64_t done)
+{
+	if (!in)
+		return KV_ERR_INPUT;
+	uint64_t total = kv_stream_size(in->stream);
+	if (in->ctx->forward)
+		forward_progress(in->ctx, done, total, 1);
+	else
+		kv_host_progress_bytes(in->ctx, done, total);
+	return 0;
+}
+
 static const struct kv_host host_table = {
 	.abi_version = KV_ABI_VERSION,
 	.size = sizeof(struct kv_host),
@@ -559,6 +602,7 @@ static const struct kv_host host_table = {
 	.rng_stream = h_rng_stream,
 	.outcome_get = h_outcome_get,
 	.table_number = h_table_number,
+	.input_progress = h_input_progress,
 };
 
 const struct kv_host *kv_host_table(void) { return &host_table; }

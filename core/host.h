@@ -19,6 +19,8 @@ struct kv_ctx {
 	int progress_shown;
 	int forward;                     /* isolated: send, do not record (isolate.c) */
 	int progress_wanted;             /* isolated: the core shows progress */
+	double progress_start, progress_last;  /* input_progress: first and last shown (seconds) */
+	uint64_t progress_first;         /* its bytes at the first */
 };
 
 const struct kv_host *kv_host_table(void);
@@ -32,6 +34,8 @@ void kv_host_evidence(struct kv_ctx *c, size_t team, const char *key, int is_num
 		      const char *str);
 void kv_host_warning(struct kv_ctx *c, const char *msg);
 void kv_host_progress(struct kv_ctx *c, uint64_t done, uint64_t total);
+/* done of total bytes of an input, with the rate since the first call. */
+void kv_host_progress_bytes(struct kv_ctx *c, uint64_t done, uint64_t total);
 
 /* tmpl with every "{team}" replaced by team_id (caller frees). */
 char *kv_expand_team(const char *tmpl, const char *team_id);

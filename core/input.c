@@ -528,3 +528,9 @@ int kv_sha256_file(const char *path, char out[65], uint64_t *bytes)
 		*bytes = total;
 	return rc;
 }
+
+uint64_t kv_stream_size(const struct kv_stream *s)
+{
+	struct stat st;
+	return s && fstat(fileno(s->f), &st) == 0 && st.st_size > 0 ? (uint64_t)st.st_size : 0;
+}

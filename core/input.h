@@ -82,6 +82,8 @@ long kv_stream_read(struct kv_stream *s, void *buf, size_t len);
 /* Hashes whatever the reader left unread, then records the file; the
  * digest is of the bytes read through this stream and nothing else. */
 int kv_stream_close(struct kv_stream *s, char sha256_hex[65]);
+/* The open file's size in bytes (0 when unknown). */
+uint64_t kv_stream_size(const struct kv_stream *s);
 
 /* SHA-256 of a buffer, as lowercase hex. */
 void kv_sha256_hex(const void *data, size_t len, char out[65]);

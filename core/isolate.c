@@ -841,7 +841,10 @@ static int evaluate_message(void *arg, enum kv_msg type, struct kv_wire_in *in, 
 	}
 	case KV_MSG_PROGRESS: {
 		uint64_t done = kv_wire_get_u64(in), total = kv_wire_get_u64(in);
-		kv_host_progress(&e->ctx, done, total);
+		if (in->left >= sizeof(uint64_t) && kv_wire_get_u64(in) == 1) /* bytes of an input */
+			kv_host_progress_bytes(&e->ctx, done, total);
+		else
+			kv_host_progress(&e->ctx, done, total);
 		return 0;
 	}
 	case KV_MSG_OPEN:

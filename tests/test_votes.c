@@ -703,6 +703,27 @@ Test(votes_pairwise, sandwich_interval_by_hand)
 
 /* --- end to end: the real binary loads votes.so ------------------------------ */
 
+/* Run the binary on a round of teams a, b, c with `criteria` (r.cfg in
+ * r's folder, the record in result.json there); its exit status, *err
+ * its standard error. */
+static int run_binary(struct kvt_round *r, const char *criteria, char **err)
+{
+	char *text = kv_xasprintf("round: { id = \"t\"; title = \"T\"; date = \"2026-01-15\"; data = \"d\"; seed = 7L;\n"
+				  TEAMS_ABC " criteria = ( %s );\n selection = { eliminate_lowest = 1; }; };\n", criteria);
+	kvt_write(r->dir, "r.cfg", text);
+	char *cfg = kv_xasprintf("%s/r.cfg", r->dir), *out = kv_xasprintf("%s/result.json", r->dir);
+	const char *args[] = {"run", cfg, "-o", out, NULL};
+	int rc = kvt_exec(args, NULL, err);
+	free(text);
+	free(cfg);
+	free(out);
+	return rc;
+}
+
+#define ARENA_100 "{ id = \"arena\"; plugin = \"votes\"; kind = \"score\"; points = 25.0;%s\n" \
+	"   params = { method = \"pairwise\"; battles = \"b.jsonl\"; bootstrap = 100;\n" \
+	"              models = { a = \"ma\"; b = \"mb\"; c = \"mc\"; }; }; }"
+
 Test(votes_e2e, binary_with_the_shared_object)
 {
 	struct kvt_round r;
@@ -711,19 +732,11 @@ Test(votes_e2e, binary_with_the_shared_object)
 	three_teams(&buf);
 	kvt_round_put(&r, "b.jsonl", buf.data);
 	kvt_round_put(&r, "ratings.csv", stage1);
-	kvt_write(r.dir, "r.cfg",
-		  "round: { id = \"t\"; title = \"T\"; date = \"2026-01-15\"; data = \"d\"; seed = 7L;\n"
-		  TEAMS_ABC
-		  " criteria = ( { id = \"arena\"; plugin = \"votes\"; kind = \"score\"; points = 25.0;\n"
-		  "   params = { method = \"pairwise\"; battles = \"b.jsonl\"; bootstrap = 100;\n"
-		  "              models = { a = \"ma\"; b = \"mb\"; c = \"mc\"; }; }; },\n"
-		  "  { id = \"users\"; plugin = \"votes\"; kind = \"score\"; points = 25.0;\n"
-		  "   params = { ratings = \"ratings.csv\"; groups = [\"expert\"]; normalize = \"best\"; }; } );\n"
-		  " selection = { eliminate_lowest = 1; }; };\n");
-	char *cfg = kv_xasprintf("%s/r.cfg", r.dir), *out = kv_xasprintf("%s/result.json", r.dir);
-	const char *args[] = {"run", cfg, "-o", out, NULL};
-	char *err = NULL;
-	int rc = kvt_exec(args, NULL, &err);
+	char *criteria = kv_xasprintf(ARENA_100 ",\n  { id = \"users\"; plugin = \"votes\"; kind = \"score\"; "
+				      "points = 25.0;\n   params = { ratings = \"ratings.csv\"; groups = [\"expert\"]; "
+				      "normalize = \"best\"; }; }", "");
+	char *err = NULL, *out = kv_xasprintf("%s/result.json", r.dir);
+	int rc = run_binary(&r, criteria, &err);
 	cr_assert_eq(rc, 0, "exit %d: %s", rc, err);
 	char *json = kvt_read(out);
 	cr_assert_not_null(json);
@@ -733,12 +746,39 @@ Test(votes_e2e, binary_with_the_shared_object)
 	free(err);
 	/* A bad battle file: exit 2, the message names file, record and field. */
 	kvt_round_put(&r, "b.jsonl", "{\"model_a\": \"ma\", \"model_b\": \"mb\", \"winner\": \"nobody\", \"judge\": \"j\"}\n");
-	rc = kvt_exec(args, NULL, &err);
+	rc = run_binary(&r, criteria, &err);
 	cr_expect_eq(rc, 2, "exit %d: %s", rc, err);
 	cr_expect(err && strstr(err, "b.jsonl:1: record 1: field 'winner'"), "%s", err);
 	free(err);
-	free(cfg);
+	free(criteria);
 	free(out);
+	kv_buf_free(&buf);
+	kvt_round_done(&r);
+}
+
+/* Out of memory is said as such, naming the criterion: 300,000 battles
+ * (about 60 MB of file) under the least memory_limit the core accepts. */
+Test(votes_e2e, out_of_memory_is_said_as_such, .timeout = 60)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	cr_skip_test("a sanitizer's build runs plugins without a memory limit");
+#endif
+	struct kvt_round r;
+	struct kv_buf buf = {0};
+	round_init(&r);
+	static const char *const models[] = {"ma", "mb", "mc"};
+	for (int i = 0; i < 300000; i++) {
+		char judge[32];
+		snprintf(judge, sizeof judge, "judge-%d", i % 30000);
+		add(&buf, 1, models[i % 3], models[(i + 1) % 3], i % 5 ? "model_a" : "tie", judge);
+	}
+	kvt_round_put(&r, "b.jsonl", buf.data);
+	char *criteria = kv_xasprintf(ARENA_100, " memory_limit = \"64M\";"), *err = NULL;
+	int rc = run_binary(&r, criteria, &err);
+	cr_expect_eq(rc, 3, "exit %d: %s", rc, err);
+	cr_expect(err && strstr(err, "criterion 'arena' (plugin votes): out of memory"), "%s", err);
+	free(err);
+	free(criteria);
 	kv_buf_free(&buf);
 	kvt_round_done(&r);
 }

@@ -313,6 +313,31 @@ Test(votes_bt, battle_bootstrap_agrees_with_chatbot_arena, .timeout = 60)
 	cJSON_Delete(expected);
 }
 
+/* The bootstrap's draws are the same bits whatever vector instructions
+ * take them (four replicates side by side under AVX2, one or two at a
+ * time without). */
+Test(votes_bt, bootstrap_is_the_same_at_every_simd_level, .timeout = 60)
+{
+	static const char *const levels[] = {"scalar", "avx2", "avx512"};
+	double q[3][K][2];
+	for (int l = 0; l < 3; l++) {
+		char *dir;
+		setenv("KAIEVAL_SIMD", levels[l], 1);
+		struct kv_run *run = run_sample("bootstrap = 203;", &dir);
+		unsetenv("KAIEVAL_SIMD");
+		for (int i = 0; i < K; i++) {
+			q[l][i][0] = kvt_evidence_num(run, "arena", ids[i], "elo_q025");
+			q[l][i][1] = kvt_evidence_num(run, "arena", ids[i], "normalized_q975");
+		}
+		done_sample(run, dir);
+	}
+	for (int l = 1; l < 3; l++)
+		for (int i = 0; i < K; i++) {
+			cr_expect_eq(q[l][i][0], q[0][i][0], "%s %s", levels[l], ids[i]);
+			cr_expect_eq(q[l][i][1], q[0][i][1], "%s %s", levels[l], ids[i]);
+		}
+}
+
 /* Every interval, bootstrap or sandwich, holds the estimate. */
 Test(votes_bt, intervals_hold_the_estimate)
 {

@@ -235,6 +235,11 @@ struct kv_host {
 	 * 0, or KV_ERR_INPUT without recording an error (the caller names what
 	 * the cell should hold, e.g. with table_error) and *out untouched. */
 	int (*table_number)(struct kv_table *t, int column, double *out);
+	/* (1.1) Show on a terminal how far an input of input_open has been
+	 * read: `done` bytes of the file's size, with the rate.  Call it as
+	 * often as convenient (a few updates a second are shown).  0, or
+	 * KV_ERR_INPUT for a NULL input. */
+	int (*input_progress)(struct kv_input *in, uint64_t done);
 };
 
 /* Does this host table have `member`?  (Members added after 1.0.) */

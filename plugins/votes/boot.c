@@ -20,9 +20,13 @@
 
 #include <stdlib.h>
 #include <string.h>
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
-#define SMALL 16
+#define SMALL 64   /* a binomial draw costs about as much as 100 draws of a unit */
 #define BLOCK_UNITS 2048   /* a block's draws (class x R x 4 bytes) stay within 256 KB */
+_Static_assert(BLOCK_UNITS <= 65536, "a draw takes 16 bits (take)");
 
 struct block {
 	size_t c0, c1;        /* classes [c0, c1) */
@@ -46,17 +50,19 @@ struct plan {
 	double *w, *g, *wr, *elo;
 };
 
-/* Up to two draws of units uniform in [0, units), units < 2^16, from one
- * 64-bit output x, by Lemire's multiply-shift with rejection (unbiased):
- * m[class of the unit * R] counts them, *i counts up to count. */
+/* Up to four draws of units uniform in [0, units), 0 < units <= 2^16,
+ * from one 64-bit output x, 16 bits each, by Lemire's multiply-shift with
+ * rejection (unbiased; a block's units are at most BLOCK_UNITS, so at most
+ * 1 in 32 is rejected): m[class of the unit * R] counts them, *i counts up
+ * to count. */
 static inline void take(uint64_t x, uint64_t *i, uint64_t count, uint32_t units, uint32_t threshold,
 			const uint16_t *restrict map, uint32_t *restrict m, size_t R)
 {
-	for (int half = 0; half < 2 && *i < count; half++, x >>= 32) {
-		uint64_t product = (uint64_t)(uint32_t)x * units;
-		if ((uint32_t)product < threshold)
+	for (int q = 0; q < 4 && *i < count; q++, x >>= 16) {
+		uint32_t product = (uint32_t)(x & 0xffff) * units;
+		if ((product & 0xffff) < threshold)
 			continue;
-		m[(size_t)map[product >> 32] * R]++;
+		m[(size_t)map[product >> 16] * R]++;
 		(*i)++;
 	}
 }
@@ -68,7 +74,7 @@ static inline void take(uint64_t x, uint64_t *i, uint64_t count, uint32_t units,
 static void draw_two(struct kv_rng *rng, const uint64_t *count, uint32_t units, const uint16_t *restrict map,
 		     uint32_t *restrict m, size_t R, int both)
 {
-	uint32_t threshold = (uint32_t)(0 - units) % units; /* 2^32 mod units */
+	uint32_t threshold = (65536u - units) % units; /* 2^16 mod units */
 	struct kv_rng a = rng[0], b = both ? rng[1] : rng[0]; /* in registers, not through the pointer */
 	uint64_t i = 0, j = both ? 0 : 1, nb = both ? count[1] : 1;
 	while (i < count[0] && j < nb) {
@@ -84,6 +90,93 @@ static void draw_two(struct kv_rng *rng, const uint64_t *count, uint32_t units, 
 	if (both)
 		rng[1] = b;
 }
+
+#if defined(__GNUC__) && defined(__x86_64__)
+/* The same draws for four replicates at once: their four generators side
+ * by side in 256-bit registers (xoshiro256** with shifts and adds), the
+ * sixteen 16-bit draws of one step multiplied and checked together.  A
+ * replicate whose draws are done keeps its generator's state, so every
+ * stream ends exactly where draw_two leaves it, and the counts are the
+ * same. */
+#define AVX2 __attribute__((target("avx2")))
+AVX2 static inline __m256i rotl4(__m256i x, int k)
+{
+	return _mm256_or_si256(_mm256_slli_epi64(x, k), _mm256_srli_epi64(x, 64 - k));
+}
+
+AVX2 static inline __m256i load_word(const struct kv_rng *rng, int w)
+{
+	return _mm256_set_epi64x((long long)rng[3].s[w], (long long)rng[2].s[w], (long long)rng[1].s[w],
+				 (long long)rng[0].s[w]);
+}
+
+/* One step of the four generators (lanes in `live` only); their outputs. */
+AVX2 static inline __m256i step4(__m256i s[4], __m256i live)
+{
+	__m256i x5 = _mm256_add_epi64(_mm256_slli_epi64(s[1], 2), s[1]), r = rotl4(x5, 7);
+	__m256i out = _mm256_add_epi64(_mm256_slli_epi64(r, 3), r), t = _mm256_slli_epi64(s[1], 17);
+	__m256i n2 = _mm256_xor_si256(s[2], s[0]), n3 = _mm256_xor_si256(s[3], s[1]);
+	__m256i n1 = _mm256_xor_si256(s[1], n2), n0 = _mm256_xor_si256(s[0], n3);
+	n2 = _mm256_xor_si256(n2, t);
+	n3 = rotl4(n3, 45);
+	s[0] = _mm256_blendv_epi8(s[0], n0, live);
+	s[1] = _mm256_blendv_epi8(s[1], n1, live);
+	s[2] = _mm256_blendv_epi8(s[2], n2, live);
+	s[3] = _mm256_blendv_epi8(s[3], n3, live);
+	return out;
+}
+
+AVX2 static void draw_four(struct kv_rng *rng, const uint64_t *count, uint32_t units,
+			   const uint16_t *restrict map, uint32_t *restrict m, size_t R)
+{
+	__m256i s[4], vunits = _mm256_set1_epi16((short)units);
+	__m256i thr = _mm256_set1_epi16((short)((65536u - units) % units)); /* 2^16 mod units */
+	uint64_t i[4] = {0, 0, 0, 0}, least = count[0];
+	uint16_t idx[16], ok[16];
+	for (int w = 0; w < 4; w++)
+		s[w] = load_word(rng, w);
+	for (int r = 1; r < 4; r++)
+		least = count[r] < least ? count[r] : least;
+	/* While every replicate needs four draws more, all steps are taken and
+	 * every accepted draw counts: no test per draw. */
+	for (uint64_t most = 0; most + 4 <= least;) {
+		__m256i x = step4(s, _mm256_set1_epi64x(-1));
+		__m256i lo = _mm256_mullo_epi16(x, vunits), hi = _mm256_mulhi_epu16(x, vunits);
+		uint32_t bits = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi16(_mm256_max_epu16(lo, thr), lo));
+		_mm256_storeu_si256((__m256i *)(void *)idx, hi);
+		for (int e = 0; e < 16; e++)
+			m[(size_t)map[idx[e]] * R + (size_t)(e >> 2)] += (bits >> (2 * e)) & 1;
+		for (int r = 0; r < 4; r++) {
+			i[r] += (unsigned)__builtin_popcount((bits >> (8 * r)) & 0xff) / 2;
+			most = i[r] > most ? i[r] : most;
+		}
+	}
+	for (;;) {
+		long long live[4];
+		int any = 0;
+		for (int r = 0; r < 4; r++)
+			any |= (live[r] = i[r] < count[r] ? -1 : 0) != 0;
+		if (!any)
+			break;
+		__m256i x = step4(s, _mm256_set_epi64x(live[3], live[2], live[1], live[0]));
+		__m256i lo = _mm256_mullo_epi16(x, vunits), hi = _mm256_mulhi_epu16(x, vunits);
+		_mm256_storeu_si256((__m256i *)(void *)idx, hi);
+		_mm256_storeu_si256((__m256i *)(void *)ok, _mm256_cmpeq_epi16(_mm256_max_epu16(lo, thr), lo));
+		for (int r = 0; r < 4; r++)
+			for (int q = 0; q < 4 && i[r] < count[r]; q++)
+				if (ok[4 * r + q]) {
+					m[(size_t)map[idx[4 * r + q]] * R + (size_t)r]++;
+					i[r]++;
+				}
+	}
+	uint64_t out[4][4];
+	for (int w = 0; w < 4; w++)
+		_mm256_storeu_si256((__m256i *)(void *)out[w], s[w]);
+	for (int r = 0; r < 4; r++)
+		for (int w = 0; w < 4; w++)
+			rng[r].s[w] = out[w][r];
+}
+#endif
 
 static int add_block(struct plan *P, size_t cap, struct block b)
 {
@@ -105,7 +198,7 @@ static int add_block(struct plan *P, size_t cap, struct block b)
 static int make_blocks(struct plan *P)
 {
 	const struct votes_classes *C = P->B->C;
-	size_t cap = 2 * C->count + 1, small_units = 0;
+	size_t cap = C->count + 1, small_units = 0;
 	P->blocks = malloc(cap * sizeof *P->blocks);
 	for (size_t c = 0; c < C->count; c++)
 		small_units += C->size[c] < SMALL ? C->size[c] : 0;
@@ -179,7 +272,12 @@ static void draw_block(const struct plan *P, const struct block *bl, const uint6
 		return;
 	}
 	memset(m, 0, width * R * sizeof *m);
-	for (size_t r = 0; r < reps; r += 2)
+	size_t r = 0;
+#if defined(__GNUC__) && defined(__x86_64__)
+	for (; P->avx2 && r + 4 <= reps; r += 4)
+		draw_four(&streams[r], &nb[b * R + r], (uint32_t)bl->units, P->unit_class + bl->map, m + r, R);
+#endif
+	for (; r < reps; r += 2)
 		draw_two(&streams[r], &nb[b * R + r], (uint32_t)bl->units, P->unit_class + bl->map, m + r, R,
 			 r + 1 < reps);
 }
@@ -197,8 +295,12 @@ static inline void add32(const struct votes_classes *C, uint32_t *restrict acc, 
 			continue;
 		for (size_t e = C->first[c]; e < C->first[c + 1]; e++) {
 			uint32_t *a = acc + (size_t)C->code[e] * R, mult = C->mult[e];
-			for (size_t r = 0; r < R; r++)
-				a[r] += mc[r] * mult;
+			if (mult == 1) /* most entries: no vector multiply (slow on 32-bit lanes) */
+				for (size_t r = 0; r < R; r++)
+					a[r] += mc[r];
+			else
+				for (size_t r = 0; r < R; r++)
+					a[r] += mc[r] * mult;
 		}
 	}
 }

@@ -4,11 +4,10 @@
  * With ties counted as half a win each way the likelihood is exactly the
  * one Chatbot Arena maximizes by logistic regression, so the fixed point is
  * the same estimate.  The iteration uses + - * / only, in a fixed order, so
- * the strengths are the same bytes on every machine; the Elo conversion
- * needs log and is evidence only. */
+ * the strengths are the same bytes on every machine; so is the Elo
+ * conversion, whose log is lib/detmath's (+ - * / only). */
 #include "votes.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -225,7 +225,7 @@ static int fill_items(struct ingest *in, struct batch *b)
 		int more = votes_reader_next(in->r, &x), rc;
 		if (more <= 0)
 			return more == 0 ? 0 : more == -1 ? -KV_ERR_INPUT : -KV_ERR_INTERNAL;
-		if ((++in->t->read & ((1u << 20) - 1)) == 0)
+		if ((++in->t->read & ((1u << 20) - 1)) == 0 && !votes_reader_shows_bytes(in->r))
 			in->h->progress(in->ctx, in->t->read, 0);
 		if ((rc = take(in, b, &x)) != KV_OK)
 			return -rc;

@@ -187,8 +187,7 @@ static void team_evidence(struct pw *pw, size_t i, double g, double elo, uint64_
 	pw->h->evidence_num(pw->ctx, i, "elo", elo);
 }
 
-/* elo_i +- 1.96 standard errors of the sandwich variance (evidence only:
- * the Elo scale uses libm). */
+/* elo_i +- 1.96 standard errors of the sandwich variance. */
 static int sandwich_evidence(struct pw *pw, const double *g, const double *elo)
 {
 	double *var = malloc(pw->k * sizeof *var);
@@ -228,7 +227,7 @@ static void round_evidence(struct pw *pw, long iterations)
 	h->evidence_str(ctx, KV_ROUND, "convergence", "%s", VOTES_BT_RULE);
 	h->evidence_num(ctx, KV_ROUND, "iterations", (double)iterations);
 	h->evidence_str(ctx, KV_ROUND, "elo_scale", "1000 + 400*log10(strength/geometric mean); "
-			"uses libm log, so evidence only");
+			"log by + - * / only (lib/detmath), the same on every machine");
 	if (pw->ref < pw->teams)
 		h->evidence_str(ctx, KV_ROUND, "reference_team", "%s", h->team_id(ctx, pw->ref));
 	else if (pw->ref < pw->k)

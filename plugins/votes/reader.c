@@ -55,6 +55,7 @@ struct votes_reader {
 	size_t big_cap;
 	int in_big;             /* p points into big */
 	int open_failed;
+	uint64_t bytes;         /* handed to the scanner (progress) */
 	long line;              /* the last record returned */
 	uint64_t record;
 	struct votes_scan scan;
@@ -186,6 +187,17 @@ static int join_big(struct votes_reader *r, size_t tail, const char *data, size_
 	return 0;
 }
 
+/* Bytes of the file the scanner has been given, on a terminal with the
+ * rate (a host without input_progress shows records, ingest.c). */
+static void progress(struct votes_reader *r, size_t len)
+{
+	r->bytes += len;
+	if (KV_HOST_HAS(r->h, input_progress))
+		r->h->input_progress(r->in, r->bytes);
+}
+
+int votes_reader_shows_bytes(const struct votes_reader *r) { return KV_HOST_HAS(r->h, input_progress); }
+
 /* Move on to the next block, carrying the unscanned tail in front of it. */
 static int advance(struct votes_reader *r)
 {
@@ -205,6 +217,7 @@ static int advance(struct votes_reader *r)
 	}
 	r->eof = next->last;
 	release(r, r->current++);
+	progress(r, next->len);
 	return 0;
 }
 
@@ -232,6 +245,7 @@ int votes_reader_next(struct votes_reader *r, struct votes_battle *b)
 		r->p = first->mem + BLOCK_HEAD;
 		r->end = r->p + first->len;
 		r->eof = first->last;
+		progress(r, first->len);
 	}
 	for (;;) {
 		int rc = votes_scan_next(&r->scan, &r->p, r->end, r->eof, b);

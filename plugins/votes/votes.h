@@ -93,8 +93,8 @@ int votes_bt_unreachable(const double *w, size_t k, size_t *from, size_t *to);
 /* Mean predicted win probability against the others, or against `ref`
  * (ref < k); + - * / only. */
 void votes_bt_winrate(const double *g, size_t k, size_t ref, double *out);
-/* Elo scale: 1000 + 400 log10(g_i / geometric mean g).  Uses libm log,
- * so the result is evidence only. */
+/* Elo scale: 1000 + 400 log10(g_i / geometric mean g), by kv_det_log
+ * (lib/detmath), so the same bytes on every machine. */
 void votes_bt_elo(const double *g, size_t k, double *elo);
 
 /* Strongly connected by wins (the MLE exists); k^2. */
@@ -230,6 +230,8 @@ struct votes_reader;
  * of memory; votes_reader_failed(): the host refused the file (recorded). */
 struct votes_reader *votes_reader_open(const struct kv_host *h, struct kv_ctx *ctx, const char *path);
 int votes_reader_failed(const struct votes_reader *r);
+/* The host shows the bytes read (input_progress), so records need not be. */
+int votes_reader_shows_bytes(const struct votes_reader *r);
 /* 1 a record in *b (valid until the next call), 0 end of file, -1 bad
  * input or a read error (recorded through the host), -2 out of memory. */
 int votes_reader_next(struct votes_reader *r, struct votes_battle *b);
