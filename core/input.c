@@ -348,20 +348,22 @@ struct kv_stream {
 	char *norm;
 	uint64_t bytes;
 	uint64_t id;         /* the core's, when remote */
+	uint64_t size;       /* the file's, as the core saw it, when remote */
 	int failed;
 };
 
 struct kv_stream *kv_stream_open(struct kv_inputs *in, const char *rel, struct kv_error *err)
 {
 	char *norm = NULL;
-	uint64_t id = 0;
-	int fd = in->remote ? in->remote->open(rel, &id, err) : kv_inputs_open(in, rel, KV_OPEN_FILE, &norm, err);
+	uint64_t id = 0, size = 0;
+	int fd = in->remote ? in->remote->open(rel, &id, &size, err) : kv_inputs_open(in, rel, KV_OPEN_FILE, &norm, err);
 	if (fd < 0)
 		return NULL;
 	struct kv_stream *s = kv_xcalloc(1, sizeof *s);
 	s->in = in;
 	s->norm = norm;
 	s->id = id;
+	s->size = size;
 	s->f = fdopen(fd, "rb");
 	if (!s->f) {
 		close(fd);
@@ -532,5 +534,7 @@ int kv_sha256_file(const char *path, char out[65], uint64_t *bytes)
 uint64_t kv_stream_size(const struct kv_stream *s)
 {
 	struct stat st;
+	if (s && s->in->remote)
+		return s->size;
 	return s && fstat(fileno(s->f), &st) == 0 && st.st_size > 0 ? (uint64_t)st.st_size : 0;
 }

@@ -18,9 +18,9 @@ struct kv_input_record {
 /* In an isolated plugin's process nothing is opened: the core opens,
  * hashes and records each file and hands over what to read (isolate.c). */
 struct kv_inputs_remote {
-	/* A descriptor to read the file from, and the core's id of it; -1 with
-	 * err set when the file cannot be read. */
-	int (*open)(const char *rel, uint64_t *id, struct kv_error *err);
+	/* A descriptor to read the file from, the core's id of it and the
+	 * file's size; -1 with err set when the file cannot be read. */
+	int (*open)(const char *rel, uint64_t *id, uint64_t *size, struct kv_error *err);
 	/* The file's SHA-256 (of every byte, read or not); 0, or -1 on a read error. */
 	int (*close)(uint64_t id, char sha256_hex[65]);
 	int (*kind)(const char *rel);

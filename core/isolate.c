@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -733,6 +734,8 @@ static int open_request(struct evaluation *e, struct kv_wire_in *in, struct chil
 	struct kv_buf m;
 	answer_status(&m, KV_MSG_OPEN, &why);
 	kv_wire_u64(&m, f ? e->feed_count - 1 : 0);
+	struct stat st; /* the size, for the plugin's progress: its end is a pipe */
+	kv_wire_u64(&m, f && fstat(f->file, &st) == 0 && st.st_size > 0 ? (uint64_t)st.st_size : 0);
 	int rc = answer(c, &m, their_end);
 	if (their_end >= 0)
 		close(their_end);

@@ -310,12 +310,13 @@ static int answered(struct kv_wire_in *a, const char *rel, struct kv_error *err)
 	return status ? -1 : 0;
 }
 
-static int remote_open(const char *rel, uint64_t *id, struct kv_error *err)
+static int remote_open(const char *rel, uint64_t *id, uint64_t *size, struct kv_error *err)
 {
 	struct answer a;
 	ask_path(KV_MSG_OPEN, rel, &a);
 	int rc = answered(&a.in, rel, err);
 	*id = kv_wire_get_u64(&a.in);
+	*size = kv_wire_get_u64(&a.in);
 	free(a.payload);
 	if (rc == 0 && a.fd < 0)
 		rc = kv_fail(err, KV_EXIT_INTERNAL, "%s: the core sent no descriptor", rel);

@@ -6,9 +6,13 @@
  * test_votes_bt.c checks the Bradley-Terry estimate against an independent
  * Newton solver and Chatbot Arena's own numbers. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <math.h>
+#include <pty.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "support.h"
 
@@ -777,6 +781,68 @@ Test(votes_e2e, out_of_memory_is_said_as_such, .timeout = 60)
 	int rc = run_binary(&r, criteria, &err);
 	cr_expect_eq(rc, 3, "exit %d: %s", rc, err);
 	cr_expect(err && strstr(err, "criterion 'arena' (plugin votes): out of memory"), "%s", err);
+	free(err);
+	free(criteria);
+	kv_buf_free(&buf);
+	kvt_round_done(&r);
+}
+
+/* Run kaieval with its standard error on a pseudo-terminal (progress is
+ * shown only there); returns what the terminal received. */
+static char *terminal_text(const char *const *args)
+{
+	const char *bin = getenv("KAIEVAL_BIN");
+	char *argv[8] = {(char *)(bin ? bin : "./kaieval")};
+	for (size_t i = 0; args[i] && i < 6; i++)
+		argv[i + 1] = (char *)args[i];
+	int master = -1;
+	pid_t pid = forkpty(&master, NULL, NULL, NULL);
+	cr_assert(pid >= 0, "forkpty: %s", strerror(errno));
+	if (pid == 0) {
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	struct kv_buf text = {0};
+	char chunk[4096];
+	ssize_t n;
+	while ((n = read(master, chunk, sizeof chunk)) > 0) /* EIO once the child is gone */
+		kv_buf_add(&text, chunk, (size_t)n);
+	int status = 0;
+	waitpid(pid, &status, 0);
+	close(master);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d: %s", status, text.data);
+	return text.data ? text.data : kv_xstrdup("");
+}
+
+/* Progress names the bytes read of the file's size, isolated (the plugin
+ * reads a pipe, so the core tells it the size) and in process alike. */
+Test(votes_e2e, progress_shows_bytes_of_the_total_on_a_terminal, .timeout = 120)
+{
+	struct kvt_round r;
+	struct kv_buf buf = {0};
+	round_init(&r);
+	static const char *const models[] = {"ma", "mb", "mc"};
+	for (int i = 0; i < 200000; i++) {
+		char judge[32];
+		snprintf(judge, sizeof judge, "judge-%d", i % 20000);
+		add(&buf, 1, models[i % 3], models[(i + 1) % 3], i % 5 ? "model_a" : "tie", judge);
+	}
+	kvt_round_put(&r, "b.jsonl", buf.data);
+	char *criteria = kv_xasprintf(ARENA_100, ""), *err = NULL;
+	cr_assert_eq(run_binary(&r, criteria, &err), 0, "%s", err); /* writes r.cfg */
+	char *cfg = kv_xasprintf("%s/r.cfg", r.dir), *out = kv_xasprintf("%s/o.json", r.dir);
+	char *want = kv_xasprintf("arena: read %.0f of %.0f MB (100%%)", buf.len * 1e-6, buf.len * 1e-6);
+	const char *isolated[] = {"run", cfg, "-o", out, NULL};
+	const char *in_process[] = {"run", cfg, "-o", out, "--no-isolation", NULL};
+	const char *const *runs[] = {isolated, in_process};
+	for (size_t i = 0; i < 2; i++) {
+		char *text = terminal_text(runs[i]);
+		cr_expect(strstr(text, want) != NULL, "want '%s' in: %s", want, text);
+		free(text);
+	}
+	free(want);
+	free(out);
+	free(cfg);
 	free(err);
 	free(criteria);
 	kv_buf_free(&buf);
