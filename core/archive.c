@@ -55,7 +55,7 @@ static int copy_checked(const char *src, const char *dir, const char *rel, const
 	char hex[65];
 	int rc = 0;
 	if (kv_read_file(src, &b) != 0)
-		rc = kv_fail(err, KV_EXIT_INPUT, "%s: cannot read: %s", src, strerror(errno));
+		rc = kv_fail(err, KV_EXIT_INPUT, "%s: cannot read: %s", src, kv_open_error(errno));
 	else if (kv_sha256_hex(b.data, b.len, hex), strcmp(hex, sha256) != 0)
 		rc = kv_fail(err, KV_EXIT_INPUT, "%s: changed while the round ran", src);
 	else if (make_parents(dst) != 0 || kv_write_file_atomic(dst, b.data, b.len, err) != 0)

@@ -254,7 +254,7 @@ static int build_statement(const char *target, struct kv_buf *out, char **base, 
 		extras_load(target, &x, err);
 	int rc = err->status;
 	if (rec && kv_sha256_file(archive ? mpath : rpath, sha, NULL) != 0)
-		rc = kv_fail(err, KV_EXIT_INPUT, "%s: cannot read: %s", archive ? mpath : rpath, strerror(errno));
+		rc = kv_fail(err, KV_EXIT_INPUT, "%s: cannot read: %s", archive ? mpath : rpath, kv_open_error(errno));
 	if (rec && rc == 0) {
 		struct kv_jw w = {0};
 		write_statement(&w, manifest, doc, rec, slash ? slash + 1 : rpath, sha, &x);

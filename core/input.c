@@ -507,7 +507,7 @@ int kv_inputs_list(struct kv_inputs *in, const char *rel, char ***names, size_t 
 
 int kv_sha256_file(const char *path, char out[65], uint64_t *bytes)
 {
-	FILE *f = fopen(path, "rb");
+	FILE *f = kv_fopen_regular(path);
 	if (!f)
 		return -1;
 	EVP_MD_CTX *md = EVP_MD_CTX_new();

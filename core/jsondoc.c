@@ -31,7 +31,7 @@ cJSON *kv_json_load(const char *path, struct kv_error *err)
 {
 	struct kv_buf b = {0};
 	if (kv_read_file(path, &b) != 0) {
-		kv_fail(err, KV_EXIT_INPUT, "%s: %s", path, strerror(errno));
+		kv_fail(err, KV_EXIT_INPUT, "%s: %s", path, kv_open_error(errno));
 		kv_buf_free(&b);
 		return NULL;
 	}

@@ -308,7 +308,7 @@ int kv_digits_parse(const char *spec, struct kv_digits *d, struct kv_error *err)
 	struct kv_buf text = {0};
 	if (kv_read_file(spec + 1, &text) != 0)
 		return kv_fail(err, KV_EXIT_INPUT, "%s: cannot read the precision of --digits: %s", spec + 1,
-			       strerror(errno));
+			       kv_open_error(errno));
 	int rc = digits_items(text.data, spec + 1, d, err);
 	kv_buf_free(&text);
 	return rc;

@@ -207,9 +207,36 @@ int kv_str_ends_with(const char *s, const char *suffix)
 	return ls >= lf && strcmp(s + ls - lf, suffix) == 0;
 }
 
+FILE *kv_fopen_regular(const char *path)
+{
+	/* Non-blocking, so a FIFO put in a file's place cannot stop the
+	 * program in open(); refused below on its type. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st = {0};
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || fcntl(fd, F_SETFL, 0) != 0) {
+		int why = S_ISDIR(st.st_mode) ? EISDIR : S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ? ESPIPE : EINVAL;
+		close(fd);
+		errno = why;
+		return NULL;
+	}
+	FILE *f = fdopen(fd, "rb");
+	if (!f)
+		close(fd);
+	return f;
+}
+
+const char *kv_open_error(int errnum)
+{
+	if (errnum == ESPIPE || errnum == EINVAL)
+		return "not a regular file (a FIFO, socket or device)";
+	return strerror(errnum);
+}
+
 int kv_read_file(const char *path, struct kv_buf *b)
 {
-	FILE *f = fopen(path, "rb");
+	FILE *f = kv_fopen_regular(path);
 	if (!f)
 		return -1;
 	char chunk[1 << 15];

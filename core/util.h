@@ -66,6 +66,11 @@ size_t kv_utf8_seq(const unsigned char *s, size_t n);
 long kv_utf8_invalid(const char *s, size_t n);
 
 /* Read a whole file into b (NUL-terminated); -1 with errno on failure. */
+/* A regular file opened for reading, never blocking on a FIFO; NULL with
+ * errno set (EISDIR, ESPIPE for a FIFO or socket, EINVAL for a device). */
+FILE *kv_fopen_regular(const char *path);
+/* What a failed kv_fopen_regular says in a message. */
+const char *kv_open_error(int errnum);
 int kv_read_file(const char *path, struct kv_buf *b);
 
 /* Write data to path: a regular file is replaced atomically, a device or

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "audit.h"
 #include "record.h"
@@ -104,6 +105,30 @@ Test(audit, flipped_input_byte_fails_naming_the_file)
 	cr_expect(strstr(out, "teams[nc].criteria.users.points") == NULL, "%s", out);
 	free(out);
 	free(path);
+	free(arc);
+}
+
+/* A FIFO in an archive's place of a data file or of its record: verify
+ * never waits on it (the test's timeout would end a hang). */
+Test(audit, a_fifo_in_the_archive_is_a_change_not_a_hang, .timeout = 30)
+{
+	char *arc = archive_example("a");
+	char *data = kv_xasprintf("%s/data/users.csv", arc), *record = kv_xasprintf("%s/result.json", arc);
+	cr_assert_eq(unlink(data), 0);
+	cr_assert_eq(mkfifo(data, 0644), 0);
+	char *out = NULL;
+	cr_expect_eq(verify(arc, &out), 1, "%s", out);
+	cr_expect(strstr(out, "data/users.csv") != NULL, "%s", out);
+	free(out);
+	cr_assert_eq(unlink(record), 0);
+	cr_assert_eq(mkfifo(record, 0644), 0);
+	const char *explain[] = {"explain", record, NULL};
+	char *err = NULL;
+	cr_expect_eq(kvt_exec(explain, NULL, &err), 2, "%s", err);
+	cr_expect(strstr(err, "result.json: not a regular file") != NULL, "%s", err);
+	free(err);
+	free(record);
+	free(data);
 	free(arc);
 }
 
