@@ -215,7 +215,24 @@ static int h_expand_team(struct kv_ctx *c, const char *tmpl, size_t team, char *
 	return fits ? 0 : h_error(c, "%s: path too long", tmpl);
 }
 
-static int h_input_kind(struct kv_ctx *c, const char *path) { return kv_inputs_kind(&c->run->inputs, path); }
+/* A replicate reuses what its evaluation read (that is what makes ten
+ * thousand of them cheap, and the same files): any file asked for then is a
+ * breach of the contract, not an input error. */
+static int refused_in_redraw(struct kv_ctx *c, const char *path)
+{
+	if (!c->redraw)
+		return 0;
+	if (!c->err->status)
+		kv_fail(c->err, KV_EXIT_INTERNAL, "criterion '%s' (plugin %s) asked for the file %s in a replicate; "
+			"a replicate may only reuse what its evaluation read", crit_of(c)->id,
+			c->run->results[c->index].plugin.desc->name, path);
+	return 1;
+}
+
+static int h_input_kind(struct kv_ctx *c, const char *path)
+{
+	return refused_in_redraw(c, path) ? KV_ERR_INPUT : kv_inputs_kind(&c->run->inputs, path);
+}
 
 static int wrap(struct kv_ctx *c, int rc, struct kv_error *inner)
 {
@@ -226,6 +243,8 @@ static int h_input_load(struct kv_ctx *c, const char *path, const char **data, s
 {
 	struct kv_error inner = {0};
 	char *text;
+	if (refused_in_redraw(c, path))
+		return KV_ERR_INPUT;
 	if (kv_inputs_load(&c->run->inputs, path, &text, len, &inner))
 		return wrap(c, KV_ERR_INPUT, &inner);
 	c->buffers = kv_xrealloc(c->buffers, (c->buffer_count + 1) * sizeof *c->buffers);
@@ -237,6 +256,8 @@ static int h_input_load(struct kv_ctx *c, const char *path, const char **data, s
 static struct kv_input *h_input_open(struct kv_ctx *c, const char *path)
 {
 	struct kv_error inner = {0};
+	if (refused_in_redraw(c, path))
+		return NULL;
 	struct kv_stream *s = kv_stream_open(&c->run->inputs, path, &inner);
 	if (!s) {
 		wrap(c, KV_ERR_INPUT, &inner);
@@ -277,6 +298,8 @@ static int h_input_list(struct kv_ctx *c, const char *dir, const char *const **n
 {
 	struct kv_error inner = {0};
 	char **v;
+	if (refused_in_redraw(c, dir))
+		return KV_ERR_INPUT;
 	if (kv_inputs_list(&c->run->inputs, dir, &v, count, &inner))
 		return wrap(c, KV_ERR_INPUT, &inner);
 	c->lists = kv_xrealloc(c->lists, (c->list_count + 1) * sizeof *c->lists);
@@ -295,6 +318,8 @@ static struct kv_table *h_table_open(struct kv_ctx *c, const char *path)
 	struct kv_error inner = {0};
 	char *text;
 	size_t len;
+	if (refused_in_redraw(c, path))
+		return NULL;
 	if (kv_inputs_load(&c->run->inputs, path, &text, &len, &inner)) {
 		wrap(c, KV_ERR_INPUT, &inner);
 		return NULL;

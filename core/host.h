@@ -21,6 +21,7 @@ struct kv_ctx {
 	int progress_wanted;             /* isolated: the core shows progress */
 	double progress_start, progress_last;  /* input_progress: first and last shown (seconds) */
 	uint64_t progress_first;         /* its bytes at the first */
+	int redraw;                      /* resample or leave_out: nothing may be read */
 };
 
 const struct kv_host *kv_host_table(void);

@@ -187,7 +187,7 @@ static int after_redraw(struct kv_run *run, size_t index, struct kv_ctx *ctx, in
 {
 	const struct kv_plugin *p = run->results[index].plugin.desc;
 	release(ctx);
-	if (rc == 0 && err->status)
+	if (err->status)
 		rc = err->status;
 	if (rc && !err->status)
 		return kv_fail(err, rc, "criterion '%s' (plugin %s) failed to resample without saying why",
@@ -200,7 +200,7 @@ int kv_resample_criterion(struct kv_run *run, size_t index, uint64_t replicate, 
 	const struct kv_plugin *p = run->results[index].plugin.desc;
 	if (!run->kept || !run->kept[index])
 		return 0;
-	struct kv_ctx ctx = {.run = run, .index = index, .err = err};
+	struct kv_ctx ctx = {.run = run, .index = index, .err = err, .redraw = 1};
 	int rc = status_of(p->resample(run->kept[index], kv_host_table(), &ctx, replicate));
 	return after_redraw(run, index, &ctx, rc, err);
 }
@@ -212,7 +212,7 @@ int kv_leave_out_criterion(struct kv_run *run, size_t index, size_t unit, const 
 	*unit_id = NULL;
 	if (!run->kept || !run->kept[index] || !KV_PLUGIN_HAS(p, leave_out) || !p->leave_out)
 		return 0;
-	struct kv_ctx ctx = {.run = run, .index = index, .err = err};
+	struct kv_ctx ctx = {.run = run, .index = index, .err = err, .redraw = 1};
 	int rc = status_of(p->leave_out(run->kept[index], kv_host_table(), &ctx, unit, unit_id));
 	return after_redraw(run, index, &ctx, rc, err);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lifecycle.h"
 #include "support.h"
 
 #define REPLICATES "10000"
@@ -493,4 +494,73 @@ Test(robustness, same_bytes_for_any_thread_count_and_build, .timeout = 300)
 		free(built);
 	}
 	free(other);
+}
+
+/* A plugin that asks for its file again in a replicate: the core refuses
+ * it (exit 3, naming criterion, plugin and file), so no replicate can cost
+ * a parse or read other bytes than the evaluation recorded. */
+static int peek_all(const struct kv_host *h, struct kv_ctx *ctx)
+{
+	const char *text;
+	size_t len;
+	if (h->input_load(ctx, "x.csv", &text, &len))
+		return KV_ERR_INPUT;
+	for (size_t t = 0; t < h->team_count(ctx); t++)
+		h->set_normalized(ctx, t, (double)(t + 1) / 10);
+	return KV_OK;
+}
+
+static int peek_open(const struct kv_host *h, struct kv_ctx *ctx, void **state)
+{
+	(void)h;
+	(void)ctx;
+	*state = state; /* anything not NULL */
+	return KV_OK;
+}
+
+static int peek_evaluate(void *state, const struct kv_host *h, struct kv_ctx *ctx)
+{
+	(void)state;
+	return peek_all(h, ctx);
+}
+
+static int peek_resample(void *state, const struct kv_host *h, struct kv_ctx *ctx, uint64_t replicate)
+{
+	(void)state;
+	(void)replicate;
+	return peek_all(h, ctx);
+}
+
+static const struct kv_param_decl no_params[] = {{NULL, 0, 0, NULL, NULL, NULL}};
+
+KAIEVAL_PLUGIN_DEFINE(peeker,
+	.kinds = KV_KIND_SCORE,
+	.params = no_params,
+	.version = "1.1.0",
+	.summary = "reads its file again in each replicate",
+	.open = peek_open,
+	.evaluate = peek_evaluate,
+	.resample_unit = "run",
+	.resample = peek_resample);
+
+Test(robustness, a_replicate_that_reads_a_file_is_refused)
+{
+	struct kvt_round r;
+	kvt_round_init(&r, &kaieval_plugin_peeker);
+	kvt_write(r.dir, "data/x.csv", "team,value\n");
+	char *cfg = kvt_config("    { id = \"p\"; plugin = \"peeker\"; kind = \"score\"; points = 10.0; }", NULL);
+	kvt_write(r.dir, "r.cfg", cfg);
+	char *path = kv_xasprintf("%s/r.cfg", r.dir);
+	struct kv_run *run = NULL;
+	struct kv_error err = {0};
+	cr_assert_eq(kv_run_round_kept(path, NULL, 0, &run, &err), 0, "%s", err.msg);
+	cr_expect_eq(kv_resample_criterion(run, 0, 1, &err), 3);
+	cr_expect(strstr(err.msg, "criterion 'p' (plugin peeker) asked for the file x.csv in a replicate"), "%s",
+		  err.msg);
+	kv_close_kept(run);
+	kv_run_free(run);
+	free(path);
+	free(cfg);
+	kvt_round_done(&r);
+	kv_clear_builtins();
 }
