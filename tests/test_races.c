@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -60,6 +61,10 @@ static pid_t swapper(const char *a, const char *b)
 	pid_t pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
+		/* Never outlive the test (a test killed at its timeout would
+		 * leave a swapper spinning), nor run past the suite's timeout. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		alarm(150);
 		for (;;)
 			if (renameat2(AT_FDCWD, pa, AT_FDCWD, pb, RENAME_EXCHANGE) != 0)
 				_exit(1);
