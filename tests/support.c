@@ -110,6 +110,11 @@ int kvt_run(const char *config, struct kv_run **run, struct kv_error *err)
 
 int kvt_exec(const char *const *args, char **out, char **err)
 {
+	return kvt_exec_within(0, args, out, err);
+}
+
+int kvt_exec_within(unsigned seconds, const char *const *args, char **out, char **err)
+{
 	const char *bin = getenv("KAIEVAL_BIN");
 	if (!bin)
 		bin = "./kaieval";
@@ -128,6 +133,7 @@ int kvt_exec(const char *const *args, char **out, char **err)
 		int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		dup2(o, 1);
 		dup2(e, 2);
+		alarm(seconds);
 		execv(bin, argv);
 		_exit(127);
 	}

@@ -35,6 +35,9 @@ char *kvt_round_record(const char *name, const char *dir);
 
 /* Run the kaieval binary (KAIEVAL_BIN) with args; capture stdout and stderr. */
 int kvt_exec(const char *const *args, char **out, char **err);
+/* The same, killed by SIGALRM after `seconds` (the alarm outlives exec):
+ * a run that blocks returns 128 + SIGALRM instead of hanging the test. */
+int kvt_exec_within(unsigned seconds, const char *const *args, char **out, char **err);
 
 /* Outcome lookups (NaN / NULL when absent). */
 double kvt_normalized(const struct kv_run *run, const char *criterion, const char *team);

@@ -379,31 +379,16 @@ Test(fpcluster, a_bad_or_stale_plan_is_named)
 
 /* --- a FIFO, a folder or a device where a model file should be ------------- */
 
-/* `kaieval` with args, killed by an alarm after 20 s (the alarm outlives
- * exec): a blocked open shows as 128 + SIGALRM.  Output goes to *out. */
+/* `kaieval` with args, killed by an alarm after 20 s: a blocked open
+ * shows as 128 + SIGALRM.  Its stdout and stderr go to *out. */
 static int exec_with_alarm(const char *const *args, char **out)
 {
-	char *dir = kvt_tempdir(), *path = kv_xasprintf("%s/out", dir), *bin = kaieval_path();
-	const char *argv[16] = {bin};
-	for (size_t i = 0; args[i] && i < 14; i++)
-		argv[i + 1] = args[i];
-	pid_t pid = fork();
-	if (pid == 0) {
-		alarm(20);
-		FILE *f = freopen(path, "w", stdout);
-		if (!f || dup2(fileno(f), 2) < 0)
-			_exit(126);
-		execv(bin, (char *const *)argv);
-		_exit(127);
-	}
-	int status = 0;
-	waitpid(pid, &status, 0);
-	*out = kvt_read(path);
-	kvt_rmtree(dir);
-	free(dir);
-	free(path);
-	free(bin);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	char *o = NULL, *e = NULL;
+	int rc = kvt_exec_within(20, args, &o, &e);
+	*out = kv_xasprintf("%s%s", o ? o : "", e ? e : "");
+	free(o);
+	free(e);
+	return rc;
 }
 
 static void expect_refused_file(const char *const *args, const char *file, const char *kind)

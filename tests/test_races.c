@@ -123,27 +123,12 @@ static char *snapshot(void)
  * survives it: a run that blocks is ended by SIGALRM. */
 static int run_once(int isolated, char **err)
 {
-	const char *bin = getenv("KAIEVAL_BIN") ? getenv("KAIEVAL_BIN") : "./kaieval";
-	char *cfg = at("r.cfg"), *out = at("out.json"), *err_path = at("err.txt");
-	char *argv[] = {(char *)bin, "run", cfg, "-o", out, isolated ? NULL : "--no-isolation", NULL};
-	pid_t pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY), e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		dup2(null, 1);
-		dup2(e, 2);
-		alarm(RUN_SECONDS);
-		execv(bin, argv);
-		_exit(127);
-	}
-	int status = 0;
-	waitpid(pid, &status, 0);
-	*err = kvt_read(err_path);
-	unlink(err_path);
+	char *cfg = at("r.cfg"), *out = at("out.json");
+	const char *args[] = {"run", cfg, "-o", out, isolated ? NULL : "--no-isolation", NULL};
+	int rc = kvt_exec_within(RUN_SECONDS, args, NULL, err);
 	free(cfg);
 	free(out);
-	free(err_path);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return rc;
 }
 
 /* Exit 0 with the inside file's digest, or exit 2 with a message that says
