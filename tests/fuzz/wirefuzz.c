@@ -25,7 +25,7 @@ static int wire_evaluate(void *state, const struct kv_host *h, struct kv_ctx *ct
 	return KV_OK;
 }
 
-static const struct kv_param_decl params[] = {{NULL}};
+static const struct kv_param_decl params[] = {{.name = NULL}};
 
 KAIEVAL_PLUGIN_DEFINE(wirefuzz,
 	.kinds = KV_KIND_SCORE, .version = "1.0.0",
