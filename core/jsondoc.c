@@ -8,54 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int compare_names(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* A member named twice in one object, anywhere in v, or NULL.  A reader
- * would take one of the two and diff compare the wrong ones; a string with
- * a NUL (\u0000) reads as the text before it, so it can name a member twice
- * too. */
-static const char *member_twice(const cJSON *v)
-{
-	size_t n = 0;
-	for (const cJSON *c = v->child; c; c = c->next, n++) {
-		const char *twice = member_twice(c);
-		if (twice)
-			return twice;
-	}
-	if (!cJSON_IsObject(v) || n < 2)
-		return NULL;
-	const char **names = kv_xmalloc(n * sizeof *names), *twice = NULL;
-	n = 0;
-	for (const cJSON *c = v->child; c; c = c->next)
-		names[n++] = c->string;
-	qsort(names, n, sizeof *names, compare_names);
-	for (size_t i = 1; i < n && !twice; i++)
-		if (strcmp(names[i - 1], names[i]) == 0)
-			twice = names[i];
-	free(names);
-	return twice;
-}
-
 cJSON *kv_json_parse(const char *text, size_t len, const char *path, struct kv_error *err)
 {
 	const char *end = NULL;
-	/* a NUL byte is never JSON text: cJSON would end a string there */
-	const char *nul = memchr(text, '\0', len);
-	cJSON *root = nul ? NULL : cJSON_ParseWithLengthOpts(text, len, &end, 0);
-	const char *twice = root ? member_twice(root) : NULL;
-	if (twice) {
-		kv_fail(err, KV_EXIT_INPUT, "%s: not a valid JSON record: member \"%s\" twice in one object", path,
-			twice);
-		cJSON_Delete(root);
-		return NULL;
-	}
+	cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	if (root)
 		return root;
-	if (nul)
-		end = nul;
 	long line = 1, col = 1;
 	for (const char *p = text; end && p < end && p < text + len; p++) {
 		if (*p == '\n') {
