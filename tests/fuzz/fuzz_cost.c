@@ -10,8 +10,6 @@
 
 #include "fuzz_support.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 static const char config[] =
 	"round: { id = \"fuzz\"; title = \"fuzz\"; date = \"2026-08-18\"; data = \".\"; seed = 1L;\n"
 	"  teams = ( { id = \"a\"; name = \"A\"; model = \"A-8B\"; } );\n"
@@ -23,11 +21,4 @@ static const char *const fixed[] = {
 	"model/config.json", "{\"num_hidden_layers\": 2, \"hidden_size\": 8, \"num_experts\": 4}\n",
 	NULL};
 
-static const struct fuzz_round round = {
-	.config = config, .fixed = fixed, .plugin = "cost", .input_name = "facts/a.json"};
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-	fuzz_round(&round, data, size);
-	return 0;
-}
+FUZZ_ROUND_HARNESS(.config = config, .fixed = fixed, .plugin = "cost", .input_name = "facts/a.json")

@@ -11,8 +11,6 @@
 
 #include "fuzz_support.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 static const char config[] =
 	"round: { id = \"fuzz\"; title = \"fuzz\"; date = \"2026-02-20\"; data = \".\"; seed = 1L;\n"
 	"  teams = ( { id = \"a\"; name = \"A\"; model = \"A\"; }, { id = \"b\"; name = \"B\"; model = \"B\"; } );\n"
@@ -26,11 +24,4 @@ static const char config[] =
 	"                  { id = \"target\"; max = 40; category = \"plan\"; } ); }; } );\n"
 	"  selection = { gate_failure = \"eliminate\"; eliminate_lowest = 0; }; };\n";
 
-static const struct fuzz_round round = {
-	.config = config, .fixed = NULL, .plugin = "expert", .input_name = "sheet.csv"};
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-	fuzz_round(&round, data, size);
-	return 0;
-}
+FUZZ_ROUND_HARNESS(.config = config, .fixed = NULL, .plugin = "expert", .input_name = "sheet.csv")

@@ -11,8 +11,6 @@
 
 #include "fuzz_support.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 static const char config[] =
 	"round: { id = \"fuzz\"; title = \"fuzz\"; date = \"2026-01-15\"; data = \".\"; seed = 1L;\n"
 	"  teams = ( { id = \"a\"; name = \"A\"; model = \"A-8B\"; } );\n"
@@ -32,11 +30,4 @@ static const char *const fixed[] = {
 	" \"n-samples\": {\"hle\": {\"original\": 2500, \"effective\": 2500}}}\n",
 	NULL};
 
-static const struct fuzz_round round = {
-	.config = config, .fixed = fixed, .plugin = "benchmarks", .input_name = "lm-eval/a/results_2026-01-02T09-00-00.json"};
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-	fuzz_round(&round, data, size);
-	return 0;
-}
+FUZZ_ROUND_HARNESS(.config = config, .fixed = fixed, .plugin = "benchmarks", .input_name = "lm-eval/a/results_2026-01-02T09-00-00.json")

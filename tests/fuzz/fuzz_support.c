@@ -94,19 +94,24 @@ const char *fuzz_file(const char *name, const void *data, size_t size)
 	return path;
 }
 
+struct kv_record *fuzz_read_back(const struct kv_record *rec, struct kv_buf *bytes)
+{
+	struct kv_error err = {0};
+	kv_record_write(rec, bytes);
+	cJSON *doc = kv_json_parse(bytes->data, bytes->len, "record", &err);
+	struct kv_record *again = doc ? kv_record_from_json(doc, "record", &err) : NULL;
+	if (!again)
+		abort();
+	cJSON_Delete(doc);
+	return again;
+}
+
 /* The record of a run that ended well reads back. */
 static void check_record(const struct kv_run *run)
 {
 	struct kv_record *rec = kv_record_from_run(run);
 	struct kv_buf bytes = {0};
-	struct kv_error err = {0};
-	kv_record_write(rec, &bytes);
-	cJSON *doc = kv_json_parse(bytes.data, bytes.len, "record", &err);
-	struct kv_record *again = doc ? kv_record_from_json(doc, "record", &err) : NULL;
-	if (!again)
-		abort();
-	kv_record_free(again);
-	cJSON_Delete(doc);
+	kv_record_free(fuzz_read_back(rec, &bytes));
 	kv_buf_free(&bytes);
 	kv_record_free(rec);
 }

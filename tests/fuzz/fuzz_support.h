@@ -29,4 +29,20 @@ struct fuzz_round {
 };
 int fuzz_round(const struct fuzz_round *round, const uint8_t *data, size_t size);
 
+/* A harness that is one such round: its entry point. */
+#define FUZZ_ROUND_HARNESS(...) \
+	int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size); \
+	int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) \
+	{ \
+		static const struct fuzz_round round_ = {__VA_ARGS__}; \
+		fuzz_round(&round_, data, size); \
+		return 0; \
+	}
+
+struct kv_record;
+struct kv_buf;
+/* rec written into bytes and read back: the record read (aborts when it
+ * does not read). */
+struct kv_record *fuzz_read_back(const struct kv_record *rec, struct kv_buf *bytes);
+
 #endif

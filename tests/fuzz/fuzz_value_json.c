@@ -39,9 +39,7 @@ static void walk(const struct kv_value *v, int depth)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *text = kv_xmalloc(size + 1);
-	memcpy(text, data, size);
-	text[size] = '\0';
+	char *text = memcpy(kv_xcalloc(size + 1, 1), data, size); /* text[size]: the NUL it needs */
 	struct kv_error err = {0};
 	struct kv_value *v = kv_value_parse_json(text, size, FILE_NAME, &err);
 	if (!v) {

@@ -13,8 +13,6 @@
 
 #include "fuzz_support.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 static const char config[] =
 	"round: { id = \"fuzz\"; title = \"fuzz\"; date = \"2026-01-15\"; data = \".\"; seed = 1L;\n"
 	"  teams = ( { id = \"a\"; name = \"A\"; model = \"A\"; }, { id = \"b\"; name = \"B\"; model = \"B\"; } );\n"
@@ -24,11 +22,4 @@ static const char config[] =
 
 static const char *const fixed[] = {"other.txt", "a file the child may claim to read\n", NULL};
 
-static const struct fuzz_round round = {
-	.config = config, .fixed = fixed, .plugin = "wirefuzz", .input_name = "wire.bin", .isolated = 1};
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-	fuzz_round(&round, data, size);
-	return 0;
-}
+FUZZ_ROUND_HARNESS(.config = config, .fixed = fixed, .plugin = "wirefuzz", .input_name = "wire.bin", .isolated = 1)
