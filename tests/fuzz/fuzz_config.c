@@ -63,11 +63,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(sets[i]);
 	return 0;
 }
-
-/* libconfig (1.5 here) leaks its string buffer when the text ends inside
- * a string; the leak is libconfig's, so LeakSanitizer is told to pass it. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-	return "leak:libconfig.so\n";
-}
