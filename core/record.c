@@ -385,6 +385,14 @@ static void read_evidence(struct reader *rd, const cJSON *o, struct kv_evidence 
 	for (const cJSON *e = obj ? obj->child : NULL; e; e = e->next, i++) {
 		struct kv_evidence_item *it = &ev->items[i];
 		it->key = kv_xstrdup(e->string);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(ev->items[j].key, it->key) == 0) {
+				/* diff would compare one with the other's twin */
+				char *where = kv_xasprintf("evidence.%s", it->key);
+				bad(rd, where, "is given twice");
+				free(where);
+				break;
+			}
 		it->is_num = cJSON_IsNumber(e);
 		it->num = it->is_num ? e->valuedouble : NAN;
 		it->str = cJSON_IsString(e) ? kv_xstrdup(e->valuestring) : NULL;
