@@ -46,10 +46,16 @@ static void check_round_trip(const struct kv_record *rec)
 static void check_publish(const struct kv_record *rec, const char *path, FILE *out)
 {
 	static const char *const levels[] = {"top", "gap", "full"};
+	struct kv_digits none, three, mixed;
+	struct kv_error err = {0};
+	kv_digits_all(&none, 0);
+	kv_digits_all(&three, 3);
+	if (kv_digits_parse("2,top=1,average.group=1,points.total=0", &mixed, &err) != 0)
+		abort();
 	for (size_t l = 0; l < 3; l++)
 		for (int csv = 0; csv <= 1; csv++) {
-			kv_publish_tables(rec, levels[l], csv, l == 2 ? 0 : 2, out);
-			if (kv_publish(path, levels[l], csv, 3, out) != 0)
+			kv_publish_tables(rec, levels[l], csv, l == 2 ? &none : &mixed, out);
+			if (kv_publish(path, levels[l], csv, &three, out) != 0)
 				abort();
 		}
 }
