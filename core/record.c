@@ -743,6 +743,14 @@ static void read_reason(struct reader *rd, const cJSON *obj, const struct kv_rec
 }
 
 /* An array of ids, each resolved by lookup(); indices into *out. */
+static int listed(const size_t *v, size_t n, size_t i)
+{
+	for (size_t k = 0; k < n; k++)
+		if (v[k] == i)
+			return 1;
+	return 0;
+}
+
 static size_t read_id_list(struct reader *rd, const cJSON *obj, const char *key, const struct kv_record *rec,
 			   long (*lookup)(const struct kv_record *, const char *), size_t **out)
 {
@@ -753,6 +761,8 @@ static size_t read_id_list(struct reader *rd, const cJSON *obj, const char *key,
 		long i = lookup(rec, cJSON_IsString(e) ? e->valuestring : NULL);
 		if (i < 0)
 			bad(rd, key, "names something the record does not hold");
+		else if (listed(*out, n, (size_t)i))
+			bad(rd, key, "names the same thing twice");
 		else
 			(*out)[n++] = (size_t)i;
 	}

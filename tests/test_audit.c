@@ -517,6 +517,12 @@ Test(record, a_member_given_twice_is_refused)
 		       "not a kaieval result record: teams[nc].status is given twice");
 }
 
+Test(record, a_team_eliminated_twice_is_refused)
+{
+	expect_refused("\"eliminated\": [\n    \"nc\"", "\"eliminated\": [\"nc\", \"nc\"",
+		       "not a kaieval result record: eliminated names the same thing twice");
+}
+
 /* Replace an archive's record by edited, with the manifest's hash updated
  * to match, as one who edits an archive would. */
 static void replace_record(const char *arc, const char *edited)
