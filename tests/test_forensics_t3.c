@@ -302,7 +302,7 @@ static void assert_clean(const struct kv_run *run, const char *team)
 	}
 }
 
-Test(forensics_t3, disguised_copies_fail_independent_models_pass, .timeout = 180)
+Test(forensics_t3, disguised_copies_fail_independent_models_pass)
 {
 	char *dir = kvt_tempdir();
 	build(dir);
@@ -407,7 +407,7 @@ static double stored_vs_direct(const char *fp_path, const struct model *m)
 	return worst / scale;
 }
 
-Test(forensics_t3, invariants_are_the_written_products, .timeout = 60)
+Test(forensics_t3, invariants_are_the_written_products)
 {
 	char *dir = kvt_tempdir();
 	struct model m;
@@ -431,7 +431,7 @@ Test(forensics_t3, invariants_are_the_written_products, .timeout = 60)
 	free(dir);
 }
 
-Test(forensics_t3, invariants_option_is_checked, .timeout = 60)
+Test(forensics_t3, invariants_option_is_checked)
 {
 	char *dir = kvt_tempdir(), *err = NULL;
 	struct model m;
