@@ -233,12 +233,6 @@ static int open_beneath(struct kv_inputs *in, const char *norm, int flags)
 	return beneath_walk(in->dir, path, flags);
 }
 
-static const char *what_it_is(mode_t m)
-{
-	return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISSOCK(m) ? "a socket"
-	       : S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device" : "of an unknown type";
-}
-
 /* A regular file, read blocking from now on. */
 static int only_a_file(int fd, const char *rel, struct kv_error *err)
 {
@@ -246,7 +240,7 @@ static int only_a_file(int fd, const char *rel, struct kv_error *err)
 	if (fstat(fd, &st) != 0)
 		return kv_fail(err, KV_EXIT_INPUT, "%s: %s", rel, strerror(errno));
 	if (!S_ISREG(st.st_mode))
-		return kv_fail(err, KV_EXIT_INPUT, "%s: not a regular file but %s", rel, what_it_is(st.st_mode));
+		return kv_fail(err, KV_EXIT_INPUT, "%s: not a regular file but %s", rel, kv_file_kind(st.st_mode));
 	int fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0)
 		return kv_fail(err, KV_EXIT_INPUT, "%s: %s", rel, strerror(errno));

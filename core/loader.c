@@ -211,14 +211,12 @@ static char *base_name(const char *path)
  * in its place cannot hold the open, the type checked on the descriptor. */
 static int open_regular(const char *file, const char *where, int *fd, struct stat *st, struct kv_error *err)
 {
-	*fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (*fd < 0)
-		return kv_fail(err, KV_EXIT_INPUT, "%s: cannot open plugin %s: %s", where, file, strerror(errno));
-	if (fstat(*fd, st) == 0 && S_ISREG(st->st_mode))
+	*fd = kv_open_regular(file, st);
+	if (*fd >= 0)
 		return 0;
-	close(*fd);
-	*fd = -1;
-	return kv_fail(err, KV_EXIT_INPUT, "%s: plugin %s is not a regular file", where, file);
+	if (st->st_mode && !S_ISREG(st->st_mode))
+		return kv_fail(err, KV_EXIT_INPUT, "%s: plugin %s is not a regular file", where, file);
+	return kv_fail(err, KV_EXIT_INPUT, "%s: cannot open plugin %s: %s", where, file, strerror(errno));
 }
 
 /* The SHA-256 of the bytes behind fd, read from its start. */

@@ -207,20 +207,35 @@ int kv_str_ends_with(const char *s, const char *suffix)
 	return ls >= lf && strcmp(s + ls - lf, suffix) == 0;
 }
 
-FILE *kv_fopen_regular(const char *path)
+const char *kv_file_kind(mode_t m)
+{
+	return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISSOCK(m) ? "a socket"
+	       : S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device" : "of an unknown type";
+}
+
+int kv_open_regular(const char *path, struct stat *st)
 {
 	/* Non-blocking, so a FIFO put in a file's place cannot stop the
 	 * program in open(); refused below on its type. */
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	struct stat st = {0};
+	memset(st, 0, sizeof *st);
 	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || fcntl(fd, F_SETFL, 0) != 0) {
-		int why = S_ISDIR(st.st_mode) ? EISDIR : S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ? ESPIPE : EINVAL;
+		return -1;
+	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) || fcntl(fd, F_SETFL, 0) != 0) {
+		int why = S_ISDIR(st->st_mode) ? EISDIR : S_ISFIFO(st->st_mode) || S_ISSOCK(st->st_mode) ? ESPIPE : EINVAL;
 		close(fd);
 		errno = why;
-		return NULL;
+		return -1;
 	}
+	return fd;
+}
+
+FILE *kv_fopen_regular(const char *path)
+{
+	struct stat st;
+	int fd = kv_open_regular(path, &st);
+	if (fd < 0)
+		return NULL;
 	FILE *f = fdopen(fd, "rb");
 	if (!f)
 		close(fd);

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include "kaieval/plugin.h"
 
 /* Exit statuses (design.md): the same numbers the command returns. */
@@ -66,9 +67,14 @@ size_t kv_utf8_seq(const unsigned char *s, size_t n);
 long kv_utf8_invalid(const char *s, size_t n);
 
 /* Read a whole file into b (NUL-terminated); -1 with errno on failure. */
-/* A regular file opened for reading, never blocking on a FIFO; NULL with
- * errno set (EISDIR, ESPIPE for a FIFO or socket, EINVAL for a device). */
+/* A regular file opened for reading (O_CLOEXEC), never blocking on a FIFO:
+ * the descriptor with *st filled, or -1 with errno set (EISDIR, ESPIPE for
+ * a FIFO or socket, EINVAL for a device) and *st the file's when known. */
+int kv_open_regular(const char *path, struct stat *st);
+/* The same as a stream; NULL with errno set. */
 FILE *kv_fopen_regular(const char *path);
+/* What a file of this mode is, for a message: "a FIFO", "a directory"... */
+const char *kv_file_kind(mode_t mode);
 /* What a failed kv_fopen_regular says in a message. */
 const char *kv_open_error(int errnum);
 int kv_read_file(const char *path, struct kv_buf *b);

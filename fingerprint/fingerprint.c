@@ -239,32 +239,17 @@ void kv_fp_json(struct kv_fp *fp, struct kv_buf *b)
 
 /* ---- reading ------------------------------------------------------------------ */
 
-static const char *file_kind(mode_t mode)
-{
-	if (S_ISDIR(mode)) return "a directory";
-	if (S_ISFIFO(mode)) return "a FIFO";
-	if (S_ISCHR(mode)) return "a character device";
-	if (S_ISBLK(mode)) return "a block device";
-	if (S_ISSOCK(mode)) return "a socket";
-	return "not a regular file";
-}
-
 int kv_fp_open_regular(const char *file, int *fd, off_t *size, struct kv_error *err)
 {
 	struct stat st;
-	*fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (*fd < 0)
-		return kv_fail(err, KV_EXIT_INPUT, "%s: cannot open: %s", file, strerror(errno));
-	int got = fstat(*fd, &st), e = errno;
-	if (got == 0 && S_ISREG(st.st_mode)) {
+	*fd = kv_open_regular(file, &st);
+	if (*fd >= 0) {
 		*size = st.st_size;
 		return 0;
 	}
-	close(*fd);
-	*fd = -1;
-	if (got != 0)
-		return kv_fail(err, KV_EXIT_INPUT, "%s: cannot stat: %s", file, strerror(e));
-	return kv_fail(err, KV_EXIT_INPUT, "%s: is %s, not a regular file", file, file_kind(st.st_mode));
+	if (st.st_mode && !S_ISREG(st.st_mode))
+		return kv_fail(err, KV_EXIT_INPUT, "%s: is %s, not a regular file", file, kv_file_kind(st.st_mode));
+	return kv_fail(err, KV_EXIT_INPUT, "%s: cannot open: %s", file, strerror(errno));
 }
 
 char *kv_fp_load_text(const char *file, size_t *len, struct kv_error *err)

@@ -79,9 +79,8 @@ static int open_shard(struct pass *ps, const char *shard)
 	struct stat st;
 	int rc = kv_fp_shard_header(path, shard, NULL, &ps->open.h, &bytes, sha, ps->err);
 	if (!rc) {
-		ps->open.fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-		if (ps->open.fd < 0 || fstat(ps->open.fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-		    (uint64_t)st.st_size != bytes)
+		ps->open.fd = kv_open_regular(path, &st);
+		if (ps->open.fd < 0 || (uint64_t)st.st_size != bytes)
 			rc = kv_fail(ps->err, KV_EXIT_INPUT, "%s: cannot reopen for the invariants, or it "
 				     "changed since the scan", path);
 	}
