@@ -199,7 +199,7 @@ int votes_dedup_finish(struct votes_dedup *d, unsigned threads)
 {
 	int failed = 0;
 	threads = threads < 1 ? 1 : threads > VOTES_DEDUP_THREADS ? VOTES_DEDUP_THREADS : threads;
-	votes_parallel(PARTS, threads, finish_part, d);
+	votes_parallel_fixed(PARTS, threads, finish_part, d);
 	for (unsigned t = 0; t < threads; t++)
 		failed |= d->scratch[t].failed;
 	return failed ? -1 : 0;

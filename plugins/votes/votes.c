@@ -151,38 +151,58 @@ void *votes_huge_alloc(size_t bytes)
 struct worker {
 	pthread_t thread;
 	size_t first, step, count;
+	size_t *next; /* shared: the next task not taken (NULL: a fixed split) */
 	unsigned index;
 	void (*fn)(void *arg, size_t b, unsigned thread);
 	void *arg;
 };
 
-/* Replicates first, first + step, ...: a fixed split, results in slot b. */
+/* Tasks first, first + step, ... (a fixed split), or whichever task is
+ * next when this thread is free: tasks of unequal cost then keep every
+ * thread busy to the end. */
 static void *work(void *p)
 {
 	struct worker *w = p;
-	for (size_t b = w->first; b < w->count; b += w->step)
-		w->fn(w->arg, b, w->index);
+	if (w->next)
+		for (size_t b; (b = __atomic_fetch_add(w->next, 1, __ATOMIC_RELAXED)) < w->count;)
+			w->fn(w->arg, b, w->index);
+	else
+		for (size_t b = w->first; b < w->count; b += w->step)
+			w->fn(w->arg, b, w->index);
 	return NULL;
 }
 
-void votes_parallel(size_t count, unsigned threads, void (*fn)(void *arg, size_t b, unsigned thread),
-		    void *arg)
+static void run_workers(size_t count, unsigned threads, size_t *next,
+			void (*fn)(void *arg, size_t b, unsigned thread), void *arg)
 {
 	struct worker w[16];
 	threads = threads < 1 ? 1 : threads > 16 ? 16 : threads;
 	for (unsigned t = 0; t < threads; t++)
-		w[t] = (struct worker){.first = t, .step = threads, .count = count, .index = t,
+		w[t] = (struct worker){.first = t, .step = threads, .count = count, .next = next, .index = t,
 				       .fn = fn, .arg = arg};
 	unsigned started = 0;
 	while (started + 1 < threads &&
 	       pthread_create(&w[started + 1].thread, NULL, work, &w[started + 1]) == 0)
 		started++;
-	/* The share of a thread that could not start is done here: every replicate runs. */
+	/* The share of a thread that could not start is done here: every task runs. */
 	for (unsigned t = started + 1; t < threads; t++)
 		work(&w[t]);
 	work(&w[0]);
 	for (unsigned t = 1; t <= started; t++)
 		pthread_join(w[t].thread, NULL);
+}
+
+void votes_parallel(size_t count, unsigned threads, void (*fn)(void *arg, size_t b, unsigned thread),
+		    void *arg)
+{
+	size_t next = 0;
+	run_workers(count, threads, &next, fn, arg);
+}
+
+void votes_parallel_fixed(size_t count, unsigned threads, void (*fn)(void *arg, size_t b, unsigned thread),
+			  void *arg)
+{
+	run_workers(count, threads, NULL, fn, arg);
 }
 
 KAIEVAL_PLUGIN_DEFINE(votes,

@@ -38,10 +38,15 @@ double votes_quantile(double *x, size_t n, double p);
  * (resample.c: Lemire's multiply-shift method, unbiased). */
 void votes_resample(struct kv_rng *rng, uint32_t *mult, size_t n);
 /* Run fn(arg, b, thread) for every b in [0, count) on up to `threads`
- * threads (thread < threads indexes per-thread scratch).  Results must go
- * to slot b, so they never depend on the thread count. */
+ * threads (thread < threads indexes per-thread scratch), each thread taking
+ * the next task when it is free.  Results must go to slot b, so they never
+ * depend on the thread count or on timing. */
 void votes_parallel(size_t count, unsigned threads, void (*fn)(void *arg, size_t b, unsigned thread),
 		    void *arg);
+/* The same with a fixed split (thread t runs t, t + threads, ...), for fn
+ * whose per-thread output depends on which tasks the thread ran. */
+void votes_parallel_fixed(size_t count, unsigned threads, void (*fn)(void *arg, size_t b, unsigned thread),
+			  void *arg);
 unsigned votes_threads(void);
 
 /* Memory filled front to back in large amounts (read-ahead blocks, ballot
