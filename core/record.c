@@ -98,15 +98,12 @@ static void collect_groups(struct kv_record *rec)
 
 /* --- from a run ------------------------------------------------------------ */
 
+/* dst may hold a shallow copy of src's struct: it gets its own items and index. */
 static void evidence_copy(struct kv_evidence *dst, const struct kv_evidence *src)
 {
-	dst->count = src->count;
-	dst->items = kv_xcalloc(src->count, sizeof *dst->items);
-	for (size_t i = 0; i < src->count; i++) {
-		dst->items[i] = src->items[i];
-		dst->items[i].key = kv_xstrdup(src->items[i].key);
-		dst->items[i].str = dup_or_null(src->items[i].str);
-	}
+	*dst = (struct kv_evidence){0};
+	for (size_t i = 0; i < src->count; i++)
+		kv_evidence_set(dst, src->items[i].key, src->items[i].is_num, src->items[i].num, src->items[i].str);
 }
 
 static int cmp_inputs(const void *a, const void *b)
@@ -379,20 +376,15 @@ static void write_evidence(struct kv_jw *w, const struct kv_evidence *ev)
 static void read_evidence(struct reader *rd, const cJSON *o, struct kv_evidence *ev)
 {
 	const cJSON *obj = get_object(rd, o, "evidence");
-	ev->count = (size_t)cJSON_GetArraySize(obj);
-	ev->items = kv_xcalloc(ev->count, sizeof *ev->items);
-	size_t i = 0;
-	for (const cJSON *e = obj ? obj->child : NULL; e; e = e->next, i++) {
-		struct kv_evidence_item *it = &ev->items[i];
-		it->key = kv_xstrdup(e->string);
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(ev->items[j].key, it->key) == 0) {
-				/* diff would compare one with the other's twin */
-				char *where = kv_xasprintf("evidence.%s", it->key);
-				bad(rd, where, "is given twice");
-				free(where);
-				break;
-			}
+	for (const cJSON *e = obj ? obj->child : NULL; e; e = e->next) {
+		int added;
+		struct kv_evidence_item *it = kv_evidence_add(ev, e->string, &added);
+		if (!added) { /* diff would compare one with the other's twin */
+			char *where = kv_xasprintf("evidence.%s", e->string);
+			bad(rd, where, "is given twice");
+			free(where);
+			continue;
+		}
 		it->is_num = cJSON_IsNumber(e);
 		it->num = it->is_num ? e->valuedouble : NAN;
 		it->str = cJSON_IsString(e) ? kv_xstrdup(e->valuestring) : NULL;

@@ -1,25 +1,66 @@
 #include "run.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+static uint64_t key_hash(const char *key)
+{
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ULL;
+	return h;
+}
+
+/* The slot holding key, or the empty slot where it would go. */
+static size_t slot_of(const struct kv_evidence *ev, const char *key)
+{
+	size_t s = (size_t)key_hash(key) & (ev->nslots - 1);
+	while (ev->slots[s] && strcmp(ev->items[ev->slots[s] - 1].key, key) != 0)
+		s = (s + 1) & (ev->nslots - 1);
+	return s;
+}
+
+/* Room for one more item, and an index at most half full. */
+static void reserve(struct kv_evidence *ev)
+{
+	if (ev->count == ev->cap) {
+		ev->cap = ev->cap ? 2 * ev->cap : 8;
+		ev->items = kv_xrealloc(ev->items, ev->cap * sizeof *ev->items);
+	}
+	if (ev->slots && 2 * (ev->count + 1) < ev->nslots)
+		return;
+	free(ev->slots);
+	ev->nslots = 16;
+	while (ev->nslots <= 2 * (ev->count + 1))
+		ev->nslots *= 2;
+	ev->slots = kv_xcalloc(ev->nslots, sizeof *ev->slots);
+	for (size_t i = 0; i < ev->count; i++)
+		ev->slots[slot_of(ev, ev->items[i].key)] = (uint32_t)(i + 1);
+}
+
+struct kv_evidence_item *kv_evidence_add(struct kv_evidence *ev, const char *key, int *added)
+{
+	reserve(ev);
+	size_t s = slot_of(ev, key);
+	*added = !ev->slots[s];
+	if (!*added)
+		return &ev->items[ev->slots[s] - 1];
+	struct kv_evidence_item *it = &ev->items[ev->count];
+	*it = (struct kv_evidence_item){.key = kv_xstrdup(key), .num = NAN};
+	ev->slots[s] = (uint32_t)++ev->count;
+	return it;
+}
+
 void kv_evidence_set(struct kv_evidence *ev, const char *key, int is_num, double num, const char *str)
 {
-	struct kv_evidence_item *it = NULL;
-	for (size_t i = 0; i < ev->count && !it; i++)
-		if (strcmp(ev->items[i].key, key) == 0)
-			it = &ev->items[i];
-	if (!it) {
-		ev->items = kv_xrealloc(ev->items, (ev->count + 1) * sizeof *ev->items);
-		it = &ev->items[ev->count++];
-		it->key = kv_xstrdup(key);
-	} else {
-		free(it->str);
-	}
+	int added;
+	struct kv_evidence_item *it = kv_evidence_add(ev, key, &added);
+	free(it->str);
 	it->is_num = is_num;
 	it->num = num;
-	it->str = is_num ? NULL : kv_xstrdup(str);
+	it->str = is_num || !str ? NULL : kv_xstrdup(str);
 }
 
 void kv_evidence_free(struct kv_evidence *ev)
@@ -29,12 +70,16 @@ void kv_evidence_free(struct kv_evidence *ev)
 		free(ev->items[i].str);
 	}
 	free(ev->items);
-	ev->items = NULL;
-	ev->count = 0;
+	free(ev->slots);
+	*ev = (struct kv_evidence){0};
 }
 
 const struct kv_evidence_item *kv_evidence_get(const struct kv_evidence *ev, const char *key)
 {
+	if (ev && ev->slots) {
+		size_t s = slot_of(ev, key);
+		return ev->slots[s] ? &ev->items[ev->slots[s] - 1] : NULL;
+	}
 	for (size_t i = 0; ev && i < ev->count; i++)
 		if (strcmp(ev->items[i].key, key) == 0)
 			return &ev->items[i];

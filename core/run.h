@@ -13,9 +13,14 @@ struct kv_evidence_item {
 	char *str;
 };
 
+/* Items in the order they were first set (the record's order), with a
+ * hash index over the keys: a criterion of 200 teams sets 80,000 matrix
+ * entries, and a search through the items for each was quadratic. */
 struct kv_evidence {
 	struct kv_evidence_item *items;
-	size_t count;
+	size_t count, cap;
+	uint32_t *slots;          /* item index + 1, 0 = empty; NULL: no index yet */
+	size_t nslots;            /* a power of two, more than twice count */
 };
 
 struct kv_team_outcome {
@@ -91,6 +96,9 @@ void kv_run_free(struct kv_run *run);
 int kv_combine(struct kv_run *run, struct kv_error *err);
 
 void kv_evidence_set(struct kv_evidence *ev, const char *key, int is_num, double num, const char *str);
+/* The item of key, appended (unset: not a number, no string) when there
+ * is none; *added says which. */
+struct kv_evidence_item *kv_evidence_add(struct kv_evidence *ev, const char *key, int *added);
 void kv_evidence_free(struct kv_evidence *ev);
 void kv_warnings_free(struct kv_warnings *w);
 

@@ -1,5 +1,5 @@
 /* Units of the core: the CSV/JSONL reader, number formatting, hints, JSON
- * error positions, the random streams, config overrides. */
+ * error positions, the random streams, config overrides, evidence sets. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdint.h>
@@ -8,6 +8,7 @@
 #include "jsonw.h"
 #include "publish.h"
 #include "rng.h"
+#include "run.h"
 #include "support.h"
 #include "table.h"
 #include "value.h"
@@ -384,4 +385,36 @@ Test(table, fields_must_be_utf8)
 	cr_assert_not_null(t);
 	cr_expect_eq(kv_table_next(t, &err), 1, "%s", err.msg);
 	kv_table_free(t);
+}
+
+/* A criterion of 200 teams sets 80,000 matrix entries: every key is found
+ * again, a key set twice keeps its first place and takes the new value, and
+ * the order is the order keys were first set (the record's). */
+Test(units, evidence_keeps_first_set_order_and_finds_every_key)
+{
+	struct kv_evidence ev = {0};
+	enum { N = 80000 };
+	char key[32];
+	for (int i = 0; i < N; i++) {
+		snprintf(key, sizeof key, "matrix.%d.%d", i / 200, i % 200);
+		kv_evidence_set(&ev, key, 1, i, NULL);
+	}
+	kv_evidence_set(&ev, "matrix.3.7", 0, 0, "again");
+	kv_evidence_set(&ev, "note", 0, 0, NULL);
+	cr_assert_eq(ev.count, N + 1);
+	for (int i = 0; i < N; i++) {
+		snprintf(key, sizeof key, "matrix.%d.%d", i / 200, i % 200);
+		cr_assert_str_eq(ev.items[i].key, key);
+		const struct kv_evidence_item *it = kv_evidence_get(&ev, key);
+		cr_assert_eq(it, &ev.items[i], "%s", key);
+		if (i != 3 * 200 + 7)
+			cr_assert(it->is_num && it->num == i);
+	}
+	const struct kv_evidence_item *again = kv_evidence_get(&ev, "matrix.3.7");
+	cr_assert(!again->is_num);
+	cr_assert_str_eq(again->str, "again");
+	cr_assert_null(ev.items[N].str); /* a null value: neither number nor string */
+	cr_assert_null(kv_evidence_get(&ev, "matrix.400.0"));
+	kv_evidence_free(&ev);
+	cr_assert_eq(ev.count, 0);
 }
