@@ -145,27 +145,38 @@ static int bootstrap(struct pw *pw, const double *w, const double *g)
 
 /* --- the estimate ---------------------------------------------------------------- */
 
-/* Judges who voted in a battle of model i, from the classes. */
+/* Judges who voted in a battle of model i, from the classes: each class
+ * counts once for each model its entries name (a walk of the entries, not
+ * of every model per class: 2 million classes x 200 models took 0.8 s). */
 static void judges_per_model(const struct votes_classes *C, size_t k, uint64_t *judges)
 {
+	size_t pairs = k * (k - 1) / 2;
 	unsigned char *seen = calloc(k, 1);
-	size_t *pair_lo = malloc(k * (k - 1) / 2 * sizeof *pair_lo), *pair_hi = malloc(k * (k - 1) / 2 * sizeof *pair_hi);
-	if (seen && pair_lo && pair_hi) {
+	size_t *pair_lo = malloc(pairs * sizeof *pair_lo), *pair_hi = malloc(pairs * sizeof *pair_hi);
+	size_t *named = malloc(k * sizeof *named);
+	if (seen && pair_lo && pair_hi && named) {
 		for (size_t a = 0, p = 0; a < k; a++)
 			for (size_t b = a + 1; b < k; b++, p++)
 				pair_lo[p] = a, pair_hi[p] = b;
 		for (size_t c = 0; c < C->count; c++) {
-			for (size_t e = C->first[c]; e < C->first[c + 1]; e++)
-				seen[pair_lo[C->code[e] / 3]] = seen[pair_hi[C->code[e] / 3]] = 1;
-			for (size_t i = 0; i < k; i++) {
-				judges[i] += seen[i] ? C->size[c] : 0;
-				seen[i] = 0;
+			size_t n = 0;
+			for (size_t e = C->first[c]; e < C->first[c + 1]; e++) {
+				size_t lo = pair_lo[C->code[e] / 3], hi = pair_hi[C->code[e] / 3];
+				if (!seen[lo])
+					seen[lo] = 1, named[n++] = lo;
+				if (!seen[hi])
+					seen[hi] = 1, named[n++] = hi;
+			}
+			for (size_t i = 0; i < n; i++) {
+				judges[named[i]] += C->size[c];
+				seen[named[i]] = 0;
 			}
 		}
 	}
 	free(seen);
 	free(pair_lo);
 	free(pair_hi);
+	free(named);
 }
 
 static void team_evidence(struct pw *pw, size_t i, double g, double elo, uint64_t judges)
