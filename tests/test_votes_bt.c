@@ -338,6 +338,30 @@ Test(votes_bt, bootstrap_is_the_same_at_every_simd_level, .timeout = 60)
 		}
 }
 
+/* How many replicates are summed together follows the cache size of the
+ * machine; it never changes a bit (one replicate a group, up to 32). */
+Test(votes_bt, bootstrap_is_the_same_whatever_the_group_size, .timeout = 60)
+{
+	static const char *const bytes[] = {"1", "2048", "1000000000"};
+	double q[3][K][2];
+	for (int l = 0; l < 3; l++) {
+		char *dir;
+		setenv("KAIEVAL_CACHE_BYTES", bytes[l], 1);
+		struct kv_run *run = run_sample("bootstrap = 203;", &dir);
+		unsetenv("KAIEVAL_CACHE_BYTES");
+		for (int i = 0; i < K; i++) {
+			q[l][i][0] = kvt_evidence_num(run, "arena", ids[i], "elo_q025");
+			q[l][i][1] = kvt_evidence_num(run, "arena", ids[i], "normalized_q975");
+		}
+		done_sample(run, dir);
+	}
+	for (int l = 1; l < 3; l++)
+		for (int i = 0; i < K; i++) {
+			cr_expect_eq(q[l][i][0], q[0][i][0], "%s bytes %s", bytes[l], ids[i]);
+			cr_expect_eq(q[l][i][1], q[0][i][1], "%s bytes %s", bytes[l], ids[i]);
+		}
+}
+
 /* Every interval, bootstrap or sandwich, holds the estimate. */
 Test(votes_bt, intervals_hold_the_estimate)
 {

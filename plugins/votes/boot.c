@@ -20,6 +20,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -234,10 +235,29 @@ static int make_blocks(struct plan *P)
 
 /* Replicates per group: as many as keep the 32-bit sums (codes x R x 4
  * bytes) within 1 MB, in the core's own cache. */
+/* The bytes a group's sums may take: the processor's second-level cache
+ * (a replicate's sums are read and written at random), within [256 KB,
+ * 4 MB]; 1 MB where the system does not say.  KAIEVAL_CACHE_BYTES
+ * overrides it for tests.  R never changes a result: each replicate has
+ * its own stream and integer sums. */
+static size_t group_bytes(void)
+{
+	const char *env = getenv("KAIEVAL_CACHE_BYTES");
+	long bytes = env ? strtol(env, NULL, 10) : 0;
+#ifdef _SC_LEVEL2_CACHE_SIZE
+	if (bytes <= 0)
+		bytes = sysconf(_SC_LEVEL2_CACHE_SIZE);
+#endif
+	if (bytes <= 0)
+		return (size_t)1 << 20;
+	return env ? (size_t)bytes : bytes < (1L << 18) ? (size_t)1 << 18 : bytes > (1L << 22) ? (size_t)1 << 22
+												  : (size_t)bytes;
+}
+
 static size_t group_size(size_t codes)
 {
-	size_t R = 32;
-	while (R > 1 && codes * R * sizeof(uint32_t) > ((size_t)1 << 20))
+	size_t R = 32, bytes = group_bytes();
+	while (R > 1 && codes * R * sizeof(uint32_t) > bytes)
 		R /= 2;
 	return R;
 }
