@@ -9,9 +9,11 @@
  * distinct outcomes (Chatbot Arena's unique outcome rows).
  *
  * Memory while building: 8 bytes per ballot in the lists, then 4 per
- * ballot and 8 per judge; kept: 8 bytes per entry and 12 per class. */
+ * ballot and 16 per judge (offsets, hashes); kept: 8 bytes per entry and 12
+ * per class. */
 #include "votes.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -218,11 +220,10 @@ static int grow(struct table *T)
 	return 0;
 }
 
-static int add_judge(struct table *T, const struct by_judge *B, size_t j)
+static int add_judge(struct table *T, const struct by_judge *B, size_t j, uint64_t h)
 {
 	if (T->count == T->cap && grow(T))
 		return -1;
-	uint64_t h = hash_codes(B->codes + B->off[j], B->off[j + 1] - B->off[j]);
 	size_t s = h & T->mask;
 	for (; T->slot[s]; s = (s + 1) & T->mask) {
 		size_t c = T->slot[s] - 1;
@@ -265,34 +266,120 @@ static int entries(const struct table *T, const struct by_judge *B, struct votes
 	return 0;
 }
 
+/* The work of the threads: first each judge's codes sorted and hashed
+ * (judges in CHUNKS ranges), then one table per part of the hashes (a
+ * class's judges share its hash, so each class is in one part), each part
+ * walking the judges in order.  A class is numbered by its first judge
+ * (merge_parts), as one table over all judges would number it, so the
+ * classes do not depend on the threads. */
+#define CHUNKS 64
+
+struct build {
+	struct by_judge B;
+	uint64_t *hash;        /* per judge */
+	uint32_t **tmp;        /* per thread: radix sort scratch */
+	uint32_t max;
+	unsigned parts;
+	struct table *T;       /* per part */
+	int failed;
+};
+
+static void sort_chunk(void *arg, size_t chunk, unsigned thread)
+{
+	struct build *b = arg;
+	size_t judges = b->B.judges, j0 = judges * chunk / CHUNKS, j1 = judges * (chunk + 1) / CHUNKS;
+	for (size_t j = j0; j < j1; j++) {
+		size_t n = b->B.off[j + 1] - b->B.off[j];
+		sort_codes(b->B.codes + b->B.off[j], n, b->tmp[thread], b->max);
+		b->hash[j] = hash_codes(b->B.codes + b->B.off[j], n);
+	}
+}
+
+static void fill_part(void *arg, size_t part, unsigned thread)
+{
+	struct build *b = arg;
+	(void)thread;
+	for (size_t j = 0; j < b->B.judges; j++)
+		if ((b->hash[j] >> 58) % b->parts == part && add_judge(&b->T[part], &b->B, j, b->hash[j]))
+			__atomic_store_n(&b->failed, 1, __ATOMIC_RELAXED);
+}
+
+/* The parts' classes in order of their first judge, into one table. */
+static int merge_parts(const struct build *b, struct table *all)
+{
+	size_t total = 0, *at = calloc(b->parts, sizeof *at);
+	for (unsigned p = 0; p < b->parts; p++)
+		total += b->T[p].count;
+	all->rep = malloc((total ? total : 1) * sizeof *all->rep);
+	all->size = malloc((total ? total : 1) * sizeof *all->size);
+	if (!at || !all->rep || !all->size) {
+		free(at);
+		return -1;
+	}
+	for (all->count = 0; all->count < total; all->count++) {
+		unsigned first = 0;
+		size_t best = SIZE_MAX;
+		for (unsigned p = 0; p < b->parts; p++)
+			if (at[p] < b->T[p].count && b->T[p].rep[at[p]] < best)
+				best = b->T[p].rep[at[p]], first = p;
+		all->rep[all->count] = best;
+		all->size[all->count] = b->T[first].size[at[first]++];
+	}
+	free(at);
+	return 0;
+}
+
+static void table_free(struct table *T)
+{
+	free(T->slot);
+	free(T->rep);
+	free(T->hash);
+	free(T->size);
+}
+
+static int build_table(struct build *b, unsigned threads, struct table *all)
+{
+	size_t longest = 0, judges = b->B.judges;
+	for (size_t j = 0; j < judges; j++)
+		longest = b->B.off[j + 1] - b->B.off[j] > longest ? b->B.off[j + 1] - b->B.off[j] : longest;
+	for (size_t i = 0; i < b->B.off[judges]; i++)
+		b->max = b->B.codes[i] > b->max ? b->B.codes[i] : b->max;
+	b->parts = threads;
+	b->hash = malloc((judges ? judges : 1) * sizeof *b->hash);
+	b->tmp = calloc(threads, sizeof *b->tmp);
+	b->T = calloc(threads, sizeof *b->T);
+	int rc = b->hash && b->tmp && b->T ? 0 : -1;
+	for (unsigned t = 0; rc == 0 && t < threads; t++)
+		rc = (b->tmp[t] = malloc((longest ? longest : 1) * sizeof *b->tmp[t])) ? 0 : -1;
+	if (rc == 0) {
+		votes_parallel(CHUNKS, threads, sort_chunk, b);
+		votes_parallel(b->parts, threads, fill_part, b);
+		rc = b->failed ? -1 : merge_parts(b, all);
+	}
+	for (unsigned t = 0; b->tmp && t < threads; t++)
+		free(b->tmp[t]);
+	for (unsigned p = 0; b->T && p < b->parts; p++)
+		table_free(&b->T[p]);
+	free(b->tmp);
+	free(b->T);
+	free(b->hash);
+	return rc;
+}
+
 int votes_classes_of_judges(struct votes_ballot_list *lists, size_t nlists, size_t judges,
 			    struct votes_classes *C)
 {
-	struct by_judge B = {0};
-	struct table T = {0};
-	int rc = group_by_judge(lists, nlists, judges, &B);
+	struct build b = {0};
+	struct table all = {0};
+	unsigned threads = votes_threads();
 	*C = (struct votes_classes){0};
-	size_t longest = 0;
-	for (size_t j = 0; rc == 0 && j < judges; j++)
-		longest = B.off[j + 1] - B.off[j] > longest ? B.off[j + 1] - B.off[j] : longest;
-	uint32_t max = 0;
-	for (size_t i = 0; rc == 0 && i < B.off[judges]; i++)
-		max = B.codes[i] > max ? B.codes[i] : max;
-	uint32_t *tmp = rc ? NULL : malloc((longest ? longest : 1) * sizeof *tmp);
-	if (rc == 0 && !tmp)
-		rc = -1;
-	for (size_t j = 0; rc == 0 && j < judges; j++) {
-		sort_codes(B.codes + B.off[j], B.off[j + 1] - B.off[j], tmp, max);
-		rc = add_judge(&T, &B, j);
-	}
-	free(tmp);
+	int rc = group_by_judge(lists, nlists, judges, &b.B);
 	if (rc == 0)
-		rc = entries(&T, &B, C);
-	free(B.codes);
-	free(B.off);
-	free(T.slot);
-	free(T.rep);
-	free(T.hash);
-	free(T.size);
+		rc = build_table(&b, threads, &all);
+	if (rc == 0)
+		rc = entries(&all, &b.B, C);
+	free(b.B.codes);
+	free(b.B.off);
+	table_free(&all);
 	return rc;
 }
