@@ -243,15 +243,15 @@ static int make_blocks(struct plan *P)
 static size_t group_bytes(void)
 {
 	const char *env = getenv("KAIEVAL_CACHE_BYTES");
-	long bytes = env ? strtol(env, NULL, 10) : 0;
+	long bytes = env ? strtol(env, NULL, 10) : 0, least = 1L << 18, most = 1L << 22;
+	if (bytes > 0)
+		return (size_t)bytes;
 #ifdef _SC_LEVEL2_CACHE_SIZE
-	if (bytes <= 0)
-		bytes = sysconf(_SC_LEVEL2_CACHE_SIZE);
+	bytes = sysconf(_SC_LEVEL2_CACHE_SIZE);
 #endif
 	if (bytes <= 0)
 		return (size_t)1 << 20;
-	return env ? (size_t)bytes : bytes < (1L << 18) ? (size_t)1 << 18 : bytes > (1L << 22) ? (size_t)1 << 22
-												  : (size_t)bytes;
+	return (size_t)(bytes < least ? least : bytes > most ? most : bytes);
 }
 
 static size_t group_size(size_t codes)
