@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 cJSON *kv_json_parse(const char *text, size_t len, const char *path, struct kv_error *err)
@@ -92,14 +93,57 @@ static const char *array_key(const cJSON *arr)
 	return NULL;
 }
 
-static const cJSON *find_keyed(const cJSON *arr, const char *key, const char *value)
+/* Children of an object by member name, or of an array of objects by the
+ * value of their member `key`, in a hash table: a record of 200 teams has
+ * 80,000 evidence entries in one object, and a search through the
+ * members for each made diff (and verify) quadratic.  The first of two
+ * children with one name is the one found, as cJSON finds it. */
+struct children {
+	const cJSON **slot;
+	size_t mask;
+	const char *key;   /* NULL: by member name */
+};
+
+static const char *name_of(const cJSON *e, const char *key) { return key ? kv_json_str(e, key) : e->string; }
+
+static size_t name_hash(const char *name)
 {
-	for (const cJSON *e = arr ? arr->child : NULL; e; e = e->next) {
-		const char *v = kv_json_str(e, key);
-		if (v && strcmp(v, value) == 0)
-			return e;
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ULL;
+	return (size_t)h;
+}
+
+/* The slot of name, or the empty slot where it would go. */
+static size_t slot_of(const struct children *c, const char *name)
+{
+	size_t i = name_hash(name) & c->mask;
+	while (c->slot[i] && strcmp(name_of(c->slot[i], c->key), name) != 0)
+		i = (i + 1) & c->mask;
+	return i;
+}
+
+static void children_index(struct children *c, const cJSON *container, const char *key)
+{
+	size_t n = 0, slots = 16;
+	for (const cJSON *e = container ? container->child : NULL; e; e = e->next)
+		n++;
+	while (slots <= 2 * n)
+		slots *= 2;
+	c->slot = kv_xcalloc(slots, sizeof *c->slot);
+	c->mask = slots - 1;
+	c->key = key;
+	for (const cJSON *e = container ? container->child : NULL; e; e = e->next) {
+		const char *name = name_of(e, key);
+		size_t i = name ? slot_of(c, name) : 0;
+		if (name && !c->slot[i])
+			c->slot[i] = e;
 	}
-	return NULL;
+}
+
+static const cJSON *child_named(const struct children *c, const char *name)
+{
+	return name ? c->slot[slot_of(c, name)] : NULL;
 }
 
 static size_t report(const cJSON *a, const cJSON *b, const char *path, struct kv_buf *out)
@@ -119,51 +163,48 @@ static size_t report(const cJSON *a, const cJSON *b, const char *path, struct kv
 	return 1;
 }
 
-static size_t diff_keyed(const cJSON *a, const cJSON *b, const char *key, const char *path,
-			 struct kv_buf *out)
+/* Children matched by name (key NULL: object members; else the member
+ * that identifies the elements of an array): a's in order, then those
+ * only b has. */
+static size_t diff_named(const cJSON *a, const cJSON *b, const char *key, const char *path, struct kv_buf *out)
 {
+	struct children in_a, in_b;
 	size_t n = 0;
+	children_index(&in_a, a, key);
+	children_index(&in_b, b, key);
 	for (const cJSON *e = a->child; e; e = e->next) {
-		const char *id = kv_json_str(e, key);
-		char *sub = kv_xasprintf("%s[%s]", path, id);
-		n += kv_json_diff(e, find_keyed(b, key, id), sub, out);
+		const char *name = name_of(e, key);
+		char *sub = key ? kv_xasprintf("%s[%s]", path, name)
+				: kv_xasprintf("%s%s%s", path, *path ? "." : "", name);
+		n += kv_json_diff(e, child_named(&in_b, name), sub, out);
 		free(sub);
 	}
 	for (const cJSON *e = b->child; e; e = e->next) {
-		const char *id = kv_json_str(e, key);
-		if (!find_keyed(a, key, id)) {
-			char *sub = kv_xasprintf("%s[%s]", path, id);
+		const char *name = name_of(e, key);
+		if (!child_named(&in_a, name)) {
+			char *sub = key ? kv_xasprintf("%s[%s]", path, name)
+					: kv_xasprintf("%s%s%s", path, *path ? "." : "", name);
 			n += report(NULL, e, sub, out);
 			free(sub);
 		}
 	}
+	free(in_a.slot);
+	free(in_b.slot);
 	return n;
 }
 
 static size_t diff_children(const cJSON *a, const cJSON *b, const char *path, struct kv_buf *out)
 {
-	size_t n = 0;
-	if (cJSON_IsObject(a)) {
-		for (const cJSON *e = a->child; e; e = e->next) {
-			char *sub = kv_xasprintf("%s%s%s", path, *path ? "." : "", e->string);
-			n += kv_json_diff(e, cJSON_GetObjectItemCaseSensitive(b, e->string), sub, out);
-			free(sub);
-		}
-		for (const cJSON *e = b->child; e; e = e->next)
-			if (!cJSON_GetObjectItemCaseSensitive(a, e->string)) {
-				char *sub = kv_xasprintf("%s%s%s", path, *path ? "." : "", e->string);
-				n += report(NULL, e, sub, out);
-				free(sub);
-			}
-		return n;
-	}
+	if (cJSON_IsObject(a))
+		return diff_named(a, b, NULL, path, out);
 	const char *key = array_key(a);
 	if (key && array_key(b) && strcmp(key, array_key(b)) == 0)
-		return diff_keyed(a, b, key, path, out);
-	int na = cJSON_GetArraySize(a), nb = cJSON_GetArraySize(b);
-	for (int i = 0; i < (na > nb ? na : nb); i++) {
+		return diff_named(a, b, key, path, out);
+	size_t n = 0;
+	const cJSON *x = a->child, *y = b->child;
+	for (int i = 0; x || y; i++, x = x ? x->next : NULL, y = y ? y->next : NULL) {
 		char *sub = kv_xasprintf("%s[%d]", path, i);
-		n += kv_json_diff(cJSON_GetArrayItem(a, i), cJSON_GetArrayItem(b, i), sub, out);
+		n += kv_json_diff(x, y, sub, out);
 		free(sub);
 	}
 	return n;

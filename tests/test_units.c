@@ -1,10 +1,12 @@
 /* Units of the core: the CSV/JSONL reader, number formatting, hints, JSON
- * error positions, the random streams, config overrides, evidence sets. */
+ * error positions, the random streams, config overrides, evidence sets, JSON
+ * differences. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include "jsondoc.h"
 #include "jsonw.h"
 #include "publish.h"
 #include "rng.h"
@@ -417,4 +419,40 @@ Test(units, evidence_keeps_first_set_order_and_finds_every_key)
 	cr_assert_null(kv_evidence_get(&ev, "matrix.400.0"));
 	kv_evidence_free(&ev);
 	cr_assert_eq(ev.count, 0);
+}
+
+/* The member-by-member comparison behind diff and verify: members matched
+ * by name among 50,000, elements of arrays of objects by their id, other
+ * arrays by position; each of a's members is compared with the first of
+ * b's with its name; a's order first, then what only b has. */
+Test(units, json_diff_matches_members_by_name_and_elements_by_id)
+{
+	struct kv_buf a = {0}, b = {0}, out = {0};
+	kv_buf_puts(&a, "{\"e\":{");
+	kv_buf_puts(&b, "{\"e\":{");
+	for (int i = 0; i < 50000; i++) {
+		kv_buf_printf(&a, "%s\"k%d\":%d", i ? "," : "", i, i);
+		if (i != 777) /* k49222 is not in b */
+			kv_buf_printf(&b, "%s\"k%d\":%d", i ? "," : "", 49999 - i, i == 3 ? 49999 - 3 + 1 : 49999 - i);
+	}
+	kv_buf_puts(&a, ",\"dup\":1,\"dup\":2},\"t\":[{\"id\":\"x\",\"v\":1},{\"id\":\"y\",\"v\":2}],"
+		       "\"p\":[1,2,3]}");
+	kv_buf_puts(&b, ",\"dup\":1,\"new\":true},\"t\":[{\"id\":\"y\",\"v\":2},{\"id\":\"x\",\"v\":5}],"
+		       "\"p\":[1,2]}");
+	struct kv_error err = {0};
+	cJSON *ja = kv_json_parse(a.data, a.len, "a", &err), *jb = kv_json_parse(b.data, b.len, "b", &err);
+	cr_assert(ja && jb, "%s", err.msg);
+	size_t n = kv_json_diff(ja, jb, "", &out);
+	cr_expect_str_eq(out.data, "e.k49222: 49222 -> (absent)\n"
+				   "e.k49996: 49996 -> 49997\n"
+				   "e.dup: 2 -> 1\n"
+				   "e.new: (absent) -> true\n"
+				   "t[x].v: 1 -> 5\n"
+				   "p[2]: 3 -> (absent)\n");
+	cr_expect_eq(n, 6);
+	cJSON_Delete(ja);
+	cJSON_Delete(jb);
+	kv_buf_free(&a);
+	kv_buf_free(&b);
+	kv_buf_free(&out);
 }
