@@ -1,20 +1,25 @@
 /* Interning ids (judges, raters): each distinct string gets the next index,
  * in order of first appearance, so indices depend on the file alone.
  *
- * A slot keeps the hash, the length and the first 16 bytes of its id, so a
- * lookup of a short id (most judge ids) touches one cache line; callers
- * with many lookups hash first and prefetch the slot (votes_intern_prefetch). */
+ * A slot keeps 32 bits of the hash, the length and the first 20 bytes of
+ * its id, so a lookup of an id of up to 20 bytes (Arena's judge ids, such
+ * as arena_user_1715708) touches one cache line, a longer one also its
+ * text; callers with many lookups hash first and prefetch the slot
+ * (votes_intern_prefetch).  32 bits place up to 2^32 slots. */
 #include "votes.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#define HEAD 20
+
 struct votes_slot {
-	uint64_t hash;
+	uint32_t hash;        /* its low bits */
 	uint32_t index;       /* + 1; 0 = empty */
 	uint32_t len;
-	char head[16];        /* the id's first bytes */
+	char head[HEAD];      /* the id's first bytes, zero-padded */
 };
+_Static_assert(sizeof(struct votes_slot) == 32, "a slot is half a cache line");
 
 static uint64_t load(const char *s, size_t n)
 {
@@ -84,23 +89,22 @@ static int room(struct votes_intern *t, size_t n)
 		t->text_cap = cap;
 	}
 	if ((t->count + 1) * 2 > (t->slots ? t->mask + 1 : 0))
-		return rehash(t, t->slots ? 2 * (t->mask + 1) : 1024);
+		return t->slots && t->mask >= UINT32_MAX ? -1 : rehash(t, t->slots ? 2 * (t->mask + 1) : 1024);
 	return 0;
 }
 
 static int same(const struct votes_intern *t, const struct votes_slot *x, uint64_t hash,
 		const char *s, size_t n)
 {
-	if (x->hash != hash || x->len != n)
+	if (x->hash != (uint32_t)hash || x->len != n)
 		return 0;
-	if (n <= 16) { /* head holds the whole id, zero-padded */
-		char pad[16] = {0};
+	if (n <= HEAD) { /* head holds the whole id */
+		char pad[HEAD] = {0};
 		memcpy(pad, s, n);
-		return memcmp(x->head, pad, 16) == 0;
+		return memcmp(x->head, pad, HEAD) == 0;
 	}
-	if (memcmp(x->head, s, 16) != 0)
-		return 0;
-	return n <= 16 || memcmp(t->text + t->off[x->index - 1] + 16, s + 16, n - 16) == 0;
+	return memcmp(x->head, s, HEAD) == 0 &&
+	       memcmp(t->text + t->off[x->index - 1] + HEAD, s + HEAD, n - HEAD) == 0;
 }
 
 long votes_intern_hashed(struct votes_intern *t, uint64_t hash, const char *s, size_t n, int *added)
@@ -118,11 +122,11 @@ long votes_intern_hashed(struct votes_intern *t, uint64_t hash, const char *s, s
 		i = (i + 1) & t->mask;
 	size_t e = t->count++;
 	struct votes_slot *x = &t->slots[i];
-	x->hash = hash;
+	x->hash = (uint32_t)hash;
 	x->index = (uint32_t)e + 1;
 	x->len = (uint32_t)n;
 	memset(x->head, 0, sizeof x->head);
-	memcpy(x->head, s, n < 16 ? n : 16);
+	memcpy(x->head, s, n < HEAD ? n : HEAD);
 	t->off[e] = t->text_len;
 	memcpy(t->text + t->text_len, s, n);
 	t->text[t->text_len + n] = '\0';
