@@ -304,12 +304,22 @@ static double get_number_or_null(struct reader *rd, const cJSON *o, const char *
 	return v && cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
+/* An integer that fits a long long: a larger double would not convert
+ * (undefined behaviour). */
 static long long get_integer(struct reader *rd, const cJSON *o, const char *key)
 {
 	const cJSON *v = member(rd, o, key, is_number, "is missing or not a number");
-	if (v && v->valuedouble != floor(v->valuedouble))
+	if (!v)
+		return 0;
+	if (v->valuedouble != floor(v->valuedouble)) {
 		bad(rd, key, "is not an integer");
-	return v ? (long long)v->valuedouble : 0;
+		return 0;
+	}
+	if (!(v->valuedouble >= -0x1p63 && v->valuedouble < 0x1p63)) {
+		bad(rd, key, "is out of range (a 64-bit integer)");
+		return 0;
+	}
+	return (long long)v->valuedouble;
 }
 
 /* One of the words in names (NULL-terminated); its index, or 0 after an error. */

@@ -517,6 +517,15 @@ Test(record, a_member_given_twice_is_refused)
 		       "not a kaieval result record: teams[nc].status is given twice");
 }
 
+/* A number no 64-bit integer holds (the conversion would be undefined). */
+Test(record, an_integer_out_of_range_is_refused)
+{
+	expect_refused("\"rank\": 4", "\"rank\": 1.33333e88",
+		       "not a kaieval result record: teams[nc].rank is out of range (a 64-bit integer)");
+	expect_refused("\"rank\": 4", "\"rank\": -1e19",
+		       "teams[nc].rank is out of range");
+}
+
 Test(record, a_team_eliminated_twice_is_refused)
 {
 	expect_refused("\"eliminated\": [\n    \"nc\"", "\"eliminated\": [\"nc\", \"nc\"",
