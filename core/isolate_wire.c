@@ -29,35 +29,41 @@ void kv_wire_str(struct kv_buf *b, const char *s)
 /* Plugin threads may record at once: one message at a time on the pipe. */
 static pthread_mutex_t send_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* The first bytes, with the descriptor riding on them. */
-static ssize_t send_with(int fd, const char *data, size_t len, int pass)
+/* Bytes on the socket without a SIGPIPE (the core's side: a child that
+ * closed its end must not end the core), the descriptor riding on them
+ * when pass >= 0. */
+static ssize_t send_quiet(int fd, const char *data, size_t len, int pass)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} control;
 	struct iovec iov = {(void *)data, len};
-	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-			   .msg_controllen = sizeof control.buf};
-	memset(control.buf, 0, sizeof control.buf);
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &pass, sizeof pass);
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+	if (pass >= 0) {
+		memset(control.buf, 0, sizeof control.buf);
+		m.msg_control = control.buf;
+		m.msg_controllen = sizeof control.buf;
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &pass, sizeof pass);
+	}
 	return sendmsg(fd, &m, MSG_NOSIGNAL);
 }
 
-int kv_wire_send(int fd, struct kv_buf *b) { return kv_wire_send_fd(fd, b, -1); }
-
-int kv_wire_send_fd(int fd, struct kv_buf *b, int pass)
+/* quiet: through send_quiet (the core); else write(2), the one way out of
+ * the child (its seccomp filter refuses sendmsg; a SIGPIPE ends only it). */
+static int send_all(int fd, struct kv_buf *b, int pass, int quiet)
 {
 	uint32_t len = (uint32_t)(b->len - KV_MSG_HEADER);
 	memcpy(b->data + 4, &len, sizeof len);
 	int rc = 0;
 	pthread_mutex_lock(&send_lock);
 	for (size_t off = 0; rc == 0 && off < b->len;) {
-		ssize_t n = pass >= 0 ? send_with(fd, b->data + off, b->len - off, pass) : write(fd, b->data + off, b->len - off);
+		ssize_t n = quiet ? send_quiet(fd, b->data + off, b->len - off, pass)
+				  : write(fd, b->data + off, b->len - off);
 		if (n > 0) {
 			off += (size_t)n;
 			pass = -1;
@@ -69,6 +75,10 @@ int kv_wire_send_fd(int fd, struct kv_buf *b, int pass)
 	kv_buf_free(b);
 	return rc;
 }
+
+int kv_wire_send(int fd, struct kv_buf *b) { return send_all(fd, b, -1, 0); }
+
+int kv_wire_send_fd(int fd, struct kv_buf *b, int pass) { return send_all(fd, b, pass, 1); }
 
 /* len bytes into p; the first read also takes a descriptor if one came. */
 static int recv_all(int fd, unsigned char *p, size_t len, int *passed)

@@ -39,9 +39,12 @@ void kv_wire_begin(struct kv_buf *b, enum kv_msg type);
 void kv_wire_u64(struct kv_buf *b, uint64_t v);
 void kv_wire_f64(struct kv_buf *b, double v);
 void kv_wire_str(struct kv_buf *b, const char *s);
-/* Fill in the length, write the message whole, free b.  0 or -1. */
+/* Fill in the length, write the message whole, free b.  0 or -1.  The
+ * child's side: write(2), the call its seccomp filter allows. */
 int kv_wire_send(int fd, struct kv_buf *b);
-/* The same with a descriptor attached (SCM_RIGHTS) when pass >= 0. */
+/* The core's side: the same on the socket with a descriptor attached
+ * (SCM_RIGHTS) when pass >= 0, and a child that closed its end is an
+ * error (-1, EPIPE), never a SIGPIPE. */
 int kv_wire_send_fd(int fd, struct kv_buf *b, int pass);
 /* One whole message: its type, payload (caller frees) and length, and the
  * descriptor that came with it (-1 if none).  0 or -1. */
