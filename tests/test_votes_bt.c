@@ -313,18 +313,16 @@ Test(votes_bt, battle_bootstrap_agrees_with_chatbot_arena, .timeout = 60)
 	cJSON_Delete(expected);
 }
 
-/* The bootstrap's draws are the same bits whatever vector instructions
- * take them (four replicates side by side under AVX2, one or two at a
- * time without). */
-Test(votes_bt, bootstrap_is_the_same_at_every_simd_level, .timeout = 60)
+/* The bootstrap's quantiles with the environment variable var set to each
+ * of three values are the same bits. */
+static void expect_same_bootstrap(const char *var, const char *const values[3])
 {
-	static const char *const levels[] = {"scalar", "avx2", "avx512"};
 	double q[3][K][2];
 	for (int l = 0; l < 3; l++) {
 		char *dir;
-		setenv("KAIEVAL_SIMD", levels[l], 1);
+		setenv(var, values[l], 1);
 		struct kv_run *run = run_sample("bootstrap = 203;", &dir);
-		unsetenv("KAIEVAL_SIMD");
+		unsetenv(var);
 		for (int i = 0; i < K; i++) {
 			q[l][i][0] = kvt_evidence_num(run, "arena", ids[i], "elo_q025");
 			q[l][i][1] = kvt_evidence_num(run, "arena", ids[i], "normalized_q975");
@@ -333,9 +331,18 @@ Test(votes_bt, bootstrap_is_the_same_at_every_simd_level, .timeout = 60)
 	}
 	for (int l = 1; l < 3; l++)
 		for (int i = 0; i < K; i++) {
-			cr_expect_eq(q[l][i][0], q[0][i][0], "%s %s", levels[l], ids[i]);
-			cr_expect_eq(q[l][i][1], q[0][i][1], "%s %s", levels[l], ids[i]);
+			cr_expect_eq(q[l][i][0], q[0][i][0], "%s=%s %s", var, values[l], ids[i]);
+			cr_expect_eq(q[l][i][1], q[0][i][1], "%s=%s %s", var, values[l], ids[i]);
 		}
+}
+
+/* The bootstrap's draws are the same bits whatever vector instructions
+ * take them (four replicates side by side under AVX2, one or two at a
+ * time without). */
+Test(votes_bt, bootstrap_is_the_same_at_every_simd_level, .timeout = 60)
+{
+	static const char *const levels[] = {"scalar", "avx2", "avx512"};
+	expect_same_bootstrap("KAIEVAL_SIMD", levels);
 }
 
 /* How many replicates are summed together follows the cache size of the
@@ -343,23 +350,7 @@ Test(votes_bt, bootstrap_is_the_same_at_every_simd_level, .timeout = 60)
 Test(votes_bt, bootstrap_is_the_same_whatever_the_group_size, .timeout = 60)
 {
 	static const char *const bytes[] = {"1", "2048", "1000000000"};
-	double q[3][K][2];
-	for (int l = 0; l < 3; l++) {
-		char *dir;
-		setenv("KAIEVAL_CACHE_BYTES", bytes[l], 1);
-		struct kv_run *run = run_sample("bootstrap = 203;", &dir);
-		unsetenv("KAIEVAL_CACHE_BYTES");
-		for (int i = 0; i < K; i++) {
-			q[l][i][0] = kvt_evidence_num(run, "arena", ids[i], "elo_q025");
-			q[l][i][1] = kvt_evidence_num(run, "arena", ids[i], "normalized_q975");
-		}
-		done_sample(run, dir);
-	}
-	for (int l = 1; l < 3; l++)
-		for (int i = 0; i < K; i++) {
-			cr_expect_eq(q[l][i][0], q[0][i][0], "%s bytes %s", bytes[l], ids[i]);
-			cr_expect_eq(q[l][i][1], q[0][i][1], "%s bytes %s", bytes[l], ids[i]);
-		}
+	expect_same_bootstrap("KAIEVAL_CACHE_BYTES", bytes);
 }
 
 /* Every interval, bootstrap or sandwich, holds the estimate. */
