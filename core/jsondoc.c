@@ -106,18 +106,10 @@ struct children {
 
 static const char *name_of(const cJSON *e, const char *key) { return key ? kv_json_str(e, key) : e->string; }
 
-static size_t name_hash(const char *name)
-{
-	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-		h = (h ^ *p) * 0x100000001b3ULL;
-	return (size_t)h;
-}
-
 /* The slot of name, or the empty slot where it would go. */
 static size_t slot_of(const struct children *c, const char *name)
 {
-	size_t i = name_hash(name) & c->mask;
+	size_t i = (size_t)kv_str_hash(name) & c->mask;
 	while (c->slot[i] && strcmp(name_of(c->slot[i], c->key), name) != 0)
 		i = (i + 1) & c->mask;
 	return i;

@@ -5,18 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t key_hash(const char *key)
-{
-	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
-	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
-		h = (h ^ *p) * 0x100000001b3ULL;
-	return h;
-}
-
 /* The slot holding key, or the empty slot where it would go. */
 static size_t slot_of(const struct kv_evidence *ev, const char *key)
 {
-	size_t s = (size_t)key_hash(key) & (ev->nslots - 1);
+	size_t s = (size_t)kv_str_hash(key) & (ev->nslots - 1);
 	while (ev->slots[s] && strcmp(ev->items[ev->slots[s] - 1].key, key) != 0)
 		s = (s + 1) & (ev->nslots - 1);
 	return s;

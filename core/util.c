@@ -298,3 +298,11 @@ long kv_utf8_invalid(const char *s, size_t n)
 	}
 	return -1;
 }
+
+uint64_t kv_str_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ULL;
+	return h;
+}

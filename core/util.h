@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include "kaieval/plugin.h"
@@ -54,6 +55,8 @@ void kv_format_double(double x, char out[32]);
 
 /* Edit distance, for "did you mean" hints. */
 size_t kv_edit_distance(const char *a, const char *b);
+/* A hash of a NUL-terminated string (FNV-1a, 64 bits), for hash tables. */
+uint64_t kv_str_hash(const char *s);
 /* The candidate closest to word, or NULL when none is close enough. */
 const char *kv_closest(const char *word, const char *const *candidates, size_t n);
 
