@@ -13,7 +13,11 @@
  *
  * R replicates are summed together (acc[code * R + r]), so that each
  * class's entries are read once for R replicates and the inner loop runs
- * over replicates, in vector registers.  The sums are 32-bit when a bound
+ * over replicates, in vector registers.  A block's draws are counted four
+ * replicates to a lane group (m[(r / 4 * width + c) * 4 + r % 4], see
+ * at()): the draws of four replicates then scatter over 16 bytes a class,
+ * in the first-level cache, where rows of R replicates spread them over
+ * 4 R bytes a class and most increments missed it.  The sums are 32-bit when a bound
  * on the replicates' ballots says they fit, else 64-bit. */
 #include "votes.h"
 #include "simd.h"
@@ -51,51 +55,64 @@ struct plan {
 	double *w, *g, *wr, *elo;
 };
 
+/* A block's counts take width x padded(R) cells (whole lane groups). */
+static inline size_t padded(size_t R)
+{
+	return (R + 3) / 4 * 4;
+}
+
+/* Where replicate r's count of class c is, in a block of `width` classes. */
+static inline size_t at(size_t width, size_t c, size_t r)
+{
+	return ((r >> 2) * width + c) * 4 + (r & 3);
+}
+
 /* Up to four draws of units uniform in [0, units), 0 < units <= 2^16,
  * from one 64-bit output x, 16 bits each, by Lemire's multiply-shift with
  * rejection (unbiased; a block's units are at most BLOCK_UNITS, so at most
- * 1 in 32 is rejected): m[class of the unit * R] counts them, *i counts up
+ * 1 in 32 is rejected): m[class of the unit * 4] counts them, *i counts up
  * to count. */
 static inline void take(uint64_t x, uint64_t *i, uint64_t count, uint32_t units, uint32_t threshold,
-			const uint16_t *restrict map, uint32_t *restrict m, size_t R)
+			const uint16_t *restrict map, uint32_t *restrict m)
 {
 	for (int q = 0; q < 4 && *i < count; q++, x >>= 16) {
 		uint32_t product = (uint32_t)(x & 0xffff) * units;
 		if ((product & 0xffff) < threshold)
 			continue;
-		m[(size_t)map[product >> 16] * R]++;
+		m[(size_t)map[product >> 16] * 4]++;
 		(*i)++;
 	}
 }
 
 /* count[0] and count[1] draws of two replicates (streams rng[0], rng[1],
- * counts in m + 0 and m + 1), side by side while both last, so that the
+ * counts in lanes m + 0 and m + 1 of a lane group), side by side while both last, so that the
  * two generators' dependency chains overlap; each stream is used exactly
  * as alone. */
 static void draw_two(struct kv_rng *rng, const uint64_t *count, uint32_t units, const uint16_t *restrict map,
-		     uint32_t *restrict m, size_t R, int both)
+		     uint32_t *restrict m, int both)
 {
 	uint32_t threshold = (65536u - units) % units; /* 2^16 mod units */
 	struct kv_rng a = rng[0], b = both ? rng[1] : rng[0]; /* in registers, not through the pointer */
 	uint64_t i = 0, j = both ? 0 : 1, nb = both ? count[1] : 1;
 	while (i < count[0] && j < nb) {
 		uint64_t x = kv_rng_next(&a), y = kv_rng_next(&b);
-		take(x, &i, count[0], units, threshold, map, m, R);
-		take(y, &j, nb, units, threshold, map, m + 1, R);
+		take(x, &i, count[0], units, threshold, map, m);
+		take(y, &j, nb, units, threshold, map, m + 1);
 	}
 	while (i < count[0])
-		take(kv_rng_next(&a), &i, count[0], units, threshold, map, m, R);
+		take(kv_rng_next(&a), &i, count[0], units, threshold, map, m);
 	while (j < nb)
-		take(kv_rng_next(&b), &j, nb, units, threshold, map, m + 1, R);
+		take(kv_rng_next(&b), &j, nb, units, threshold, map, m + 1);
 	rng[0] = a;
 	if (both)
 		rng[1] = b;
 }
 
 #if defined(__GNUC__) && defined(__x86_64__)
-/* The same draws for four replicates at once: their four generators side
- * by side in 256-bit registers (xoshiro256** with shifts and adds), the
- * sixteen 16-bit draws of one step multiplied and checked together.  A
+/* The same draws for four replicates at once, into the four lanes of a
+ * lane group: their four generators side by side in 256-bit registers
+ * (xoshiro256** with shifts and adds), the sixteen 16-bit draws of one
+ * step multiplied and checked together.  A
  * replicate whose draws are done keeps its generator's state, so every
  * stream ends exactly where draw_two leaves it, and the counts are the
  * same. */
@@ -128,7 +145,7 @@ AVX2 static inline __m256i step4(__m256i s[4], __m256i live)
 }
 
 AVX2 static void draw_four(struct kv_rng *rng, const uint64_t *count, uint32_t units,
-			   const uint16_t *restrict map, uint32_t *restrict m, size_t R)
+			   const uint16_t *restrict map, uint32_t *restrict m)
 {
 	__m256i s[4], vunits = _mm256_set1_epi16((short)units);
 	__m256i thr = _mm256_set1_epi16((short)((65536u - units) % units)); /* 2^16 mod units */
@@ -138,15 +155,25 @@ AVX2 static void draw_four(struct kv_rng *rng, const uint64_t *count, uint32_t u
 		s[w] = load_word(rng, w);
 	for (int r = 1; r < 4; r++)
 		least = count[r] < least ? count[r] : least;
-	/* While every replicate needs four draws more, all steps are taken and
-	 * every accepted draw counts: no test per draw. */
+	/* While every replicate needs four draws more, all steps are taken:
+	 * all sixteen draws count, and the few rejected ones are taken back
+	 * (no test per draw). */
 	for (uint64_t most = 0; most + 4 <= least;) {
 		__m256i x = step4(s, _mm256_set1_epi64x(-1));
 		__m256i lo = _mm256_mullo_epi16(x, vunits), hi = _mm256_mulhi_epu16(x, vunits);
 		uint32_t bits = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi16(_mm256_max_epu16(lo, thr), lo));
 		_mm256_storeu_si256((__m256i *)(void *)idx, hi);
+#pragma GCC unroll 16
 		for (int e = 0; e < 16; e++)
-			m[(size_t)map[idx[e]] * R + (size_t)(e >> 2)] += (bits >> (2 * e)) & 1;
+			m[(size_t)map[idx[e]] * 4 + (size_t)(e >> 2)]++;
+		if (bits == UINT32_MAX) {
+			for (int r = 0; r < 4; r++)
+				i[r] += 4;
+			most += 4;
+			continue;
+		}
+		for (int e = 0; e < 16; e++)
+			m[(size_t)map[idx[e]] * 4 + (size_t)(e >> 2)] -= ~(bits >> (2 * e)) & 1;
 		for (int r = 0; r < 4; r++) {
 			i[r] += (unsigned)__builtin_popcount((bits >> (8 * r)) & 0xff) / 2;
 			most = i[r] > most ? i[r] : most;
@@ -166,7 +193,7 @@ AVX2 static void draw_four(struct kv_rng *rng, const uint64_t *count, uint32_t u
 		for (int r = 0; r < 4; r++)
 			for (int q = 0; q < 4 && i[r] < count[r]; q++)
 				if (ok[4 * r + q]) {
-					m[(size_t)map[idx[4 * r + q]] * R + (size_t)r]++;
+					m[(size_t)map[idx[4 * r + q]] * 4 + (size_t)r]++;
 					i[r]++;
 				}
 	}
@@ -279,38 +306,46 @@ static int split(const struct plan *P, struct kv_rng *rng, uint64_t *nb, size_t 
 	return bound > UINT32_MAX;
 }
 
-/* Each class's draws in replicate r in m[(c - c0) * R + r], r < R (zero
- * past reps).  (Rows per replicate, transposed for the sums, measured
- * slower.) */
+/* Each class's draws in replicate r in m[at(width, c - c0, r)], r < R
+ * (zero past reps).  (Rows per replicate, transposed for the sums,
+ * measured slower.) */
 static void draw_block(const struct plan *P, const struct block *bl, const uint64_t *nb, size_t b,
 		       struct kv_rng *streams, size_t reps, uint32_t *m)
 {
 	size_t R = P->R, width = bl->c1 - bl->c0;
 	if (bl->single) {
 		for (size_t r = 0; r < R; r++)
-			m[r] = (uint32_t)nb[b * R + r];
+			m[at(1, 0, r)] = (uint32_t)nb[b * R + r];
 		return;
 	}
-	memset(m, 0, width * R * sizeof *m);
+	memset(m, 0, width * padded(R) * sizeof *m);
 	size_t r = 0;
 #if defined(__GNUC__) && defined(__x86_64__)
 	for (; P->avx2 && r + 4 <= reps; r += 4)
-		draw_four(&streams[r], &nb[b * R + r], (uint32_t)bl->units, P->unit_class + bl->map, m + r, R);
+		draw_four(&streams[r], &nb[b * R + r], (uint32_t)bl->units, P->unit_class + bl->map,
+			  m + at(width, 0, r));
 #endif
 	for (; r < reps; r += 2)
-		draw_two(&streams[r], &nb[b * R + r], (uint32_t)bl->units, P->unit_class + bl->map, m + r, R,
-			 r + 1 < reps);
+		draw_two(&streams[r], &nb[b * R + r], (uint32_t)bl->units, P->unit_class + bl->map,
+			 m + at(width, 0, r), r + 1 < reps);
 }
 
-/* acc[code * R + r] += m[r][c] * mult over classes [c0, c1)'s entries; R
+/* acc[code * R + r] += m[at(c1 - c0, c - c0, r)] * mult over classes
+ * [c0, c1)'s entries; R
  * is a constant where it is inlined, so the loop over r is vector code. */
 static inline void add32(const struct votes_classes *C, uint32_t *restrict acc, const uint32_t *restrict m,
 			 size_t c0, size_t c1, const size_t R)
 {
+	size_t stride = (c1 - c0) * 4; /* from one lane group to the next */
 	for (size_t c = c0; c < c1; c++) {
 		uint32_t mc[32], any = 0;
+		const uint32_t *lanes = m + (c - c0) * 4;
+		for (size_t g = 0; g < R / 4; g++) /* whole lane groups, 16 bytes each */
+			memcpy(mc + 4 * g, lanes + g * stride, 4 * sizeof *mc);
+		for (size_t r = R / 4 * 4; r < R; r++)
+			mc[r] = lanes[r];
 		for (size_t r = 0; r < R; r++)
-			any |= mc[r] = m[(c - c0) * R + r];
+			any |= mc[r];
 		if (!any)
 			continue;
 		for (size_t e = C->first[c]; e < C->first[c + 1]; e++) {
@@ -363,7 +398,7 @@ static void add_entries64(const struct plan *P, uint64_t *acc, const uint32_t *m
 	for (size_t c = c0; c < c1; c++)
 		for (size_t e = C->first[c]; e < C->first[c + 1]; e++)
 			for (size_t r = 0; r < R; r++)
-				acc[(size_t)C->code[e] * R + r] += (uint64_t)m[(c - c0) * R + r] * C->mult[e];
+				acc[(size_t)C->code[e] * R + r] += (uint64_t)m[at(c1 - c0, c - c0, r)] * C->mult[e];
 }
 
 /* Replicate r's doubled win table (2 per win, 1 per tie each way, and the
@@ -406,7 +441,7 @@ static void group(void *arg, size_t task, unsigned t)
 	const struct votes_boot *B = P->B;
 	size_t R = P->R, first = task * R, reps = B->rounds - first < R ? B->rounds - first : R;
 	uint64_t *nb = P->nb + t * P->nblocks * R, *acc64 = P->acc64 + t * P->codes * R;
-	uint32_t *m = P->m + t * P->widest * R, *acc32 = P->acc32 + t * P->codes * R;
+	uint32_t *m = P->m + t * P->widest * padded(R), *acc32 = P->acc32 + t * P->codes * R;
 	int wide = 0;
 	memset(nb, 0, P->nblocks * R * sizeof *nb);
 	for (size_t r = 0; r < reps; r++)
@@ -456,7 +491,7 @@ int votes_boot_run(struct votes_boot *B)
 		P.nb = malloc(threads * P.nblocks * P.R * sizeof *P.nb);
 		P.acc32 = malloc(threads * P.codes * P.R * sizeof *P.acc32);
 		P.acc64 = malloc(threads * P.codes * P.R * sizeof *P.acc64);
-		P.m = malloc(threads * P.widest * P.R * sizeof *P.m);
+		P.m = malloc(threads * P.widest * padded(P.R) * sizeof *P.m);
 		P.w = malloc(threads * k * k * sizeof *P.w);
 		P.g = malloc(threads * k * sizeof *P.g);
 		P.wr = malloc(threads * k * sizeof *P.wr);
