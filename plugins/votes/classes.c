@@ -142,9 +142,54 @@ struct by_judge {
 	size_t judges;
 };
 
-/* Move the lists' ballots into judge order (a counting sort), freeing the
- * lists as they are emptied. */
-static int group_by_judge(struct votes_ballot_list *lists, size_t nlists, size_t judges, struct by_judge *B)
+/* Move the lists' ballots into judge order (a counting sort), then free
+ * the lists.  Each thread counts and places the ballots of its own range
+ * of judges, reading every list: the places it writes are its own, and a
+ * judge's codes are sorted afterwards, so their order here is free. */
+struct grouping {
+	const struct votes_ballot_list *lists;
+	size_t nlists;
+	unsigned parts;
+	struct by_judge *B;
+	size_t *fill;
+};
+
+static void judge_range(const struct grouping *g, size_t part, size_t *j0, size_t *j1)
+{
+	*j0 = g->B->judges * part / g->parts;
+	*j1 = g->B->judges * (part + 1) / g->parts;
+}
+
+static void count_part(void *arg, size_t part, unsigned thread)
+{
+	const struct grouping *g = arg;
+	size_t j0, j1, *off = g->B->off;
+	(void)thread;
+	judge_range(g, part, &j0, &j1);
+	for (size_t l = 0; l < g->nlists; l++)
+		for (size_t i = 0; i < g->lists[l].n; i++) {
+			size_t j = (size_t)(g->lists[l].x[i] >> 32);
+			if (j - j0 < j1 - j0)
+				off[j + 1]++;
+		}
+}
+
+static void place_part(void *arg, size_t part, unsigned thread)
+{
+	const struct grouping *g = arg;
+	size_t j0, j1;
+	(void)thread;
+	judge_range(g, part, &j0, &j1);
+	for (size_t l = 0; l < g->nlists; l++)
+		for (size_t i = 0; i < g->lists[l].n; i++) {
+			size_t j = (size_t)(g->lists[l].x[i] >> 32);
+			if (j - j0 < j1 - j0)
+				g->B->codes[g->fill[j]++] = (uint32_t)g->lists[l].x[i];
+		}
+}
+
+static int group_by_judge(struct votes_ballot_list *lists, size_t nlists, size_t judges, unsigned threads,
+			  struct by_judge *B)
 {
 	size_t total = 0;
 	B->judges = judges;
@@ -152,25 +197,22 @@ static int group_by_judge(struct votes_ballot_list *lists, size_t nlists, size_t
 	for (size_t l = 0; l < nlists; l++)
 		total += lists[l].n;
 	B->codes = malloc((total ? total : 1) * sizeof *B->codes);
-	if (!B->off || !B->codes)
-		return -1;
-	for (size_t l = 0; l < nlists; l++)
-		for (size_t i = 0; i < lists[l].n; i++)
-			B->off[(lists[l].x[i] >> 32) + 1]++;
-	for (size_t j = 0; j < judges; j++)
-		B->off[j + 1] += B->off[j];
 	size_t *fill = malloc((judges ? judges : 1) * sizeof *fill);
-	if (!fill)
-		return -1;
-	memcpy(fill, B->off, judges * sizeof *fill);
-	for (size_t l = 0; l < nlists; l++) {
-		for (size_t i = 0; i < lists[l].n; i++)
-			B->codes[fill[lists[l].x[i] >> 32]++] = (uint32_t)lists[l].x[i];
+	int rc = B->off && B->codes && fill ? 0 : -1;
+	if (rc == 0) {
+		struct grouping g = {.lists = lists, .nlists = nlists, .parts = threads, .B = B, .fill = fill};
+		votes_parallel_fixed(threads, threads, count_part, &g);
+		for (size_t j = 0; j < judges; j++)
+			B->off[j + 1] += B->off[j];
+		memcpy(fill, B->off, judges * sizeof *fill);
+		votes_parallel_fixed(threads, threads, place_part, &g);
+	}
+	free(fill);
+	for (size_t l = 0; rc == 0 && l < nlists; l++) {
 		free(lists[l].x);
 		lists[l] = (struct votes_ballot_list){0};
 	}
-	free(fill);
-	return 0;
+	return rc;
 }
 
 /* The class table: open addressing over class numbers + 1 (0 = empty),
@@ -373,7 +415,7 @@ int votes_classes_of_judges(struct votes_ballot_list *lists, size_t nlists, size
 	struct table all = {0};
 	unsigned threads = votes_threads();
 	*C = (struct votes_classes){0};
-	int rc = group_by_judge(lists, nlists, judges, &b.B);
+	int rc = group_by_judge(lists, nlists, judges, threads, &b.B);
 	if (rc == 0)
 		rc = build_table(&b, threads, &all);
 	if (rc == 0)
