@@ -10,6 +10,7 @@
 #include "pairwise.h"
 #include "matrix.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,38 +110,47 @@ static int boot_evidence(struct pw *pw, const struct votes_boot *B, size_t round
 	return KV_OK;
 }
 
-static int bootstrap(struct pw *pw, const double *w, const double *g)
+/* The replicates (none when bootstrap = 0); KV_OK or a status.  B is
+ * freed by bootstrap_free whatever this returns. */
+static int bootstrap_run(struct pw *pw, const double *w, const double *g, struct votes_boot *B)
 {
-	size_t rounds = (size_t)pw->bootstrap, usable = 0, k = pw->k;
-	struct votes_boot B = {.k = k, .ref = pw->ref, .rounds = rounds, .C = &pw->judges, .g0 = g, .w0 = w,
-			       .prior = pw->prior};
+	size_t rounds = (size_t)pw->bootstrap, k = pw->k;
+	*B = (struct votes_boot){.k = k, .ref = pw->ref, .rounds = rounds, .C = &pw->judges, .g0 = g, .w0 = w,
+				 .prior = pw->prior};
 	if (rounds == 0)
 		return KV_OK;
 	if (pw->by_battle) {
 		if (votes_classes_of_ballots(pw->t.wins, pw->t.ties, k, &pw->outcomes))
 			return votes_pw_nomem(pw, "the bootstrap's outcome classes");
-		B.C = &pw->outcomes;
+		B->C = &pw->outcomes;
 	}
-	B.streams = calloc(rounds, sizeof *B.streams);
-	B.elo = calloc(rounds * k, sizeof *B.elo);
-	B.norm = calloc(rounds * k, sizeof *B.norm);
-	B.ok = calloc(rounds, 1);
-	int rc = B.streams && B.elo && B.norm && B.ok ? KV_OK : votes_pw_nomem(pw, "the bootstrap's replicates");
-	if (rc == KV_OK) {
-		for (size_t r = 0; r < rounds; r++)
-			pw->h->rng_stream(pw->ctx, "bootstrap", r, &B.streams[r]);
-		if (votes_boot_run(&B))
-			rc = votes_pw_nomem(pw, "the bootstrap's working memory");
-	}
-	for (size_t r = 0; rc == KV_OK && r < rounds; r++)
-		usable += B.ok[r];
-	if (rc == KV_OK)
-		rc = boot_evidence(pw, &B, rounds, usable);
-	free(B.streams);
-	free(B.elo);
-	free(B.norm);
-	free(B.ok);
-	return rc;
+	B->streams = calloc(rounds, sizeof *B->streams);
+	B->elo = calloc(rounds * k, sizeof *B->elo);
+	B->norm = calloc(rounds * k, sizeof *B->norm);
+	B->ok = calloc(rounds, 1);
+	if (!B->streams || !B->elo || !B->norm || !B->ok)
+		return votes_pw_nomem(pw, "the bootstrap's replicates");
+	for (size_t r = 0; r < rounds; r++)
+		pw->h->rng_stream(pw->ctx, "bootstrap", r, &B->streams[r]);
+	return votes_boot_run(B) ? votes_pw_nomem(pw, "the bootstrap's working memory") : KV_OK;
+}
+
+static int bootstrap_evidence(struct pw *pw, const struct votes_boot *B)
+{
+	size_t usable = 0;
+	if (B->rounds == 0)
+		return KV_OK;
+	for (size_t r = 0; r < B->rounds; r++)
+		usable += B->ok[r];
+	return boot_evidence(pw, B, B->rounds, usable);
+}
+
+static void bootstrap_free(struct votes_boot *B)
+{
+	free(B->streams);
+	free(B->elo);
+	free(B->norm);
+	free(B->ok);
 }
 
 /* --- the estimate ---------------------------------------------------------------- */
@@ -198,21 +208,63 @@ static void team_evidence(struct pw *pw, size_t i, double g, double elo, uint64_
 	pw->h->evidence_num(pw->ctx, i, "elo", elo);
 }
 
-/* elo_i +- 1.96 standard errors of the sandwich variance. */
-static int sandwich_evidence(struct pw *pw, const double *g, const double *elo)
+/* The sandwich variance is computed on a thread of its own while the
+ * estimate's evidence is set and the bootstrap runs (all of them only read
+ * the classes); its evidence follows the estimate's, as ever. */
+struct sandwich {
+	const struct votes_classes *C;
+	size_t k;
+	const double *g;
+	double prior;
+	double *var;          /* per model */
+	int rc;               /* votes_sandwich's */
+	int threaded;
+	pthread_t thread;
+};
+
+static void *sandwich_work(void *arg)
 {
-	double *var = malloc(pw->k * sizeof *var);
-	if (!var)
+	struct sandwich *s = arg;
+	s->rc = votes_sandwich(s->C, s->k, s->g, s->prior, s->var);
+	return NULL;
+}
+
+static int sandwich_start(struct pw *pw, const double *g, struct sandwich *s)
+{
+	*s = (struct sandwich){.C = &pw->judges, .k = pw->k, .g = g, .prior = pw->prior, .rc = -1};
+	s->var = malloc(pw->k * sizeof *s->var);
+	if (!s->var)
 		return votes_pw_nomem(pw, "the sandwich variance");
-	if (votes_sandwich(&pw->judges, pw->k, g, pw->prior, var) == 0)
+	s->threaded = pthread_create(&s->thread, NULL, sandwich_work, s) == 0;
+	if (!s->threaded) /* the same numbers, here */
+		sandwich_work(s);
+	return KV_OK;
+}
+
+static void sandwich_wait(struct sandwich *s)
+{
+	if (s->threaded)
+		pthread_join(s->thread, NULL);
+	s->threaded = 0;
+}
+
+/* elo_i +- 1.96 standard errors of the sandwich variance. */
+static int sandwich_evidence(struct pw *pw, struct sandwich *s, const double *g)
+{
+	double *elo = malloc(pw->k * sizeof *elo);
+	if (!elo)
+		return votes_pw_nomem(pw, "the sandwich variance");
+	sandwich_wait(s);
+	votes_bt_elo(g, pw->k, elo);
+	if (s->rc == 0)
 		for (size_t i = 0; i < pw->teams; i++) {
-			double half = 1.959963984540054 * 400 / 2.302585092994046 * kv_det_sqrt(var[i]);
+			double half = 1.959963984540054 * 400 / 2.302585092994046 * kv_det_sqrt(s->var[i]);
 			pw->h->evidence_num(pw->ctx, i, "elo_sandwich_lo", elo[i] - half);
 			pw->h->evidence_num(pw->ctx, i, "elo_sandwich_hi", elo[i] + half);
 		}
 	pw->h->evidence_str(pw->ctx, KV_ROUND, "sandwich", "elo +- 1.96 standard errors of H^-1 M H^-1 "
 			    "(H: Fisher information; M: sum over judges of their score's outer product)");
-	free(var);
+	free(elo);
 	return KV_OK;
 }
 
@@ -291,10 +343,9 @@ static int publish(struct pw *pw, const double *g, long iterations)
 	round_evidence(pw, iterations);
 	anchor_evidence(pw, g, elo);
 	votes_matrix_evidence(pw);
-	int rc = sandwich_evidence(pw, g, elo);
 	free(wr);
 	free(judges);
-	return rc;
+	return KV_OK;
 }
 
 static int estimate(struct pw *pw)
@@ -314,10 +365,21 @@ static int estimate(struct pw *pw)
 		rc = votes_pw_nomem(pw, "the ballots of the judges with the most");
 	if (rc == KV_OK && votes_classes_of_judges(pw->t.lists, VOTES_DEDUP_THREADS, pw->t.judge_count, &pw->judges))
 		rc = votes_pw_nomem(pw, "the judge classes");
+	struct sandwich s = {0};
+	struct votes_boot B = {0};
+	if (rc == KV_OK)
+		rc = sandwich_start(pw, g, &s);
 	if (rc == KV_OK)
 		rc = publish(pw, g, iterations);
 	if (rc == KV_OK)
-		rc = bootstrap(pw, w, g);
+		rc = bootstrap_run(pw, w, g, &B);
+	if (rc == KV_OK)
+		rc = sandwich_evidence(pw, &s, g);
+	sandwich_wait(&s);
+	free(s.var);
+	if (rc == KV_OK)
+		rc = bootstrap_evidence(pw, &B);
+	bootstrap_free(&B);
 	if (rc == KV_OK && pw->keep &&
 	    votes_keep_pairwise(pw->keep, &pw->judges, w, g, k, pw->teams, pw->ref, pw->prior))
 		rc = votes_pw_nomem(pw, "the estimate kept for resampling");
