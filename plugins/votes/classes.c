@@ -193,11 +193,12 @@ static int group_by_judge(struct votes_ballot_list *lists, size_t nlists, size_t
 {
 	size_t total = 0;
 	B->judges = judges;
-	B->off = calloc(judges + 1, sizeof *B->off);
+	/* written at random, by judge: in 2 MB pages (votes_huge_calloc) */
+	B->off = votes_huge_calloc(judges + 1, sizeof *B->off);
 	for (size_t l = 0; l < nlists; l++)
 		total += lists[l].n;
-	B->codes = malloc((total ? total : 1) * sizeof *B->codes);
-	size_t *fill = malloc((judges ? judges : 1) * sizeof *fill);
+	B->codes = votes_huge_calloc(total, sizeof *B->codes);
+	size_t *fill = votes_huge_calloc(judges, sizeof *fill);
 	int rc = B->off && B->codes && fill ? 0 : -1;
 	if (rc == 0) {
 		struct grouping g = {.lists = lists, .nlists = nlists, .parts = threads, .B = B, .fill = fill};
@@ -242,7 +243,7 @@ static int grow(struct table *T)
 	uint64_t *hash = realloc(T->hash, cap * sizeof *hash);
 	if (hash)
 		T->hash = hash;
-	uint32_t *size = realloc(T->size, cap * sizeof *size), *slot = calloc(slots, sizeof *slot);
+	uint32_t *size = realloc(T->size, cap * sizeof *size), *slot = votes_huge_calloc(slots, sizeof *slot);
 	if (size)
 		T->size = size;
 	if (!rep || !hash || !size || !slot || cap > UINT32_MAX) {

@@ -233,8 +233,8 @@ static int collect_codes(struct votes_kept *k, const struct votes_tally *t, cons
 int votes_keep_top_judges(struct votes_kept *k, struct votes_tally *t, size_t models)
 {
 	size_t J = t->judge_count, *top = malloc(VOTES_TOP_JUDGES * sizeof *top);
-	uint32_t *ballots = calloc(J + 1, sizeof *ballots);
-	uint16_t *slot = calloc(J + 1, sizeof *slot);
+	uint32_t *ballots = votes_huge_calloc(J + 1, sizeof *ballots); /* counted at random, by judge */
+	uint16_t *slot = votes_huge_calloc(J + 1, sizeof *slot);
 	int rc = top && ballots && slot ? 0 : -1;
 	for (size_t l = 0; rc == 0 && l < VOTES_DEDUP_THREADS; l++)
 		for (size_t i = 0; i < t->lists[l].n; i++)

@@ -148,6 +148,18 @@ void *votes_huge_alloc(size_t bytes)
 	return p;
 }
 
+void *votes_huge_calloc(size_t n, size_t size)
+{
+	if (size && n > SIZE_MAX / size)
+		return NULL;
+	if (n * size < VOTES_HUGE_PAGE)
+		return calloc(n ? n : 1, size ? size : 1);
+	void *p = votes_huge_alloc(n * size);
+	if (p)
+		memset(p, 0, n * size);
+	return p;
+}
+
 struct worker {
 	pthread_t thread;
 	size_t first, step, count;
