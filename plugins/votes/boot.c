@@ -13,12 +13,14 @@
  *
  * R replicates are summed together (acc[code * R + r]), so that each
  * class's entries are read once for R replicates and the inner loop runs
- * over replicates, in vector registers.  A block's draws are counted four
- * replicates to a lane group (m[(r / 4 * width + c) * 4 + r % 4], see
- * at()): the draws of four replicates then scatter over 16 bytes a class,
- * in the first-level cache, where rows of R replicates spread them over
- * 4 R bytes a class and most increments missed it.  The sums are 32-bit when a bound
- * on the replicates' ballots says they fit, else 64-bit. */
+ * over replicates, in vector registers.  The sums are 32-bit when a bound
+ * on the replicates' ballots says they fit, else 64-bit.
+ *
+ * A block's draws are counted four replicates to a lane group
+ * (m[(r / 4 * width + c) * 4 + r % 4], see at()): four replicates' draws
+ * then scatter over 16 bytes a class, in the first-level cache, where rows
+ * of R replicates spread them over 4 R bytes a class and most increments
+ * missed it. */
 #include "votes.h"
 #include "simd.h"
 
@@ -32,6 +34,7 @@
 #define SMALL 64   /* a binomial draw costs about as much as 100 draws of a unit */
 #define BLOCK_UNITS 2048   /* a block's draws (class x R x 4 bytes) stay within 256 KB */
 _Static_assert(BLOCK_UNITS <= 65536, "a draw takes 16 bits (take)");
+_Static_assert(4 * BLOCK_UNITS <= 65536, "a unit's lane group fits unit_class's 16 bits");
 
 struct block {
 	size_t c0, c1;        /* classes [c0, c1) */
@@ -48,7 +51,7 @@ struct plan {
 	double *factor;                 /* votes_bt_factor at the point estimate, shared */
 	struct block *blocks;
 	size_t nblocks, widest;         /* widest: most classes in one block */
-	uint16_t *unit_class;           /* per unit of a shared block: its class within the block */
+	uint16_t *unit_class;           /* per unit of a shared block: 4 x its class within the block */
 	/* per thread */
 	uint64_t *nb, *acc64;
 	uint32_t *m, *acc32;
@@ -70,8 +73,8 @@ static inline size_t at(size_t width, size_t c, size_t r)
 /* Up to four draws of units uniform in [0, units), 0 < units <= 2^16,
  * from one 64-bit output x, 16 bits each, by Lemire's multiply-shift with
  * rejection (unbiased; a block's units are at most BLOCK_UNITS, so at most
- * 1 in 32 is rejected): m[class of the unit * 4] counts them, *i counts up
- * to count. */
+ * 1 in 32 is rejected): m[map[unit]] (the unit's lane group) counts
+ * them, *i counts up to count. */
 static inline void take(uint64_t x, uint64_t *i, uint64_t count, uint32_t units, uint32_t threshold,
 			const uint16_t *restrict map, uint32_t *restrict m)
 {
@@ -79,15 +82,15 @@ static inline void take(uint64_t x, uint64_t *i, uint64_t count, uint32_t units,
 		uint32_t product = (uint32_t)(x & 0xffff) * units;
 		if ((product & 0xffff) < threshold)
 			continue;
-		m[(size_t)map[product >> 16] * 4]++;
+		m[map[product >> 16]]++;
 		(*i)++;
 	}
 }
 
 /* count[0] and count[1] draws of two replicates (streams rng[0], rng[1],
- * counts in lanes m + 0 and m + 1 of a lane group), side by side while both last, so that the
- * two generators' dependency chains overlap; each stream is used exactly
- * as alone. */
+ * counts in lanes m + 0 and m + 1 of a lane group), side by side while
+ * both last, so that the two generators' dependency chains overlap; each
+ * stream is used exactly as alone. */
 static void draw_two(struct kv_rng *rng, const uint64_t *count, uint32_t units, const uint16_t *restrict map,
 		     uint32_t *restrict m, int both)
 {
@@ -112,10 +115,9 @@ static void draw_two(struct kv_rng *rng, const uint64_t *count, uint32_t units, 
 /* The same draws for four replicates at once, into the four lanes of a
  * lane group: their four generators side by side in 256-bit registers
  * (xoshiro256** with shifts and adds), the sixteen 16-bit draws of one
- * step multiplied and checked together.  A
- * replicate whose draws are done keeps its generator's state, so every
- * stream ends exactly where draw_two leaves it, and the counts are the
- * same. */
+ * step multiplied and checked together.  A replicate whose draws are done
+ * keeps its generator's state, so every stream ends exactly where draw_two
+ * leaves it, and the counts are the same. */
 #define AVX2 __attribute__((target("avx2")))
 AVX2 static inline __m256i rotl4(__m256i x, int k)
 {
@@ -165,7 +167,7 @@ AVX2 static void draw_four(struct kv_rng *rng, const uint64_t *count, uint32_t u
 		_mm256_storeu_si256((__m256i *)(void *)idx, hi);
 #pragma GCC unroll 16
 		for (int e = 0; e < 16; e++)
-			m[(size_t)map[idx[e]] * 4 + (size_t)(e >> 2)]++;
+			m[map[idx[e]] + (size_t)(e >> 2)]++;
 		if (bits == UINT32_MAX) {
 			for (int r = 0; r < 4; r++)
 				i[r] += 4;
@@ -173,7 +175,7 @@ AVX2 static void draw_four(struct kv_rng *rng, const uint64_t *count, uint32_t u
 			continue;
 		}
 		for (int e = 0; e < 16; e++)
-			m[(size_t)map[idx[e]] * 4 + (size_t)(e >> 2)] -= ~(bits >> (2 * e)) & 1;
+			m[map[idx[e]] + (size_t)(e >> 2)] -= ~(bits >> (2 * e)) & 1;
 		for (int r = 0; r < 4; r++) {
 			i[r] += (unsigned)__builtin_popcount((bits >> (8 * r)) & 0xff) / 2;
 			most = i[r] > most ? i[r] : most;
@@ -193,7 +195,7 @@ AVX2 static void draw_four(struct kv_rng *rng, const uint64_t *count, uint32_t u
 		for (int r = 0; r < 4; r++)
 			for (int q = 0; q < 4 && i[r] < count[r]; q++)
 				if (ok[4 * r + q]) {
-					m[(size_t)map[idx[4 * r + q]] * 4 + (size_t)r]++;
+					m[map[idx[4 * r + q]] + (size_t)r]++;
 					i[r]++;
 				}
 	}
@@ -253,7 +255,7 @@ static int make_blocks(struct plan *P)
 			is_open = 1;
 		}
 		for (uint32_t u = 0; u < C->size[c]; u++)
-			P->unit_class[mapped++] = (uint16_t)(c - open.c0);
+			P->unit_class[mapped++] = (uint16_t)(4 * (c - open.c0)); /* its lane group */
 		open.units += C->size[c];
 		open.c1 = c + 1;
 	}
@@ -331,8 +333,8 @@ static void draw_block(const struct plan *P, const struct block *bl, const uint6
 }
 
 /* acc[code * R + r] += m[at(c1 - c0, c - c0, r)] * mult over classes
- * [c0, c1)'s entries; R
- * is a constant where it is inlined, so the loop over r is vector code. */
+ * [c0, c1)'s entries; R is a constant where it is inlined, so the loop
+ * over r is vector code. */
 static inline void add32(const struct votes_classes *C, uint32_t *restrict acc, const uint32_t *restrict m,
 			 size_t c0, size_t c1, const size_t R)
 {
@@ -384,6 +386,11 @@ static void add_entries32_avx2(const struct votes_classes *C, size_t R, uint32_t
 /* With AVX-512, R = 16 H: a class's counts in H 512-bit registers (four
  * lane groups each), added to each entry's sums 16 at a time. */
 #define AVX512 __attribute__((target("avx512f")))
+AVX512 static inline __m128i lane_group(const uint32_t *at)
+{
+	return _mm_loadu_si128((const __m128i *)(const void *)at);
+}
+
 AVX512 static inline void add32_zmm(const struct votes_classes *C, uint32_t *restrict acc,
 				   const uint32_t *restrict m, size_t c0, size_t c1, const size_t H)
 {
@@ -392,11 +399,11 @@ AVX512 static inline void add32_zmm(const struct votes_classes *C, uint32_t *res
 		const uint32_t *lanes = m + (c - c0) * 4;
 		__m512i v[2], any = _mm512_setzero_si512();
 		for (size_t h = 0; h < H; h++) {
-			const uint32_t *at4 = lanes + 4 * h * stride;
-			__m512i x = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)(const void *)at4));
-			x = _mm512_inserti32x4(x, _mm_loadu_si128((const __m128i *)(const void *)(at4 + stride)), 1);
-			x = _mm512_inserti32x4(x, _mm_loadu_si128((const __m128i *)(const void *)(at4 + 2 * stride)), 2);
-			x = _mm512_inserti32x4(x, _mm_loadu_si128((const __m128i *)(const void *)(at4 + 3 * stride)), 3);
+			const uint32_t *four = lanes + 4 * h * stride;
+			__m512i x = _mm512_castsi128_si512(lane_group(four));
+			x = _mm512_inserti32x4(x, lane_group(four + stride), 1);
+			x = _mm512_inserti32x4(x, lane_group(four + 2 * stride), 2);
+			x = _mm512_inserti32x4(x, lane_group(four + 3 * stride), 3);
 			v[h] = x;
 			any = _mm512_or_si512(any, x);
 		}
