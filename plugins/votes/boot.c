@@ -383,38 +383,48 @@ static void add_entries32_avx2(const struct votes_classes *C, size_t R, uint32_t
 #endif
 
 #if defined(__GNUC__) && defined(__x86_64__)
-/* With AVX-512, R = 16 H: a class's counts in H 512-bit registers (four
- * lane groups each), added to each entry's sums 16 at a time. */
+/* With AVX-512, R = 16 or 32: a class's counts in one or two 512-bit
+ * registers (four lane groups each), added to each entry's sums 16 at a
+ * time. */
 #define AVX512 __attribute__((target("avx512f")))
 AVX512 static inline __m128i lane_group(const uint32_t *at)
 {
 	return _mm_loadu_si128((const __m128i *)(const void *)at);
 }
 
-AVX512 static inline void add32_zmm(const struct votes_classes *C, uint32_t *restrict acc,
-				   const uint32_t *restrict m, size_t c0, size_t c1, const size_t H)
+/* Four lane groups (16 replicates) of a class, from `four` on. */
+AVX512 static inline __m512i sixteen(const uint32_t *four, size_t stride)
 {
-	size_t stride = (c1 - c0) * 4, R = 16 * H;
+	__m512i x = _mm512_castsi128_si512(lane_group(four));
+	x = _mm512_inserti32x4(x, lane_group(four + stride), 1);
+	x = _mm512_inserti32x4(x, lane_group(four + 2 * stride), 2);
+	return _mm512_inserti32x4(x, lane_group(four + 3 * stride), 3);
+}
+
+/* a[0..16) += v * mult. */
+AVX512 static inline void add16(uint32_t *a, __m512i v, uint32_t mult)
+{
+	if (mult != 1) /* a few entries: a judge's repeated ballot */
+		v = _mm512_mullo_epi32(v, _mm512_set1_epi32((int)mult));
+	_mm512_storeu_si512(a, _mm512_add_epi32(_mm512_loadu_si512(a), v));
+}
+
+/* R = 16 (wide = 0) or 32 (wide = 1): a class's counts in one or two
+ * registers, kept there for its entries. */
+AVX512 static inline void add32_zmm(const struct votes_classes *C, uint32_t *restrict acc,
+				   const uint32_t *restrict m, size_t c0, size_t c1, const int wide)
+{
+	size_t stride = (c1 - c0) * 4, R = wide ? 32 : 16;
 	for (size_t c = c0; c < c1; c++) {
 		const uint32_t *lanes = m + (c - c0) * 4;
-		__m512i v[2], any = _mm512_setzero_si512();
-		for (size_t h = 0; h < H; h++) {
-			const uint32_t *four = lanes + 4 * h * stride;
-			__m512i x = _mm512_castsi128_si512(lane_group(four));
-			x = _mm512_inserti32x4(x, lane_group(four + stride), 1);
-			x = _mm512_inserti32x4(x, lane_group(four + 2 * stride), 2);
-			x = _mm512_inserti32x4(x, lane_group(four + 3 * stride), 3);
-			v[h] = x;
-			any = _mm512_or_si512(any, x);
-		}
-		if (_mm512_test_epi32_mask(any, any) == 0)
+		__m512i lo = sixteen(lanes, stride), hi = wide ? sixteen(lanes + 4 * stride, stride) : lo;
+		if (_mm512_test_epi32_mask(lo, lo) == 0 && _mm512_test_epi32_mask(hi, hi) == 0)
 			continue;
 		for (size_t e = C->first[c]; e < C->first[c + 1]; e++) {
 			uint32_t *a = acc + (size_t)C->code[e] * R, mult = C->mult[e];
-			for (size_t h = 0; h < H; h++) {
-				__m512i add = mult == 1 ? v[h] : _mm512_mullo_epi32(v[h], _mm512_set1_epi32((int)mult));
-				_mm512_storeu_si512(a + 16 * h, _mm512_add_epi32(_mm512_loadu_si512(a + 16 * h), add));
-			}
+			add16(a, lo, mult);
+			if (wide)
+				add16(a + 16, hi, mult);
 		}
 	}
 }
@@ -423,9 +433,9 @@ AVX512 static void add_entries32_avx512(const struct votes_classes *C, size_t R,
 					const uint32_t *m, size_t c0, size_t c1)
 {
 	if (R == 32)
-		add32_zmm(C, acc, m, c0, c1, 2);
-	else
 		add32_zmm(C, acc, m, c0, c1, 1);
+	else
+		add32_zmm(C, acc, m, c0, c1, 0);
 }
 #endif
 
