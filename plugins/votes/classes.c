@@ -154,38 +154,33 @@ struct grouping {
 	size_t *fill;
 };
 
-static void judge_range(const struct grouping *g, size_t part, size_t *j0, size_t *j1)
+/* Part `part`'s judges' ballots: counted into off (place = 0), or placed
+ * at fill (place = 1). */
+static void group_part(const struct grouping *g, size_t part, int place)
 {
-	*j0 = g->B->judges * part / g->parts;
-	*j1 = g->B->judges * (part + 1) / g->parts;
+	size_t j0 = g->B->judges * part / g->parts, j1 = g->B->judges * (part + 1) / g->parts;
+	for (size_t l = 0; l < g->nlists; l++)
+		for (size_t i = 0; i < g->lists[l].n; i++) {
+			size_t j = (size_t)(g->lists[l].x[i] >> 32);
+			if (j - j0 >= j1 - j0)
+				continue;
+			if (place)
+				g->B->codes[g->fill[j]++] = (uint32_t)g->lists[l].x[i];
+			else
+				g->B->off[j + 1]++;
+		}
 }
 
 static void count_part(void *arg, size_t part, unsigned thread)
 {
-	const struct grouping *g = arg;
-	size_t j0, j1, *off = g->B->off;
 	(void)thread;
-	judge_range(g, part, &j0, &j1);
-	for (size_t l = 0; l < g->nlists; l++)
-		for (size_t i = 0; i < g->lists[l].n; i++) {
-			size_t j = (size_t)(g->lists[l].x[i] >> 32);
-			if (j - j0 < j1 - j0)
-				off[j + 1]++;
-		}
+	group_part(arg, part, 0);
 }
 
 static void place_part(void *arg, size_t part, unsigned thread)
 {
-	const struct grouping *g = arg;
-	size_t j0, j1;
 	(void)thread;
-	judge_range(g, part, &j0, &j1);
-	for (size_t l = 0; l < g->nlists; l++)
-		for (size_t i = 0; i < g->lists[l].n; i++) {
-			size_t j = (size_t)(g->lists[l].x[i] >> 32);
-			if (j - j0 < j1 - j0)
-				g->B->codes[g->fill[j]++] = (uint32_t)g->lists[l].x[i];
-		}
+	group_part(arg, part, 1);
 }
 
 static int group_by_judge(struct votes_ballot_list *lists, size_t nlists, size_t judges, unsigned threads,
