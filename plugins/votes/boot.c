@@ -262,8 +262,6 @@ static int make_blocks(struct plan *P)
 	return is_open ? add_block(P, cap, open) : 0;
 }
 
-/* Replicates per group: as many as keep the 32-bit sums (codes x R x 4
- * bytes) within 1 MB, in the core's own cache. */
 /* The bytes a group's sums may take: the processor's second-level cache
  * (a replicate's sums are read and written at random), within [256 KB,
  * 4 MB]; 1 MB where the system does not say.  KAIEVAL_CACHE_BYTES
@@ -283,9 +281,12 @@ static size_t group_bytes(void)
 	return (size_t)(bytes < least ? least : bytes > most ? most : bytes);
 }
 
+/* Replicates per group: as many as keep the 32-bit sums (codes x R x 4
+ * bytes) within group_bytes(), up to 64 (each group reads every class's
+ * entries once: fewer groups, fewer passes). */
 static size_t group_size(size_t codes)
 {
-	size_t R = 32, bytes = group_bytes();
+	size_t R = 64, bytes = group_bytes();
 	while (R > 1 && codes * R * sizeof(uint32_t) > bytes)
 		R /= 2;
 	return R;
@@ -340,7 +341,7 @@ static inline void add32(const struct votes_classes *C, uint32_t *restrict acc, 
 {
 	size_t stride = (c1 - c0) * 4; /* from one lane group to the next */
 	for (size_t c = c0; c < c1; c++) {
-		uint32_t mc[32], any = 0;
+		uint32_t mc[64], any = 0;
 		const uint32_t *lanes = m + (c - c0) * 4;
 		for (size_t g = 0; g < R / 4; g++) /* whole lane groups, 16 bytes each */
 			memcpy(mc + 4 * g, lanes + g * stride, 4 * sizeof *mc);
@@ -364,6 +365,7 @@ static inline void add32(const struct votes_classes *C, uint32_t *restrict acc, 
 
 #define ADD_ENTRIES32(C, R, acc, m, c0, c1) \
 	switch (R) { \
+	case 64: add32(C, acc, m, c0, c1, 64); break; \
 	case 32: add32(C, acc, m, c0, c1, 32); break; \
 	case 16: add32(C, acc, m, c0, c1, 16); break; \
 	case 8: add32(C, acc, m, c0, c1, 8); break; \
@@ -383,9 +385,9 @@ static void add_entries32_avx2(const struct votes_classes *C, size_t R, uint32_t
 #endif
 
 #if defined(__GNUC__) && defined(__x86_64__)
-/* With AVX-512, R = 16 or 32: a class's counts in one or two 512-bit
- * registers (four lane groups each), added to each entry's sums 16 at a
- * time. */
+/* With AVX-512, R = 16, 32 or 64: a class's counts in one to four
+ * 512-bit registers (four lane groups each), added to each entry's sums 16
+ * at a time. */
 #define AVX512 __attribute__((target("avx512f")))
 AVX512 static inline __m128i lane_group(const uint32_t *at)
 {
@@ -409,22 +411,32 @@ AVX512 static inline void add16(uint32_t *a, __m512i v, uint32_t mult)
 	_mm512_storeu_si512(a, _mm512_add_epi32(_mm512_loadu_si512(a), v));
 }
 
-/* R = 16 (wide = 0) or 32 (wide = 1): a class's counts in one or two
- * registers, kept there for its entries. */
+/* R = 16 n (n = 1, 2 or 4): a class's counts in n registers, kept there
+ * for its entries. */
 AVX512 static inline void add32_zmm(const struct votes_classes *C, uint32_t *restrict acc,
-				   const uint32_t *restrict m, size_t c0, size_t c1, const int wide)
+				   const uint32_t *restrict m, size_t c0, size_t c1, const int n)
 {
-	size_t stride = (c1 - c0) * 4, R = wide ? 32 : 16;
+	size_t stride = (c1 - c0) * 4, R = 16 * (size_t)n;
 	for (size_t c = c0; c < c1; c++) {
 		const uint32_t *lanes = m + (c - c0) * 4;
-		__m512i lo = sixteen(lanes, stride), hi = wide ? sixteen(lanes + 4 * stride, stride) : lo;
-		if (_mm512_test_epi32_mask(lo, lo) == 0 && _mm512_test_epi32_mask(hi, hi) == 0)
+		__m512i v0 = sixteen(lanes, stride), v1 = v0, v2 = v0, v3 = v0, any = v0;
+		if (n > 1)
+			any = _mm512_or_si512(any, v1 = sixteen(lanes + 4 * stride, stride));
+		if (n > 2) {
+			any = _mm512_or_si512(any, v2 = sixteen(lanes + 8 * stride, stride));
+			any = _mm512_or_si512(any, v3 = sixteen(lanes + 12 * stride, stride));
+		}
+		if (_mm512_test_epi32_mask(any, any) == 0)
 			continue;
 		for (size_t e = C->first[c]; e < C->first[c + 1]; e++) {
 			uint32_t *a = acc + (size_t)C->code[e] * R, mult = C->mult[e];
-			add16(a, lo, mult);
-			if (wide)
-				add16(a + 16, hi, mult);
+			add16(a, v0, mult);
+			if (n > 1)
+				add16(a + 16, v1, mult);
+			if (n > 2) {
+				add16(a + 32, v2, mult);
+				add16(a + 48, v3, mult);
+			}
 		}
 	}
 }
@@ -432,17 +444,19 @@ AVX512 static inline void add32_zmm(const struct votes_classes *C, uint32_t *res
 AVX512 static void add_entries32_avx512(const struct votes_classes *C, size_t R, uint32_t *acc,
 					const uint32_t *m, size_t c0, size_t c1)
 {
-	if (R == 32)
-		add32_zmm(C, acc, m, c0, c1, 1);
+	if (R == 64)
+		add32_zmm(C, acc, m, c0, c1, 4);
+	else if (R == 32)
+		add32_zmm(C, acc, m, c0, c1, 2);
 	else
-		add32_zmm(C, acc, m, c0, c1, 0);
+		add32_zmm(C, acc, m, c0, c1, 1);
 }
 #endif
 
 static void add_entries32(const struct plan *P, uint32_t *acc, const uint32_t *m, size_t c0, size_t c1)
 {
 #if defined(__GNUC__) && defined(__x86_64__)
-	if (P->avx512 && (P->R == 32 || P->R == 16)) {
+	if (P->avx512 && P->R >= 16) {
 		add_entries32_avx512(P->B->C, P->R, acc, m, c0, c1);
 		return;
 	}
