@@ -21,7 +21,7 @@ int votes_list_add(struct votes_ballot_list *l, uint32_t judge, uint32_t code)
 {
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? 2 * l->cap : 4096;
-		uint64_t *x = realloc(l->x, cap * sizeof *x);
+		uint64_t *x = votes_huge_realloc(l->x, l->n * sizeof *x, cap * sizeof *x);
 		if (!x)
 			return -1;
 		l->x = x;
@@ -42,10 +42,11 @@ void votes_classes_free(struct votes_classes *C)
 
 static int alloc_classes(struct votes_classes *C, size_t classes, size_t entries)
 {
-	C->size = calloc(classes ? classes : 1, sizeof *C->size);
-	C->first = calloc(classes + 1, sizeof *C->first);
-	C->code = malloc((entries ? entries : 1) * sizeof *C->code);
-	C->mult = malloc((entries ? entries : 1) * sizeof *C->mult);
+	/* 2 MB pages: tens of MB written once, then read by every replicate group */
+	C->size = votes_huge_calloc(classes, sizeof *C->size);
+	C->first = votes_huge_calloc(classes + 1, sizeof *C->first);
+	C->code = votes_huge_calloc(entries, sizeof *C->code);
+	C->mult = votes_huge_calloc(entries, sizeof *C->mult);
 	return C->size && C->first && C->code && C->mult ? 0 : -1;
 }
 
@@ -232,13 +233,14 @@ static int same(const struct by_judge *B, size_t i, size_t j)
 static int grow(struct table *T)
 {
 	size_t cap = T->cap ? 2 * T->cap : 1024, slots = 2 * cap;
-	size_t *rep = realloc(T->rep, cap * sizeof *rep);
+	size_t *rep = votes_huge_realloc(T->rep, T->count * sizeof *rep, cap * sizeof *rep);
 	if (rep)
 		T->rep = rep;
-	uint64_t *hash = realloc(T->hash, cap * sizeof *hash);
+	uint64_t *hash = votes_huge_realloc(T->hash, T->count * sizeof *hash, cap * sizeof *hash);
 	if (hash)
 		T->hash = hash;
-	uint32_t *size = realloc(T->size, cap * sizeof *size), *slot = votes_huge_calloc(slots, sizeof *slot);
+	uint32_t *size = votes_huge_realloc(T->size, T->count * sizeof *size, cap * sizeof *size);
+	uint32_t *slot = votes_huge_calloc(slots, sizeof *slot);
 	if (size)
 		T->size = size;
 	if (!rep || !hash || !size || !slot || cap > UINT32_MAX) {
@@ -348,8 +350,8 @@ static int merge_parts(const struct build *b, struct table *all)
 	size_t total = 0, *at = calloc(b->parts, sizeof *at);
 	for (unsigned p = 0; p < b->parts; p++)
 		total += b->T[p].count;
-	all->rep = malloc((total ? total : 1) * sizeof *all->rep);
-	all->size = malloc((total ? total : 1) * sizeof *all->size);
+	all->rep = votes_huge_calloc(total, sizeof *all->rep);
+	all->size = votes_huge_calloc(total, sizeof *all->size);
 	if (!at || !all->rep || !all->size) {
 		free(at);
 		return -1;
@@ -383,7 +385,7 @@ static int build_table(struct build *b, unsigned threads, struct table *all)
 	for (size_t i = 0; i < b->B.off[judges]; i++)
 		b->max = b->B.codes[i] > b->max ? b->B.codes[i] : b->max;
 	b->parts = threads;
-	b->hash = malloc((judges ? judges : 1) * sizeof *b->hash);
+	b->hash = votes_huge_calloc(judges, sizeof *b->hash);
 	b->tmp = calloc(threads, sizeof *b->tmp);
 	b->T = calloc(threads, sizeof *b->T);
 	int rc = b->hash && b->tmp && b->T ? 0 : -1;

@@ -90,7 +90,8 @@ static int room(struct votes_intern *t, size_t n)
 {
 	if (t->count == t->cap) {
 		size_t cap = t->cap ? 2 * t->cap : 256;
-		size_t *off = cap <= SIZE_MAX / sizeof *off ? realloc(t->off, cap * sizeof *off) : NULL;
+		size_t *off = cap <= SIZE_MAX / sizeof *off ? votes_huge_realloc(t->off, t->count * sizeof *off,
+										  cap * sizeof *off) : NULL;
 		if (!off || t->count >= UINT32_MAX - 1)
 			return -1;
 		t->off = off;
@@ -100,7 +101,7 @@ static int room(struct votes_intern *t, size_t n)
 		size_t cap = t->text_cap ? t->text_cap : 1 << 14;
 		while (cap < t->text_len + n + 1)
 			cap *= 2;
-		char *text = realloc(t->text, cap);
+		char *text = votes_huge_realloc(t->text, t->text_len, cap);
 		if (!text)
 			return -1;
 		t->text = text;

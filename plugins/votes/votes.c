@@ -160,6 +160,19 @@ void *votes_huge_calloc(size_t n, size_t size)
 	return p;
 }
 
+void *votes_huge_realloc(void *p, size_t used, size_t bytes)
+{
+	if (bytes < VOTES_HUGE_PAGE)
+		return realloc(p, bytes);
+	void *q = votes_huge_alloc(bytes);
+	if (q) {
+		if (p)
+			memcpy(q, p, used < bytes ? used : bytes);
+		free(p);
+	}
+	return q;
+}
+
 struct worker {
 	pthread_t thread;
 	size_t first, step, count;

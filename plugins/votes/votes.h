@@ -58,6 +58,11 @@ void *votes_huge_alloc(size_t bytes);
  * calloc below): for tables read and written at random, where 4 KB pages
  * missed the TLB on most accesses. */
 void *votes_huge_calloc(size_t n, size_t size);
+/* realloc for arrays grown by doubling and filled front to back: from
+ * 2 MB on, the first `used` bytes move to 2 MB pages (a copy, where
+ * realloc would leave every new 4 KB page to fault on its first write).
+ * NULL out of memory, p untouched. */
+void *votes_huge_realloc(void *p, size_t used, size_t bytes);
 
 /* --- interned ids (intern.c) ------------------------------------------------ */
 
