@@ -407,13 +407,15 @@ static int build_table(struct build *b, unsigned threads, struct table *all)
 }
 
 int votes_classes_of_judges(struct votes_ballot_list *lists, size_t nlists, size_t judges,
-			    struct votes_classes *C)
+			    votes_grouped_fn *grouped, void *arg, struct votes_classes *C)
 {
 	struct build b = {0};
 	struct table all = {0};
 	unsigned threads = votes_threads();
 	*C = (struct votes_classes){0};
 	int rc = group_by_judge(lists, nlists, judges, threads, &b.B);
+	if (rc == 0 && grouped) /* before build_table sorts each judge's codes */
+		rc = grouped(arg, b.B.codes, b.B.off) ? -1 : 0;
 	if (rc == 0)
 		rc = build_table(&b, threads, &all);
 	if (rc == 0)

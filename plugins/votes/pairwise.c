@@ -348,6 +348,30 @@ static int publish(struct pw *pw, const double *g, long iterations)
 	return KV_OK;
 }
 
+struct top_judges {
+	struct pw *pw;
+	int failed;
+};
+
+static int keep_top_judges(void *arg, const uint32_t *codes, const size_t *off)
+{
+	struct top_judges *top = arg;
+	top->failed = votes_keep_top_judges(top->pw->keep, &top->pw->t, codes, off, top->pw->k) != 0;
+	return top->failed ? -1 : 0;
+}
+
+/* The judge classes; for kaieval robustness, the judges with the most
+ * ballots are kept from the same ballots grouped by judge. */
+static int judge_classes(struct pw *pw)
+{
+	struct top_judges top = {.pw = pw};
+	int rc = votes_classes_of_judges(pw->t.lists, VOTES_DEDUP_THREADS, pw->t.judge_count,
+					 pw->keep ? keep_top_judges : NULL, &top, &pw->judges);
+	if (top.failed)
+		return votes_pw_nomem(pw, "the ballots of the judges with the most");
+	return rc ? votes_pw_nomem(pw, "the judge classes") : KV_OK;
+}
+
 static int estimate(struct pw *pw)
 {
 	size_t k = pw->k, kk = k * k;
@@ -361,10 +385,8 @@ static int estimate(struct pw *pw)
 	if (rc == KV_OK && iterations < 0)
 		rc = iterations == VOTES_BT_NOMEM ? votes_pw_nomem(pw, "the fit's scratch")
 		   : pw->h->error(pw->ctx, "%s: the Bradley-Terry fit did not converge (%s)", pw->path, VOTES_BT_RULE);
-	if (rc == KV_OK && pw->keep && votes_keep_top_judges(pw->keep, &pw->t, k))
-		rc = votes_pw_nomem(pw, "the ballots of the judges with the most");
-	if (rc == KV_OK && votes_classes_of_judges(pw->t.lists, VOTES_DEDUP_THREADS, pw->t.judge_count, &pw->judges))
-		rc = votes_pw_nomem(pw, "the judge classes");
+	if (rc == KV_OK)
+		rc = judge_classes(pw);
 	struct sandwich s = {0};
 	struct votes_boot B = {0};
 	if (rc == KV_OK)

@@ -173,22 +173,29 @@ static int rating_leave_out(struct votes_kept *k, const struct kv_host *h, struc
 
 /* --- pairwise: the judges with the most ballots ---------------------------------- */
 
-/* Does judge a come before judge b (more ballots, then first appearance)? */
-static int before(const uint32_t *ballots, size_t a, size_t b)
+/* A judge's ballots, from the offsets of the ballots grouped by judge. */
+static size_t ballots_of(const size_t *off, size_t j)
 {
-	return ballots[a] != ballots[b] ? ballots[a] > ballots[b] : a < b;
+	return off[j + 1] - off[j];
+}
+
+/* Does judge a come before judge b (more ballots, then first appearance)? */
+static int before(const size_t *off, size_t a, size_t b)
+{
+	size_t na = ballots_of(off, a), nb = ballots_of(off, b);
+	return na != nb ? na > nb : a < b;
 }
 
 /* The top `want` judges, most first, by insertion into a short sorted list
  * (a judge that does not beat the last one costs one comparison). */
-static size_t pick(const uint32_t *ballots, size_t judges, size_t want, size_t *top)
+static size_t pick(const size_t *off, size_t judges, size_t want, size_t *top)
 {
 	size_t n = 0;
 	for (size_t j = 0; j < judges; j++) {
-		if (!ballots[j] || (n == want && !before(ballots, j, top[n - 1])))
+		if (!ballots_of(off, j) || (n == want && !before(off, j, top[n - 1])))
 			continue;
 		size_t i = n < want ? n++ : n - 1;
-		for (; i > 0 && before(ballots, j, top[i - 1]); i--)
+		for (; i > 0 && before(off, j, top[i - 1]); i--)
 			top[i] = top[i - 1];
 		top[i] = j;
 	}
@@ -208,41 +215,29 @@ static int name_top(struct votes_kept *k, const struct votes_tally *t, const siz
 }
 
 /* The picked judges' ballot codes, grouped per judge in pick order. */
-static int collect_codes(struct votes_kept *k, const struct votes_tally *t, const uint32_t *ballots,
-			 const size_t *top, const uint16_t *slot)
+static int collect_codes(struct votes_kept *k, const uint32_t *codes, const size_t *off, const size_t *top)
 {
 	size_t total = 0;
 	k->top_first = calloc(k->ntop + 1, sizeof *k->top_first);
 	for (size_t i = 0; k->top_first && i < k->ntop; i++) {
-		total += ballots[top[i]];
+		total += ballots_of(off, top[i]);
 		k->top_first[i + 1] = total;
 	}
 	k->top_codes = malloc((total ? total : 1) * sizeof *k->top_codes);
-	size_t *fill = calloc(k->ntop + 1, sizeof *fill);
-	int rc = k->top_first && k->top_codes && fill ? 0 : -1;
-	for (size_t l = 0; rc == 0 && l < VOTES_DEDUP_THREADS; l++)
-		for (size_t i = 0; i < t->lists[l].n; i++) {
-			uint16_t s = slot[t->lists[l].x[i] >> 32];
-			if (s)
-				k->top_codes[k->top_first[s - 1] + fill[s - 1]++] = (uint32_t)t->lists[l].x[i];
-		}
-	free(fill);
-	return rc;
+	if (!k->top_first || !k->top_codes)
+		return -1;
+	for (size_t i = 0; i < k->ntop; i++)
+		memcpy(k->top_codes + k->top_first[i], codes + off[top[i]], ballots_of(off, top[i]) * sizeof *codes);
+	return 0;
 }
 
-int votes_keep_top_judges(struct votes_kept *k, struct votes_tally *t, size_t models)
+int votes_keep_top_judges(struct votes_kept *k, struct votes_tally *t, const uint32_t *codes, const size_t *off,
+			  size_t models)
 {
-	size_t J = t->judge_count, *top = malloc(VOTES_TOP_JUDGES * sizeof *top);
-	uint32_t *ballots = votes_huge_calloc(J + 1, sizeof *ballots); /* counted at random, by judge */
-	uint16_t *slot = votes_huge_calloc(J + 1, sizeof *slot);
-	int rc = top && ballots && slot ? 0 : -1;
-	for (size_t l = 0; rc == 0 && l < VOTES_DEDUP_THREADS; l++)
-		for (size_t i = 0; i < t->lists[l].n; i++)
-			ballots[t->lists[l].x[i] >> 32]++;
-	k->ntop = rc ? 0 : pick(ballots, J, VOTES_TOP_JUDGES, top);
-	for (size_t i = 0; i < k->ntop; i++)
-		slot[top[i]] = (uint16_t)(i + 1);
-	rc = rc ? rc : collect_codes(k, t, ballots, top, slot);
+	size_t *top = malloc(VOTES_TOP_JUDGES * sizeof *top);
+	int rc = top ? 0 : -1;
+	k->ntop = rc ? 0 : pick(off, t->judge_count, VOTES_TOP_JUDGES, top);
+	rc = rc ? rc : collect_codes(k, codes, off, top);
 	rc = rc ? rc : name_top(k, t, top);
 	size_t pairs = models * (models - 1) / 2;
 	k->pair_lo = rc ? NULL : malloc((pairs ? pairs : 1) * sizeof *k->pair_lo);
@@ -257,8 +252,6 @@ int votes_keep_top_judges(struct votes_kept *k, struct votes_tally *t, size_t mo
 	t->judge_ids = NULL;
 	t->judge_off = NULL;
 	free(top);
-	free(ballots);
-	free(slot);
 	return rc;
 }
 

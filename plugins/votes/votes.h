@@ -152,9 +152,13 @@ struct votes_classes {
 	size_t *first;             /* per class c: entries [first[c], first[c + 1]) */
 	uint32_t *code, *mult;     /* per entry: a ballot code and its count in one unit */
 };
-/* Judges with equal ballots merged (the lists are freed); -1 out of memory. */
+/* Judges with equal ballots merged (the lists are freed); -1 out of memory
+ * (or when grouped fails).  grouped, unless NULL, is shown the ballots
+ * grouped by judge first: judge j's codes are codes[off[j] .. off[j+1]),
+ * in file order. */
+typedef int votes_grouped_fn(void *arg, const uint32_t *codes, const size_t *off);
 int votes_classes_of_judges(struct votes_ballot_list *lists, size_t nlists, size_t judges,
-			    struct votes_classes *C);
+			    votes_grouped_fn *grouped, void *arg, struct votes_classes *C);
 /* One unit per ballot, a class per distinct outcome (wins[i*k+j]: i beat j;
  * ties[lo*k+hi]). */
 int votes_classes_of_ballots(const uint64_t *wins, const uint64_t *ties, size_t k, struct votes_classes *C);
@@ -274,15 +278,17 @@ struct votes_kept *votes_kept_new(void);
 void votes_kept_free(struct votes_kept *k);
 /* Method rating hands over its ratings (taken: the caller drops them). */
 void votes_keep_rating(struct votes_kept *k, struct votes_rated *d);
-/* Method pairwise: before the judge classes are built (they consume the
- * ballot lists), the VOTES_TOP_JUDGES judges with the most counted ballots
- * (ties: first appearance), their ids and ballots; t's judge ids are freed.
+/* Method pairwise: from the counted ballots grouped by judge (codes, off
+ * as votes_classes_of_judges shows them), the VOTES_TOP_JUDGES judges with
+ * the most (ties: first appearance), their ids and ballots; t's judge ids
+ * are freed.
  * Then the fit: the classes (taken, *C emptied), the doubled win table w
  * and estimate g of k models (copied), teams, ref and prior as in the fit.
  * 0, or -1 out of memory. */
 #define VOTES_TOP_JUDGES 100
 struct votes_tally;
-int votes_keep_top_judges(struct votes_kept *k, struct votes_tally *t, size_t models);
+int votes_keep_top_judges(struct votes_kept *k, struct votes_tally *t, const uint32_t *codes, const size_t *off,
+			  size_t models);
 int votes_keep_pairwise(struct votes_kept *k, struct votes_classes *C, const double *w, const double *g,
 			size_t models, size_t teams, size_t ref, double prior);
 /* The descriptor's entries (kaieval-plugin(3), kaieval-votes(7)). */
