@@ -31,6 +31,20 @@ int votes_list_add(struct votes_ballot_list *l, uint32_t judge, uint32_t code)
 	return 0;
 }
 
+int votes_list_reserve(struct votes_ballot_list *l, size_t more)
+{
+	if (more > SIZE_MAX / sizeof *l->x - l->n)
+		return -1;
+	if (l->n + more <= l->cap)
+		return 0;
+	uint64_t *x = votes_huge_realloc(l->x, l->n * sizeof *x, (l->n + more) * sizeof *x);
+	if (!x)
+		return -1;
+	l->x = x;
+	l->cap = l->n + more;
+	return 0;
+}
+
 void votes_classes_free(struct votes_classes *C)
 {
 	free(C->size);

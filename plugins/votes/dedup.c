@@ -205,6 +205,15 @@ int votes_dedup_finish(struct votes_dedup *d, unsigned threads)
 	return failed ? -1 : 0;
 }
 
+size_t votes_dedup_ballots_of_thread(const struct votes_dedup *d, unsigned threads, unsigned t)
+{
+	size_t n = 0;
+	threads = threads < 1 ? 1 : threads > VOTES_DEDUP_THREADS ? VOTES_DEDUP_THREADS : threads;
+	for (size_t i = t; i < PARTS; i += threads) /* votes_parallel_fixed's split */
+		n += d->parts[i].ballots;
+	return n;
+}
+
 size_t votes_dedup_count(const struct votes_dedup *d)
 {
 	size_t n = 0;

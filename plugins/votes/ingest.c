@@ -319,8 +319,14 @@ static int decide_all(struct ingest *in)
 	size_t kk = t->k * t->k, width = 2 * kk + 1;
 	unsigned threads = votes_threads();
 	threads = threads > VOTES_DEDUP_THREADS ? VOTES_DEDUP_THREADS : threads < 1 ? 1 : threads;
-	if (!(in->sums = calloc(threads * width, sizeof *in->sums)) || votes_dedup_finish(in->dedup, threads) ||
-	    in->failed)
+	if (!(in->sums = calloc(threads * width, sizeof *in->sums)))
+		return KV_ERR_INTERNAL;
+	/* Each thread's list takes all its room at once: grown by doubling, a
+	 * list's copy into 2 MB pages held both sizes for a moment. */
+	for (unsigned th = 0; th < threads; th++)
+		if (votes_list_reserve(&t->lists[th], votes_dedup_ballots_of_thread(in->dedup, threads, th)))
+			return KV_ERR_INTERNAL;
+	if (votes_dedup_finish(in->dedup, threads) || in->failed)
 		return KV_ERR_INTERNAL;
 	for (unsigned th = 0; th < threads; th++) {
 		const uint64_t *s = in->sums + th * width;

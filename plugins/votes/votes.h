@@ -144,6 +144,9 @@ static inline uint32_t votes_code(size_t k, size_t lo, size_t hi, int what)
 static inline size_t votes_codes(size_t k) { return 3 * (k * (k - 1) / 2); }
 struct votes_ballot_list { uint64_t *x; size_t n, cap; };  /* judge << 32 | code */
 int votes_list_add(struct votes_ballot_list *l, uint32_t judge, uint32_t code);
+/* Room for `more` ballots in l, at once (in 2 MB pages from 2 MB on, see
+ * votes_huge_realloc); 0, or -1 out of memory. */
+int votes_list_reserve(struct votes_ballot_list *l, size_t more);
 
 struct votes_classes {
 	size_t count;
@@ -225,6 +228,9 @@ void votes_dedup_free(struct votes_dedup *d);
  * out of memory. */
 int votes_dedup_add(struct votes_dedup *d, struct votes_fp fp, uint32_t group, uint64_t payload);
 int votes_dedup_finish(struct votes_dedup *d, unsigned threads);
+/* The most ballots votes_dedup_finish(d, threads) can decide on thread t
+ * (the ballots added to its groups, duplicates included). */
+size_t votes_dedup_ballots_of_thread(const struct votes_dedup *d, unsigned threads, unsigned t);
 size_t votes_dedup_count(const struct votes_dedup *d);
 
 /* --- the battle scanner (battles.c) ---------------------------------------- */
