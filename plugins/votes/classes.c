@@ -352,10 +352,12 @@ static void sort_chunk(void *arg, size_t chunk, unsigned thread)
 static void fill_part(void *arg, size_t part, unsigned thread)
 {
 	struct build *b = arg;
+	struct table T = b->T[part]; /* the parts' tables share cache lines in b->T */
 	(void)thread;
 	for (size_t j = 0; j < b->B.judges; j++)
-		if ((b->hash[j] >> 58) % b->parts == part && add_judge(&b->T[part], &b->B, j, b->hash[j]))
+		if ((b->hash[j] >> 58) % b->parts == part && add_judge(&T, &b->B, j, b->hash[j]))
 			__atomic_store_n(&b->failed, 1, __ATOMIC_RELAXED);
+	b->T[part] = T;
 }
 
 /* The parts' classes in order of their first judge, into one table. */

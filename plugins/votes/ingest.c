@@ -303,13 +303,17 @@ static void on_ballots(void *arg, unsigned thread, const uint64_t *x, const unsi
 	struct votes_tally *t = in->t;
 	size_t k = t->k;
 	uint64_t *wins = in->sums + thread * (2 * k * k + 1), *ties = wins + k * k, *dup = ties + k * k;
+	/* The threads' lists share cache lines in t->lists: each thread appends
+	 * to its own copy here, written back once a batch. */
+	struct votes_ballot_list list = t->lists[thread];
 	for (size_t i = 0; i < n; i++) {
 		if (!first[i])
 			(*dup)++;
-		else if (count_ballot(t, wins, ties, &t->lists[thread], (uint32_t)x[i], (size_t)(x[i] >> 32) & 0xfff,
+		else if (count_ballot(t, wins, ties, &list, (uint32_t)x[i], (size_t)(x[i] >> 32) & 0xfff,
 				      (size_t)(x[i] >> 44) & 0xfff, (int)(x[i] >> 56)))
 			in->failed = 1;
 	}
+	t->lists[thread] = list;
 }
 
 /* Decide the ballot set on every thread, then add the threads' sums. */
