@@ -17,20 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int votes_list_add(struct votes_ballot_list *l, uint32_t judge, uint32_t code)
-{
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 4096;
-		uint64_t *x = votes_huge_realloc(l->x, l->n * sizeof *x, cap * sizeof *x);
-		if (!x)
-			return -1;
-		l->x = x;
-		l->cap = cap;
-	}
-	l->x[l->n++] = (uint64_t)judge << 32 | code;
-	return 0;
-}
-
 int votes_list_reserve(struct votes_ballot_list *l, size_t more)
 {
 	if (more > SIZE_MAX / sizeof *l->x - l->n)
@@ -42,6 +28,14 @@ int votes_list_reserve(struct votes_ballot_list *l, size_t more)
 		return -1;
 	l->x = x;
 	l->cap = l->n + more;
+	return 0;
+}
+
+int votes_list_add(struct votes_ballot_list *l, uint32_t judge, uint32_t code)
+{
+	if (l->n == l->cap && votes_list_reserve(l, l->cap ? l->cap : 4096)) /* doubling */
+		return -1;
+	l->x[l->n++] = (uint64_t)judge << 32 | code;
 	return 0;
 }
 
@@ -157,10 +151,6 @@ struct by_judge {
 	size_t judges;
 };
 
-/* Move the lists' ballots into judge order (a counting sort), then free
- * the lists.  Each thread counts and places the ballots of its own range
- * of judges, reading every list: the places it writes are its own, and a
- * judge's codes are sorted afterwards, so their order here is free. */
 struct grouping {
 	const struct votes_ballot_list *lists;
 	size_t nlists;
@@ -198,12 +188,15 @@ static void place_part(void *arg, size_t part, unsigned thread)
 	group_part(arg, part, 1);
 }
 
+/* Move the lists' ballots into judge order (a counting sort), then free
+ * the lists.  Each thread counts and places the ballots of its own range
+ * of judges, reading every list: the places it writes are its own, and a
+ * judge's codes are sorted afterwards, so their order here is free. */
 static int group_by_judge(struct votes_ballot_list *lists, size_t nlists, size_t judges, unsigned threads,
 			  struct by_judge *B)
 {
 	size_t total = 0;
 	B->judges = judges;
-	/* written at random, by judge: in 2 MB pages (votes_huge_calloc) */
 	B->off = votes_huge_calloc(judges + 1, sizeof *B->off);
 	for (size_t l = 0; l < nlists; l++)
 		total += lists[l].n;
