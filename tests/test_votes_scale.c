@@ -152,3 +152,131 @@ Test(votes_scale, the_id_hash_reads_every_byte_of_the_id)
 	cr_skip_test("the hash's value is pinned on little-endian machines only");
 #endif
 }
+
+/* --- every replicate, whatever computes it ------------------------------------ */
+
+static uint64_t mix(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* Classes of 8 models' ballots shaped like judges': most alone in their
+ * class, some in small classes, a few in classes of 64 or more (blocks of
+ * their own); 1 to 12 distinct codes each, in increasing order as
+ * classes.c makes them; most counted once, some 2 to 9 times, one in 50
+ * thousands of times (with `huge`, one class's sums pass 32 bits). */
+static void judge_like_classes(struct votes_classes *C, size_t classes, int huge)
+{
+	size_t k = 8, codes = votes_codes(k), e = 0;
+	uint64_t x = 42;
+	C->size = calloc(classes, sizeof *C->size);
+	C->first = calloc(classes + 1, sizeof *C->first);
+	C->code = calloc(classes * 12, sizeof *C->code);
+	C->mult = calloc(classes * 12, sizeof *C->mult);
+	cr_assert(C->size && C->first && C->code && C->mult);
+	for (size_t c = 0; c < classes; c++) {
+		uint64_t kind = mix(&x) % 100;
+		C->size[c] = kind < 70 ? 1 : kind < 97 ? 2 + (uint32_t)(mix(&x) % 62) : 64 + (uint32_t)(mix(&x) % 3000);
+		size_t n = 1 + mix(&x) % 12;
+		for (size_t code = 0; n && code < codes; code++) { /* n of the codes, each as likely */
+			if (mix(&x) % (codes - code) >= n)
+				continue;
+			uint64_t m = mix(&x) % 50;
+			C->code[e] = (uint32_t)code;
+			C->mult[e++] = m < 40 ? 1 : m < 49 ? 2 + (uint32_t)(m - 40) : 1000 + (uint32_t)(mix(&x) % 5000);
+			n--;
+		}
+		C->first[c + 1] = e;
+	}
+	if (huge) { /* 3000+ units x 2e6 ballots: past 2^32 in every replicate */
+		C->size[1] = 3000;
+		C->mult[C->first[1]] = 2000000;
+	}
+	C->count = classes;
+	C->units = 0;
+	for (size_t c = 0; c < classes; c++)
+		C->units += C->size[c];
+}
+
+/* All replicates' ratings (elo, then normalized, then ok) of C, with the
+ * environment variable var set to value. */
+static void all_replicates(const struct votes_classes *C, const char *var, const char *value, double *out,
+			   unsigned char *ok, size_t rounds)
+{
+	size_t k = 8;
+	double w[64] = {0}, g[8];
+	for (size_t c = 0; c < C->count; c++) /* the doubled win table, and one tie each way */
+		for (size_t e = C->first[c]; e < C->first[c + 1]; e++) {
+			size_t pair = C->code[e] / 3, what = C->code[e] % 3, lo = 0, hi = 1;
+			for (size_t p = 0; p < pair; p++)
+				if (++hi == k)
+					hi = ++lo + 1;
+			double n = (double)C->size[c] * C->mult[e];
+			w[lo * k + hi] += what == VOTES_LO_WON ? 2 * n : what == VOTES_TIED ? n : 0;
+			w[hi * k + lo] += what == VOTES_HI_WON ? 2 * n : what == VOTES_TIED ? n : 0;
+		}
+	for (size_t i = 0; i < k * k; i++)
+		w[i] += i / k != i % k;
+	cr_assert_geq(votes_bt_fit(w, k, g), 0);
+	struct kv_rng *streams = calloc(rounds, sizeof *streams), seeder = {{1, 2, 3, 4}};
+	for (size_t r = 0; r < rounds; r++)
+		for (int i = 0; i < 4; i++)
+			streams[r].s[i] = kv_rng_next(&seeder);
+	struct votes_boot B = {.k = k, .ref = k, .rounds = rounds, .C = C, .g0 = g, .w0 = w, .prior = 1,
+			       .streams = streams, .elo = out, .norm = out + rounds * k, .ok = ok};
+	memset(out, 0, 2 * rounds * k * sizeof *out); /* replicates without an estimate leave theirs */
+	setenv(var, value, 1);
+	int rc = votes_boot_run(&B);
+	unsetenv(var);
+	cr_assert_eq(rc, 0);
+	free(streams);
+}
+
+/* The draws and sums are the same bits at every SIMD level, group size
+ * (1, 4, 16, 32, 64 replicates: 84 codes take 336 bytes a replicate) and
+ * number of threads, in every one of 203 replicates. */
+static void expect_same_replicates(int huge)
+{
+	static const char *const runs[][2] = {
+		{"KAIEVAL_SIMD", "scalar"},	   {"KAIEVAL_SIMD", "avx2"},	       {"KAIEVAL_CACHE_BYTES", "1"},
+		{"KAIEVAL_CACHE_BYTES", "2048"},   {"KAIEVAL_CACHE_BYTES", "5376"},   {"KAIEVAL_CACHE_BYTES", "10752"},
+		{"KAIEVAL_CACHE_BYTES", "1000000000"}, {"KAIEVAL_THREADS", "1"},
+	};
+	size_t rounds = 203, n = 2 * rounds * 8, runs_n = sizeof runs / sizeof runs[0];
+	struct votes_classes C = {0};
+	judge_like_classes(&C, 6000, huge);
+	double *first = malloc(n * sizeof *first), *other = malloc(n * sizeof *other);
+	unsigned char ok0[203], ok[203];
+	all_replicates(&C, "KAIEVAL_SIMD", "avx512", first, ok0, rounds);
+	size_t usable = 0;
+	for (size_t r = 0; r < rounds; r++)
+		usable += ok0[r];
+	cr_expect_gt(usable, rounds / 2, "most replicates have an estimate");
+	for (size_t i = 0; i < runs_n; i++) {
+		all_replicates(&C, runs[i][0], runs[i][1], other, ok, rounds);
+		cr_expect_eq(memcmp(ok, ok0, rounds), 0, "%s=%s", runs[i][0], runs[i][1]);
+		size_t differ = 0;
+		for (size_t j = 0; j < n; j++)
+			differ += memcmp(&first[j], &other[j], sizeof first[j]) != 0;
+		cr_expect_eq(differ, 0, "%s=%s: %zu of %zu values differ", runs[i][0], runs[i][1], differ, n);
+	}
+	free(first);
+	free(other);
+	free(C.size);
+	free(C.first);
+	free(C.code);
+	free(C.mult);
+}
+
+Test(votes_scale, every_replicate_is_the_same_whatever_computes_it, .timeout = 60)
+{
+	expect_same_replicates(0);
+}
+
+Test(votes_scale, every_replicate_is_the_same_when_sums_pass_32_bits, .timeout = 60)
+{
+	expect_same_replicates(1);
+}
