@@ -167,8 +167,11 @@ static uint64_t mix(uint64_t *x)
  * class, some in small classes, a few in classes of 64 or more (blocks of
  * their own); 1 to 12 distinct codes each, in increasing order as
  * classes.c makes them; most counted once, some 2 to 9 times, one in 50
- * thousands of times (with `huge`, one class's sums pass 32 bits). */
-static void judge_like_classes(struct votes_classes *C, size_t classes, int huge)
+ * thousands of times.  PAST_32: one class's sums pass 32 bits; PAST_16:
+ * every class has code 0, whose sum passes 16 bits in every replicate. */
+enum shape { PLAIN, PAST_32, PAST_16 };
+
+static void judge_like_classes(struct votes_classes *C, size_t classes, enum shape shape)
 {
 	size_t k = 8, codes = votes_codes(k), e = 0;
 	uint64_t x = 42;
@@ -180,8 +183,14 @@ static void judge_like_classes(struct votes_classes *C, size_t classes, int huge
 	for (size_t c = 0; c < classes; c++) {
 		uint64_t kind = mix(&x) % 100;
 		C->size[c] = kind < 70 ? 1 : kind < 97 ? 2 + (uint32_t)(mix(&x) % 62) : 64 + (uint32_t)(mix(&x) % 3000);
-		size_t n = 1 + mix(&x) % 12;
-		for (size_t code = 0; n && code < codes; code++) { /* n of the codes, each as likely */
+		size_t n = 1 + mix(&x) % 12, code = 0;
+		if (shape == PAST_16) {
+			C->code[e] = 0;
+			C->mult[e++] = 1;
+			code = 1;
+			n--;
+		}
+		for (; n && code < codes; code++) { /* n of the codes, each as likely */
 			if (mix(&x) % (codes - code) >= n)
 				continue;
 			uint64_t m = mix(&x) % 50;
@@ -191,7 +200,7 @@ static void judge_like_classes(struct votes_classes *C, size_t classes, int huge
 		}
 		C->first[c + 1] = e;
 	}
-	if (huge) { /* 3000+ units x 2e6 ballots: past 2^32 in every replicate */
+	if (shape == PAST_32) { /* 3000 units x 2e6 ballots: past 2^32 in every replicate */
 		C->size[1] = 3000;
 		C->mult[C->first[1]] = 2000000;
 	}
@@ -238,7 +247,7 @@ static void all_replicates(const struct votes_classes *C, const char *var, const
 /* The draws and sums are the same bits at every SIMD level, group size
  * (1, 4, 16, 32, 64 replicates: 84 codes take 336 bytes a replicate) and
  * number of threads, in every one of 203 replicates. */
-static void expect_same_replicates(int huge)
+static void expect_same_replicates(enum shape shape)
 {
 	static const char *const runs[][2] = {
 		{"KAIEVAL_SIMD", "scalar"},	   {"KAIEVAL_SIMD", "avx2"},	       {"KAIEVAL_CACHE_BYTES", "1"},
@@ -247,7 +256,7 @@ static void expect_same_replicates(int huge)
 	};
 	size_t rounds = 203, n = 2 * rounds * 8, runs_n = sizeof runs / sizeof runs[0];
 	struct votes_classes C = {0};
-	judge_like_classes(&C, 6000, huge);
+	judge_like_classes(&C, 12000, shape);
 	double *first = malloc(n * sizeof *first), *other = malloc(n * sizeof *other);
 	unsigned char ok0[203], ok[203];
 	all_replicates(&C, "KAIEVAL_SIMD", "avx512", first, ok0, rounds);
@@ -273,10 +282,15 @@ static void expect_same_replicates(int huge)
 
 Test(votes_scale, every_replicate_is_the_same_whatever_computes_it, .timeout = 60)
 {
-	expect_same_replicates(0);
+	expect_same_replicates(PLAIN);
 }
 
 Test(votes_scale, every_replicate_is_the_same_when_sums_pass_32_bits, .timeout = 60)
 {
-	expect_same_replicates(1);
+	expect_same_replicates(PAST_32);
+}
+
+Test(votes_scale, every_replicate_is_the_same_when_a_sum_passes_16_bits, .timeout = 60)
+{
+	expect_same_replicates(PAST_16);
 }

@@ -39,6 +39,12 @@ static uint32_t one_plus_geometric(uint64_t *x, double mean)
 	return n;
 }
 
+static int by_code(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
 struct shape {
 	uint64_t units;
 	size_t k, rounds;
@@ -75,11 +81,20 @@ static int make_classes(const struct shape *S, struct votes_classes *C)
 			if (!code || !mult)
 				return -1;
 		}
-		for (uint32_t i = 0; i < n; i++) { /* distinct codes, each once */
-			C->code[e + i] = (uint32_t)(splitmix(&x) % codes);
-			C->mult[e + i] = 1;
+		uint32_t *code = C->code + e; /* n ballots' codes, sorted, run-length: as classes.c makes them */
+		for (uint32_t i = 0; i < n; i++)
+			code[i] = (uint32_t)(splitmix(&x) % codes);
+		qsort(code, n, sizeof *code, by_code);
+		size_t runs = 0;
+		for (uint32_t i = 0; i < n; i++) {
+			if (runs && code[runs - 1] == code[i]) {
+				C->mult[e + runs - 1]++;
+				continue;
+			}
+			code[runs] = code[i];
+			C->mult[e + runs++] = 1;
 		}
-		e += n;
+		e += runs;
 		C->size[C->count] = size;
 		C->units += size;
 		C->first[++C->count] = e;

@@ -14,7 +14,10 @@
  * R replicates are summed together (acc[code * R + r]), so that each
  * class's entries are read once for R replicates and the inner loop runs
  * over replicates, in vector registers.  The sums are 32-bit when a bound
- * on the replicates' ballots says they fit, else 64-bit.
+ * on the replicates' ballots says they fit, else 64-bit; with AVX-512 a
+ * shared block's entries counted once go through 16-bit sums first
+ * (narrow_room).  All are integers: the order of the additions never
+ * changes a sum.
  *
  * A block's draws are counted four replicates to a lane group
  * (m[(r / 4 * width + c) * 4 + r % 4], see at()): four replicates' draws
@@ -42,12 +45,14 @@ struct block {
 	uint64_t units;
 	size_t map;           /* small classes: where their units' classes start in unit_class */
 	int single;
+	int distinct;         /* no class has two entries of one code (as classes.c makes them) */
 };
 
 struct plan {
 	const struct votes_boot *B;
 	size_t codes, R;                /* codes = votes_codes(k) */
 	int avx2, avx512;
+	int narrow;                     /* blocks may be summed in 16 bits first (add_entries16) */
 	double *factor;                 /* votes_bt_factor at the point estimate, shared */
 	struct block *blocks;
 	size_t nblocks, widest;         /* widest: most classes in one block */
@@ -55,6 +60,7 @@ struct plan {
 	/* per thread */
 	uint64_t *nb, *acc64;
 	uint32_t *m, *acc32;
+	uint16_t *acc16;
 	double *w, *g, *wr, *elo;
 };
 
@@ -213,10 +219,13 @@ static int add_block(struct plan *P, size_t cap, struct block b)
 	const struct votes_classes *C = P->B->C;
 	if (P->nblocks == cap)
 		return -1;
+	b.distinct = 1;
 	for (size_t c = b.c0; c < b.c1; c++) {
 		uint64_t ballots = 0;
-		for (size_t e = C->first[c]; e < C->first[c + 1]; e++)
+		for (size_t e = C->first[c]; e < C->first[c + 1]; e++) {
 			ballots += C->mult[e];
+			b.distinct &= e == C->first[c] || C->code[e] > C->code[e - 1];
+		}
 		b.heaviest = ballots > b.heaviest ? ballots : b.heaviest;
 	}
 	P->blocks[P->nblocks++] = b;
@@ -451,6 +460,76 @@ AVX512 static void add_entries32_avx512(const struct votes_classes *C, size_t R,
 	else
 		add32_zmm(C, acc, m, c0, c1, 1);
 }
+
+/* Sums in 16 bits, R = 32 n (n = 1 or 2): a register holds 32 replicates,
+ * so an entry counted once costs half the instructions of add32_zmm.  Its
+ * caller keeps them from wrapping (narrow_room).  Entries counted more
+ * than once go to the 32-bit sums, as there. */
+#define AVX512BW __attribute__((target("avx512f,avx512bw")))
+AVX512BW static inline __m512i halves(__m512i lo, __m512i hi)
+{
+	return _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi32_epi16(lo)), _mm512_cvtepi32_epi16(hi), 1);
+}
+
+AVX512BW static inline void add16_zmm(const struct votes_classes *C, uint32_t *restrict acc,
+				     uint16_t *restrict acc16, const uint32_t *restrict m, size_t c0, size_t c1,
+				     const int n)
+{
+	size_t stride = (c1 - c0) * 4, R = 32 * (size_t)n;
+	for (size_t c = c0; c < c1; c++) {
+		const uint32_t *lanes = m + (c - c0) * 4;
+		__m512i v0 = sixteen(lanes, stride), v1 = sixteen(lanes + 4 * stride, stride), v2 = v0, v3 = v0;
+		__m512i any = _mm512_or_si512(v0, v1);
+		if (n > 1) {
+			any = _mm512_or_si512(any, v2 = sixteen(lanes + 8 * stride, stride));
+			any = _mm512_or_si512(any, v3 = sixteen(lanes + 12 * stride, stride));
+		}
+		if (_mm512_test_epi32_mask(any, any) == 0)
+			continue;
+		__m512i h0 = halves(v0, v1), h1 = n > 1 ? halves(v2, v3) : h0;
+		for (size_t e = C->first[c]; e < C->first[c + 1]; e++) {
+			uint32_t mult = C->mult[e];
+			if (mult != 1) {
+				uint32_t *a = acc + (size_t)C->code[e] * R;
+				add16(a, v0, mult);
+				add16(a + 16, v1, mult);
+				if (n > 1) {
+					add16(a + 32, v2, mult);
+					add16(a + 48, v3, mult);
+				}
+				continue;
+			}
+			uint16_t *a = acc16 + (size_t)C->code[e] * R;
+			_mm512_storeu_si512(a, _mm512_add_epi16(_mm512_loadu_si512(a), h0));
+			if (n > 1)
+				_mm512_storeu_si512(a + 32, _mm512_add_epi16(_mm512_loadu_si512(a + 32), h1));
+		}
+	}
+}
+
+AVX512BW static void add_entries16_avx512(const struct votes_classes *C, size_t R, uint32_t *acc,
+					  uint16_t *acc16, const uint32_t *m, size_t c0, size_t c1)
+{
+	if (R == 64)
+		add16_zmm(C, acc, acc16, m, c0, c1, 2);
+	else
+		add16_zmm(C, acc, acc16, m, c0, c1, 1);
+}
+
+/* acc += acc16, and acc16 = 0 (codes x R sums, R a multiple of 32). */
+AVX512BW static void widen_sums(uint32_t *acc, uint16_t *acc16, size_t n)
+{
+	for (size_t i = 0; i < n; i += 32) {
+		__m512i h = _mm512_loadu_si512(acc16 + i);
+		if (_mm512_test_epi16_mask(h, h) == 0)
+			continue;
+		__m512i lo = _mm512_cvtepu16_epi32(_mm512_castsi512_si256(h));
+		__m512i hi = _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(h, 1));
+		_mm512_storeu_si512(acc + i, _mm512_add_epi32(_mm512_loadu_si512(acc + i), lo));
+		_mm512_storeu_si512(acc + i + 16, _mm512_add_epi32(_mm512_loadu_si512(acc + i + 16), hi));
+		_mm512_storeu_si512(acc16 + i, _mm512_setzero_si512());
+	}
+}
 #endif
 
 static void add_entries32(const struct plan *P, uint32_t *acc, const uint32_t *m, size_t c0, size_t c1)
@@ -466,6 +545,51 @@ static void add_entries32(const struct plan *P, uint32_t *acc, const uint32_t *m
 	}
 #endif
 	ADD_ENTRIES32(P->B->C, P->R, acc, m, c0, c1)
+}
+
+/* The 16-bit sums (R a multiple of 32) added into the 32-bit ones. */
+static void widen(const struct plan *P, uint32_t *acc, uint16_t *acc16)
+{
+#if defined(__GNUC__) && defined(__x86_64__)
+	if (P->narrow)
+		widen_sums(acc, acc16, P->codes * P->R);
+#else
+	(void)P, (void)acc, (void)acc16;
+#endif
+}
+
+/* Whether block b may be summed in 16 bits (add_entries16_avx512), the
+ * 16-bit sums first widened when they might not hold it.  In a replicate,
+ * a class adds its count to a cell's 16-bit sum once at most (its entries'
+ * codes are distinct, and those counted more than once go to the 32-bit
+ * sums), so that sum stays within the draws of the blocks summed there
+ * since the last widening: *pending bounds them. */
+static int narrow_room(const struct plan *P, const struct block *bl, const uint64_t *nb, size_t b, size_t reps,
+		       uint32_t *acc, uint16_t *acc16, uint64_t *pending)
+{
+	if (!P->narrow || bl->single || !bl->distinct)
+		return 0;
+	uint64_t most = 0;
+	for (size_t r = 0; r < reps; r++)
+		most = nb[b * P->R + r] > most ? nb[b * P->R + r] : most;
+	if (most > UINT16_MAX)
+		return 0;
+	if (*pending + most > UINT16_MAX) {
+		widen(P, acc, acc16);
+		*pending = 0;
+	}
+	*pending += most;
+	return 1;
+}
+
+static void add_entries16(const struct plan *P, uint32_t *acc, uint16_t *acc16, const uint32_t *m, size_t c0,
+			  size_t c1)
+{
+#if defined(__GNUC__) && defined(__x86_64__)
+	add_entries16_avx512(P->B->C, P->R, acc, acc16, m, c0, c1);
+#else
+	(void)P, (void)acc, (void)acc16, (void)m, (void)c0, (void)c1;
+#endif
 }
 
 static void add_entries64(const struct plan *P, uint64_t *acc, const uint32_t *m, size_t c0, size_t c1)
@@ -519,6 +643,8 @@ static void group(void *arg, size_t task, unsigned t)
 	size_t R = P->R, first = task * R, reps = B->rounds - first < R ? B->rounds - first : R;
 	uint64_t *nb = P->nb + t * P->nblocks * R, *acc64 = P->acc64 + t * P->codes * R;
 	uint32_t *m = P->m + t * P->widest * padded(R), *acc32 = P->acc32 + t * P->codes * R;
+	uint16_t *acc16 = P->acc16 ? P->acc16 + t * P->codes * R : NULL; /* zero between groups */
+	uint64_t pending = 0;
 	int wide = 0;
 	memset(nb, 0, P->nblocks * R * sizeof *nb);
 	for (size_t r = 0; r < reps; r++)
@@ -532,9 +658,13 @@ static void group(void *arg, size_t task, unsigned t)
 		draw_block(P, bl, nb, b, B->streams + first, reps, m);
 		if (wide)
 			add_entries64(P, acc64, m, bl->c0, bl->c1);
+		else if (narrow_room(P, bl, nb, b, reps, acc32, acc16, &pending))
+			add_entries16(P, acc32, acc16, m, bl->c0, bl->c1);
 		else
 			add_entries32(P, acc32, m, bl->c0, bl->c1);
 	}
+	if (pending)
+		widen(P, acc32, acc16);
 	for (size_t r = 0; r < reps; r++)
 		fit(P, t, acc32, wide ? acc64 : NULL, r, first + r);
 }
@@ -547,6 +677,7 @@ static void plan_free(struct plan *P)
 	free(P->nb);
 	free(P->acc32);
 	free(P->acc64);
+	free(P->acc16);
 	free(P->m);
 	free(P->w);
 	free(P->g);
@@ -575,6 +706,10 @@ int votes_boot_run(struct votes_boot *B)
 		P.wr = malloc(threads * k * sizeof *P.wr);
 		P.elo = malloc(threads * k * sizeof *P.elo);
 		rc = P.nb && P.acc32 && P.acc64 && P.m && P.w && P.g && P.wr && P.elo ? 0 : -1;
+	}
+	if (rc == 0 && P.avx512 && P.R % 32 == 0) {
+		P.acc16 = calloc(threads * P.codes * P.R, sizeof *P.acc16);
+		P.narrow = P.acc16 != NULL; /* without it, the 32-bit sums alone */
 	}
 	if (rc == 0) {
 		P.factor = votes_bt_factor(B->w0, k, B->g0); /* NULL: Newton's method alone */
