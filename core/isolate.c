@@ -1,13 +1,13 @@
 /* The parent side of isolation: spawn the confined child, read its messages
  * against the criterion's limits, check every field, keep the state. */
 #include "isolate.h"
+#include "feed.h"
 #include "host.h"
 #include "isolate_child.h"
 #include "isolate_wire.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,7 +15,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -496,7 +495,10 @@ struct evaluation {
 	int progress_wanted;
 	struct kv_ctx ctx;           /* the parent's: applies what the child sends */
 	struct kv_error child_err;
-	struct feed **feeds;         /* every input opened, by id */
+	struct input {
+		struct kv_feed *feed;
+		int closed;          /* the plugin said so */
+	} *feeds;                    /* every input opened, by id */
 	size_t feed_count, open_count;
 };
 
@@ -511,124 +513,17 @@ static int team_ok(const struct evaluation *e, uint64_t team, int round_too)
 	return team < e->run->round->team_count || (round_too && team == (uint64_t)KV_ROUND);
 }
 
-/* --- inputs: the core opens, hashes and hands over ----------------------- */
+/* --- inputs: the core opens, hashes and hands over (feed.h) ------------- */
 
-/* One input the plugin reads: the core reads the file a chunk at a time,
- * hashes the chunk and writes it to a pipe whose other end the plugin
- * has, whenever the pipe has room.  The digest is of exactly the bytes the
- * plugin got; bytes it leaves unread are hashed at its close, as in
- * process (input.h). */
-struct feed {
-	char *path;              /* normalized, relative to the data directory */
-	int file, pipe;          /* -1 once closed */
-	EVP_MD_CTX *md;
-	char *buf;               /* the chunk read and hashed ... */
-	size_t len, off;         /* ... and how much of it the pipe took */
-	uint64_t bytes;
-	char hex[65];
-	int done, failed, closed;
-};
-
-#define FEED_CHUNK ((size_t)256 << 10)
 #define FEEDS_OPEN_MAX (POLL_ROOM - 2)   /* inputs open at once */
-
-static void feed_close_fds(struct feed *f)
-{
-	if (f->pipe >= 0)
-		close(f->pipe);
-	if (f->file >= 0)
-		close(f->file);
-	f->pipe = f->file = -1;
-}
-
-/* The whole file was hashed (or a read failed): the digest, and the end of
- * the file for the plugin. */
-static void feed_end(struct feed *f, int failed)
-{
-	static const char digits[] = "0123456789abcdef";
-	unsigned char d[32];
-	unsigned int len = 0;
-	f->failed |= failed;
-	EVP_DigestFinal_ex(f->md, d, &len);
-	for (int i = 0; i < 32; i++) {
-		f->hex[2 * i] = digits[d[i] >> 4];
-		f->hex[2 * i + 1] = digits[d[i] & 15];
-	}
-	f->hex[64] = '\0';
-	f->done = 1;
-	feed_close_fds(f);
-	free(f->buf);
-	f->buf = NULL;
-}
-
-/* The next chunk into buf, hashed; 0 at the end of the file (then ended). */
-static size_t feed_read(struct feed *f)
-{
-	ssize_t n;
-	do
-		n = read(f->file, f->buf, FEED_CHUNK);
-	while (n < 0 && errno == EINTR);
-	if (n <= 0) {
-		feed_end(f, n < 0);
-		return 0;
-	}
-	EVP_DigestUpdate(f->md, f->buf, (size_t)n);
-	f->bytes += (uint64_t)n;
-	f->len = (size_t)n;
-	f->off = 0;
-	return f->len;
-}
-
-/* A write that a plugin which closed its end answers with EPIPE, not
- * with a SIGPIPE that would end the core. */
-static ssize_t write_quiet(int fd, const void *p, size_t n)
-{
-	sigset_t pipe_sig, old;
-	sigemptyset(&pipe_sig);
-	sigaddset(&pipe_sig, SIGPIPE);
-	sigprocmask(SIG_BLOCK, &pipe_sig, &old);
-	ssize_t w = write(fd, p, n);
-	int e = errno;
-	if (w < 0 && e == EPIPE) {
-		struct timespec zero = {0, 0};
-		sigtimedwait(&pipe_sig, NULL, &zero);
-	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	errno = e;
-	return w;
-}
-
-/* The pipe has room (or the plugin closed it). */
-static void feed_step(struct feed *f)
-{
-	if (f->off == f->len && feed_read(f) == 0)
-		return;
-	ssize_t w = write_quiet(f->pipe, f->buf + f->off, f->len - f->off);
-	if (w > 0)
-		f->off += (size_t)w;
-	else if (w < 0 && errno != EAGAIN && errno != EINTR) {
-		close(f->pipe); /* the plugin closed its end: the rest is hashed at its close */
-		f->pipe = -1;
-	}
-}
-
-/* The plugin closed the file: the rest is hashed, unsent. */
-static void feed_finish(struct feed *f)
-{
-	if (f->pipe >= 0)
-		close(f->pipe);
-	f->pipe = -1;
-	while (!f->done && feed_read(f) > 0)
-		;
-}
 
 static size_t feeds_to_poll(void *arg, struct pollfd *p, size_t room)
 {
 	struct evaluation *e = arg;
 	size_t n = 0;
 	for (size_t i = 0; i < e->feed_count && n < room; i++)
-		if (e->feeds[i]->pipe >= 0)
-			p[n++] = (struct pollfd){e->feeds[i]->pipe, POLLOUT, 0};
+		if (kv_feed_pipe(e->feeds[i].feed) >= 0)
+			p[n++] = (struct pollfd){kv_feed_pipe(e->feeds[i].feed), POLLOUT, 0};
 	return n;
 }
 
@@ -637,25 +532,19 @@ static void feeds_ready(void *arg, const struct pollfd *p, size_t n)
 	struct evaluation *e = arg;
 	size_t k = 0;
 	for (size_t i = 0; i < e->feed_count && k < n; i++) {
-		struct feed *f = e->feeds[i];
-		if (f->pipe < 0)
+		struct kv_feed *f = e->feeds[i].feed;
+		if (kv_feed_pipe(f) < 0)
 			continue;
-		if (p[k].fd == f->pipe && p[k].revents)
-			feed_step(f);
+		if (p[k].fd == kv_feed_pipe(f) && p[k].revents)
+			kv_feed_step(f);
 		k++;
 	}
 }
 
 static void feeds_free(struct evaluation *e)
 {
-	for (size_t i = 0; i < e->feed_count; i++) {
-		struct feed *f = e->feeds[i];
-		feed_close_fds(f);
-		EVP_MD_CTX_free(f->md);
-		free(f->buf);
-		free(f->path);
-		free(f);
-	}
+	for (size_t i = 0; i < e->feed_count; i++)
+		kv_feed_free(e->feeds[i].feed);
 	free(e->feeds);
 }
 
@@ -681,38 +570,6 @@ static void answer_status(struct kv_buf *m, enum kv_msg type, const struct kv_er
 	kv_wire_str(m, why->status ? why->msg : NULL);
 }
 
-/* A feed for the file at rel; NULL with why set. */
-static struct feed *feed_start(struct evaluation *e, const char *rel, int *their_end, struct kv_error *why)
-{
-	char *norm = NULL;
-	int p[2] = {-1, -1};
-	int file = kv_inputs_open(&e->run->inputs, rel, KV_OPEN_FILE, &norm, why);
-	if (file < 0)
-		return NULL;
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL) || pipe2(p, O_CLOEXEC) != 0 ||
-	    fcntl(p[1], F_SETFL, O_NONBLOCK) != 0) {
-		kv_fail(why, KV_EXIT_INTERNAL, "%s: cannot hand the file over: %s", rel, strerror(errno));
-		EVP_MD_CTX_free(md);
-		if (p[0] >= 0) {
-			close(p[0]);
-			close(p[1]);
-		}
-		close(file);
-		free(norm);
-		return NULL;
-	}
-	fcntl(p[1], F_SETPIPE_SZ, 1 << 20); /* fewer wake-ups; the default size where refused */
-	struct feed *f = kv_xcalloc(1, sizeof *f);
-	f->path = norm;
-	f->file = file;
-	f->pipe = p[1];
-	f->buf = kv_xmalloc(FEED_CHUNK);
-	f->md = md;
-	*their_end = p[0];
-	return f;
-}
-
 static int open_request(struct evaluation *e, struct kv_wire_in *in, struct child *c)
 {
 	if (e->open_count >= FEEDS_OPEN_MAX) {
@@ -724,18 +581,17 @@ static int open_request(struct evaluation *e, struct kv_wire_in *in, struct chil
 		return -1;
 	struct kv_error why = {0};
 	int their_end = -1;
-	struct feed *f = feed_start(e, rel, &their_end, &why);
+	struct kv_feed *f = kv_feed_start(&e->run->inputs, rel, &their_end, &why);
 	free(rel);
 	if (f) {
 		e->feeds = kv_xrealloc(e->feeds, (e->feed_count + 1) * sizeof *e->feeds);
-		e->feeds[e->feed_count++] = f;
+		e->feeds[e->feed_count++] = (struct input){f, 0};
 		e->open_count++;
 	}
 	struct kv_buf m;
 	answer_status(&m, KV_MSG_OPEN, &why);
 	kv_wire_u64(&m, f ? e->feed_count - 1 : 0);
-	struct stat st; /* the size, for the plugin's progress: its end is a pipe */
-	kv_wire_u64(&m, f && fstat(f->file, &st) == 0 && st.st_size > 0 ? (uint64_t)st.st_size : 0);
+	kv_wire_u64(&m, f ? kv_feed_size(f) : 0); /* for the plugin's progress: its end is a pipe */
 	int rc = answer(c, &m, their_end);
 	if (their_end >= 0)
 		close(their_end);
@@ -747,18 +603,18 @@ static int open_request(struct evaluation *e, struct kv_wire_in *in, struct chil
 static int close_request(struct evaluation *e, struct kv_wire_in *in, struct child *c)
 {
 	uint64_t id = kv_wire_get_u64(in);
-	if (in->bad || id >= e->feed_count || e->feeds[id]->closed)
+	if (in->bad || id >= e->feed_count || e->feeds[id].closed)
 		return -1;
-	struct feed *f = e->feeds[id];
-	feed_finish(f);
-	f->closed = 1;
+	struct kv_feed *f = e->feeds[id].feed;
+	int failed = kv_feed_finish(f) != 0;
+	e->feeds[id].closed = 1;
 	e->open_count--;
-	if (!f->failed)
-		kv_inputs_record(&e->run->inputs, f->path, f->bytes, f->hex);
+	if (!failed)
+		kv_inputs_record(&e->run->inputs, kv_feed_path(f), kv_feed_bytes(f), kv_feed_hex(f));
 	struct kv_buf m;
 	kv_wire_begin(&m, KV_MSG_CLOSE);
-	kv_wire_u64(&m, f->failed ? KV_EXIT_INPUT : 0);
-	kv_wire_str(&m, f->failed ? NULL : f->hex);
+	kv_wire_u64(&m, failed ? KV_EXIT_INPUT : 0);
+	kv_wire_str(&m, failed ? NULL : kv_feed_hex(f));
 	return answer(c, &m, -1);
 }
 

@@ -4,6 +4,8 @@
  * names the criterion and the plugin, and nothing is written. */
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
@@ -133,6 +135,66 @@ static void expect_refused_open(const char *plugin, const char *path)
 	cr_expect_not(output_written());
 	free(extra);
 	free(err);
+}
+
+/* The first object anywhere in j with a member `key`, depth first; NULL if none. */
+static const cJSON *find_holder(const cJSON *j, const char *key)
+{
+	if (cJSON_IsObject(j) && cJSON_GetObjectItem(j, key))
+		return j;
+	for (const cJSON *c = j ? j->child : NULL; c; c = c->next) {
+		const cJSON *found = find_holder(c, key);
+		if (found)
+			return found;
+	}
+	return NULL;
+}
+
+/* An input of several times the core's buffers, read slowly in pieces
+ * that divide no page, arrives whole: the plugin's FNV-1a of what it read
+ * is the file's, worked out here, and the SHA-256 in the record and told
+ * to the plugin is sha256sum's. */
+Test(isolation, a_large_input_read_slowly_arrives_whole)
+{
+	size_t n = (size_t)6 << 20;
+	unsigned char *bytes = malloc(n);
+	uint64_t x = 7, fnv = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < n; i++) {
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		bytes[i] = (unsigned char)(x >> 56);
+		fnv = (fnv ^ bytes[i]) * 0x100000001b3ULL;
+	}
+	char *path = kv_xasprintf("%s/data/big.bin", dir), *cmd = kv_xasprintf("sha256sum %s", path);
+	FILE *f = fopen(path, "wb");
+	cr_assert(f && fwrite(bytes, 1, n, f) == n && fclose(f) == 0);
+	char sha[65] = "", want_fnv[17], *err = NULL;
+	FILE *p = popen(cmd, "r");
+	cr_assert(p && fscanf(p, "%64s", sha) == 1 && pclose(p) == 0);
+	snprintf(want_fnv, sizeof want_fnv, "%016llx", (unsigned long long)fnv);
+	int rc = run_hostile("h_slowread", "params = { path = \"big.bin\"; };", NULL, &err);
+	cr_assert_eq(rc, 0, "%s", err);
+	char *o = kv_xasprintf("%s/out.json", dir);
+	cJSON *record = kvt_record(o);
+	cr_assert_not_null(record);
+	const cJSON *evidence = find_holder(record, "fnv1a");
+	cr_assert_not_null(evidence, "the plugin's evidence is in the record");
+	const char *got_fnv = cJSON_GetStringValue(cJSON_GetObjectItem(evidence, "fnv1a"));
+	const char *told = cJSON_GetStringValue(cJSON_GetObjectItem(evidence, "sha256"));
+	const cJSON *inputs = cJSON_GetObjectItem(record, "inputs"), *big = NULL;
+	for (const cJSON *i = inputs ? inputs->child : NULL; i; i = i->next)
+		if (strcmp(cJSON_GetObjectItem(i, "path")->valuestring, "big.bin") == 0)
+			big = i;
+	cr_expect_str_eq(got_fnv ? got_fnv : "(none)", want_fnv);
+	cr_assert_not_null(big, "big.bin is among the record's inputs");
+	cr_expect_str_eq(cJSON_GetObjectItem(big, "sha256")->valuestring, sha);
+	cr_expect_eq(cJSON_GetObjectItem(big, "bytes")->valuedouble, (double)n);
+	cr_expect_str_eq(told ? told : "(none)", sha);
+	cJSON_Delete(record);
+	free(o);
+	free(err);
+	free(cmd);
+	free(path);
+	free(bytes);
 }
 
 Test(isolation, etc_passwd_is_refused) { expect_refused_open("h_read", "/etc/passwd"); }

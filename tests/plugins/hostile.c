@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CAT2(a, b) a##b
@@ -64,6 +65,35 @@ __attribute__((unused)) static int try_open(const struct kv_host *h, struct kv_c
 	return KV_OK;
 }
 
+/* Not hostile, only slow: reads input `path` a few bytes at a time with
+ * pauses, so that the core gets well ahead of it, and says the input's
+ * FNV-1a hash and the core's SHA-256 of it as evidence of team 0. */
+__attribute__((unused)) static int slow_read(const struct kv_host *h, struct kv_ctx *ctx)
+{
+	const char *path = h->value_string(h->param(ctx, "path"));
+	struct kv_input *in = h->input_open(ctx, path);
+	if (!in)
+		return KV_ERR_INPUT;
+	unsigned char buf[4093]; /* no divisor of a page */
+	unsigned long long fnv = 0xcbf29ce484222325ULL, reads = 0;
+	long n;
+	while ((n = h->input_read(in, buf, sizeof buf)) > 0) {
+		for (long i = 0; i < n; i++)
+			fnv = (fnv ^ buf[i]) * 0x100000001b3ULL;
+		if (++reads % 64 == 0) {
+			struct timespec pause = {0, 200000};
+			nanosleep(&pause, NULL);
+		}
+	}
+	h->input_close(in);
+	char hex[65];
+	if (n < 0 || h->input_sha256(ctx, path, hex) != 0)
+		return h->error(ctx, "slow reader: %s: cannot read", path);
+	h->evidence_str(ctx, 0, "fnv1a", "%016llx", fnv);
+	h->evidence_str(ctx, 0, "sha256", "%s", hex);
+	return KV_OK;
+}
+
 #ifdef HOSTILE_CONSTRUCTOR
 __attribute__((constructor)) static void at_load(void)
 {
@@ -103,6 +133,8 @@ static int hostile_evaluate(void *state, const struct kv_host *h, struct kv_ctx 
 	fputs("HOSTILE WRITES THIS\n", stderr);
 #elif defined(HOSTILE_READ)
 	rc = try_open(h, ctx, O_RDONLY);
+#elif defined(HOSTILE_SLOWREAD)
+	rc = slow_read(h, ctx);
 #elif defined(HOSTILE_WRITE)
 	rc = try_open(h, ctx, O_WRONLY | O_CREAT | O_TRUNC);
 #elif defined(HOSTILE_SOCKET)
