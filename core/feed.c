@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -32,6 +33,7 @@
 
 #define CHUNK ((size_t)256 << 10)
 #define PIPE_BYTES (1 << 20)   /* fewer wake-ups; the default size where refused */
+#define HUGE ((size_t)2 << 20)
 #define RING_FROM ((off_t)4 << 20)   /* smaller files take one buffer: a ring would cost more than it saves */
 
 struct kv_feed {
@@ -58,12 +60,16 @@ static void make_ring(struct kv_feed *f, off_t size, long bytes)
 	if (size < RING_FROM || page <= 0 || bytes <= 0 || CHUNK % (size_t)page)
 		return;
 	/* the pipe holds bytes / page pieces of a page, so the chunks it
-	 * refers to are its whole ones and a part at each end: +3 is free */
-	f->slots = (size_t)bytes / CHUNK + 3;
+	 * refers to are its whole ones and a part at each end: +3 is free;
+	 * in whole 2 MB pages, which the pipe takes and lets go of with less
+	 * bookkeeping than 4 KB ones (where the system gives them) */
+	f->slots = ((size_t)bytes / CHUNK + 3 + HUGE / CHUNK - 1) / (HUGE / CHUNK) * (HUGE / CHUNK);
 	void *ring = NULL;
 	f->ends = calloc(f->slots, sizeof *f->ends);
-	if (f->ends && posix_memalign(&ring, (size_t)page, f->slots * CHUNK) == 0)
+	if (f->ends && posix_memalign(&ring, HUGE, f->slots * CHUNK) == 0) {
 		f->ring = ring;
+		madvise(ring, f->slots * CHUNK, MADV_HUGEPAGE);
+	}
 	f->splice = f->ring != NULL;
 }
 
