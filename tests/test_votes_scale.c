@@ -294,3 +294,28 @@ Test(votes_scale, every_replicate_is_the_same_when_a_sum_passes_16_bits, .timeou
 {
 	expect_same_replicates(PAST_16);
 }
+
+/* The sandwich variance is the same bits at every SIMD level (its outer
+ * products take one masked instruction a row under AVX-512). */
+Test(votes_scale, the_sandwich_is_the_same_at_every_simd_level)
+{
+	static const char *const levels[] = {"avx512", "avx2", "scalar"};
+	struct votes_classes C = {0};
+	judge_like_classes(&C, 12000, PLAIN);
+	double g[8] = {1.0, 0.5, 2.0, 1.5, 0.75, 1.25, 3.0, 1.0}, var[3][8];
+	for (int l = 0; l < 3; l++) {
+		setenv("KAIEVAL_SIMD", levels[l], 1);
+		cr_assert_eq(votes_sandwich(&C, 8, g, 1.0, var[l]), 0);
+		unsetenv("KAIEVAL_SIMD");
+	}
+	for (int l = 1; l < 3; l++)
+		for (int i = 0; i < 8; i++)
+			cr_expect_eq(memcmp(&var[l][i], &var[0][i], sizeof var[0][i]), 0, "%s, model %d: %.17g vs %.17g",
+				     levels[l], i, var[l][i], var[0][i]);
+	for (int i = 0; i < 8; i++)
+		cr_expect_gt(var[0][i], 0);
+	free(C.size);
+	free(C.first);
+	free(C.code);
+	free(C.mult);
+}
