@@ -848,3 +848,41 @@ Test(votes_e2e, progress_shows_bytes_of_the_total_on_a_terminal, .timeout = 120)
 	kv_buf_free(&buf);
 	kvt_round_done(&r);
 }
+
+/* A team's judges counted over many models (both ways of counting: up to
+ * 64 models a class's models are bits of a word).  Beside three_teams
+ * (a's judges j1..j3, b's likewise), judge k<i> casts "ma beats x<i>" and,
+ * for i a multiple of 3, "mb beats x<i+1>": a has 3 + n judges, b 3 +
+ * ceil(n/3). */
+static void expect_judges_over_models(int n)
+{
+	struct kv_buf more = {0}, anchors = {0};
+	kv_buf_puts(&anchors, " anchors = [ \"mc\"");
+	for (int i = 0; i < n; i++) {
+		char x[16], next[16], judge[16];
+		snprintf(x, sizeof x, "x%d", i);
+		snprintf(next, sizeof next, "x%d", (i + 1) % n);
+		snprintf(judge, sizeof judge, "k%d", i);
+		add(&more, 1, "ma", x, "model_a", judge);
+		if (i % 3 == 0)
+			add(&more, 1, "mb", next, "model_a", judge);
+		char *name = kv_xasprintf(", \"%s\"", x);
+		kv_buf_puts(&anchors, name);
+		free(name);
+	}
+	kv_buf_puts(&anchors, " ]; prior = 1.0;"); /* the x models only lose */
+	struct kvt_round r;
+	run_three(&r, anchors.data, more.data);
+	cr_assert_eq(r.rc, 0, "%s", r.err.msg);
+	cr_expect_eq(ev(&r, "arena", "a", "judges"), 3 + n, "%d models", n + 3);
+	cr_expect_eq(ev(&r, "arena", "b", "judges"), 3 + (n + 2) / 3, "%d models", n + 3);
+	kvt_round_done(&r);
+	kv_buf_free(&more);
+	kv_buf_free(&anchors);
+}
+
+Test(votes_pairwise, a_teams_judges_are_counted_over_many_models)
+{
+	expect_judges_over_models(40);
+	expect_judges_over_models(70);
+}
