@@ -19,11 +19,13 @@
  * (narrow_room).  All are integers: the order of the additions never
  * changes a sum.
  *
- * A block's draws are counted four replicates to a lane group
- * (m[(r / 4 * width + c) * 4 + r % 4], see at()): four replicates' draws
- * then scatter over 16 bytes a class, in the first-level cache, where rows
- * of R replicates spread them over 4 R bytes a class and most increments
- * missed it. */
+ * A block's draws are counted in lane groups of 16 bytes a class: four
+ * replicates' 32-bit counts (m[(r / 4 * width + c) * 4 + r % 4], see
+ * at()), or, for a block summed in 16 bits, eight replicates' 16-bit ones
+ * (at16()).  Four replicates' draws then scatter over 16 bytes a class, in
+ * the first-level cache, where rows of R replicates spread them over 4 R
+ * bytes a class and most increments missed it; and a class's 16-bit counts
+ * of 32 replicates are four lane groups, one register for the sums. */
 #include "votes.h"
 #include "simd.h"
 
@@ -37,13 +39,13 @@
 #define SMALL 64   /* a binomial draw costs about as much as 100 draws of a unit */
 #define BLOCK_UNITS 2048   /* a block's draws (class x R x 4 bytes) stay within 256 KB */
 _Static_assert(BLOCK_UNITS <= 65536, "a draw takes 16 bits (take)");
-_Static_assert(4 * BLOCK_UNITS <= 65536, "a unit's lane group fits unit_class's 16 bits");
+_Static_assert(16 * BLOCK_UNITS <= 65536, "a unit's lane group fits unit_class's 16 bits");
 
 struct block {
 	size_t c0, c1;        /* classes [c0, c1) */
 	uint64_t heaviest;    /* the most ballots of one of its units */
 	uint64_t units;
-	size_t map;           /* small classes: where their units' classes start in unit_class */
+	size_t map;           /* small classes: where their units' lane groups start in unit_class */
 	int single;
 	int distinct;         /* no class has two entries of one code (as classes.c makes them) */
 };
@@ -56,62 +58,82 @@ struct plan {
 	double *factor;                 /* votes_bt_factor at the point estimate, shared */
 	struct block *blocks;
 	size_t nblocks, widest;         /* widest: most classes in one block */
-	uint16_t *unit_class;           /* per unit of a shared block: 4 x its class within the block */
+	uint16_t *unit_class;           /* per unit of a shared block: its class's lane group, in bytes
+					   into a row (16 x its class within the block) */
 	/* per thread */
 	uint64_t *nb, *acc64;
 	uint32_t *m, *acc32;
-	uint16_t *acc16;
+	uint16_t *m16, *acc16;
 	double *w, *g, *wr, *elo;
 };
 
-/* A block's counts take width x padded(R) cells (whole lane groups). */
-static inline size_t padded(size_t R)
+/* A block's counts take width x padded(R, per) cells (whole lane groups
+ * of `per` replicates). */
+static inline size_t padded(size_t R, size_t per)
 {
-	return (R + 3) / 4 * 4;
+	return (R + per - 1) / per * per;
 }
 
-/* Where replicate r's count of class c is, in a block of `width` classes. */
+/* Where replicate r's 32-bit count of class c is, in a block of `width` classes. */
 static inline size_t at(size_t width, size_t c, size_t r)
 {
 	return ((r >> 2) * width + c) * 4 + (r & 3);
 }
 
+/* The same for 16-bit counts. */
+static inline size_t at16(size_t width, size_t c, size_t r)
+{
+	return ((r >> 3) * width + c) * 8 + (r & 7);
+}
+
+/* `by` more draws of the class whose lane group is `offset` bytes into m,
+ * in lane `lane`; 16-bit counts when `half`. */
+static inline __attribute__((always_inline)) void bump(char *m, size_t offset, size_t lane, int half, uint32_t by)
+{
+	if (half) {
+		uint16_t *x = (uint16_t *)(void *)(m + offset) + lane;
+		*x = (uint16_t)(*x + by);
+	} else {
+		*((uint32_t *)(void *)(m + offset) + lane) += by;
+	}
+}
+
 /* Up to four draws of units uniform in [0, units), 0 < units <= 2^16,
  * from one 64-bit output x, 16 bits each, by Lemire's multiply-shift with
  * rejection (unbiased; a block's units are at most BLOCK_UNITS, so at most
- * 1 in 32 is rejected): m[map[unit]] (the unit's lane group) counts
- * them, *i counts up to count. */
+ * 1 in 32 is rejected): lane `lane` of the unit's lane group, at m +
+ * map[unit], counts them, *i counts up to count. */
 static inline void take(uint64_t x, uint64_t *i, uint64_t count, uint32_t units, uint32_t threshold,
-			const uint16_t *restrict map, uint32_t *restrict m)
+			const uint16_t *restrict map, char *restrict m, size_t lane, int half)
 {
 	for (int q = 0; q < 4 && *i < count; q++, x >>= 16) {
 		uint32_t product = (uint32_t)(x & 0xffff) * units;
 		if ((product & 0xffff) < threshold)
 			continue;
-		m[map[product >> 16]]++;
+		bump(m, map[product >> 16], lane, half, 1);
 		(*i)++;
 	}
 }
 
 /* count[0] and count[1] draws of two replicates (streams rng[0], rng[1],
- * counts in lanes m + 0 and m + 1 of a lane group), side by side while
+ * counts in lanes 0 and 1 of the lane groups at m), side by side while
  * both last, so that the two generators' dependency chains overlap; each
  * stream is used exactly as alone. */
 static void draw_two(struct kv_rng *rng, const uint64_t *count, uint32_t units, const uint16_t *restrict map,
-		     uint32_t *restrict m, int both)
+		     char *restrict m, int both, int half)
 {
 	uint32_t threshold = (65536u - units) % units; /* 2^16 mod units */
 	struct kv_rng a = rng[0], b = both ? rng[1] : rng[0]; /* in registers, not through the pointer */
 	uint64_t i = 0, j = both ? 0 : 1, nb = both ? count[1] : 1;
 	while (i < count[0] && j < nb) {
 		uint64_t x = kv_rng_next(&a), y = kv_rng_next(&b);
-		take(x, &i, count[0], units, threshold, map, m);
-		take(y, &j, nb, units, threshold, map, m + 1);
+		take(x, &i, count[0], units, threshold, map, m, 0, half);
+		take(y, &j, nb, units, threshold, map, m, 1, half);
 	}
 	while (i < count[0])
-		take(kv_rng_next(&a), &i, count[0], units, threshold, map, m);
+		take(kv_rng_next(&a), &i, count[0], units, threshold, map, m, 0, half);
 	while (j < nb)
-		take(kv_rng_next(&b), &j, nb, units, threshold, map, m + 1);
+		take(kv_rng_next(&b), &j, nb, units, threshold, map, m, 1, half);
 	rng[0] = a;
 	if (both)
 		rng[1] = b;
@@ -152,8 +174,9 @@ AVX2 static inline __m256i step4(__m256i s[4], __m256i live)
 	return out;
 }
 
-AVX2 static void draw_four(struct kv_rng *rng, const uint64_t *count, uint32_t units,
-			   const uint16_t *restrict map, uint32_t *restrict m)
+AVX2 static inline __attribute__((always_inline)) void
+draw_four_any(struct kv_rng *rng, const uint64_t *count, uint32_t units, const uint16_t *restrict map,
+	      char *restrict m, const int half)
 {
 	__m256i s[4], vunits = _mm256_set1_epi16((short)units);
 	__m256i thr = _mm256_set1_epi16((short)((65536u - units) % units)); /* 2^16 mod units */
@@ -173,7 +196,7 @@ AVX2 static void draw_four(struct kv_rng *rng, const uint64_t *count, uint32_t u
 		_mm256_storeu_si256((__m256i *)(void *)idx, hi);
 #pragma GCC unroll 16
 		for (int e = 0; e < 16; e++)
-			m[map[idx[e]] + (size_t)(e >> 2)]++;
+			bump(m, map[idx[e]], (size_t)(e >> 2), half, 1);
 		if (bits == UINT32_MAX) {
 			for (int r = 0; r < 4; r++)
 				i[r] += 4;
@@ -181,7 +204,7 @@ AVX2 static void draw_four(struct kv_rng *rng, const uint64_t *count, uint32_t u
 			continue;
 		}
 		for (int e = 0; e < 16; e++)
-			m[map[idx[e]] + (size_t)(e >> 2)] -= ~(bits >> (2 * e)) & 1;
+			bump(m, map[idx[e]], (size_t)(e >> 2), half, (uint32_t)-(~(bits >> (2 * e)) & 1));
 		for (int r = 0; r < 4; r++) {
 			i[r] += (unsigned)__builtin_popcount((bits >> (8 * r)) & 0xff) / 2;
 			most = i[r] > most ? i[r] : most;
@@ -201,7 +224,7 @@ AVX2 static void draw_four(struct kv_rng *rng, const uint64_t *count, uint32_t u
 		for (int r = 0; r < 4; r++)
 			for (int q = 0; q < 4 && i[r] < count[r]; q++)
 				if (ok[4 * r + q]) {
-					m[map[idx[4 * r + q]] + (size_t)r]++;
+					bump(m, map[idx[4 * r + q]], (size_t)r, half, 1);
 					i[r]++;
 				}
 	}
@@ -211,6 +234,18 @@ AVX2 static void draw_four(struct kv_rng *rng, const uint64_t *count, uint32_t u
 	for (int r = 0; r < 4; r++)
 		for (int w = 0; w < 4; w++)
 			rng[r].s[w] = out[w][r];
+}
+
+AVX2 static void draw_four(struct kv_rng *rng, const uint64_t *count, uint32_t units, const uint16_t *restrict map,
+			   char *restrict m)
+{
+	draw_four_any(rng, count, units, map, m, 0);
+}
+
+AVX2 static void draw_four16(struct kv_rng *rng, const uint64_t *count, uint32_t units,
+			     const uint16_t *restrict map, char *restrict m)
+{
+	draw_four_any(rng, count, units, map, m, 1);
 }
 #endif
 
@@ -264,7 +299,7 @@ static int make_blocks(struct plan *P)
 			is_open = 1;
 		}
 		for (uint32_t u = 0; u < C->size[c]; u++)
-			P->unit_class[mapped++] = (uint16_t)(4 * (c - open.c0)); /* its lane group */
+			P->unit_class[mapped++] = (uint16_t)(16 * (c - open.c0)); /* its lane group */
 		open.units += C->size[c];
 		open.c1 = c + 1;
 	}
@@ -318,28 +353,38 @@ static int split(const struct plan *P, struct kv_rng *rng, uint64_t *nb, size_t 
 	return bound > UINT32_MAX;
 }
 
+/* Where lane r % per of replicate r's lane groups start, in bytes. */
+static char *lanes_of(uint32_t *m, uint16_t *m16, int half, size_t width, size_t r)
+{
+	return half ? (char *)(m16 + at16(width, 0, r)) : (char *)(m + at(width, 0, r));
+}
+
 /* Each class's draws in replicate r in m[at(width, c - c0, r)], r < R
- * (zero past reps).  (Rows per replicate, transposed for the sums,
- * measured slower.) */
+ * (zero past reps), or, when `half`, in m16[at16(...)].  (Rows per
+ * replicate, transposed for the sums, measured slower.) */
 static void draw_block(const struct plan *P, const struct block *bl, const uint64_t *nb, size_t b,
-		       struct kv_rng *streams, size_t reps, uint32_t *m)
+		       struct kv_rng *streams, size_t reps, uint32_t *m, uint16_t *m16, int half)
 {
 	size_t R = P->R, width = bl->c1 - bl->c0;
+	const uint16_t *map = P->unit_class + bl->map;
 	if (bl->single) {
 		for (size_t r = 0; r < R; r++)
 			m[at(1, 0, r)] = (uint32_t)nb[b * R + r];
 		return;
 	}
-	memset(m, 0, width * padded(R) * sizeof *m);
+	if (half)
+		memset(m16, 0, width * padded(R, 8) * sizeof *m16);
+	else
+		memset(m, 0, width * padded(R, 4) * sizeof *m);
 	size_t r = 0;
 #if defined(__GNUC__) && defined(__x86_64__)
 	for (; P->avx2 && r + 4 <= reps; r += 4)
-		draw_four(&streams[r], &nb[b * R + r], (uint32_t)bl->units, P->unit_class + bl->map,
-			  m + at(width, 0, r));
+		(half ? draw_four16 : draw_four)(&streams[r], &nb[b * R + r], (uint32_t)bl->units, map,
+						 lanes_of(m, m16, half, width, r));
 #endif
 	for (; r < reps; r += 2)
-		draw_two(&streams[r], &nb[b * R + r], (uint32_t)bl->units, P->unit_class + bl->map,
-			 m + at(width, 0, r), r + 1 < reps);
+		draw_two(&streams[r], &nb[b * R + r], (uint32_t)bl->units, map, lanes_of(m, m16, half, width, r),
+			 r + 1 < reps, half);
 }
 
 /* acc[code * R + r] += m[at(c1 - c0, c - c0, r)] * mult over classes
@@ -403,6 +448,11 @@ AVX512 static inline __m128i lane_group(const uint32_t *at)
 	return _mm_loadu_si128((const __m128i *)(const void *)at);
 }
 
+AVX512 static inline __m128i lane_group16(const uint16_t *at)
+{
+	return _mm_loadu_si128((const __m128i *)(const void *)at);
+}
+
 /* Four lane groups (16 replicates) of a class, from `four` on. */
 AVX512 static inline __m512i sixteen(const uint32_t *four, size_t stride)
 {
@@ -461,42 +511,46 @@ AVX512 static void add_entries32_avx512(const struct votes_classes *C, size_t R,
 		add32_zmm(C, acc, m, c0, c1, 1);
 }
 
-/* Sums in 16 bits, R = 32 n (n = 1 or 2): a register holds 32 replicates,
- * so an entry counted once costs half the instructions of add32_zmm.  Its
- * caller keeps them from wrapping (narrow_room).  Entries counted more
- * than once go to the 32-bit sums, as there. */
+/* Sums in 16 bits, R = 32 n (n = 1 or 2), from the block's 16-bit counts
+ * (at16()): a register holds a class's counts of 32 replicates (four lane
+ * groups), so an entry counted once costs half the instructions of
+ * add32_zmm and a class a quarter of its loads.  Its caller keeps the sums
+ * from wrapping (narrow_room).  Entries counted more than once go to the
+ * 32-bit sums, as there. */
 #define AVX512BW __attribute__((target("avx512f,avx512bw")))
-AVX512BW static inline __m512i halves(__m512i lo, __m512i hi)
+AVX512BW static inline __m512i thirty_two(const uint16_t *eight, size_t stride)
 {
-	return _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi32_epi16(lo)), _mm512_cvtepi32_epi16(hi), 1);
+	__m256i lo = _mm256_inserti128_si256(_mm256_castsi128_si256(lane_group16(eight)), lane_group16(eight + stride), 1);
+	__m256i hi = _mm256_inserti128_si256(_mm256_castsi128_si256(lane_group16(eight + 2 * stride)),
+					     lane_group16(eight + 3 * stride), 1);
+	return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+}
+
+/* a[0..32) += h * mult in 32 bits (h: 32 replicates' 16-bit counts). */
+AVX512BW static inline void add32_of16(uint32_t *a, __m512i h, uint32_t mult)
+{
+	add16(a, _mm512_cvtepu16_epi32(_mm512_castsi512_si256(h)), mult);
+	add16(a + 16, _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(h, 1)), mult);
 }
 
 AVX512BW static inline void add16_zmm(const struct votes_classes *C, uint32_t *restrict acc,
-				     uint16_t *restrict acc16, const uint32_t *restrict m, size_t c0, size_t c1,
+				     uint16_t *restrict acc16, const uint16_t *restrict m, size_t c0, size_t c1,
 				     const int n)
 {
-	size_t stride = (c1 - c0) * 4, R = 32 * (size_t)n;
+	size_t stride = (c1 - c0) * 8, R = 32 * (size_t)n;
 	for (size_t c = c0; c < c1; c++) {
-		const uint32_t *lanes = m + (c - c0) * 4;
-		__m512i v0 = sixteen(lanes, stride), v1 = sixteen(lanes + 4 * stride, stride), v2 = v0, v3 = v0;
-		__m512i any = _mm512_or_si512(v0, v1);
-		if (n > 1) {
-			any = _mm512_or_si512(any, v2 = sixteen(lanes + 8 * stride, stride));
-			any = _mm512_or_si512(any, v3 = sixteen(lanes + 12 * stride, stride));
-		}
-		if (_mm512_test_epi32_mask(any, any) == 0)
+		const uint16_t *lanes = m + (c - c0) * 8;
+		__m512i h0 = thirty_two(lanes, stride), h1 = n > 1 ? thirty_two(lanes + 4 * stride, stride) : h0;
+		__m512i any = _mm512_or_si512(h0, h1);
+		if (_mm512_test_epi16_mask(any, any) == 0)
 			continue;
-		__m512i h0 = halves(v0, v1), h1 = n > 1 ? halves(v2, v3) : h0;
 		for (size_t e = C->first[c]; e < C->first[c + 1]; e++) {
 			uint32_t mult = C->mult[e];
 			if (mult != 1) {
 				uint32_t *a = acc + (size_t)C->code[e] * R;
-				add16(a, v0, mult);
-				add16(a + 16, v1, mult);
-				if (n > 1) {
-					add16(a + 32, v2, mult);
-					add16(a + 48, v3, mult);
-				}
+				add32_of16(a, h0, mult);
+				if (n > 1)
+					add32_of16(a + 32, h1, mult);
 				continue;
 			}
 			uint16_t *a = acc16 + (size_t)C->code[e] * R;
@@ -508,7 +562,7 @@ AVX512BW static inline void add16_zmm(const struct votes_classes *C, uint32_t *r
 }
 
 AVX512BW static void add_entries16_avx512(const struct votes_classes *C, size_t R, uint32_t *acc,
-					  uint16_t *acc16, const uint32_t *m, size_t c0, size_t c1)
+					  uint16_t *acc16, const uint16_t *m, size_t c0, size_t c1)
 {
 	if (R == 64)
 		add16_zmm(C, acc, acc16, m, c0, c1, 2);
@@ -582,7 +636,7 @@ static int narrow_room(const struct plan *P, const struct block *bl, const uint6
 	return 1;
 }
 
-static void add_entries16(const struct plan *P, uint32_t *acc, uint16_t *acc16, const uint32_t *m, size_t c0,
+static void add_entries16(const struct plan *P, uint32_t *acc, uint16_t *acc16, const uint16_t *m, size_t c0,
 			  size_t c1)
 {
 #if defined(__GNUC__) && defined(__x86_64__)
@@ -642,8 +696,9 @@ static void group(void *arg, size_t task, unsigned t)
 	const struct votes_boot *B = P->B;
 	size_t R = P->R, first = task * R, reps = B->rounds - first < R ? B->rounds - first : R;
 	uint64_t *nb = P->nb + t * P->nblocks * R, *acc64 = P->acc64 + t * P->codes * R;
-	uint32_t *m = P->m + t * P->widest * padded(R), *acc32 = P->acc32 + t * P->codes * R;
+	uint32_t *m = P->m + t * P->widest * padded(R, 4), *acc32 = P->acc32 + t * P->codes * R;
 	uint16_t *acc16 = P->acc16 ? P->acc16 + t * P->codes * R : NULL; /* zero between groups */
+	uint16_t *m16 = P->m16 ? P->m16 + t * P->widest * padded(R, 8) : NULL;
 	uint64_t pending = 0;
 	int wide = 0;
 	memset(nb, 0, P->nblocks * R * sizeof *nb);
@@ -655,11 +710,12 @@ static void group(void *arg, size_t task, unsigned t)
 		memset(acc32, 0, P->codes * R * sizeof *acc32);
 	for (size_t b = 0; b < P->nblocks; b++) {
 		const struct block *bl = &P->blocks[b];
-		draw_block(P, bl, nb, b, B->streams + first, reps, m);
+		int half = !wide && narrow_room(P, bl, nb, b, reps, acc32, acc16, &pending);
+		draw_block(P, bl, nb, b, B->streams + first, reps, m, m16, half);
 		if (wide)
 			add_entries64(P, acc64, m, bl->c0, bl->c1);
-		else if (narrow_room(P, bl, nb, b, reps, acc32, acc16, &pending))
-			add_entries16(P, acc32, acc16, m, bl->c0, bl->c1);
+		else if (half)
+			add_entries16(P, acc32, acc16, m16, bl->c0, bl->c1);
 		else
 			add_entries32(P, acc32, m, bl->c0, bl->c1);
 	}
@@ -678,6 +734,7 @@ static void plan_free(struct plan *P)
 	free(P->acc32);
 	free(P->acc64);
 	free(P->acc16);
+	free(P->m16);
 	free(P->m);
 	free(P->w);
 	free(P->g);
@@ -700,7 +757,7 @@ int votes_boot_run(struct votes_boot *B)
 		P.nb = malloc(threads * P.nblocks * P.R * sizeof *P.nb);
 		P.acc32 = malloc(threads * P.codes * P.R * sizeof *P.acc32);
 		P.acc64 = malloc(threads * P.codes * P.R * sizeof *P.acc64);
-		P.m = malloc(threads * P.widest * padded(P.R) * sizeof *P.m);
+		P.m = malloc(threads * P.widest * padded(P.R, 4) * sizeof *P.m);
 		P.w = malloc(threads * k * k * sizeof *P.w);
 		P.g = malloc(threads * k * sizeof *P.g);
 		P.wr = malloc(threads * k * sizeof *P.wr);
@@ -709,7 +766,8 @@ int votes_boot_run(struct votes_boot *B)
 	}
 	if (rc == 0 && P.avx512 && P.R % 32 == 0) {
 		P.acc16 = calloc(threads * P.codes * P.R, sizeof *P.acc16);
-		P.narrow = P.acc16 != NULL; /* without it, the 32-bit sums alone */
+		P.m16 = malloc(threads * P.widest * padded(P.R, 8) * sizeof *P.m16);
+		P.narrow = P.acc16 && P.m16; /* without them, the 32-bit sums alone */
 	}
 	if (rc == 0) {
 		P.factor = votes_bt_factor(B->w0, k, B->g0); /* NULL: Newton's method alone */
