@@ -442,27 +442,37 @@ static void add_entries32_avx2(const struct votes_classes *C, size_t R, uint32_t
 #endif
 
 #if defined(__GNUC__) && defined(__x86_64__)
-/* With AVX-512, R = 16, 32 or 64: a class's counts in one to four
- * 512-bit registers (four lane groups each), added to each entry's sums 16
- * at a time. */
+/* With AVX-512, R = 16 to 128: a class's counts in one to eight 512-bit
+ * registers (four lane groups each), added to each entry's sums 16 at a
+ * time. */
 #define AVX512 __attribute__((target("avx512f")))
-AVX512 static inline __m128i lane_group(const uint32_t *at)
+AVX512 static inline __m128i lane_group(const char *at)
 {
 	return _mm_loadu_si128((const __m128i *)(const void *)at);
 }
 
-AVX512 static inline __m128i lane_group16(const uint16_t *at)
+/* Four lane groups of a class, rows `row` bytes apart, from `first` on:
+ * 16 replicates' 32-bit counts or 32 replicates' 16-bit ones. */
+AVX512 static inline __m512i four_groups(const char *first, size_t row)
 {
-	return _mm_loadu_si128((const __m128i *)(const void *)at);
+	__m512i x = _mm512_castsi128_si512(lane_group(first));
+	x = _mm512_inserti32x4(x, lane_group(first + row), 1);
+	x = _mm512_inserti32x4(x, lane_group(first + 2 * row), 2);
+	return _mm512_inserti32x4(x, lane_group(first + 3 * row), 3);
 }
 
-/* Four lane groups (16 replicates) of a class, from `four` on. */
-AVX512 static inline __m512i sixteen(const uint32_t *four, size_t stride)
+/* A class's counts (its first lane group at `lanes`) in v[0..n); whether
+ * any is not 0. */
+AVX512 static inline int class_counts(const void *lanes, size_t row, const int n, __m512i v[8])
 {
-	__m512i x = _mm512_castsi128_si512(lane_group(four));
-	x = _mm512_inserti32x4(x, lane_group(four + stride), 1);
-	x = _mm512_inserti32x4(x, lane_group(four + 2 * stride), 2);
-	return _mm512_inserti32x4(x, lane_group(four + 3 * stride), 3);
+	__m512i any = _mm512_setzero_si512();
+#pragma GCC unroll 8
+	for (int q = 0; q < 8; q++) /* only v[0..n) is used: this quiets gcc */
+		v[q] = any;
+#pragma GCC unroll 8
+	for (int q = 0; q < n; q++)
+		any = _mm512_or_si512(any, v[q] = four_groups((const char *)lanes + 4 * (size_t)q * row, row));
+	return _mm512_test_epi32_mask(any, any) != 0;
 }
 
 /* a[0..16) += v * mult. */
@@ -478,17 +488,10 @@ AVX512 static inline void add16(uint32_t *a, __m512i v, uint32_t mult)
 AVX512 static inline void add32_zmm(const struct votes_classes *C, uint32_t *restrict acc,
 				   const uint32_t *restrict m, size_t c0, size_t c1, const int n)
 {
-	size_t stride = (c1 - c0) * 4, R = 16 * (size_t)n;
+	size_t row = (c1 - c0) * 16, R = 16 * (size_t)n;
 	for (size_t c = c0; c < c1; c++) {
-		const uint32_t *lanes = m + (c - c0) * 4;
-		__m512i v[8], any = _mm512_setzero_si512();
-#pragma GCC unroll 8
-		for (int q = 0; q < 8; q++) /* only v[0..n) is used: this quiets gcc */
-			v[q] = any;
-#pragma GCC unroll 8
-		for (int q = 0; q < n; q++)
-			any = _mm512_or_si512(any, v[q] = sixteen(lanes + 4 * (size_t)q * stride, stride));
-		if (_mm512_test_epi32_mask(any, any) == 0)
+		__m512i v[8];
+		if (!class_counts(m + (c - c0) * 4, row, n, v))
 			continue;
 		for (size_t e = C->first[c]; e < C->first[c + 1]; e++) {
 			uint32_t *a = acc + (size_t)C->code[e] * R, mult = C->mult[e];
@@ -519,13 +522,6 @@ AVX512 static void add_entries32_avx512(const struct votes_classes *C, size_t R,
  * from wrapping (narrow_room).  Entries counted more than once go to the
  * 32-bit sums, as there. */
 #define AVX512BW __attribute__((target("avx512f,avx512bw")))
-AVX512BW static inline __m512i thirty_two(const uint16_t *eight, size_t stride)
-{
-	__m256i lo = _mm256_inserti128_si256(_mm256_castsi128_si256(lane_group16(eight)), lane_group16(eight + stride), 1);
-	__m256i hi = _mm256_inserti128_si256(_mm256_castsi128_si256(lane_group16(eight + 2 * stride)),
-					     lane_group16(eight + 3 * stride), 1);
-	return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
-}
 
 /* a[0..32) += h * mult in 32 bits (h: 32 replicates' 16-bit counts). */
 AVX512BW static inline void add32_of16(uint32_t *a, __m512i h, uint32_t mult)
@@ -538,17 +534,10 @@ AVX512BW static inline void add16_zmm(const struct votes_classes *C, uint32_t *r
 				     uint16_t *restrict acc16, const uint16_t *restrict m, size_t c0, size_t c1,
 				     const int n)
 {
-	size_t stride = (c1 - c0) * 8, R = 32 * (size_t)n;
+	size_t row = (c1 - c0) * 16, R = 32 * (size_t)n;
 	for (size_t c = c0; c < c1; c++) {
-		const uint16_t *lanes = m + (c - c0) * 8;
-		__m512i h[4], any = _mm512_setzero_si512();
-#pragma GCC unroll 4
-		for (int q = 0; q < 4; q++) /* only h[0..n) is used: this quiets gcc */
-			h[q] = any;
-#pragma GCC unroll 4
-		for (int q = 0; q < n; q++)
-			any = _mm512_or_si512(any, h[q] = thirty_two(lanes + 4 * (size_t)q * stride, stride));
-		if (_mm512_test_epi16_mask(any, any) == 0)
+		__m512i h[8];
+		if (!class_counts(m + (c - c0) * 8, row, n, h))
 			continue;
 		for (size_t e = C->first[c]; e < C->first[c + 1]; e++) {
 			uint32_t mult = C->mult[e];
