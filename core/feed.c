@@ -33,7 +33,7 @@
 
 #define CHUNK ((size_t)256 << 10)
 #define PIPE_BYTES (1 << 20)   /* fewer wake-ups; the default size where refused */
-#define HUGE ((size_t)2 << 20)
+#define RING_PAGE ((size_t)2 << 20)
 #define RING_FROM ((off_t)4 << 20)   /* smaller files take one buffer: a ring would cost more than it saves */
 
 struct kv_feed {
@@ -63,10 +63,10 @@ static void make_ring(struct kv_feed *f, off_t size, long bytes)
 	 * refers to are its whole ones and a part at each end: +3 is free;
 	 * in whole 2 MB pages, which the pipe takes and lets go of with less
 	 * bookkeeping than 4 KB ones (where the system gives them) */
-	f->slots = ((size_t)bytes / CHUNK + 3 + HUGE / CHUNK - 1) / (HUGE / CHUNK) * (HUGE / CHUNK);
+	f->slots = ((size_t)bytes / CHUNK + 3 + RING_PAGE / CHUNK - 1) / (RING_PAGE / CHUNK) * (RING_PAGE / CHUNK);
 	void *ring = NULL;
 	f->ends = calloc(f->slots, sizeof *f->ends);
-	if (f->ends && posix_memalign(&ring, HUGE, f->slots * CHUNK) == 0) {
+	if (f->ends && posix_memalign(&ring, RING_PAGE, f->slots * CHUNK) == 0) {
 		f->ring = ring;
 		madvise(ring, f->slots * CHUNK, MADV_HUGEPAGE);
 	}
