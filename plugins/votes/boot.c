@@ -38,7 +38,7 @@
 
 #define SMALL 64   /* a binomial draw costs about as much as 100 draws of a unit */
 #define MOST_REPLICATES 128   /* a group's, summed together */
-#define BLOCK_UNITS 2048   /* a block's draws (class x R x 4 bytes) stay within 256 KB */
+#define BLOCK_UNITS 2048   /* a block's draws (class x R x 4 bytes) stay within 1 MB (second-level cache) */
 _Static_assert(BLOCK_UNITS <= 65536, "a draw takes 16 bits (take)");
 _Static_assert(16 * BLOCK_UNITS <= 65536, "a unit's lane group fits unit_class's 16 bits");
 

@@ -195,8 +195,7 @@ int votes_dedup_add(struct votes_dedup *d, struct votes_fp fp, uint32_t group, u
 	return 0;
 }
 
-/* The threads that decide: 1 to VOTES_DEDUP_THREADS. */
-static unsigned deciders(unsigned threads)
+unsigned votes_dedup_threads(unsigned threads)
 {
 	return threads < 1 ? 1 : threads > VOTES_DEDUP_THREADS ? VOTES_DEDUP_THREADS : threads;
 }
@@ -204,7 +203,7 @@ static unsigned deciders(unsigned threads)
 int votes_dedup_finish(struct votes_dedup *d, unsigned threads)
 {
 	int failed = 0;
-	threads = deciders(threads);
+	threads = votes_dedup_threads(threads);
 	votes_parallel_fixed(PARTS, threads, finish_part, d);
 	for (unsigned t = 0; t < threads; t++)
 		failed |= d->scratch[t].failed;
@@ -214,7 +213,7 @@ int votes_dedup_finish(struct votes_dedup *d, unsigned threads)
 size_t votes_dedup_ballots_of_thread(const struct votes_dedup *d, unsigned threads, unsigned t)
 {
 	size_t n = 0;
-	threads = deciders(threads);
+	threads = votes_dedup_threads(threads);
 	for (size_t i = t; i < PARTS; i += threads) /* votes_parallel_fixed's split */
 		n += d->parts[i].ballots;
 	return n;

@@ -321,8 +321,7 @@ static int decide_all(struct ingest *in)
 {
 	struct votes_tally *t = in->t;
 	size_t kk = t->k * t->k, width = 2 * kk + 1;
-	unsigned threads = votes_threads();
-	threads = threads > VOTES_DEDUP_THREADS ? VOTES_DEDUP_THREADS : threads < 1 ? 1 : threads;
+	unsigned threads = votes_dedup_threads(votes_threads());
 	if (!(in->sums = calloc(threads * width, sizeof *in->sums)))
 		return KV_ERR_INTERNAL;
 	/* Each thread's list takes all its room at once: grown by doubling, a

@@ -155,26 +155,39 @@ static void bootstrap_free(struct votes_boot *B)
 
 /* --- the estimate ---------------------------------------------------------------- */
 
-/* judges_per_model for at most 64 models: a class's models are the bits
- * of one word, each ballot code's two set in a table. */
-static int judges_per_model64(const struct votes_classes *C, size_t k, uint64_t *judges)
+/* Up to 64 models: a class's models are the bits of one word. */
+static void judges_by_bits(const struct votes_classes *C, const uint16_t *lo, const uint16_t *hi, uint64_t *judges)
 {
-	size_t codes = votes_codes(k), x = 0;
-	uint64_t *models = malloc((codes ? codes : 1) * sizeof *models);
-	if (!models)
-		return -1;
-	for (size_t a = 0; a < k; a++)
-		for (size_t b = a + 1; b < k; b++, x += 3)
-			models[x] = models[x + 1] = models[x + 2] = 1ULL << a | 1ULL << b;
 	for (size_t c = 0; c < C->count; c++) {
 		uint64_t named = 0;
 		for (size_t e = C->first[c]; e < C->first[c + 1]; e++)
-			named |= models[C->code[e]];
+			named |= 1ULL << lo[C->code[e]] | 1ULL << hi[C->code[e]];
 		for (; named; named &= named - 1)
 			judges[__builtin_ctzll(named)] += C->size[c];
 	}
-	free(models);
-	return 0;
+}
+
+/* More: each model a class names is marked once, then unmarked. */
+static void judges_by_marks(const struct votes_classes *C, size_t k, const uint16_t *lo, const uint16_t *hi,
+			    uint64_t *judges)
+{
+	unsigned char *seen = calloc(k, 1);
+	size_t *named = malloc(k * sizeof *named);
+	for (size_t c = 0; seen && named && c < C->count; c++) {
+		size_t n = 0;
+		for (size_t e = C->first[c]; e < C->first[c + 1]; e++) {
+			size_t ends[2] = {lo[C->code[e]], hi[C->code[e]]};
+			for (int i = 0; i < 2; i++)
+				if (!seen[ends[i]])
+					seen[ends[i]] = 1, named[n++] = ends[i];
+		}
+		for (size_t i = 0; i < n; i++) {
+			judges[named[i]] += C->size[c];
+			seen[named[i]] = 0;
+		}
+	}
+	free(seen);
+	free(named);
 }
 
 /* Judges who voted in a battle of model i, from the classes: each class
@@ -182,35 +195,16 @@ static int judges_per_model64(const struct votes_classes *C, size_t k, uint64_t 
  * of every model per class: 2 million classes x 200 models took 0.8 s). */
 static void judges_per_model(const struct votes_classes *C, size_t k, uint64_t *judges)
 {
-	if (k <= 64 && judges_per_model64(C, k, judges) == 0)
+	size_t codes = votes_codes(k);
+	uint16_t *lo = malloc(2 * (codes ? codes : 1) * sizeof *lo);
+	if (!lo)
 		return;
-	size_t pairs = k * (k - 1) / 2;
-	unsigned char *seen = calloc(k, 1);
-	size_t *pair_lo = malloc(pairs * sizeof *pair_lo), *pair_hi = malloc(pairs * sizeof *pair_hi);
-	size_t *named = malloc(k * sizeof *named);
-	if (seen && pair_lo && pair_hi && named) {
-		for (size_t a = 0, p = 0; a < k; a++)
-			for (size_t b = a + 1; b < k; b++, p++)
-				pair_lo[p] = a, pair_hi[p] = b;
-		for (size_t c = 0; c < C->count; c++) {
-			size_t n = 0;
-			for (size_t e = C->first[c]; e < C->first[c + 1]; e++) {
-				size_t lo = pair_lo[C->code[e] / 3], hi = pair_hi[C->code[e] / 3];
-				if (!seen[lo])
-					seen[lo] = 1, named[n++] = lo;
-				if (!seen[hi])
-					seen[hi] = 1, named[n++] = hi;
-			}
-			for (size_t i = 0; i < n; i++) {
-				judges[named[i]] += C->size[c];
-				seen[named[i]] = 0;
-			}
-		}
-	}
-	free(seen);
-	free(pair_lo);
-	free(pair_hi);
-	free(named);
+	votes_code_models(k, lo, lo + codes);
+	if (k <= 64)
+		judges_by_bits(C, lo, lo + codes, judges);
+	else
+		judges_by_marks(C, k, lo, lo + codes, judges);
+	free(lo);
 }
 
 static void team_evidence(struct pw *pw, size_t i, double g, double elo, uint64_t judges)

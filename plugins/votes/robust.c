@@ -42,7 +42,7 @@ struct votes_kept {
 	char **top_id;               /* the judges with the most ballots, most first */
 	size_t *top_first;           /* per top judge: its codes in top_codes */
 	uint32_t *top_codes;
-	size_t *pair_lo, *pair_hi;   /* pair index -> models */
+	uint16_t *code_lo, *code_hi; /* ballot code -> models (votes_code_models) */
 	uint64_t batch_first;
 	size_t batch_count;          /* 0: no batch yet */
 	double *batch_norm;          /* BATCH x k */
@@ -75,8 +75,7 @@ void votes_kept_free(struct votes_kept *k)
 	free(k->top_id);
 	free(k->top_first);
 	free(k->top_codes);
-	free(k->pair_lo);
-	free(k->pair_hi);
+	free(k->code_lo);
 	free(k->batch_norm);
 	free(k->batch_ok);
 	free(k);
@@ -239,14 +238,12 @@ int votes_keep_top_judges(struct votes_kept *k, struct votes_tally *t, const uin
 	k->ntop = rc ? 0 : pick(off, t->judge_count, VOTES_TOP_JUDGES, top);
 	rc = rc ? rc : collect_codes(k, codes, off, top);
 	rc = rc ? rc : name_top(k, t, top);
-	size_t pairs = models * (models - 1) / 2;
-	k->pair_lo = rc ? NULL : malloc((pairs ? pairs : 1) * sizeof *k->pair_lo);
-	k->pair_hi = rc ? NULL : malloc((pairs ? pairs : 1) * sizeof *k->pair_hi);
-	if (!k->pair_lo || !k->pair_hi)
+	size_t outcomes = votes_codes(models);
+	k->code_lo = rc ? NULL : malloc(2 * (outcomes ? outcomes : 1) * sizeof *k->code_lo);
+	if (!k->code_lo)
 		rc = -1;
-	for (size_t a = 0, p = 0; rc == 0 && a < models; a++)
-		for (size_t b = a + 1; b < models; b++, p++)
-			k->pair_lo[p] = a, k->pair_hi[p] = b;
+	else
+		votes_code_models(models, k->code_lo, k->code_hi = k->code_lo + outcomes);
 	free(t->judge_ids);
 	free(t->judge_off);
 	t->judge_ids = NULL;
@@ -335,7 +332,7 @@ static void table_without(struct votes_kept *k, size_t i)
 	memcpy(k->w, k->w0, m * m * sizeof *k->w);
 	for (size_t e = k->top_first[i]; e < k->top_first[i + 1]; e++) {
 		uint32_t code = k->top_codes[e];
-		size_t lo = k->pair_lo[code / 3], hi = k->pair_hi[code / 3];
+		size_t lo = k->code_lo[code], hi = k->code_hi[code];
 		if (code % 3 == VOTES_LO_WON)
 			k->w[lo * m + hi] -= 2;
 		else if (code % 3 == VOTES_HI_WON)

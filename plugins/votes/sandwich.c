@@ -24,27 +24,23 @@ struct code_facts {
 
 static int facts_of(size_t k, const double *g, struct code_facts *F)
 {
-	size_t codes = votes_codes(k), x = 0;
+	size_t codes = votes_codes(k);
 	F->lo = malloc(2 * (codes ? codes : 1) * sizeof *F->lo);
 	F->pa = malloc(2 * (codes ? codes : 1) * sizeof *F->pa);
 	if (!F->lo || !F->pa)
 		return -1;
 	F->hi = F->lo + codes;
 	F->resid = F->pa + codes;
-	for (size_t a = 0; a < k; a++)
-		for (size_t b = a + 1; b < k; b++)
-			for (size_t what = 0; what < 3; what++, x++) {
-				double pa = g[a] / (g[a] + g[b]);
-				double y = what == VOTES_LO_WON ? 1 : what == VOTES_HI_WON ? 0 : 0.5;
-				F->lo[x] = (uint16_t)a;
-				F->hi[x] = (uint16_t)b;
-				F->pa[x] = pa;
-				F->resid[x] = y - pa;
-			}
+	votes_code_models(k, F->lo, F->hi);
+	for (size_t x = 0; x < codes; x++) {
+		size_t a = F->lo[x], b = F->hi[x], what = x % 3;
+		double pa = g[a] / (g[a] + g[b]), y = what == VOTES_LO_WON ? 1 : what == VOTES_HI_WON ? 0 : 0.5;
+		F->pa[x] = pa;
+		F->resid[x] = y - pa;
+	}
 	return 0;
 }
 
-/* H (n = k-1 square) and M from the classes. */
 #if defined(__GNUC__) && defined(__x86_64__)
 /* M's rows of at most 8 with AVX-512: a touched row's touched cells in one
  * masked instruction, the same products added once each (the same bits). */
@@ -79,6 +75,7 @@ static void outer(double *M, size_t n, const double *s, const size_t *touched, s
 			M[touched[i] * n + touched[j]] += size * s[touched[i]] * s[touched[j]];
 }
 
+/* H (n = k-1 square) and M from the classes. */
 static void information(const struct votes_classes *C, size_t k, const struct code_facts *F, double *H,
 			double *M, double *s, unsigned char *mark, size_t *touched)
 {

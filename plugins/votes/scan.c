@@ -671,7 +671,7 @@ static int shape_record(struct cur *c, struct votes_battle *b)
 #define WINDOW 256
 #define TARGET_AVX512 __attribute__((target("avx512f,avx512bw,bmi")))
 
-TARGET_AVX512 static void string_stops(const char *p, uint64_t stops[WINDOW / 64], uint64_t digits[WINDOW / 64])
+TARGET_AVX512 static void string_stops(const char *p, uint64_t stops[WINDOW / 64], uint64_t others[WINDOW / 64])
 {
 	const __m512i quote = _mm512_set1_epi8('"'), slash = _mm512_set1_epi8('\\');
 	const __m512i control = _mm512_set1_epi8(0x1f), zero = _mm512_set1_epi8('0'), ten = _mm512_set1_epi8(10);
@@ -679,40 +679,12 @@ TARGET_AVX512 static void string_stops(const char *p, uint64_t stops[WINDOW / 64
 		__m512i x = _mm512_loadu_si512((const void *)(p + 64 * i));
 		stops[i] = _mm512_cmpeq_epi8_mask(x, quote) | _mm512_cmpeq_epi8_mask(x, slash) |
 			   _mm512_cmple_epu8_mask(x, control);
-		digits[i] = _mm512_cmplt_epu8_mask(_mm512_sub_epi8(x, zero), ten);
+		others[i] = _mm512_cmpge_epu8_mask(_mm512_sub_epi8(x, zero), ten); /* not a digit */
 	}
 }
 
-/* The first byte at or after `from` that is not a digit; WINDOW when the
- * digits run past the window. */
-static inline size_t digits_end(const uint64_t digits[WINDOW / 64], size_t from)
-{
-	for (size_t w = from / 64; w < WINDOW / 64; w++) {
-		uint64_t others = ~digits[w] & (w == from / 64 ? ~0ULL << (from % 64) : ~0ULL);
-		if (others)
-			return 64 * w + (size_t)__builtin_ctzll(others);
-	}
-	return WINDOW;
-}
-
-/* A number at base + at read as number() reads it, by the digit bits:
- * -?(0|[1-9][0-9]*)(.[0-9]+)?; its end, or 0 for anything else (an
- * exponent, a number reaching the window's end), which fast_value reads. */
-static inline size_t plain_number(const char *base, const uint64_t digits[WINDOW / 64], size_t at)
-{
-	size_t p = at + (base[at] == '-'), end = p < WINDOW ? digits_end(digits, p) : WINDOW;
-	if (end == p || end >= WINDOW - 1 || (base[p] == '0' && end > p + 1))
-		return 0;
-	if (base[end] == '.') {
-		size_t frac = digits_end(digits, end + 1);
-		if (frac == end + 1 || frac >= WINDOW - 1)
-			return 0;
-		end = frac;
-	}
-	return base[end] == 'e' || base[end] == 'E' ? 0 : end;
-}
-
-/* The first stop at or after byte `from`; WINDOW when there is none. */
+/* The first set bit at or after `from` (a stop, or a byte that is not a
+ * digit); WINDOW when there is none. */
 static inline size_t next_stop(const uint64_t stops[WINDOW / 64], size_t from)
 {
 	for (size_t w = from / 64; w < WINDOW / 64; w++) {
@@ -723,13 +695,31 @@ static inline size_t next_stop(const uint64_t stops[WINDOW / 64], size_t from)
 	return WINDOW;
 }
 
+/* A number at base + at read as number() reads it, by the bits of the
+ * bytes that are not digits: -?(0|[1-9][0-9]*)(.[0-9]+)?; its end, or 0
+ * for anything else (an exponent, a number reaching the window's end),
+ * which fast_value reads. */
+static inline size_t plain_number(const char *base, const uint64_t others[WINDOW / 64], size_t at)
+{
+	size_t p = at + (base[at] == '-'), end = p < WINDOW ? next_stop(others, p) : WINDOW;
+	if (end == p || end >= WINDOW - 1 || (base[p] == '0' && end > p + 1))
+		return 0;
+	if (base[end] == '.') {
+		size_t frac = next_stop(others, end + 1);
+		if (frac == end + 1 || frac >= WINDOW - 1)
+			return 0;
+		end = frac;
+	}
+	return base[end] == 'e' || base[end] == 'E' ? 0 : end;
+}
+
 /* shape_record with the stops of the record's window (c->end - c->p >= WINDOW). */
 TARGET_AVX512 static int shape_record_wide(struct cur *c, struct votes_battle *b)
 {
 	const struct votes_shape *sh = &c->s->shape;
 	const char *base = c->p;
-	uint64_t stops[WINDOW / 64], digits[WINDOW / 64];
-	string_stops(base, stops, digits);
+	uint64_t stops[WINDOW / 64], others[WINDOW / 64];
+	string_stops(base, stops, others);
 	b->has_question = sh->has_question;
 	for (int i = 0; i < sh->values; i++) {
 		if (!same_text(c->p, c->end, sh->text[i], sh->len[i]))
@@ -749,7 +739,7 @@ TARGET_AVX512 static int shape_record_wide(struct cur *c, struct votes_battle *b
 			}
 			c->p = base + stop + 1;
 		} else if ((*c->p == '-' || (*c->p >= '0' && *c->p <= '9')) && at < WINDOW - 1 &&
-			   (end = plain_number(base, digits, at)) != 0) { /* as fast_value reads a number */
+			   (end = plain_number(base, others, at)) != 0) { /* as fast_value reads a number */
 			if (f != F_TSTAMP && f != F_JUDGE && f != F_QUESTION && f != F_OTHER)
 				return BAIL;
 			if (f == F_JUDGE || f == F_QUESTION)

@@ -148,6 +148,17 @@ void *votes_huge_alloc(size_t bytes)
 	return p;
 }
 
+void votes_code_models(size_t k, uint16_t *lo, uint16_t *hi)
+{
+	size_t x = 0;
+	for (size_t a = 0; a < k; a++)
+		for (size_t b = a + 1; b < k; b++)
+			for (int what = 0; what < 3; what++, x++) {
+				lo[x] = (uint16_t)a;
+				hi[x] = (uint16_t)b;
+			}
+}
+
 void *votes_huge_calloc(size_t n, size_t size)
 {
 	if (size && n > SIZE_MAX / size)

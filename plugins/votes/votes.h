@@ -142,6 +142,9 @@ static inline uint32_t votes_code(size_t k, size_t lo, size_t hi, int what)
 	return (uint32_t)(3 * (lo * (2 * k - lo - 1) / 2 + hi - lo - 1) + (size_t)what);
 }
 static inline size_t votes_codes(size_t k) { return 3 * (k * (k - 1) / 2); }
+/* Per ballot code (votes_codes(k) of them; k <= VOTES_MAX_TEAMS, see
+ * ingest.h): the two models of its pair, lo[code] < hi[code]. */
+void votes_code_models(size_t k, uint16_t *lo, uint16_t *hi);
 struct votes_ballot_list { uint64_t *x; size_t n, cap; };  /* judge << 32 | code */
 int votes_list_add(struct votes_ballot_list *l, uint32_t judge, uint32_t code);
 /* Room for `more` ballots in l, at once (in 2 MB pages from 2 MB on, see
@@ -228,6 +231,8 @@ void votes_dedup_free(struct votes_dedup *d);
  * out of memory. */
 int votes_dedup_add(struct votes_dedup *d, struct votes_fp fp, uint32_t group, uint64_t payload);
 int votes_dedup_finish(struct votes_dedup *d, unsigned threads);
+/* The threads votes_dedup_finish(d, threads) decides on: 1 to VOTES_DEDUP_THREADS. */
+unsigned votes_dedup_threads(unsigned threads);
 /* The most ballots votes_dedup_finish(d, threads) can decide on thread t
  * (the ballots added to its groups, duplicates included). */
 size_t votes_dedup_ballots_of_thread(const struct votes_dedup *d, unsigned threads, unsigned t);
