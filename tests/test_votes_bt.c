@@ -384,7 +384,7 @@ static void describe(const struct votes_battle *b, struct seen *out)
 
 /* Parse text fed in pieces of the given sizes (as the reader does: the
  * unread tail moves in front of the next piece), at the SIMD level `level`
- * names; returns the records. */
+ * names ("general": by the general reader alone); returns the records. */
 static size_t scan_pieces(const char *level, const char *text, size_t len, size_t piece, struct seen *out,
 			  size_t max)
 {
@@ -393,9 +393,10 @@ static size_t scan_pieces(const char *level, const char *text, size_t len, size_
 	char *buf = malloc(len + 1);
 	size_t have = 0, fed = 0, n = 0;
 	const char *p = buf;
-	setenv("KAIEVAL_SIMD", level, 1);
+	setenv("KAIEVAL_SIMD", strcmp(level, "general") ? level : "scalar", 1);
 	votes_scan_init(&s);
 	unsetenv("KAIEVAL_SIMD");
+	s.general_only = !strcmp(level, "general");
 	for (;;) {
 		int eof = fed == len;
 		int rc = votes_scan_next(&s, &p, buf + have, eof, &b);
@@ -440,6 +441,85 @@ Test(votes_scan, pieces_of_any_size_read_the_same)
 	free(whole);
 	free(parts);
 	free(text);
+}
+
+/* One record as FastChat's json.dump(indent=2) writes it inside the array,
+ * with Arena's nested metadata and tags; variant v departs from the layout
+ * the others share. */
+static void pretty_record(struct kv_buf *t, int i, int v, const char *a, const char *b, const char *winner,
+			  const char *judge)
+{
+	const char *yes = i % 2 ? "true" : "false", *no = i % 3 ? "false" : "true";
+	if (v == 41) { /* on one line, as in JSONL */
+		kv_buf_printf(t, "{\"model_a\": \"%s\", \"model_b\": \"%s\", \"winner\": \"%s\", \"judge\": \"%s\", "
+			      "\"dedup_tag\": {\"high_freq\": %s}}", a, b, winner, judge, yes);
+		return;
+	}
+	if (v == 45) /* another order */
+		kv_buf_printf(t, "{\n    \"model_b\": \"%s\",\n    \"model_a\": \"%s\",", b, a);
+	else
+		kv_buf_printf(t, "{\n    \"model_a\": \"%s\",\n    \"model_b\": \"%s\",", a, b);
+	if (v == 33)
+		kv_buf_printf(t, "\n    \"winner\": \"%s\",\n    \"judge\": %s,", winner, judge); /* a number */
+	else
+		kv_buf_printf(t, "\n    \"winner\": \"%s\",\n    \"judge\": \"%s\",", winner, judge);
+	kv_buf_printf(t, "\n    \"turn\": %d,\n    \"anony\": %s,\n    \"tstamp\": 1714525806.%d,", 1 + i % 3, yes, i);
+	kv_buf_printf(t, "\n    \"conv_metadata\": {\n      \"sum_user_tokens\": %d,\n      \"tags\": [\n"
+		      "        \"code\",\n        null\n      ]\n    },", 10 * i);
+	if (v != 7) /* v 7 has no dedup_tag */
+		kv_buf_printf(t, "\n    \"dedup_tag\": {\n      \"high_freq\": %s,\n      \"sampled\": %s\n    },", no, yes);
+	kv_buf_printf(t, "\n    \"category_tag\": {\n      \"%s\": {\n        \"if\": %s,\n        \"score\": ",
+		      v == 13 ? "if\\u005fv0.1" : "if_v0.1", no);
+	if (v == 21)
+		kv_buf_printf(t, "[\n          1,\n          2\n        ]");
+	else
+		kv_buf_printf(t, "%d", i % 6);
+	kv_buf_printf(t, "\n      },\n      \"math_v0.1\": {\n        \"math\": ");
+	if (v == 29)
+		kv_buf_printf(t, "{\n          \"deep\": %s\n        }", yes);
+	else
+		kv_buf_printf(t, "%s", yes);
+	kv_buf_printf(t, "\n      }\n    }\n  }");
+}
+
+/* Arena's own files are one JSON array indented by 2 with nested objects
+ * (FastChat's clean_battle files).  Records in one layout are read by the
+ * learned layout, nested keys and all; records that leave it (a member
+ * missing, an escaped key, an array or an object where a number or true
+ * was, a number for the judge, another order, one line) are read as on
+ * their own.  Every reading (plain, AVX-512, the general reader alone;
+ * whole or in pieces) gives each record's fields and the line its '{' is
+ * on, as counted here in the text written. */
+Test(votes_scan, pretty_printed_files_with_nested_tags)
+{
+	enum { N = 200 };
+	static struct seen expected[N], got[N];
+	struct kv_buf text = {0};
+	static const char *const winners[] = {"model_a", "model_b", "tie", "tie (bothbad)"};
+	kv_buf_printf(&text, "[\n");
+	for (int i = 0; i < N; i++) {
+		const char *a = i % 3 ? "ma" : "mb", *b = i % 3 ? "mb" : "ma";
+		char judge[16];
+		long line = 1;
+		snprintf(judge, sizeof judge, i % 50 == 33 ? "%d" : "j%d", i % 17);
+		kv_buf_printf(&text, i ? ",\n  " : "  ");
+		for (size_t k = 0; k < text.len; k++)
+			line += text.data[k] == '\n';
+		snprintf(expected[i].line, sizeof expected[i].line, "%s|%s|%s|%s|%ld", a, b, winners[i % 4], judge, line);
+		pretty_record(&text, i, i % 50, a, b, winners[i % 4], judge);
+	}
+	kv_buf_printf(&text, "\n]\n");
+	static const size_t pieces[] = {1, 7, 255, 256, 257, 1000, 1 << 20};
+	static const char *const levels[] = {"general", "scalar", "avx512"};
+	for (int l = 0; l < 3; l++)
+		for (size_t p = 0; p < sizeof pieces / sizeof pieces[0]; p++) {
+			cr_assert_eq(scan_pieces(levels[l], text.data, text.len, pieces[p], got, N), N, "%s piece %zu",
+				     levels[l], pieces[p]);
+			for (int r = 0; r < N; r++)
+				cr_assert_str_eq(got[r].line, expected[r].line, "%s piece %zu record %d", levels[l],
+						 pieces[p], r + 1);
+		}
+	kv_buf_free(&text);
 }
 
 /* Every record of text (one buffer, 300 spaces after it so that every

@@ -2,7 +2,7 @@
  * bench/votes/votes_bench (never for tests: it writes gigabytes).
  *
  *   gen_battles -o FILE [-n 10000000] [-m 8] [-j 50000] [-d 0.01] [-s 2026]
- *               [-t tail] [-q questions] [-a anchors] [-u unknown share] [-x]
+ *               [-t tail] [-q questions] [-a anchors] [-u unknown share] [-x [-x]] [-p]
  *
  * Each line is one battle in FastChat's clean_battle layout: model_a,
  * model_b, winner, judge, question_id (32 hex digits), tstamp.  The models
@@ -18,7 +18,11 @@
  *   -d  a share of battles repeat a recent (judge, question, pair) ballot,
  *       which the plugin must exclude;
  *   -u  a share of battles name a model outside the round ("model-unknown");
- *   -x  extra fields: anony, language, turn and a nested conv_metadata.
+ *   -x  extra fields: anony, language, turn and a nested conv_metadata;
+ *       twice, also the rest of what Arena's current files hold: is_code,
+ *       is_refusal and the nested dedup_tag and category_tag objects;
+ *   -p  one JSON array indented by 2, as FastChat writes its clean_battle
+ *       files (json.dump(battles, f, indent=2)), instead of JSONL.
  * Same arguments, same bytes. */
 #include "names.h"
 
@@ -48,7 +52,7 @@ struct opts {
 	unsigned long long n;
 	unsigned models, judges, anchors, questions;
 	double dup, tail, unknown;
-	int extra;
+	int extra, pretty;
 	uint64_t seed;
 	const char *out;
 };
@@ -56,7 +60,7 @@ struct opts {
 static int usage(void)
 {
 	fprintf(stderr, "usage: gen_battles -o FILE [-n battles] [-m models<=256] [-j judges] [-d repeat share] "
-		"[-s seed] [-t tail exponent] [-q question pool] [-a anchors] [-u unknown share] [-x]\n");
+		"[-s seed] [-t tail exponent] [-q question pool] [-a anchors] [-u unknown share] [-x [-x]] [-p]\n");
 	return 2;
 }
 
@@ -64,7 +68,7 @@ static int parse(int argc, char **argv, struct opts *o)
 {
 	int c;
 	*o = (struct opts){.n = 10000000ULL, .models = 8, .judges = 50000, .dup = 0.01, .seed = 2026};
-	while ((c = getopt(argc, argv, "o:n:m:j:d:s:t:q:a:u:x")) != -1) {
+	while ((c = getopt(argc, argv, "o:n:m:j:d:s:t:q:a:u:xp")) != -1) {
 		switch (c) {
 		case 'o': o->out = optarg; break;
 		case 'n': o->n = strtoull(optarg, NULL, 10); break;
@@ -76,7 +80,8 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'q': o->questions = (unsigned)atoi(optarg); break;
 		case 'a': o->anchors = (unsigned)atoi(optarg); break;
 		case 'u': o->unknown = atof(optarg); break;
-		case 'x': o->extra = 1; break;
+		case 'x': o->extra++; break;
+		case 'p': o->pretty = 1; break;
 		default: return -1;
 		}
 	}
@@ -127,22 +132,146 @@ static void fresh(const struct opts *o, struct ballot *x)
 	}
 }
 
-static void write_battle(FILE *f, const struct opts *o, const struct ballot *x, unsigned long long i)
+/* A JSON writer in Python's json.dumps layouts: ", " and ": " between
+ * members, or with indent 2, one member a line. */
+struct out {
+	FILE *f;
+	int pretty, depth;
+	int first[8]; /* no member written yet at this depth */
+};
+
+static void newline(struct out *w)
 {
-	char a[32], b[32];
+	if (w->pretty)
+		fprintf(w->f, "\n%*s", 2 * w->depth, "");
+}
+
+static void begin(struct out *w, char bracket)
+{
+	fputc(bracket, w->f);
+	w->first[++w->depth] = 1;
+}
+
+static void end(struct out *w, char bracket)
+{
+	int empty = w->first[w->depth--];
+	if (!empty)
+		newline(w);
+	fputc(bracket, w->f);
+}
+
+/* Before a member (key != NULL) or an array element. */
+static void item(struct out *w, const char *key)
+{
+	if (!w->first[w->depth])
+		fputs(w->pretty ? "," : ", ", w->f);
+	w->first[w->depth] = 0;
+	newline(w);
+	if (key)
+		fprintf(w->f, "\"%s\": ", key);
+}
+
+static void text(struct out *w, const char *key, const char *value)
+{
+	item(w, key);
+	fprintf(w->f, "\"%s\"", value);
+}
+
+static void word(struct out *w, const char *key, const char *value) /* a number or a literal */
+{
+	item(w, key);
+	fputs(value, w->f);
+}
+
+static void count(struct out *w, const char *key, unsigned value)
+{
+	item(w, key);
+	fprintf(w->f, "%u", value);
+}
+
+static const char *yes(unsigned percent) { return below(100) < percent ? "true" : "false"; }
+
+/* What Arena's current files add (-x -x): flags, and the tags its
+ * classifiers put on every battle. */
+static void write_tags(struct out *w)
+{
+	static const char *const criteria[] = {"specificity", "domain_knowledge", "complexity", "problem_solving",
+					       "creativity", "technical_accuracy", "real_world"};
+	word(w, "is_code", yes(20));
+	word(w, "is_refusal", yes(3));
+	item(w, "dedup_tag");
+	begin(w, '{');
+	word(w, "high_freq", yes(5));
+	word(w, "sampled", yes(95));
+	end(w, '}');
+	item(w, "category_tag");
+	begin(w, '{');
+	item(w, "criteria_v0.1");
+	begin(w, '{');
+	for (size_t i = 0; i < sizeof criteria / sizeof criteria[0]; i++)
+		word(w, criteria[i], yes(40));
+	end(w, '}');
+	item(w, "if_v0.1");
+	begin(w, '{');
+	word(w, "if", yes(30));
+	count(w, "score", below(6));
+	end(w, '}');
+	item(w, "math_v0.1");
+	begin(w, '{');
+	word(w, "math", yes(10));
+	end(w, '}');
+	item(w, "creative_writing_v0.1");
+	begin(w, '{');
+	word(w, "creative_writing", yes(15));
+	text(w, "score", below(2) ? "yes" : "no");
+	end(w, '}');
+	end(w, '}');
+}
+
+static void write_battle(struct out *w, const struct opts *o, const struct ballot *x, unsigned long long i)
+{
+	char a[32], b[32], judge[32], question[40], tstamp[32];
 	bench_model_name(x->a, o->models, o->anchors, a, sizeof a);
 	bench_model_name(x->b, o->models, o->anchors, b, sizeof b);
 	if (o->unknown > 0 && uniform() < o->unknown)
 		snprintf(b, sizeof b, "model-unknown");
-	fprintf(f, "{\"model_a\": \"%s\", \"model_b\": \"%s\", \"winner\": \"%s\", "
-		"\"judge\": \"arena_user_%u\", \"question_id\": \"%016llx%016llx\", \"tstamp\": %.4f",
-		a, b, winner(o, x->a, x->b), x->judge, (unsigned long long)x->q0, (unsigned long long)x->q1,
-		1714525806.0 + 0.25 * (double)i);
-	if (o->extra)
-		fprintf(f, ", \"anony\": true, \"language\": \"English\", \"turn\": %u, \"conv_metadata\": "
-			"{\"sum_user_tokens\": %u, \"header_count_a\": {\"h1\": 0, \"h2\": %u}, \"tags\": [\"code\", null]}",
-			1 + below(3), below(4000), below(5));
-	fputs("}\n", f);
+	snprintf(judge, sizeof judge, "arena_user_%u", x->judge);
+	snprintf(question, sizeof question, "%016llx%016llx", (unsigned long long)x->q0, (unsigned long long)x->q1);
+	snprintf(tstamp, sizeof tstamp, "%.4f", 1714525806.0 + 0.25 * (double)i);
+	if (o->pretty)
+		item(w, NULL);
+	begin(w, '{');
+	text(w, "model_a", a);
+	text(w, "model_b", b);
+	text(w, "winner", winner(o, x->a, x->b));
+	text(w, "judge", judge);
+	text(w, "question_id", question);
+	word(w, "tstamp", tstamp);
+	if (o->extra) {
+		unsigned h2 = below(5), tokens = below(4000), turn = 1 + below(3); /* the files' order of draws */
+		word(w, "anony", "true");
+		text(w, "language", "English");
+		count(w, "turn", turn);
+		item(w, "conv_metadata");
+		begin(w, '{');
+		count(w, "sum_user_tokens", tokens);
+		item(w, "header_count_a");
+		begin(w, '{');
+		count(w, "h1", 0);
+		count(w, "h2", h2);
+		end(w, '}');
+		item(w, "tags");
+		begin(w, '[');
+		text(w, NULL, "code");
+		word(w, NULL, "null");
+		end(w, ']');
+		end(w, '}');
+	}
+	if (o->extra > 1)
+		write_tags(w);
+	end(w, '}');
+	if (!o->pretty)
+		fputc('\n', w->f);
 }
 
 int main(int argc, char **argv)
@@ -160,6 +289,9 @@ int main(int argc, char **argv)
 	state = o.seed;
 	static char buf[1 << 20];
 	setvbuf(f, buf, _IOFBF, sizeof buf);
+	struct out w = {.f = f, .pretty = o.pretty};
+	if (o.pretty)
+		begin(&w, '[');
 	for (unsigned long long i = 0; i < o.n; i++) {
 		struct ballot x;
 		if (nrecent > 0 && uniform() < o.dup) {
@@ -173,7 +305,11 @@ int main(int argc, char **argv)
 			fresh(&o, &x);
 			recent[nrecent < 1024 ? nrecent++ : below(1024)] = x;
 		}
-		write_battle(f, &o, &x, i);
+		write_battle(&w, &o, &x, i);
+	}
+	if (o.pretty) {
+		end(&w, ']');
+		fputc('\n', f);
 	}
 	if (fclose(f)) {
 		perror(o.out);

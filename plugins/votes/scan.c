@@ -52,10 +52,33 @@ static int bad(struct cur *c, enum field f, const char *fmt, ...)
 }
 
 /* Whitespace between tokens; newlines can only occur here (a raw newline
- * inside a string is not JSON), so this is where lines are counted. */
+ * inside a string is not JSON), so this is where lines are counted.  Most
+ * calls find none; the indentation of pretty-printed files (a newline and
+ * a few spaces before every member) is skipped 16 bytes at a time, with no
+ * branch on the length of the run. */
 static void skip_ws(struct cur *c)
 {
 	const char *p = c->p;
+	if (p < c->end && (unsigned char)*p > ' ')
+		return;
+#ifdef __SSE2__
+	const __m128i space = _mm_set1_epi8(' '), newline = _mm_set1_epi8('\n');
+	const __m128i tab = _mm_set1_epi8('\t'), cr = _mm_set1_epi8('\r');
+	for (; c->end - p >= 16; p += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p), nl = _mm_cmpeq_epi8(x, newline);
+		__m128i ws = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, space), nl),
+					  _mm_or_si128(_mm_cmpeq_epi8(x, tab), _mm_cmpeq_epi8(x, cr)));
+		unsigned lines = (unsigned)_mm_movemask_epi8(nl), other = ~(unsigned)_mm_movemask_epi8(ws) & 0xffff;
+		if (other)
+			lines &= (1u << __builtin_ctz(other)) - 1;
+		for (; lines; lines &= lines - 1) /* mostly one: no popcount instruction in the base ISA */
+			c->s->line++;
+		if (other) {
+			c->p = p + __builtin_ctz(other);
+			return;
+		}
+	}
+#endif
 	for (; p < c->end; p++) {
 		if (*p == '\n')
 			c->s->line++;
@@ -267,22 +290,17 @@ static int number(struct cur *c, enum field f, struct votes_str *out)
 /* true, false or null; *which gets 1, 0 or -1. */
 static int literal(struct cur *c, enum field f, int *which)
 {
-	static const char *const words[] = {"true", "false", "null"};
-	static const int values[] = {1, 0, -1};
-	for (int i = 0; i < 3; i++) {
-		size_t n = strlen(words[i]);
-		if (*c->p != words[i][0])
-			continue;
-		size_t have = (size_t)(c->end - c->p);
-		if (have < n && memcmp(c->p, words[i], have) == 0)
-			return MORE;
-		if (have < n || memcmp(c->p, words[i], n) != 0)
-			break;
-		c->p += n;
-		*which = values[i];
-		return OK;
-	}
-	return bad(c, f, "malformed JSON: unexpected character '%c'", *c->p);
+	const char *word = *c->p == 't' ? "true" : *c->p == 'f' ? "false" : *c->p == 'n' ? "null" : NULL;
+	size_t n = *c->p == 'f' ? 5 : 4, have = (size_t)(c->end - c->p), same = 1;
+	while (word && same < n && same < have && c->p[same] == word[same]) /* no call: 10^7 of them */
+		same++;
+	if (word && have < n && same == have)
+		return MORE;
+	if (!word || same < n)
+		return bad(c, f, "malformed JSON: unexpected character '%c'", *c->p);
+	*which = *c->p == 't' ? 1 : *c->p == 'f' ? 0 : -1;
+	c->p += n;
+	return OK;
 }
 
 static int skip_value(struct cur *c, enum field f, int depth);
@@ -476,17 +494,13 @@ static int check_required(struct cur *c, unsigned seen)
 }
 
 /* --- the fast path: one record as Arena writes it ----------------------------------
- * Members separated by spaces only, string values without escapes, scalar
- * values: the common case, read without bookkeeping.  Anything else (and
- * every error) BAILs to the general reader below, which then says what is
- * wrong; so the fast path can never accept what the general one refuses. */
-
-static inline const char *skip_spaces(const char *p, const char *end)
-{
-	while (p < end && *p == ' ')
-		p++;
-	return p;
-}
+ * String values without escapes, scalar values, and values the plugin does
+ * not read skipped whole (Arena's nested tags and metadata, through the
+ * general skip_container): the common case, read without bookkeeping.
+ * Anything else (and every error) BAILs to the general reader below, which
+ * then says what is wrong; so the fast path can never accept what the
+ * general one refuses.  Lines are counted where the general reader counts
+ * them (skip_ws), and put back by record() when the fast path bails. */
 
 /* p after an opening quote: the closing quote, or NULL (MORE or BAIL in *rc). */
 static inline const char *plain_string(const char *p, const char *end, int *rc)
@@ -496,7 +510,9 @@ static inline const char *plain_string(const char *p, const char *end, int *rc)
 	return *rc == OK ? q : NULL;
 }
 
-static int fast_value(struct cur *c, enum field f, struct votes_battle *b)
+/* The value at c->p of field f; a container (only where f is not read)
+ * is skipped as skip_container would at `depth`. */
+static int fast_value(struct cur *c, enum field f, struct votes_battle *b, int depth)
 {
 	int rc, which;
 	char ch = *c->p;
@@ -520,6 +536,12 @@ static int fast_value(struct cur *c, enum field f, struct votes_battle *b)
 			*slot_of(b, f) = num;
 		return f == F_TSTAMP || f == F_JUDGE || f == F_QUESTION || f == F_OTHER ? OK : BAIL;
 	}
+	if (ch == '{' || ch == '[') { /* read as the general reader skips it */
+		if (f != F_OTHER)
+			return BAIL;
+		rc = skip_container(c, f, depth);
+		return rc == OK || rc == MORE ? rc : BAIL;
+	}
 	if (ch != 't' && ch != 'f' && ch != 'n')
 		return BAIL;
 	if ((rc = literal(c, f, &which)) != OK)
@@ -537,8 +559,87 @@ static int fast_value(struct cur *c, enum field f, struct votes_battle *b)
 struct spans {
 	int n;                    /* > VOTES_SHAPE_VALUES: too many to learn */
 	const char *start[VOTES_SHAPE_VALUES], *end[VOTES_SHAPE_VALUES];
-	unsigned char field[VOTES_SHAPE_VALUES];
+	unsigned char field[VOTES_SHAPE_VALUES], depth[VOTES_SHAPE_VALUES];
 };
+
+static int fast_object(struct cur *c, struct votes_battle *b, struct spans *sp, int depth);
+
+/* One value of the record, of field f at `depth`, put in sp as a value of
+ * the layout; an object the plugin does not read puts its own values
+ * instead (fast_object). */
+static int fast_slot(struct cur *c, struct votes_battle *b, enum field f, struct spans *sp, int depth)
+{
+	const char *start = c->p;
+	int n = sp->n;
+	int rc = f == F_OTHER && *c->p == '{' ? fast_object(c, b, sp, depth) : fast_value(c, f, b, depth);
+	if (rc == OK && sp->n == n) {
+		if (n < VOTES_SHAPE_VALUES) {
+			sp->start[n] = start;
+			sp->end[n] = c->p;
+			sp->field[n] = (unsigned char)f;
+			sp->depth[n] = (unsigned char)depth;
+		}
+		sp->n++;
+	}
+	return rc;
+}
+
+/* An object nested in the record (Arena's tags and metadata: the same keys
+ * in every record, only the values change).  Its keys become text of the
+ * layout and its scalar values values of it, so that a record in the same
+ * layout reads them as it reads its own members.  Arrays, and an object
+ * with more values than the layout holds, stay one value, skipped whole. */
+static int fast_object(struct cur *c, struct votes_battle *b, struct spans *sp, int depth)
+{
+	const char *open = c->p;
+	int first = sp->n, rc;
+	long line = c->s->line;
+	if (depth > MAX_DEPTH)
+		return BAIL;
+	c->p++;
+	skip_ws(c);
+	if (c->p == c->end)
+		return MORE;
+	if (*c->p == '}') {
+		c->p++;
+		return OK;
+	}
+	for (;;) {
+		const char *q = *c->p == '"' ? plain_string(c->p + 1, c->end, &rc) : NULL;
+		if (!q)
+			return *c->p == '"' ? rc : BAIL;
+		c->p = q + 1;
+		skip_ws(c);
+		if (c->p == c->end)
+			return MORE;
+		if (*c->p != ':')
+			return BAIL;
+		c->p++;
+		skip_ws(c);
+		if (c->p == c->end)
+			return MORE;
+		if ((rc = fast_slot(c, b, F_OTHER, sp, depth + 1)) != OK)
+			return rc;
+		skip_ws(c);
+		if (c->p == c->end)
+			return MORE;
+		if (*c->p == '}')
+			break;
+		if (*c->p != ',')
+			return BAIL;
+		c->p++;
+		skip_ws(c);
+		if (c->p == c->end)
+			return MORE;
+	}
+	c->p++;
+	if (sp->n <= VOTES_SHAPE_VALUES)
+		return OK;
+	sp->n = first; /* too many: the whole object is one value */
+	c->p = open;
+	c->s->line = line;
+	return fast_value(c, F_OTHER, b, depth);
+}
 
 static int fast_member(struct cur *c, struct votes_battle *b, unsigned *seen, struct spans *sp)
 {
@@ -549,12 +650,14 @@ static int fast_member(struct cur *c, struct votes_battle *b, unsigned *seen, st
 	if (!q)
 		return rc;
 	enum field f = field_of(key, (size_t)(q - key));
-	c->p = skip_spaces(q + 1, c->end);
+	c->p = q + 1;
+	skip_ws(c);
 	if (c->p == c->end)
 		return MORE;
 	if (*c->p != ':')
 		return BAIL;
-	c->p = skip_spaces(c->p + 1, c->end);
+	c->p++;
+	skip_ws(c);
 	if (c->p == c->end)
 		return MORE;
 	if (f != F_OTHER) {
@@ -563,36 +666,30 @@ static int fast_member(struct cur *c, struct votes_battle *b, unsigned *seen, st
 		*seen |= 1u << f;
 		b->has_question |= f == F_QUESTION;
 	}
-	const char *start = c->p;
-	int rc2 = fast_value(c, f, b);
-	if (rc2 == OK && sp->n < VOTES_SHAPE_VALUES) {
-		sp->start[sp->n] = start;
-		sp->end[sp->n] = c->p;
-		sp->field[sp->n] = (unsigned char)f;
-	}
-	sp->n++;
-	return rc2;
+	return fast_slot(c, b, f, sp, 2); /* the depth the general reader skips members at */
 }
 
 static int fast_record(struct cur *c, struct votes_battle *b, struct spans *sp)
 {
 	unsigned seen = 0;
 	const unsigned required = 1u << F_MODEL_A | 1u << F_MODEL_B | 1u << F_WINNER | 1u << F_JUDGE;
-	c->p = skip_spaces(c->p + 1, c->end);
+	c->p++;
+	skip_ws(c);
 	for (;;) {
 		if (c->p == c->end)
 			return MORE;
 		int rc = fast_member(c, b, &seen, sp);
 		if (rc != OK)
 			return rc;
-		c->p = skip_spaces(c->p, c->end);
+		skip_ws(c);
 		if (c->p == c->end)
 			return MORE;
 		if (*c->p == '}')
 			break;
 		if (*c->p != ',')
 			return BAIL;
-		c->p = skip_spaces(c->p + 1, c->end);
+		c->p++;
+		skip_ws(c);
 	}
 	c->p++;
 	return (seen & required) == required ? OK : BAIL;
@@ -607,56 +704,74 @@ static int fast_record(struct cur *c, struct votes_battle *b, struct spans *sp)
 /* Remember the layout of the fast-path record [start, end) with values sp. */
 static void learn(struct votes_shape *sh, const char *start, const char *end, const struct spans *sp)
 {
+	size_t used = 0;
 	sh->values = 0;
 	if (sp->n > VOTES_SHAPE_VALUES)
 		return;
 	sh->has_question = 0;
+	sh->newlines = 0;
 	for (int i = 0; i <= sp->n; i++) {
 		const char *from = i ? sp->end[i - 1] : start, *to = i < sp->n ? sp->start[i] : end;
-		if (to - from > VOTES_SHAPE_TEXT)
+		size_t n = (size_t)(to - from);
+		if (n > VOTES_SHAPE_TEXT - used)
 			return;
-		memcpy(sh->text[i], from, (size_t)(to - from));
-		sh->len[i] = (unsigned char)(to - from);
+		memcpy(sh->text + used, from, n);
+		sh->at[i] = (unsigned short)used;
+		sh->len[i] = (unsigned short)n;
+		used += n;
+		for (const char *q = from; q < to; q++)
+			sh->newlines += *q == '\n';
 		if (i < sp->n) {
 			sh->field[i] = sp->field[i];
+			sh->depth[i] = sp->depth[i];
 			sh->has_question |= sp->field[i] == F_QUESTION;
 		}
 	}
 	sh->values = sp->n;
 }
 
-/* [p, p + n) lies before end and equals text (n <= VOTES_SHAPE_TEXT). */
+/* [p, p + n) lies before end and equals text (which has 32 readable bytes
+ * past n). */
 static inline int same_text(const char *p, const char *end, const char *text, size_t n)
 {
 	if ((size_t)(end - p) < n)
 		return 0;
 #ifdef __SSE2__
-	if (end - p >= 32) { /* two 16-byte compares, the bytes past n masked off */
+	for (;; p += 32, text += 32, n -= 32) { /* two 16-byte compares, the bytes past n masked off */
+		if (end - p < 32)
+			break;
 		const __m128i *x = (const __m128i *)(const void *)p, *y = (const __m128i *)(const void *)text;
 		unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(x), _mm_loadu_si128(y))) |
 			      (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(x + 1),
 									_mm_loadu_si128(y + 1))) << 16;
 		unsigned want = n >= 32 ? ~0u : (1u << n) - 1;
-		return (eq & want) == want;
+		if ((eq & want) != want)
+			return 0;
+		if (n <= 32)
+			return 1;
 	}
 #endif
 	return memcmp(p, text, n) == 0;
 }
+
+/* The text of the layout before value i (i == values: after the last). */
+#define SHAPE_TEXT(sh, i) ((sh)->text + (sh)->at[i])
 
 static int shape_record(struct cur *c, struct votes_battle *b)
 {
 	const struct votes_shape *sh = &c->s->shape;
 	b->has_question = sh->has_question;
 	for (int i = 0; i < sh->values; i++) {
-		if (!same_text(c->p, c->end, sh->text[i], sh->len[i]))
+		if (!same_text(c->p, c->end, SHAPE_TEXT(sh, i), sh->len[i]))
 			return BAIL;
 		c->p += sh->len[i];
-		if (c->p == c->end || fast_value(c, sh->field[i], b) != OK)
+		if (c->p == c->end || fast_value(c, sh->field[i], b, sh->depth[i]) != OK)
 			return BAIL;
 	}
-	if (!same_text(c->p, c->end, sh->text[sh->values], sh->len[sh->values]))
+	if (!same_text(c->p, c->end, SHAPE_TEXT(sh, sh->values), sh->len[sh->values]))
 		return BAIL;
 	c->p += sh->len[sh->values];
+	c->s->line += sh->newlines;
 	return OK;
 }
 
@@ -722,7 +837,7 @@ TARGET_AVX512 static int shape_record_wide(struct cur *c, struct votes_battle *b
 	string_stops(base, stops, others);
 	b->has_question = sh->has_question;
 	for (int i = 0; i < sh->values; i++) {
-		if (!same_text(c->p, c->end, sh->text[i], sh->len[i]))
+		if (!same_text(c->p, c->end, SHAPE_TEXT(sh, i), sh->len[i]))
 			return BAIL;
 		c->p += sh->len[i];
 		if (c->p == c->end)
@@ -745,13 +860,14 @@ TARGET_AVX512 static int shape_record_wide(struct cur *c, struct votes_battle *b
 			if (f == F_JUDGE || f == F_QUESTION)
 				*slot_of(b, f) = (struct votes_str){c->p, end - at};
 			c->p = base + end;
-		} else if (fast_value(c, f, b) != OK) {
+		} else if (fast_value(c, f, b, sh->depth[i]) != OK) {
 			return BAIL;
 		}
 	}
-	if (!same_text(c->p, c->end, sh->text[sh->values], sh->len[sh->values]))
+	if (!same_text(c->p, c->end, SHAPE_TEXT(sh, sh->values), sh->len[sh->values]))
 		return BAIL;
 	c->p += sh->len[sh->values];
+	c->s->line += sh->newlines;
 	return OK;
 }
 #endif
@@ -775,8 +891,9 @@ static void fresh(struct votes_battle *b, long line)
 static int record(struct cur *c, struct votes_battle *b)
 {
 	const char *start = c->p;
-	fresh(b, c->s->line);
-	if (*c->p != '{')
+	long line = c->s->line;
+	fresh(b, line);
+	if (*c->p != '{' || c->s->general_only)
 		return general_record(c, b);
 	if (c->s->shape.values) {
 #ifdef SCAN_AVX512
@@ -790,13 +907,15 @@ static int record(struct cur *c, struct votes_battle *b)
 	}
 	struct spans sp = {0};
 	c->p = start;
-	fresh(b, c->s->line);
+	c->s->line = line;
+	fresh(b, line);
 	int rc = fast_record(c, b, &sp);
 	if (rc == OK)
 		learn(&c->s->shape, start, c->p, &sp);
-	if (rc != BAIL)
+	if (rc != BAIL && !(rc == MORE && c->eof)) /* at the end, the general reader says what is wrong */
 		return rc;
 	c->p = start;
+	c->s->line = line;
 	return general_record(c, b);
 }
 

@@ -20,17 +20,19 @@ enum votes_scan_rc {
 struct votes_scratch { char *s; size_t n, cap; };
 
 /* The layout of the last record read by the fast path: its text between
- * values (keys, separators, spaces) and each value's field.  Arena files
- * repeat one layout, so the next record is checked against it by
- * comparing bytes instead of parsing keys. */
-#define VOTES_SHAPE_VALUES 12
-#define VOTES_SHAPE_TEXT 32
+ * values (keys, separators, whitespace, the keys of nested objects) and
+ * each value's field and nesting depth.  Arena files repeat one layout, so
+ * the next record is checked against it by comparing bytes instead of
+ * parsing keys. */
+#define VOTES_SHAPE_VALUES 96
+#define VOTES_SHAPE_TEXT 4096     /* bytes of text in all */
 struct votes_shape {
 	int values;               /* 0: no layout learned */
 	int has_question;
-	unsigned char field[VOTES_SHAPE_VALUES];
-	unsigned char len[VOTES_SHAPE_VALUES + 1];
-	char text[VOTES_SHAPE_VALUES + 1][VOTES_SHAPE_TEXT];
+	int newlines;             /* in the text (pretty-printed records) */
+	unsigned char field[VOTES_SHAPE_VALUES], depth[VOTES_SHAPE_VALUES];
+	unsigned short at[VOTES_SHAPE_VALUES + 1], len[VOTES_SHAPE_VALUES + 1];
+	char text[VOTES_SHAPE_TEXT + 32]; /* + 32: same_text reads 32 bytes at a time */
 };
 
 enum votes_phase { PH_START, PH_ARRAY_FIRST, PH_ARRAY_NEXT, PH_ARRAY_DONE, PH_JSONL };
@@ -50,6 +52,7 @@ struct votes_scan {
 	struct votes_scratch scratch[8];
 	struct votes_shape shape;
 	int wide;                 /* read layouts by AVX-512 (simd.h) */
+	int general_only;         /* tests: every record by the general reader */
 };
 
 void votes_scan_init(struct votes_scan *s);

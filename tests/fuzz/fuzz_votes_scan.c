@@ -4,9 +4,11 @@
  * end is re-read once the next block has arrived, and on AVX-512 a record's
  * layout is read from a 256-byte window.  Whatever the bytes, the records it
  * returns and the error it stops at (message, line, record) must not depend
- * on where the blocks end nor on the vector level.  So each input is read
- * whole and in pieces (sizes taken from its first byte), plainly and, where
- * the processor has it, with AVX-512, and the four readings are compared.
+ * on where the blocks end, on the vector level, nor on whether the fast
+ * paths (the learned layout, the fast record) read a record or the general
+ * reader does.  So each input is read whole by the general reader alone,
+ * then whole and in pieces (sizes taken from its first byte), plainly and,
+ * where the processor has it, with AVX-512, and the readings are compared.
  * Every buffer ends exactly where the scanner is told the bytes end, so the
  * sanitizers see any read past it.  Built two ways (tests/fuzz/README.md):
  * with clang -fsanitize=fuzzer, or with replay.c as a plain program. */
@@ -75,7 +77,9 @@ static void put_end(struct reading *r, const struct votes_scan *s, int rc)
 /* Read text in pieces of `piece` bytes (the unread tail moves in front of
  * the next piece, as the plugin's reader does), each time in a buffer of
  * exactly the bytes given. */
-static void read_pieces(const uint8_t *text, size_t len, size_t piece, int wide, struct reading *out)
+enum mode { PLAIN, WIDE, GENERAL };
+
+static void read_pieces(const uint8_t *text, size_t len, size_t piece, enum mode mode, struct reading *out)
 {
 	struct votes_scan s;
 	struct votes_battle b;
@@ -84,7 +88,8 @@ static void read_pieces(const uint8_t *text, size_t len, size_t piece, int wide,
 	const char *p = buf;
 	int rc;
 	votes_scan_init(&s);
-	s.wide = wide;
+	s.wide = mode == WIDE;
+	s.general_only = mode == GENERAL;
 	for (;;) {
 		rc = votes_scan_next(&s, &p, buf + have, fed == len, &b);
 		if (rc == VOTES_SCAN_RECORD) {
@@ -122,15 +127,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len = size - 1;
 	int levels = kv_simd_detect() == KV_SIMD_AVX512 ? 2 : 1;
 	struct reading whole = {0};
-	read_pieces(text, len, len ? len : 1, 0, &whole);
+	read_pieces(text, len, len ? len : 1, GENERAL, &whole);
 	for (int wide = 0; wide < levels; wide++) {
 		struct reading whole_level = {0}, cut = {0};
-		read_pieces(text, len, len ? len : 1, wide, &whole_level);
-		read_pieces(text, len, piece, wide, &cut);
+		read_pieces(text, len, len ? len : 1, wide ? WIDE : PLAIN, &whole_level);
+		read_pieces(text, len, piece, wide ? WIDE : PLAIN, &cut);
 		if (strcmp(whole.text, whole_level.text) != 0 || strcmp(whole.text, cut.text) != 0) {
-			fprintf(stderr, "readings differ (pieces of %zu, %s):\n--- whole, plain:%s\n--- whole:%s\n"
-				"--- in pieces:%s\n", piece, wide ? "avx512" : "plain", whole.text, whole_level.text,
-				cut.text);
+			fprintf(stderr, "readings differ (pieces of %zu, %s):\n--- whole, general reader:%s\n"
+				"--- whole:%s\n--- in pieces:%s\n", piece, wide ? "avx512" : "plain", whole.text,
+				whole_level.text, cut.text);
 			abort();
 		}
 		free(whole_level.text);
