@@ -377,9 +377,9 @@ struct seen { char line[256]; };
 
 static void describe(const struct votes_battle *b, struct seen *out)
 {
-	snprintf(out->line, sizeof out->line, "%.*s|%.*s|%.*s|%.*s|%ld", (int)b->model_a.n, b->model_a.s,
+	snprintf(out->line, sizeof out->line, "%.*s|%.*s|%.*s|%.*s|%ld|%d", (int)b->model_a.n, b->model_a.s,
 		 (int)b->model_b.n, b->model_b.s, (int)b->winner.n, b->winner.s, (int)b->judge.n, b->judge.s,
-		 b->line);
+		 b->line, b->anony);
 }
 
 /* Parse text fed in pieces of the given sizes (as the reader does: the
@@ -436,8 +436,8 @@ Test(votes_scan, pieces_of_any_size_read_the_same)
 				cr_assert_str_eq(parts[r].line, whole[r].line, "%s piece %zu record %zu", levels[l],
 						 pieces[i], r);
 		}
-	cr_expect_str_eq(whole[0].line, "model-bravo|model-echo|tie|arena_user_70|1");
-	cr_expect_str_eq(whole[2999].line + strlen(whole[2999].line) - 5, "|3000");
+	cr_expect_str_eq(whole[0].line, "model-bravo|model-echo|tie|arena_user_70|1|1");
+	cr_expect_str_eq(whole[2999].line + strlen(whole[2999].line) - 7, "|3000|1");
 	free(whole);
 	free(parts);
 	free(text);
@@ -488,8 +488,8 @@ static void pretty_record(struct kv_buf *t, int i, int v, const char *a, const c
  * missing, an escaped key, an array or an object where a number or true
  * was, a number for the judge, another order, one line) are read as on
  * their own.  Every reading (plain, AVX-512, the general reader alone;
- * whole or in pieces) gives each record's fields and the line its '{' is
- * on, as counted here in the text written. */
+ * whole or in pieces) gives each record's fields, anony among them, and
+ * the line its '{' is on, as counted here in the text written. */
 Test(votes_scan, pretty_printed_files_with_nested_tags)
 {
 	enum { N = 200 };
@@ -505,7 +505,8 @@ Test(votes_scan, pretty_printed_files_with_nested_tags)
 		kv_buf_printf(&text, i ? ",\n  " : "  ");
 		for (size_t k = 0; k < text.len; k++)
 			line += text.data[k] == '\n';
-		snprintf(expected[i].line, sizeof expected[i].line, "%s|%s|%s|%s|%ld", a, b, winners[i % 4], judge, line);
+		snprintf(expected[i].line, sizeof expected[i].line, "%s|%s|%s|%s|%ld|%d", a, b, winners[i % 4], judge, line,
+			 i % 50 == 41 ? -1 : i % 2); /* the one-line record has no anony */
 		pretty_record(&text, i, i % 50, a, b, winners[i % 4], judge);
 	}
 	kv_buf_printf(&text, "\n]\n");

@@ -510,6 +510,18 @@ static inline const char *plain_string(const char *p, const char *end, int *rc)
 	return *rc == OK ? q : NULL;
 }
 
+/* The literal `which` (1, 0, -1: true, false, null) as a value of field f. */
+static inline int literal_field(enum field f, int which, struct votes_battle *b)
+{
+	if (f == F_ANONY && which >= 0)
+		b->anony = which;
+	else if (f == F_QUESTION && which < 0)
+		b->has_question = 0;
+	else if (f != F_OTHER && !(f == F_TSTAMP && which < 0))
+		return BAIL;
+	return OK;
+}
+
 /* The value at c->p of field f; a container (only where f is not read)
  * is skipped as skip_container would at `depth`. */
 static int fast_value(struct cur *c, enum field f, struct votes_battle *b, int depth)
@@ -546,13 +558,7 @@ static int fast_value(struct cur *c, enum field f, struct votes_battle *b, int d
 		return BAIL;
 	if ((rc = literal(c, f, &which)) != OK)
 		return rc == MORE ? MORE : BAIL;
-	if (f == F_ANONY && which >= 0)
-		b->anony = which;
-	else if (f == F_QUESTION && which < 0)
-		b->has_question = 0;
-	else if (f != F_OTHER && !(f == F_TSTAMP && which < 0))
-		return BAIL;
-	return OK;
+	return literal_field(f, which, b);
 }
 
 /* Where the values of a fast-path record lie, to learn its layout. */
@@ -828,7 +834,26 @@ static inline size_t plain_number(const char *base, const uint64_t others[WINDOW
 	return base[end] == 'e' || base[end] == 'E' ? 0 : end;
 }
 
-/* shape_record with the stops of the record's window (c->end - c->p >= WINDOW). */
+/* true, false or null at p (8 bytes readable): its length, *which 1, 0
+ * or -1; 0 for anything else.  One compare, not one a word: which of the
+ * three comes next is as random as the data. */
+static inline size_t plain_literal(const char *p, int *which)
+{
+	static const uint64_t words[3] = {0x6c6c756eULL, 0x65736c6166ULL, 0x65757274ULL}; /* "null" "false" "true" */
+	uint64_t w;
+	memcpy(&w, p, 8);
+	int k = 2 * (p[0] == 't') + (p[0] == 'f');
+	uint64_t mask = k == 1 ? 0xffffffffffULL : 0xffffffffULL;
+	if (((w ^ words[k]) & mask) != 0)
+		return 0;
+	*which = k - 1;
+	return k == 1 ? 5 : 4;
+}
+
+/* shape_record with the stops of the record's window (c->end - c->p >=
+ * WINDOW).  Past its middle the window moves to the next value, where the
+ * bytes allow, so that a long record (Arena's nested tags) is read by the
+ * bits to its end. */
 TARGET_AVX512 static int shape_record_wide(struct cur *c, struct votes_battle *b)
 {
 	const struct votes_shape *sh = &c->s->shape;
@@ -842,8 +867,13 @@ TARGET_AVX512 static int shape_record_wide(struct cur *c, struct votes_battle *b
 		c->p += sh->len[i];
 		if (c->p == c->end)
 			return BAIL;
+		if (c->p - base > WINDOW / 2 && c->end - c->p >= WINDOW) {
+			base = c->p;
+			string_stops(base, stops, others);
+		}
 		size_t at = (size_t)(c->p - base), stop = at + 1 < WINDOW ? next_stop(stops, at + 1) : WINDOW, end;
 		enum field f = (enum field)sh->field[i];
+		int which;
 		if (*c->p == '"' && stop < WINDOW) { /* as fast_value reads a string */
 			if (base[stop] != '"' || f == F_TSTAMP || f == F_ANONY)
 				return BAIL;
@@ -860,6 +890,10 @@ TARGET_AVX512 static int shape_record_wide(struct cur *c, struct votes_battle *b
 			if (f == F_JUDGE || f == F_QUESTION)
 				*slot_of(b, f) = (struct votes_str){c->p, end - at};
 			c->p = base + end;
+		} else if (at + 8 <= WINDOW && (end = plain_literal(c->p, &which)) != 0) { /* as fast_value reads one */
+			if (literal_field(f, which, b) != OK)
+				return BAIL;
+			c->p += end;
 		} else if (fast_value(c, f, b, sh->depth[i]) != OK) {
 			return BAIL;
 		}
