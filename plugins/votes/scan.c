@@ -61,6 +61,11 @@ static void skip_ws(struct cur *c)
 	const char *p = c->p;
 	if (p < c->end && (unsigned char)*p > ' ')
 		return;
+	if (c->end - p > 1 && (unsigned char)p[1] > ' ' && (*p == ' ' || *p == '\n')) { /* JSONL's one newline */
+		c->s->line += *p == '\n';
+		c->p = p + 1;
+		return;
+	}
 #ifdef __SSE2__
 	const __m128i space = _mm_set1_epi8(' '), newline = _mm_set1_epi8('\n');
 	const __m128i tab = _mm_set1_epi8('\t'), cr = _mm_set1_epi8('\r');
@@ -736,6 +741,20 @@ static void learn(struct votes_shape *sh, const char *start, const char *end, co
 	sh->values = sp->n;
 }
 
+#ifdef __SSE2__
+/* The first n <= 32 bytes at p and text are the same (32 readable at each):
+ * two 16-byte compares, the bytes past n masked off. */
+static inline int same32(const char *p, const char *text, size_t n)
+{
+	const __m128i *x = (const __m128i *)(const void *)p, *y = (const __m128i *)(const void *)text;
+	unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(x), _mm_loadu_si128(y))) |
+		      (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(x + 1), _mm_loadu_si128(y + 1)))
+			      << 16;
+	unsigned want = n >= 32 ? ~0u : (1u << n) - 1;
+	return (eq & want) == want;
+}
+#endif
+
 /* [p, p + n) lies before end and equals text (which has 32 readable bytes
  * past n). */
 static inline int same_text(const char *p, const char *end, const char *text, size_t n)
@@ -743,19 +762,11 @@ static inline int same_text(const char *p, const char *end, const char *text, si
 	if ((size_t)(end - p) < n)
 		return 0;
 #ifdef __SSE2__
-	for (;; p += 32, text += 32, n -= 32) { /* two 16-byte compares, the bytes past n masked off */
-		if (end - p < 32)
-			break;
-		const __m128i *x = (const __m128i *)(const void *)p, *y = (const __m128i *)(const void *)text;
-		unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(x), _mm_loadu_si128(y))) |
-			      (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(x + 1),
-									_mm_loadu_si128(y + 1))) << 16;
-		unsigned want = n >= 32 ? ~0u : (1u << n) - 1;
-		if ((eq & want) != want)
+	for (; n > 32 && end - p >= 32; p += 32, text += 32, n -= 32) /* the long texts of nested objects */
+		if (!same32(p, text, 32))
 			return 0;
-		if (n <= 32)
-			return 1;
-	}
+	if (end - p >= 32)
+		return same32(p, text, n);
 #endif
 	return memcmp(p, text, n) == 0;
 }
@@ -851,9 +862,10 @@ static inline size_t plain_literal(const char *p, int *which)
 }
 
 /* shape_record with the stops of the record's window (c->end - c->p >=
- * WINDOW).  Past its middle the window moves to the next value, where the
- * bytes allow, so that a long record (Arena's nested tags) is read by the
- * bits to its end. */
+ * WINDOW).  With less than 64 bytes of it left, the window moves to the
+ * next value where the bytes allow, so that a long record (Arena's nested
+ * tags) is read by the bits to its end; a JSONL record of Arena's basic
+ * fields never needs it. */
 TARGET_AVX512 static int shape_record_wide(struct cur *c, struct votes_battle *b)
 {
 	const struct votes_shape *sh = &c->s->shape;
@@ -867,7 +879,7 @@ TARGET_AVX512 static int shape_record_wide(struct cur *c, struct votes_battle *b
 		c->p += sh->len[i];
 		if (c->p == c->end)
 			return BAIL;
-		if (c->p - base > WINDOW / 2 && c->end - c->p >= WINDOW) {
+		if (c->p - base > WINDOW - 64 && c->end - c->p >= WINDOW) {
 			base = c->p;
 			string_stops(base, stops, others);
 		}
