@@ -575,6 +575,43 @@ struct spans {
 
 static int fast_object(struct cur *c, struct votes_battle *b, struct spans *sp, int depth);
 
+/* A member's key (without escapes) and its colon; c->p then at the value. */
+static int fast_key(struct cur *c, struct votes_str *key)
+{
+	int rc;
+	const char *q = *c->p == '"' ? plain_string(c->p + 1, c->end, &rc) : NULL;
+	if (!q)
+		return *c->p == '"' ? rc : BAIL;
+	*key = (struct votes_str){c->p + 1, (size_t)(q - c->p - 1)};
+	c->p = q + 1;
+	skip_ws(c);
+	if (c->p == c->end)
+		return MORE;
+	if (*c->p != ':')
+		return BAIL;
+	c->p++;
+	skip_ws(c);
+	return c->p == c->end ? MORE : OK;
+}
+
+/* After a member of an object: past ',' to the next member (OK), past the
+ * closing '}' (END), or MORE or BAIL. */
+static int fast_next(struct cur *c)
+{
+	skip_ws(c);
+	if (c->p == c->end)
+		return MORE;
+	if (*c->p == '}') {
+		c->p++;
+		return END;
+	}
+	if (*c->p != ',')
+		return BAIL;
+	c->p++;
+	skip_ws(c);
+	return c->p == c->end ? MORE : OK;
+}
+
 /* One value of the record, of field f at `depth`, put in sp as a value of
  * the layout; an object the plugin does not read puts its own values
  * instead (fast_object). */
@@ -616,34 +653,14 @@ static int fast_object(struct cur *c, struct votes_battle *b, struct spans *sp, 
 		return OK;
 	}
 	for (;;) {
-		const char *q = *c->p == '"' ? plain_string(c->p + 1, c->end, &rc) : NULL;
-		if (!q)
-			return *c->p == '"' ? rc : BAIL;
-		c->p = q + 1;
-		skip_ws(c);
-		if (c->p == c->end)
-			return MORE;
-		if (*c->p != ':')
-			return BAIL;
-		c->p++;
-		skip_ws(c);
-		if (c->p == c->end)
-			return MORE;
-		if ((rc = fast_slot(c, b, F_OTHER, sp, depth + 1)) != OK)
+		struct votes_str key;
+		if ((rc = fast_key(c, &key)) != OK || (rc = fast_slot(c, b, F_OTHER, sp, depth + 1)) != OK)
 			return rc;
-		skip_ws(c);
-		if (c->p == c->end)
-			return MORE;
-		if (*c->p == '}')
+		if ((rc = fast_next(c)) == END)
 			break;
-		if (*c->p != ',')
-			return BAIL;
-		c->p++;
-		skip_ws(c);
-		if (c->p == c->end)
-			return MORE;
+		if (rc != OK)
+			return rc;
 	}
-	c->p++;
 	if (sp->n <= VOTES_SHAPE_VALUES)
 		return OK;
 	sp->n = first; /* too many: the whole object is one value */
@@ -654,23 +671,11 @@ static int fast_object(struct cur *c, struct votes_battle *b, struct spans *sp, 
 
 static int fast_member(struct cur *c, struct votes_battle *b, unsigned *seen, struct spans *sp)
 {
-	int rc;
-	if (*c->p != '"')
-		return BAIL;
-	const char *key = c->p + 1, *q = plain_string(key, c->end, &rc);
-	if (!q)
+	struct votes_str key;
+	int rc = fast_key(c, &key);
+	if (rc != OK)
 		return rc;
-	enum field f = field_of(key, (size_t)(q - key));
-	c->p = q + 1;
-	skip_ws(c);
-	if (c->p == c->end)
-		return MORE;
-	if (*c->p != ':')
-		return BAIL;
-	c->p++;
-	skip_ws(c);
-	if (c->p == c->end)
-		return MORE;
+	enum field f = field_of(key.s, key.n);
 	if (f != F_OTHER) {
 		if (*seen & (1u << f))
 			return BAIL;
@@ -690,19 +695,13 @@ static int fast_record(struct cur *c, struct votes_battle *b, struct spans *sp)
 		if (c->p == c->end)
 			return MORE;
 		int rc = fast_member(c, b, &seen, sp);
+		if (rc == OK)
+			rc = fast_next(c);
+		if (rc == END)
+			break;
 		if (rc != OK)
 			return rc;
-		skip_ws(c);
-		if (c->p == c->end)
-			return MORE;
-		if (*c->p == '}')
-			break;
-		if (*c->p != ',')
-			return BAIL;
-		c->p++;
-		skip_ws(c);
 	}
-	c->p++;
 	return (seen & required) == required ? OK : BAIL;
 }
 
