@@ -523,6 +523,39 @@ Test(votes_scan, pretty_printed_files_with_nested_tags)
 	kv_buf_free(&text);
 }
 
+/* An object nested in the record with more values than a layout holds
+ * (here 150 numbers, one a line) is one value of the layout, skipped whole;
+ * the records are read alike, and their lines counted, at every level. */
+Test(votes_scan, nested_objects_larger_than_a_layout)
+{
+	enum { N = 40, WIDE = 150 };
+	static struct seen expected[N], got[N];
+	struct kv_buf text = {0};
+	long line = 2;
+	kv_buf_printf(&text, "[\n");
+	for (int i = 0; i < N; i++) {
+		kv_buf_printf(&text, i ? ",\n  " : "  ");
+		snprintf(expected[i].line, sizeof expected[i].line, "ma|mb|model_%c|j%d|%ld|-1", i % 2 ? 'a' : 'b', i,
+			 line);
+		kv_buf_printf(&text, "{\n    \"model_a\": \"ma\",\n    \"model_b\": \"mb\",\n    \"winner\": \"model_%c\","
+			      "\n    \"judge\": \"j%d\",\n    \"counts\": {", i % 2 ? 'a' : 'b', i);
+		for (int k = 0; k < WIDE; k++)
+			kv_buf_printf(&text, "%s\n      \"c%d\": %d", k ? "," : "", k, i * k);
+		kv_buf_printf(&text, "\n    },\n    \"turn\": 1\n  }");
+		line += 5 + WIDE + 3 + 1; /* the newlines in the record, then the one in ",\n" */
+	}
+	kv_buf_printf(&text, "\n]\n");
+	static const char *const levels[] = {"general", "scalar", "avx512"};
+	for (int l = 0; l < 3; l++)
+		for (size_t piece = 1000; piece <= text.len; piece *= 37) {
+			cr_assert_eq(scan_pieces(levels[l], text.data, text.len, piece, got, N), N, "%s", levels[l]);
+			for (int r = 0; r < N; r++)
+				cr_assert_str_eq(got[r].line, expected[r].line, "%s piece %zu record %d", levels[l], piece,
+						 r + 1);
+		}
+	kv_buf_free(&text);
+}
+
 /* Every record of text (one buffer, 300 spaces after it so that every
  * record has the AVX-512 reader's window), described with its question and
  * anonymity, at the SIMD level `level` names; stops at the first error,
