@@ -773,9 +773,8 @@ static inline int same_text(const char *p, const char *end, const char *text, si
 /* The text of the layout before value i (i == values: after the last). */
 #define SHAPE_TEXT(sh, i) ((sh)->text + (sh)->at[i])
 
-static int shape_record(struct cur *c, struct votes_battle *b)
+static int shape_record(struct cur *c, struct votes_battle *b, const struct votes_shape *sh)
 {
-	const struct votes_shape *sh = &c->s->shape;
 	b->has_question = sh->has_question;
 	for (int i = 0; i < sh->values; i++) {
 		if (!same_text(c->p, c->end, SHAPE_TEXT(sh, i), sh->len[i]))
@@ -865,9 +864,8 @@ static inline size_t plain_literal(const char *p, int *which)
  * next value where the bytes allow, so that a long record (Arena's nested
  * tags) is read by the bits to its end; a JSONL record of Arena's basic
  * fields never needs it. */
-TARGET_AVX512 static int shape_record_wide(struct cur *c, struct votes_battle *b)
+TARGET_AVX512 static int shape_record_wide(struct cur *c, struct votes_battle *b, const struct votes_shape *sh)
 {
-	const struct votes_shape *sh = &c->s->shape;
 	const char *base = c->p;
 	uint64_t stops[WINDOW / 64], others[WINDOW / 64];
 	string_stops(base, stops, others);
@@ -931,36 +929,79 @@ static void fresh(struct votes_battle *b, long line)
 	b->line = line;
 }
 
-/* The record object at c->p: by the learned layout, the fast path, or the
- * general reader, the first that can read it. */
-static int record(struct cur *c, struct votes_battle *b)
+/* The record at c->p by learned layout sh; c->p and the line put back when
+ * it does not fit. */
+static int by_layout(struct cur *c, struct votes_battle *b, const struct votes_shape *sh)
 {
 	const char *start = c->p;
 	long line = c->s->line;
-	fresh(b, line);
-	if (*c->p != '{' || c->s->general_only)
-		return general_record(c, b);
-	if (c->s->shape.values) {
 #ifdef SCAN_AVX512
-		int wide = c->s->wide && c->end - c->p >= WINDOW;
-		if ((wide ? shape_record_wide(c, b) : shape_record(c, b)) == OK)
-			return OK;
+	int wide = c->s->wide && c->end - c->p >= WINDOW;
+	int rc = wide ? shape_record_wide(c, b, sh) : shape_record(c, b, sh);
 #else
-		if (shape_record(c, b) == OK)
-			return OK;
+	int rc = shape_record(c, b, sh);
 #endif
+	if (rc != OK) {
+		c->p = start;
+		c->s->line = line;
+		fresh(b, line);
+	}
+	return rc;
+}
+
+/* Records read by the fast path for want of a layout, out of the last
+ * MISS_WINDOW: past MOST_MISSES, the layouts change too often to pay for
+ * learning them, and the next RESTING records go to the general reader. */
+#define MISS_WINDOW 64
+#define MOST_MISSES 32
+#define RESTING 1024
+
+static void count_miss(struct votes_scan *s, int missed)
+{
+	s->misses += missed;
+	if (++s->tried < MISS_WINDOW)
+		return;
+	s->resting = s->misses > MOST_MISSES ? RESTING : 0;
+	s->tried = s->misses = 0;
+}
+
+/* The record object at c->p: by one of the two learned layouts (the one
+ * that read the last record first), the fast path, or the general reader,
+ * the first that can read it.  Two layouts, so that files whose records
+ * alternate between two (a field present in every other one) are read by
+ * layout too. */
+static int record(struct cur *c, struct votes_battle *b)
+{
+	struct votes_scan *s = c->s;
+	const char *start = c->p;
+	long line = s->line;
+	fresh(b, line);
+	if (*c->p != '{' || s->general_only)
+		return general_record(c, b);
+	if (s->resting > 0) {
+		s->resting--;
+		return general_record(c, b);
+	}
+	for (int k = 0; k < 2; k++) {
+		int which = k ? !s->recent : s->recent;
+		if (s->shape[which].values && by_layout(c, b, &s->shape[which]) == OK) {
+			s->recent = which;
+			count_miss(s, 0);
+			return OK;
+		}
 	}
 	struct spans sp = {0};
-	c->p = start;
-	c->s->line = line;
-	fresh(b, line);
 	int rc = fast_record(c, b, &sp);
-	if (rc == OK)
-		learn(&c->s->shape, start, c->p, &sp);
+	if (rc == OK) {
+		s->recent = !s->recent; /* in place of the layout used less recently */
+		learn(&s->shape[s->recent], start, c->p, &sp);
+	}
+	if (rc == OK || rc == BAIL)
+		count_miss(s, 1);
 	if (rc != BAIL && !(rc == MORE && c->eof)) /* at the end, the general reader says what is wrong */
 		return rc;
 	c->p = start;
-	c->s->line = line;
+	s->line = line;
 	return general_record(c, b);
 }
 

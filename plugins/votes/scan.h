@@ -19,7 +19,7 @@ enum votes_scan_rc {
 
 struct votes_scratch { char *s; size_t n, cap; };
 
-/* The layout of the last record read by the fast path: its text between
+/* The layout of a record read by the fast path: its text between
  * values (keys, separators, whitespace, the keys of nested objects) and
  * each value's field and nesting depth.  Arena files repeat one layout, so
  * the next record is checked against it by comparing bytes instead of
@@ -50,7 +50,10 @@ struct votes_scan {
 	uint64_t err_record;       /* 1-based record the error is in, 0 outside records */
 	/* unescaped copies of fields that held escapes (index: enum field) */
 	struct votes_scratch scratch[8];
-	struct votes_shape shape;
+	struct votes_shape shape[2];
+	int recent;               /* the shape that read the last record by layout */
+	int tried, misses;        /* records, and those the layouts missed (scan.c) */
+	int resting;              /* records left to read by the general reader */
 	int wide;                 /* read layouts by AVX-512 (simd.h) */
 	int general_only;         /* tests: every record by the general reader */
 };
