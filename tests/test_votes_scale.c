@@ -217,12 +217,12 @@ static void all_replicates(const struct votes_classes *C, const char *var, const
 {
 	size_t k = 8;
 	double w[64] = {0}, g[8];
+	uint16_t lo_of[84], hi_of[84];
+	cr_assert_eq(votes_codes(k), 84);
+	votes_code_models(k, lo_of, hi_of);
 	for (size_t c = 0; c < C->count; c++) /* the doubled win table, and one tie each way */
 		for (size_t e = C->first[c]; e < C->first[c + 1]; e++) {
-			size_t pair = C->code[e] / 3, what = C->code[e] % 3, lo = 0, hi = 1;
-			for (size_t p = 0; p < pair; p++)
-				if (++hi == k)
-					hi = ++lo + 1;
+			size_t lo = lo_of[C->code[e]], hi = hi_of[C->code[e]], what = C->code[e] % 3;
 			double n = (double)C->size[c] * C->mult[e];
 			w[lo * k + hi] += what == VOTES_LO_WON ? 2 * n : what == VOTES_TIED ? n : 0;
 			w[hi * k + lo] += what == VOTES_HI_WON ? 2 * n : what == VOTES_TIED ? n : 0;

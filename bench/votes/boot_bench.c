@@ -106,17 +106,20 @@ static int make_classes(const struct shape *S, struct votes_classes *C)
 /* The doubled win table of all the ballots, and its fit. */
 static int point_estimate(const struct votes_classes *C, size_t k, double *w, double *g)
 {
+	size_t codes = votes_codes(k);
+	uint16_t *ends = malloc(2 * codes * sizeof *ends);
+	if (!ends)
+		return -1;
+	votes_code_models(k, ends, ends + codes);
 	memset(w, 0, k * k * sizeof *w);
 	for (size_t c = 0; c < C->count; c++)
 		for (size_t e = C->first[c]; e < C->first[c + 1]; e++) {
-			size_t pair = C->code[e] / 3, what = C->code[e] % 3, lo = 0, hi = 1;
-			for (size_t p = 0; p < pair; p++)
-				if (++hi == k)
-					hi = ++lo + 1;
+			size_t lo = ends[C->code[e]], hi = ends[codes + C->code[e]], what = C->code[e] % 3;
 			double n = (double)C->size[c] * C->mult[e];
 			w[lo * k + hi] += what == VOTES_LO_WON ? 2 * n : what == VOTES_TIED ? n : 0;
 			w[hi * k + lo] += what == VOTES_HI_WON ? 2 * n : what == VOTES_TIED ? n : 0;
 		}
+	free(ends);
 	for (size_t i = 0; i < k * k; i++)
 		w[i] += i / k != i % k; /* one tie each way: every model beaten and beating */
 	return votes_bt_fit(w, k, g) < 0 ? -1 : 0;
