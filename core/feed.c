@@ -165,16 +165,11 @@ static void release(struct kv_feed *f, int empty)
  * the file for the plugin. */
 static void end(struct kv_feed *f, int failed)
 {
-	static const char digits[] = "0123456789abcdef";
 	unsigned char d[32];
 	unsigned int len = 0;
 	f->failed |= failed;
 	EVP_DigestFinal_ex(f->md, d, &len);
-	for (int i = 0; i < 32; i++) {
-		f->hex[2 * i] = digits[d[i] >> 4];
-		f->hex[2 * i + 1] = digits[d[i] & 15];
-	}
-	f->hex[64] = '\0';
+	kv_sha256_to_hex(d, f->hex);
 	f->done = 1;
 	int unread = -1;
 	if (f->ring && f->pipe >= 0 && ioctl(f->pipe, FIONREAD, &unread) != 0)

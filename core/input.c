@@ -317,7 +317,7 @@ void kv_inputs_record(struct kv_inputs *in, const char *norm, uint64_t bytes, co
 	memcpy(r->sha256, hex, 65);
 }
 
-static void to_hex(const unsigned char *md, char out[65])
+void kv_sha256_to_hex(const unsigned char md[32], char out[65])
 {
 	static const char digits[] = "0123456789abcdef";
 	for (int i = 0; i < 32; i++) {
@@ -332,7 +332,7 @@ void kv_sha256_hex(const void *data, size_t len, char out[65])
 	unsigned char md[32];
 	unsigned int mdlen = 0;
 	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
-	to_hex(md, out);
+	kv_sha256_to_hex(md, out);
 }
 
 struct kv_stream {
@@ -399,7 +399,7 @@ static int local_digest(struct kv_stream *s, char hex[65])
 	unsigned char md[32];
 	unsigned int mdlen = 0;
 	EVP_DigestFinal_ex(s->md, md, &mdlen);
-	to_hex(md, hex);
+	kv_sha256_to_hex(md, hex);
 	kv_inputs_record(s->in, s->norm, s->bytes, hex);
 	return 0;
 }
@@ -519,7 +519,7 @@ int kv_sha256_file(const char *path, char out[65], uint64_t *bytes)
 	unsigned int mdlen = 0;
 	EVP_DigestFinal_ex(md, m, &mdlen);
 	EVP_MD_CTX_free(md);
-	to_hex(m, out);
+	kv_sha256_to_hex(m, out);
 	if (bytes)
 		*bytes = total;
 	return rc;

@@ -85,6 +85,8 @@ int kv_stream_close(struct kv_stream *s, char sha256_hex[65]);
 /* The open file's size in bytes (0 when unknown). */
 uint64_t kv_stream_size(const struct kv_stream *s);
 
+/* A SHA-256 digest as lowercase hex. */
+void kv_sha256_to_hex(const unsigned char md[32], char out[65]);
 /* SHA-256 of a buffer, as lowercase hex. */
 void kv_sha256_hex(const void *data, size_t len, char out[65]);
 /* SHA-256 of a file given by a real path (not recorded). */

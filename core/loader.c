@@ -222,7 +222,6 @@ static int open_regular(const char *file, const char *where, int *fd, struct sta
 /* The SHA-256 of the bytes behind fd, read from its start. */
 static int hash_fd(int fd, char out[65])
 {
-	static const char digits[] = "0123456789abcdef";
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
 	char buf[1 << 16];
@@ -236,11 +235,7 @@ static int hash_fd(int fd, char out[65])
 	unsigned int len = 0;
 	EVP_DigestFinal_ex(md, m, &len);
 	EVP_MD_CTX_free(md);
-	for (int i = 0; i < 32; i++) {
-		out[2 * i] = digits[m[i] >> 4];
-		out[2 * i + 1] = digits[m[i] & 15];
-	}
-	out[64] = '\0';
+	kv_sha256_to_hex(m, out);
 	return got < 0 ? -1 : 0;
 }
 
