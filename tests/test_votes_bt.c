@@ -662,6 +662,94 @@ Test(votes_scan, lines_that_leave_the_learned_layout)
 	}
 }
 
+/* Reads a whole text at a level (as scan_pieces); returns the judge of
+ * its last record, or NULL with the error in err. */
+static const char *scan_judge(const char *level, const char *text, char *judge, size_t cap, char *err,
+			      size_t errcap)
+{
+	struct votes_scan s;
+	struct votes_battle b;
+	const char *p = text, *got = NULL;
+	setenv("KAIEVAL_SIMD", strcmp(level, "general") ? level : "scalar", 1);
+	votes_scan_init(&s);
+	unsetenv("KAIEVAL_SIMD");
+	s.general_only = !strcmp(level, "general");
+	int rc;
+	while ((rc = votes_scan_next(&s, &p, text + strlen(text), 1, &b)) == VOTES_SCAN_RECORD) {
+		snprintf(judge, cap, "%.*s", (int)b.judge.n, b.judge.s);
+		got = judge;
+	}
+	if (rc == VOTES_SCAN_ERROR) {
+		snprintf(err, errcap, "%s", s.msg);
+		got = NULL;
+	}
+	votes_scan_free(&s);
+	return got;
+}
+
+/* Every byte after a backslash, and in every place of a \u escape, is
+ * taken or refused as RFC 8259 says, in the judge (read) and in a member
+ * the plugin skips, by every reader; the one-letter escapes give their
+ * bytes.  Each text starts with a plain record, so that the fast readers
+ * have learned its layout when the escape comes. */
+Test(votes_scan, escapes_are_checked_as_json_defines_them)
+{
+	static const char *const levels[] = {"general", "scalar", "avx512"};
+	static const char letters[] = "\"\\/bfnrt", bytes[] = "\"\\/\b\f\n\r\t";
+	static const char hex[] = "0123456789abcdefABCDEF";
+	char text[512], judge[64], err[512], esc[16];
+	for (int x = 1; x < 256; x++)
+		for (int form = 0; form < 5; form++) {
+			int ok;
+			if (form == 0) { /* \x */
+				snprintf(esc, sizeof esc, "\\%c", x);
+				ok = strchr(letters, x) != NULL;
+			} else { /* \u0041 with x in place form - 1 */
+				snprintf(esc, sizeof esc, "\\u0041");
+				esc[1 + form] = (char)x;
+				ok = strchr(hex, x) != NULL;
+			}
+			for (int skipped = 0; skipped < 2; skipped++) {
+				snprintf(text, sizeof text,
+					 "{\"model_a\": \"ma\", \"model_b\": \"mb\", \"winner\": \"tie\", \"judge\": \"j\", \"note\": \"n\"}\n"
+					 "{\"model_a\": \"ma\", \"model_b\": \"mb\", \"winner\": \"tie\", \"judge\": \"%s\", \"note\": \"%s\"}\n",
+					 skipped ? "j" : esc, skipped ? esc : "n");
+				for (int l = 0; l < 3; l++) {
+					const char *got = scan_judge(levels[l], text, judge, sizeof judge, err, sizeof err);
+					cr_assert_eq(got != NULL, ok, "%s: byte 0x%02x, form %d, %s: %s", levels[l], x, form,
+						     skipped ? "skipped" : "judge", got ? got : err);
+					if (!ok)
+						cr_expect_not_null(strstr(err, "escape"), "%s: byte 0x%02x, form %d, %d: %s", levels[l], x, form, skipped, err);
+					else if (!skipped && form == 0)
+						cr_expect(strlen(got) == 1 && got[0] == bytes[strchr(letters, x) - letters],
+							  "byte 0x%02x gave '%s'", x, got);
+					else if (!skipped)
+						cr_expect_eq(strtoul(esc + 2, NULL, 16) < 0x80 ? (unsigned char)got[0] : 0x80u,
+							     strtoul(esc + 2, NULL, 16) < 0x80 ? strtoul(esc + 2, NULL, 16) : 0x80u);
+				}
+			}
+		}
+	static const struct { const char *esc, *utf8; } pairs[] = {
+		{"\\ud83d\\ude00", "\xf0\x9f\x98\x80"}, {"\\udbff\\udfff", "\xf4\x8f\xbf\xbf"},
+		{"\\ud7ff", "\xed\x9f\xbf"}, {"\\ue000", "\xee\x80\x80"}, {"\\ud83d", NULL}, {"\\ude00", NULL},
+		{"\\ud83d\\u0041", NULL}, {"\\ud83dx", NULL}, {"\\ud83d\\n", NULL},
+	};
+	for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
+		for (int skipped = 0; skipped < 2; skipped++)
+			for (int l = 0; l < 3; l++) {
+				snprintf(text, sizeof text,
+					 "{\"model_a\": \"ma\", \"model_b\": \"mb\", \"winner\": \"tie\", \"judge\": \"%s\", \"note\": \"%s\"}\n",
+					 skipped ? "j" : pairs[i].esc, skipped ? pairs[i].esc : "n");
+				const char *got = scan_judge(levels[l], text, judge, sizeof judge, err, sizeof err);
+				cr_assert_eq(got != NULL, pairs[i].utf8 != NULL, "%s: %s: %s", levels[l], pairs[i].esc,
+					     got ? got : err);
+				if (!got)
+					cr_expect_not_null(strstr(err, "surrogate"), "%s", err);
+				else if (!skipped)
+					cr_expect_str_eq(got, pairs[i].utf8, "%s", pairs[i].esc);
+			}
+}
+
 /* Escaped ids are compared by their text: "m\u0061" is model "ma", and a
  * judge written with \u escapes is the same judge as in raw UTF-8.  Values
  * the plugin does not read (nested conversations) are skipped whole. */

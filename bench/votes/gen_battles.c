@@ -3,6 +3,7 @@
  *
  *   gen_battles -o FILE [-n 10000000] [-m 8] [-j 50000] [-d 0.01] [-s 2026]
  *               [-t tail] [-q questions] [-a anchors] [-u unknown share] [-x [-x]] [-p]
+ *               [-c korean share]
  *
  * Each line is one battle in FastChat's clean_battle layout: model_a,
  * model_b, winner, judge, question_id (32 hex digits), tstamp.  The models
@@ -22,7 +23,12 @@
  *       twice, also the rest of what Arena's current files hold: is_code,
  *       is_refusal and the nested dedup_tag and category_tag objects;
  *   -p  one JSON array indented by 2, as FastChat writes its clean_battle
- *       files (json.dump(battles, f, indent=2)), instead of JSONL.
+ *       files (json.dump(battles, f, indent=2)), instead of JSONL;
+ *   -c  the conversations, as Arena's clean_battle_conv files hold them:
+ *       one question and an answer on each side, of words of which the
+ *       given share are Korean, written as json.dumps writes them by
+ *       default (ensure_ascii: every Korean letter a \uXXXX escape, an
+ *       emoji a surrogate pair).
  * Same arguments, same bytes. */
 #include "names.h"
 
@@ -51,8 +57,8 @@ struct ballot { unsigned judge, a, b; uint64_t q0, q1; };
 struct opts {
 	unsigned long long n;
 	unsigned models, judges, anchors, questions;
-	double dup, tail, unknown;
-	int extra, pretty;
+	double dup, tail, unknown, korean;
+	int extra, pretty, conversations;
 	uint64_t seed;
 	const char *out;
 };
@@ -60,7 +66,8 @@ struct opts {
 static int usage(void)
 {
 	fprintf(stderr, "usage: gen_battles -o FILE [-n battles] [-m models<=256] [-j judges] [-d repeat share] "
-		"[-s seed] [-t tail exponent] [-q question pool] [-a anchors] [-u unknown share] [-x [-x]] [-p]\n");
+		"[-s seed] [-t tail exponent] [-q question pool] [-a anchors] [-u unknown share] [-x [-x]] [-p] "
+		"[-c korean share]\n");
 	return 2;
 }
 
@@ -68,7 +75,7 @@ static int parse(int argc, char **argv, struct opts *o)
 {
 	int c;
 	*o = (struct opts){.n = 10000000ULL, .models = 8, .judges = 50000, .dup = 0.01, .seed = 2026};
-	while ((c = getopt(argc, argv, "o:n:m:j:d:s:t:q:a:u:xp")) != -1) {
+	while ((c = getopt(argc, argv, "o:n:m:j:d:s:t:q:a:u:xpc:")) != -1) {
 		switch (c) {
 		case 'o': o->out = optarg; break;
 		case 'n': o->n = strtoull(optarg, NULL, 10); break;
@@ -82,6 +89,10 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'u': o->unknown = atof(optarg); break;
 		case 'x': o->extra++; break;
 		case 'p': o->pretty = 1; break;
+		case 'c':
+			o->conversations = 1;
+			o->korean = atof(optarg);
+			break;
 		default: return -1;
 		}
 	}
@@ -228,6 +239,58 @@ static void write_tags(struct out *w)
 	end(w, '}');
 }
 
+/* Words of a conversation: English, or Korean (and one emoji) as
+ * ensure_ascii escapes them. */
+static void words(FILE *f, unsigned n, double korean)
+{
+	static const char *const english[] = {"the", "of", "and", "to", "in", "is", "that", "for", "it", "as",
+					      "with", "model", "answer", "code", "python", "function", "return",
+					      "value", "list", "data", "you", "can", "use", "\\\"quoted\\\""};
+	static const char *const other[] = {
+		"\\uc548\\ub155\\ud558\\uc138\\uc694", "\\ubaa8\\ub378", "\\ub2f5\\ubcc0",
+		"\\uc9c8\\ubb38", "\\ub370\\uc774\\ud130", "\\ud55c\\uad6d\\uc5b4",
+		"\\uc778\\uacf5\\uc9c0\\ub2a5", "\\ud3c9\\uac00", "\\uacb0\\uacfc",
+		"\\ud83d\\ude00"};
+	for (unsigned i = 0; i < n; i++) {
+		if (i)
+			fputs(below(20) ? " " : "\\n", f);
+		if (uniform() < korean)
+			fputs(other[below(sizeof other / sizeof other[0])], f);
+		else
+			fputs(english[below(sizeof english / sizeof english[0])], f);
+	}
+}
+
+static void message(struct out *w, const char *role, unsigned n, double korean)
+{
+	item(w, NULL);
+	begin(w, '{');
+	item(w, "content");
+	fputc('"', w->f);
+	words(w->f, n, korean);
+	fputc('"', w->f);
+	text(w, "role", role);
+	end(w, '}');
+}
+
+/* Both sides' conversations: the same question (its draws replayed),
+ * each model's own answer. */
+static void write_conversations(struct out *w, double korean)
+{
+	uint64_t question = state;
+	unsigned length = 5 + below(56);
+	for (int side = 0; side < 2; side++) {
+		uint64_t answer = state;
+		item(w, side ? "conversation_b" : "conversation_a");
+		begin(w, '[');
+		state = question;
+		message(w, "user", length, korean);
+		state = answer;
+		message(w, "assistant", 50 + below(351), korean);
+		end(w, ']');
+	}
+}
+
 static void write_battle(struct out *w, const struct opts *o, const struct ballot *x, unsigned long long i)
 {
 	char a[32], b[32], judge[32], question[40], tstamp[32];
@@ -269,6 +332,8 @@ static void write_battle(struct out *w, const struct opts *o, const struct ballo
 	}
 	if (o->extra > 1)
 		write_tags(w);
+	if (o->conversations)
+		write_conversations(w, o->korean);
 	end(w, '}');
 	if (!o->pretty)
 		fputc('\n', w->f);
