@@ -169,7 +169,7 @@ static uint64_t mix(uint64_t *x)
  * classes.c makes them; most counted once, some 2 to 9 times, one in 50
  * thousands of times.  PAST_32: one class's sums pass 32 bits; PAST_16:
  * every class has code 0, whose sum passes 16 bits in every replicate. */
-enum shape { PLAIN, PAST_32, PAST_16 };
+enum shape { PLAIN, PAST_32, PAST_16, SPREAD_16 };
 
 static void judge_like_classes(struct votes_classes *C, size_t classes, enum shape shape)
 {
@@ -210,15 +210,39 @@ static void judge_like_classes(struct votes_classes *C, size_t classes, enum sha
 		C->units += C->size[c];
 }
 
-/* All replicates' ratings (elo, then normalized, then ok) of C, with the
- * environment variable var set to value. */
-static void all_replicates(const struct votes_classes *C, const char *var, const char *value, double *out,
-			   unsigned char *ok, size_t rounds)
+/* 600,000 classes of one judge and one ballot among 40 models (2340
+ * codes), so that a block of small classes (2048 units) has fewer entries
+ * than there are codes, and its 16-bit sums are bound by its largest count
+ * times the classes sharing a code.  One class in 8 has code 0: about 1500
+ * of a block's draws in a replicate, and 75,000 of the replicate's, so
+ * code 0's 16-bit sums pass 65535 unless widened in time. */
+static void spread_classes(struct votes_classes *C)
 {
-	size_t k = 8;
-	double w[64] = {0}, g[8];
-	uint16_t lo_of[84], hi_of[84];
-	cr_assert_eq(votes_codes(k), 84);
+	size_t classes = 600000, codes = votes_codes(40);
+	uint64_t x = 7;
+	C->size = calloc(classes, sizeof *C->size);
+	C->first = calloc(classes + 1, sizeof *C->first);
+	C->code = calloc(classes, sizeof *C->code);
+	C->mult = calloc(classes, sizeof *C->mult);
+	cr_assert(C->size && C->first && C->code && C->mult);
+	for (size_t c = 0; c < classes; c++) {
+		C->size[c] = 1;
+		C->code[c] = c % 8 == 0 ? 0 : 1 + (uint32_t)(mix(&x) % (codes - 1));
+		C->mult[c] = 1;
+		C->first[c + 1] = c + 1;
+	}
+	C->count = classes;
+	C->units = classes;
+}
+
+/* All replicates' ratings (elo, then normalized, then ok) of C's k
+ * models, with the environment variable var set to value. */
+static void all_replicates(const struct votes_classes *C, size_t k, const char *var, const char *value,
+			   double *out, unsigned char *ok, size_t rounds)
+{
+	double *w = calloc(k * k, sizeof *w), *g = calloc(k, sizeof *g);
+	uint16_t *lo_of = calloc(votes_codes(k), sizeof *lo_of), *hi_of = calloc(votes_codes(k), sizeof *hi_of);
+	cr_assert(w && g && lo_of && hi_of);
 	votes_code_models(k, lo_of, hi_of);
 	for (size_t c = 0; c < C->count; c++) /* the doubled win table, and one tie each way */
 		for (size_t e = C->first[c]; e < C->first[c + 1]; e++) {
@@ -242,11 +266,16 @@ static void all_replicates(const struct votes_classes *C, const char *var, const
 	unsetenv(var);
 	cr_assert_eq(rc, 0);
 	free(streams);
+	free(w);
+	free(g);
+	free(lo_of);
+	free(hi_of);
 }
 
 /* The draws and sums are the same bits at every SIMD level, group size
  * (1, 4, 16, 32, 64, 128 replicates: 84 codes take 336 bytes a replicate) and
- * number of threads, in every one of 203 replicates. */
+ * number of threads, in every one of 203 replicates; with 40 models
+ * (SPREAD_16), in 64 replicates, at every SIMD level. */
 static void expect_same_replicates(enum shape shape)
 {
 	static const char *const runs[][2] = {
@@ -254,18 +283,22 @@ static void expect_same_replicates(enum shape shape)
 		{"KAIEVAL_CACHE_BYTES", "2048"},   {"KAIEVAL_CACHE_BYTES", "5376"},   {"KAIEVAL_CACHE_BYTES", "10752"},
 		{"KAIEVAL_CACHE_BYTES", "21504"},  {"KAIEVAL_CACHE_BYTES", "1000000000"}, {"KAIEVAL_THREADS", "1"},
 	};
-	size_t rounds = 203, n = 2 * rounds * 8, runs_n = sizeof runs / sizeof runs[0];
+	size_t k = shape == SPREAD_16 ? 40 : 8, rounds = shape == SPREAD_16 ? 64 : 203, n = 2 * rounds * k;
+	size_t runs_n = shape == SPREAD_16 ? 2 : sizeof runs / sizeof runs[0]; /* there: scalar and avx2 */
 	struct votes_classes C = {0};
-	judge_like_classes(&C, 12000, shape);
+	if (shape == SPREAD_16)
+		spread_classes(&C);
+	else
+		judge_like_classes(&C, 12000, shape);
 	double *first = malloc(n * sizeof *first), *other = malloc(n * sizeof *other);
 	unsigned char ok0[203], ok[203];
-	all_replicates(&C, "KAIEVAL_SIMD", "avx512", first, ok0, rounds);
+	all_replicates(&C, k, "KAIEVAL_SIMD", "avx512", first, ok0, rounds);
 	size_t usable = 0;
 	for (size_t r = 0; r < rounds; r++)
 		usable += ok0[r];
 	cr_expect_gt(usable, rounds / 2, "most replicates have an estimate");
 	for (size_t i = 0; i < runs_n; i++) {
-		all_replicates(&C, runs[i][0], runs[i][1], other, ok, rounds);
+		all_replicates(&C, k, runs[i][0], runs[i][1], other, ok, rounds);
 		cr_expect_eq(memcmp(ok, ok0, rounds), 0, "%s=%s", runs[i][0], runs[i][1]);
 		size_t differ = 0;
 		for (size_t j = 0; j < n; j++)
@@ -293,6 +326,11 @@ Test(votes_scale, every_replicate_is_the_same_when_sums_pass_32_bits, .timeout =
 Test(votes_scale, every_replicate_is_the_same_when_a_sum_passes_16_bits, .timeout = 60)
 {
 	expect_same_replicates(PAST_16);
+}
+
+Test(votes_scale, every_replicate_is_the_same_when_many_models_pass_16_bits, .timeout = 60)
+{
+	expect_same_replicates(SPREAD_16);
 }
 
 /* The sandwich variance is the same bits at every SIMD level (its outer

@@ -16,7 +16,7 @@
  * over replicates, in vector registers.  The sums are 32-bit when a bound
  * on the replicates' ballots says they fit, else 64-bit; with AVX-512 a
  * shared block's entries counted once go through 16-bit sums first
- * (narrow_room).  All are integers: the order of the additions never
+ * (narrow_room, added16).  All are integers: the order of the additions never
  * changes a sum.
  *
  * A block's draws are counted in lane groups of 16 bytes a class: four
@@ -49,6 +49,7 @@ struct block {
 	size_t map;           /* small classes: where their units' lane groups start in unit_class */
 	int single;
 	int distinct;         /* no class has two entries of one code (as classes.c makes them) */
+	uint32_t sharing;     /* the most of its classes that have an entry of one code; 0: not counted */
 };
 
 struct plan {
@@ -250,7 +251,19 @@ AVX2 static void draw_four16(struct kv_rng *rng, const uint64_t *count, uint32_t
 }
 #endif
 
-static int add_block(struct plan *P, size_t cap, struct block b)
+/* The most classes of [c0, c1) with an entry of one code; per_code is
+ * all 0, and is left so. */
+static uint32_t most_sharing(const struct votes_classes *C, size_t c0, size_t c1, uint32_t *per_code)
+{
+	uint32_t most = 0;
+	for (size_t e = C->first[c0]; e < C->first[c1]; e++)
+		most = ++per_code[C->code[e]] > most ? per_code[C->code[e]] : most;
+	for (size_t e = C->first[c0]; e < C->first[c1]; e++)
+		per_code[C->code[e]] = 0;
+	return most;
+}
+
+static int add_block(struct plan *P, size_t cap, struct block b, uint32_t *per_code)
 {
 	const struct votes_classes *C = P->B->C;
 	if (P->nblocks == cap)
@@ -264,13 +277,16 @@ static int add_block(struct plan *P, size_t cap, struct block b)
 		}
 		b.heaviest = ballots > b.heaviest ? ballots : b.heaviest;
 	}
+	if (!b.single && C->first[b.c1] - C->first[b.c0] < P->codes) /* see added16() */
+		b.sharing = most_sharing(C, b.c0, b.c1, per_code);
 	P->blocks[P->nblocks++] = b;
 	if (b.c1 - b.c0 > P->widest)
 		P->widest = b.c1 - b.c0;
 	return 0;
 }
 
-static int make_blocks(struct plan *P)
+/* The classes cut into blocks (see the top of this file). */
+static int blocks_of(struct plan *P, uint32_t *per_code)
 {
 	const struct votes_classes *C = P->B->C;
 	size_t cap = C->count + 1, small_units = 0;
@@ -286,12 +302,13 @@ static int make_blocks(struct plan *P)
 	for (size_t c = 0; c < C->count; c++) {
 		int small = C->size[c] < SMALL;
 		if (is_open && (!small || open.units + C->size[c] > BLOCK_UNITS)) {
-			if (add_block(P, cap, open))
+			if (add_block(P, cap, open, per_code))
 				return -1;
 			is_open = 0;
 		}
 		if (!small) {
-			if (add_block(P, cap, (struct block){.c0 = c, .c1 = c + 1, .units = C->size[c], .single = 1}))
+			struct block one = {.c0 = c, .c1 = c + 1, .units = C->size[c], .single = 1};
+			if (add_block(P, cap, one, per_code))
 				return -1;
 			continue;
 		}
@@ -304,7 +321,15 @@ static int make_blocks(struct plan *P)
 		open.units += C->size[c];
 		open.c1 = c + 1;
 	}
-	return is_open ? add_block(P, cap, open) : 0;
+	return is_open ? add_block(P, cap, open, per_code) : 0;
+}
+
+static int make_blocks(struct plan *P)
+{
+	uint32_t *per_code = calloc(P->codes, sizeof *per_code); /* most_sharing's counters */
+	int rc = per_code ? blocks_of(P, per_code) : -1;
+	free(per_code);
+	return rc;
 }
 
 /* The bytes a group's sums may take: the processor's second-level cache
@@ -591,6 +616,21 @@ AVX512BW static void add_entries16_avx512(const struct votes_classes *C, size_t 
 		add16_zmm(C, acc, acc16, m, c0, c1, 1);
 }
 
+/* The largest of n 16-bit counts (n a multiple of 32). */
+AVX512BW static uint32_t largest16(const uint16_t *m, size_t n)
+{
+	__m512i top = _mm512_setzero_si512();
+	for (size_t i = 0; i < n; i += 32)
+		top = _mm512_max_epu16(top, _mm512_loadu_si512(m + i));
+	__m256i half = _mm256_max_epu16(_mm512_castsi512_si256(top), _mm512_extracti64x4_epi64(top, 1));
+	__m128i quarter = _mm_max_epu16(_mm256_castsi256_si128(half), _mm256_extracti128_si256(half, 1));
+	uint16_t lanes[8], most = 0;
+	_mm_storeu_si128((__m128i *)(void *)lanes, quarter);
+	for (int i = 0; i < 8; i++)
+		most = lanes[i] > most ? lanes[i] : most;
+	return most;
+}
+
 /* acc += acc16, and acc16 = 0 (codes x R sums, R a multiple of 32). */
 AVX512BW static void widen_sums(uint32_t *acc, uint16_t *acc16, size_t n)
 {
@@ -634,26 +674,23 @@ static void widen(const struct plan *P, uint32_t *acc, uint16_t *acc16)
 }
 
 /* Whether block b may be summed in 16 bits (add_entries16_avx512), the
- * 16-bit sums first widened when they might not hold it.  In a replicate,
- * a class adds its count to a cell's 16-bit sum once at most (its entries'
- * codes are distinct, and those counted more than once go to the 32-bit
- * sums), so that sum stays within the draws of the blocks summed there
- * since the last widening: *pending bounds them. */
+ * 16-bit sums first widened when they might not hold it; *most gets its
+ * most draws in one replicate.  *pending bounds every 16-bit sum, and
+ * a block adds at most *most to one (added16). */
 static int narrow_room(const struct plan *P, const struct block *bl, const uint64_t *nb, size_t b, size_t reps,
-		       uint32_t *acc, uint16_t *acc16, uint64_t *pending)
+		       uint32_t *acc, uint16_t *acc16, uint64_t *pending, uint64_t *most)
 {
 	if (!P->narrow || bl->single || !bl->distinct)
 		return 0;
-	uint64_t most = 0;
+	*most = 0;
 	for (size_t r = 0; r < reps; r++)
-		most = nb[b * P->R + r] > most ? nb[b * P->R + r] : most;
-	if (most > UINT16_MAX)
+		*most = nb[b * P->R + r] > *most ? nb[b * P->R + r] : *most;
+	if (*most > UINT16_MAX)
 		return 0;
-	if (*pending + most > UINT16_MAX) {
+	if (*pending + *most > UINT16_MAX) {
 		widen(P, acc, acc16);
 		*pending = 0;
 	}
-	*pending += most;
 	return 1;
 }
 
@@ -664,6 +701,26 @@ static void add_entries16(const struct plan *P, uint32_t *acc, uint16_t *acc16, 
 	add_entries16_avx512(P->B->C, P->R, acc, acc16, m, c0, c1);
 #else
 	(void)P, (void)acc, (void)acc16, (void)m, (void)c0, (void)c1;
+#endif
+}
+
+/* How much block bl, whose 16-bit counts are m16, added to one 16-bit sum
+ * at most: in a replicate a class adds its count to a sum once at most
+ * (its entries' codes are distinct; those counted more than once go to the
+ * 32-bit sums), so at most the block's most draws in a replicate, `most`,
+ * and at most its largest count times the classes sharing a code.  The
+ * second, far less with many models, is worth finding only where widening
+ * (all the codes' sums) costs more than the block's own entries. */
+static uint64_t added16(const struct plan *P, const struct block *bl, const uint16_t *m16, uint64_t most)
+{
+#if defined(__GNUC__) && defined(__x86_64__)
+	if (!bl->sharing)
+		return most;
+	uint64_t bound = largest16(m16, (bl->c1 - bl->c0) * padded(P->R, 8)) * (uint64_t)bl->sharing;
+	return bound < most ? bound : most;
+#else
+	(void)P, (void)bl, (void)m16;
+	return most;
 #endif
 }
 
@@ -731,14 +788,17 @@ static void group(void *arg, size_t task, unsigned t)
 		memset(acc32, 0, P->codes * R * sizeof *acc32);
 	for (size_t b = 0; b < P->nblocks; b++) {
 		const struct block *bl = &P->blocks[b];
-		int half = !wide && narrow_room(P, bl, nb, b, reps, acc32, acc16, &pending);
+		uint64_t most = 0;
+		int half = !wide && narrow_room(P, bl, nb, b, reps, acc32, acc16, &pending, &most);
 		draw_block(P, bl, nb, b, B->streams + first, reps, m, m16, half);
-		if (wide)
+		if (wide) {
 			add_entries64(P, acc64, m, bl->c0, bl->c1);
-		else if (half)
+		} else if (half) {
 			add_entries16(P, acc32, acc16, m16, bl->c0, bl->c1);
-		else
+			pending += added16(P, bl, m16, most);
+		} else {
 			add_entries32(P, acc32, m, bl->c0, bl->c1);
+		}
 	}
 	if (pending)
 		widen(P, acc32, acc16);
