@@ -65,6 +65,7 @@ struct plan {
 	/* per thread */
 	uint64_t *nb, *acc64;
 	uint32_t *m, *acc32;
+	uint32_t *rows;                 /* acc32 transposed: a replicate's sums in a row */
 	uint16_t *m16, *acc16;
 	double *w, *g, *wr, *elo;
 };
@@ -734,9 +735,22 @@ static void add_entries64(const struct plan *P, uint64_t *acc, const uint32_t *m
 				acc[(size_t)C->code[e] * R + r] += (uint64_t)m[at(c1 - c0, c - c0, r)] * C->mult[e];
 }
 
+/* rows[r * codes + x] = acc[x * R + r]: the fits read a replicate's sums
+ * in order, where reading them R apart took a cache line per code (a
+ * line from the third-level cache, with 200 models). */
+static void transpose(const uint32_t *acc, size_t codes, size_t R, uint32_t *rows)
+{
+	for (size_t x0 = 0; x0 < codes; x0 += 64) { /* 64 codes' sums: 256 R bytes, in the first-level cache */
+		size_t x1 = codes - x0 < 64 ? codes : x0 + 64;
+		for (size_t r = 0; r < R; r++)
+			for (size_t x = x0; x < x1; x++)
+				rows[r * codes + x] = acc[x * R + r];
+	}
+}
+
 /* Replicate r's doubled win table (2 per win, 1 per tie each way, and the
- * prior's ties). */
-static void table_of(const struct plan *P, const uint32_t *acc32, const uint64_t *acc64, size_t r, double *w)
+ * prior's ties), from its row of 32-bit sums or from the 64-bit ones. */
+static void table_of(const struct plan *P, const uint32_t *row, const uint64_t *acc64, size_t r, double *w)
 {
 	size_t k = P->B->k, R = P->R, x = 0;
 	for (size_t lo = 0; lo < k; lo++) {
@@ -744,20 +758,20 @@ static void table_of(const struct plan *P, const uint32_t *acc32, const uint64_t
 		for (size_t hi = lo + 1; hi < k; hi++, x += 3) {
 			double sum[3];
 			for (int i = 0; i < 3; i++)
-				sum[i] = acc64 ? (double)acc64[(x + i) * R + r] : (double)acc32[(x + i) * R + r];
+				sum[i] = acc64 ? (double)acc64[(x + i) * R + r] : (double)row[x + i];
 			w[lo * k + hi] = 2 * sum[VOTES_LO_WON] + sum[VOTES_TIED] + P->B->prior;
 			w[hi * k + lo] = 2 * sum[VOTES_HI_WON] + sum[VOTES_TIED] + P->B->prior;
 		}
 	}
 }
 
-static void fit(const struct plan *P, unsigned t, const uint32_t *acc32, const uint64_t *acc64, size_t r,
+static void fit(const struct plan *P, unsigned t, const uint32_t *row, const uint64_t *acc64, size_t r,
 		size_t b)
 {
 	const struct votes_boot *B = P->B;
 	size_t k = B->k;
 	double *w = P->w + t * k * k, *g = P->g + t * k, *wr = P->wr + t * k, *elo = P->elo + t * k;
-	table_of(P, acc32, acc64, r, w);
+	table_of(P, row, acc64, r, w);
 	B->ok[b] = votes_bt_refit(w, k, B->g0, P->factor, g) >= 0;
 	if (!B->ok[b])
 		return; /* a resample in which some team is never beaten (or never wins) */
@@ -775,6 +789,7 @@ static void group(void *arg, size_t task, unsigned t)
 	size_t R = P->R, first = task * R, reps = B->rounds - first < R ? B->rounds - first : R;
 	uint64_t *nb = P->nb + t * P->nblocks * R, *acc64 = P->acc64 + t * P->codes * R;
 	uint32_t *m = P->m + t * P->widest * padded(R, 4), *acc32 = P->acc32 + t * P->codes * R;
+	uint32_t *rows = P->rows + t * P->codes * R;
 	uint16_t *acc16 = P->acc16 ? P->acc16 + t * P->codes * R : NULL; /* zero between groups */
 	uint16_t *m16 = P->m16 ? P->m16 + t * P->widest * padded(R, 8) : NULL;
 	uint64_t pending = 0;
@@ -802,8 +817,10 @@ static void group(void *arg, size_t task, unsigned t)
 	}
 	if (pending)
 		widen(P, acc32, acc16);
+	if (!wide)
+		transpose(acc32, P->codes, R, rows);
 	for (size_t r = 0; r < reps; r++)
-		fit(P, t, acc32, wide ? acc64 : NULL, r, first + r);
+		fit(P, t, rows + r * P->codes, wide ? acc64 : NULL, r, first + r);
 }
 
 static void plan_free(struct plan *P)
@@ -814,6 +831,7 @@ static void plan_free(struct plan *P)
 	free(P->nb);
 	free(P->acc32);
 	free(P->acc64);
+	free(P->rows);
 	free(P->acc16);
 	free(P->m16);
 	free(P->m);
@@ -838,12 +856,13 @@ int votes_boot_run(struct votes_boot *B)
 		P.nb = malloc(threads * P.nblocks * P.R * sizeof *P.nb);
 		P.acc32 = malloc(threads * P.codes * P.R * sizeof *P.acc32);
 		P.acc64 = malloc(threads * P.codes * P.R * sizeof *P.acc64);
+		P.rows = malloc(threads * P.codes * P.R * sizeof *P.rows);
 		P.m = malloc(threads * P.widest * padded(P.R, 4) * sizeof *P.m);
 		P.w = malloc(threads * k * k * sizeof *P.w);
 		P.g = malloc(threads * k * sizeof *P.g);
 		P.wr = malloc(threads * k * sizeof *P.wr);
 		P.elo = malloc(threads * k * sizeof *P.elo);
-		rc = P.nb && P.acc32 && P.acc64 && P.m && P.w && P.g && P.wr && P.elo ? 0 : -1;
+		rc = P.nb && P.acc32 && P.acc64 && P.rows && P.m && P.w && P.g && P.wr && P.elo ? 0 : -1;
 	}
 	if (rc == 0 && P.avx512 && P.R % 32 == 0) {
 		P.acc16 = calloc(threads * P.codes * P.R, sizeof *P.acc16);
