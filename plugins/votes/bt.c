@@ -50,12 +50,20 @@ int votes_bt_unreachable(const double *w, size_t k, size_t *from, size_t *to)
  * expected wins at g (its score equation: the observed wins). */
 static void denominators(const double *w, size_t k, const double *g, double *denom)
 {
+	/* Each pair's term divided once, for both teams: team i's terms are
+	 * still added in the order of j (those of j < i by the rows before),
+	 * so the sums are the same bits as one row at a time. */
+	for (size_t i = 0; i < k; i++)
+		denom[i] = 0;
 	for (size_t i = 0; i < k; i++) {
-		double d = 0;
-		for (size_t j = 0; j < k; j++) {
+		double d = denom[i];
+		for (size_t j = i + 1; j < k; j++) {
 			double n = w[i * k + j] + w[j * k + i];
-			if (j != i && n > 0)
-				d += n / (g[i] + g[j]);
+			if (n > 0) {
+				double q = n / (g[i] + g[j]);
+				d += q;
+				denom[j] += q;
+			}
 		}
 		denom[i] = d;
 	}
