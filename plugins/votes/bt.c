@@ -198,18 +198,21 @@ static int cholesky(double *A, size_t n)
 	return 0;
 }
 
-/* b <- (L L')^-1 b. */
+/* b <- (L L')^-1 b.  Each b[i] is worked on in a local: written back
+ * after every term, it waited on its own store (b may alias L). */
 static void cholesky_apply(const double *L, size_t n, double *b)
 {
 	for (size_t i = 0; i < n; i++) { /* L y = b */
+		double s = b[i];
 		for (size_t m = 0; m < i; m++)
-			b[i] -= L[i * n + m] * b[m];
-		b[i] /= L[i * n + i];
+			s -= L[i * n + m] * b[m];
+		b[i] = s / L[i * n + i];
 	}
 	for (size_t i = n; i-- > 0;) { /* L' x = y */
+		double s = b[i];
 		for (size_t m = i + 1; m < n; m++)
-			b[i] -= L[m * n + i] * b[m];
-		b[i] /= L[i * n + i];
+			s -= L[m * n + i] * b[m];
+		b[i] = s / L[i * n + i];
 	}
 }
 
