@@ -632,6 +632,95 @@ Test(votes_pairwise, unknown_models_ignored_and_counted)
 	kvt_round_done(&r);
 }
 
+/* A round of teams t0, t1, ... whose models are names[0..n) over the
+ * battles, unknown models ignored; every team's wins are checked. */
+static void run_named(char (*names)[48], size_t n, const char *battles, const long *wins, long unknown)
+{
+	struct kv_buf teams = {0}, crit = {0};
+	kv_buf_puts(&teams, "teams = ( ");
+	kv_buf_puts(&crit, "{ id = \"arena\"; plugin = \"votes\"; kind = \"score\"; points = 25.0; params = {"
+		    " method = \"pairwise\"; battles = \"b.jsonl\"; bootstrap = 0; unknown_models = \"ignore\"; models = {");
+	for (size_t i = 0; i < n; i++) {
+		kv_buf_printf(&teams, "%s{ id = \"t%zu\"; name = \"T%zu\"; model = \"%s\"; }", i ? ", " : "", i, i, names[i]);
+		kv_buf_printf(&crit, " t%zu = \"%s\";", i, names[i]);
+	}
+	kv_buf_puts(&teams, " );\n");
+	kv_buf_puts(&crit, " }; }; }");
+	struct kvt_round r;
+	round_init(&r);
+	kvt_round_put(&r, "b.jsonl", battles);
+	run_round(&r, teams.data, crit.data);
+	cr_assert_eq(r.rc, 0, "%s", r.err.msg);
+	cr_expect_eq(rev(&r, "arena", "excluded_unknown_model"), unknown);
+	for (size_t i = 0; i < n; i++) {
+		char id[16];
+		snprintf(id, sizeof id, "t%zu", i);
+		cr_expect_eq(ev(&r, "arena", id, "wins"), wins[i], "team %zu ('%s')", i, names[i]);
+	}
+	kvt_round_done(&r);
+	kv_buf_free(&teams);
+	kv_buf_free(&crit);
+}
+
+/* Model names of 1 to 40 bytes, in pairs that differ in one byte only, at
+ * the start, in the middle or at the end: every battle goes to its own two
+ * models, and a name one byte off a team's is unknown. */
+Test(votes_pairwise, model_names_of_every_length_are_told_apart)
+{
+	static const size_t lengths[] = {1, 5, 8, 9, 15, 16, 17, 24, 29, 40};
+	enum { N = 2 * sizeof lengths / sizeof lengths[0] };
+	char names[N][48];
+	long wins[N];
+	struct kv_buf battles = {0};
+	for (size_t i = 0; i < N; i++) {
+		size_t n = lengths[i / 2], at = i / 2 % 3 == 0 ? 0 : i / 2 % 3 == 1 ? n / 2 : n - 1;
+		memset(names[i], 'm', n);
+		names[i][n] = '\0';
+		names[i][at] = i % 2 ? 'x' : 'y';
+		wins[i] = (long)i + 1;
+	}
+	for (size_t i = 0; i < N; i++) /* team i beats team i + 1 (i + 1 times), ties with i + 2 */
+		for (size_t r = 0; r <= i; r++)
+			kv_buf_printf(&battles,
+				      "{\"model_a\": \"%s\", \"model_b\": \"%s\", \"winner\": \"model_a\", \"judge\": \"j%zu-%zu\"}\n"
+				      "{\"model_a\": \"%s\", \"model_b\": \"%s\", \"winner\": \"tie\", \"judge\": \"j%zu-%zu\"}\n",
+				      names[i], names[(i + 1) % N], i, r, names[i], names[(i + 2) % N], i, r);
+	for (size_t i = 0; i < N; i++) { /* one byte off a team's name, at its other end */
+		char off[48];
+		size_t n = strlen(names[i]);
+		memcpy(off, names[i], n + 1);
+		off[i / 2 % 3 == 2 ? 0 : n - 1] = 'z'; /* names are of m, x and y */
+		kv_buf_printf(&battles, "{\"model_a\": \"%s\", \"model_b\": \"%s\", \"winner\": \"model_b\", \"judge\": \"u\"}\n",
+			      off, names[(i + 3) % N]);
+	}
+	run_named(names, N, battles.data, wins, N);
+	kv_buf_free(&battles);
+}
+
+/* 200 teams whose model names share their first and last 8 bytes (and
+ * length) and differ between, as "vendor-model-...-2024" do, and 800
+ * unknown names of the same form: found by hash, a name is still checked
+ * byte by byte. */
+Test(votes_pairwise, long_model_names_that_share_their_ends)
+{
+	enum { N = 200 };
+	static char names[N][48];
+	long wins[N];
+	struct kv_buf battles = {0};
+	for (size_t i = 0; i < N; i++) {
+		snprintf(names[i], sizeof names[i], "vendor-model-%03zu-instruct-2024", i);
+		wins[i] = 1;
+	}
+	for (size_t i = 0; i < N; i++)
+		kv_buf_printf(&battles, "{\"model_a\": \"%s\", \"model_b\": \"%s\", \"winner\": \"model_a\", \"judge\": \"j%zu\"}\n",
+			      names[i], names[(i + 1) % N], i);
+	for (size_t u = N; u < 1000; u++)
+		kv_buf_printf(&battles, "{\"model_a\": \"vendor-model-%03zu-instruct-2024\", \"model_b\": \"%s\","
+			      " \"winner\": \"model_a\", \"judge\": \"u%zu\"}\n", u, names[u % N], u);
+	run_named(names, N, battles.data, wins, 1000 - N);
+	kv_buf_free(&battles);
+}
+
 /* a only wins (2 over b): no estimate without a prior; with prior = 1 (a
  * tie, 1 each way in doubled counts) the table is a: 2*2 + 1 = 5 over b's
  * 1, so g_a/g_b = 5 and P(a beats b) = 5/6. */

@@ -3,7 +3,7 @@
  *
  *   gen_battles -o FILE [-n 10000000] [-m 8] [-j 50000] [-d 0.01] [-s 2026]
  *               [-t tail] [-q questions] [-a anchors] [-u unknown share] [-x [-x]] [-p]
- *               [-c korean share]
+ *               [-c korean share] [-L]
  *
  * Each line is one battle in FastChat's clean_battle layout: model_a,
  * model_b, winner, judge, question_id (32 hex digits), tstamp.  The models
@@ -28,7 +28,8 @@
  *       one question and an answer on each side, of words of which the
  *       given share are Korean, written as json.dumps writes them by
  *       default (ensure_ascii: every Korean letter a \uXXXX escape, an
- *       emoji a surrogate pair).
+ *       emoji a surrogate pair);
+ *   -L  model names shaped like Arena's, 15 to 35 bytes (names.h).
  * Same arguments, same bytes. */
 #include "names.h"
 
@@ -58,7 +59,7 @@ struct opts {
 	unsigned long long n;
 	unsigned models, judges, anchors, questions;
 	double dup, tail, unknown, korean;
-	int extra, pretty, conversations;
+	int extra, pretty, conversations, arena_names;
 	uint64_t seed;
 	const char *out;
 };
@@ -67,7 +68,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: gen_battles -o FILE [-n battles] [-m models<=256] [-j judges] [-d repeat share] "
 		"[-s seed] [-t tail exponent] [-q question pool] [-a anchors] [-u unknown share] [-x [-x]] [-p] "
-		"[-c korean share]\n");
+		"[-c korean share] [-L]\n");
 	return 2;
 }
 
@@ -75,7 +76,7 @@ static int parse(int argc, char **argv, struct opts *o)
 {
 	int c;
 	*o = (struct opts){.n = 10000000ULL, .models = 8, .judges = 50000, .dup = 0.01, .seed = 2026};
-	while ((c = getopt(argc, argv, "o:n:m:j:d:s:t:q:a:u:xpc:")) != -1) {
+	while ((c = getopt(argc, argv, "o:n:m:j:d:s:t:q:a:u:xpc:L")) != -1) {
 		switch (c) {
 		case 'o': o->out = optarg; break;
 		case 'n': o->n = strtoull(optarg, NULL, 10); break;
@@ -89,6 +90,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'u': o->unknown = atof(optarg); break;
 		case 'x': o->extra++; break;
 		case 'p': o->pretty = 1; break;
+		case 'L': o->arena_names = 1; break;
 		case 'c':
 			o->conversations = 1;
 			o->korean = atof(optarg);
@@ -293,9 +295,9 @@ static void write_conversations(struct out *w, double korean)
 
 static void write_battle(struct out *w, const struct opts *o, const struct ballot *x, unsigned long long i)
 {
-	char a[32], b[32], judge[32], question[40], tstamp[32];
-	bench_model_name(x->a, o->models, o->anchors, a, sizeof a);
-	bench_model_name(x->b, o->models, o->anchors, b, sizeof b);
+	char a[BENCH_NAME_BYTES], b[BENCH_NAME_BYTES], judge[32], question[40], tstamp[32];
+	bench_model_name(x->a, o->models, o->anchors, o->arena_names, a, sizeof a);
+	bench_model_name(x->b, o->models, o->anchors, o->arena_names, b, sizeof b);
 	if (o->unknown > 0 && uniform() < o->unknown)
 		snprintf(b, sizeof b, "model-unknown");
 	snprintf(judge, sizeof judge, "arena_user_%u", x->judge);

@@ -4,10 +4,11 @@
  *
  *   gen_battles -o /tmp/votes-bench/battles.jsonl
  *   votes_bench /tmp/votes-bench/battles.jsonl [-m models (8)] [-b bootstrap rounds (1000)]
- *               [-a anchors (0)] [-u judge|battle] [-i]
+ *               [-a anchors (0)] [-u judge|battle] [-i] [-L]
  *
- * -m, -a: as given to gen_battles (the first -a models are anchors, not
- * teams); -u: bootstrap_unit; -i: unknown_models = ignore.  The script
+ * -m, -a, -L: as given to gen_battles (the first -a models are anchors,
+ * not teams; -L Arena-like names); -u: bootstrap_unit; -i: unknown_models =
+ * ignore.  The script
  * bench/votes/shapes runs it on every shape of file the issue names.
  *
  * Prints wall time, CPU time and peak RSS of the whole run, the share of
@@ -61,8 +62,8 @@ struct bench {
 	unsigned models, anchors;
 	long bootstrap;
 	const char *unit;
-	int ignore_unknown;
-	char (*names)[32];
+	int ignore_unknown, arena_names;
+	char (*names)[BENCH_NAME_BYTES];
 };
 
 /* A round whose teams are the generator's models but the anchors (ids =
@@ -125,13 +126,14 @@ static int parse(int argc, char **argv, struct bench *o)
 {
 	int c;
 	*o = (struct bench){.models = 8, .bootstrap = 1000, .unit = "judge"};
-	while ((c = getopt(argc, argv, "m:b:a:u:i")) != -1) {
+	while ((c = getopt(argc, argv, "m:b:a:u:iL")) != -1) {
 		switch (c) {
 		case 'm': o->models = (unsigned)atoi(optarg); break;
 		case 'b': o->bootstrap = atol(optarg); break;
 		case 'a': o->anchors = (unsigned)atoi(optarg); break;
 		case 'u': o->unit = optarg; break;
 		case 'i': o->ignore_unknown = 1; break;
+		case 'L': o->arena_names = 1; break;
 		default: return -1;
 		}
 	}
@@ -139,7 +141,7 @@ static int parse(int argc, char **argv, struct bench *o)
 		return -1;
 	o->names = calloc(o->models, sizeof *o->names);
 	for (unsigned i = 0; i < o->models; i++)
-		bench_model_name(i, o->models, o->anchors, o->names[i], sizeof o->names[i]);
+		bench_model_name(i, o->models, o->anchors, o->arena_names, o->names[i], sizeof o->names[i]);
 	return 0;
 }
 
@@ -148,7 +150,7 @@ int main(int argc, char **argv)
 	struct bench o;
 	if (parse(argc, argv, &o)) {
 		fprintf(stderr, "usage: votes_bench BATTLES.jsonl [-m models (8)] [-b bootstrap rounds (1000)] "
-			"[-a anchors] [-u judge|battle] [-i]\n");
+			"[-a anchors] [-u judge|battle] [-i] [-L]\n");
 		return 2;
 	}
 	const char *file = argv[optind];

@@ -65,64 +65,66 @@ static uint64_t load_tail(const char *s, size_t n)
 	return x;
 }
 
-uint64_t votes_name_tag(const char *s, size_t n)
+/* A name's first (up to) 8 bytes, and its last 8 (0 when shorter). */
+static uint64_t name_head(const char *s, size_t n)
 {
-	uint64_t last = n > 8 ? load_tail(s + n - 8, 8) : 0;
-	return (load_tail(s, n) * 0x9e3779b97f4a7c15ULL) ^ (last * 0xbf58476d1ce4e5b9ULL) ^ n;
+	return load_tail(s, n);
+}
+
+static uint64_t name_tail(const char *s, size_t n)
+{
+	return n >= 8 ? load_tail(s + n - 8, 8) : 0;
 }
 
 void votes_name_init(struct votes_team_name *nm, const char *s)
 {
 	nm->s = s;
 	nm->n = strlen(s);
-	nm->tag = votes_name_tag(s, nm->n);
-	nm->head = nm->n >= 8 ? load_tail(s, 8) : 0;
-	nm->tail = nm->n >= 8 ? load_tail(s + nm->n - 8, 8) : 0;
+	nm->head = name_head(s, nm->n);
+	nm->tail = name_tail(s, nm->n);
 }
 
 #define NAME_SLOTS (2 * VOTES_MAX_TEAMS)
 
-/* The slot a name of 8-16 bytes (its first and last 8 bytes) starts at. */
-static size_t name_hash(uint64_t head, uint64_t tail, size_t n)
+/* The slot a name starts at: a hash of all its bytes (names often share
+ * their first and last 8, "vendor-model-" and a date, and differ between). */
+static size_t name_hash(const char *s, size_t n)
 {
-	uint64_t h = (head * 0x9e3779b97f4a7c15ULL) ^ (tail * 0xbf58476d1ce4e5b9ULL) ^ n;
+	uint64_t h = n;
+	for (size_t i = 0; i < n; i += 8) {
+		h = (h ^ load_tail(s + i, n - i)) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
+	}
 	return (size_t)(h >> 40) % NAME_SLOTS;
 }
 
-/* Place the teams' names of 8-16 bytes in t->name_slot (linear probing;
- * at most half full). */
+/* Place the teams' names in t->name_slot (linear probing; at most half
+ * full). */
 static void name_slots(struct votes_tally *t)
 {
 	memset(t->name_slot, 0, sizeof t->name_slot);
 	for (size_t i = 0; i < t->k; i++) {
 		const struct votes_team_name *nm = &t->names[i];
-		if (nm->n < 8 || nm->n > 16)
-			continue;
-		size_t s = name_hash(nm->head, nm->tail, nm->n);
+		size_t s = name_hash(nm->s, nm->n);
 		while (t->name_slot[s])
 			s = (s + 1) % NAME_SLOTS;
 		t->name_slot[s] = (uint16_t)(i + 1);
 	}
 }
 
-/* A name of 8 to 16 bytes is all in its first and last 8 bytes: found by
- * hashing those, and checked by two compares (Arena's names are mostly
- * that long; a loop over the teams would mispredict its exit each time). */
+/* A name is found by its hash, and checked by comparing its first and last
+ * 8 bytes, and the bytes between when it is longer than 16, as most of
+ * Arena's are (a loop over 200 teams for those took half a second a
+ * million battles). */
 static long model_index(const struct votes_tally *t, const struct votes_str *m)
 {
-	if (m->n >= 8 && m->n <= 16) {
-		uint64_t head = load_tail(m->s, 8), tail = load_tail(m->s + m->n - 8, 8);
-		for (size_t s = name_hash(head, tail, m->n); t->name_slot[s]; s = (s + 1) % NAME_SLOTS) {
-			const struct votes_team_name *nm = &t->names[t->name_slot[s] - 1];
-			if (nm->head == head && nm->tail == tail && nm->n == m->n)
-				return t->name_slot[s] - 1;
-		}
-		return -1;
+	uint64_t head = name_head(m->s, m->n), tail = name_tail(m->s, m->n);
+	for (size_t s = name_hash(m->s, m->n); t->name_slot[s]; s = (s + 1) % NAME_SLOTS) {
+		const struct votes_team_name *nm = &t->names[t->name_slot[s] - 1];
+		if (nm->head == head && nm->tail == tail && nm->n == m->n &&
+		    (m->n <= 16 || memcmp(nm->s + 8, m->s + 8, m->n - 16) == 0))
+			return t->name_slot[s] - 1;
 	}
-	uint64_t tag = votes_name_tag(m->s, m->n);
-	for (size_t i = 0; i < t->k; i++)
-		if (t->names[i].tag == tag && t->names[i].n == m->n && memcmp(t->names[i].s, m->s, m->n) == 0)
-			return (long)i;
 	return -1;
 }
 

@@ -9,10 +9,8 @@
 struct votes_team_name {
 	const char *s;          /* the model name in the battle file */
 	size_t n;
-	uint64_t tag;           /* votes_name_tag(s, n): a cheap pre-check */
-	uint64_t head, tail;    /* 8 <= n <= 16: its first and last 8 bytes, all of it */
+	uint64_t head, tail;    /* its first (up to) 8 bytes and its last 8 (0 when shorter) */
 };
-uint64_t votes_name_tag(const char *s, size_t n);
 /* Set every field of *nm for the name s. */
 void votes_name_init(struct votes_team_name *nm, const char *s);
 
@@ -25,7 +23,7 @@ struct votes_tally {
 	int keep_ballots;             /* fill lists (for the judge classes) */
 	int ignore_unknown;           /* a battle of a model not in names is counted in unknown, not an error */
 	uint64_t dedup_key[2];
-	/* names of 8-16 bytes by votes_name_hash: team index + 1, 0 = empty (set by votes_ingest) */
+	/* the names by their first and last 8 bytes: team index + 1, 0 = empty (set by votes_ingest) */
 	uint16_t name_slot[2 * VOTES_MAX_TEAMS];
 	/* results */
 	struct votes_intern judges;   /* in order of first appearance (freed when the file is read) */
