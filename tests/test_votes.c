@@ -653,7 +653,7 @@ static void run_named(char (*names)[48], size_t n, const char *battles, const lo
 	cr_assert_eq(r.rc, 0, "%s", r.err.msg);
 	cr_expect_eq(rev(&r, "arena", "excluded_unknown_model"), unknown);
 	for (size_t i = 0; i < n; i++) {
-		char id[16];
+		char id[24];
 		snprintf(id, sizeof id, "t%zu", i);
 		cr_expect_eq(ev(&r, "arena", id, "wins"), wins[i], "team %zu ('%s')", i, names[i]);
 	}
