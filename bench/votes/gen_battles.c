@@ -184,6 +184,13 @@ static void item(struct out *w, const char *key)
 		fprintf(w->f, "\"%s\": ", key);
 }
 
+/* A member (key != NULL) or an element that is an object or array. */
+static void open_item(struct out *w, const char *key, char bracket)
+{
+	item(w, key);
+	begin(w, bracket);
+}
+
 static void text(struct out *w, const char *key, const char *value)
 {
 	item(w, key);
@@ -212,29 +219,23 @@ static void write_tags(struct out *w)
 					       "creativity", "technical_accuracy", "real_world"};
 	word(w, "is_code", yes(20));
 	word(w, "is_refusal", yes(3));
-	item(w, "dedup_tag");
-	begin(w, '{');
+	open_item(w, "dedup_tag", '{');
 	word(w, "high_freq", yes(5));
 	word(w, "sampled", yes(95));
 	end(w, '}');
-	item(w, "category_tag");
-	begin(w, '{');
-	item(w, "criteria_v0.1");
-	begin(w, '{');
+	open_item(w, "category_tag", '{');
+	open_item(w, "criteria_v0.1", '{');
 	for (size_t i = 0; i < sizeof criteria / sizeof criteria[0]; i++)
 		word(w, criteria[i], yes(40));
 	end(w, '}');
-	item(w, "if_v0.1");
-	begin(w, '{');
+	open_item(w, "if_v0.1", '{');
 	word(w, "if", yes(30));
 	count(w, "score", below(6));
 	end(w, '}');
-	item(w, "math_v0.1");
-	begin(w, '{');
+	open_item(w, "math_v0.1", '{');
 	word(w, "math", yes(10));
 	end(w, '}');
-	item(w, "creative_writing_v0.1");
-	begin(w, '{');
+	open_item(w, "creative_writing_v0.1", '{');
 	word(w, "creative_writing", yes(15));
 	text(w, "score", below(2) ? "yes" : "no");
 	end(w, '}');
@@ -265,8 +266,7 @@ static void words(FILE *f, unsigned n, double korean)
 
 static void message(struct out *w, const char *role, unsigned n, double korean)
 {
-	item(w, NULL);
-	begin(w, '{');
+	open_item(w, NULL, '{');
 	item(w, "content");
 	fputc('"', w->f);
 	words(w->f, n, korean);
@@ -283,8 +283,7 @@ static void write_conversations(struct out *w, double korean)
 	unsigned length = 5 + below(56);
 	for (int side = 0; side < 2; side++) {
 		uint64_t answer = state;
-		item(w, side ? "conversation_b" : "conversation_a");
-		begin(w, '[');
+		open_item(w, side ? "conversation_b" : "conversation_a", '[');
 		state = question;
 		message(w, "user", length, korean);
 		state = answer;
@@ -317,16 +316,13 @@ static void write_battle(struct out *w, const struct opts *o, const struct ballo
 		word(w, "anony", "true");
 		text(w, "language", "English");
 		count(w, "turn", turn);
-		item(w, "conv_metadata");
-		begin(w, '{');
+		open_item(w, "conv_metadata", '{');
 		count(w, "sum_user_tokens", tokens);
-		item(w, "header_count_a");
-		begin(w, '{');
+		open_item(w, "header_count_a", '{');
 		count(w, "h1", 0);
 		count(w, "h2", h2);
 		end(w, '}');
-		item(w, "tags");
-		begin(w, '[');
+		open_item(w, "tags", '[');
 		text(w, NULL, "code");
 		word(w, NULL, "null");
 		end(w, ']');

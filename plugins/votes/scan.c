@@ -592,6 +592,15 @@ struct spans {
 
 static int fast_object(struct cur *c, struct votes_battle *b, struct spans *sp, int depth);
 
+/* Past the token at c->p and the whitespace after it: MORE at the end of
+ * the bytes, else OK. */
+static int fast_past(struct cur *c)
+{
+	c->p++;
+	skip_ws(c);
+	return c->p == c->end ? MORE : OK;
+}
+
 /* A member's key (without escapes) and its colon; c->p then at the value. */
 static int fast_key(struct cur *c, struct votes_str *key)
 {
@@ -606,9 +615,7 @@ static int fast_key(struct cur *c, struct votes_str *key)
 		return MORE;
 	if (*c->p != ':')
 		return BAIL;
-	c->p++;
-	skip_ws(c);
-	return c->p == c->end ? MORE : OK;
+	return fast_past(c);
 }
 
 /* After a member of an object: past ',' to the next member (OK), past the
@@ -624,9 +631,7 @@ static int fast_next(struct cur *c)
 	}
 	if (*c->p != ',')
 		return BAIL;
-	c->p++;
-	skip_ws(c);
-	return c->p == c->end ? MORE : OK;
+	return fast_past(c);
 }
 
 /* One value of the record, of field f at `depth`, put in sp as a value of
@@ -661,9 +666,7 @@ static int fast_object(struct cur *c, struct votes_battle *b, struct spans *sp, 
 	long line = c->s->line;
 	if (depth > MAX_DEPTH)
 		return BAIL;
-	c->p++;
-	skip_ws(c);
-	if (c->p == c->end)
+	if (fast_past(c) == MORE)
 		return MORE;
 	if (*c->p == '}') {
 		c->p++;
