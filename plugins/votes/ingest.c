@@ -58,22 +58,15 @@ struct ingest {
 	int failed;               /* a deciding thread ran out of memory */
 };
 
-static uint64_t load_tail(const char *s, size_t n)
-{
-	uint64_t x = 0;
-	memcpy(&x, s, n < 8 ? n : 8);
-	return x;
-}
-
 /* A name's first (up to) 8 bytes, and its last 8 (0 when shorter). */
 static uint64_t name_head(const char *s, size_t n)
 {
-	return load_tail(s, n);
+	return votes_word(s, n < 8 ? n : 8);
 }
 
 static uint64_t name_tail(const char *s, size_t n)
 {
-	return n >= 8 ? load_tail(s + n - 8, 8) : 0;
+	return n >= 8 ? votes_word(s + n - 8, 8) : 0;
 }
 
 void votes_name_init(struct votes_team_name *nm, const char *s)
@@ -91,8 +84,14 @@ void votes_name_init(struct votes_team_name *nm, const char *s)
 static size_t name_hash(const char *s, size_t n)
 {
 	uint64_t h = n;
-	for (size_t i = 0; i < n; i += 8) {
-		h = (h ^ load_tail(s + i, n - i)) * 0x9e3779b97f4a7c15ULL;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		h = (h ^ votes_word(s + i, 8)) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
+	}
+	if (i < n) { /* the last n - i bytes: of the last 8 where there are 8 */
+		h = (h ^ (n >= 8 ? name_tail(s, n) >> (8 * (8 - (n - i))) : votes_word(s + i, n - i))) *
+		    0x9e3779b97f4a7c15ULL;
 		h ^= h >> 29;
 	}
 	return (size_t)(h >> 40) % NAME_SLOTS;

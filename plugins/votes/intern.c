@@ -23,24 +23,16 @@ _Static_assert(sizeof(struct votes_slot) == 32, "a slot is half a cache line");
 
 static uint64_t load(const char *s, size_t n)
 {
-	uint64_t x = 0;
-	memcpy(&x, s, n < 8 ? n : 8);
-	return x;
+	return votes_word(s, n < 8 ? n : 8);
 }
 
 /* The last n < 8 bytes of an id of `whole` bytes, at s.  An id of 8 bytes
- * or more gives them by one load of its last 8 bytes, shifted: copied byte
- * by byte and read back as one word, they stalled the load (on 10 million
- * Arena judge ids, this hash was 0.24 s, most of it that stall). */
+ * or more gives them by one load of its last 8 bytes, shifted (see
+ * votes_word; on 10 million Arena judge ids, the stall of reading them
+ * back byte by byte was most of this hash's 0.24 s). */
 static uint64_t tail(const char *s, size_t n, size_t whole)
 {
-	if (n == 0 || whole < 8)
-		return load(s, n);
-	/* load(s, n) on a little-endian machine; elsewhere another value,
-	 * which only places ids */
-	uint64_t x;
-	memcpy(&x, s + n - 8, 8);
-	return x >> (8 * (8 - n));
+	return n && whole >= 8 ? votes_word(s + n - 8, 8) >> (8 * (8 - n)) : load(s, n);
 }
 
 /* Only places ids in the table: an adversarial id can slow, never change, a result. */
