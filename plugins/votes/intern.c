@@ -109,11 +109,8 @@ static int same(const struct votes_intern *t, const struct votes_slot *x, uint64
 {
 	if (x->hash != (uint32_t)hash || x->len != n)
 		return 0;
-	if (n <= HEAD) { /* head holds the whole id */
-		char pad[HEAD] = {0};
-		memcpy(pad, s, n);
-		return memcmp(x->head, pad, HEAD) == 0;
-	}
+	if (n <= HEAD) /* head holds the whole id, zero past it */
+		return memcmp(x->head, s, n) == 0;
 	return memcmp(x->head, s, HEAD) == 0 &&
 	       memcmp(t->text + t->off[x->index - 1] + HEAD, s + HEAD, n - HEAD) == 0;
 }
