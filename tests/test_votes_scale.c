@@ -163,6 +163,59 @@ static uint64_t mix(uint64_t *x)
 	return z ^ (z >> 31);
 }
 
+struct hashed_id { uint32_t low; uint32_t i; };
+
+static int by_low_bits(const void *a, const void *b)
+{
+	const struct hashed_id *x = a, *y = b;
+	return x->low != y->low ? (x->low < y->low ? -1 : 1) : (x->i < y->i ? -1 : x->i > y->i);
+}
+
+/* Id number i < 95^3 of n >= 3 bytes: the same bytes for every i, then
+ * i in base 95 (printable bytes) in the last three; ids of one length
+ * differ there alone, in each of the words compared as the length grows. */
+static void id_of(char *id, size_t n, uint32_t i)
+{
+	for (size_t b = 0; b + 3 < n; b++)
+		id[b] = (char)('a' + b % 26);
+	for (size_t d = 0; d < 3; d++, i /= 95)
+		id[n - 3 + d] = (char)(' ' + i % 95);
+}
+
+/* The table keeps 32 bits of an id's hash; ids that share them are told
+ * apart by their bytes.  For each length, two ids that share those bits
+ * are found among 2^18, and each must keep its own index. */
+Test(votes_scale, ids_whose_hashes_share_the_kept_bits_are_told_apart)
+{
+	enum { IDS = 1 << 18 };
+	struct hashed_id *h = malloc(IDS * sizeof *h);
+	cr_assert(h);
+	for (size_t n = 3; n <= 28; n++) {
+		char a[32], b[32];
+		for (uint32_t i = 0; i < IDS; i++) {
+			id_of(a, n, i);
+			h[i] = (struct hashed_id){(uint32_t)votes_intern_hash(a, n), i};
+		}
+		qsort(h, IDS, sizeof *h, by_low_bits);
+		size_t j = 1;
+		while (j < IDS && h[j].low != h[j - 1].low)
+			j++;
+		cr_assert_lt(j, IDS, "no two ids of %zu bytes share 32 bits of their hash", n);
+		id_of(a, n, h[j - 1].i);
+		id_of(b, n, h[j].i);
+		cr_assert_neq(memcmp(a, b, n), 0);
+		struct votes_intern t = {0};
+		int added;
+		cr_expect_eq(votes_intern(&t, a, n, &added), 0, "length %zu", n);
+		cr_expect_eq(votes_intern(&t, b, n, &added), 1, "length %zu", n);
+		cr_expect_eq(votes_intern(&t, a, n, &added), 0, "length %zu", n);
+		cr_expect_eq(votes_intern(&t, b, n, &added), 1, "length %zu", n);
+		cr_expect_eq(t.count, 2, "length %zu", n);
+		votes_intern_free(&t);
+	}
+	free(h);
+}
+
 /* Classes of 8 models' ballots shaped like judges': most alone in their
  * class, some in small classes, a few in classes of 64 or more (blocks of
  * their own); 1 to 12 distinct codes each, in increasing order as
