@@ -73,6 +73,97 @@ Test(votes_scale, binomial_large_n)
 	cr_expect_eq(votes_binomial(&rng, 5, 9, 9), 5);
 }
 
+static uint64_t next_case(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* votes_binomial8 against votes_binomial lane by lane: the same draws and
+ * the same eight streams' states after, for n p on both sides of 10 in one
+ * call (inversion and BTRS side by side), n = 0 lanes, part past half of
+ * whole, part 0 and whole, n up to 2^32 - 1, and 20,000 calls of random
+ * parameters, each call's streams going on from the last. */
+static void expect_eight(struct kv_rng *rng, const uint64_t *n, uint64_t part, uint64_t whole)
+{
+	struct kv_rng alone[8];
+	uint64_t out[8];
+	memcpy(alone, rng, sizeof alone);
+	votes_binomial8(rng, n, part, whole, out);
+	for (int i = 0; i < 8; i++) {
+		uint64_t x = votes_binomial(&alone[i], n[i], part, whole);
+		cr_assert_eq(out[i], x, "lane %d: n %llu part %llu whole %llu: %llu, alone %llu", i,
+			     (unsigned long long)n[i], (unsigned long long)part, (unsigned long long)whole,
+			     (unsigned long long)out[i], (unsigned long long)x);
+		cr_assert_eq(memcmp(&rng[i], &alone[i], sizeof alone[i]), 0, "lane %d's stream", i);
+	}
+}
+
+Test(votes_scale, eight_binomial_draws_at_once_are_the_scalar_draws)
+{
+	struct kv_rng rng[8];
+	uint64_t x = 7;
+	for (int i = 0; i < 8; i++)
+		for (int w = 0; w < 4; w++)
+			rng[i].s[w] = next_case(&x);
+	const uint64_t judges = 8432955, most = UINT32_MAX;
+	const uint64_t mixed[8] = {judges, 1000, 0, judges - 77, 9900, 10100, 1, most};
+	const uint64_t around_ten[8] = {990, 995, 999, 1000, 1001, 1005, 1010, 0};
+	const uint64_t few[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+	for (int round = 0; round < 50; round++) {
+		expect_eight(rng, mixed, 64, judges);
+		expect_eight(rng, mixed, 2048, judges);
+		expect_eight(rng, around_ten, 1, 100);
+		expect_eight(rng, around_ten, 3, 4); /* n - Binomial(n, 1/4) */
+		expect_eight(rng, few, 2, 5);
+		expect_eight(rng, few, 1, 2);
+		expect_eight(rng, mixed, 0, judges);
+		expect_eight(rng, mixed, judges, judges);
+	}
+	for (int call = 0; call < 20000; call++) {
+		uint64_t whole = 1 + next_case(&x) % (call % 2 ? 100000 : most), part = next_case(&x) % (whole + 1), n[8];
+		for (int i = 0; i < 8; i++)
+			n[i] = next_case(&x) % 4 == 0 ? next_case(&x) % 30 : next_case(&x) % (call % 3 ? most : 5000);
+		expect_eight(rng, n, part, whole);
+	}
+}
+
+/* The eight lanes' logarithm, square root and Stirling's tail are the
+ * same bits as the scalar ones, over the whole range of doubles > 0
+ * (random bits), at 0, subnormals, the edges of the logarithm's cases
+ * (2^-1000, sqrt 2), and k of 0 to 10^7. */
+Test(votes_scale, the_eight_lanes_compute_as_the_draws_one_at_a_time)
+{
+	uint64_t seed = 99;
+	double x[8], k[8], lanes[24], alone[24];
+	const double edges[8] = {0, 0x1p-1074, 0x1p-1000, 0x1.fffffffffffffp-1001, 1.4142135623730951,
+				 1.4142135623730949, 1, 0x1.fffffffffffffp1023};
+	for (int call = 0; call < 200000; call++) {
+		for (int i = 0; i < 8; i++) {
+			uint64_t bits = next_case(&seed) >> 1; /* > 0 (or 0), finite unless all exponent bits */
+			if ((bits >> 52) == 0x7ff)
+				bits ^= 1ULL << 62;
+			memcpy(&x[i], &bits, sizeof x[i]);
+			if (call == 0)
+				x[i] = edges[i];
+			else if (call % 4 == 1)
+				x[i] = (double)(next_case(&seed) % 100000) / 997 + 1e-9; /* BTRS's range */
+			k[i] = (double)(call % 2 ? next_case(&seed) % 12 : next_case(&seed) % 10000000);
+		}
+		votes_binomial8_parts(x, k, lanes, alone);
+		for (int i = 0; i < 8; i++) {
+			cr_assert_eq(memcmp(&lanes[i], &alone[i], 8), 0, "log %a: %a, alone %a", x[i], lanes[i], alone[i]);
+			if (x[i] > 0)
+				cr_assert_eq(memcmp(&lanes[8 + i], &alone[8 + i], 8), 0, "root %a: %a, alone %a", x[i],
+					     lanes[8 + i], alone[8 + i]);
+			cr_assert_eq(memcmp(&lanes[16 + i], &alone[16 + i], 8), 0, "tail %g: %a, alone %a", k[i],
+				     lanes[16 + i], alone[16 + i]);
+		}
+	}
+}
+
 /* Two judges, one class each: j1 cast `many` ballots "a beats b", j2
  * many/3 "b beats a".  A replicate draws two judges: both (probability
  * 1/2; the table is 3:1, so P(a beats b) = 3/4) or one of them twice (no

@@ -11,7 +11,7 @@
 #pragma GCC optimize("fp-contract=off")
 #endif
 
-#define LN2 0.6931471805599453094
+#define LN2 KV_DET_LN2
 #define LN2_HI 0.693145751953125        /* LN2 in two parts, the first with few bits, */
 #define LN2_LO 1.4286068203094172321e-6 /* so that n * LN2_HI is exact */
 

@@ -10,6 +10,9 @@
 #ifndef KV_DETMATH_H
 #define KV_DETMATH_H
 
+/* log 2, as kv_det_log uses it (for code that computes it the same way). */
+#define KV_DET_LN2 0.6931471805599453094
+
 /* Natural logarithm of x > 0 (0 gives -inf, a negative x or NaN gives NaN). */
 double kv_det_log(double x);
 

@@ -56,6 +56,7 @@ struct plan {
 	const struct votes_boot *B;
 	size_t codes, R;                /* codes = votes_codes(k) */
 	int avx2, avx512;
+	int binomial8;                  /* votes_binomial8 draws eight side by side */
 	int narrow;                     /* blocks may be summed in 16 bits first (add_entries16) */
 	double *factor;                 /* votes_bt_factor at the point estimate, shared */
 	struct block *blocks;
@@ -395,21 +396,48 @@ static size_t group_size(size_t codes, unsigned threads)
 	return R;
 }
 
-/* Split replicate r's draws among the blocks; 1 when its sums may pass
- * 32 bits (draws x the heaviest unit, over the blocks). */
-static int split(const struct plan *P, struct kv_rng *rng, uint64_t *nb, size_t r)
+/* Binomial(left[r], part/whole) for replicates [0, reps), each from its
+ * own stream, into take[0, reps): eight at once where the processor can
+ * (the same draws). */
+static void draw_parts(const struct plan *P, struct kv_rng *streams, const uint64_t *left, uint64_t part,
+		       uint64_t whole, uint64_t *take, size_t reps)
 {
-	uint64_t left = P->B->C->units, whole = left, bound = 0;
-	for (size_t b = 0; b < P->nblocks; b++) {
-		uint64_t part = P->blocks[b].units;
-		uint64_t take = b + 1 == P->nblocks ? left : votes_binomial(rng, left, part, whole);
-		nb[b * P->R + r] = take;
-		left -= take;
-		whole -= part;
-		if (bound <= UINT32_MAX) /* once past, it stays past (and cannot wrap) */
-			bound += take * P->blocks[b].heaviest;
+	size_t r = 0;
+	for (; P->binomial8 && r + 8 <= reps; r += 8)
+		votes_binomial8(streams + r, left + r, part, whole, take + r);
+	for (; r < reps; r++)
+		take[r] = votes_binomial(&streams[r], left[r], part, whole);
+}
+
+/* Split the draws of replicates [0, reps) among the blocks (conditional
+ * binomials in block order, each replicate's from its own stream, so
+ * block by block across the replicates is the same draws as replicate by
+ * replicate); 1 when some replicate's sums may pass 32 bits (draws x the
+ * heaviest unit, over the blocks). */
+static int split(const struct plan *P, struct kv_rng *streams, uint64_t *nb, size_t reps)
+{
+	uint64_t left[MOST_REPLICATES], bound[MOST_REPLICATES], whole = P->B->C->units;
+	int wide = 0;
+	for (size_t r = 0; r < reps; r++) {
+		left[r] = whole;
+		bound[r] = 0;
 	}
-	return bound > UINT32_MAX;
+	for (size_t b = 0; b < P->nblocks; b++) {
+		uint64_t part = P->blocks[b].units, *take = nb + b * P->R;
+		if (b + 1 == P->nblocks)
+			memcpy(take, left, reps * sizeof *take);
+		else
+			draw_parts(P, streams, left, part, whole, take, reps);
+		for (size_t r = 0; r < reps; r++) {
+			left[r] -= take[r];
+			if (bound[r] <= UINT32_MAX) /* once past, it stays past (and cannot wrap) */
+				bound[r] += take[r] * P->blocks[b].heaviest;
+		}
+		whole -= part;
+	}
+	for (size_t r = 0; r < reps; r++)
+		wide |= bound[r] > UINT32_MAX;
+	return wide;
 }
 
 /* Where lane r % per of replicate r's lane groups start, in bytes. */
@@ -805,8 +833,7 @@ static void group(void *arg, size_t task, unsigned t)
 	uint64_t pending = 0;
 	int wide = 0;
 	memset(nb, 0, P->nblocks * R * sizeof *nb);
-	for (size_t r = 0; r < reps; r++)
-		wide |= split(P, &B->streams[first + r], nb, r);
+	wide = split(P, B->streams + first, nb, reps);
 	if (wide)
 		memset(acc64, 0, P->codes * R * sizeof *acc64);
 	else
@@ -859,6 +886,7 @@ int votes_boot_run(struct votes_boot *B)
 	P.R = group_size(P.codes, threads);
 	P.avx2 = kv_simd_detect() >= KV_SIMD_AVX2;
 	P.avx512 = kv_simd_detect() >= KV_SIMD_AVX512;
+	P.binomial8 = P.avx512 && votes_binomial8_usable();
 	if (B->rounds == 0)
 		return 0;
 	int rc = B->C->units == 0 || B->C->units > UINT32_MAX || make_blocks(&P) ? -1 : 0;

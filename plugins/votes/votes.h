@@ -150,6 +150,15 @@ double *votes_bt_factor(const double *w, size_t k, const double *g);
 
 /* One draw of Binomial(n, part/whole), 0 <= part <= whole, whole > 0. */
 uint64_t votes_binomial(struct kv_rng *rng, uint64_t n, uint64_t part, uint64_t whole);
+/* Eight at once: out[i] = votes_binomial(&rng[i], n[i], part, whole), the
+ * same draws and the same states after; side by side with AVX-512
+ * (votes_binomial8_usable), one after another without. */
+int votes_binomial8_usable(void);
+void votes_binomial8(struct kv_rng *rng, const uint64_t *n, uint64_t part, uint64_t whole, uint64_t *out);
+/* For tests: the logarithm of x[i] > 0, its square root and Stirling's
+ * tail at whole k[i] >= 0, as the eight lanes compute them (lanes[0..8),
+ * [8..16), [16..24)) and as the draws one at a time do (alone). */
+void votes_binomial8_parts(const double *x, const double *k, double *lanes, double *alone);
 
 /* --- classes of exchangeable units (classes.c) ------------------------------ */
 
