@@ -286,31 +286,76 @@ static int add_judge(struct table *T, const struct by_judge *B, size_t j, uint64
 	return 0;
 }
 
-/* The classes' entries: each representative's sorted codes, run-length. */
-static int entries(const struct table *T, const struct by_judge *B, struct votes_classes *C)
+/* The classes' entries: each representative's sorted codes, run-length;
+ * classes [c0, c1) of `parts` ranges are counted, then written from where
+ * the ranges before end, a range to a thread (one thread took 0.1 s for
+ * 1.5 million classes while the other waited). */
+struct entries_work {
+	const struct table *T;
+	const struct by_judge *B;
+	struct votes_classes *C;
+	size_t *start;         /* per range: its first entry (counts, then sums) */
+	size_t parts;
+};
+
+static size_t runs_of(const struct by_judge *B, size_t j)
 {
 	size_t n = 0;
-	for (size_t c = 0; c < T->count; c++)
-		for (size_t i = B->off[T->rep[c]]; i < B->off[T->rep[c] + 1]; i++)
-			n += i == B->off[T->rep[c]] || B->codes[i] != B->codes[i - 1];
-	if (alloc_classes(C, T->count, n))
-		return -1;
-	n = 0;
-	for (size_t c = 0; c < T->count; c++) {
-		for (size_t i = B->off[T->rep[c]]; i < B->off[T->rep[c] + 1]; i++) {
-			if (i > B->off[T->rep[c]] && B->codes[i] == B->codes[i - 1]) {
+	for (size_t i = B->off[j]; i < B->off[j + 1]; i++)
+		n += i == B->off[j] || B->codes[i] != B->codes[i - 1];
+	return n;
+}
+
+static void count_entries(void *arg, size_t part, unsigned thread)
+{
+	struct entries_work *w = arg;
+	size_t c0 = w->T->count * part / w->parts, c1 = w->T->count * (part + 1) / w->parts, n = 0;
+	(void)thread;
+	for (size_t c = c0; c < c1; c++)
+		n += runs_of(w->B, w->T->rep[c]);
+	w->start[part + 1] = n;
+}
+
+static void write_entries(void *arg, size_t part, unsigned thread)
+{
+	struct entries_work *w = arg;
+	const struct by_judge *B = w->B;
+	struct votes_classes *C = w->C;
+	size_t c0 = w->T->count * part / w->parts, c1 = w->T->count * (part + 1) / w->parts, n = w->start[part];
+	(void)thread;
+	for (size_t c = c0; c < c1; c++) {
+		size_t j = w->T->rep[c];
+		for (size_t i = B->off[j]; i < B->off[j + 1]; i++) {
+			if (i > B->off[j] && B->codes[i] == B->codes[i - 1]) {
 				C->mult[n - 1]++;
 				continue;
 			}
 			C->code[n] = B->codes[i];
 			C->mult[n++] = 1;
 		}
-		C->size[c] = T->size[c];
-		C->units += T->size[c];
+		C->size[c] = w->T->size[c];
 		C->first[c + 1] = n;
 	}
-	C->count = T->count;
-	return 0;
+}
+
+static int entries(const struct table *T, const struct by_judge *B, unsigned threads, struct votes_classes *C)
+{
+	struct entries_work w = {.T = T, .B = B, .C = C, .parts = 8 * (size_t)threads};
+	w.start = calloc(w.parts + 1, sizeof *w.start);
+	if (!w.start)
+		return -1;
+	votes_parallel(w.parts, threads, count_entries, &w);
+	for (size_t p = 0; p < w.parts; p++)
+		w.start[p + 1] += w.start[p];
+	int rc = alloc_classes(C, T->count, w.start[w.parts]);
+	if (rc == 0) {
+		votes_parallel(w.parts, threads, write_entries, &w);
+		for (size_t c = 0; c < T->count; c++)
+			C->units += T->size[c];
+		C->count = T->count;
+	}
+	free(w.start);
+	return rc;
 }
 
 /* The work of the threads: first each judge's codes sorted and hashed
@@ -428,7 +473,7 @@ int votes_classes_of_judges(struct votes_ballot_list *lists, size_t nlists, size
 	if (rc == 0)
 		rc = build_table(&b, threads, &all);
 	if (rc == 0)
-		rc = entries(&all, &b.B, C);
+		rc = entries(&all, &b.B, threads, C);
 	free(b.B.codes);
 	free(b.B.off);
 	table_free(&all);
