@@ -152,7 +152,9 @@ struct by_judge {
 };
 
 /* Group_by_judge's work: the lists' ballots, taken as one sequence, in
- * `parts` ranges, each counted, then placed, by one thread. */
+ * `parts` ranges, each counted, then placed, by one thread.  A range's
+ * counters take 8 bytes a judge: at most GROUP_PARTS ranges. */
+#define GROUP_PARTS 4
 struct grouping {
 	const struct votes_ballot_list *lists;
 	size_t nlists, total;
@@ -221,22 +223,23 @@ static void offsets(struct grouping *g)
 static int group_by_judge(struct votes_ballot_list *lists, size_t nlists, size_t judges, unsigned threads,
 			  struct by_judge *B)
 {
-	struct grouping g = {.lists = lists, .nlists = nlists, .parts = threads, .B = B};
+	struct grouping g = {.lists = lists, .nlists = nlists, .parts = threads < GROUP_PARTS ? threads : GROUP_PARTS,
+			     .B = B};
 	B->judges = judges;
 	B->off = votes_huge_calloc(judges + 1, sizeof *B->off);
 	for (size_t l = 0; l < nlists; l++)
 		g.total += lists[l].n;
 	B->codes = votes_huge_calloc(g.total, sizeof *B->codes);
-	g.fill = calloc(threads, sizeof *g.fill);
+	g.fill = calloc(g.parts, sizeof *g.fill);
 	int rc = B->off && B->codes && g.fill ? 0 : -1;
-	for (unsigned p = 0; rc == 0 && p < threads; p++)
+	for (unsigned p = 0; rc == 0 && p < g.parts; p++)
 		rc = (g.fill[p] = votes_huge_calloc(judges ? judges : 1, sizeof *g.fill[p])) ? 0 : -1;
 	if (rc == 0) {
-		votes_parallel_fixed(threads, threads, count_part, &g);
+		votes_parallel_fixed(g.parts, g.parts, count_part, &g);
 		offsets(&g);
-		votes_parallel_fixed(threads, threads, place_part, &g);
+		votes_parallel_fixed(g.parts, g.parts, place_part, &g);
 	}
-	for (unsigned p = 0; g.fill && p < threads; p++)
+	for (unsigned p = 0; g.fill && p < g.parts; p++)
 		free(g.fill[p]);
 	free(g.fill);
 	for (size_t l = 0; rc == 0 && l < nlists; l++) {
