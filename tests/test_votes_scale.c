@@ -164,6 +164,102 @@ Test(votes_scale, the_eight_lanes_compute_as_the_draws_one_at_a_time)
 	}
 }
 
+/* --- judges' classes ------------------------------------------------------------- */
+
+enum { CLASS_JUDGES = 3000, CLASS_LISTS = 3, MOST_BALLOTS = 12 };
+
+struct judged {
+	uint32_t codes[CLASS_JUDGES][MOST_BALLOTS]; /* each judge's, in the lists' order */
+	size_t n[CLASS_JUDGES];
+	int grouped_ok;
+};
+
+static int check_grouped(void *arg, const uint32_t *codes, const size_t *off)
+{
+	struct judged *J = arg;
+	J->grouped_ok = 1;
+	for (size_t j = 0; j < CLASS_JUDGES; j++)
+		J->grouped_ok &= off[j + 1] - off[j] == J->n[j] &&
+				 memcmp(codes + off[j], J->codes[j], J->n[j] * sizeof *codes) == 0;
+	return 0;
+}
+
+static int by_code(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Judges' ballots spread over three lists (a judge's in several, some
+ * judges with none): the ballots grouped by judge are in the lists' order,
+ * and the classes are those of a naive count (equal sorted ballots, in
+ * order of first judge, entries run-length), with one thread and with all. */
+Test(votes_scale, judges_classes_are_a_naive_counts_with_any_threads)
+{
+	static struct judged J;
+	uint64_t x = 3;
+	struct votes_ballot_list lists[CLASS_LISTS] = {{0}};
+	memset(&J, 0, sizeof J);
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t l = 0; l < CLASS_LISTS; l++)
+			lists[l] = (struct votes_ballot_list){0};
+		memset(J.n, 0, sizeof J.n);
+		x = 3;
+		for (size_t b = 0; b < 4 * CLASS_JUDGES; b++) {
+			size_t j = next_case(&x) % (next_case(&x) % 2 ? 40 : CLASS_JUDGES - 10); /* the last 10 vote never */
+			uint32_t code = (uint32_t)(next_case(&x) % 4); /* few codes: many equal judges */
+			if (J.n[j] == MOST_BALLOTS)
+				continue;
+			J.codes[j][J.n[j]++] = code;
+			cr_assert_eq(votes_list_add(&lists[next_case(&x) % CLASS_LISTS], (uint32_t)j, code), 0);
+		}
+		/* the lists' order is list by list: put each judge's codes so */
+		size_t n[CLASS_JUDGES] = {0};
+		for (size_t l = 0; l < CLASS_LISTS; l++)
+			for (size_t i = 0; i < lists[l].n; i++) {
+				size_t j = (size_t)(lists[l].x[i] >> 32);
+				J.codes[j][n[j]++] = (uint32_t)lists[l].x[i];
+			}
+		if (pass == 0)
+			setenv("KAIEVAL_THREADS", "1", 1);
+		struct votes_classes C;
+		int rc = votes_classes_of_judges(lists, CLASS_LISTS, CLASS_JUDGES, check_grouped, &J, &C);
+		unsetenv("KAIEVAL_THREADS");
+		cr_assert_eq(rc, 0);
+		cr_expect(J.grouped_ok, "pass %d: the ballots grouped by judge are not in the lists' order", pass);
+		/* the naive classes */
+		static uint32_t sorted[CLASS_JUDGES][MOST_BALLOTS];
+		size_t rep[CLASS_JUDGES], size[CLASS_JUDGES], classes = 0, entries = 0;
+		for (size_t j = 0; j < CLASS_JUDGES; j++) {
+			memcpy(sorted[j], J.codes[j], J.n[j] * sizeof **sorted);
+			qsort(sorted[j], J.n[j], sizeof **sorted, by_code);
+			size_t c = 0;
+			while (c < classes && !(J.n[rep[c]] == J.n[j] && memcmp(sorted[rep[c]], sorted[j], J.n[j] * 4) == 0))
+				c++;
+			if (c == classes) {
+				rep[classes] = j;
+				size[classes++] = 0;
+			}
+			size[c]++;
+		}
+		cr_assert_eq(C.count, classes, "pass %d", pass);
+		cr_expect_eq(C.units, CLASS_JUDGES);
+		for (size_t c = 0; c < classes; c++) {
+			cr_expect_eq(C.size[c], size[c], "pass %d class %zu", pass, c);
+			cr_assert_eq(C.first[c], entries, "pass %d class %zu", pass, c);
+			const uint32_t *k = sorted[rep[c]];
+			for (size_t i = 0, run; i < J.n[rep[c]]; i += run, entries++) {
+				for (run = 1; i + run < J.n[rep[c]] && k[i + run] == k[i]; run++)
+					;
+				cr_expect_eq(C.code[entries], k[i], "pass %d class %zu", pass, c);
+				cr_expect_eq(C.mult[entries], run, "pass %d class %zu", pass, c);
+			}
+		}
+		cr_expect_eq(C.first[classes], entries);
+		votes_classes_free(&C);
+	}
+}
+
 /* Two judges, one class each: j1 cast `many` ballots "a beats b", j2
  * many/3 "b beats a".  A replicate draws two judges: both (probability
  * 1/2; the table is 3:1, so P(a beats b) = 3/4) or one of them twice (no
