@@ -194,7 +194,7 @@ static int by_code(const void *a, const void *b)
  * judges with none): the ballots grouped by judge are in the lists' order,
  * and the classes are those of a naive count (equal sorted ballots, in
  * order of first judge, entries run-length), with one thread and with all. */
-Test(votes_scale, judges_classes_are_a_naive_counts_with_any_threads)
+Test(votes_scale, judges_classes_match_a_naive_count_with_any_threads)
 {
 	static struct judged J;
 	uint64_t x = 3;
