@@ -131,7 +131,7 @@ uint64_t votes_binomial(struct kv_rng *rng, uint64_t n, uint64_t part, uint64_t 
  * them the same in a lane as alone), and draws from its own replicate's
  * stream exactly the numbers votes_binomial would, so the draws, and the
  * streams' states after, are the same bits.  A logarithm the lanes do not
- * compute (of 0, or of a subnormal) is taken by kv_det_log. */
+ * compute (of 0, or of a number below 2^-1000) is taken by kv_det_log. */
 #if defined(__GNUC__) && defined(__x86_64__)
 #define AVX512DQ __attribute__((target("avx512f,avx512dq")))
 
