@@ -79,22 +79,12 @@ void votes_name_init(struct votes_team_name *nm, const char *s)
 
 #define NAME_SLOTS (2 * VOTES_MAX_TEAMS)
 
-/* The slot a name starts at: a hash of all its bytes (names often share
- * their first and last 8, "vendor-model-" and a date, and differ between). */
+/* The slot a name starts at: by a hash of all its bytes (names often
+ * share their first and last 8, "vendor-model-" and a date, and differ
+ * between), the judges' id hash. */
 static size_t name_hash(const char *s, size_t n)
 {
-	uint64_t h = n;
-	size_t i = 0;
-	for (; i + 8 <= n; i += 8) {
-		h = (h ^ votes_word(s + i, 8)) * 0x9e3779b97f4a7c15ULL;
-		h ^= h >> 29;
-	}
-	if (i < n) { /* the last n - i bytes: of the last 8 where there are 8 */
-		h = (h ^ (n >= 8 ? name_tail(s, n) >> (8 * (8 - (n - i))) : votes_word(s + i, n - i))) *
-		    0x9e3779b97f4a7c15ULL;
-		h ^= h >> 29;
-	}
-	return (size_t)(h >> 40) % NAME_SLOTS;
+	return (size_t)votes_intern_hash(s, n) % NAME_SLOTS;
 }
 
 /* Place the teams' names in t->name_slot (linear probing; at most half

@@ -23,7 +23,7 @@ struct votes_tally {
 	int keep_ballots;             /* fill lists (for the judge classes) */
 	int ignore_unknown;           /* a battle of a model not in names is counted in unknown, not an error */
 	uint64_t dedup_key[2];
-	/* the names by their first and last 8 bytes: team index + 1, 0 = empty (set by votes_ingest) */
+	/* the names by a hash of their bytes: team index + 1, 0 = empty (set by votes_ingest) */
 	uint16_t name_slot[2 * VOTES_MAX_TEAMS];
 	/* results */
 	struct votes_intern judges;   /* in order of first appearance (freed when the file is read) */

@@ -21,18 +21,13 @@ struct votes_slot {
 };
 _Static_assert(sizeof(struct votes_slot) == 32, "a slot is half a cache line");
 
-static uint64_t load(const char *s, size_t n)
-{
-	return votes_word(s, n < 8 ? n : 8);
-}
-
 /* The last n < 8 bytes of an id of `whole` bytes, at s.  An id of 8 bytes
  * or more gives them by one load of its last 8 bytes, shifted (see
  * votes_word; on 10 million Arena judge ids, the stall of reading them
  * back byte by byte was most of this hash's 0.24 s). */
 static uint64_t tail(const char *s, size_t n, size_t whole)
 {
-	return n && whole >= 8 ? votes_word(s + n - 8, 8) >> (8 * (8 - n)) : load(s, n);
+	return n && whole >= 8 ? votes_word(s + n - 8, 8) >> (8 * (8 - n)) : votes_word(s, n);
 }
 
 /* Only places ids in the table: an adversarial id can slow, never change, a result. */
@@ -41,7 +36,7 @@ uint64_t votes_intern_hash(const char *s, size_t n)
 	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
 	size_t whole = n;
 	for (; n >= 8; s += 8, n -= 8) {
-		h = (h ^ load(s, 8)) * 0xbf58476d1ce4e5b9ULL;
+		h = (h ^ votes_word(s, 8)) * 0xbf58476d1ce4e5b9ULL;
 		h ^= h >> 31;
 	}
 	h = (h ^ tail(s, n, whole)) * 0x94d049bb133111ebULL;
