@@ -417,7 +417,6 @@ static void draw_parts(const struct plan *P, struct kv_rng *streams, const uint6
 static int split(const struct plan *P, struct kv_rng *streams, uint64_t *nb, size_t reps)
 {
 	uint64_t left[MOST_REPLICATES], bound[MOST_REPLICATES], whole = P->B->C->units;
-	int wide = 0;
 	for (size_t r = 0; r < reps; r++) {
 		left[r] = whole;
 		bound[r] = 0;
@@ -435,6 +434,7 @@ static int split(const struct plan *P, struct kv_rng *streams, uint64_t *nb, siz
 		}
 		whole -= part;
 	}
+	int wide = 0;
 	for (size_t r = 0; r < reps; r++)
 		wide |= bound[r] > UINT32_MAX;
 	return wide;
@@ -831,9 +831,8 @@ static void group(void *arg, size_t task, unsigned t)
 	uint16_t *acc16 = P->acc16 ? P->acc16 + t * P->codes * R : NULL; /* zero between groups */
 	uint16_t *m16 = P->m16 ? P->m16 + t * P->widest * padded(R, 8) : NULL;
 	uint64_t pending = 0;
-	int wide = 0;
 	memset(nb, 0, P->nblocks * R * sizeof *nb);
-	wide = split(P, B->streams + first, nb, reps);
+	int wide = split(P, B->streams + first, nb, reps);
 	if (wide)
 		memset(acc64, 0, P->codes * R * sizeof *acc64);
 	else
