@@ -475,14 +475,12 @@ static void spread_classes(struct votes_classes *C)
 	C->units = classes;
 }
 
-/* All replicates' ratings (elo, then normalized, then ok) of C's k
- * models, with the environment variable var set to value. */
-static void all_replicates(const struct votes_classes *C, size_t k, const char *var, const char *value,
-			   double *out, unsigned char *ok, size_t rounds)
+/* The point estimate g of C's k models and its table w (the doubled win
+ * table, and one tie each way). */
+static void point_estimate(const struct votes_classes *C, size_t k, double *w, double *g)
 {
-	double *w = calloc(k * k, sizeof *w), *g = calloc(k, sizeof *g);
 	uint16_t *lo_of = calloc(votes_codes(k), sizeof *lo_of), *hi_of = calloc(votes_codes(k), sizeof *hi_of);
-	cr_assert(w && g && lo_of && hi_of);
+	cr_assert(lo_of && hi_of);
 	votes_code_models(k, lo_of, hi_of);
 	for (size_t c = 0; c < C->count; c++) /* the doubled win table, and one tie each way */
 		for (size_t e = C->first[c]; e < C->first[c + 1]; e++) {
@@ -494,10 +492,30 @@ static void all_replicates(const struct votes_classes *C, size_t k, const char *
 	for (size_t i = 0; i < k * k; i++)
 		w[i] += i / k != i % k;
 	cr_assert_geq(votes_bt_fit(w, k, g), 0);
-	struct kv_rng *streams = calloc(rounds, sizeof *streams), seeder = {{1, 2, 3, 4}};
+	free(lo_of);
+	free(hi_of);
+}
+
+/* Replicate r's stream, as all_replicates seeds them. */
+static void seed_streams(struct kv_rng *streams, size_t rounds)
+{
+	struct kv_rng seeder = {{1, 2, 3, 4}};
 	for (size_t r = 0; r < rounds; r++)
 		for (int i = 0; i < 4; i++)
 			streams[r].s[i] = kv_rng_next(&seeder);
+}
+
+/* All replicates' ratings (elo, then normalized, then ok) of C's k
+ * models, with the environment variable var set to value. */
+static void all_replicates(const struct votes_classes *C, size_t k, const char *var, const char *value,
+			   double *out, unsigned char *ok, size_t rounds)
+{
+	double *w = calloc(k * k, sizeof *w), *g = calloc(k, sizeof *g);
+	cr_assert(w && g);
+	point_estimate(C, k, w, g);
+	struct kv_rng *streams = calloc(rounds, sizeof *streams);
+	cr_assert(streams);
+	seed_streams(streams, rounds);
 	struct votes_boot B = {.k = k, .ref = k, .rounds = rounds, .C = C, .g0 = g, .w0 = w, .prior = 1,
 			       .streams = streams, .elo = out, .norm = out + rounds * k, .ok = ok};
 	memset(out, 0, 2 * rounds * k * sizeof *out); /* replicates without an estimate leave theirs */
@@ -508,8 +526,6 @@ static void all_replicates(const struct votes_classes *C, size_t k, const char *
 	free(streams);
 	free(w);
 	free(g);
-	free(lo_of);
-	free(hi_of);
 }
 
 /* The draws and sums are the same bits at every SIMD level, group size
@@ -592,6 +608,142 @@ Test(votes_scale, the_sandwich_is_the_same_at_every_simd_level)
 				     levels[l], i, var[l][i], var[0][i]);
 	for (int i = 0; i < 8; i++)
 		cr_expect_gt(var[0][i], 0);
+	free(C.size);
+	free(C.first);
+	free(C.code);
+	free(C.mult);
+}
+
+/* --- the draws, written out plainly --------------------------------------- */
+
+/* The bootstrap's scheme, which archived rounds' intervals rest on, one
+ * replicate at a time and unit by unit: classes of 64 units or more are
+ * blocks of their own, smaller ones share blocks of at most 2048 units;
+ * the replicate's stream first splits its draws among the blocks
+ * (conditional binomials in block order), then draws each shared block's
+ * share unit by unit, four 16-bit draws an output, by Lemire's
+ * multiply-shift with rejection.  Into sums[code]. */
+enum { OWN_BLOCK = 64, SHARED_UNITS = 2048 };
+
+struct plain_block { size_t c0, c1; uint64_t units; };
+
+static size_t plain_blocks(const struct votes_classes *C, struct plain_block *b)
+{
+	size_t n = 0;
+	int open = 0;
+	for (size_t c = 0; c < C->count; c++) {
+		int small = C->size[c] < OWN_BLOCK;
+		if (open && (!small || b[n - 1].units + C->size[c] > SHARED_UNITS))
+			open = 0;
+		if (!open)
+			b[n++] = (struct plain_block){c, c, 0};
+		b[n - 1].c1 = c + 1;
+		b[n - 1].units += C->size[c];
+		open = small;
+	}
+	return n;
+}
+
+static void plain_unit_draws(struct kv_rng *s, uint64_t count, uint32_t units, uint64_t *per_unit)
+{
+	uint32_t threshold = (65536u - units) % units;
+	for (uint64_t i = 0; i < count;) {
+		uint64_t x = kv_rng_next(s);
+		for (int q = 0; q < 4 && i < count; q++, x >>= 16) {
+			uint32_t product = (uint32_t)(x & 0xffff) * units;
+			if ((product & 0xffff) >= threshold) {
+				per_unit[product >> 16]++;
+				i++;
+			}
+		}
+	}
+}
+
+static void plain_replicate(const struct votes_classes *C, const struct plain_block *b, size_t nb,
+			    struct kv_rng *s, uint64_t *sums)
+{
+	uint64_t *take = calloc(nb, sizeof *take), *count = calloc(C->count, sizeof *count);
+	uint64_t *per_unit = calloc(SHARED_UNITS, sizeof *per_unit), left = C->units, whole = C->units;
+	cr_assert(take && count && per_unit);
+	for (size_t i = 0; i < nb; i++) {
+		take[i] = i + 1 == nb ? left : votes_binomial(s, left, b[i].units, whole);
+		left -= take[i];
+		whole -= b[i].units;
+	}
+	for (size_t i = 0; i < nb; i++) {
+		int own = b[i].c1 - b[i].c0 == 1 && C->size[b[i].c0] >= OWN_BLOCK;
+		if (own) {
+			count[b[i].c0] = take[i];
+			continue;
+		}
+		memset(per_unit, 0, SHARED_UNITS * sizeof *per_unit);
+		plain_unit_draws(s, take[i], (uint32_t)b[i].units, per_unit);
+		for (size_t c = b[i].c0, u = 0; c < b[i].c1; u += C->size[c++])
+			for (uint32_t j = 0; j < C->size[c]; j++)
+				count[c] += per_unit[u + j];
+	}
+	for (size_t c = 0; c < C->count; c++)
+		for (size_t e = C->first[c]; e < C->first[c + 1]; e++)
+			sums[C->code[e]] += count[c] * C->mult[e];
+	free(take);
+	free(count);
+	free(per_unit);
+}
+
+/* Every replicate's ratings, at every SIMD level, are the fit of the sums
+ * of that scheme, bit for bit (the fit itself the plugin's, from the same
+ * start). */
+Test(votes_scale, every_replicate_is_the_plain_scheme_at_every_simd_level, .timeout = 60)
+{
+	static const char *const levels[] = {"avx512", "avx2", "scalar"};
+	enum { ROUNDS = 37 };
+	size_t k = 8, codes = votes_codes(k), n = 2 * ROUNDS * k;
+	struct votes_classes C = {0};
+	judge_like_classes(&C, 12000, PLAIN);
+	struct plain_block *b = calloc(C.count, sizeof *b);
+	double *w0 = calloc(k * k, sizeof *w0), *g0 = calloc(k, sizeof *g0), *w = calloc(k * k, sizeof *w);
+	double *g = calloc(k, sizeof *g), *elo = calloc(ROUNDS * k, sizeof *elo), *out = calloc(n, sizeof *out);
+	uint64_t *sums = calloc(codes, sizeof *sums);
+	struct kv_rng streams[ROUNDS];
+	unsigned char plain_ok[ROUNDS], ok[ROUNDS];
+	cr_assert(b && w0 && g0 && w && g && elo && out && sums);
+	size_t nb = plain_blocks(&C, b);
+	point_estimate(&C, k, w0, g0);
+	double *factor = votes_bt_factor(w0, k, g0);
+	seed_streams(streams, ROUNDS);
+	for (size_t r = 0; r < ROUNDS; r++) {
+		memset(sums, 0, codes * sizeof *sums);
+		plain_replicate(&C, b, nb, &streams[r], sums);
+		for (size_t lo = 0, x = 0; lo < k; lo++) /* the table as the plugin builds it, with prior 1 */
+			for (size_t hi = lo + 1; hi < k; hi++, x += 3) {
+				w[lo * k + hi] = 2 * (double)sums[x + VOTES_LO_WON] + (double)sums[x + VOTES_TIED] + 1;
+				w[hi * k + lo] = 2 * (double)sums[x + VOTES_HI_WON] + (double)sums[x + VOTES_TIED] + 1;
+			}
+		plain_ok[r] = votes_bt_refit(w, k, g0, factor, g) >= 0;
+		if (plain_ok[r])
+			votes_bt_elo(g, k, elo + r * k);
+	}
+	for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
+		all_replicates(&C, k, "KAIEVAL_SIMD", levels[i], out, ok, ROUNDS);
+		size_t differ = 0, usable = 0;
+		for (size_t r = 0; r < ROUNDS; r++) {
+			cr_expect_eq(ok[r], plain_ok[r], "%s: replicate %zu", levels[i], r);
+			usable += ok[r];
+			for (size_t j = 0; ok[r] && j < k; j++)
+				differ += memcmp(&out[r * k + j], &elo[r * k + j], sizeof *elo) != 0;
+		}
+		cr_expect_gt(usable, ROUNDS / 2, "%s", levels[i]);
+		cr_expect_eq(differ, 0, "%s: %zu ratings differ from the plain scheme's", levels[i], differ);
+	}
+	free(factor);
+	free(b);
+	free(w0);
+	free(g0);
+	free(w);
+	free(g);
+	free(elo);
+	free(out);
+	free(sums);
 	free(C.size);
 	free(C.first);
 	free(C.code);

@@ -19,13 +19,14 @@
  * (narrow_room, added16).  All are integers: the order of the additions never
  * changes a sum.
  *
- * A block's draws are counted in lane groups of 16 bytes a class: four
- * replicates' 32-bit counts (m[(r / 4 * width + c) * 4 + r % 4], see
- * at()), or, for a block summed in 16 bits, eight replicates' 16-bit ones
- * (at16()).  Four replicates' draws then scatter over 16 bytes a class, in
- * the first-level cache, where rows of R replicates spread them over 4 R
- * bytes a class and most increments missed it; and a class's 16-bit counts
- * of 32 replicates are four lane groups, one register for the sums. */
+ * A block's draws are counted in lane groups of 16 bytes a unit (then
+ * added up by class, see pitch_of()): four replicates' 32-bit counts
+ * (m[(r / 4 * width + u) * 4 + r % 4], see at()), or, for a block summed
+ * in 16 bits, eight replicates' 16-bit ones (at16()).  Four replicates'
+ * draws then scatter over 16 bytes a unit, in the first-level cache, where
+ * rows of R replicates spread them over 4 R bytes a unit and most
+ * increments missed it; and a class's 16-bit counts of 32 replicates are
+ * four lane groups, one register for the sums. */
 #include "votes.h"
 #include "simd.h"
 
@@ -40,13 +41,13 @@
 #define MOST_REPLICATES 128   /* a group's, summed together */
 #define BLOCK_UNITS 2048   /* a block's draws (class x R x 4 bytes) stay within 1 MB (second-level cache) */
 _Static_assert(BLOCK_UNITS <= 65536, "a draw takes 16 bits (take)");
-_Static_assert(16 * BLOCK_UNITS <= 65536, "a unit's lane group fits unit_class's 16 bits");
+#define SINKS 4   /* a shared block's sinks, one per draw of a generator's output (pitch_of()) */
+_Static_assert(16 * (BLOCK_UNITS + SINKS) <= UINT16_MAX, "a lane group's offset (a sink's too) fits 16 bits");
 
 struct block {
 	size_t c0, c1;        /* classes [c0, c1) */
 	uint64_t heaviest;    /* the most ballots of one of its units */
 	uint64_t units;
-	size_t map;           /* small classes: where their units' lane groups start in unit_class */
 	int single;
 	int distinct;         /* no class has two entries of one code (as classes.c makes them) */
 	uint32_t sharing;     /* the most of its classes that have an entry of one code; 0: not counted */
@@ -60,9 +61,7 @@ struct plan {
 	int narrow;                     /* blocks may be summed in 16 bits first (add_entries16) */
 	double *factor;                 /* votes_bt_factor at the point estimate, shared */
 	struct block *blocks;
-	size_t nblocks, widest;         /* widest: most classes in one block */
-	uint16_t *unit_class;           /* per unit of a shared block: its class's lane group, in bytes
-					   into a row (16 x its class within the block) */
+	size_t nblocks, widest;         /* widest: the longest row of lane groups, pitch_of() */
 	/* per thread */
 	uint64_t *nb, *acc64;
 	uint32_t *m, *acc32;
@@ -71,14 +70,27 @@ struct plan {
 	double *w, *g, *wr, *elo;
 };
 
-/* A block's counts take width x padded(R, per) cells (whole lane groups
+/* A row of a block's counts: for a block of one class, its lane group;
+ * for a block of small classes, a lane group per unit, in class order, and
+ * SINKS more.  A draw of unit u counts in u's lane group, 16 u bytes into
+ * the row, with no table between (fold() then adds a class's units into
+ * its first); the vector draws count the draws they do not keep into the
+ * sinks instead of testing each draw (steps4()), and the sinks are zeroed
+ * after.  The four draws of one output go to four sinks: increments of
+ * one counter wait for each other. */
+static inline size_t pitch_of(const struct block *bl)
+{
+	return bl->single ? 1 : bl->units + SINKS;
+}
+
+/* A block's counts take pitch x padded(R, per) cells (whole lane groups
  * of `per` replicates). */
 static inline size_t padded(size_t R, size_t per)
 {
 	return (R + per - 1) / per * per;
 }
 
-/* Where replicate r's 32-bit count of class c is, in a block of `width` classes. */
+/* Where replicate r's 32-bit count of class c is, in rows of `width` lane groups. */
 static inline size_t at(size_t width, size_t c, size_t r)
 {
 	return ((r >> 2) * width + c) * 4 + (r & 3);
@@ -90,7 +102,7 @@ static inline size_t at16(size_t width, size_t c, size_t r)
 	return ((r >> 3) * width + c) * 8 + (r & 7);
 }
 
-/* `by` more draws of the class whose lane group is `offset` bytes into m,
+/* `by` more draws of the unit whose lane group is `offset` bytes into m,
  * in lane `lane`; 16-bit counts when `half`. */
 static inline __attribute__((always_inline)) void bump(char *m, size_t offset, size_t lane, int half, uint32_t by)
 {
@@ -106,15 +118,15 @@ static inline __attribute__((always_inline)) void bump(char *m, size_t offset, s
  * from one 64-bit output x, 16 bits each, by Lemire's multiply-shift with
  * rejection (unbiased; a block's units are at most BLOCK_UNITS, so at most
  * 1 in 32 is rejected): lane `lane` of the unit's lane group, at m +
- * map[unit], counts them, *i counts up to count. */
+ * 16 unit, counts them, *i counts up to count. */
 static inline void take(uint64_t x, uint64_t *i, uint64_t count, uint32_t units, uint32_t threshold,
-			const uint16_t *restrict map, char *restrict m, size_t lane, int half)
+			char *restrict m, size_t lane, int half)
 {
 	for (int q = 0; q < 4 && *i < count; q++, x >>= 16) {
 		uint32_t product = (uint32_t)(x & 0xffff) * units;
 		if ((product & 0xffff) < threshold)
 			continue;
-		bump(m, map[product >> 16], lane, half, 1);
+		bump(m, 16 * (size_t)(product >> 16), lane, half, 1);
 		(*i)++;
 	}
 }
@@ -123,21 +135,21 @@ static inline void take(uint64_t x, uint64_t *i, uint64_t count, uint32_t units,
  * counts in lanes 0 and 1 of the lane groups at m), side by side while
  * both last, so that the two generators' dependency chains overlap; each
  * stream is used exactly as alone. */
-static void draw_two(struct kv_rng *rng, const uint64_t *count, uint32_t units, const uint16_t *restrict map,
-		     char *restrict m, int both, int half)
+static void draw_two(struct kv_rng *rng, const uint64_t *count, uint32_t units, char *restrict m, int both,
+		     int half)
 {
 	uint32_t threshold = (65536u - units) % units; /* 2^16 mod units */
 	struct kv_rng a = rng[0], b = both ? rng[1] : rng[0]; /* in registers, not through the pointer */
 	uint64_t i = 0, j = both ? 0 : 1, nb = both ? count[1] : 1;
 	while (i < count[0] && j < nb) {
 		uint64_t x = kv_rng_next(&a), y = kv_rng_next(&b);
-		take(x, &i, count[0], units, threshold, map, m, 0, half);
-		take(y, &j, nb, units, threshold, map, m, 1, half);
+		take(x, &i, count[0], units, threshold, m, 0, half);
+		take(y, &j, nb, units, threshold, m, 1, half);
 	}
 	while (i < count[0])
-		take(kv_rng_next(&a), &i, count[0], units, threshold, map, m, 0, half);
+		take(kv_rng_next(&a), &i, count[0], units, threshold, m, 0, half);
 	while (j < nb)
-		take(kv_rng_next(&b), &j, nb, units, threshold, map, m, 1, half);
+		take(kv_rng_next(&b), &j, nb, units, threshold, m, 1, half);
 	rng[0] = a;
 	if (both)
 		rng[1] = b;
@@ -178,51 +190,79 @@ AVX2 static inline __m256i step4(__m256i s[4], __m256i live)
 	return out;
 }
 
+/* `steps` steps of the four generators (lanes in `live` only; all of them
+ * when `all`), each live lane needing four draws more a step at least, so
+ * that every draw it accepts counts.  A rejected draw, and every draw of a
+ * lane not live, goes to a sink (unit units + q for the q-th draw of an
+ * output, see pitch_of()): no test or branch a draw.  Returns each draw
+ * position's accepted draws (steps < 65536).
+ *
+ * A step's sixteen offsets go through memory and are counted two steps
+ * later: a draw is then a load and an increment, where taking the offsets
+ * out of registers by shifts cost three integer operations a draw, on the
+ * ports the generators' vector operations use too (2 million judges of 8
+ * models: 6 to 8 % off the bootstrap).  Loads right after the vector
+ * store waited for it to complete, and the bootstrap took 45 % longer. */
+AVX2 static inline __attribute__((always_inline)) __m256i
+steps4(__m256i s[4], __m256i live, uint32_t steps, uint32_t units, char *restrict m, const int half, const int all)
+{
+	__m256i vunits = _mm256_set1_epi16((short)units), taken = _mm256_setzero_si256();
+	__m256i thr = _mm256_set1_epi16((short)((65536u - units) % units)); /* 2^16 mod units */
+	__m256i sink = _mm256_add_epi16(vunits, _mm256_set1_epi64x(0x0003000200010000));
+	uint16_t off[4][16];
+	for (uint32_t k = 0; k < steps + 2; k++) {
+		if (k < steps) {
+			__m256i x = step4(s, all ? _mm256_set1_epi64x(-1) : live);
+			__m256i lo = _mm256_mullo_epi16(x, vunits), hi = _mm256_mulhi_epu16(x, vunits);
+			__m256i ok = _mm256_cmpeq_epi16(_mm256_max_epu16(lo, thr), lo);
+			if (!all)
+				ok = _mm256_and_si256(ok, live);
+			taken = _mm256_sub_epi16(taken, ok);
+			hi = _mm256_slli_epi16(_mm256_blendv_epi8(sink, hi, ok), 4); /* lane groups' offsets */
+			_mm256_storeu_si256((__m256i *)(void *)off[k & 3], hi);
+		}
+		__asm__ volatile("" : : "m"(off) : "memory"); /* loads, not shifts of the register */
+		if (k >= 2) {
+			const uint16_t *o = off[(k - 2) & 3];
+#pragma GCC unroll 16
+			for (int e = 0; e < 16; e++)
+				bump(m, o[e], (size_t)(e >> 2), half, 1);
+		}
+	}
+	return taken;
+}
+
 AVX2 static inline __attribute__((always_inline)) void
-draw_four_any(struct kv_rng *rng, const uint64_t *count, uint32_t units, const uint16_t *restrict map,
-	      char *restrict m, const int half)
+draw_four_any(struct kv_rng *rng, const uint64_t *count, uint32_t units, char *restrict m, const int half)
 {
 	__m256i s[4], vunits = _mm256_set1_epi16((short)units);
-	__m256i thr = _mm256_set1_epi16((short)((65536u - units) % units)); /* 2^16 mod units */
-	uint64_t i[4] = {0, 0, 0, 0}, least = count[0];
+	__m256i thr = _mm256_set1_epi16((short)((65536u - units) % units));
+	uint64_t i[4] = {0, 0, 0, 0};
 	uint16_t idx[16], ok[16];
 	for (int w = 0; w < 4; w++)
 		s[w] = load_word(rng, w);
-	for (int r = 1; r < 4; r++)
-		least = count[r] < least ? count[r] : least;
-	/* While every replicate needs four draws more, all steps are taken:
-	 * all sixteen draws count, and the few rejected ones are taken back
-	 * (no test per draw). */
-	for (uint64_t most = 0; most + 4 <= least;) {
-		__m256i x = step4(s, _mm256_set1_epi64x(-1));
-		__m256i lo = _mm256_mullo_epi16(x, vunits), hi = _mm256_mulhi_epu16(x, vunits);
-		uint32_t bits = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi16(_mm256_max_epu16(lo, thr), lo));
-		_mm256_storeu_si256((__m256i *)(void *)idx, hi);
-		/* the draws out of four words by shifts, on the integer ports:
-		 * sixteen 16-bit extractions took the vector ports step4 needs
-		 * (the bootstrap of 2 million judges of 8 models took a fifth
-		 * longer so) */
-		uint64_t word[4];
-		memcpy(word, idx, sizeof word);
-#pragma GCC unroll 4
+	/* While some replicates need four draws more, they step together; the
+	 * last few draws one by one below. */
+	for (;;) {
+		uint64_t fewest = UINT64_MAX;
+		long long live[4];
+		int all = 1, any = 0;
 		for (int r = 0; r < 4; r++) {
-			uint64_t w = word[r];
-#pragma GCC unroll 4
-			for (int q = 0; q < 4; q++, w >>= 16)
-				bump(m, map[w & 0xffff], (size_t)r, half, 1);
+			live[r] = count[r] - i[r] >= 4 ? -1 : 0;
+			fewest = live[r] && count[r] - i[r] < fewest ? count[r] - i[r] : fewest;
+			all &= live[r] != 0;
+			any |= live[r] != 0;
 		}
-		if (bits == UINT32_MAX) {
-			for (int r = 0; r < 4; r++)
-				i[r] += 4;
-			most += 4;
-			continue;
-		}
-		for (int e = 0; e < 16; e++)
-			bump(m, map[idx[e]], (size_t)(e >> 2), half, (uint32_t)-(~(bits >> (2 * e)) & 1));
-		for (int r = 0; r < 4; r++) {
-			i[r] += (unsigned)__builtin_popcount((bits >> (8 * r)) & 0xff) / 2;
-			most = i[r] > most ? i[r] : most;
-		}
+		if (!any)
+			break;
+		uint32_t steps = fewest / 4 < 65535 ? (uint32_t)(fewest / 4) : 65535;
+		__m256i taken = all ? steps4(s, _mm256_set1_epi64x(-1), steps, units, m, half, 1)
+				    : steps4(s, _mm256_set_epi64x(live[3], live[2], live[1], live[0]), steps, units, m,
+					     half, 0);
+		uint16_t t[16];
+		_mm256_storeu_si256((__m256i *)(void *)t, taken);
+		for (int r = 0; r < 4; r++)
+			i[r] += (uint64_t)t[4 * r] + t[4 * r + 1] + t[4 * r + 2] + t[4 * r + 3];
 	}
 	for (;;) {
 		long long live[4];
@@ -238,7 +278,7 @@ draw_four_any(struct kv_rng *rng, const uint64_t *count, uint32_t units, const u
 		for (int r = 0; r < 4; r++)
 			for (int q = 0; q < 4 && i[r] < count[r]; q++)
 				if (ok[4 * r + q]) {
-					bump(m, map[idx[4 * r + q]], (size_t)r, half, 1);
+					bump(m, 16 * (size_t)idx[4 * r + q], (size_t)r, half, 1);
 					i[r]++;
 				}
 	}
@@ -250,16 +290,15 @@ draw_four_any(struct kv_rng *rng, const uint64_t *count, uint32_t units, const u
 			rng[r].s[w] = out[w][r];
 }
 
-AVX2 static void draw_four(struct kv_rng *rng, const uint64_t *count, uint32_t units, const uint16_t *restrict map,
-			   char *restrict m)
+AVX2 static void draw_four(struct kv_rng *rng, const uint64_t *count, uint32_t units, char *restrict m)
 {
-	draw_four_any(rng, count, units, map, m, 0);
+	draw_four_any(rng, count, units, m, 0);
 }
 
 AVX2 static void draw_four16(struct kv_rng *rng, const uint64_t *count, uint32_t units,
-			     const uint16_t *restrict map, char *restrict m)
+			     char *restrict m)
 {
-	draw_four_any(rng, count, units, map, m, 1);
+	draw_four_any(rng, count, units, m, 1);
 }
 #endif
 
@@ -292,8 +331,8 @@ static int add_block(struct plan *P, size_t cap, struct block b, uint32_t *per_c
 	if (!b.single && C->first[b.c1] - C->first[b.c0] < P->codes) /* see added16() */
 		b.sharing = most_sharing(C, b.c0, b.c1, per_code);
 	P->blocks[P->nblocks++] = b;
-	if (b.c1 - b.c0 > P->widest)
-		P->widest = b.c1 - b.c0;
+	if (pitch_of(&b) > P->widest)
+		P->widest = pitch_of(&b);
 	return 0;
 }
 
@@ -301,16 +340,12 @@ static int add_block(struct plan *P, size_t cap, struct block b, uint32_t *per_c
 static int blocks_of(struct plan *P, uint32_t *per_code)
 {
 	const struct votes_classes *C = P->B->C;
-	size_t cap = C->count + 1, small_units = 0;
+	size_t cap = C->count + 1;
 	P->blocks = malloc(cap * sizeof *P->blocks);
-	for (size_t c = 0; c < C->count; c++)
-		small_units += C->size[c] < SMALL ? C->size[c] : 0;
-	P->unit_class = malloc((small_units ? small_units : 1) * sizeof *P->unit_class);
-	if (!P->blocks || !P->unit_class)
+	if (!P->blocks)
 		return -1;
 	struct block open = {0};
 	int is_open = 0;
-	size_t mapped = 0;
 	for (size_t c = 0; c < C->count; c++) {
 		int small = C->size[c] < SMALL;
 		if (is_open && (!small || open.units + C->size[c] > BLOCK_UNITS)) {
@@ -325,11 +360,9 @@ static int blocks_of(struct plan *P, uint32_t *per_code)
 			continue;
 		}
 		if (!is_open) {
-			open = (struct block){.c0 = c, .c1 = c, .map = mapped};
+			open = (struct block){.c0 = c, .c1 = c};
 			is_open = 1;
 		}
-		for (uint32_t u = 0; u < C->size[c]; u++)
-			P->unit_class[mapped++] = (uint16_t)(16 * (c - open.c0)); /* its lane group */
 		open.units += C->size[c];
 		open.c1 = c + 1;
 	}
@@ -446,14 +479,49 @@ static char *lanes_of(uint32_t *m, uint16_t *m16, int half, size_t width, size_t
 	return half ? (char *)(m16 + at16(width, 0, r)) : (char *)(m + at(width, 0, r));
 }
 
-/* Each class's draws in replicate r in m[at(width, c - c0, r)], r < R
- * (zero past reps), or, when `half`, in m16[at16(...)].  (Rows per
- * replicate, transposed for the sums, measured slower.) */
+/* to += from, a lane group each. */
+static inline void add_group(char *to, const char *from, int half)
+{
+	if (half) {
+		uint16_t a[8], b[8];
+		memcpy(a, to, sizeof a);
+		memcpy(b, from, sizeof b);
+		for (int i = 0; i < 8; i++)
+			a[i] = (uint16_t)(a[i] + b[i]);
+		memcpy(to, a, sizeof a);
+	} else {
+		uint32_t a[4], b[4];
+		memcpy(a, to, sizeof a);
+		memcpy(b, from, sizeof b);
+		for (int i = 0; i < 4; i++)
+			a[i] += b[i];
+		memcpy(to, a, sizeof a);
+	}
+}
+
+/* A shared block's counts by unit made counts by class: each class of
+ * more than one unit gets its units' draws in its first unit's lane
+ * group, in each of `rows` rows of `row_bytes` (see pitch_of()). */
+static void fold(const struct votes_classes *C, const struct block *bl, char *first_row, size_t row_bytes,
+		 size_t rows, int half)
+{
+	size_t u = 0; /* the class's first unit in the block */
+	for (size_t c = bl->c0; c < bl->c1; u += C->size[c++])
+		for (size_t g = 0; g < rows && C->size[c] > 1; g++) {
+			char *first = first_row + g * row_bytes + 16 * u;
+			for (uint32_t k = 1; k < C->size[c]; k++)
+				add_group(first, first + 16 * k, half);
+		}
+}
+
+/* Each class's draws in replicate r in m[at(width, u, r)], r < R (zero
+ * past reps), or, when `half`, in m16[at16(...)], where u is its first
+ * unit in the block (pitch_of()).  (Rows per replicate, transposed for the
+ * sums, measured slower.) */
 static void draw_block(const struct plan *P, const struct block *bl, const uint64_t *nb, size_t b,
 		       struct kv_rng *streams, size_t reps, uint32_t *m, uint16_t *m16, int half)
 {
-	size_t R = P->R, width = bl->c1 - bl->c0;
-	const uint16_t *map = P->unit_class + bl->map;
+	size_t R = P->R, width = pitch_of(bl);
 	if (bl->single) {
 		for (size_t r = 0; r < R; r++)
 			m[at(1, 0, r)] = (uint32_t)nb[b * R + r];
@@ -466,26 +534,30 @@ static void draw_block(const struct plan *P, const struct block *bl, const uint6
 	size_t r = 0;
 #if defined(__GNUC__) && defined(__x86_64__)
 	for (; P->avx2 && r + 4 <= reps; r += 4)
-		(half ? draw_four16 : draw_four)(&streams[r], &nb[b * R + r], (uint32_t)bl->units, map,
+		(half ? draw_four16 : draw_four)(&streams[r], &nb[b * R + r], (uint32_t)bl->units,
 						 lanes_of(m, m16, half, width, r));
 #endif
 	for (; r < reps; r += 2)
-		draw_two(&streams[r], &nb[b * R + r], (uint32_t)bl->units, map, lanes_of(m, m16, half, width, r),
+		draw_two(&streams[r], &nb[b * R + r], (uint32_t)bl->units, lanes_of(m, m16, half, width, r),
 			 r + 1 < reps, half);
+	size_t per = half ? 8 : 4, rows = padded(reps, per) / per; /* replicates a lane group */
+	for (size_t g = 0; g < rows; g++) /* the sinks, so that the largest count is a class's */
+		memset(lanes_of(m, m16, half, width, per * g) + 16 * (width - SINKS), 0, 16 * SINKS);
+	fold(P->B->C, bl, lanes_of(m, m16, half, width, 0), 16 * width, rows, half);
 }
 
-/* acc[code * R + r] += m[at(c1 - c0, c - c0, r)] * mult over classes
- * [c0, c1)'s entries.  Always inlined, so that R is a constant and the
+/* acc[code * R + r] += m[at(pitch, u, r)] * mult over classes [c0,
+ * c1)'s entries, u the class's first unit in the block (pitch_of()).  Always inlined, so that R is a constant and the
  * loop over r vector code (with one case more, gcc stopped inlining it and
  * the sums of 256 models took a quarter longer). */
 static inline __attribute__((always_inline)) void add32(const struct votes_classes *C, uint32_t *restrict acc,
 							  const uint32_t *restrict m, size_t c0, size_t c1,
-							  const size_t R)
+							  size_t pitch, const size_t R)
 {
-	size_t stride = (c1 - c0) * 4; /* from one lane group to the next */
-	for (size_t c = c0; c < c1; c++) {
+	size_t stride = pitch * 4; /* from one lane group to the next */
+	for (size_t c = c0, u = 0; c < c1; u += C->size[c++]) {
 		uint32_t mc[MOST_REPLICATES], any = 0;
-		const uint32_t *lanes = m + (c - c0) * 4;
+		const uint32_t *lanes = m + u * 4;
 		for (size_t g = 0; g < R / 4; g++) /* whole lane groups, 16 bytes each */
 			memcpy(mc + 4 * g, lanes + g * stride, 4 * sizeof *mc);
 		for (size_t r = R / 4 * 4; r < R; r++)
@@ -506,25 +578,25 @@ static inline __attribute__((always_inline)) void add32(const struct votes_class
 	}
 }
 
-#define ADD_ENTRIES32(C, R, acc, m, c0, c1) \
+#define ADD_ENTRIES32(C, R, acc, m, c0, c1, pitch) \
 	switch (R) { \
-	case 128: add32(C, acc, m, c0, c1, 128); break; \
-	case 64: add32(C, acc, m, c0, c1, 64); break; \
-	case 32: add32(C, acc, m, c0, c1, 32); break; \
-	case 16: add32(C, acc, m, c0, c1, 16); break; \
-	case 8: add32(C, acc, m, c0, c1, 8); break; \
-	case 4: add32(C, acc, m, c0, c1, 4); break; \
-	case 2: add32(C, acc, m, c0, c1, 2); break; \
-	default: add32(C, acc, m, c0, c1, R); break; \
+	case 128: add32(C, acc, m, c0, c1, pitch, 128); break; \
+	case 64: add32(C, acc, m, c0, c1, pitch, 64); break; \
+	case 32: add32(C, acc, m, c0, c1, pitch, 32); break; \
+	case 16: add32(C, acc, m, c0, c1, pitch, 16); break; \
+	case 8: add32(C, acc, m, c0, c1, pitch, 8); break; \
+	case 4: add32(C, acc, m, c0, c1, pitch, 4); break; \
+	case 2: add32(C, acc, m, c0, c1, pitch, 2); break; \
+	default: add32(C, acc, m, c0, c1, pitch, R); break; \
 	}
 
 #if defined(__GNUC__) && defined(__x86_64__)
 /* The same integers in 256-bit registers (chosen at run time, simd.h). */
 __attribute__((target("avx2")))
 static void add_entries32_avx2(const struct votes_classes *C, size_t R, uint32_t *acc, const uint32_t *m,
-			       size_t c0, size_t c1)
+			       size_t c0, size_t c1, size_t pitch)
 {
-	ADD_ENTRIES32(C, R, acc, m, c0, c1)
+	ADD_ENTRIES32(C, R, acc, m, c0, c1, pitch)
 }
 #endif
 
@@ -574,12 +646,12 @@ AVX512 static inline void add16(uint32_t *a, __m512i v, uint32_t mult)
  * for its entries. */
 AVX512 static inline __attribute__((always_inline)) void
 add32_zmm(const struct votes_classes *C, uint32_t *restrict acc, const uint32_t *restrict m, size_t c0, size_t c1,
-	  const int n)
+	  size_t pitch, const int n)
 {
-	size_t row = (c1 - c0) * 16, R = 16 * (size_t)n;
-	for (size_t c = c0; c < c1; c++) {
+	size_t row = pitch * 16, R = 16 * (size_t)n;
+	for (size_t c = c0, u = 0; c < c1; u += C->size[c++]) {
 		__m512i v[8];
-		if (!class_counts(m + (c - c0) * 4, row, n, v))
+		if (!class_counts(m + u * 4, row, n, v))
 			continue;
 		for (size_t e = C->first[c]; e < C->first[c + 1]; e++) {
 			uint32_t *a = acc + (size_t)C->code[e] * R, mult = C->mult[e];
@@ -591,16 +663,16 @@ add32_zmm(const struct votes_classes *C, uint32_t *restrict acc, const uint32_t 
 }
 
 AVX512 static void add_entries32_avx512(const struct votes_classes *C, size_t R, uint32_t *acc,
-					const uint32_t *m, size_t c0, size_t c1)
+					const uint32_t *m, size_t c0, size_t c1, size_t pitch)
 {
 	if (R == 128)
-		add32_zmm(C, acc, m, c0, c1, 8);
+		add32_zmm(C, acc, m, c0, c1, pitch, 8);
 	else if (R == 64)
-		add32_zmm(C, acc, m, c0, c1, 4);
+		add32_zmm(C, acc, m, c0, c1, pitch, 4);
 	else if (R == 32)
-		add32_zmm(C, acc, m, c0, c1, 2);
+		add32_zmm(C, acc, m, c0, c1, pitch, 2);
 	else
-		add32_zmm(C, acc, m, c0, c1, 1);
+		add32_zmm(C, acc, m, c0, c1, pitch, 1);
 }
 
 /* Sums in 16 bits, R = 32 n (n = 1, 2 or 4), from the block's 16-bit counts
@@ -620,12 +692,12 @@ AVX512BW static inline void add32_of16(uint32_t *a, __m512i h, uint32_t mult)
 
 AVX512BW static inline __attribute__((always_inline)) void
 add16_zmm(const struct votes_classes *C, uint32_t *restrict acc, uint16_t *restrict acc16,
-	  const uint16_t *restrict m, size_t c0, size_t c1, const int n)
+	  const uint16_t *restrict m, size_t c0, size_t c1, size_t pitch, const int n)
 {
-	size_t row = (c1 - c0) * 16, R = 32 * (size_t)n;
-	for (size_t c = c0; c < c1; c++) {
+	size_t row = pitch * 16, R = 32 * (size_t)n;
+	for (size_t c = c0, u = 0; c < c1; u += C->size[c++]) {
 		__m512i h[8];
-		if (!class_counts(m + (c - c0) * 8, row, n, h))
+		if (!class_counts(m + u * 8, row, n, h))
 			continue;
 		for (size_t e = C->first[c]; e < C->first[c + 1]; e++) {
 			uint32_t mult = C->mult[e];
@@ -645,14 +717,14 @@ add16_zmm(const struct votes_classes *C, uint32_t *restrict acc, uint16_t *restr
 }
 
 AVX512BW static void add_entries16_avx512(const struct votes_classes *C, size_t R, uint32_t *acc,
-					  uint16_t *acc16, const uint16_t *m, size_t c0, size_t c1)
+					  uint16_t *acc16, const uint16_t *m, size_t c0, size_t c1, size_t pitch)
 {
 	if (R == 128)
-		add16_zmm(C, acc, acc16, m, c0, c1, 4);
+		add16_zmm(C, acc, acc16, m, c0, c1, pitch, 4);
 	else if (R == 64)
-		add16_zmm(C, acc, acc16, m, c0, c1, 2);
+		add16_zmm(C, acc, acc16, m, c0, c1, pitch, 2);
 	else
-		add16_zmm(C, acc, acc16, m, c0, c1, 1);
+		add16_zmm(C, acc, acc16, m, c0, c1, pitch, 1);
 }
 
 /* The largest of n 16-bit counts (n a multiple of 32). */
@@ -686,19 +758,20 @@ AVX512BW static void widen_sums(uint32_t *acc, uint16_t *acc16, size_t n)
 }
 #endif
 
-static void add_entries32(const struct plan *P, uint32_t *acc, const uint32_t *m, size_t c0, size_t c1)
+static void add_entries32(const struct plan *P, uint32_t *acc, const uint32_t *m, const struct block *bl)
 {
+	size_t c0 = bl->c0, c1 = bl->c1, pitch = pitch_of(bl);
 #if defined(__GNUC__) && defined(__x86_64__)
 	if (P->avx512 && P->R >= 16) {
-		add_entries32_avx512(P->B->C, P->R, acc, m, c0, c1);
+		add_entries32_avx512(P->B->C, P->R, acc, m, c0, c1, pitch);
 		return;
 	}
 	if (P->avx2) {
-		add_entries32_avx2(P->B->C, P->R, acc, m, c0, c1);
+		add_entries32_avx2(P->B->C, P->R, acc, m, c0, c1, pitch);
 		return;
 	}
 #endif
-	ADD_ENTRIES32(P->B->C, P->R, acc, m, c0, c1)
+	ADD_ENTRIES32(P->B->C, P->R, acc, m, c0, c1, pitch)
 }
 
 /* The 16-bit sums (R a multiple of 32) added into the 32-bit ones. */
@@ -733,13 +806,13 @@ static int narrow_room(const struct plan *P, const struct block *bl, const uint6
 	return 1;
 }
 
-static void add_entries16(const struct plan *P, uint32_t *acc, uint16_t *acc16, const uint16_t *m, size_t c0,
-			  size_t c1)
+static void add_entries16(const struct plan *P, uint32_t *acc, uint16_t *acc16, const uint16_t *m,
+			  const struct block *bl)
 {
 #if defined(__GNUC__) && defined(__x86_64__)
-	add_entries16_avx512(P->B->C, P->R, acc, acc16, m, c0, c1);
+	add_entries16_avx512(P->B->C, P->R, acc, acc16, m, bl->c0, bl->c1, pitch_of(bl));
 #else
-	(void)P, (void)acc, (void)acc16, (void)m, (void)c0, (void)c1;
+	(void)P, (void)acc, (void)acc16, (void)m, (void)bl;
 #endif
 }
 
@@ -755,7 +828,7 @@ static uint64_t added16(const struct plan *P, const struct block *bl, const uint
 #if defined(__GNUC__) && defined(__x86_64__)
 	if (!bl->sharing)
 		return most;
-	uint64_t bound = largest16(m16, (bl->c1 - bl->c0) * padded(P->R, 8)) * (uint64_t)bl->sharing;
+	uint64_t bound = largest16(m16, pitch_of(bl) * padded(P->R, 8)) * (uint64_t)bl->sharing;
 	return bound < most ? bound : most;
 #else
 	(void)P, (void)bl, (void)m16;
@@ -763,14 +836,14 @@ static uint64_t added16(const struct plan *P, const struct block *bl, const uint
 #endif
 }
 
-static void add_entries64(const struct plan *P, uint64_t *acc, const uint32_t *m, size_t c0, size_t c1)
+static void add_entries64(const struct plan *P, uint64_t *acc, const uint32_t *m, const struct block *bl)
 {
 	const struct votes_classes *C = P->B->C;
 	size_t R = P->R;
-	for (size_t c = c0; c < c1; c++)
+	for (size_t c = bl->c0, u = 0; c < bl->c1; u += C->size[c++])
 		for (size_t e = C->first[c]; e < C->first[c + 1]; e++)
 			for (size_t r = 0; r < R; r++)
-				acc[(size_t)C->code[e] * R + r] += (uint64_t)m[at(c1 - c0, c - c0, r)] * C->mult[e];
+				acc[(size_t)C->code[e] * R + r] += (uint64_t)m[at(pitch_of(bl), u, r)] * C->mult[e];
 }
 
 /* rows[r * codes + x] = acc[x * R + r]: the fits read a replicate's sums
@@ -843,12 +916,12 @@ static void group(void *arg, size_t task, unsigned t)
 		int half = !wide && narrow_room(P, bl, nb, b, reps, acc32, acc16, &pending, &most);
 		draw_block(P, bl, nb, b, B->streams + first, reps, m, m16, half);
 		if (wide) {
-			add_entries64(P, acc64, m, bl->c0, bl->c1);
+			add_entries64(P, acc64, m, bl);
 		} else if (half) {
-			add_entries16(P, acc32, acc16, m16, bl->c0, bl->c1);
+			add_entries16(P, acc32, acc16, m16, bl);
 			pending += added16(P, bl, m16, most);
 		} else {
-			add_entries32(P, acc32, m, bl->c0, bl->c1);
+			add_entries32(P, acc32, m, bl);
 		}
 	}
 	if (pending)
@@ -863,7 +936,6 @@ static void plan_free(struct plan *P)
 {
 	free(P->factor);
 	free(P->blocks);
-	free(P->unit_class);
 	free(P->nb);
 	free(P->acc32);
 	free(P->acc64);
