@@ -249,10 +249,12 @@ static int group_by_judge(struct votes_ballot_list *lists, size_t nlists, size_t
 	return rc;
 }
 
-/* The class table: open addressing over class numbers + 1 (0 = empty),
- * a class named by its first judge. */
+/* The class table: open addressing, a slot holding a class's number + 1
+ * (0 = empty) and, above, the high 32 bits of its hash, so that a probe
+ * past another class reads no more than its slot; a class named by its
+ * first judge. */
 struct table {
-	uint32_t *slot;
+	uint64_t *slot;
 	size_t mask;
 	size_t *rep;        /* per class: its first judge */
 	uint64_t *hash;     /* per class: hash_codes of its ballots */
@@ -267,6 +269,11 @@ static int same(const struct by_judge *B, size_t i, size_t j)
 	       memcmp(B->codes + B->off[i], B->codes + B->off[j], n * sizeof *B->codes) == 0;
 }
 
+static inline uint64_t slot_of(uint64_t hash, size_t c)
+{
+	return (hash & ~(uint64_t)UINT32_MAX) | (c + 1);
+}
+
 static int grow(struct table *T)
 {
 	size_t cap = T->cap ? 2 * T->cap : 1024, slots = 2 * cap;
@@ -277,7 +284,7 @@ static int grow(struct table *T)
 	if (hash)
 		T->hash = hash;
 	uint32_t *size = votes_huge_realloc(T->size, T->count * sizeof *size, cap * sizeof *size);
-	uint32_t *slot = votes_huge_calloc(slots, sizeof *slot);
+	uint64_t *slot = votes_huge_calloc(slots, sizeof *slot);
 	if (size)
 		T->size = size;
 	if (!rep || !hash || !size || !slot || cap > UINT32_MAX) {
@@ -292,7 +299,7 @@ static int grow(struct table *T)
 		size_t s = T->hash[c] & T->mask;
 		while (T->slot[s])
 			s = (s + 1) & T->mask;
-		T->slot[s] = (uint32_t)(c + 1);
+		T->slot[s] = slot_of(T->hash[c], c);
 	}
 	return 0;
 }
@@ -303,13 +310,13 @@ static int add_judge(struct table *T, const struct by_judge *B, size_t j, uint64
 		return -1;
 	size_t s = h & T->mask;
 	for (; T->slot[s]; s = (s + 1) & T->mask) {
-		size_t c = T->slot[s] - 1;
-		if (T->hash[c] == h && same(B, T->rep[c], j)) {
+		size_t c = (T->slot[s] & UINT32_MAX) - 1;
+		if ((T->slot[s] ^ h) >> 32 == 0 && T->hash[c] == h && same(B, T->rep[c], j)) {
 			T->size[c]++;
 			return 0;
 		}
 	}
-	T->slot[s] = (uint32_t)(T->count + 1);
+	T->slot[s] = slot_of(h, T->count);
 	T->hash[T->count] = h;
 	T->rep[T->count] = j;
 	T->size[T->count++] = 1;
@@ -417,14 +424,27 @@ static void sort_chunk(void *arg, size_t chunk, unsigned thread)
 	}
 }
 
+/* The judges of one part into its table, AHEAD at a time: their slots
+ * are asked for together first (a slot of a table of millions is a cache
+ * miss), then the judges added in order. */
+#define AHEAD 16
 static void fill_part(void *arg, size_t part, unsigned thread)
 {
 	struct build *b = arg;
 	struct table T = b->T[part]; /* the parts' tables share cache lines in b->T */
 	(void)thread;
-	for (size_t j = 0; j < b->B.judges; j++)
-		if ((b->hash[j] >> 58) % b->parts == part && add_judge(&T, &b->B, j, b->hash[j]))
-			__atomic_store_n(&b->failed, 1, __ATOMIC_RELAXED);
+	for (size_t j = 0; j < b->B.judges;) {
+		size_t batch[AHEAD], n = 0;
+		for (; j < b->B.judges && n < AHEAD; j++)
+			if ((b->hash[j] >> 58) % b->parts == part) {
+				batch[n++] = j;
+				if (T.slot)
+					__builtin_prefetch(&T.slot[b->hash[j] & T.mask]);
+			}
+		for (size_t i = 0; i < n; i++)
+			if (add_judge(&T, &b->B, batch[i], b->hash[batch[i]]))
+				__atomic_store_n(&b->failed, 1, __ATOMIC_RELAXED);
+	}
 	b->T[part] = T;
 }
 
