@@ -149,36 +149,53 @@ struct by_judge {
 	uint32_t *codes;
 	size_t *off;
 	size_t judges;
+	size_t longest;        /* the most ballots of a judge */
+	uint32_t max;          /* the largest code */
 };
 
 /* Group_by_judge's work: the lists' ballots, taken as one sequence, in
  * `parts` ranges, each counted, then placed, by one thread.  A range's
  * counters take 8 bytes a judge: at most GROUP_PARTS ranges. */
 #define GROUP_PARTS 4
+#define JUDGE_RANGES 64    /* the offsets' work */
 struct grouping {
 	const struct votes_ballot_list *lists;
 	size_t nlists, total;
 	unsigned parts;
 	struct by_judge *B;
 	size_t **fill;         /* per part, per judge: ballots before (counts), then where its next goes */
+	uint32_t max[GROUP_PARTS];               /* per part: its largest code */
+	size_t start[JUDGE_RANGES + 1];          /* per range of judges: its first ballot */
+	size_t longest[JUDGE_RANGES];            /* per range: its judges' most ballots */
 };
 
-/* Call visit(g, part, judge, code) on the ballots of range `part`, in order. */
-static inline __attribute__((always_inline)) void
+/* Call visit(g, part, judge, code) on the ballots of range `part`, in
+ * order; their largest code. */
+static inline __attribute__((always_inline)) uint32_t
 each_ballot(const struct grouping *g, size_t part, void (*visit)(const struct grouping *, size_t, size_t, uint32_t))
 {
 	size_t from = g->total * part / g->parts, to = g->total * (part + 1) / g->parts, at = 0;
+	uint32_t max = 0;
 	for (size_t l = 0; l < g->nlists && at < to; at += g->lists[l].n, l++) {
 		size_t i = from > at ? from - at : 0, end = to - at < g->lists[l].n ? to - at : g->lists[l].n;
-		for (; i < end; i++)
-			visit(g, part, (size_t)(g->lists[l].x[i] >> 32), (uint32_t)g->lists[l].x[i]);
+		for (; i < end; i++) {
+			uint32_t code = (uint32_t)g->lists[l].x[i];
+			visit(g, part, (size_t)(g->lists[l].x[i] >> 32), code);
+			max = code > max ? code : max;
+		}
 	}
+	return max;
 }
 
 static inline void count_one(const struct grouping *g, size_t part, size_t judge, uint32_t code)
 {
 	(void)code;
 	g->fill[part][judge]++;
+}
+
+static inline size_t range_first(const struct grouping *g, size_t range)
+{
+	return g->B->judges * range / JUDGE_RANGES;
 }
 
 static inline void place_one(const struct grouping *g, size_t part, size_t judge, uint32_t code)
@@ -188,8 +205,9 @@ static inline void place_one(const struct grouping *g, size_t part, size_t judge
 
 static void count_part(void *arg, size_t part, unsigned thread)
 {
+	struct grouping *g = arg;
 	(void)thread;
-	each_ballot(arg, part, count_one);
+	g->max[part] = each_ballot(g, part, count_one);
 }
 
 static void place_part(void *arg, size_t part, unsigned thread)
@@ -198,20 +216,51 @@ static void place_part(void *arg, size_t part, unsigned thread)
 	each_ballot(arg, part, place_one);
 }
 
-/* The offsets of the judges' ballots, and where each part's go: a
- * judge's ballots of earlier parts first, so in the lists' order. */
-static void offsets(struct grouping *g)
+/* The ballots of a range of judges. */
+static void range_total(void *arg, size_t range, unsigned thread)
 {
-	size_t *off = g->B->off;
-	for (size_t j = 0; j < g->B->judges; j++) {
-		size_t at = off[j];
+	struct grouping *g = arg;
+	size_t n = 0;
+	(void)thread;
+	for (size_t j = range_first(g, range); j < range_first(g, range + 1); j++)
+		for (unsigned p = 0; p < g->parts; p++)
+			n += g->fill[p][j];
+	g->start[range + 1] = n;
+}
+
+/* The offsets of a range of judges' ballots, and where each part's go: a
+ * judge's ballots of earlier parts first, so in the lists' order. */
+static void range_offsets(void *arg, size_t range, unsigned thread)
+{
+	struct grouping *g = arg;
+	size_t *off = g->B->off, at = g->start[range], longest = 0;
+	(void)thread;
+	for (size_t j = range_first(g, range); j < range_first(g, range + 1); j++) {
+		off[j] = at;
 		for (unsigned p = 0; p < g->parts; p++) {
 			size_t n = g->fill[p][j];
 			g->fill[p][j] = at;
 			at += n;
 		}
-		off[j + 1] = at;
+		longest = at - off[j] > longest ? at - off[j] : longest;
 	}
+	g->longest[range] = longest;
+}
+
+/* The offsets, by ranges of judges on every thread (the judges one by
+ * one took a twentieth of a second on one thread while the other
+ * waited); the longest list and the largest code on the way. */
+static void offsets(struct grouping *g, unsigned threads)
+{
+	votes_parallel(JUDGE_RANGES, threads, range_total, g);
+	for (size_t r = 0; r < JUDGE_RANGES; r++)
+		g->start[r + 1] += g->start[r];
+	votes_parallel(JUDGE_RANGES, threads, range_offsets, g);
+	g->B->off[g->B->judges] = g->start[JUDGE_RANGES];
+	for (size_t r = 0; r < JUDGE_RANGES; r++)
+		g->B->longest = g->longest[r] > g->B->longest ? g->longest[r] : g->B->longest;
+	for (unsigned p = 0; p < g->parts; p++)
+		g->B->max = g->max[p] > g->B->max ? g->max[p] : g->B->max;
 }
 
 /* Move the lists' ballots into judge order (a counting sort), then free
@@ -236,7 +285,7 @@ static int group_by_judge(struct votes_ballot_list *lists, size_t nlists, size_t
 		rc = (g.fill[p] = votes_huge_calloc(judges ? judges : 1, sizeof *g.fill[p])) ? 0 : -1;
 	if (rc == 0) {
 		votes_parallel_fixed(g.parts, g.parts, count_part, &g);
-		offsets(&g);
+		offsets(&g, threads);
 		votes_parallel_fixed(g.parts, g.parts, place_part, &g);
 	}
 	for (unsigned p = 0; g.fill && p < g.parts; p++)
@@ -483,11 +532,8 @@ static void table_free(struct table *T)
 
 static int build_table(struct build *b, unsigned threads, struct table *all)
 {
-	size_t longest = 0, judges = b->B.judges;
-	for (size_t j = 0; j < judges; j++)
-		longest = b->B.off[j + 1] - b->B.off[j] > longest ? b->B.off[j + 1] - b->B.off[j] : longest;
-	for (size_t i = 0; i < b->B.off[judges]; i++)
-		b->max = b->B.codes[i] > b->max ? b->B.codes[i] : b->max;
+	size_t longest = b->B.longest, judges = b->B.judges;
+	b->max = b->B.max;
 	b->parts = threads;
 	b->hash = votes_huge_calloc(judges, sizeof *b->hash);
 	b->tmp = calloc(threads, sizeof *b->tmp);
