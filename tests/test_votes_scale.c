@@ -166,7 +166,7 @@ Test(votes_scale, the_eight_lanes_compute_as_the_draws_one_at_a_time)
 
 /* --- judges' classes ------------------------------------------------------------- */
 
-enum { CLASS_JUDGES = 3000, CLASS_LISTS = 3, MOST_BALLOTS = 12 };
+enum { CLASS_JUDGES = 3000, CLASS_LISTS = 3, MOST_BALLOTS = 200 };
 
 struct judged {
 	uint32_t codes[CLASS_JUDGES][MOST_BALLOTS]; /* each judge's, in the lists' order */
@@ -193,7 +193,8 @@ static int by_code(const void *a, const void *b)
 /* Judges' ballots spread over three lists (a judge's in several, some
  * judges with none): the ballots grouped by judge are in the lists' order,
  * and the classes are those of a naive count (equal sorted ballots, in
- * order of first judge, entries run-length), with one thread and with all. */
+ * order of first judge, entries run-length), with one thread and with all.
+ * The busiest judges cast over 64 ballots of codes up to 120,000. */
 Test(votes_scale, judges_classes_match_a_naive_count_with_any_threads)
 {
 	static struct judged J;
@@ -208,6 +209,8 @@ Test(votes_scale, judges_classes_match_a_naive_count_with_any_threads)
 		for (size_t b = 0; b < 4 * CLASS_JUDGES; b++) {
 			size_t j = next_case(&x) % (next_case(&x) % 2 ? 40 : CLASS_JUDGES - 10); /* the last 10 vote never */
 			uint32_t code = (uint32_t)(next_case(&x) % 4); /* few codes: many equal judges */
+			if (j < 40) /* the busiest: over 64 ballots, sorted by digits, and codes of two */
+				code *= 40000;
 			if (J.n[j] == MOST_BALLOTS)
 				continue;
 			J.codes[j][J.n[j]++] = code;
