@@ -479,23 +479,28 @@ static char *lanes_of(uint32_t *m, uint16_t *m16, int half, size_t width, size_t
 	return half ? (char *)(m16 + at16(width, 0, r)) : (char *)(m + at(width, 0, r));
 }
 
-/* to += from, a lane group each. */
-static inline void add_group(char *to, const char *from, int half)
+/* The n lane groups at first added into the first (summed in registers:
+ * adding each into memory waited for the store before). */
+static inline void add_groups(char *first, uint32_t n, int half)
 {
 	if (half) {
 		uint16_t a[8], b[8];
-		memcpy(a, to, sizeof a);
-		memcpy(b, from, sizeof b);
-		for (int i = 0; i < 8; i++)
-			a[i] = (uint16_t)(a[i] + b[i]);
-		memcpy(to, a, sizeof a);
+		memcpy(a, first, sizeof a);
+		for (uint32_t k = 1; k < n; k++) {
+			memcpy(b, first + 16 * k, sizeof b);
+			for (int i = 0; i < 8; i++)
+				a[i] = (uint16_t)(a[i] + b[i]);
+		}
+		memcpy(first, a, sizeof a);
 	} else {
 		uint32_t a[4], b[4];
-		memcpy(a, to, sizeof a);
-		memcpy(b, from, sizeof b);
-		for (int i = 0; i < 4; i++)
-			a[i] += b[i];
-		memcpy(to, a, sizeof a);
+		memcpy(a, first, sizeof a);
+		for (uint32_t k = 1; k < n; k++) {
+			memcpy(b, first + 16 * k, sizeof b);
+			for (int i = 0; i < 4; i++)
+				a[i] += b[i];
+		}
+		memcpy(first, a, sizeof a);
 	}
 }
 
@@ -507,11 +512,8 @@ static void fold(const struct votes_classes *C, const struct block *bl, char *fi
 {
 	size_t u = 0; /* the class's first unit in the block */
 	for (size_t c = bl->c0; c < bl->c1; u += C->size[c++])
-		for (size_t g = 0; g < rows && C->size[c] > 1; g++) {
-			char *first = first_row + g * row_bytes + 16 * u;
-			for (uint32_t k = 1; k < C->size[c]; k++)
-				add_group(first, first + 16 * k, half);
-		}
+		for (size_t g = 0; g < rows && C->size[c] > 1; g++)
+			add_groups(first_row + g * row_bytes + 16 * u, C->size[c], half);
 }
 
 /* Each class's draws in replicate r in m[at(width, u, r)], r < R (zero
