@@ -39,7 +39,7 @@
 
 #define SMALL 64   /* a binomial draw costs about as much as 100 draws of a unit */
 #define MOST_REPLICATES 128   /* a group's, summed together */
-#define BLOCK_UNITS 2048   /* a block's draws (class x R x 4 bytes) stay within 1 MB (second-level cache) */
+#define BLOCK_UNITS 2048   /* a block's draws (unit x R x 4 bytes) take about 1 MB (second-level cache) */
 _Static_assert(BLOCK_UNITS <= 65536, "a draw takes 16 bits (take)");
 #define SINKS 4   /* a shared block's sinks, one per draw of a generator's output (pitch_of()) */
 _Static_assert(16 * (BLOCK_UNITS + SINKS) <= UINT16_MAX, "a lane group's offset (a sink's too) fits 16 bits");
@@ -90,7 +90,7 @@ static inline size_t padded(size_t R, size_t per)
 	return (R + per - 1) / per * per;
 }
 
-/* Where replicate r's 32-bit count of class c is, in rows of `width` lane groups. */
+/* Where replicate r's 32-bit count in lane group c is, in rows of `width` lane groups. */
 static inline size_t at(size_t width, size_t c, size_t r)
 {
 	return ((r >> 2) * width + c) * 4 + (r & 3);
