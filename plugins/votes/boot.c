@@ -697,20 +697,23 @@ add16_zmm(const struct votes_classes *C, uint32_t *restrict acc, uint16_t *restr
 	  const uint16_t *restrict m, size_t c0, size_t c1, size_t pitch, const int n)
 {
 	size_t row = pitch * 16, R = 32 * (size_t)n;
-	for (size_t c = c0, u = 0; c < c1; u += C->size[c++]) {
+	/* the classes' arrays in registers: the sums' stores could alias them */
+	const uint32_t *restrict size = C->size, *restrict code = C->code, *restrict mults = C->mult;
+	const size_t *restrict first = C->first;
+	for (size_t c = c0, u = 0; c < c1; u += size[c++]) {
 		__m512i h[8];
 		if (!class_counts(m + u * 8, row, n, h))
 			continue;
-		for (size_t e = C->first[c]; e < C->first[c + 1]; e++) {
-			uint32_t mult = C->mult[e];
+		for (size_t e = first[c]; e < first[c + 1]; e++) {
+			uint32_t mult = mults[e];
 			if (mult != 1) {
-				uint32_t *a = acc + (size_t)C->code[e] * R;
+				uint32_t *a = acc + (size_t)code[e] * R;
 #pragma GCC unroll 4
 				for (int q = 0; q < n; q++)
 					add32_of16(a + 32 * q, h[q], mult);
 				continue;
 			}
-			uint16_t *a = acc16 + (size_t)C->code[e] * R;
+			uint16_t *a = acc16 + (size_t)code[e] * R;
 #pragma GCC unroll 4
 			for (int q = 0; q < n; q++)
 				_mm512_storeu_si512(a + 32 * q, _mm512_add_epi16(_mm512_loadu_si512(a + 32 * q), h[q]));
