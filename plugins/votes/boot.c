@@ -548,16 +548,17 @@ static void draw_block(const struct plan *P, const struct block *bl, const uint6
 	fold(P->B->C, bl, lanes_of(m, m16, half, width, 0), 16 * width, rows, half);
 }
 
-/* acc[code * R + r] += m[at(pitch, u, r)] * mult over classes [c0,
- * c1)'s entries, u the class's first unit in the block (pitch_of()).  Always inlined, so that R is a constant and the
- * loop over r vector code (with one case more, gcc stopped inlining it and
- * the sums of 256 models took a quarter longer). */
+/* acc[code * R + r] += m[at(pitch_of(bl), u, r)] * mult over block bl's
+ * classes' entries, u a class's first unit in the block.  Always inlined,
+ * so that R is a constant and the loop over r vector code (with one case
+ * more, gcc stopped inlining it and the sums of 256 models took a quarter
+ * longer). */
 static inline __attribute__((always_inline)) void add32(const struct votes_classes *C, uint32_t *restrict acc,
-							  const uint32_t *restrict m, size_t c0, size_t c1,
-							  size_t pitch, const size_t R)
+							  const uint32_t *restrict m, const struct block *bl,
+							  const size_t R)
 {
-	size_t stride = pitch * 4; /* from one lane group to the next */
-	for (size_t c = c0, u = 0; c < c1; u += C->size[c++]) {
+	size_t stride = pitch_of(bl) * 4; /* from one lane group to the next */
+	for (size_t c = bl->c0, u = 0; c < bl->c1; u += C->size[c++]) {
 		uint32_t mc[MOST_REPLICATES], any = 0;
 		const uint32_t *lanes = m + u * 4;
 		for (size_t g = 0; g < R / 4; g++) /* whole lane groups, 16 bytes each */
@@ -580,25 +581,25 @@ static inline __attribute__((always_inline)) void add32(const struct votes_class
 	}
 }
 
-#define ADD_ENTRIES32(C, R, acc, m, c0, c1, pitch) \
+#define ADD_ENTRIES32(C, R, acc, m, bl) \
 	switch (R) { \
-	case 128: add32(C, acc, m, c0, c1, pitch, 128); break; \
-	case 64: add32(C, acc, m, c0, c1, pitch, 64); break; \
-	case 32: add32(C, acc, m, c0, c1, pitch, 32); break; \
-	case 16: add32(C, acc, m, c0, c1, pitch, 16); break; \
-	case 8: add32(C, acc, m, c0, c1, pitch, 8); break; \
-	case 4: add32(C, acc, m, c0, c1, pitch, 4); break; \
-	case 2: add32(C, acc, m, c0, c1, pitch, 2); break; \
-	default: add32(C, acc, m, c0, c1, pitch, R); break; \
+	case 128: add32(C, acc, m, bl, 128); break; \
+	case 64: add32(C, acc, m, bl, 64); break; \
+	case 32: add32(C, acc, m, bl, 32); break; \
+	case 16: add32(C, acc, m, bl, 16); break; \
+	case 8: add32(C, acc, m, bl, 8); break; \
+	case 4: add32(C, acc, m, bl, 4); break; \
+	case 2: add32(C, acc, m, bl, 2); break; \
+	default: add32(C, acc, m, bl, R); break; \
 	}
 
 #if defined(__GNUC__) && defined(__x86_64__)
 /* The same integers in 256-bit registers (chosen at run time, simd.h). */
 __attribute__((target("avx2")))
 static void add_entries32_avx2(const struct votes_classes *C, size_t R, uint32_t *acc, const uint32_t *m,
-			       size_t c0, size_t c1, size_t pitch)
+			       const struct block *bl)
 {
-	ADD_ENTRIES32(C, R, acc, m, c0, c1, pitch)
+	ADD_ENTRIES32(C, R, acc, m, bl)
 }
 #endif
 
@@ -647,11 +648,11 @@ AVX512 static inline void add16(uint32_t *a, __m512i v, uint32_t mult)
 /* R = 16 n (n = 1, 2, 4 or 8): a class's counts in n registers, kept there
  * for its entries. */
 AVX512 static inline __attribute__((always_inline)) void
-add32_zmm(const struct votes_classes *C, uint32_t *restrict acc, const uint32_t *restrict m, size_t c0, size_t c1,
-	  size_t pitch, const int n)
+add32_zmm(const struct votes_classes *C, uint32_t *restrict acc, const uint32_t *restrict m,
+	  const struct block *bl, const int n)
 {
-	size_t row = pitch * 16, R = 16 * (size_t)n;
-	for (size_t c = c0, u = 0; c < c1; u += C->size[c++]) {
+	size_t row = pitch_of(bl) * 16, R = 16 * (size_t)n;
+	for (size_t c = bl->c0, u = 0; c < bl->c1; u += C->size[c++]) {
 		__m512i v[8];
 		if (!class_counts(m + u * 4, row, n, v))
 			continue;
@@ -665,16 +666,16 @@ add32_zmm(const struct votes_classes *C, uint32_t *restrict acc, const uint32_t 
 }
 
 AVX512 static void add_entries32_avx512(const struct votes_classes *C, size_t R, uint32_t *acc,
-					const uint32_t *m, size_t c0, size_t c1, size_t pitch)
+					const uint32_t *m, const struct block *bl)
 {
 	if (R == 128)
-		add32_zmm(C, acc, m, c0, c1, pitch, 8);
+		add32_zmm(C, acc, m, bl, 8);
 	else if (R == 64)
-		add32_zmm(C, acc, m, c0, c1, pitch, 4);
+		add32_zmm(C, acc, m, bl, 4);
 	else if (R == 32)
-		add32_zmm(C, acc, m, c0, c1, pitch, 2);
+		add32_zmm(C, acc, m, bl, 2);
 	else
-		add32_zmm(C, acc, m, c0, c1, pitch, 1);
+		add32_zmm(C, acc, m, bl, 1);
 }
 
 /* Sums in 16 bits, R = 32 n (n = 1, 2 or 4), from the block's 16-bit counts
@@ -694,13 +695,13 @@ AVX512BW static inline void add32_of16(uint32_t *a, __m512i h, uint32_t mult)
 
 AVX512BW static inline __attribute__((always_inline)) void
 add16_zmm(const struct votes_classes *C, uint32_t *restrict acc, uint16_t *restrict acc16,
-	  const uint16_t *restrict m, size_t c0, size_t c1, size_t pitch, const int n)
+	  const uint16_t *restrict m, const struct block *bl, const int n)
 {
-	size_t row = pitch * 16, R = 32 * (size_t)n;
+	size_t row = pitch_of(bl) * 16, R = 32 * (size_t)n;
 	/* the classes' arrays in registers: the sums' stores could alias them */
 	const uint32_t *restrict size = C->size, *restrict code = C->code, *restrict mults = C->mult;
 	const size_t *restrict first = C->first;
-	for (size_t c = c0, u = 0; c < c1; u += size[c++]) {
+	for (size_t c = bl->c0, u = 0; c < bl->c1; u += size[c++]) {
 		__m512i h[8];
 		if (!class_counts(m + u * 8, row, n, h))
 			continue;
@@ -722,14 +723,14 @@ add16_zmm(const struct votes_classes *C, uint32_t *restrict acc, uint16_t *restr
 }
 
 AVX512BW static void add_entries16_avx512(const struct votes_classes *C, size_t R, uint32_t *acc,
-					  uint16_t *acc16, const uint16_t *m, size_t c0, size_t c1, size_t pitch)
+					  uint16_t *acc16, const uint16_t *m, const struct block *bl)
 {
 	if (R == 128)
-		add16_zmm(C, acc, acc16, m, c0, c1, pitch, 4);
+		add16_zmm(C, acc, acc16, m, bl, 4);
 	else if (R == 64)
-		add16_zmm(C, acc, acc16, m, c0, c1, pitch, 2);
+		add16_zmm(C, acc, acc16, m, bl, 2);
 	else
-		add16_zmm(C, acc, acc16, m, c0, c1, pitch, 1);
+		add16_zmm(C, acc, acc16, m, bl, 1);
 }
 
 /* The largest of n 16-bit counts (n a multiple of 32). */
@@ -765,18 +766,17 @@ AVX512BW static void widen_sums(uint32_t *acc, uint16_t *acc16, size_t n)
 
 static void add_entries32(const struct plan *P, uint32_t *acc, const uint32_t *m, const struct block *bl)
 {
-	size_t c0 = bl->c0, c1 = bl->c1, pitch = pitch_of(bl);
 #if defined(__GNUC__) && defined(__x86_64__)
 	if (P->avx512 && P->R >= 16) {
-		add_entries32_avx512(P->B->C, P->R, acc, m, c0, c1, pitch);
+		add_entries32_avx512(P->B->C, P->R, acc, m, bl);
 		return;
 	}
 	if (P->avx2) {
-		add_entries32_avx2(P->B->C, P->R, acc, m, c0, c1, pitch);
+		add_entries32_avx2(P->B->C, P->R, acc, m, bl);
 		return;
 	}
 #endif
-	ADD_ENTRIES32(P->B->C, P->R, acc, m, c0, c1, pitch)
+	ADD_ENTRIES32(P->B->C, P->R, acc, m, bl)
 }
 
 /* The 16-bit sums (R a multiple of 32) added into the 32-bit ones. */
@@ -815,7 +815,7 @@ static void add_entries16(const struct plan *P, uint32_t *acc, uint16_t *acc16, 
 			  const struct block *bl)
 {
 #if defined(__GNUC__) && defined(__x86_64__)
-	add_entries16_avx512(P->B->C, P->R, acc, acc16, m, bl->c0, bl->c1, pitch_of(bl));
+	add_entries16_avx512(P->B->C, P->R, acc, acc16, m, bl);
 #else
 	(void)P, (void)acc, (void)acc16, (void)m, (void)bl;
 #endif
