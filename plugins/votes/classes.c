@@ -134,6 +134,12 @@ static void sort_codes(uint32_t *c, size_t n, uint32_t *tmp, uint32_t max)
 		memcpy(c, from, n * sizeof *c);
 }
 
+/* Where the i-th of n equal ranges of [0, total) starts (i = n: total). */
+static inline size_t range_start(size_t total, size_t i, size_t n)
+{
+	return total * i / n;
+}
+
 static uint64_t hash_codes(const uint32_t *c, size_t n)
 {
 	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
@@ -174,7 +180,7 @@ struct grouping {
 static inline __attribute__((always_inline)) uint32_t
 each_ballot(const struct grouping *g, size_t part, void (*visit)(const struct grouping *, size_t, size_t, uint32_t))
 {
-	size_t from = g->total * part / g->parts, to = g->total * (part + 1) / g->parts, at = 0;
+	size_t from = range_start(g->total, part, g->parts), to = range_start(g->total, part + 1, g->parts), at = 0;
 	uint32_t max = 0;
 	for (size_t l = 0; l < g->nlists && at < to; at += g->lists[l].n, l++) {
 		size_t i = from > at ? from - at : 0, end = to - at < g->lists[l].n ? to - at : g->lists[l].n;
@@ -195,7 +201,7 @@ static inline void count_one(const struct grouping *g, size_t part, size_t judge
 
 static inline size_t range_first(const struct grouping *g, size_t range)
 {
-	return g->B->judges * range / JUDGE_RANGES;
+	return range_start(g->B->judges, range, JUDGE_RANGES);
 }
 
 static inline void place_one(const struct grouping *g, size_t part, size_t judge, uint32_t code)
@@ -395,7 +401,7 @@ static size_t runs_of(const struct by_judge *B, size_t j)
 static void count_entries(void *arg, size_t part, unsigned thread)
 {
 	struct entries_work *w = arg;
-	size_t c0 = w->T->count * part / w->parts, c1 = w->T->count * (part + 1) / w->parts, n = 0;
+	size_t c0 = range_start(w->T->count, part, w->parts), c1 = range_start(w->T->count, part + 1, w->parts), n = 0;
 	(void)thread;
 	for (size_t c = c0; c < c1; c++)
 		n += runs_of(w->B, w->T->rep[c]);
@@ -407,7 +413,8 @@ static void write_entries(void *arg, size_t part, unsigned thread)
 	struct entries_work *w = arg;
 	const struct by_judge *B = w->B;
 	struct votes_classes *C = w->C;
-	size_t c0 = w->T->count * part / w->parts, c1 = w->T->count * (part + 1) / w->parts, n = w->start[part];
+	size_t c0 = range_start(w->T->count, part, w->parts), c1 = range_start(w->T->count, part + 1, w->parts);
+	size_t n = w->start[part];
 	(void)thread;
 	for (size_t c = c0; c < c1; c++) {
 		size_t j = w->T->rep[c];
@@ -465,7 +472,7 @@ struct build {
 static void sort_chunk(void *arg, size_t chunk, unsigned thread)
 {
 	struct build *b = arg;
-	size_t judges = b->B.judges, j0 = judges * chunk / CHUNKS, j1 = judges * (chunk + 1) / CHUNKS;
+	size_t j0 = range_start(b->B.judges, chunk, CHUNKS), j1 = range_start(b->B.judges, chunk + 1, CHUNKS);
 	for (size_t j = j0; j < j1; j++) {
 		size_t n = b->B.off[j + 1] - b->B.off[j];
 		sort_codes(b->B.codes + b->B.off[j], n, b->tmp[thread], b->max);
