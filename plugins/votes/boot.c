@@ -174,19 +174,24 @@ AVX2 static inline __m256i load_word(const struct kv_rng *rng, int w)
 				 (long long)rng[0].s[w]);
 }
 
+/* The four generators' state, word by word: four variables, not an
+ * array, so that gcc keeps them in registers across steps. */
+struct state4 { __m256i s0, s1, s2, s3; };
+
 /* One step of the four generators (lanes in `live` only); their outputs. */
-AVX2 static inline __m256i step4(__m256i s[4], __m256i live)
+AVX2 static inline __m256i step4(struct state4 *g, __m256i live)
 {
-	__m256i x5 = _mm256_add_epi64(_mm256_slli_epi64(s[1], 2), s[1]), r = rotl4(x5, 7);
-	__m256i out = _mm256_add_epi64(_mm256_slli_epi64(r, 3), r), t = _mm256_slli_epi64(s[1], 17);
-	__m256i n2 = _mm256_xor_si256(s[2], s[0]), n3 = _mm256_xor_si256(s[3], s[1]);
-	__m256i n1 = _mm256_xor_si256(s[1], n2), n0 = _mm256_xor_si256(s[0], n3);
+	__m256i s0 = g->s0, s1 = g->s1, s2 = g->s2, s3 = g->s3;
+	__m256i x5 = _mm256_add_epi64(_mm256_slli_epi64(s1, 2), s1), r = rotl4(x5, 7);
+	__m256i out = _mm256_add_epi64(_mm256_slli_epi64(r, 3), r), t = _mm256_slli_epi64(s1, 17);
+	__m256i n2 = _mm256_xor_si256(s2, s0), n3 = _mm256_xor_si256(s3, s1);
+	__m256i n1 = _mm256_xor_si256(s1, n2), n0 = _mm256_xor_si256(s0, n3);
 	n2 = _mm256_xor_si256(n2, t);
 	n3 = rotl4(n3, 45);
-	s[0] = _mm256_blendv_epi8(s[0], n0, live);
-	s[1] = _mm256_blendv_epi8(s[1], n1, live);
-	s[2] = _mm256_blendv_epi8(s[2], n2, live);
-	s[3] = _mm256_blendv_epi8(s[3], n3, live);
+	g->s0 = _mm256_blendv_epi8(s0, n0, live);
+	g->s1 = _mm256_blendv_epi8(s1, n1, live);
+	g->s2 = _mm256_blendv_epi8(s2, n2, live);
+	g->s3 = _mm256_blendv_epi8(s3, n3, live);
 	return out;
 }
 
@@ -204,15 +209,17 @@ AVX2 static inline __m256i step4(__m256i s[4], __m256i live)
  * models: 6 to 8 % off the bootstrap).  Loads right after the vector
  * store waited for it to complete, and the bootstrap took 45 % longer. */
 AVX2 static inline __attribute__((always_inline)) __m256i
-steps4(__m256i s[4], __m256i live, uint32_t steps, uint32_t units, char *restrict m, const int half, const int all)
+steps4(struct state4 *state, __m256i live, uint32_t steps, uint32_t units, char *restrict m, const int half,
+       const int all)
 {
+	struct state4 g = *state; /* a local: in registers */
 	__m256i vunits = _mm256_set1_epi16((short)units), taken = _mm256_setzero_si256();
 	__m256i thr = _mm256_set1_epi16((short)((65536u - units) % units)); /* 2^16 mod units */
 	__m256i sink = _mm256_add_epi16(vunits, _mm256_set1_epi64x(0x0003000200010000));
 	uint16_t off[4][16];
 	for (uint32_t k = 0; k < steps + 2; k++) {
 		if (k < steps) {
-			__m256i x = step4(s, all ? _mm256_set1_epi64x(-1) : live);
+			__m256i x = step4(&g, all ? _mm256_set1_epi64x(-1) : live);
 			__m256i lo = _mm256_mullo_epi16(x, vunits), hi = _mm256_mulhi_epu16(x, vunits);
 			__m256i ok = _mm256_cmpeq_epi16(_mm256_max_epu16(lo, thr), lo);
 			if (!all)
@@ -221,7 +228,7 @@ steps4(__m256i s[4], __m256i live, uint32_t steps, uint32_t units, char *restric
 			hi = _mm256_slli_epi16(_mm256_blendv_epi8(sink, hi, ok), 4); /* lane groups' offsets */
 			_mm256_storeu_si256((__m256i *)(void *)off[k & 3], hi);
 		}
-		__asm__ volatile("" : : "m"(off) : "memory"); /* loads, not shifts of the register */
+		__asm__ volatile("" : "+m"(off)); /* loads, not shifts of the register */
 		if (k >= 2) {
 			const uint16_t *o = off[(k - 2) & 3];
 #pragma GCC unroll 16
@@ -229,18 +236,18 @@ steps4(__m256i s[4], __m256i live, uint32_t steps, uint32_t units, char *restric
 				bump(m, o[e], (size_t)(e >> 2), half, 1);
 		}
 	}
+	*state = g;
 	return taken;
 }
 
 AVX2 static inline __attribute__((always_inline)) void
 draw_four_any(struct kv_rng *rng, const uint64_t *count, uint32_t units, char *restrict m, const int half)
 {
-	__m256i s[4], vunits = _mm256_set1_epi16((short)units);
+	__m256i vunits = _mm256_set1_epi16((short)units);
 	__m256i thr = _mm256_set1_epi16((short)((65536u - units) % units));
 	uint64_t i[4] = {0, 0, 0, 0};
 	uint16_t idx[16], ok[16];
-	for (int w = 0; w < 4; w++)
-		s[w] = load_word(rng, w);
+	struct state4 s = {load_word(rng, 0), load_word(rng, 1), load_word(rng, 2), load_word(rng, 3)};
 	/* While some replicates need four draws more, they step together; the
 	 * last few draws one by one below. */
 	for (;;) {
@@ -256,8 +263,8 @@ draw_four_any(struct kv_rng *rng, const uint64_t *count, uint32_t units, char *r
 		if (!any)
 			break;
 		uint32_t steps = fewest / 4 < 65535 ? (uint32_t)(fewest / 4) : 65535;
-		__m256i taken = all ? steps4(s, _mm256_set1_epi64x(-1), steps, units, m, half, 1)
-				    : steps4(s, _mm256_set_epi64x(live[3], live[2], live[1], live[0]), steps, units, m,
+		__m256i taken = all ? steps4(&s, _mm256_set1_epi64x(-1), steps, units, m, half, 1)
+				    : steps4(&s, _mm256_set_epi64x(live[3], live[2], live[1], live[0]), steps, units, m,
 					     half, 0);
 		uint16_t t[16];
 		_mm256_storeu_si256((__m256i *)(void *)t, taken);
@@ -271,7 +278,7 @@ draw_four_any(struct kv_rng *rng, const uint64_t *count, uint32_t units, char *r
 			any |= (live[r] = i[r] < count[r] ? -1 : 0) != 0;
 		if (!any)
 			break;
-		__m256i x = step4(s, _mm256_set_epi64x(live[3], live[2], live[1], live[0]));
+		__m256i x = step4(&s, _mm256_set_epi64x(live[3], live[2], live[1], live[0]));
 		__m256i lo = _mm256_mullo_epi16(x, vunits), hi = _mm256_mulhi_epu16(x, vunits);
 		_mm256_storeu_si256((__m256i *)(void *)idx, hi);
 		_mm256_storeu_si256((__m256i *)(void *)ok, _mm256_cmpeq_epi16(_mm256_max_epu16(lo, thr), lo));
@@ -283,8 +290,10 @@ draw_four_any(struct kv_rng *rng, const uint64_t *count, uint32_t units, char *r
 				}
 	}
 	uint64_t out[4][4];
-	for (int w = 0; w < 4; w++)
-		_mm256_storeu_si256((__m256i *)(void *)out[w], s[w]);
+	_mm256_storeu_si256((__m256i *)(void *)out[0], s.s0);
+	_mm256_storeu_si256((__m256i *)(void *)out[1], s.s1);
+	_mm256_storeu_si256((__m256i *)(void *)out[2], s.s2);
+	_mm256_storeu_si256((__m256i *)(void *)out[3], s.s3);
 	for (int r = 0; r < 4; r++)
 		for (int w = 0; w < 4; w++)
 			rng[r].s[w] = out[w][r];
@@ -314,26 +323,29 @@ DRAW8 static inline __m512i load_word8(const struct kv_rng *rng, int w)
 				(long long)rng[1].s[w], (long long)rng[0].s[w]);
 }
 
+/* The eight generators' state, word by word: four variables, not an
+ * array, so that gcc keeps them in registers across steps. */
+struct state8 { __m512i s0, s1, s2, s3; };
+
 /* One step of the eight generators (those in `live` only); their outputs. */
-DRAW8 static inline __m512i step8(__m512i s[4], __mmask8 live)
+DRAW8 static inline __m512i step8(struct state8 *g, __mmask8 live)
 {
-	__m512i x5 = _mm512_add_epi64(_mm512_slli_epi64(s[1], 2), s[1]), r = _mm512_rol_epi64(x5, 7);
-	__m512i out = _mm512_add_epi64(_mm512_slli_epi64(r, 3), r), t = _mm512_slli_epi64(s[1], 17);
-	__m512i n0 = _mm512_mask_ternarylogic_epi64(s[0], live, s[3], s[1], 0x96); /* s0 ^ s3 ^ s1 */
-	__m512i n1 = _mm512_mask_ternarylogic_epi64(s[1], live, s[2], s[0], 0x96); /* s1 ^ s2 ^ s0 */
-	__m512i n2 = _mm512_mask_ternarylogic_epi64(s[2], live, s[0], t, 0x96);    /* s2 ^ s0 ^ t */
-	s[3] = _mm512_mask_rol_epi64(s[3], live, _mm512_xor_si512(s[3], s[1]), 45);
-	s[0] = n0;
-	s[1] = n1;
-	s[2] = n2;
+	__m512i s0 = g->s0, s1 = g->s1, s2 = g->s2, s3 = g->s3;
+	__m512i x5 = _mm512_add_epi64(_mm512_slli_epi64(s1, 2), s1), r = _mm512_rol_epi64(x5, 7);
+	__m512i out = _mm512_add_epi64(_mm512_slli_epi64(r, 3), r), t = _mm512_slli_epi64(s1, 17);
+	g->s0 = _mm512_mask_ternarylogic_epi64(s0, live, s3, s1, 0x96); /* s0 ^ s3 ^ s1 */
+	g->s1 = _mm512_mask_ternarylogic_epi64(s1, live, s2, s0, 0x96); /* s1 ^ s2 ^ s0 */
+	g->s2 = _mm512_mask_ternarylogic_epi64(s2, live, s0, t, 0x96);  /* s2 ^ s0 ^ t */
+	g->s3 = _mm512_mask_rol_epi64(s3, live, _mm512_xor_si512(s3, s1), 45);
 	return out;
 }
 
 /* As steps4, for eight generators; each 16-bit element of the result
  * counts one draw position's accepted draws. */
 DRAW8 static inline __attribute__((always_inline)) __m512i
-steps8(__m512i s[4], __mmask8 live, uint32_t steps, uint32_t units, char *restrict m)
+steps8(struct state8 *state, __mmask8 live, uint32_t steps, uint32_t units, char *restrict m)
 {
+	struct state8 g = *state; /* a local: in registers */
 	__m512i vunits = _mm512_set1_epi16((short)units), taken = _mm512_setzero_si512(), one = _mm512_set1_epi16(1);
 	__m512i thr = _mm512_set1_epi16((short)((65536u - units) % units)); /* 2^16 mod units */
 	__m512i sink = _mm512_add_epi16(vunits, _mm512_set1_epi64(0x0003000200010000));
@@ -343,14 +355,14 @@ steps8(__m512i s[4], __mmask8 live, uint32_t steps, uint32_t units, char *restri
 	uint16_t off[4][32];
 	for (uint32_t k = 0; k < steps + 2; k++) {
 		if (k < steps) {
-			__m512i x = step8(s, live);
+			__m512i x = step8(&g, live);
 			__m512i lo = _mm512_mullo_epi16(x, vunits), hi = _mm512_mulhi_epu16(x, vunits);
 			__mmask32 ok = _mm512_mask_cmpge_epu16_mask(draws, lo, thr);
 			taken = _mm512_mask_add_epi16(taken, ok, taken, one);
 			hi = _mm512_slli_epi16(_mm512_mask_blend_epi16(ok, sink, hi), 4); /* lane groups' offsets */
 			_mm512_storeu_si512((void *)off[k & 3], hi);
 		}
-		__asm__ volatile("" : : "m"(off) : "memory"); /* loads, not shifts of the register */
+		__asm__ volatile("" : "+m"(off)); /* loads, not shifts of the register */
 		if (k >= 2) {
 			const uint16_t *o = off[(k - 2) & 3];
 #pragma GCC unroll 32
@@ -358,17 +370,17 @@ steps8(__m512i s[4], __mmask8 live, uint32_t steps, uint32_t units, char *restri
 				bump(m, o[e], (size_t)(e >> 2), 1, 1);
 		}
 	}
+	*state = g;
 	return taken;
 }
 
 DRAW8 static void draw_eight16(struct kv_rng *rng, const uint64_t *count, uint32_t units, char *restrict m)
 {
-	__m512i s[4], vunits = _mm512_set1_epi16((short)units);
+	__m512i vunits = _mm512_set1_epi16((short)units);
 	__m512i thr = _mm512_set1_epi16((short)((65536u - units) % units));
 	uint64_t i[8] = {0};
 	uint16_t idx[32];
-	for (int w = 0; w < 4; w++)
-		s[w] = load_word8(rng, w);
+	struct state8 s = {load_word8(rng, 0), load_word8(rng, 1), load_word8(rng, 2), load_word8(rng, 3)};
 	for (;;) { /* while some need four draws more: see draw_four_any */
 		uint64_t fewest = UINT64_MAX;
 		__mmask8 live = 0;
@@ -380,7 +392,7 @@ DRAW8 static void draw_eight16(struct kv_rng *rng, const uint64_t *count, uint32
 		if (!live)
 			break;
 		uint32_t steps = fewest / 4 < 65535 ? (uint32_t)(fewest / 4) : 65535;
-		__m512i taken = live == 0xff ? steps8(s, 0xff, steps, units, m) : steps8(s, live, steps, units, m);
+		__m512i taken = live == 0xff ? steps8(&s, 0xff, steps, units, m) : steps8(&s, live, steps, units, m);
 		uint16_t t[32];
 		_mm512_storeu_si512((void *)t, taken);
 		for (int r = 0; r < 8; r++)
@@ -392,7 +404,7 @@ DRAW8 static void draw_eight16(struct kv_rng *rng, const uint64_t *count, uint32
 			live |= (__mmask8)((i[r] < count[r]) << r);
 		if (!live)
 			break;
-		__m512i x = step8(s, live);
+		__m512i x = step8(&s, live);
 		__m512i lo = _mm512_mullo_epi16(x, vunits);
 		__mmask32 ok = _mm512_cmpge_epu16_mask(lo, thr);
 		_mm512_storeu_si512((void *)idx, _mm512_mulhi_epu16(x, vunits));
@@ -404,8 +416,10 @@ DRAW8 static void draw_eight16(struct kv_rng *rng, const uint64_t *count, uint32
 				}
 	}
 	uint64_t out[4][8];
-	for (int w = 0; w < 4; w++)
-		_mm512_storeu_si512((void *)out[w], s[w]);
+	_mm512_storeu_si512((void *)out[0], s.s0);
+	_mm512_storeu_si512((void *)out[1], s.s1);
+	_mm512_storeu_si512((void *)out[2], s.s2);
+	_mm512_storeu_si512((void *)out[3], s.s3);
 	for (int r = 0; r < 8; r++)
 		for (int w = 0; w < 4; w++)
 			rng[r].s[w] = out[w][r];
