@@ -374,39 +374,43 @@ steps8(struct state8 *state, __mmask8 live, uint32_t steps, uint32_t units, char
 	return taken;
 }
 
-DRAW8 static void draw_eight16(struct kv_rng *rng, const uint64_t *count, uint32_t units, char *restrict m)
+/* One round of steps8 for the generators that need four draws more, as
+ * many steps as the fewest of them allows; 0 when none does. */
+DRAW8 static int together8(struct state8 *s, const uint64_t *count, uint64_t i[8], uint32_t units, char *restrict m)
+{
+	uint64_t fewest = UINT64_MAX;
+	__mmask8 live = 0;
+	for (int r = 0; r < 8; r++)
+		if (count[r] - i[r] >= 4) {
+			live |= (__mmask8)(1u << r);
+			fewest = count[r] - i[r] < fewest ? count[r] - i[r] : fewest;
+		}
+	if (!live)
+		return 0;
+	uint32_t steps = fewest / 4 < 65535 ? (uint32_t)(fewest / 4) : 65535;
+	__m512i taken = live == 0xff ? steps8(s, 0xff, steps, units, m) : steps8(s, live, steps, units, m);
+	uint16_t t[32];
+	_mm512_storeu_si512((void *)t, taken);
+	for (int r = 0; r < 8; r++)
+		i[r] += (uint64_t)t[4 * r] + t[4 * r + 1] + t[4 * r + 2] + t[4 * r + 3];
+	return 1;
+}
+
+/* The last few draws of each generator, one by one. */
+DRAW8 static void one_by_one8(struct state8 *s, const uint64_t *count, uint64_t i[8], uint32_t units,
+			      char *restrict m)
 {
 	__m512i vunits = _mm512_set1_epi16((short)units);
 	__m512i thr = _mm512_set1_epi16((short)((65536u - units) % units));
-	uint64_t i[8] = {0};
 	uint16_t idx[32];
-	struct state8 s = {load_word8(rng, 0), load_word8(rng, 1), load_word8(rng, 2), load_word8(rng, 3)};
-	for (;;) { /* while some need four draws more: see draw_four_any */
-		uint64_t fewest = UINT64_MAX;
-		__mmask8 live = 0;
-		for (int r = 0; r < 8; r++)
-			if (count[r] - i[r] >= 4) {
-				live |= (__mmask8)(1u << r);
-				fewest = count[r] - i[r] < fewest ? count[r] - i[r] : fewest;
-			}
-		if (!live)
-			break;
-		uint32_t steps = fewest / 4 < 65535 ? (uint32_t)(fewest / 4) : 65535;
-		__m512i taken = live == 0xff ? steps8(&s, 0xff, steps, units, m) : steps8(&s, live, steps, units, m);
-		uint16_t t[32];
-		_mm512_storeu_si512((void *)t, taken);
-		for (int r = 0; r < 8; r++)
-			i[r] += (uint64_t)t[4 * r] + t[4 * r + 1] + t[4 * r + 2] + t[4 * r + 3];
-	}
 	for (;;) {
 		__mmask8 live = 0;
 		for (int r = 0; r < 8; r++)
 			live |= (__mmask8)((i[r] < count[r]) << r);
 		if (!live)
-			break;
-		__m512i x = step8(&s, live);
-		__m512i lo = _mm512_mullo_epi16(x, vunits);
-		__mmask32 ok = _mm512_cmpge_epu16_mask(lo, thr);
+			return;
+		__m512i x = step8(s, live);
+		__mmask32 ok = _mm512_cmpge_epu16_mask(_mm512_mullo_epi16(x, vunits), thr);
 		_mm512_storeu_si512((void *)idx, _mm512_mulhi_epu16(x, vunits));
 		for (int r = 0; r < 8; r++)
 			for (int q = 0; q < 4 && i[r] < count[r]; q++)
@@ -415,7 +419,15 @@ DRAW8 static void draw_eight16(struct kv_rng *rng, const uint64_t *count, uint32
 					i[r]++;
 				}
 	}
-	uint64_t out[4][8];
+}
+
+DRAW8 static void draw_eight16(struct kv_rng *rng, const uint64_t *count, uint32_t units, char *restrict m)
+{
+	struct state8 s = {load_word8(rng, 0), load_word8(rng, 1), load_word8(rng, 2), load_word8(rng, 3)};
+	uint64_t i[8] = {0}, out[4][8];
+	while (together8(&s, count, i, units, m)) /* see draw_four_any */
+		;
+	one_by_one8(&s, count, i, units, m);
 	_mm512_storeu_si512((void *)out[0], s.s0);
 	_mm512_storeu_si512((void *)out[1], s.s1);
 	_mm512_storeu_si512((void *)out[2], s.s2);
