@@ -11,7 +11,7 @@
 
 #include <string.h>
 #if defined(__GNUC__) && defined(__x86_64__)
-#include <immintrin.h>
+#include "gen8.h"
 #endif
 
 #if defined(__clang__)
@@ -138,28 +138,6 @@ uint64_t votes_binomial(struct kv_rng *rng, uint64_t n, uint64_t part, uint64_t 
 int votes_binomial8_usable(void)
 {
 	return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
-}
-
-/* Eight xoshiro256** generators (kv_rng_next), lanes of s[0..4). */
-struct gen8 { __m512i s[4]; };
-
-/* The next output of each generator in `live`; the others keep their state. */
-AVX512DQ static inline __m512i next8(struct gen8 *g, __mmask8 live)
-{
-	__m512i s0 = g->s[0], s1 = g->s[1], s2 = g->s[2], s3 = g->s[3];
-	__m512i x5 = _mm512_add_epi64(_mm512_slli_epi64(s1, 2), s1), r = _mm512_rol_epi64(x5, 7);
-	__m512i out = _mm512_add_epi64(_mm512_slli_epi64(r, 3), r), t = _mm512_slli_epi64(s1, 17);
-	s2 = _mm512_xor_si512(s2, s0);
-	s3 = _mm512_xor_si512(s3, s1);
-	s1 = _mm512_xor_si512(s1, s2);
-	s0 = _mm512_xor_si512(s0, s3);
-	s2 = _mm512_xor_si512(s2, t);
-	s3 = _mm512_rol_epi64(s3, 45);
-	g->s[0] = _mm512_mask_mov_epi64(g->s[0], live, s0);
-	g->s[1] = _mm512_mask_mov_epi64(g->s[1], live, s1);
-	g->s[2] = _mm512_mask_mov_epi64(g->s[2], live, s2);
-	g->s[3] = _mm512_mask_mov_epi64(g->s[3], live, s3);
-	return out;
 }
 
 /* uniform() of each output: its upper 53 bits, exact. */
@@ -324,13 +302,7 @@ AVX512DQ static void binomial8(struct kv_rng *rng, const uint64_t *n, uint64_t p
 {
 	int flip = 2 * part > whole; /* votes_binomial's n - votes_binomial(n, whole - part, whole) */
 	double p = (double)(flip ? whole - part : part) / (double)whole;
-	uint64_t words[4][8];
-	struct gen8 g;
-	for (int w = 0; w < 4; w++) {
-		for (int i = 0; i < 8; i++)
-			words[w][i] = rng[i].s[w];
-		g.s[w] = _mm512_loadu_si512(words[w]);
-	}
+	struct gen8 g = gen8_load(rng);
 	__m512i count = _mm512_loadu_si512(n);
 	__m512d nd = _mm512_cvtepu64_pd(count), k = set8(0);
 	__mmask8 some = _mm512_test_epi64_mask(count, count);
@@ -341,11 +313,7 @@ AVX512DQ static void binomial8(struct kv_rng *rng, const uint64_t *n, uint64_t p
 		btrs8(&g, nd, p, some & ~few, &k);
 	__m512i drawn = _mm512_cvttpd_epu64(k);
 	_mm512_storeu_si512(out, flip ? _mm512_sub_epi64(count, drawn) : drawn);
-	for (int w = 0; w < 4; w++) {
-		_mm512_storeu_si512(words[w], g.s[w]);
-		for (int i = 0; i < 8; i++)
-			rng[i].s[w] = words[w][i];
-	}
+	gen8_store(&g, rng);
 }
 
 AVX512DQ static void parts8(const double *x, const double *k, double *lanes)

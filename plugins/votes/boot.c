@@ -34,7 +34,7 @@
 #include <string.h>
 #include <unistd.h>
 #if defined(__GNUC__) && defined(__x86_64__)
-#include <immintrin.h>
+#include "gen8.h"
 #endif
 
 #define SMALL 64   /* a binomial draw costs about as much as 100 draws of a unit */
@@ -312,40 +312,17 @@ AVX2 static void draw_four16(struct kv_rng *rng, const uint64_t *count, uint32_t
 
 /* The same draws for eight replicates at once, with AVX-512: a whole lane
  * group of 16-bit counts.  Eight generators in 512-bit registers take
- * half the vector instructions a draw of four in 256-bit ones (a rotation
- * or a three-way exclusive or is one instruction, a test gives a mask),
- * and the vector work was two thirds of the draws' time. */
+ * half the vector instructions a draw of four in 256-bit ones (gen8.h;
+ * a test gives a mask), and the vector work was two thirds of the draws'
+ * time. */
 #define DRAW8 __attribute__((target("avx512f,avx512bw")))
-DRAW8 static inline __m512i load_word8(const struct kv_rng *rng, int w)
-{
-	return _mm512_set_epi64((long long)rng[7].s[w], (long long)rng[6].s[w], (long long)rng[5].s[w],
-				(long long)rng[4].s[w], (long long)rng[3].s[w], (long long)rng[2].s[w],
-				(long long)rng[1].s[w], (long long)rng[0].s[w]);
-}
-
-/* The eight generators' state, word by word: four variables, not an
- * array, so that gcc keeps them in registers across steps. */
-struct state8 { __m512i s0, s1, s2, s3; };
-
-/* One step of the eight generators (those in `live` only); their outputs. */
-DRAW8 static inline __m512i step8(struct state8 *g, __mmask8 live)
-{
-	__m512i s0 = g->s0, s1 = g->s1, s2 = g->s2, s3 = g->s3;
-	__m512i x5 = _mm512_add_epi64(_mm512_slli_epi64(s1, 2), s1), r = _mm512_rol_epi64(x5, 7);
-	__m512i out = _mm512_add_epi64(_mm512_slli_epi64(r, 3), r), t = _mm512_slli_epi64(s1, 17);
-	g->s0 = _mm512_mask_ternarylogic_epi64(s0, live, s3, s1, 0x96); /* s0 ^ s3 ^ s1 */
-	g->s1 = _mm512_mask_ternarylogic_epi64(s1, live, s2, s0, 0x96); /* s1 ^ s2 ^ s0 */
-	g->s2 = _mm512_mask_ternarylogic_epi64(s2, live, s0, t, 0x96);  /* s2 ^ s0 ^ t */
-	g->s3 = _mm512_mask_rol_epi64(s3, live, _mm512_xor_si512(s3, s1), 45);
-	return out;
-}
 
 /* As steps4, for eight generators; each 16-bit element of the result
  * counts one draw position's accepted draws. */
 DRAW8 static inline __attribute__((always_inline)) __m512i
-steps8(struct state8 *state, __mmask8 live, uint32_t steps, uint32_t units, char *restrict m)
+steps8(struct gen8 *state, __mmask8 live, uint32_t steps, uint32_t units, char *restrict m)
 {
-	struct state8 g = *state; /* a local: in registers */
+	struct gen8 g = *state; /* a local: in registers */
 	__m512i vunits = _mm512_set1_epi16((short)units), taken = _mm512_setzero_si512(), one = _mm512_set1_epi16(1);
 	__m512i thr = _mm512_set1_epi16((short)((65536u - units) % units)); /* 2^16 mod units */
 	__m512i sink = _mm512_add_epi16(vunits, _mm512_set1_epi64(0x0003000200010000));
@@ -355,7 +332,7 @@ steps8(struct state8 *state, __mmask8 live, uint32_t steps, uint32_t units, char
 	uint16_t off[4][32];
 	for (uint32_t k = 0; k < steps + 2; k++) {
 		if (k < steps) {
-			__m512i x = step8(&g, live);
+			__m512i x = next8(&g, live);
 			__m512i lo = _mm512_mullo_epi16(x, vunits), hi = _mm512_mulhi_epu16(x, vunits);
 			__mmask32 ok = _mm512_mask_cmpge_epu16_mask(draws, lo, thr);
 			taken = _mm512_mask_add_epi16(taken, ok, taken, one);
@@ -376,7 +353,7 @@ steps8(struct state8 *state, __mmask8 live, uint32_t steps, uint32_t units, char
 
 /* One round of steps8 for the generators that need four draws more, as
  * many steps as the fewest of them allows; 0 when none does. */
-DRAW8 static int together8(struct state8 *s, const uint64_t *count, uint64_t i[8], uint32_t units, char *restrict m)
+DRAW8 static int together8(struct gen8 *s, const uint64_t *count, uint64_t i[8], uint32_t units, char *restrict m)
 {
 	uint64_t fewest = UINT64_MAX;
 	__mmask8 live = 0;
@@ -397,7 +374,7 @@ DRAW8 static int together8(struct state8 *s, const uint64_t *count, uint64_t i[8
 }
 
 /* The last few draws of each generator, one by one. */
-DRAW8 static void one_by_one8(struct state8 *s, const uint64_t *count, uint64_t i[8], uint32_t units,
+DRAW8 static void one_by_one8(struct gen8 *s, const uint64_t *count, uint64_t i[8], uint32_t units,
 			      char *restrict m)
 {
 	__m512i vunits = _mm512_set1_epi16((short)units);
@@ -409,7 +386,7 @@ DRAW8 static void one_by_one8(struct state8 *s, const uint64_t *count, uint64_t 
 			live |= (__mmask8)((i[r] < count[r]) << r);
 		if (!live)
 			return;
-		__m512i x = step8(s, live);
+		__m512i x = next8(s, live);
 		__mmask32 ok = _mm512_cmpge_epu16_mask(_mm512_mullo_epi16(x, vunits), thr);
 		_mm512_storeu_si512((void *)idx, _mm512_mulhi_epu16(x, vunits));
 		for (int r = 0; r < 8; r++)
@@ -423,18 +400,12 @@ DRAW8 static void one_by_one8(struct state8 *s, const uint64_t *count, uint64_t 
 
 DRAW8 static void draw_eight16(struct kv_rng *rng, const uint64_t *count, uint32_t units, char *restrict m)
 {
-	struct state8 s = {load_word8(rng, 0), load_word8(rng, 1), load_word8(rng, 2), load_word8(rng, 3)};
-	uint64_t i[8] = {0}, out[4][8];
+	struct gen8 s = gen8_load(rng);
+	uint64_t i[8] = {0};
 	while (together8(&s, count, i, units, m)) /* see draw_four_any */
 		;
 	one_by_one8(&s, count, i, units, m);
-	_mm512_storeu_si512((void *)out[0], s.s0);
-	_mm512_storeu_si512((void *)out[1], s.s1);
-	_mm512_storeu_si512((void *)out[2], s.s2);
-	_mm512_storeu_si512((void *)out[3], s.s3);
-	for (int r = 0; r < 8; r++)
-		for (int w = 0; w < 4; w++)
-			rng[r].s[w] = out[w][r];
+	gen8_store(&s, rng);
 }
 #endif
 
