@@ -47,16 +47,35 @@ int kv_error_add(struct kv_error *all, const struct kv_error *one)
 	return one->status;
 }
 
+void kv_fput_text(const char *s, size_t n, int newlines, FILE *out)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t i = 0; i < n;) {
+		size_t len = p[i] >= 0x80 ? kv_utf8_seq(p + i, n - i) : 1;
+		int plain = p[i] >= 0x80 ? len > 0 : (p[i] >= 0x20 && p[i] != 0x7f) || p[i] == '\t' ||
+							     (p[i] == '\n' && newlines);
+		if (plain)
+			fwrite(p + i, 1, len, out);
+		else
+			fprintf(out, "\\x%02X", p[i]);
+		i += plain ? len : 1;
+	}
+}
+
 void kv_error_print(const struct kv_error *err, FILE *out)
 {
 	/* Single messages print whole, as they always have (some hold a newline). */
 	if (!err->count) {
-		fprintf(out, "kaieval: %s\n", err->msg);
+		fputs("kaieval: ", out);
+		kv_fput_text(err->msg, strlen(err->msg), 1, out);
+		fputc('\n', out);
 		return;
 	}
 	for (const char *m = err->msg; *m;) {
 		size_t n = strcspn(m, "\n");
-		fprintf(out, "kaieval: %.*s\n", (int)n, m);
+		fputs("kaieval: ", out);
+		kv_fput_text(m, n, 0, out);
+		fputc('\n', out);
 		m += n + (m[n] == '\n');
 	}
 	if (err->dropped)

@@ -68,6 +68,10 @@ int kv_str_ends_with(const char *s, const char *suffix);
 size_t kv_utf8_seq(const unsigned char *s, size_t n);
 /* Offset of the first byte of s[0..n) that is not well-formed UTF-8, or -1. */
 long kv_utf8_invalid(const char *s, size_t n);
+/* s[0..n) for a terminal: a byte that is not well-formed UTF-8 and a control
+ * character (but tab, and newline where `newlines`) as \xNN, so that a value
+ * quoted from a data file can neither garble nor command the terminal. */
+void kv_fput_text(const char *s, size_t n, int newlines, FILE *out);
 
 /* Read a whole file into b (NUL-terminated); -1 with errno on failure. */
 /* A regular file opened for reading (O_CLOEXEC), never blocking on a FIFO:

@@ -373,6 +373,29 @@ Test(utf8, the_json_writer_never_writes_a_bad_byte)
 	kv_buf_free(&b);
 }
 
+/* A value quoted from a data file reaches the terminal as text: a byte that
+ * is not UTF-8 and a control character (an escape sequence could recolour
+ * or retitle the terminal) print as \xNN; Hangul and tabs as they are. */
+Test(utf8, messages_print_as_text)
+{
+	struct kv_error err = {0};
+	kv_fail(&err, KV_EXIT_INPUT, "model 'm\xff\xfe' \x1b]0;owned\x07\t\xed\x95\x9c\x7f\r\nsecond line");
+	char *printed = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&printed, &len);
+	kv_error_print(&err, f);
+	struct kv_error one = {0};
+	kv_fail(&one, KV_EXIT_INPUT, "cut \xed\x95");
+	kv_error_add(&err, &one);
+	kv_error_print(&err, f);
+	fclose(f);
+	cr_expect_str_eq(printed, "kaieval: model 'm\\xFF\\xFE' \\x1B]0;owned\\x07\t\xed\x95\x9c\\x7F\\x0D\nsecond line\n"
+				  "kaieval: model 'm\\xFF\\xFE' \\x1B]0;owned\\x07\t\xed\x95\x9c\\x7F\\x0D\n"
+				  "kaieval: second line\n"
+				  "kaieval: cut \\xED\\x95\n");
+	free(printed);
+}
+
 Test(table, fields_must_be_utf8)
 {
 	struct kv_error err;
