@@ -460,9 +460,19 @@ static void print_lines(FILE *out, const char *prefix, const char *text)
 	for (const char *p = text; p && *p;) {
 		const char *nl = strchr(p, '\n');
 		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-		fprintf(out, "%s%.*s\n", prefix, (int)n, p);
+		fputs(prefix, out);
+		kv_fput_text(p, n, 0, out);
+		fputc('\n', out);
 		p += n + (nl != NULL);
 	}
+}
+
+/* A message that may hold a newline, printed whole. */
+static void print_message(FILE *out, const char *prefix, const char *msg)
+{
+	fputs(prefix, out);
+	kv_fput_text(msg, strlen(msg), 1, out);
+	fputc('\n', out);
 }
 
 /* The differences between the archived record and the rerun's, builds aside. */
@@ -497,21 +507,23 @@ static int report_verify(struct verify_state *v, int rerun_rc, const char *rerun
 	int ok = same_scoring && v->problems.len == 0;
 	/* Nothing tampered with, but no rerun: neither verified nor refuted. */
 	if (rerun_rc && v->problems.len == 0) {
-		fprintf(out, "NOT verified: could not rerun the archive: %s\n", rerun_msg);
+		print_message(out, "NOT verified: could not rerun the archive: ", rerun_msg);
 		return KV_EXIT_INPUT;
 	}
 	fprintf(out, "%s\n", ok ? (identical ? "verified: the rerun gives the archived record byte for byte"
 					      : "verified: the rerun gives the archived scoring; only build identities differ")
 				: v->problems.len ? "NOT verified: the archive was changed" : "NOT verified: the rerun differs from the archive");
-	fputs(v->problems.data ? v->problems.data : "", out);
+	print_lines(out, "", v->problems.data);
 	if (rerun_rc)
-		fprintf(out, "rerun failed: %s\n", rerun_msg);
+		print_message(out, "rerun failed: ", rerun_msg);
 	if (v->archived && v->archived->had_plugin_digests)
 		fprintf(out, "note: the archived record holds the plugins' file digests, as records written before they moved to the manifest did\n");
 	print_lines(out, ok ? "warning: " : "", v->versions.data);
 	print_lines(out, "note: ", v->builds.data);
-	if (!same_scoring && v->changes.len)
-		fprintf(out, "changes (archived -> rerun):\n%s", v->changes.data);
+	if (!same_scoring && v->changes.len) {
+		fputs("changes (archived -> rerun):\n", out);
+		print_lines(out, "", v->changes.data);
+	}
 	return ok ? 0 : KV_EXIT_DIFF;
 }
 

@@ -23,7 +23,7 @@ static void print_value(const struct kv_evidence_item *e, FILE *out)
 	if (e->is_num)
 		print_num(out, e->num);
 	else
-		fputs(e->str ? e->str : "null", out);
+		kv_fput_text(e->str ? e->str : "null", e->str ? strlen(e->str) : 4, 0, out);
 }
 
 /* Length of the prefix up to and including the last '.' of a chart key

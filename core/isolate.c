@@ -348,10 +348,6 @@ static int common_message(struct kv_error *err, enum kv_msg type, struct kv_wire
 	int ok = msg && *msg && strlen(msg) < sizeof err->msg && (status == KV_EXIT_INPUT ||
 		 status == KV_EXIT_INTERNAL) && count < 10000 && dropped <= count;
 	if (ok) {
-		/* a plugin's text reaches a terminal: no control characters */
-		for (char *p = msg; *p; p++)
-			if ((unsigned char)*p < 32 && *p != '\n')
-				*p = '?';
 		err->status = (int)status;
 		memcpy(err->msg, msg, strlen(msg) + 1);
 		err->count = count;

@@ -195,6 +195,31 @@ Test(audit, explain_names_the_gate_finding)
 	free(arc);
 }
 
+/* A record may come from anyone: a string in it that would command the
+ * terminal (here: clear the screen) is shown as text. */
+Test(audit, explain_shows_control_characters_as_text)
+{
+	char *arc = archive_example("a");
+	char *rec = kv_xasprintf("%s/result.json", arc);
+	struct kv_buf text = {0};
+	cr_assert_eq(kv_read_file(rec, &text), 0);
+	char *at = strstr(text.data, "vision encoder taken");
+	cr_assert(at != NULL);
+	FILE *f = fopen(rec, "w");
+	cr_assert(f != NULL);
+	fprintf(f, "%.*s\\u001b[2J%s", (int)(at - text.data), text.data, at);
+	fclose(f);
+	const char *args[] = {"explain", rec, "naver", NULL};
+	char *out = NULL;
+	cr_assert_eq(kvt_exec(args, &out, NULL), 0);
+	cr_expect(strstr(out, "note: \\x1B[2Jvision encoder taken") != NULL, "%s", out);
+	cr_expect(strchr(out, '\x1b') == NULL, "%s", out);
+	free(out);
+	kv_buf_free(&text);
+	free(rec);
+	free(arc);
+}
+
 Test(audit, explain_unknown_team)
 {
 	char *arc = archive_example("a");
