@@ -278,16 +278,24 @@ static size_t scoring_diff(const cJSON *a, const cJSON *b, struct kv_buf *out)
 }
 
 /* diff --scoring: decisions first, then only what scores. */
+/* Text quoting two records, which may come from anyone (kv_fput_text). */
+static void print_block(FILE *out, const char *head, const char *text, const char *tail)
+{
+	fputs(head, out);
+	kv_fput_text(text, strlen(text), 1, out);
+	fputs(tail, out);
+}
+
 static int diff_scoring(const cJSON *a, const cJSON *b, size_t nd, const struct kv_buf *decisions, FILE *out)
 {
 	struct kv_buf details = {0};
 	size_t n = scoring_diff(a, b, &details);
 	if (nd)
-		fprintf(out, "decisions that changed:\n%s\n", decisions->data);
+		print_block(out, "decisions that changed:\n", decisions->data, "\n");
 	else
 		fputs("no decision changed\n", out);
 	if (n)
-		fprintf(out, "scoring differences (old -> new):\n%s", details.data);
+		print_block(out, "scoring differences (old -> new):\n", details.data, "");
 	else
 		fputs("the scoring is identical\n", out);
 	kv_buf_free(&details);
@@ -329,9 +337,9 @@ int kv_diff(const char *old_record, const char *new_record, int scoring_only, FI
 	else if (nd == 0)
 		fputs("no decision changed\n\n", out);
 	if (nd)
-		fprintf(out, "decisions that changed:\n%s\n", decisions.data);
+		print_block(out, "decisions that changed:\n", decisions.data, "\n");
 	if (n)
-		fprintf(out, "every difference (old -> new):\n%s", details.data);
+		print_block(out, "every difference (old -> new):\n", details.data, "");
 	kv_buf_free(&decisions);
 	kv_buf_free(&details);
 	kv_record_free(ra);
