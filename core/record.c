@@ -285,16 +285,28 @@ static const cJSON *get_array(struct reader *rd, const cJSON *o, const char *key
 	return member(rd, o, key, is_array, "is missing or not an array");
 }
 
+/* A string kaieval could have written: a config's strings hold no control
+ * character but tab and newline (config.c), and names reach terminals. */
+static const char *text_of(struct reader *rd, const cJSON *v, const char *key)
+{
+	for (const unsigned char *p = (const unsigned char *)v->valuestring; *p; p++)
+		if ((*p < 0x20 && *p != '\t' && *p != '\n') || *p == 0x7f) {
+			bad(rd, key, "holds a control character");
+			break;
+		}
+	return v->valuestring;
+}
+
 static char *get_string(struct reader *rd, const cJSON *o, const char *key)
 {
 	const cJSON *v = member(rd, o, key, is_string, "is missing or not a string");
-	return kv_xstrdup(v ? v->valuestring : "");
+	return kv_xstrdup(v ? text_of(rd, v, key) : "");
 }
 
 static char *get_string_or_null(struct reader *rd, const cJSON *o, const char *key)
 {
 	const cJSON *v = member(rd, o, key, is_string_or_null, "is missing or not a string or null");
-	return v && cJSON_IsString(v) ? kv_xstrdup(v->valuestring) : NULL;
+	return v && cJSON_IsString(v) ? kv_xstrdup(text_of(rd, v, key)) : NULL;
 }
 
 /* A number, or NaN for null (the writer writes non-finite numbers as null). */
@@ -825,6 +837,8 @@ static void read_teams(struct reader *rd, const cJSON *doc, struct kv_record *re
 		struct kv_rec_team *t = &rec->teams[rec->team_count];
 		reader_at(rd, "teams[%zu]", rec->team_count);
 		t->team.id = get_string(rd, e, "id");
+		if (!rd->failed)
+			reader_at(rd, "teams[%s]", t->team.id);
 		t->team.name = get_string_or_null(rd, e, "name");
 		t->team.model = get_string_or_null(rd, e, "model");
 		if (kv_rec_team_index(rec, t->team.id) >= 0)

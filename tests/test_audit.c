@@ -536,6 +536,14 @@ Test(record, an_unknown_member_is_refused)
 		       "not a kaieval result record: teams[nc].state is not a member this part of a record has");
 }
 
+/* kaieval never writes one (the config refuses them), and a name reaches
+ * every table on a terminal. */
+Test(record, a_control_character_in_a_name_is_refused)
+{
+	expect_refused("\"name\": \"NC AI\"", "\"name\": \"NC\\u001b[2J AI\"",
+		       "not a kaieval result record: teams[nc].name holds a control character");
+}
+
 Test(record, a_member_given_twice_is_refused)
 {
 	expect_refused("\"status\": \"eliminated\"", "\"status\": \"eliminated\", \"status\": \"advance\"",

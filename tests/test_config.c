@@ -180,6 +180,14 @@ Test(config, strings_are_utf8)
 	cfg = replace(kvt_config(NULL, NULL), "title = \"Test round\"", "title = \"Test \xc0\xaf round\"");
 	expect_error(cfg, "r.cfg:4: not valid UTF-8 (byte 0xc0)", NULL);
 	free(cfg);
+	cfg = replace(kvt_config(NULL, NULL), "title = \"Test round\"", "title = \"Test \\x1b[2J round\"");
+	expect_error(cfg, "r.cfg:", "title: a control character (byte 0x1b at 6)");
+	free(cfg);
+	cfg = replace(kvt_config(NULL, NULL), "title = \"Test round\"", "title = \"Test\\tround\"");
+	char *tab_err = NULL;
+	cr_expect_eq(kvt_cli_run(dir, cfg, &tab_err), 0, "%s", tab_err);
+	free(tab_err);
+	free(cfg);
 	cfg = replace(kvt_config(NULL, NULL), "title = \"Test round\"", "title = \"1차 평가\"");
 	char *err = NULL;
 	cr_expect_eq(kvt_cli_run(dir, cfg, &err), 0, "%s", err);
