@@ -338,11 +338,27 @@ static void panels_section(struct kv_buf *b, const struct kv_record *rec)
 	kv_buf_puts(b, "</section>\n");
 }
 
+/* A pairwise matrix (matrix.*) is a chart's data, k^2 entries: one row
+ * counting them, as kaieval explain prints it.  The index past the run. */
+static size_t matrix_row(struct kv_buf *b, const struct kv_evidence *ev, size_t i)
+{
+	size_t j = i;
+	while (j < ev->count && strncmp(ev->items[j].key, "matrix.", 7) == 0)
+		j++;
+	kv_buf_printf(b, "<tr><td>matrix</td><td>%zu entries: battles and wins per pair (the battle matrices "
+			 "above; every one in the embedded record)</td></tr>", j - i);
+	return j;
+}
+
 static void evidence_table(struct kv_buf *b, const struct kv_evidence *ev)
 {
 	kv_buf_puts(b, "<table>");
 	for (size_t i = 0; i < ev->count; i++) {
 		const struct kv_evidence_item *e = &ev->items[i];
+		if (strncmp(e->key, "matrix.", 7) == 0) {
+			i = matrix_row(b, ev, i) - 1;
+			continue;
+		}
 		kv_buf_puts(b, "<tr>");
 		cell(b, "td", NULL, e->key);
 		if (e->is_num) {

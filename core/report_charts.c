@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { WIDTH = 760, LABEL = 150, HEAT_TOP = 96, HEAT_ROW = 28 };
+/* HEAT_RIGHT: room for the last column's slanted label.  HEAT_MODELS: the
+ * most models a pairwise heatmap shows, each cell still wider than its
+ * number ("50.0%" is about 34 px). */
+enum { WIDTH = 760, LABEL = 150, HEAT_TOP = 96, HEAT_ROW = 28, HEAT_RIGHT = 56, HEAT_MODELS = 15 };
 
 static void num(struct kv_buf *b, double x)
 {
@@ -72,7 +75,7 @@ static void heat_cell(struct kv_buf *b, const struct kv_heat *h, size_t r, size_
 
 void kv_report_svg_heatmap(struct kv_buf *b, const struct kv_heat *h)
 {
-	double w = (double)(WIDTH - LABEL) / (double)(h->cols ? h->cols : 1);
+	double w = (double)(WIDTH - LABEL - HEAT_RIGHT) / (double)(h->cols ? h->cols : 1);
 	w = w > 90 ? 90 : w;
 	int height = HEAT_TOP + (int)h->rows * HEAT_ROW + 8;
 	kv_buf_puts(b, "<figure><figcaption id=\"");
@@ -162,6 +165,74 @@ static double largest(const double *v, size_t n)
 	return m;
 }
 
+/* A model's Elo rating in criterion c: a team's from its outcome, an
+ * anchor's from the round evidence; NaN when the record has none. */
+static double model_elo(const struct kv_record *rec, size_t c, const char *label)
+{
+	long t = kv_rec_team_index(rec, label);
+	if (t >= 0)
+		return ev_num(kv_evidence_get(&rec->teams[t].outcomes[c].evidence, "elo"));
+	char *key = kv_xasprintf("anchor %s elo", label);
+	double elo = ev_num(kv_evidence_get(&rec->plugins[c].evidence, key));
+	free(key);
+	return elo;
+}
+
+struct rated { int team; double elo; size_t at; };
+
+/* Highest first; unrated last; then in the matrix's order. */
+static int by_elo(const void *x, const void *y)
+{
+	const struct rated *a = x, *b = y;
+	if (isnan(a->elo) != isnan(b->elo))
+		return isnan(a->elo) ? 1 : -1;
+	if (!isnan(a->elo) && a->elo != b->elo)
+		return a->elo > b->elo ? -1 : 1;
+	return a->at < b->at ? -1 : a->at > b->at;
+}
+
+/* Teams before anchors, then by_elo. */
+static int teams_then_elo(const void *x, const void *y)
+{
+	const struct rated *a = x, *b = y;
+	return a->team != b->team ? b->team - a->team : by_elo(x, y);
+}
+
+/* The models the heatmaps show, as indices into the matrix (n of them),
+ * and how they were chosen (empty: all, in the matrix's order).  Beyond
+ * HEAT_MODELS a cell would be narrower than its number: the round's teams
+ * come first, the highest-rated, then the highest-rated anchors fill the
+ * rest; shown highest first. */
+static size_t shown_models(const struct kv_record *rec, size_t c, const char **labels, size_t k, size_t *pick,
+			   char *why, size_t why_size)
+{
+	*why = '\0';
+	if (k <= HEAT_MODELS) {
+		for (size_t i = 0; i < k; i++)
+			pick[i] = i;
+		return k;
+	}
+	struct rated *r = kv_xcalloc(k, sizeof *r);
+	size_t teams = 0;
+	for (size_t i = 0; i < k; i++) {
+		r[i] = (struct rated){kv_rec_team_index(rec, labels[i]) >= 0, model_elo(rec, c, labels[i]), i};
+		teams += (size_t)r[i].team;
+	}
+	qsort(r, k, sizeof *r, teams_then_elo);
+	size_t n = HEAT_MODELS;
+	qsort(r, n, sizeof *r, by_elo);
+	for (size_t i = 0; i < n; i++)
+		pick[i] = r[i].at;
+	free(r);
+	if (teams >= n)
+		snprintf(why, why_size, " (the %zu highest-rated of the %zu teams, highest first; every pair is in the "
+			 "record)", n, teams);
+	else
+		snprintf(why, why_size, " (the %zu teams and the %zu highest-rated of %zu other models, highest "
+			 "first; every pair is in the record)", teams, n - teams, k - teams);
+	return n;
+}
+
 static void matrices(struct kv_buf *b, const struct kv_record *rec, size_t c)
 {
 	const struct kv_evidence *ev = &rec->plugins[c].evidence;
@@ -171,25 +242,32 @@ static void matrices(struct kv_buf *b, const struct kv_record *rec, size_t c)
 		free(labels);
 		return;
 	}
-	double *battles = kv_xcalloc(k * k, sizeof *battles), *rate = kv_xcalloc(k * k, sizeof *rate);
-	for (size_t a = 0; a < k; a++)
-		for (size_t o = 0; o < k; o++) {
-			double n = a == o ? NAN : ev_num(ev_printf(ev, "matrix.%zu.%zu.battles", a + 1, o + 1));
+	char id[2][64], title[2][640], which[200];
+	size_t *pick = kv_xcalloc(k, sizeof *pick), n = shown_models(rec, c, labels, k, pick, which, sizeof which);
+	const char **shown = kv_xcalloc(n, sizeof *shown);
+	double *battles = kv_xcalloc(n * n, sizeof *battles), *rate = kv_xcalloc(n * n, sizeof *rate);
+	for (size_t i = 0; i < n; i++) {
+		size_t a = pick[i];
+		shown[i] = labels[a];
+		for (size_t j = 0; j < n; j++) {
+			size_t o = pick[j];
+			double games = a == o ? NAN : ev_num(ev_printf(ev, "matrix.%zu.%zu.battles", a + 1, o + 1));
 			double won = ev_num(ev_printf(ev, "matrix.%zu.%zu.wins", a + 1, o + 1));
 			double lost = ev_num(ev_printf(ev, "matrix.%zu.%zu.wins", o + 1, a + 1));
-			battles[a * k + o] = n;
+			battles[i * n + j] = games;
 			/* A tie is half a win each way, as the fit counts it. */
-			rate[a * k + o] = n > 0 ? (won + (n - won - lost) / 2) / n : NAN;
+			rate[i * n + j] = games > 0 ? (won + (games - won - lost) / 2) / games : NAN;
 		}
-	char id[2][64], title[2][512];
+	}
 	snprintf(id[0], sizeof id[0], "winrate-%zu", c);
 	snprintf(id[1], sizeof id[1], "battles-%zu", c);
 	snprintf(title[0], sizeof title[0], "%s: share of battles the row's model won against the column's "
-		 "(a tie counts half)", rec->criteria[c].id);
-	snprintf(title[1], sizeof title[1], "%s: battles counted between each two models", rec->criteria[c].id);
+		 "(a tie counts half)%s", rec->criteria[c].id, which);
+	snprintf(title[1], sizeof title[1], "%s: battles counted between each two models%s", rec->criteria[c].id,
+		 which);
 	struct kv_heat h[2] = {
-		{id[0], title[0], k, k, labels, labels, rate, 1, 1},
-		{id[1], title[1], k, k, labels, labels, battles, largest(battles, k * k), 0},
+		{id[0], title[0], n, n, shown, shown, rate, 1, 1},
+		{id[1], title[1], n, n, shown, shown, battles, largest(battles, n * n), 0},
 	};
 	for (int i = 0; i < 2; i++) {
 		kv_report_svg_heatmap(b, &h[i]);
@@ -197,6 +275,8 @@ static void matrices(struct kv_buf *b, const struct kv_record *rec, size_t c)
 	}
 	free(battles);
 	free(rate);
+	free(shown);
+	free(pick);
 	free(labels);
 }
 

@@ -584,6 +584,80 @@ Test(report_charts, battle_and_win_rate_matrices_are_the_battles)
 	free(tmp);
 }
 
+/* 24 models m00..m23; in each pair the higher number wins 3 of 5.  Every
+ * pair meets equally often, so the ratings rise with the number (a model's
+ * wins are the Bradley-Terry fit's sufficient statistic).  Teams a, b, c
+ * and d play m00, m05, m10 and m20; the other 20 are anchors. */
+static char *ladder_record(char *dir)
+{
+	struct kv_buf b = {0};
+	char lo[8], hi[8];
+	for (int i = 0; i < 24; i++)
+		for (int j = i + 1; j < 24; j++) {
+			snprintf(lo, sizeof lo, "m%02d", i);
+			snprintf(hi, sizeof hi, "m%02d", j);
+			battles(&b, 3, hi, lo, "model_a");
+			battles(&b, 2, hi, lo, "model_b");
+		}
+	kvt_write(dir, "data/b.jsonl", b.data);
+	kv_buf_free(&b);
+	struct kv_buf anchors = {0};
+	for (int i = 0; i < 24; i++)
+		if (i != 0 && i != 5 && i != 10 && i != 20)
+			kv_buf_printf(&anchors, "%s\"m%02d\"", anchors.len ? ", " : "", i);
+	char *criterion = kv_xasprintf("    { id = \"arena\"; plugin = \"votes\"; kind = \"score\"; points = 25.0;\n"
+				       "      params = { method = \"pairwise\"; battles = \"b.jsonl\"; bootstrap = 0;"
+				       " anchors = [%s];\n        models = { a = \"m00\"; b = \"m05\"; c = \"m10\";"
+				       " d = \"m20\"; }; }; }", anchors.data);
+	char *cfg = kvt_config(criterion, NULL);
+	char *err = NULL;
+	int rc = kvt_cli_run(dir, cfg, &err);
+	cr_assert_eq(rc, 0, "%s", err);
+	free(err);
+	free(cfg);
+	free(criterion);
+	kv_buf_free(&anchors);
+	return kv_xasprintf("%s/out.json", dir);
+}
+
+/* With 24 models a cell would be narrower than its number: the heatmaps
+ * show the 4 teams and the 11 highest-rated anchors, highest first, and
+ * the round's findings count the matrix's entries in one row. */
+Test(report_charts, a_large_matrix_shows_the_teams_and_the_best_anchors)
+{
+	char *tmp = kvt_tempdir(), *path = ladder_record(tmp);
+	struct kv_error err = {0};
+	struct kv_record *rec = kv_record_read(path, &err);
+	cr_assert(rec != NULL, "%s", err.msg);
+	char *html = page(rec);
+	const char *want[] = {"m23", "m22", "m21", "d", "m19", "m18", "m17", "m16",
+			      "m15", "m14", "m13", "m12", "c", "b", "a"};
+	const char *fig = strstr(html, "id=\"winrate-0\""), *end = strstr(fig, "</svg>"), *p = fig;
+	size_t n = 0;
+	while ((p = strstr(p, "transform=\"rotate(-40")) && p < end) {
+		p = strchr(p, '>') + 1;
+		cr_assert(n < 15, "more than 15 columns");
+		cr_expect(strncmp(p, want[n], strlen(want[n])) == 0 && p[strlen(want[n])] == '<',
+			  "column %zu: %.5s, not %s", n + 1, p, want[n]);
+		n++;
+	}
+	cr_expect_eq(n, 15);
+	cr_expect(strstr(html, "(the 4 teams and the 11 highest-rated of 20 other models, highest first;") != NULL);
+	/* m23 against m00 (team a): 3 of 5. */
+	cr_expect_eq(cell_value(html, "id=\"winrate-0\"", "m23", "a"), 0.6);
+	cr_expect_eq(cell_value(html, "id=\"battles-0\"", "a", "d"), 5);
+	/* 24 names and 24 x 23 ordered pairs of battles and of wins. */
+	const char *found = strstr(html, "<section id=\"round-evidence\">");
+	cr_assert(found != NULL);
+	cr_expect(strstr(found, "<tr><td>matrix</td><td>1128 entries:") != NULL);
+	cr_expect(strstr(found, "matrix.1.2") == NULL || strstr(found, "matrix.1.2") > strstr(found, "</section>"));
+	free(html);
+	kv_record_free(rec);
+	free(path);
+	kvt_rmtree(tmp);
+	free(tmp);
+}
+
 /* lg's ratings in examples/2026-01-stage1/users.csv, counted by score
  * (no rater rates a team twice there, and the round has no minimum time). */
 static void count_lg_ratings(double count[6])
