@@ -102,7 +102,8 @@ static void rules_section(struct kv_buf *b, const struct kv_record *rec)
 {
 	const struct kv_selection *sel = &rec->selection;
 	kv_buf_puts(b, "<section id=\"rules\"><h2>The round and its rules</h2><p>");
-	kv_html_printf(b, "%zu teams, %zu criteria. ", rec->team_count, rec->criterion_count);
+	kv_html_printf(b, "%zu team%s, %zu criteri%s. ", rec->team_count, rec->team_count == 1 ? "" : "s",
+		       rec->criterion_count, rec->criterion_count == 1 ? "on" : "a");
 	if (sel->n == 1)
 		kv_buf_puts(b, sel->rule == KV_SELECT_ADVANCE ? "The ranked team with the highest total advances"
 							      : "The ranked team with the lowest total is eliminated");

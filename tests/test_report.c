@@ -642,6 +642,7 @@ Test(report_charts, a_large_matrix_shows_the_teams_and_the_best_anchors)
 		n++;
 	}
 	cr_expect_eq(n, 15);
+	cr_expect(strstr(html, "4 teams, 1 criterion. ") != NULL);
 	cr_expect(strstr(html, "(the 4 teams and the 11 highest-rated of 20 other models, highest first;") != NULL);
 	/* m23 against m00 (team a): 3 of 5. */
 	cr_expect_eq(cell_value(html, "id=\"winrate-0\"", "m23", "a"), 0.6);
