@@ -628,6 +628,11 @@ static void rank_heatmap(struct kv_buf *b, const cJSON *teams)
 	}
 	if (!n || !ranks)
 		return;
+	if (n > HEAT_MODELS) { /* a cell per team and rank would be narrower than its number */
+		kv_buf_printf(b, "<p>The probability of each rank of the %zu teams is in the robustness file "
+				 "(<code>rank_probabilities</code>): a heatmap of it would not show its numbers.</p>", n);
+		return;
+	}
 	const char **rows = kv_xcalloc(n, sizeof *rows), **cols = kv_xcalloc(ranks, sizeof *cols);
 	char **names = kv_xcalloc(ranks, sizeof *names);
 	double *v = kv_xcalloc(n * ranks, sizeof *v);
@@ -701,39 +706,85 @@ static void json_num_cell(struct kv_buf *b, const cJSON *o, const char *key)
 	kv_buf_puts(b, "</td>");
 }
 
+static void flip_row(struct kv_buf *b, const cJSON *f)
+{
+	static const char *const keys[] = {"team", "against"};
+	string_cells(b, f, keys, 2);
+	cell(b, "td", NULL, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "feasible")) ? "yes" : "no");
+	json_num_cell(b, f, "l2");
+	json_num_cell(b, f, "linf");
+	kv_buf_puts(b, "<td>");
+	const cJSON *p, *pts = cJSON_GetObjectItemCaseSensitive(f, "points");
+	int first = 1;
+	if (!cJSON_IsObject(pts))
+		pts = NULL;
+	cJSON_ArrayForEach(p, pts) {
+		char v[32];
+		if (!cJSON_IsNumber(p))
+			continue;
+		kv_format_human(p->valuedouble, v);
+		kv_html_printf(b, "%s%s %s", first ? "" : ", ", p->string, v);
+		first = 0;
+	}
+	kv_buf_puts(b, "</td>");
+	cell(b, "td", NULL, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "changes_decision")) ? "yes" : "no");
+	kv_buf_puts(b, "</tr>");
+}
+
+struct flip_at { const cJSON *f; double l2; size_t at; };
+
+/* Feasible first, the smallest L2 first, then in the file's order. */
+static int closest_flip(const void *x, const void *y)
+{
+	const struct flip_at *a = x, *b = y;
+	int fa = !isnan(a->l2), fb = !isnan(b->l2);
+	if (fa != fb)
+		return fb - fa;
+	if (fa && a->l2 != b->l2)
+		return a->l2 < b->l2 ? -1 : 1;
+	return a->at < b->at ? -1 : a->at > b->at;
+}
+
+/* Every pair of a small round; of a large one (a pair per eliminated and
+ * advancing team) the FLIPS_SHOWN closest that a reweighting can level, as
+ * kaieval robustness prints them, and a count of the rest. */
+enum { FLIPS_SHOWN = 12 };
 static void weight_flips(struct kv_buf *b, const cJSON *flips)
 {
-	if (!cJSON_GetArraySize(flips))
+	size_t n = (size_t)cJSON_GetArraySize(flips), i = 0, none = 0;
+	if (!n)
 		return;
-	kv_buf_puts(b, "<div class=\"wrap\"><table><caption>Weight flips: the smallest change of the points "
-		       "per criterion that puts a team level with another</caption><tr><th>team</th><th>against</th>"
-		       "<th>feasible</th><th class=\"n\">L2</th><th class=\"n\">L∞</th><th>points per criterion</th>"
-		       "<th>changes a decision</th></tr>");
-	static const char *const keys[] = {"team", "against"};
+	struct flip_at *order = kv_xcalloc(n, sizeof *order);
 	const cJSON *f;
 	cJSON_ArrayForEach(f, flips) {
-		string_cells(b, f, keys, 2);
-		cell(b, "td", NULL, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "feasible")) ? "yes" : "no");
-		json_num_cell(b, f, "l2");
-		json_num_cell(b, f, "linf");
-		kv_buf_puts(b, "<td>");
-		const cJSON *p, *pts = cJSON_GetObjectItemCaseSensitive(f, "points");
-		int first = 1;
-		if (!cJSON_IsObject(pts))
-			pts = NULL;
-		cJSON_ArrayForEach(p, pts) {
-			char v[32];
-			if (!cJSON_IsNumber(p))
-				continue;
-			kv_format_human(p->valuedouble, v);
-			kv_html_printf(b, "%s%s %s", first ? "" : ", ", p->string, v);
-			first = 0;
-		}
-		kv_buf_puts(b, "</td>");
-		cell(b, "td", NULL, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "changes_decision")) ? "yes" : "no");
-		kv_buf_puts(b, "</tr>");
+		const cJSON *l2 = cJSON_GetObjectItemCaseSensitive(f, "l2");
+		int feasible = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "feasible"));
+		order[i] = (struct flip_at){f, feasible && cJSON_IsNumber(l2) ? l2->valuedouble : NAN, i};
+		none += isnan(order[i++].l2);
 	}
+	size_t shown = n;
+	if (n > FLIPS_SHOWN) {
+		qsort(order, n, sizeof *order, closest_flip);
+		shown = n - none < FLIPS_SHOWN ? n - none : FLIPS_SHOWN;
+	}
+	if (shown == 0) {
+		kv_buf_printf(b, "<p>Weight flips: no reweighting of the points levels any of the %zu pairs of an "
+				 "eliminated and an advancing team (each eliminated team is behind on every score "
+				 "criterion); all are in the robustness file.</p>", n);
+		free(order);
+		return;
+	}
+	kv_buf_puts(b, "<div class=\"wrap\"><table><caption>Weight flips: the smallest change of the points "
+		       "per criterion that puts a team level with another");
+	if (shown < n)
+		kv_buf_printf(b, " (the %zu closest of %zu pairs; all are in the robustness file, %zu of them beyond "
+				 "any reweighting)", shown, n, none);
+	kv_buf_puts(b, "</caption><tr><th>team</th><th>against</th><th>feasible</th><th class=\"n\">L2</th>"
+		       "<th class=\"n\">L∞</th><th>points per criterion</th><th>changes a decision</th></tr>");
+	for (i = 0; i < shown; i++)
+		flip_row(b, order[i].f);
 	kv_buf_puts(b, "</table></div>");
+	free(order);
 }
 
 void kv_report_robustness_section(struct kv_buf *b, const struct kv_record *rec, const struct kv_robustness *rob)

@@ -304,6 +304,67 @@ Test(report, takes_the_file_of_kaieval_robustness)
 	free(cfg);
 }
 
+/* Sixteen teams on two criteria recorded by hand, four advance (t13..t16):
+ * t2..t12 are ahead on y and can be levelled (44 pairs), t1 is behind on
+ * both (4 pairs).  The page shows the 12 closest flips, closest first, and
+ * no rank heatmap: 16 x 16 cells would not hold their numbers. */
+Test(report, a_large_round_shows_the_closest_flips_and_no_rank_heatmap)
+{
+	struct kv_buf teams = {0}, x = {0}, y = {0};
+	kv_buf_puts(&x, "team,value,normalized\n");
+	kv_buf_puts(&y, "team,value,normalized\n");
+	for (int i = 1; i <= 16; i++) {
+		kv_buf_printf(&teams, "%s{ id = \"t%d\"; name = \"T%d\"; model = \"m%d\"; }", i > 1 ? ", " : "", i, i, i);
+		kv_buf_printf(&x, "t%d,%d,%.3f\n", i, i, 0.05 * i);
+		kv_buf_printf(&y, "t%d,%d,%.3f\n", i, i, i == 1 ? 0.01 : 0.045 * (17 - i));
+	}
+	kvt_write(dir, "big/data/x.csv", x.data);
+	kvt_write(dir, "big/data/y.csv", y.data);
+	char *cfg = kv_xasprintf("round: { id = \"big\"; title = \"Sixteen\"; date = \"2026-01-15\"; data = \"data\";"
+				 " seed = 7L; teams = ( %s );\n criteria = ("
+				 " { id = \"x\"; plugin = \"table\"; kind = \"score\"; points = 10.0; params = { file = \"x.csv\"; }; },"
+				 " { id = \"y\"; plugin = \"table\"; kind = \"score\"; points = 10.0; params = { file = \"y.csv\"; }; } );\n"
+				 " selection = { advance = 4; }; };\n", teams.data);
+	kvt_write(dir, "big/r.cfg", cfg);
+	char *path = kv_xasprintf("%s/big/r.cfg", dir), *rob = kv_xasprintf("%s/big/rob.json", dir);
+	char *rec = kv_xasprintf("%s/big/rec.json", dir), *out = kv_xasprintf("%s/big/r.html", dir);
+	const char *robust[] = {"robustness", path, "--replicates", "10", "-o", rob, NULL};
+	const char *run[] = {"run", path, "-o", rec, NULL};
+	const char *report[] = {"report", rec, "--robustness", rob, "-o", out, NULL};
+	cr_assert_eq(kvt_exec(robust, NULL, NULL), 0);
+	cr_assert_eq(kvt_exec(run, NULL, NULL), 0);
+	cr_assert_eq(kvt_exec(report, NULL, NULL), 0);
+	char *text = kvt_read(rob);
+	cJSON *doc = cJSON_Parse(text);
+	double least = INFINITY;
+	const cJSON *f;
+	cJSON_ArrayForEach(f, cJSON_GetObjectItem(doc, "weight_flips"))
+		if (cJSON_IsTrue(cJSON_GetObjectItem(f, "feasible")) && cJSON_GetObjectItem(f, "l2")->valuedouble < least)
+			least = cJSON_GetObjectItem(f, "l2")->valuedouble;
+	char *html = kvt_read(out);
+	cr_expect(strstr(html, "id=\"rank-probabilities\"") == NULL);
+	cr_expect(strstr(html, "The probability of each rank of the 16 teams is in the robustness file") != NULL);
+	const char *p = strstr(html, "(the 12 closest of 48 pairs; all are in the robustness file, 4 of them beyond "
+				     "any reweighting)");
+	cr_assert(p != NULL);
+	const char *end = strstr(p, "</table>");
+	double last = -1;
+	size_t rows = 0;
+	while ((p = strstr(p, "<td>yes</td><td class=\"n\">")) && p < end) {
+		p += strlen("<td>yes</td><td class=\"n\">");
+		double l2 = strtod(p, NULL);
+		cr_expect(l2 >= last, "row %zu: L2 %g after %g", rows + 1, l2, last);
+		if (rows++ == 0)
+			cr_expect(fabs(l2 - least) <= 1e-5 * least, "first row %g, least in the file %g", l2, least);
+		last = l2;
+	}
+	cr_expect_eq(rows, 12);
+	free(html);
+	cJSON_Delete(doc);
+	free(text), free(out), free(rec), free(rob), free(path), free(cfg);
+	kv_buf_free(&teams), kv_buf_free(&x), kv_buf_free(&y);
+}
+
 Test(report, robustness_is_checked)
 {
 	char *err = NULL;
