@@ -277,7 +277,6 @@ static size_t scoring_diff(const cJSON *a, const cJSON *b, struct kv_buf *out)
 	return n;
 }
 
-/* diff --scoring: decisions first, then only what scores. */
 /* Text quoting two records, which may come from anyone (kv_fput_text). */
 static void print_block(FILE *out, const char *head, const char *text, const char *tail)
 {
@@ -286,6 +285,7 @@ static void print_block(FILE *out, const char *head, const char *text, const cha
 	fputs(tail, out);
 }
 
+/* diff --scoring: decisions first, then only what scores. */
 static int diff_scoring(const cJSON *a, const cJSON *b, size_t nd, const struct kv_buf *decisions, FILE *out)
 {
 	struct kv_buf details = {0};

@@ -139,12 +139,14 @@ static double ev_num(const struct kv_evidence_item *it)
 	return it && it->is_num ? it->num : NAN;
 }
 
-/* The models of the matrix: "matrix.team.<n>" or "matrix.anchor.<n>" for
- * n = 1, 2, ... until neither exists. */
-static size_t matrix_models(const struct kv_evidence *ev, const char ***labels)
+/* The models of the matrix: "matrix.team.<n>" (a team's id) or
+ * "matrix.anchor.<n>" (an anchor's model) for n = 1, 2, ... until neither
+ * exists; which are teams in *is_team. */
+static size_t matrix_models(const struct kv_evidence *ev, const char ***labels, int **is_team)
 {
 	size_t n = 0;
 	*labels = NULL;
+	*is_team = NULL;
 	for (;;) {
 		const struct kv_evidence_item *t = ev_printf(ev, "matrix.team.%zu", n + 1, 0);
 		const struct kv_evidence_item *a = t ? NULL : ev_printf(ev, "matrix.anchor.%zu", n + 1, 0);
@@ -152,7 +154,9 @@ static size_t matrix_models(const struct kv_evidence *ev, const char ***labels)
 		if (!it || it->is_num || !it->str)
 			return n;
 		*labels = kv_xrealloc(*labels, (n + 1) * sizeof **labels);
-		(*labels)[n++] = it->str;
+		*is_team = kv_xrealloc(*is_team, (n + 1) * sizeof **is_team);
+		(*labels)[n] = it->str;
+		(*is_team)[n++] = t != NULL;
 	}
 }
 
@@ -167,11 +171,12 @@ static double largest(const double *v, size_t n)
 
 /* A model's Elo rating in criterion c: a team's from its outcome, an
  * anchor's from the round evidence; NaN when the record has none. */
-static double model_elo(const struct kv_record *rec, size_t c, const char *label)
+static double model_elo(const struct kv_record *rec, size_t c, const char *label, int is_team)
 {
-	long t = kv_rec_team_index(rec, label);
-	if (t >= 0)
-		return ev_num(kv_evidence_get(&rec->teams[t].outcomes[c].evidence, "elo"));
+	if (is_team) {
+		long t = kv_rec_team_index(rec, label);
+		return t >= 0 ? ev_num(kv_evidence_get(&rec->teams[t].outcomes[c].evidence, "elo")) : NAN;
+	}
 	char *key = kv_xasprintf("anchor %s elo", label);
 	double elo = ev_num(kv_evidence_get(&rec->plugins[c].evidence, key));
 	free(key);
@@ -203,8 +208,8 @@ static int teams_then_elo(const void *x, const void *y)
  * HEAT_MODELS a cell would be narrower than its number: the round's teams
  * come first, the highest-rated, then the highest-rated anchors fill the
  * rest; shown highest first. */
-static size_t shown_models(const struct kv_record *rec, size_t c, const char **labels, size_t k, size_t *pick,
-			   char *why, size_t why_size)
+static size_t shown_models(const struct kv_record *rec, size_t c, const char **labels, const int *is_team,
+			   size_t k, size_t *pick, char *why, size_t why_size)
 {
 	*why = '\0';
 	if (k <= HEAT_MODELS) {
@@ -215,7 +220,7 @@ static size_t shown_models(const struct kv_record *rec, size_t c, const char **l
 	struct rated *r = kv_xcalloc(k, sizeof *r);
 	size_t teams = 0;
 	for (size_t i = 0; i < k; i++) {
-		r[i] = (struct rated){kv_rec_team_index(rec, labels[i]) >= 0, model_elo(rec, c, labels[i]), i};
+		r[i] = (struct rated){is_team[i], model_elo(rec, c, labels[i], is_team[i]), i};
 		teams += (size_t)r[i].team;
 	}
 	qsort(r, k, sizeof *r, teams_then_elo);
@@ -237,13 +242,16 @@ static void matrices(struct kv_buf *b, const struct kv_record *rec, size_t c)
 {
 	const struct kv_evidence *ev = &rec->plugins[c].evidence;
 	const char **labels;
-	size_t k = matrix_models(ev, &labels);
+	int *is_team;
+	size_t k = matrix_models(ev, &labels, &is_team);
 	if (k < 2) {
 		free(labels);
+		free(is_team);
 		return;
 	}
 	char id[2][64], title[2][640], which[200];
-	size_t *pick = kv_xcalloc(k, sizeof *pick), n = shown_models(rec, c, labels, k, pick, which, sizeof which);
+	size_t *pick = kv_xcalloc(k, sizeof *pick);
+	size_t n = shown_models(rec, c, labels, is_team, k, pick, which, sizeof which);
 	const char **shown = kv_xcalloc(n, sizeof *shown);
 	double *battles = kv_xcalloc(n * n, sizeof *battles), *rate = kv_xcalloc(n * n, sizeof *rate);
 	for (size_t i = 0; i < n; i++) {
@@ -278,6 +286,7 @@ static void matrices(struct kv_buf *b, const struct kv_record *rec, size_t c)
 	free(shown);
 	free(pick);
 	free(labels);
+	free(is_team);
 }
 
 /* --- votes: rating histograms ------------------------------------------------------ */

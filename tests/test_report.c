@@ -652,7 +652,7 @@ Test(report_charts, battle_and_win_rate_matrices_are_the_battles)
 static char *ladder_record(char *dir)
 {
 	struct kv_buf b = {0};
-	char lo[8], hi[8];
+	char lo[16], hi[16];
 	for (int i = 0; i < 24; i++)
 		for (int j = i + 1; j < 24; j++) {
 			snprintf(lo, sizeof lo, "m%02d", i);
