@@ -508,6 +508,31 @@ Test(votes_pairwise, model_names_of_8_to_16_bytes)
 	}
 }
 
+/* The teams' config models are ma, mb and mc, but without param 'models' a
+ * team plays under its id: the messages say so where a name is a team's
+ * config model. */
+Test(votes_pairwise, a_config_model_that_is_not_the_battle_name_is_pointed_out)
+{
+	struct kvt_round r;
+	round_init(&r);
+	kvt_round_put(&r, "b.jsonl", "{\"model_a\": \"ma\", \"model_b\": \"b\", \"winner\": \"model_a\", \"judge\": \"j\"}\n");
+	run_round(&r, TEAMS_ABC, "{ id = \"arena\"; plugin = \"votes\"; kind = \"score\"; points = 1.0;"
+				 " params = { method = \"pairwise\"; battles = \"b.jsonl\"; }; }");
+	expect_error(&r, "b.jsonl:1: record 1", "unknown model 'ma'",
+		     "team 'a' has model 'ma' in the config but plays under 'a' in the battle file", NULL);
+	run_round(&r, TEAMS_ABC, "{ id = \"arena\"; plugin = \"votes\"; kind = \"score\"; points = 1.0;"
+				 " params = { method = \"pairwise\"; battles = \"b.jsonl\"; reference_model = \"mc\"; }; }");
+	expect_error(&r, "reference_model: 'mc' is neither a team's model nor an anchor",
+		     "team 'c' has model 'mc' in the config but plays under 'c'", NULL);
+	kvt_round_put(&r, "b.jsonl", "{\"model_a\": \"a\", \"model_b\": \"b\", \"winner\": \"model_a\", \"judge\": \"j\"}\n"
+		      "{\"model_a\": \"b\", \"model_b\": \"a\", \"winner\": \"model_a\", \"judge\": \"j\"}\n");
+	run_round(&r, TEAMS_ABC, "{ id = \"arena\"; plugin = \"votes\"; kind = \"score\"; points = 1.0;"
+				 " params = { method = \"pairwise\"; battles = \"b.jsonl\"; }; }");
+	expect_error(&r, "no usable votes for team 'c' (model 'c' in the battle file; its config model 'mc' is not its "
+		     "name there unless param 'models' maps it)", NULL);
+	kvt_round_done(&r);
+}
+
 Test(votes_pairwise, empty_and_unusable_files_are_errors)
 {
 	struct kvt_round r;

@@ -13,6 +13,7 @@
 #include "ingest.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +76,21 @@ void votes_name_init(struct votes_team_name *nm, const char *s)
 	nm->n = strlen(s);
 	nm->head = name_head(s, nm->n);
 	nm->tail = name_tail(s, nm->n);
+}
+
+void votes_model_hint(const struct kv_host *h, struct kv_ctx *ctx, const struct votes_team_name *names,
+		      const char *s, size_t n, char *out, size_t size)
+{
+	*out = '\0';
+	for (size_t j = 0; j < h->team_count(ctx); j++) {
+		const char *model = h->team_model(ctx, j);
+		if (model && strlen(model) == n && memcmp(model, s, n) == 0 && strcmp(names[j].s, model) != 0) {
+			snprintf(out, size, "; team '%s' has model '%s' in the config but plays under '%.200s' in the "
+				 "battle file (its id, unless param 'models' maps it)", h->team_id(ctx, j), model,
+				 names[j].s);
+			return;
+		}
+	}
 }
 
 #define NAME_SLOTS (2 * VOTES_MAX_TEAMS)
@@ -160,9 +176,11 @@ static const char *judge_text(const struct batch *b, size_t i)
 
 static int unknown_model(struct ingest *in, const char *field, const struct votes_str *m)
 {
+	char hint[600];
+	votes_model_hint(in->h, in->ctx, in->t->names, m->s, m->n, hint, sizeof hint);
 	return votes_reader_error(in->r, field, "unknown model '%.*s' (no team plays it and it is no anchor; see "
-				  "params 'models', 'anchors' and 'unknown_models')",
-				  (int)(m->n > 200 ? 200 : m->n), m->s);
+				  "params 'models', 'anchors' and 'unknown_models')%s",
+				  (int)(m->n > 200 ? 200 : m->n), m->s, hint);
 }
 
 /* Check one battle and add it to batch b (or count it as excluded). */

@@ -13,6 +13,11 @@ struct votes_team_name {
 };
 /* Set every field of *nm for the name s. */
 void votes_name_init(struct votes_team_name *nm, const char *s);
+/* When s (n bytes) is a team's model in the config but the team plays
+ * under another name in the battle file (names[team]): a hint that says so,
+ * to append to a message; else "". */
+void votes_model_hint(const struct kv_host *h, struct kv_ctx *ctx, const struct votes_team_name *names,
+		      const char *s, size_t n, char *out, size_t size);
 
 /* What a battle file adds up to.  The caller sets the inputs. */
 struct votes_tally {

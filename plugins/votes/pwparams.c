@@ -90,9 +90,13 @@ static int read_reference(struct pw *pw)
 	for (size_t i = 0; model && i < pw->k; i++)
 		if (strcmp(pw->names[i].s, h->value_string(model)) == 0)
 			pw->ref = i;
-	if (model && pw->ref == pw->k)
-		return h->value_error(pw->ctx, model, "reference_model: '%s' is neither a team's model nor an anchor (see params "
-				      "'models' and 'anchors')", h->value_string(model));
+	if (model && pw->ref == pw->k) {
+		const char *name = h->value_string(model);
+		char hint[600];
+		votes_model_hint(h, pw->ctx, pw->names, name, strlen(name), hint, sizeof hint);
+		return h->value_error(pw->ctx, model, "reference_model: '%s' is neither a team's model nor an anchor (see "
+				      "params 'models' and 'anchors')%s", name, hint);
+	}
 	return KV_OK;
 }
 
