@@ -205,6 +205,31 @@ char *kvt_config(const char *criteria, const char *selection)
 		selection ? selection : "    eliminate_lowest = 1;");
 }
 
+char *kvt_two_criteria_round(const char *dir, const char *sub, int n)
+{
+	struct kv_buf teams = {0}, x = {0}, y = {0};
+	kv_buf_puts(&x, "team,value,normalized\n");
+	kv_buf_puts(&y, "team,value,normalized\n");
+	for (int i = 1; i <= n; i++) {
+		kv_buf_printf(&teams, "%s{ id = \"t%d\"; name = \"T%d\"; model = \"m%d\"; }", i > 1 ? ", " : "", i, i, i);
+		kv_buf_printf(&x, "t%d,%d,%.3f\n", i, i, 0.05 * i);
+		kv_buf_printf(&y, "t%d,%d,%.3f\n", i, i, i == 1 ? 0.01 : 0.045 * (n + 1 - i));
+	}
+	char *xs = kv_xasprintf("%s/data/x.csv", sub), *ys = kv_xasprintf("%s/data/y.csv", sub);
+	char *rel = kv_xasprintf("%s/r.cfg", sub), *path = kv_xasprintf("%s/%s", dir, rel);
+	char *cfg = kv_xasprintf("round: { id = \"big\"; title = \"%d teams\"; date = \"2026-01-15\"; data = \"data\";"
+				 " seed = 7L; teams = ( %s );\n criteria = ("
+				 " { id = \"x\"; plugin = \"table\"; kind = \"score\"; points = 10.0; params = { file = \"x.csv\"; }; },"
+				 " { id = \"y\"; plugin = \"table\"; kind = \"score\"; points = 10.0; params = { file = \"y.csv\"; }; } );\n"
+				 " selection = { advance = 4; }; };\n", n, teams.data);
+	kvt_write(dir, xs, x.data);
+	kvt_write(dir, ys, y.data);
+	kvt_write(dir, rel, cfg);
+	free(cfg), free(rel), free(ys), free(xs);
+	kv_buf_free(&teams), kv_buf_free(&x), kv_buf_free(&y);
+	return path;
+}
+
 char *kvt_table_dir(void)
 {
 	char *dir = kvt_tempdir();

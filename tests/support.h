@@ -62,6 +62,13 @@ const struct cJSON *kvt_record_team(const struct cJSON *record, const char *id);
  * bodies (NULL: one table score criterion "x" over x.csv; eliminate_lowest 1). */
 char *kvt_config(const char *criteria, const char *selection);
 
+/* A round of n teams t1..tn under dir/sub (r.cfg, data/x.csv, data/y.csv):
+ * two criteria recorded by hand, x rising with the team's number and y
+ * falling, t1 lowest on both; four advance.  So each of t2..t(n-4) is
+ * ahead of each advancing team on y (a reweighting can level them) and t1
+ * behind on both.  Returns the config's path. */
+char *kvt_two_criteria_round(const char *dir, const char *sub, int n);
+
 /* A fresh temporary directory holding data/x.csv, the table kvt_config's
  * default criterion reads (removed by kvt_rmtree). */
 char *kvt_table_dir(void);

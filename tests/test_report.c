@@ -304,29 +304,12 @@ Test(report, takes_the_file_of_kaieval_robustness)
 	free(cfg);
 }
 
-/* Sixteen teams on two criteria recorded by hand, four advance (t13..t16):
- * t2..t12 are ahead on y and can be levelled (44 pairs), t1 is behind on
- * both (4 pairs).  The page shows the 12 closest flips, closest first, and
+/* Sixteen teams (kvt_two_criteria_round), four advance (t13..t16): t2..t12
+ * can be levelled with them (44 pairs), t1 cannot (4 pairs).  The page shows the 12 closest flips, closest first, and
  * no rank heatmap: 16 x 16 cells would not hold their numbers. */
 Test(report, a_large_round_shows_the_closest_flips_and_no_rank_heatmap)
 {
-	struct kv_buf teams = {0}, x = {0}, y = {0};
-	kv_buf_puts(&x, "team,value,normalized\n");
-	kv_buf_puts(&y, "team,value,normalized\n");
-	for (int i = 1; i <= 16; i++) {
-		kv_buf_printf(&teams, "%s{ id = \"t%d\"; name = \"T%d\"; model = \"m%d\"; }", i > 1 ? ", " : "", i, i, i);
-		kv_buf_printf(&x, "t%d,%d,%.3f\n", i, i, 0.05 * i);
-		kv_buf_printf(&y, "t%d,%d,%.3f\n", i, i, i == 1 ? 0.01 : 0.045 * (17 - i));
-	}
-	kvt_write(dir, "big/data/x.csv", x.data);
-	kvt_write(dir, "big/data/y.csv", y.data);
-	char *cfg = kv_xasprintf("round: { id = \"big\"; title = \"Sixteen\"; date = \"2026-01-15\"; data = \"data\";"
-				 " seed = 7L; teams = ( %s );\n criteria = ("
-				 " { id = \"x\"; plugin = \"table\"; kind = \"score\"; points = 10.0; params = { file = \"x.csv\"; }; },"
-				 " { id = \"y\"; plugin = \"table\"; kind = \"score\"; points = 10.0; params = { file = \"y.csv\"; }; } );\n"
-				 " selection = { advance = 4; }; };\n", teams.data);
-	kvt_write(dir, "big/r.cfg", cfg);
-	char *path = kv_xasprintf("%s/big/r.cfg", dir), *rob = kv_xasprintf("%s/big/rob.json", dir);
+	char *path = kvt_two_criteria_round(dir, "big", 16), *rob = kv_xasprintf("%s/big/rob.json", dir);
 	char *rec = kv_xasprintf("%s/big/rec.json", dir), *out = kv_xasprintf("%s/big/r.html", dir);
 	const char *robust[] = {"robustness", path, "--replicates", "10", "-o", rob, NULL};
 	const char *run[] = {"run", path, "-o", rec, NULL};
@@ -361,8 +344,7 @@ Test(report, a_large_round_shows_the_closest_flips_and_no_rank_heatmap)
 	cr_expect_eq(rows, 12);
 	free(html);
 	cJSON_Delete(doc);
-	free(text), free(out), free(rec), free(rob), free(path), free(cfg);
-	kv_buf_free(&teams), kv_buf_free(&x), kv_buf_free(&y);
+	free(text), free(out), free(rec), free(rob), free(path);
 }
 
 Test(report, robustness_is_checked)

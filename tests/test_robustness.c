@@ -179,31 +179,14 @@ Test(robustness, weight_flips_agree_with_the_script, .timeout = 300)
 	flips_agree("bound", "near flips 70 5 25");
 }
 
-/* Nine teams on two criteria recorded by hand, four advance (t6..t9): 5 x 4
- * = 20 pairs.  t2..t5 are ahead on y, so a reweighting can level them (16
- * pairs); t1 is behind on both (4 pairs).  The terminal shows the 12 that
+/* Nine teams (kvt_two_criteria_round), four advance (t6..t9): 5 x 4 = 20
+ * pairs.  A reweighting can level t2..t5 with them (16 pairs), not t1 (4).  The terminal shows the 12 that
  * need the least change, closest first, and counts the rest; the file has
  * all 20. */
 Test(robustness, a_large_round_prints_the_closest_flips)
 {
 	char *dir = kvt_tempdir();
-	struct kv_buf teams = {0}, x = {0}, y = {0};
-	kv_buf_puts(&x, "team,value,normalized\n");
-	kv_buf_puts(&y, "team,value,normalized\n");
-	for (int i = 1; i <= 9; i++) {
-		kv_buf_printf(&teams, "%s{ id = \"t%d\"; name = \"T%d\"; model = \"m%d\"; }", i > 1 ? ", " : "", i, i, i);
-		kv_buf_printf(&x, "t%d,%d,0.%d\n", i, i, i);
-		kv_buf_printf(&y, "t%d,%d,%.2f\n", i, i, i == 1 ? 0.05 : 0.09 * (10 - i));
-	}
-	kvt_write(dir, "data/x.csv", x.data);
-	kvt_write(dir, "data/y.csv", y.data);
-	char *cfg = kv_xasprintf("round: { id = \"big\"; title = \"Nine\"; date = \"2026-01-15\"; data = \"data\";"
-				 " seed = 7L; teams = ( %s );\n criteria = ("
-				 " { id = \"x\"; plugin = \"table\"; kind = \"score\"; points = 10.0; params = { file = \"x.csv\"; }; },"
-				 " { id = \"y\"; plugin = \"table\"; kind = \"score\"; points = 10.0; params = { file = \"y.csv\"; }; } );\n"
-				 " selection = { advance = 4; }; };\n", teams.data);
-	kvt_write(dir, "r.cfg", cfg);
-	char *path = kv_xasprintf("%s/r.cfg", dir), *json = kv_xasprintf("%s/r.json", dir), *out = NULL;
+	char *path = kvt_two_criteria_round(dir, "big", 9), *json = kv_xasprintf("%s/r.json", dir), *out = NULL;
 	const char *args[] = {"robustness", path, "-o", json, "--replicates", "10", NULL};
 	cr_assert_eq(kvt_exec(args, &out, NULL), 0, "%s", out);
 	char *text = kvt_read(json);
@@ -241,8 +224,7 @@ Test(robustness, a_large_round_prints_the_closest_flips)
 	cr_expect(strstr(out, "  ... and 8 more pairs (weight_flips in the file of -o): 4 of them beyond any "
 			      "reweighting") != NULL, "%s", out);
 	cJSON_Delete(root);
-	free(out), free(json), free(path), free(cfg);
-	kv_buf_free(&teams), kv_buf_free(&x), kv_buf_free(&y);
+	free(out), free(json), free(path);
 	kvt_rmtree(dir);
 	free(dir);
 }
