@@ -455,26 +455,6 @@ static int load_archive(struct verify_state *v, struct kv_error *err)
 	return 0;
 }
 
-static void print_lines(FILE *out, const char *prefix, const char *text)
-{
-	for (const char *p = text; p && *p;) {
-		const char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-		fputs(prefix, out);
-		kv_fput_text(p, n, 0, out);
-		fputc('\n', out);
-		p += n + (nl != NULL);
-	}
-}
-
-/* A message that may hold a newline, printed whole. */
-static void print_message(FILE *out, const char *prefix, const char *msg)
-{
-	fputs(prefix, out);
-	kv_fput_text(msg, strlen(msg), 1, out);
-	fputc('\n', out);
-}
-
 /* The differences between the archived record and the rerun's, builds aside. */
 static size_t compare_scoring(struct verify_state *v)
 {
@@ -507,22 +487,22 @@ static int report_verify(struct verify_state *v, int rerun_rc, const char *rerun
 	int ok = same_scoring && v->problems.len == 0;
 	/* Nothing tampered with, but no rerun: neither verified nor refuted. */
 	if (rerun_rc && v->problems.len == 0) {
-		print_message(out, "NOT verified: could not rerun the archive: ", rerun_msg);
+		kv_print_text(out, "NOT verified: could not rerun the archive: ", rerun_msg, "\n");
 		return KV_EXIT_INPUT;
 	}
 	fprintf(out, "%s\n", ok ? (identical ? "verified: the rerun gives the archived record byte for byte"
 					      : "verified: the rerun gives the archived scoring; only build identities differ")
 				: v->problems.len ? "NOT verified: the archive was changed" : "NOT verified: the rerun differs from the archive");
-	print_lines(out, "", v->problems.data);
+	kv_print_lines(out, "", v->problems.data);
 	if (rerun_rc)
-		print_message(out, "rerun failed: ", rerun_msg);
+		kv_print_text(out, "rerun failed: ", rerun_msg, "\n");
 	if (v->archived && v->archived->had_plugin_digests)
 		fprintf(out, "note: the archived record holds the plugins' file digests, as records written before they moved to the manifest did\n");
-	print_lines(out, ok ? "warning: " : "", v->versions.data);
-	print_lines(out, "note: ", v->builds.data);
+	kv_print_lines(out, ok ? "warning: " : "", v->versions.data);
+	kv_print_lines(out, "note: ", v->builds.data);
 	if (!same_scoring && v->changes.len) {
 		fputs("changes (archived -> rerun):\n", out);
-		print_lines(out, "", v->changes.data);
+		kv_print_lines(out, "", v->changes.data);
 	}
 	return ok ? 0 : KV_EXIT_DIFF;
 }

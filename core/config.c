@@ -522,24 +522,15 @@ static int refuse_include(const struct kv_round *r, const char *text, struct kv_
 		       r->config_path, line, len > 200 ? 200 : len, at);
 }
 
-/* The first control character of v (but tab and newline), or -1: one
- * written as a \x escape would reach a terminal in every table of names. */
-static long control_char(const char *v)
-{
-	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
-		if ((*p < 0x20 && *p != '\t' && *p != '\n') || *p == 0x7f)
-			return (long)(p - (const unsigned char *)v);
-	return -1;
-}
-
 /* Every string of the config, \x escapes decoded, is UTF-8 (each may reach
- * the record, which is JSON) and text. */
+ * the record, which is JSON) and text: a control character written as a \x
+ * escape would reach a terminal in every table of names. */
 static int strings_utf8(const char *path, const config_setting_t *s, struct kv_error *err)
 {
 	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
 		const char *v = config_setting_get_string(s);
 		const char *key = config_setting_name(s) ? config_setting_name(s) : "a list element";
-		long bad = kv_utf8_invalid(v, strlen(v)), control = bad < 0 ? control_char(v) : -1;
+		long bad = kv_utf8_invalid(v, strlen(v)), control = bad < 0 ? kv_control_char(v) : -1;
 		if (bad >= 0 || control >= 0)
 			return kv_fail(err, KV_EXIT_INPUT, "%s:%d: %s: %s (byte 0x%02x at %ld)", path,
 				       config_setting_source_line(s), key,

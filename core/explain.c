@@ -44,8 +44,7 @@ static size_t print_chart_run(const struct kv_evidence *ev, size_t i, const char
 	const char *key = ev->items[i].key;
 	size_t n = chart_prefix(key), j = i;
 	if (strncmp(key, "matrix.", 7) == 0) {
-		while (j < ev->count && strncmp(ev->items[j].key, "matrix.", 7) == 0)
-			j++;
+		j = kv_evidence_run_end(ev, i, "matrix.");
 		fprintf(out, "%smatrix: %zu entries (battles and wins per pair; see kaieval report)\n", indent, j - i);
 		return j;
 	}
@@ -277,25 +276,17 @@ static size_t scoring_diff(const cJSON *a, const cJSON *b, struct kv_buf *out)
 	return n;
 }
 
-/* Text quoting two records, which may come from anyone (kv_fput_text). */
-static void print_block(FILE *out, const char *head, const char *text, const char *tail)
-{
-	fputs(head, out);
-	kv_fput_text(text, strlen(text), 1, out);
-	fputs(tail, out);
-}
-
 /* diff --scoring: decisions first, then only what scores. */
 static int diff_scoring(const cJSON *a, const cJSON *b, size_t nd, const struct kv_buf *decisions, FILE *out)
 {
 	struct kv_buf details = {0};
 	size_t n = scoring_diff(a, b, &details);
 	if (nd)
-		print_block(out, "decisions that changed:\n", decisions->data, "\n");
+		kv_print_text(out, "decisions that changed:\n", decisions->data, "\n");
 	else
 		fputs("no decision changed\n", out);
 	if (n)
-		print_block(out, "scoring differences (old -> new):\n", details.data, "");
+		kv_print_text(out, "scoring differences (old -> new):\n", details.data, "");
 	else
 		fputs("the scoring is identical\n", out);
 	kv_buf_free(&details);
@@ -337,9 +328,9 @@ int kv_diff(const char *old_record, const char *new_record, int scoring_only, FI
 	else if (nd == 0)
 		fputs("no decision changed\n\n", out);
 	if (nd)
-		print_block(out, "decisions that changed:\n", decisions.data, "\n");
+		kv_print_text(out, "decisions that changed:\n", decisions.data, "\n");
 	if (n)
-		print_block(out, "every difference (old -> new):\n", details.data, "");
+		kv_print_text(out, "every difference (old -> new):\n", details.data, "");
 	kv_buf_free(&decisions);
 	kv_buf_free(&details);
 	kv_record_free(ra);

@@ -4,6 +4,7 @@
  * total (sum delta = 0) and the points non-negative (delta >= -w), and
  * reaches (w + delta).d <= 0. */
 #include "robust.h"
+#include "util.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -133,4 +134,38 @@ double kv_flip_linf(const double *w, const double *d, size_t k, double *delta)
 	for (size_t i = 0; i < k; i++)
 		worst = fmax(worst, fabs(delta[i]));
 	return worst;
+}
+
+struct pair_l2 { double l2; size_t at; };
+
+/* Levelled first, the smallest L2 first, then in the given order. */
+static int closest_first(const void *x, const void *y)
+{
+	const struct pair_l2 *a = x, *b = y;
+	if (isnan(a->l2) != isnan(b->l2))
+		return isnan(a->l2) ? 1 : -1;
+	if (!isnan(a->l2) && a->l2 != b->l2)
+		return a->l2 < b->l2 ? -1 : 1;
+	return a->at < b->at ? -1 : a->at > b->at;
+}
+
+size_t kv_flips_shown(const double *l2, size_t n, size_t *order)
+{
+	if (n <= KV_FLIPS_SHOWN) {
+		for (size_t i = 0; i < n; i++)
+			order[i] = i;
+		return n;
+	}
+	struct pair_l2 *p = kv_xmalloc(n * sizeof *p);
+	size_t levelled = 0;
+	for (size_t i = 0; i < n; i++) {
+		p[i] = (struct pair_l2){l2[i], i};
+		levelled += !isnan(l2[i]);
+	}
+	qsort(p, n, sizeof *p, closest_first);
+	size_t shown = levelled < KV_FLIPS_SHOWN ? levelled : KV_FLIPS_SHOWN;
+	for (size_t i = 0; i < shown; i++)
+		order[i] = p[i].at;
+	free(p);
+	return shown;
 }

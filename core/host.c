@@ -43,8 +43,7 @@ static void forward(struct kv_buf *b) { kv_wire_send(KV_ISOLATE_FD, b); }
 void kv_host_warning(struct kv_ctx *c, const char *msg)
 {
 	fprintf(stderr, "kaieval: warning: criterion '%s': ", crit_of(c)->id);
-	kv_fput_text(msg, strlen(msg), 1, stderr);
-	fputc('\n', stderr);
+	kv_print_text(stderr, "", msg, "\n");
 	keep_warning(c, msg);
 }
 

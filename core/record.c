@@ -289,11 +289,8 @@ static const cJSON *get_array(struct reader *rd, const cJSON *o, const char *key
  * character but tab and newline (config.c), and names reach terminals. */
 static const char *text_of(struct reader *rd, const cJSON *v, const char *key)
 {
-	for (const unsigned char *p = (const unsigned char *)v->valuestring; *p; p++)
-		if ((*p < 0x20 && *p != '\t' && *p != '\n') || *p == 0x7f) {
-			bad(rd, key, "holds a control character");
-			break;
-		}
+	if (kv_control_char(v->valuestring) >= 0)
+		bad(rd, key, "holds a control character");
 	return v->valuestring;
 }
 

@@ -343,9 +343,7 @@ static void panels_section(struct kv_buf *b, const struct kv_record *rec)
  * counting them, as kaieval explain prints it.  The index past the run. */
 static size_t matrix_row(struct kv_buf *b, const struct kv_evidence *ev, size_t i)
 {
-	size_t j = i;
-	while (j < ev->count && strncmp(ev->items[j].key, "matrix.", 7) == 0)
-		j++;
+	size_t j = kv_evidence_run_end(ev, i, "matrix.");
 	kv_buf_printf(b, "<tr><td>matrix</td><td>%zu entries: battles and wins per pair (the battle matrices "
 			 "above; every one in the embedded record)</td></tr>", j - i);
 	return j;

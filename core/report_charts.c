@@ -2,6 +2,7 @@
 #include "report_charts.h"
 #include "html.h"
 #include "human.h"
+#include "robust.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -740,60 +741,44 @@ static void flip_row(struct kv_buf *b, const cJSON *f)
 	kv_buf_puts(b, "</tr>");
 }
 
-struct flip_at { const cJSON *f; double l2; size_t at; };
-
-/* Feasible first, the smallest L2 first, then in the file's order. */
-static int closest_flip(const void *x, const void *y)
-{
-	const struct flip_at *a = x, *b = y;
-	int fa = !isnan(a->l2), fb = !isnan(b->l2);
-	if (fa != fb)
-		return fb - fa;
-	if (fa && a->l2 != b->l2)
-		return a->l2 < b->l2 ? -1 : 1;
-	return a->at < b->at ? -1 : a->at > b->at;
-}
-
 /* Every pair of a small round; of a large one (a pair per eliminated and
- * advancing team) the FLIPS_SHOWN closest that a reweighting can level, as
- * kaieval robustness prints them, and a count of the rest. */
-enum { FLIPS_SHOWN = 12 };
+ * advancing team) the closest that a reweighting can level, as kaieval
+ * robustness prints them (kv_flips_shown), and a count of the rest. */
 static void weight_flips(struct kv_buf *b, const cJSON *flips)
 {
 	size_t n = (size_t)cJSON_GetArraySize(flips), i = 0, none = 0;
 	if (!n)
 		return;
-	struct flip_at *order = kv_xcalloc(n, sizeof *order);
-	const cJSON *f;
+	const cJSON **row = kv_xcalloc(n, sizeof *row), *f;
+	double *l2 = kv_xcalloc(n, sizeof *l2);
+	size_t *order = kv_xcalloc(n, sizeof *order);
 	cJSON_ArrayForEach(f, flips) {
-		const cJSON *l2 = cJSON_GetObjectItemCaseSensitive(f, "l2");
+		const cJSON *x = cJSON_GetObjectItemCaseSensitive(f, "l2");
 		int feasible = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "feasible"));
-		order[i] = (struct flip_at){f, feasible && cJSON_IsNumber(l2) ? l2->valuedouble : NAN, i};
-		none += isnan(order[i++].l2);
+		row[i] = f;
+		l2[i] = feasible && cJSON_IsNumber(x) ? x->valuedouble : NAN;
+		none += isnan(l2[i++]);
 	}
-	size_t shown = n;
-	if (n > FLIPS_SHOWN) {
-		qsort(order, n, sizeof *order, closest_flip);
-		shown = n - none < FLIPS_SHOWN ? n - none : FLIPS_SHOWN;
-	}
+	size_t shown = kv_flips_shown(l2, n, order);
 	if (shown == 0) {
 		kv_buf_printf(b, "<p>Weight flips: no reweighting of the points levels any of the %zu pairs of an "
 				 "eliminated and an advancing team (each eliminated team is behind on every score "
 				 "criterion); all are in the robustness file.</p>", n);
-		free(order);
-		return;
+	} else {
+		kv_buf_puts(b, "<div class=\"wrap\"><table><caption>Weight flips: the smallest change of the points "
+			       "per criterion that puts a team level with another");
+		if (shown < n)
+			kv_buf_printf(b, " (the %zu closest of %zu pairs; all are in the robustness file, %zu of them "
+					 "beyond any reweighting)", shown, n, none);
+		kv_buf_puts(b, "</caption><tr><th>team</th><th>against</th><th>feasible</th><th class=\"n\">L2</th>"
+			       "<th class=\"n\">L∞</th><th>points per criterion</th><th>changes a decision</th></tr>");
+		for (i = 0; i < shown; i++)
+			flip_row(b, row[order[i]]);
+		kv_buf_puts(b, "</table></div>");
 	}
-	kv_buf_puts(b, "<div class=\"wrap\"><table><caption>Weight flips: the smallest change of the points "
-		       "per criterion that puts a team level with another");
-	if (shown < n)
-		kv_buf_printf(b, " (the %zu closest of %zu pairs; all are in the robustness file, %zu of them beyond "
-				 "any reweighting)", shown, n, none);
-	kv_buf_puts(b, "</caption><tr><th>team</th><th>against</th><th>feasible</th><th class=\"n\">L2</th>"
-		       "<th class=\"n\">L∞</th><th>points per criterion</th><th>changes a decision</th></tr>");
-	for (i = 0; i < shown; i++)
-		flip_row(b, order[i].f);
-	kv_buf_puts(b, "</table></div>");
 	free(order);
+	free(l2);
+	free(row);
 }
 
 void kv_report_robustness_section(struct kv_buf *b, const struct kv_record *rec, const struct kv_robustness *rob)

@@ -940,46 +940,31 @@ static void print_flip(const struct robust *r, const struct flip *f, FILE *out)
 			f->l2, f->linf, f->changes_decision ? "" : " (the decision still stands)");
 }
 
-/* Feasible first, the smallest L2 first; then in the order computed. */
-static int closest_first(const void *x, const void *y)
-{
-	const struct flip *a = *(const struct flip *const *)x, *b = *(const struct flip *const *)y;
-	if (a->feasible != b->feasible)
-		return b->feasible - a->feasible;
-	if (a->feasible && a->l2 != b->l2)
-		return a->l2 < b->l2 ? -1 : 1;
-	return a < b ? -1 : a > b;
-}
-
 /* Every pair on a small round; on a large one (a pair per eliminated and
- * advancing team: 10,000 for 200 teams) the FLIPS_SHOWN closest that a
- * reweighting can level, and a count of the rest, which the file of -o
+ * advancing team: 10,000 for 200 teams) the closest that a reweighting can
+ * level (kv_flips_shown), and a count of the rest, which the file of -o
  * holds. */
-#define FLIPS_SHOWN 12
 static void print_flips(const struct robust *r, const struct flip *flips, size_t n, FILE *out)
 {
 	if (!n)
 		return;
-	fprintf(out, "\nsmallest change of the points that lets an eliminated team catch an advancing one%s:\n",
-		n > FLIPS_SHOWN ? ", the closest pairs" : "");
-	const struct flip **order = kv_xcalloc(n, sizeof *order);
-	size_t none = 0;
+	double *l2 = kv_xcalloc(n, sizeof *l2);
+	size_t *order = kv_xcalloc(n, sizeof *order), none = 0;
 	for (size_t i = 0; i < n; i++) {
-		order[i] = &flips[i];
+		l2[i] = flips[i].feasible ? flips[i].l2 : NAN;
 		none += !flips[i].feasible;
 	}
-	size_t shown = n;
-	if (n > FLIPS_SHOWN) {
-		qsort(order, n, sizeof *order, closest_first);
-		shown = n - none < FLIPS_SHOWN ? n - none : FLIPS_SHOWN;
-	}
+	size_t shown = kv_flips_shown(l2, n, order);
+	fprintf(out, "\nsmallest change of the points that lets an eliminated team catch an advancing one%s:\n",
+		n > KV_FLIPS_SHOWN ? ", the closest pairs" : "");
 	for (size_t i = 0; i < shown; i++)
-		print_flip(r, order[i], out);
+		print_flip(r, &flips[order[i]], out);
 	if (shown < n)
 		fprintf(out, "  %s%zu %spairs (weight_flips in the file of -o): %zu of them beyond any reweighting "
 			"(the eliminated team behind on every score criterion)\n", shown ? "... and " : "",
 			n - shown, shown ? "more " : "", none);
 	free(order);
+	free(l2);
 }
 
 static void print_leave_one_out(const struct robust *r, FILE *out)

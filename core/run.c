@@ -78,6 +78,14 @@ const struct kv_evidence_item *kv_evidence_get(const struct kv_evidence *ev, con
 	return NULL;
 }
 
+size_t kv_evidence_run_end(const struct kv_evidence *ev, size_t i, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	while (i < ev->count && strncmp(ev->items[i].key, prefix, n) == 0)
+		i++;
+	return i;
+}
+
 void kv_run_free(struct kv_run *run)
 {
 	if (!run)

@@ -108,5 +108,8 @@ const struct kv_team_outcome *kv_run_outcome(const struct kv_run *run, const cha
 const struct kv_standing *kv_run_standing(const struct kv_run *run, const char *team);
 double kv_run_group_points(const struct kv_run *run, size_t team, const char *group);
 const struct kv_evidence_item *kv_evidence_get(const struct kv_evidence *ev, const char *key);
+/* The index past the run of items from i whose keys start with prefix (a
+ * chart's data: matrix.*, histogram.GROUP.*). */
+size_t kv_evidence_run_end(const struct kv_evidence *ev, size_t i, const char *prefix);
 
 #endif

@@ -47,13 +47,23 @@ int kv_error_add(struct kv_error *all, const struct kv_error *one)
 	return one->status;
 }
 
+/* A control character but tab and newline. */
+static int is_control(unsigned char c) { return (c < 0x20 && c != '\t' && c != '\n') || c == 0x7f; }
+
+long kv_control_char(const char *s)
+{
+	for (const char *p = s; *p; p++)
+		if (is_control((unsigned char)*p))
+			return (long)(p - s);
+	return -1;
+}
+
 void kv_fput_text(const char *s, size_t n, int newlines, FILE *out)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	for (size_t i = 0; i < n;) {
 		size_t len = p[i] >= 0x80 ? kv_utf8_seq(p + i, n - i) : 1;
-		int plain = p[i] >= 0x80 ? len > 0 : (p[i] >= 0x20 && p[i] != 0x7f) || p[i] == '\t' ||
-							     (p[i] == '\n' && newlines);
+		int plain = p[i] >= 0x80 ? len > 0 : !is_control(p[i]) && (p[i] != '\n' || newlines);
 		if (plain)
 			fwrite(p + i, 1, len, out);
 		else
@@ -62,22 +72,32 @@ void kv_fput_text(const char *s, size_t n, int newlines, FILE *out)
 	}
 }
 
-void kv_error_print(const struct kv_error *err, FILE *out)
+void kv_print_text(FILE *out, const char *before, const char *text, const char *after)
 {
-	/* Single messages print whole, as they always have (some hold a newline). */
-	if (!err->count) {
-		fputs("kaieval: ", out);
-		kv_fput_text(err->msg, strlen(err->msg), 1, out);
-		fputc('\n', out);
-		return;
-	}
-	for (const char *m = err->msg; *m;) {
+	fputs(before, out);
+	kv_fput_text(text, strlen(text), 1, out);
+	fputs(after, out);
+}
+
+void kv_print_lines(FILE *out, const char *prefix, const char *text)
+{
+	for (const char *m = text; m && *m;) {
 		size_t n = strcspn(m, "\n");
-		fputs("kaieval: ", out);
+		fputs(prefix, out);
 		kv_fput_text(m, n, 0, out);
 		fputc('\n', out);
 		m += n + (m[n] == '\n');
 	}
+}
+
+void kv_error_print(const struct kv_error *err, FILE *out)
+{
+	/* Single messages print whole, as they always have (some hold a newline). */
+	if (!err->count) {
+		kv_print_text(out, "kaieval: ", err->msg, "\n");
+		return;
+	}
+	kv_print_lines(out, "kaieval: ", err->msg);
 	if (err->dropped)
 		fprintf(out, "kaieval: ... and %zu more errors\n", err->dropped);
 }

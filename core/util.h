@@ -68,10 +68,18 @@ int kv_str_ends_with(const char *s, const char *suffix);
 size_t kv_utf8_seq(const unsigned char *s, size_t n);
 /* Offset of the first byte of s[0..n) that is not well-formed UTF-8, or -1. */
 long kv_utf8_invalid(const char *s, size_t n);
+/* Offset of the first control character of s other than tab and newline,
+ * or -1: such a character in a name would garble or command a terminal. */
+long kv_control_char(const char *s);
 /* s[0..n) for a terminal: a byte that is not well-formed UTF-8 and a control
  * character (but tab, and newline where `newlines`) as \xNN, so that a value
  * quoted from a data file can neither garble nor command the terminal. */
 void kv_fput_text(const char *s, size_t n, int newlines, FILE *out);
+/* before, text as kv_fput_text prints it (newlines kept), then after. */
+void kv_print_text(FILE *out, const char *before, const char *text, const char *after);
+/* Each line of text (split at newlines) as prefix, the line as text, and a
+ * newline. */
+void kv_print_lines(FILE *out, const char *prefix, const char *text);
 
 /* Read a whole file into b (NUL-terminated); -1 with errno on failure. */
 /* A regular file opened for reading (O_CLOEXEC), never blocking on a FIFO:

@@ -528,8 +528,8 @@ Test(votes_pairwise, a_config_model_that_is_not_the_battle_name_is_pointed_out)
 		      "{\"model_a\": \"b\", \"model_b\": \"a\", \"winner\": \"model_a\", \"judge\": \"j\"}\n");
 	run_round(&r, TEAMS_ABC, "{ id = \"arena\"; plugin = \"votes\"; kind = \"score\"; points = 1.0;"
 				 " params = { method = \"pairwise\"; battles = \"b.jsonl\"; }; }");
-	expect_error(&r, "no usable votes for team 'c' (model 'c' in the battle file; its config model 'mc' is not its "
-		     "name there unless param 'models' maps it)", NULL);
+	expect_error(&r, "no usable votes for team 'c' (model 'c'); team 'c' has model 'mc' in the config but plays "
+		     "under 'c' in the battle file (its id, unless param 'models' maps it)", NULL);
 	kvt_round_done(&r);
 }
 

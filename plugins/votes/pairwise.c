@@ -32,11 +32,11 @@ static int check_data(struct pw *pw, const double *w)
 			return h->value_error(pw->ctx, h->value_at(h->param(pw->ctx, "anchors"), i - pw->teams),
 					      "anchors: '%s' is in no counted battle of %s", pw->names[i].s, pw->path);
 		const char *model = h->team_model(pw->ctx, i);
-		int other = model && strcmp(model, pw->names[i].s) != 0;
-		return h->error(pw->ctx, "%s: no usable votes for team '%s' (model '%s' in the battle file%s%s%s)",
-				pw->path, h->team_id(pw->ctx, i), pw->names[i].s,
-				other ? "; its config model '" : "", other ? model : "",
-				other ? "' is not its name there unless param 'models' maps it" : "");
+		char hint[600] = "";
+		if (model)
+			votes_model_hint(h, pw->ctx, pw->names, model, strlen(model), hint, sizeof hint);
+		return h->error(pw->ctx, "%s: no usable votes for team '%s' (model '%s')%s", pw->path,
+				h->team_id(pw->ctx, i), pw->names[i].s, hint);
 	}
 	if (votes_bt_unreachable(w, k, &from, &to))
 		return h->error(pw->ctx, "%s: the Bradley-Terry estimate does not exist: no chain of wins "
