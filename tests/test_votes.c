@@ -447,6 +447,113 @@ Test(votes_pairwise, json_array_equals_jsonl)
 
 struct bad_case { const char *line, *fragments[3]; };
 
+/* The duplicates case above as a CSV table: columns in another order, a
+ * byte-order mark, CRLF, a blank line, quoted fields (a comma, doubled
+ * quotes, a line break) in a column the plugin skips, anony as pandas
+ * writes it, and an empty question_id for the open battle.  The same
+ * counts by the same hand count. */
+Test(votes_pairwise, a_csv_table_reads_as_the_json_does)
+{
+	struct kvt_round r;
+	struct kv_buf buf = {0}, csv = {0};
+	round_init(&r);
+	kv_buf_puts(&csv, "\xef\xbb\xbfquestion_id,judge,winner,conversation,model_b,anony,model_a,tstamp\r\n");
+	kv_buf_puts(&csv, "dup,j1,model_a,\"hi, \"\"there\"\"\",mb,True,ma,1714525806.5\r\n\r\n");
+	three_teams(&buf);
+	for (char *line = strtok(buf.data, "\n"); line; line = strtok(NULL, "\n")) {
+		char a[8], b[8], w[16], j[8], q[16];
+		cr_assert_eq(sscanf(line, "{\"model_a\": \"%7[^\"]\", \"model_b\": \"%7[^\"]\", \"winner\": \"%15[^\"]\", "
+				    "\"judge\": \"%7[^\"]\", \"question_id\": \"%15[^\"]\"", a, b, w, j, q), 5, "%s", line);
+		kv_buf_printf(&csv, "%s,%s,%s,\"line one\nline two\",%s,true,%s,\r\n", q, j, w, b, a);
+	}
+	kv_buf_puts(&csv, "dup,j1,model_a,,ma,True,mb,\r\n");
+	kv_buf_puts(&csv, ",j9,model_a,,ma,False,mc,1e9\r\n");
+	kv_buf_puts(&csv, "dup,j2,model_b,,mb,,ma,");
+	kvt_round_put(&r, "b.csv", csv.data);
+	run_round(&r, TEAMS_ABC, "{ id = \"arena\"; plugin = \"votes\"; kind = \"score\"; points = 25.0;"
+		  " params = { method = \"pairwise\"; battles = \"b.csv\"; bootstrap = 50;"
+		  " models = { a = \"ma\"; b = \"mb\"; c = \"mc\"; }; }; }");
+	cr_assert_eq(r.rc, 0, "%s", r.err.msg);
+	cr_expect_eq(rev(&r, "arena", "battles_read"), 22);
+	cr_expect_eq(rev(&r, "arena", "excluded_duplicate"), 1);
+	cr_expect_eq(rev(&r, "arena", "excluded_not_anonymous"), 1);
+	cr_expect_eq(rev(&r, "arena", "ballots_counted"), 20);
+	cr_expect_eq(ev(&r, "arena", "a", "wins"), 13);
+	cr_expect_eq(ev(&r, "arena", "b", "wins"), 5);
+	cr_expect_eq(ev(&r, "arena", "b", "battles"), 10);
+	cr_expect_eq(rev(&r, "arena", "without_question_id"), 0);
+	kv_buf_free(&buf);
+	kv_buf_free(&csv);
+	kvt_round_done(&r);
+}
+
+/* A bad CSV battle file: file, line, record and field named.  Lines 1-4
+ * are the header and two good battles; the second's note spans two
+ * lines, so a bad record 3 is on line 5 (errors name the line where a
+ * record starts, or where the bad field does). */
+Test(votes_pairwise, bad_csv_battles_name_file_line_record_and_field)
+{
+	static const struct bad_case cases[] = {
+		{"ma,m\"b,tie,j,", {"b.csv:5: record 3", "field 'model_b'", "a quote inside an unquoted field"}},
+		{"ma,\"mb\"x,tie,j,", {"b.csv:5: record 3", "field 'model_b'", "text after a closing quote ('x')"}},
+		{"ma,mb,tie,j,\"no end", {"b.csv:5: record 3", "runs to the end of the file", NULL}},
+		{"ma,mb,tie,j", {"b.csv:5: record 3", "4 fields, where the header has 5 columns", NULL}},
+		{"ma,mb,tie,j,,x", {"b.csv:5: record 3", "more fields than the header's 5 columns", NULL}},
+		{"ma,mb,tie,,", {"b.csv:5: record 3", "field 'judge'", "empty"}},
+		{"gpt,mb,tie,j,", {"b.csv:5: record 3", "field 'model_a'", "unknown model 'gpt'"}},
+		{"ma,mb,draw,j,", {"b.csv:5: record 3", "field 'winner'", "'draw'"}},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct kvt_round r;
+		round_init(&r);
+		char *text = kv_xasprintf("model_a,model_b,winner,judge,note\nma,mb,model_a,j,\n"
+					  "\"mb\",ma,model_a,j,\"two\nlines\"\n%s\n", cases[i].line);
+		kvt_round_put(&r, "b.csv", text);
+		free(text);
+		run_round(&r, TEAMS_AB, "{ id = \"arena\"; plugin = \"votes\"; kind = \"score\"; points = 1.0;"
+			  " params = { method = \"pairwise\"; battles = \"b.csv\"; models = { a = \"ma\"; b = \"mb\"; }; }; }");
+		expect_error(&r, cases[i].fragments[0], cases[i].fragments[1], cases[i].fragments[2], NULL);
+		kvt_round_done(&r);
+	}
+}
+
+Test(votes_pairwise, a_nul_byte_in_a_csv_battle_file_is_refused)
+{
+	static const char bytes[] = "model_a,model_b,winner,judge\nma,mb,model_a,j\0x\n";
+	struct kvt_round r;
+	round_init(&r);
+	kvt_round_put(&r, "b.csv", "");
+	char *path = kv_xasprintf("%s/d/b.csv", r.dir);
+	FILE *f = fopen(path, "wb");
+	cr_assert(f);
+	cr_assert_eq(fwrite(bytes, 1, sizeof bytes - 1, f), sizeof bytes - 1);
+	fclose(f);
+	free(path);
+	run_round(&r, TEAMS_AB, "{ id = \"arena\"; plugin = \"votes\"; kind = \"score\"; points = 1.0;"
+		  " params = { method = \"pairwise\"; battles = \"b.csv\"; models = { a = \"ma\"; b = \"mb\"; }; }; }");
+	expect_error(&r, "b.csv:2: record 1", "field 'judge'", "a NUL byte", NULL);
+	kvt_round_done(&r);
+}
+
+Test(votes_pairwise, a_csv_header_without_the_columns_is_refused)
+{
+	static const struct bad_case cases[] = {
+		{"model_a,model_b,winner,user\nma,mb,tie,j\n", {"b.csv:1:", "the header has no column 'judge'", NULL}},
+		{"model_a,judge,model_b,winner,judge\n",
+		 {"b.csv:1:", "column 'judge' named twice in the header (fields 2 and 5)", NULL}},
+		{"", {"b.csv:1:", "empty file", NULL}},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct kvt_round r;
+		round_init(&r);
+		kvt_round_put(&r, "b.csv", cases[i].line);
+		run_round(&r, TEAMS_AB, "{ id = \"arena\"; plugin = \"votes\"; kind = \"score\"; points = 1.0;"
+			  " params = { method = \"pairwise\"; battles = \"b.csv\"; models = { a = \"ma\"; b = \"mb\"; }; }; }");
+		expect_error(&r, cases[i].fragments[0], cases[i].fragments[1], cases[i].fragments[2], NULL);
+		kvt_round_done(&r);
+	}
+}
+
 Test(votes_pairwise, bad_battles_name_file_record_and_field)
 {
 	static const struct bad_case cases[] = {

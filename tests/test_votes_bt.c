@@ -243,6 +243,36 @@ Test(votes_bt, jsonl_gives_the_same_bytes)
 	cJSON_Delete(battles);
 }
 
+/* The same battles as the fixture set's CSV table give the same scores,
+ * Elo, bootstrap interval and counts as the JSON array (which the tests
+ * above hold to FastChat's and Newton's estimates). */
+Test(votes_bt, csv_gives_the_same_result_as_json)
+{
+	char *dir = kvt_tempdir(), *json = read_src("tests/data/votes/battles_3k.json");
+	char *csv = read_src("tests/data/votes/battles_3k.csv");
+	kvt_write(dir, "d/battles_3k.json", json);
+	kvt_write(dir, "d/battles_3k.csv", csv);
+	struct kv_run *a, *c;
+	struct kv_error err;
+	cr_assert_eq(run_arena(dir, "battles_3k.json", &a, &err), 0, "%s", err.msg);
+	cr_assert_eq(run_arena(dir, "battles_3k.csv", &c, &err), 0, "%s", err.msg);
+	for (int i = 0; i < K; i++) {
+		cr_expect_eq(kvt_normalized(a, "arena", ids[i]), kvt_normalized(c, "arena", ids[i]), "%s", ids[i]);
+		static const char *const keys[] = {"elo", "elo_q025", "elo_q975", "battles", "ties", "judges"};
+		for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+			cr_expect_eq(kvt_evidence_num(a, "arena", ids[i], keys[k]),
+				     kvt_evidence_num(c, "arena", ids[i], keys[k]), "%s %s", ids[i], keys[k]);
+	}
+	cr_expect_eq(kvt_round_evidence_num(c, "arena", "battles_read"), 3000);
+	cr_expect_eq(kvt_round_evidence_num(c, "arena", "judges"), 200);
+	kv_run_free(a);
+	kv_run_free(c);
+	kvt_rmtree(dir);
+	free(dir);
+	free(json);
+	free(csv);
+}
+
 /* The sample under params `extra`, in a fresh folder (removed by done_sample). */
 static struct kv_run *run_sample(const char *extra, char **dir)
 {

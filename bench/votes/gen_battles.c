@@ -3,7 +3,7 @@
  *
  *   gen_battles -o FILE [-n 10000000] [-m 8] [-j 50000] [-d 0.01] [-s 2026]
  *               [-t tail] [-q questions] [-a anchors] [-u unknown share] [-x [-x]] [-p]
- *               [-c korean share] [-L]
+ *               [-c korean share] [-L] [-C]
  *
  * Each line is one battle in FastChat's clean_battle layout: model_a,
  * model_b, winner, judge, question_id (32 hex digits), tstamp.  The models
@@ -29,7 +29,10 @@
  *       given share are Korean, written as json.dumps writes them by
  *       default (ensure_ascii: every Korean letter a \uXXXX escape, an
  *       emoji a surrogate pair);
- *   -L  model names shaped like Arena's, 15 to 35 bytes (names.h).
+ *   -L  model names shaped like Arena's, 15 to 35 bytes (names.h);
+ *   -C  the same battles as a CSV table (a header row, then a row a
+ *       battle; with -x, conv_metadata is a quoted JSON text, its quotes
+ *       doubled); not with -x -x, -p or -c.
  * Same arguments, same bytes. */
 #include "names.h"
 
@@ -59,7 +62,7 @@ struct opts {
 	unsigned long long n;
 	unsigned models, judges, anchors, questions;
 	double dup, tail, unknown, korean;
-	int extra, pretty, conversations, arena_names;
+	int extra, pretty, conversations, arena_names, csv;
 	uint64_t seed;
 	const char *out;
 };
@@ -68,7 +71,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: gen_battles -o FILE [-n battles] [-m models<=256] [-j judges] [-d repeat share] "
 		"[-s seed] [-t tail exponent] [-q question pool] [-a anchors] [-u unknown share] [-x [-x]] [-p] "
-		"[-c korean share] [-L]\n");
+		"[-c korean share] [-L] [-C]\n");
 	return 2;
 }
 
@@ -76,7 +79,7 @@ static int parse(int argc, char **argv, struct opts *o)
 {
 	int c;
 	*o = (struct opts){.n = 10000000ULL, .models = 8, .judges = 50000, .dup = 0.01, .seed = 2026};
-	while ((c = getopt(argc, argv, "o:n:m:j:d:s:t:q:a:u:xpc:L")) != -1) {
+	while ((c = getopt(argc, argv, "o:n:m:j:d:s:t:q:a:u:xpc:LC")) != -1) {
 		switch (c) {
 		case 'o': o->out = optarg; break;
 		case 'n': o->n = strtoull(optarg, NULL, 10); break;
@@ -91,6 +94,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'x': o->extra++; break;
 		case 'p': o->pretty = 1; break;
 		case 'L': o->arena_names = 1; break;
+		case 'C': o->csv = 1; break;
 		case 'c':
 			o->conversations = 1;
 			o->korean = atof(optarg);
@@ -98,6 +102,8 @@ static int parse(int argc, char **argv, struct opts *o)
 		default: return -1;
 		}
 	}
+	if (o->csv && (o->extra > 1 || o->pretty || o->conversations))
+		return -1;
 	return o->out && o->models >= 2 && o->models <= BENCH_MAX_MODELS && o->judges >= 1 &&
 	       o->anchors < o->models ? 0 : -1;
 }
@@ -292,6 +298,20 @@ static void write_conversations(struct out *w, double korean)
 	}
 }
 
+/* The battle write_battle writes, as a CSV row: the same draws in the
+ * same order, so the same battles as the JSON of the same arguments. */
+static void write_row(FILE *f, const struct opts *o, const struct ballot *x, const char *a, const char *b,
+		      const char *judge, const char *question, const char *tstamp)
+{
+	fprintf(f, "%s,%s,%s,%s,%s,%s", a, b, winner(o, x->a, x->b), judge, question, tstamp);
+	if (o->extra) {
+		unsigned h2 = below(5), tokens = below(4000), turn = 1 + below(3);
+		fprintf(f, ",true,English,%u,\"{\"\"sum_user_tokens\"\": %u, \"\"header_count_a\"\": {\"\"h1\"\": 0, "
+			"\"\"h2\"\": %u}, \"\"tags\"\": [\"\"code\"\", null]}\"", turn, tokens, h2);
+	}
+	fputc('\n', f);
+}
+
 static void write_battle(struct out *w, const struct opts *o, const struct ballot *x, unsigned long long i)
 {
 	char a[BENCH_NAME_BYTES], b[BENCH_NAME_BYTES], judge[32], question[40], tstamp[32];
@@ -302,6 +322,10 @@ static void write_battle(struct out *w, const struct opts *o, const struct ballo
 	snprintf(judge, sizeof judge, "arena_user_%u", x->judge);
 	snprintf(question, sizeof question, "%016llx%016llx", (unsigned long long)x->q0, (unsigned long long)x->q1);
 	snprintf(tstamp, sizeof tstamp, "%.4f", 1714525806.0 + 0.25 * (double)i);
+	if (o->csv) {
+		write_row(w->f, o, x, a, b, judge, question, tstamp);
+		return;
+	}
 	if (o->pretty)
 		item(w, NULL);
 	begin(w, '{');
@@ -353,6 +377,9 @@ int main(int argc, char **argv)
 	static char buf[1 << 20];
 	setvbuf(f, buf, _IOFBF, sizeof buf);
 	struct out w = {.f = f, .pretty = o.pretty};
+	if (o.csv)
+		fprintf(f, "model_a,model_b,winner,judge,question_id,tstamp%s\n",
+			o.extra ? ",anony,language,turn,conv_metadata" : "");
 	if (o.pretty)
 		begin(&w, '[');
 	for (unsigned long long i = 0; i < o.n; i++) {

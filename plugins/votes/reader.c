@@ -139,6 +139,14 @@ static void free_blocks(struct votes_reader *r)
 		free(r->blocks[i].mem);
 }
 
+/* A name ending in .csv (any case) is a table of battles; any other is JSON. */
+static int named_csv(const char *path)
+{
+	size_t n = strlen(path);
+	return n >= 4 && path[n - 4] == '.' && (path[n - 3] | 0x20) == 'c' && (path[n - 2] | 0x20) == 's' &&
+	       (path[n - 1] | 0x20) == 'v';
+}
+
 struct votes_reader *votes_reader_open(const struct kv_host *h, struct kv_ctx *ctx, const char *path)
 {
 	struct votes_reader *r = calloc(1, sizeof *r);
@@ -148,6 +156,7 @@ struct votes_reader *votes_reader_open(const struct kv_host *h, struct kv_ctx *c
 	r->ctx = ctx;
 	r->path = path;
 	votes_scan_init(&r->scan);
+	r->scan.csv = named_csv(path);
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
 	if (!(r->in = h->input_open(ctx, path))) {

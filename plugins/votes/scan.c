@@ -37,6 +37,7 @@ void votes_scan_free(struct votes_scan *s)
 {
 	for (size_t i = 0; i < sizeof s->scratch / sizeof s->scratch[0]; i++)
 		free(s->scratch[i].s);
+	free(s->csv_column);
 }
 
 static int bad(struct cur *c, enum field f, const char *fmt, ...) KV_PRINTF(3, 4);
@@ -1127,6 +1128,8 @@ static int skip_bom(struct cur *c)
 int votes_scan_next(struct votes_scan *s, const char **p, const char *end, int eof,
 		    struct votes_battle *b)
 {
+	if (s->csv)
+		return votes_scan_csv_next(s, p, end, eof, b);
 	struct cur c = {*p, end, eof, s};
 	long line = s->line;
 	enum votes_phase ph = s->phase;

@@ -1,5 +1,6 @@
 /* The battle scanner: a hand-written JSON reader for Chatbot Arena battle
- * files (one JSON array of objects, or JSONL), fed block by block.
+ * files (one JSON array of objects, or JSONL), fed block by block, and
+ * its sibling for the same battles as a CSV table (scan_csv.c).
  *
  * It reads only the fields the plugin needs and skips every other value
  * (validating its syntax), so a 10-million-record file costs one pass over
@@ -56,6 +57,10 @@ struct votes_scan {
 	int resting;              /* records left to read by the general reader */
 	int wide;                 /* read layouts by AVX-512 (simd.h) */
 	int general_only;         /* tests: every record by the general reader */
+	/* CSV (scan_csv.c): the file is a table; its columns' fields, from the header */
+	int csv;
+	unsigned char *csv_column;
+	size_t csv_columns;
 };
 
 void votes_scan_init(struct votes_scan *s);
@@ -65,5 +70,8 @@ void votes_scan_free(struct votes_scan *s);
  * (copy [*p, end) in front of the next bytes and call again). */
 int votes_scan_next(struct votes_scan *s, const char **p, const char *end, int eof,
 		    struct votes_battle *b);
+/* The same for a file in CSV (s->csv; votes_scan_next calls it). */
+int votes_scan_csv_next(struct votes_scan *s, const char **p, const char *end, int eof,
+			struct votes_battle *b);
 
 #endif

@@ -17,7 +17,8 @@ static const struct kv_param_decl params[] = {
 	{"ratings", KV_T_PATH, 0, NULL, NULL,
 	 "rating: CSV/JSONL with columns rater,group,team,score,seconds[,timestamp]"},
 	{"battles", KV_T_PATH, 0, NULL, NULL,
-	 "pairwise: JSON array or JSONL of battles (model_a, model_b, winner, judge, question_id, tstamp)"},
+	 "pairwise: JSON array or JSONL of battles (model_a, model_b, winner, judge, question_id, tstamp), "
+	 "or a CSV table of them (a name ending in .csv)"},
 	{"groups", KV_T_LIST, 0, NULL, NULL, "rating: rater groups that count (default: all)"},
 	{"scale_min", KV_T_INT, 0, "1", NULL, "rating: lowest score on the scale"},
 	{"scale_max", KV_T_INT, 0, "5", NULL, "rating: highest score on the scale"},

@@ -10,7 +10,9 @@
  * then whole and in pieces (sizes taken from its first byte), plainly and,
  * where the processor has it, with AVX-512, and the readings are compared.
  * Every buffer ends exactly where the scanner is told the bytes end, so the
- * sanitizers see any read past it.  Built two ways (tests/fuzz/README.md):
+ * sanitizers see any read past it.  The same bytes are then read as a CSV
+ * table (scan_csv.c), whole and in the same pieces, and the two readings
+ * compared.  Built two ways (tests/fuzz/README.md):
  * with clang -fsanitize=fuzzer, or with replay.c as a plain program. */
 #include <stdint.h>
 #include <stdio.h>
@@ -77,7 +79,7 @@ static void put_end(struct reading *r, const struct votes_scan *s, int rc)
 /* Read text in pieces of `piece` bytes (the unread tail moves in front of
  * the next piece, as the plugin's reader does), each time in a buffer of
  * exactly the bytes given. */
-enum mode { PLAIN, WIDE, GENERAL };
+enum mode { PLAIN, WIDE, GENERAL, CSV };
 
 static void read_pieces(const uint8_t *text, size_t len, size_t piece, enum mode mode, struct reading *out)
 {
@@ -90,6 +92,7 @@ static void read_pieces(const uint8_t *text, size_t len, size_t piece, enum mode
 	votes_scan_init(&s);
 	s.wide = mode == WIDE;
 	s.general_only = mode == GENERAL;
+	s.csv = mode == CSV;
 	for (;;) {
 		rc = votes_scan_next(&s, &p, buf + have, fed == len, &b);
 		if (rc == VOTES_SCAN_RECORD) {
@@ -142,5 +145,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(cut.text);
 	}
 	free(whole.text);
+	struct reading csv_whole = {0}, csv_cut = {0}; /* the same bytes as a CSV table */
+	read_pieces(text, len, len ? len : 1, CSV, &csv_whole);
+	read_pieces(text, len, piece, CSV, &csv_cut);
+	if (strcmp(csv_whole.text, csv_cut.text) != 0) {
+		fprintf(stderr, "CSV readings differ (pieces of %zu):\n--- whole:%s\n--- in pieces:%s\n", piece,
+			csv_whole.text, csv_cut.text);
+		abort();
+	}
+	free(csv_whole.text);
+	free(csv_cut.text);
 	return 0;
 }
