@@ -542,6 +542,7 @@ Test(votes_pairwise, a_csv_header_without_the_columns_is_refused)
 		{"model_a,judge,model_b,winner,judge\n",
 		 {"b.csv:1:", "column 'judge' named twice in the header (fields 2 and 5)", NULL}},
 		{"", {"b.csv:1:", "empty file", NULL}},
+		{"{\"model_a\": \"ma\"}\n", {"b.csv:1:", "starts with '{', as JSON does", NULL}},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct kvt_round r;
@@ -552,6 +553,19 @@ Test(votes_pairwise, a_csv_header_without_the_columns_is_refused)
 		expect_error(&r, cases[i].fragments[0], cases[i].fragments[1], cases[i].fragments[2], NULL);
 		kvt_round_done(&r);
 	}
+}
+
+/* A CSV table under a JSON name is told how it would be read. */
+Test(votes_pairwise, a_csv_table_named_as_json_is_pointed_out)
+{
+	struct kvt_round r;
+	round_init(&r);
+	kvt_round_put(&r, "b.jsonl", "model_a,model_b,winner,judge\nma,mb,model_a,j\n");
+	run_round(&r, TEAMS_AB, "{ id = \"arena\"; plugin = \"votes\"; kind = \"score\"; points = 1.0;"
+		  " params = { method = \"pairwise\"; battles = \"b.jsonl\"; models = { a = \"ma\"; b = \"mb\"; }; }; }");
+	expect_error(&r, "b.jsonl:1:", "expected '[' or '{' at the start", "read as a CSV table when its name ends in .csv",
+		     NULL);
+	kvt_round_done(&r);
 }
 
 Test(votes_pairwise, bad_battles_name_file_record_and_field)

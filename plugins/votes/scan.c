@@ -1078,7 +1078,8 @@ static int before_record(struct cur *c, enum votes_phase *ph)
 				continue;
 			}
 			if (ch != '{')
-				return bad(c, F_OTHER, "malformed JSON: expected '[' or '{' at the start");
+				return bad(c, F_OTHER, "malformed JSON: expected '[' or '{' at the start (a battle file "
+					   "is read as a CSV table when its name ends in .csv)");
 			*ph = PH_JSONL;
 			return OK;
 		case PH_ARRAY_FIRST:

@@ -253,6 +253,9 @@ static int header(struct cur *c)
 	long first = c->line;
 	if (c->p == c->end && c->eof)
 		return bad(c, C_OTHER, "empty file (a battle file in CSV starts with a header row)");
+	if (c->p < c->end && (*c->p == '[' || *c->p == '{'))
+		return bad(c, C_OTHER, "the file starts with '%c', as JSON does, but its name ends in .csv (a battle "
+			   "file is read as a CSV table when its name ends in .csv, as JSON otherwise)", *c->p);
 	while (more == 1) {
 		struct votes_str name;
 		if ((rc = field(c, C_OTHER, NULL, &name)) != OK)
