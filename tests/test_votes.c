@@ -543,6 +543,8 @@ Test(votes_pairwise, a_csv_header_without_the_columns_is_refused)
 		 {"b.csv:1:", "column 'judge' named twice in the header (fields 2 and 5)", NULL}},
 		{"", {"b.csv:1:", "empty file", NULL}},
 		{"{\"model_a\": \"ma\"}\n", {"b.csv:1:", "starts with '{', as JSON does", NULL}},
+		{"model_a;model_b;winner;judge\nma;mb;tie;j\n",
+		 {"b.csv:1:", "the header is one column holding semicolons: fields are separated by commas", NULL}},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct kvt_round r;

@@ -230,17 +230,28 @@ static int name_column(struct cur *c, const struct votes_str *name, unsigned cha
 	return OK;
 }
 
-static int required_columns(struct cur *c, const unsigned char *column, size_t n)
+/* sep: a semicolon or tab in the header, where one column was read. */
+static int required_columns(struct cur *c, const unsigned char *column, size_t n, char sep)
 {
 	for (int k = 0; k < REQUIRED; k++) {
 		size_t i = 0;
 		while (i < n && column[i] != k)
 			i++;
-		if (i == n)
-			return bad(c, C_OTHER, "the header has no column '%s' (a battle file in CSV needs model_a, "
-				   "model_b, winner and judge)", column_names[k]);
+		if (i < n)
+			continue;
+		if (sep)
+			return bad(c, C_OTHER, "the header is one column holding %s: fields are separated by commas "
+				   "(a battle file in CSV needs model_a, model_b, winner and judge)",
+				   sep == ';' ? "semicolons" : "tabs");
+		return bad(c, C_OTHER, "the header has no column '%s' (a battle file in CSV needs model_a, "
+			   "model_b, winner and judge)", column_names[k]);
 	}
 	return OK;
+}
+
+static char other_separator(const struct votes_str *name)
+{
+	return memchr(name->s, ';', name->n) ? ';' : memchr(name->s, '\t', name->n) ? '\t' : 0;
 }
 
 /* The header row: which column is which field. */
@@ -251,6 +262,7 @@ static int header(struct cur *c)
 	unsigned char *column = NULL;
 	int rc, more = 1;
 	long first = c->line;
+	char sep = 0;
 	if (c->p == c->end && c->eof)
 		return bad(c, C_OTHER, "empty file (a battle file in CSV starts with a header row)");
 	if (c->p < c->end && (*c->p == '[' || *c->p == '{'))
@@ -269,12 +281,14 @@ static int header(struct cur *c)
 			}
 			column = grown;
 		}
+		if (n == 0)
+			sep = other_separator(&name);
 		if ((rc = name_column(c, &name, column, n++)) != OK || (more = separator(c, C_OTHER)) < 0)
 			break;
 	}
 	long end_line = c->line;
 	c->line = first; /* a column missing is the header's fault, on its first line */
-	rc = rc != OK ? rc : more < 0 ? more : required_columns(c, column, n);
+	rc = rc != OK ? rc : more < 0 ? more : required_columns(c, column, n, n == 1 ? sep : 0);
 	c->line = end_line;
 	if (rc == OK) {
 		s->csv_column = column;
