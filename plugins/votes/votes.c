@@ -244,7 +244,7 @@ void votes_parallel_fixed(size_t count, unsigned threads, void (*fn)(void *arg, 
 
 KAIEVAL_PLUGIN_DEFINE(votes,
 	.kinds = KV_KIND_SCORE | KV_KIND_INFO,
-	.version = "1.1.0",
+	.version = "1.2.0",
 	.summary = "user evaluation: 1-5 ratings by rater group, or pairwise battles (Bradley-Terry)",
 	.params = params,
 	.open = votes_open,
