@@ -386,6 +386,24 @@ Test(votes_pairwise, ties_count_half_each_way)
 /* One ballot per (judge, question, unordered pair): j1's second ballot on
  * q1 (sides swapped, other winner) is excluded; j2 on q1 counts; a battle
  * marked "anony": false is excluded.  What remains is three_teams(). */
+/* The counts of three_teams with a repeated ballot key, a battle that is
+ * not anonymous and two ballots of question "dup" around them: 1 + 18 + 3
+ * read; counted: three_teams' 18, j1's first "dup" (a beats b) and j2's
+ * "dup" (b beats a).  a wins 12 + 1, b wins 4 + 1, b plays 4 + 2 battles
+ * with a and 4 with c. */
+static void expect_duplicates_counted(struct kvt_round *r)
+{
+	cr_assert_eq(r->rc, 0, "%s", r->err.msg);
+	cr_expect_eq(rev(r, "arena", "battles_read"), 22);
+	cr_expect_eq(rev(r, "arena", "excluded_duplicate"), 1);
+	cr_expect_eq(rev(r, "arena", "excluded_not_anonymous"), 1);
+	cr_expect_eq(rev(r, "arena", "ballots_counted"), 20);
+	cr_expect_eq(ev(r, "arena", "a", "wins"), 13);
+	cr_expect_eq(ev(r, "arena", "b", "wins"), 5);
+	cr_expect_eq(ev(r, "arena", "b", "battles"), 10);
+	cr_expect_eq(rev(r, "arena", "without_question_id"), 0); /* the open battle was excluded first */
+}
+
 Test(votes_pairwise, duplicates_and_open_battles_are_excluded)
 {
 	struct kvt_round r;
@@ -398,18 +416,7 @@ Test(votes_pairwise, duplicates_and_open_battles_are_excluded)
 	kv_buf_puts(&buf, "{\"model_a\": \"ma\", \"model_b\": \"mb\", \"winner\": \"model_b\", \"judge\": \"j2\", \"question_id\": \"dup\"}\n");
 	kvt_round_put(&r, "b.jsonl", buf.data);
 	run_round(&r, TEAMS_ABC, PAIRWISE(""));
-	cr_assert_eq(r.rc, 0, "%s", r.err.msg);
-	/* 1 + 18 + 3 read; counted: three_teams' 18, j1's first "dup" (a beats
-	 * b) and j2's "dup" (b beats a).  a wins 12 + 1, b wins 4 + 1, b plays
-	 * 4 + 2 battles with a and 4 with c. */
-	cr_expect_eq(rev(&r, "arena", "battles_read"), 22);
-	cr_expect_eq(rev(&r, "arena", "excluded_duplicate"), 1);
-	cr_expect_eq(rev(&r, "arena", "excluded_not_anonymous"), 1);
-	cr_expect_eq(rev(&r, "arena", "ballots_counted"), 20);
-	cr_expect_eq(ev(&r, "arena", "a", "wins"), 13);
-	cr_expect_eq(ev(&r, "arena", "b", "wins"), 5);
-	cr_expect_eq(ev(&r, "arena", "b", "battles"), 10);
-	cr_expect_eq(rev(&r, "arena", "without_question_id"), 0); /* the open battle was excluded first */
+	expect_duplicates_counted(&r);
 	kv_buf_free(&buf);
 	kvt_round_done(&r);
 }
@@ -447,6 +454,22 @@ Test(votes_pairwise, json_array_equals_jsonl)
 
 struct bad_case { const char *line, *fragments[3]; };
 
+/* A round of teams a and b on battle file `name` holding `text`: it must
+ * stop with status 2 and a message holding the fragments. */
+static void expect_battles_refused(const char *name, const char *text, const char *const *fragments)
+{
+	struct kvt_round r;
+	round_init(&r);
+	kvt_round_put(&r, name, text);
+	char *criterion = kv_xasprintf("{ id = \"arena\"; plugin = \"votes\"; kind = \"score\"; points = 1.0;"
+				       " params = { method = \"pairwise\"; battles = \"%s\";"
+				       " models = { a = \"ma\"; b = \"mb\"; }; }; }", name);
+	run_round(&r, TEAMS_AB, criterion);
+	free(criterion);
+	expect_error(&r, fragments[0], fragments[1], fragments[2], NULL);
+	kvt_round_done(&r);
+}
+
 /* The duplicates case above as a CSV table: columns in another order, a
  * byte-order mark, CRLF, a blank line, quoted fields (a comma, doubled
  * quotes, a line break) in a column the plugin skips, anony as pandas
@@ -473,15 +496,7 @@ Test(votes_pairwise, a_csv_table_reads_as_the_json_does)
 	run_round(&r, TEAMS_ABC, "{ id = \"arena\"; plugin = \"votes\"; kind = \"score\"; points = 25.0;"
 		  " params = { method = \"pairwise\"; battles = \"b.csv\"; bootstrap = 50;"
 		  " models = { a = \"ma\"; b = \"mb\"; c = \"mc\"; }; }; }");
-	cr_assert_eq(r.rc, 0, "%s", r.err.msg);
-	cr_expect_eq(rev(&r, "arena", "battles_read"), 22);
-	cr_expect_eq(rev(&r, "arena", "excluded_duplicate"), 1);
-	cr_expect_eq(rev(&r, "arena", "excluded_not_anonymous"), 1);
-	cr_expect_eq(rev(&r, "arena", "ballots_counted"), 20);
-	cr_expect_eq(ev(&r, "arena", "a", "wins"), 13);
-	cr_expect_eq(ev(&r, "arena", "b", "wins"), 5);
-	cr_expect_eq(ev(&r, "arena", "b", "battles"), 10);
-	cr_expect_eq(rev(&r, "arena", "without_question_id"), 0);
+	expect_duplicates_counted(&r);
 	kv_buf_free(&buf);
 	kv_buf_free(&csv);
 	kvt_round_done(&r);
@@ -504,16 +519,10 @@ Test(votes_pairwise, bad_csv_battles_name_file_line_record_and_field)
 		{"ma,mb,draw,j,", {"b.csv:5: record 3", "field 'winner'", "'draw'"}},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct kvt_round r;
-		round_init(&r);
 		char *text = kv_xasprintf("model_a,model_b,winner,judge,note\nma,mb,model_a,j,\n"
 					  "\"mb\",ma,model_a,j,\"two\nlines\"\n%s\n", cases[i].line);
-		kvt_round_put(&r, "b.csv", text);
+		expect_battles_refused("b.csv", text, cases[i].fragments);
 		free(text);
-		run_round(&r, TEAMS_AB, "{ id = \"arena\"; plugin = \"votes\"; kind = \"score\"; points = 1.0;"
-			  " params = { method = \"pairwise\"; battles = \"b.csv\"; models = { a = \"ma\"; b = \"mb\"; }; }; }");
-		expect_error(&r, cases[i].fragments[0], cases[i].fragments[1], cases[i].fragments[2], NULL);
-		kvt_round_done(&r);
 	}
 }
 
@@ -546,28 +555,16 @@ Test(votes_pairwise, a_csv_header_without_the_columns_is_refused)
 		{"model_a;model_b;winner;judge\nma;mb;tie;j\n",
 		 {"b.csv:1:", "the header is one column holding semicolons: fields are separated by commas", NULL}},
 	};
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct kvt_round r;
-		round_init(&r);
-		kvt_round_put(&r, "b.csv", cases[i].line);
-		run_round(&r, TEAMS_AB, "{ id = \"arena\"; plugin = \"votes\"; kind = \"score\"; points = 1.0;"
-			  " params = { method = \"pairwise\"; battles = \"b.csv\"; models = { a = \"ma\"; b = \"mb\"; }; }; }");
-		expect_error(&r, cases[i].fragments[0], cases[i].fragments[1], cases[i].fragments[2], NULL);
-		kvt_round_done(&r);
-	}
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		expect_battles_refused("b.csv", cases[i].line, cases[i].fragments);
 }
 
 /* A CSV table under a JSON name is told how it would be read. */
 Test(votes_pairwise, a_csv_table_named_as_json_is_pointed_out)
 {
-	struct kvt_round r;
-	round_init(&r);
-	kvt_round_put(&r, "b.jsonl", "model_a,model_b,winner,judge\nma,mb,model_a,j\n");
-	run_round(&r, TEAMS_AB, "{ id = \"arena\"; plugin = \"votes\"; kind = \"score\"; points = 1.0;"
-		  " params = { method = \"pairwise\"; battles = \"b.jsonl\"; models = { a = \"ma\"; b = \"mb\"; }; }; }");
-	expect_error(&r, "b.jsonl:1:", "expected '[' or '{' at the start", "read as a CSV table when its name ends in .csv",
-		     NULL);
-	kvt_round_done(&r);
+	static const char *const fragments[] = {"b.jsonl:1:", "expected '[' or '{' at the start",
+						"read as a CSV table when its name ends in .csv"};
+	expect_battles_refused("b.jsonl", "model_a,model_b,winner,judge\nma,mb,model_a,j\n", fragments);
 }
 
 Test(votes_pairwise, bad_battles_name_file_record_and_field)
@@ -591,17 +588,11 @@ Test(votes_pairwise, bad_battles_name_file_record_and_field)
 		 {"b.jsonl", "ends inside a record", NULL}},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct kvt_round r;
-		round_init(&r);
 		char *text = kv_xasprintf("{\"model_a\": \"ma\", \"model_b\": \"mb\", \"winner\": \"model_a\", \"judge\": \"j\"}\n"
 					  "{\"model_a\": \"mb\", \"model_b\": \"ma\", \"winner\": \"model_a\", \"judge\": \"j\"}\n"
 					  "%s\n", cases[i].line);
-		kvt_round_put(&r, "b.jsonl", text);
+		expect_battles_refused("b.jsonl", text, cases[i].fragments);
 		free(text);
-		run_round(&r, TEAMS_AB, "{ id = \"arena\"; plugin = \"votes\"; kind = \"score\"; points = 1.0;"
-			  " params = { method = \"pairwise\"; battles = \"b.jsonl\"; models = { a = \"ma\"; b = \"mb\"; }; }; }");
-		expect_error(&r, cases[i].fragments[0], cases[i].fragments[1], cases[i].fragments[2], NULL);
-		kvt_round_done(&r);
 	}
 }
 

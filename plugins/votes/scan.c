@@ -1115,15 +1115,20 @@ static int before_record(struct cur *c, enum votes_phase *ph)
 	}
 }
 
-static int skip_bom(struct cur *c)
+int votes_bom(const char *p, const char *end, int eof)
 {
 	static const char bom[] = "\xef\xbb\xbf";
-	size_t have = (size_t)(c->end - c->p);
-	if (have < 3 && !c->eof && memcmp(c->p, bom, have) == 0)
-		return MORE;
-	if (have >= 3 && memcmp(c->p, bom, 3) == 0)
-		c->p += 3;
-	return OK;
+	size_t have = (size_t)(end - p);
+	if (have < 3 && !eof && memcmp(p, bom, have) == 0)
+		return -1;
+	return have >= 3 && memcmp(p, bom, 3) == 0 ? 3 : 0;
+}
+
+static int skip_bom(struct cur *c)
+{
+	int n = votes_bom(c->p, c->end, c->eof);
+	c->p += n > 0 ? n : 0;
+	return n < 0 ? MORE : OK;
 }
 
 int votes_scan_next(struct votes_scan *s, const char **p, const char *end, int eof,

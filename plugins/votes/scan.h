@@ -70,7 +70,10 @@ void votes_scan_free(struct votes_scan *s);
  * (copy [*p, end) in front of the next bytes and call again). */
 int votes_scan_next(struct votes_scan *s, const char **p, const char *end, int eof,
 		    struct votes_battle *b);
-/* The same for a file in CSV (s->csv; votes_scan_next calls it). */
+/* The bytes of a UTF-8 byte-order mark at p: 3, 0 (none), or -1 (the
+ * bytes end inside what may be one: feed more). */
+int votes_bom(const char *p, const char *end, int eof);
+/* votes_scan_next for a file in CSV (s->csv; votes_scan_next calls it). */
 int votes_scan_csv_next(struct votes_scan *s, const char **p, const char *end, int eof,
 			struct votes_battle *b);
 

@@ -206,13 +206,9 @@ static int skip_blank_lines(struct cur *c)
 
 static int skip_bom(struct cur *c)
 {
-	static const char bom[] = "\xef\xbb\xbf";
-	size_t have = (size_t)(c->end - c->p);
-	if (have < 3 && !c->eof && memcmp(c->p, bom, have) == 0)
-		return MORE;
-	if (have >= 3 && memcmp(c->p, bom, 3) == 0)
-		c->p += 3;
-	return OK;
+	int n = votes_bom(c->p, c->end, c->eof);
+	c->p += n > 0 ? n : 0;
+	return n < 0 ? MORE : OK;
 }
 
 static int name_column(struct cur *c, const struct votes_str *name, unsigned char *column, size_t i)
