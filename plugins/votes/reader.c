@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* A block is exactly two 2 MB pages (votes_huge_alloc): a fault per 2 MB
  * instead of per 4 KB, and no page half used. */
@@ -143,8 +144,7 @@ static void free_blocks(struct votes_reader *r)
 static int named_csv(const char *path)
 {
 	size_t n = strlen(path);
-	return n >= 4 && path[n - 4] == '.' && (path[n - 3] | 0x20) == 'c' && (path[n - 2] | 0x20) == 's' &&
-	       (path[n - 1] | 0x20) == 'v';
+	return n >= 4 && strcasecmp(path + n - 4, ".csv") == 0;
 }
 
 struct votes_reader *votes_reader_open(const struct kv_host *h, struct kv_ctx *ctx, const char *path)
