@@ -492,9 +492,9 @@ Test(votes_pairwise, a_csv_table_reads_as_the_json_does)
 	kv_buf_puts(&csv, "dup,j1,model_a,,ma,True,mb,\r\n");
 	kv_buf_puts(&csv, ",j9,model_a,,ma,False,mc,1e9\r\n");
 	kv_buf_puts(&csv, "dup,j2,model_b,,mb,,ma,");
-	kvt_round_put(&r, "b.csv", csv.data);
+	kvt_round_put(&r, "b.CSV", csv.data);
 	run_round(&r, TEAMS_ABC, "{ id = \"arena\"; plugin = \"votes\"; kind = \"score\"; points = 25.0;"
-		  " params = { method = \"pairwise\"; battles = \"b.csv\"; bootstrap = 50;"
+		  " params = { method = \"pairwise\"; battles = \"b.CSV\"; bootstrap = 50;"
 		  " models = { a = \"ma\"; b = \"mb\"; c = \"mc\"; }; }; }");
 	expect_duplicates_counted(&r);
 	kv_buf_free(&buf);
