@@ -83,6 +83,12 @@ size_t kv_display_width(const char *s)
 	return w;
 }
 
+int kv_wider(int width, const char *s)
+{
+	size_t have = kv_display_width(s);
+	return have > (size_t)width ? (int)have : width;
+}
+
 void kv_print_padded(FILE *out, const char *s, int width)
 {
 	size_t want = (size_t)(width < 0 ? -width : width), have = kv_display_width(s);

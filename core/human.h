@@ -27,4 +27,8 @@ size_t kv_display_width(const char *s);
  * many columns, by display width. */
 void kv_print_padded(FILE *out, const char *s, int width);
 
+/* width, or s's display width where that is more: a column as wide as
+ * its widest cell. */
+int kv_wider(int width, const char *s);
+
 #endif

@@ -2,6 +2,7 @@
  * record — `top` (each item's top score and team, and the averages: what
  * stage 1 released), `gap` (averages and the 1st–last gap per item: what
  * stage 2 first released), `full` (every team's points).  Text or CSV. */
+#include "human.h"
 #include "publish.h"
 #include "record.h"
 
@@ -187,7 +188,13 @@ static void print_top_or_gap(const struct tables *t, int gap, FILE *out)
 
 static void print_full(const struct tables *t, FILE *out)
 {
-	fputs(t->csv ? "rank,team" : "rank  team          ", out);
+	int width = 14; /* the team column, wider where a team's id is */
+	for (size_t k = 0; k < t->rec->team_count; k++)
+		width = kv_wider(width, t->rec->teams[k].team.id);
+	if (t->csv)
+		fputs("rank,team", out);
+	else
+		fprintf(out, "rank  %-*s", width, "team");
 	for (size_t i = 0; i < t->count; i++)
 		fprintf(out, t->csv ? ",%s" : " %10s", t->items[i].id);
 	fputs(t->csv ? ",status,reason\n" : "  status      reason\n", out);
@@ -195,7 +202,10 @@ static void print_full(const struct tables *t, FILE *out)
 		const struct kv_rec_team *team = &t->rec->teams[k];
 		char r[16];
 		snprintf(r, sizeof r, team->standing.rank ? "%ld" : "-", team->standing.rank);
-		fprintf(out, t->csv ? "%s,%s" : "%-4s  %-14s", r, team->team.id);
+		if (t->csv)
+			fprintf(out, "%s,%s", r, team->team.id);
+		else
+			fprintf(out, "%-4s  %-*s", r, width, team->team.id);
 		for (size_t i = 0; i < t->count; i++)
 			cell(t, points_of(t->rec, team, &t->items[i]), t->digits->d[KV_PUB_POINTS][t->items[i].kind], 10,
 			     out);

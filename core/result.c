@@ -86,13 +86,27 @@ static void gate_info_cells(const struct kv_run *run, size_t t, FILE *f)
 	}
 }
 
+/* The team and model columns: 14 and 28, or wider where a team's id or
+ * model is. */
+static void name_widths(const struct kv_round *r, int *team, int *model)
+{
+	*team = 14;
+	*model = 28;
+	for (size_t t = 0; t < r->team_count; t++) {
+		*team = kv_wider(*team, r->teams[t].id);
+		*model = kv_wider(*model, r->teams[t].model);
+	}
+}
+
 void kv_result_table(const struct kv_run *run, FILE *f)
 {
 	const struct kv_round *r = run->round;
 	struct column *cols = kv_xcalloc(2 * r->criterion_count, sizeof *cols);
 	size_t ncols = table_columns(r, cols);
+	int team_width, model_width;
+	name_widths(r, &team_width, &model_width);
 	fprintf(f, "%s — %s (%s)\n\n", r->id, r->title, r->date);
-	fprintf(f, "%-4s  %-14s  %-28s", "rank", "team", "model");
+	fprintf(f, "%-4s  %-*s  %-*s", "rank", team_width, "team", model_width, "model");
 	for (size_t i = 0; i < ncols; i++) {
 		fputs("  ", f);
 		kv_print_padded(f, cols[i].id, cols[i].is_group ? -9 : -10);
@@ -108,9 +122,9 @@ void kv_result_table(const struct kv_run *run, FILE *f)
 		char rank[16];
 		snprintf(rank, sizeof rank, s->rank ? "%ld" : "-", s->rank);
 		fprintf(f, "%-4s  ", rank);
-		kv_print_padded(f, r->teams[t].id, 14);
+		kv_print_padded(f, r->teams[t].id, team_width);
 		fputs("  ", f);
-		kv_print_padded(f, r->teams[t].model, 28);
+		kv_print_padded(f, r->teams[t].model, model_width);
 		for (size_t c = 0; c < ncols; c++)
 			fprintf(f, "  %10.2f", kv_run_group_points(run, t, cols[c].id));
 		char *reason = kv_run_reason(run, t);

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "detmath.h"
 #include "host.h"
+#include "human.h"
 #include "jsonw.h"
 #include "lifecycle.h"
 #include "output.h"
@@ -882,7 +883,16 @@ static const char *percent(const struct robust *r, long count, char buf[8])
 	return buf;
 }
 
-static void print_header(const struct robust *r, FILE *out)
+/* The team column: 10, or wider where a team's id is. */
+static int team_width(const struct robust *r)
+{
+	int width = 10;
+	for (size_t t = 0; t < r->n; t++)
+		width = kv_wider(width, r->run->round->teams[t].id);
+	return width;
+}
+
+static void print_header(const struct robust *r, int width, FILE *out)
 {
 	fprintf(out, "robustness of round %s: %ld replicates, seed %lld\n", r->run->round->id,
 		r->opt.replicates, r->run->round->seed);
@@ -900,14 +910,14 @@ static void print_header(const struct robust *r, FILE *out)
 	else
 		fprintf(out, "  weights Dirichlet on the points' shares, concentration %g, total kept\n",
 			r->opt.weights_param);
-	fprintf(out, "\nP(advance) by source:\n%-10s %-10s %8s", "team", "decision", "margin");
+	fprintf(out, "\nP(advance) by source:\n%-*s %-10s %8s", width, "team", "decision", "margin");
 	for (size_t u = 0; u < UNIT_COUNT; u++)
 		if (r->opt.unit_on[u])
 			fprintf(out, " %7s", known_units[u]);
 	fprintf(out, " %7s %7s  %s\n", "all", "weights", "ranks (95%)");
 }
 
-static void print_team(const struct robust *r, size_t t, FILE *out)
+static void print_team(const struct robust *r, size_t t, int width, FILE *out)
 {
 	char buf[8], margin[32];
 	double m = margin_of(r, t);
@@ -916,7 +926,7 @@ static void print_team(const struct robust *r, size_t t, FILE *out)
 		snprintf(margin, sizeof margin, "%+.2f", m);
 	else
 		snprintf(margin, sizeof margin, "%s", gated(r, t) ? "gate" : "-");
-	fprintf(out, "%-10s %-10s %8s", r->run->round->teams[t].id,
+	fprintf(out, "%-*s %-10s %8s", width, r->run->round->teams[t].id,
 		r->real_advance[t] ? "advance" : "eliminated", margin);
 	for (size_t u = 0; u < UNIT_COUNT; u++)
 		if (r->opt.unit_on[u])
@@ -994,9 +1004,10 @@ static void print_summary(const struct robust *r, FILE *out)
 	char joint[8], weights[8];
 	if (r->scenario)
 		fprintf(out, "\n=== scenario: %s ===\n", r->scenario);
-	print_header(r, out);
+	int width = team_width(r);
+	print_header(r, width, out);
 	for (size_t i = 0; i < r->n; i++)
-		print_team(r, r->real_order[i], out);
+		print_team(r, r->real_order[i], width, out);
 	fprintf(out, "every decision as in the round: %s of joint replicates, %s under the weights\n",
 		percent(r, r->all.same_decision, joint), percent(r, r->weights.same_decision, weights));
 	print_leave_one_out(r, out);

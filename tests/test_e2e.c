@@ -187,3 +187,64 @@ Test(e2e, table_missing_team)
 {
 	expect_table_error("team,value,normalized\na,1,0.1\nb,2,0.2\nc,3,0.3\n", "no row for team 'd'");
 }
+
+/* The column where `word` starts on the line of `text` that starts with
+ * `line_start`; -1 when there is none. */
+static long column_of(const char *text, const char *line_start, const char *word)
+{
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		if (strncmp(l, line_start, strlen(line_start)) != 0)
+			continue;
+		const char *end = strchr(l, '\n'), *w = strstr(l, word);
+		return w && (!end || w < end) ? (long)(w - l) : -1;
+	}
+	return -1;
+}
+
+/* Team ids and models longer than the tables' usual columns widen them:
+ * the status (decision) column of every row stays under its heading in
+ * the run's table, the robustness summary and publish's full table. */
+Test(e2e, long_team_ids_widen_the_columns)
+{
+	static const char *const id[] = {"exaone-4-0-32b-instruct", "b", "solar-open-100b-preview"};
+	char *dir = kvt_tempdir();
+	struct kv_buf teams = {0}, x = {0};
+	kv_buf_puts(&x, "team,value,normalized\n");
+	for (int i = 0; i < 3; i++) {
+		kv_buf_printf(&teams, "%s{ id = \"%s\"; name = \"T%d\"; model = \"%s\"; }", i ? ", " : "", id[i], i,
+			      i ? "m" : "A model name that runs past thirty columns");
+		kv_buf_printf(&x, "%s,%d,%.1f\n", id[i], i, 0.1 * (i + 1));
+	}
+	kvt_write(dir, "data/x.csv", x.data);
+	char *cfg = kv_xasprintf("round: { id = \"wide\"; title = \"W\"; date = \"2026-01-15\"; data = \"data\"; seed = 1L;"
+				 " teams = ( %s ); criteria = ( { id = \"x\"; plugin = \"table\"; kind = \"score\";"
+				 " points = 10.0; params = { file = \"x.csv\"; }; } ); selection = { advance = 2; }; };\n",
+				 teams.data);
+	kvt_write(dir, "r.cfg", cfg);
+	char *path = kv_xasprintf("%s/r.cfg", dir), *rec = kv_xasprintf("%s/r.json", dir);
+	char *run = NULL, *rob = NULL, *pub = NULL;
+	const char *run_args[] = {"run", path, "-o", rec, NULL};
+	const char *rob_args[] = {"robustness", path, "--replicates", "10", NULL};
+	const char *pub_args[] = {"publish", rec, "--level", "full", NULL};
+	cr_assert_eq(kvt_exec(run_args, &run, NULL), 0, "%s", run);
+	cr_assert_eq(kvt_exec(rob_args, &rob, NULL), 0, "%s", rob);
+	cr_assert_eq(kvt_exec(pub_args, &pub, NULL), 0, "%s", pub);
+	struct { const char *text, *heading, *head_word, *rows[3]; } tables[] = {
+		{run, "rank", "status", {"1     solar", "2     b ", "3     exaone"}},
+		{rob, "team", "decision", {"solar", "b ", "exaone"}},
+		{pub, "rank", "status", {"1     solar", "2     b ", "3     exaone"}},
+	};
+	for (size_t t = 0; t < 3; t++) {
+		long at = column_of(tables[t].text, tables[t].heading, tables[t].head_word);
+		cr_assert(at > 0, "no heading '%s' in:\n%s", tables[t].head_word, tables[t].text);
+		for (int i = 0; i < 3; i++) {
+			long a = column_of(tables[t].text, tables[t].rows[i], "advance");
+			long e = column_of(tables[t].text, tables[t].rows[i], "eliminated");
+			cr_expect_eq(a >= 0 ? a : e, at, "table %zu, row '%s':\n%s", t, tables[t].rows[i], tables[t].text);
+		}
+	}
+	free(run), free(rob), free(pub), free(path), free(rec), free(cfg);
+	kv_buf_free(&teams), kv_buf_free(&x);
+	kvt_rmtree(dir);
+	free(dir);
+}
