@@ -369,6 +369,31 @@ static int whatif_runs(const char *arg, const char *const *sets, size_t count, s
 	return rc;
 }
 
+/* The decisions as configured beside the decisions under the changes. */
+static void whatif_table(const struct kv_run *base, const struct kv_run *alt, const char *const *sets,
+			 size_t count, FILE *out)
+{
+	fputs("what if", out);
+	for (size_t i = 0; i < count; i++)
+		fprintf(out, " %s", sets[i]);
+	int width = 14; /* the team column, wider where a team's id is */
+	for (size_t t = 0; t < base->round->team_count; t++)
+		width = kv_wider(width, base->round->teams[t].id);
+	fprintf(out, "\n\n%-*s  %-44s  %s\n", width, "team", "as configured (rank status reason total)", "what if");
+	for (size_t i = 0; i < base->round->team_count; i++) {
+		size_t t = base->order[i];
+		char a[96], b[96];
+		char *r1 = kv_run_reason(base, t), *r2 = kv_run_reason(alt, t);
+		decision_cell(base, t, r1, a, sizeof a);
+		decision_cell(alt, t, r2, b, sizeof b);
+		int changed = base->standings[t].status != alt->standings[t].status ||
+			      strcmp(r1 ? r1 : "", r2 ? r2 : "") != 0;
+		fprintf(out, "%-*s  %-44s  %s%s\n", width, base->round->teams[t].id, a, b, changed ? "  <- changed" : "");
+		free(r1);
+		free(r2);
+	}
+}
+
 int kv_whatif(const char *config, const char *const *sets, size_t count, const char *output, FILE *out)
 {
 	struct kv_error err = {0};
@@ -387,22 +412,7 @@ int kv_whatif(const char *config, const char *const *sets, size_t count, const c
 		kv_error_print(&err, stderr);
 		return rc;
 	}
-	fputs("what if", out);
-	for (size_t i = 0; i < count; i++)
-		fprintf(out, " %s", sets[i]);
-	fprintf(out, "\n\n%-14s  %-44s  %s\n", "team", "as configured (rank status reason total)", "what if");
-	for (size_t i = 0; i < base->round->team_count; i++) {
-		size_t t = base->order[i];
-		char a[96], b[96];
-		char *r1 = kv_run_reason(base, t), *r2 = kv_run_reason(alt, t);
-		decision_cell(base, t, r1, a, sizeof a);
-		decision_cell(alt, t, r2, b, sizeof b);
-		int changed = base->standings[t].status != alt->standings[t].status ||
-			      strcmp(r1 ? r1 : "", r2 ? r2 : "") != 0;
-		fprintf(out, "%-14s  %-44s  %s%s\n", base->round->teams[t].id, a, b, changed ? "  <- changed" : "");
-		free(r1);
-		free(r2);
-	}
+	whatif_table(base, alt, sets, count, out);
 	kv_run_free(base);
 	kv_run_free(alt);
 	return 0;

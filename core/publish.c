@@ -153,51 +153,76 @@ static void cell(const struct tables *t, double x, int digits, int width, FILE *
 		fprintf(out, " %*s", width, num);
 }
 
+/* One item's row of the top or gap table; item_w and teams_w: the widths
+ * of the item and team(s) columns. */
+static void print_item(const struct tables *t, size_t i, const struct stats *s, int gap, int item_w, int teams_w,
+		       FILE *out)
+{
+	const int (*d)[KV_PUB_ROWS] = t->digits->d;
+	enum kv_pub_row kind = t->items[i].kind;
+	if (t->csv)
+		fputs(t->items[i].id, out);
+	else
+		fprintf(out, "%-*s", item_w, t->items[i].id);
+	cell(t, t->items[i].max, d[KV_PUB_MAX][kind], 6, out);
+	if (gap) {
+		cell(t, s->mean, d[KV_PUB_AVERAGE][kind], 8, out);
+		if (!t->csv)
+			fputs("  ", out);
+		cell(t, s->top - s->bottom, d[KV_PUB_GAP][kind], teams_w + 7, out);
+	} else {
+		cell(t, s->top, d[KV_PUB_TOP][kind], 8, out);
+		if (t->csv)
+			fprintf(out, ",%s", s->top_teams.data);
+		else
+			fprintf(out, "  %-*s", teams_w, s->top_teams.data);
+		cell(t, s->mean, d[KV_PUB_AVERAGE][kind], 7, out);
+	}
+	fputc('\n', out);
+}
+
 static void print_top_or_gap(const struct tables *t, int gap, FILE *out)
 {
+	struct stats *s = kv_xcalloc(t->count + 1, sizeof *s);
+	int item_w = 14, teams_w = 20; /* each column as wide as its widest cell */
+	for (size_t i = 0; i < t->count; i++) {
+		item_stats(t, &t->items[i], &s[i]);
+		item_w = kv_wider(item_w, t->items[i].id);
+		teams_w = gap ? teams_w : kv_wider(teams_w, s[i].top_teams.data);
+	}
 	if (t->csv)
 		fputs(gap ? "item,max,average,gap\n" : "item,max,top,top_teams,average\n", out);
 	else
-		fprintf(out, "%-14s %6s %8s  %-20s%8s\n", "item", "max", gap ? "average" : "top",
+		fprintf(out, "%-*s %6s %8s  %-*s%8s\n", item_w, "item", "max", gap ? "average" : "top", teams_w,
 			gap ? "" : "team(s)", gap ? "gap" : "average");
 	for (size_t i = 0; i < t->count; i++) {
-		struct stats s;
-		item_stats(t, &t->items[i], &s);
-		fputs(t->items[i].id, out);
-		if (!t->csv)
-			fprintf(out, "%*s", (int)(14 - strlen(t->items[i].id) > 0 ? 14 - strlen(t->items[i].id) : 0), "");
-		const int (*d)[KV_PUB_ROWS] = t->digits->d;
-		enum kv_pub_row kind = t->items[i].kind;
-		cell(t, t->items[i].max, d[KV_PUB_MAX][kind], 6, out);
-		if (gap) {
-			cell(t, s.mean, d[KV_PUB_AVERAGE][kind], 8, out);
-			if (!t->csv) fputs("  ", out);
-			cell(t, s.top - s.bottom, d[KV_PUB_GAP][kind], 20 + 6, out);
-		} else {
-			cell(t, s.top, d[KV_PUB_TOP][kind], 8, out);
-			if (t->csv)
-				fprintf(out, ",%s", s.top_teams.data);
-			else
-				fprintf(out, "  %-20s", s.top_teams.data);
-			cell(t, s.mean, d[KV_PUB_AVERAGE][kind], t->csv ? 0 : 7, out);
-		}
-		fputc('\n', out);
-		kv_buf_free(&s.top_teams);
+		print_item(t, i, &s[i], gap, item_w, teams_w, out);
+		kv_buf_free(&s[i].top_teams);
 	}
+	free(s);
+}
+
+/* The full table's heading; team_w: the team column's width. */
+static void print_full_heading(const struct tables *t, int team_w, FILE *out)
+{
+	if (t->csv)
+		fputs("rank,team", out);
+	else
+		fprintf(out, "rank  %-*s", team_w, "team");
+	for (size_t i = 0; i < t->count; i++)
+		if (t->csv)
+			fprintf(out, ",%s", t->items[i].id);
+		else
+			fprintf(out, " %*s", kv_wider(10, t->items[i].id), t->items[i].id);
+	fputs(t->csv ? ",status,reason\n" : "  status      reason\n", out);
 }
 
 static void print_full(const struct tables *t, FILE *out)
 {
-	int width = 14; /* the team column, wider where a team's id is */
+	int team_w = 14; /* the team column, wider where a team's id is */
 	for (size_t k = 0; k < t->rec->team_count; k++)
-		width = kv_wider(width, t->rec->teams[k].team.id);
-	if (t->csv)
-		fputs("rank,team", out);
-	else
-		fprintf(out, "rank  %-*s", width, "team");
-	for (size_t i = 0; i < t->count; i++)
-		fprintf(out, t->csv ? ",%s" : " %10s", t->items[i].id);
-	fputs(t->csv ? ",status,reason\n" : "  status      reason\n", out);
+		team_w = kv_wider(team_w, t->rec->teams[k].team.id);
+	print_full_heading(t, team_w, out);
 	for (size_t k = 0; k < t->rec->team_count; k++) {
 		const struct kv_rec_team *team = &t->rec->teams[k];
 		char r[16];
@@ -205,10 +230,10 @@ static void print_full(const struct tables *t, FILE *out)
 		if (t->csv)
 			fprintf(out, "%s,%s", r, team->team.id);
 		else
-			fprintf(out, "%-4s  %-*s", r, width, team->team.id);
+			fprintf(out, "%-4s  %-*s", r, team_w, team->team.id);
 		for (size_t i = 0; i < t->count; i++)
-			cell(t, points_of(t->rec, team, &t->items[i]), t->digits->d[KV_PUB_POINTS][t->items[i].kind], 10,
-			     out);
+			cell(t, points_of(t->rec, team, &t->items[i]), t->digits->d[KV_PUB_POINTS][t->items[i].kind],
+			     kv_wider(10, t->items[i].id), out);
 		char *reason = kv_rec_reason(t->rec, team);
 		fprintf(out, t->csv ? ",%s,%s\n" : "  %-10s  %s\n",
 			kv_status_name(team->standing.status), reason ? reason : "");

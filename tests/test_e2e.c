@@ -188,25 +188,39 @@ Test(e2e, table_missing_team)
 	expect_table_error("team,value,normalized\na,1,0.1\nb,2,0.2\nc,3,0.3\n", "no row for team 'd'");
 }
 
-/* The column where `word` starts on the line of `text` that starts with
- * `line_start`; -1 when there is none. */
-static long column_of(const char *text, const char *line_start, const char *word)
+/* The line of `text` that starts with `start` (up to its newline, in
+ * `line`); "" when there is none. */
+static const char *line_of(const char *text, const char *start, char line[512])
 {
-	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-		if (strncmp(l, line_start, strlen(line_start)) != 0)
-			continue;
-		const char *end = strchr(l, '\n'), *w = strstr(l, word);
-		return w && (!end || w < end) ? (long)(w - l) : -1;
-	}
-	return -1;
+	line[0] = '\0';
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (strncmp(l, start, strlen(start)) == 0) {
+			size_t n = strchr(l, '\n') ? (size_t)(strchr(l, '\n') - l) : strlen(l);
+			snprintf(line, 512, "%.*s", (int)n, l);
+			break;
+		}
+	return line;
 }
 
-/* Team ids and models longer than the tables' usual columns widen them:
- * the status (decision) column of every row stays under its heading in
- * the run's table, the robustness summary and publish's full table. */
-Test(e2e, long_team_ids_widen_the_columns)
+/* The column where `word` starts (end: where it ends) on the line of
+ * `text` that starts with `start`; -1 when there is none. */
+static long column_of(const char *text, const char *start, const char *word, int end)
+{
+	char line[512];
+	const char *w = strstr(line_of(text, start, line), word);
+	return w ? (long)(w - line) + (end ? (long)strlen(word) : 0) : -1;
+}
+
+/* Team ids, models and criterion ids longer than the tables' usual
+ * columns widen them: in every table a row's cells stay under their
+ * headings. */
+Test(e2e, long_ids_widen_the_columns)
 {
 	static const char *const id[] = {"exaone-4-0-32b-instruct", "b", "solar-open-100b-preview"};
+	/* by team: its row of the run's and publish's tables, its points, its rank cell in whatif's */
+	static const char *const row[] = {"3     exaone", "2     b ", "1     solar"}, *const value[] = {"1.00", "2.00", "3.00"};
+	static const char *const rank_cell[] = {"3  ", "2  ", "1  "};
+	static const char *const crit = "independence-forensics-check";
 	char *dir = kvt_tempdir();
 	struct kv_buf teams = {0}, x = {0};
 	kv_buf_puts(&x, "team,value,normalized\n");
@@ -217,33 +231,50 @@ Test(e2e, long_team_ids_widen_the_columns)
 	}
 	kvt_write(dir, "data/x.csv", x.data);
 	char *cfg = kv_xasprintf("round: { id = \"wide\"; title = \"W\"; date = \"2026-01-15\"; data = \"data\"; seed = 1L;"
-				 " teams = ( %s ); criteria = ( { id = \"x\"; plugin = \"table\"; kind = \"score\";"
+				 " teams = ( %s ); criteria = ( { id = \"%s\"; plugin = \"table\"; kind = \"score\";"
 				 " points = 10.0; params = { file = \"x.csv\"; }; } ); selection = { advance = 2; }; };\n",
-				 teams.data);
+				 teams.data, crit);
 	kvt_write(dir, "r.cfg", cfg);
 	char *path = kv_xasprintf("%s/r.cfg", dir), *rec = kv_xasprintf("%s/r.json", dir);
-	char *run = NULL, *rob = NULL, *pub = NULL;
-	const char *run_args[] = {"run", path, "-o", rec, NULL};
-	const char *rob_args[] = {"robustness", path, "--replicates", "10", NULL};
-	const char *pub_args[] = {"publish", rec, "--level", "full", NULL};
-	cr_assert_eq(kvt_exec(run_args, &run, NULL), 0, "%s", run);
-	cr_assert_eq(kvt_exec(rob_args, &rob, NULL), 0, "%s", rob);
-	cr_assert_eq(kvt_exec(pub_args, &pub, NULL), 0, "%s", pub);
-	struct { const char *text, *heading, *head_word, *rows[3]; } tables[] = {
-		{run, "rank", "status", {"1     solar", "2     b ", "3     exaone"}},
-		{rob, "team", "decision", {"solar", "b ", "exaone"}},
-		{pub, "rank", "status", {"1     solar", "2     b ", "3     exaone"}},
+	char *out[6] = {0};
+	const char *args[6][8] = {{"run", path, "-o", rec, NULL},
+				  {"robustness", path, "--replicates", "10", NULL},
+				  {"publish", rec, "--level", "full", NULL},
+				  {"publish", rec, "--level", "top", NULL},
+				  {"publish", rec, "--level", "gap", NULL},
+				  {"whatif", path, "--set", "selection.advance=1", NULL}};
+	for (int i = 0; i < 6; i++)
+		cr_assert_eq(kvt_exec(args[i], &out[i], NULL), 0, "%s: %s", args[i][0], out[i]);
+	const char *const decisions[] = {"advance", "eliminated"};
+	/* status under its heading (run, publish full), decision (robustness) */
+	struct { const char *text, *heading, *word, *row_prefix[3]; } status[] = {
+		{out[0], "rank", "status", {row[0], row[1], row[2]}},
+		{out[1], "team", "decision", {"exaone", "b ", "solar"}},
+		{out[2], "rank", "status", {row[0], row[1], row[2]}},
 	};
-	for (size_t t = 0; t < 3; t++) {
-		long at = column_of(tables[t].text, tables[t].heading, tables[t].head_word);
-		cr_assert(at > 0, "no heading '%s' in:\n%s", tables[t].head_word, tables[t].text);
+	for (size_t t = 0; t < 3; t++)
 		for (int i = 0; i < 3; i++) {
-			long a = column_of(tables[t].text, tables[t].rows[i], "advance");
-			long e = column_of(tables[t].text, tables[t].rows[i], "eliminated");
-			cr_expect_eq(a >= 0 ? a : e, at, "table %zu, row '%s':\n%s", t, tables[t].rows[i], tables[t].text);
+			long at = column_of(status[t].text, status[t].heading, status[t].word, 0);
+			long a = column_of(status[t].text, status[t].row_prefix[i], decisions[0], 0);
+			long e = column_of(status[t].text, status[t].row_prefix[i], decisions[1], 0);
+			cr_expect(at > 0 && (a >= 0 ? a : e) == at, "table %zu, row %d:\n%s", t, i, status[t].text);
 		}
+	for (int i = 0; i < 3; i++) {
+		/* the criterion's points end where its heading does (run, publish full) */
+		for (int t = 0; t < 3; t += 2)
+			cr_expect_eq(column_of(out[t], row[i], value[i], 1), column_of(out[t], "rank", crit, 1), "%s", out[t]);
+		/* the whatif table: each row's configured rank under its heading */
+		cr_expect_eq(column_of(out[5], id[i], rank_cell[i], 0), column_of(out[5], "team", "as configured", 0), "%s",
+			     out[5]);
 	}
-	free(run), free(rob), free(pub), free(path), free(rec), free(cfg);
+	char line[512];
+	/* publish top and gap: each row's last cell ends where the last heading does */
+	cr_expect_eq(strlen(line_of(out[3], crit, line)), strlen(line_of(out[3], "item", line)), "%s", out[3]);
+	cr_expect_eq(strlen(line_of(out[4], crit, line)), strlen(line_of(out[4], "item", line)), "%s", out[4]);
+	cr_expect_eq(strlen(line_of(out[4], "total", line)), strlen(line_of(out[4], "item", line)), "%s", out[4]);
+	for (int i = 0; i < 6; i++)
+		free(out[i]);
+	free(path), free(rec), free(cfg);
 	kv_buf_free(&teams), kv_buf_free(&x);
 	kvt_rmtree(dir);
 	free(dir);
