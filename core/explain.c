@@ -152,12 +152,6 @@ static void explain_decision(const struct kv_record *rec, const struct kv_rec_te
 		break;
 	}
 	explain_tie(rec, s, out);
-	double margin;
-	if (kv_rec_margin(rec, team, &margin)) {
-		fputs("  margin to the cut: ", out);
-		print_num(out, margin);
-		fputs(" points\n", out);
-	}
 }
 
 /* What each plugin said of the round as a whole (panel agreement, counts). */

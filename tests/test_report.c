@@ -538,7 +538,10 @@ Test(human_output, explain_shows_rounded_totals_and_margin)
 	cr_expect(strstr(text, "  total: 73.192 points, rank 4\n") != NULL, "%s", text);
 	cr_expect(strstr(text, "  group benchmarks: 27.8 points\n") != NULL, "%s", text);
 	/* 73.19196 - 79.88 (upstage, the last to advance) = -6.69018. */
-	cr_expect(strstr(text, "  margin to the cut: -6.69") != NULL, "%s", text);
+	const char *margin = strstr(text, "  margin to the cut: -6.69018 points (against the last team to advance, upstage)\n");
+	cr_expect(margin != NULL, "%s", text);
+	cr_expect(margin && strstr(margin + 3, "margin to the cut") == NULL, "the margin twice: %s", text);
+	cr_expect(margin && strstr(text, "margin to the cut") == margin + 2, "the margin twice: %s", text);
 	free(text);
 	free(rec);
 	kvt_rmtree(tmp);
