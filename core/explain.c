@@ -168,29 +168,17 @@ static void explain_round_evidence(const struct kv_record *rec, FILE *out)
 	fputc('\n', out);
 }
 
-/* Points to the score cut, as kaieval robustness reports it: an advancing
- * team's lead over the best team eliminated on score, an eliminated team's
- * gap to the worst advancing one; nothing for a gated team or no cut. */
+/* Points to the score cut, as kaieval robustness reports it (kv_rec_margin). */
 static void explain_margin(const struct kv_record *rec, const struct kv_rec_team *team, FILE *out)
 {
-	const struct kv_rec_team *best_out = NULL, *worst_in = NULL;
-	for (size_t i = 0; i < rec->team_count; i++) {
-		const struct kv_rec_team *o = &rec->teams[i];
-		if (o->standing.reason == KV_REASON_GATE)
-			continue;
-		if (o->standing.status == KV_ADVANCE && (!worst_in || o->standing.total < worst_in->standing.total))
-			worst_in = o;
-		if (o->standing.status != KV_ADVANCE && (!best_out || o->standing.total > best_out->standing.total))
-			best_out = o;
-	}
-	if (team->standing.reason == KV_REASON_GATE || !best_out || !worst_in)
+	const struct kv_rec_team *other;
+	double margin;
+	if (!kv_rec_margin(rec, team, &margin, &other))
 		return;
-	int in = team->standing.status == KV_ADVANCE;
-	const struct kv_rec_team *other = in ? best_out : worst_in;
 	fputs("  margin to the cut: ", out);
-	print_num(out, team->standing.total - other->standing.total);
-	fprintf(out, " points (%s %s)\n", in ? "ahead of the best team eliminated on score," :
-		"against the last team to advance,", other->team.id);
+	print_num(out, margin);
+	fprintf(out, " points (%s %s)\n", team->standing.status == KV_ADVANCE ?
+		"ahead of the best team eliminated on score," : "against the last team to advance,", other->team.id);
 }
 
 static void explain_team(const struct kv_record *rec, const struct kv_rec_team *team, FILE *out)

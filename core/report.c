@@ -52,25 +52,25 @@ static void cell(struct kv_buf *b, const char *tag, const char *cls, const char 
 	kv_buf_printf(b, "</%s>", tag);
 }
 
-int kv_rec_margin(const struct kv_record *rec, const struct kv_rec_team *team, double *margin)
+int kv_rec_margin(const struct kv_record *rec, const struct kv_rec_team *team, double *margin,
+		  const struct kv_rec_team **against)
 {
-	double low_in = INFINITY, high_out = -INFINITY;
+	const struct kv_rec_team *best_out = NULL, *worst_in = NULL;
 	for (size_t i = 0; i < rec->team_count; i++) {
-		const struct kv_standing *s = &rec->teams[i].standing;
-		if (s->rank && s->status == KV_ADVANCE && s->total < low_in)
-			low_in = s->total;
-		if (s->rank && s->reason == KV_REASON_LOWEST_TOTAL && s->total > high_out)
-			high_out = s->total;
+		const struct kv_rec_team *o = &rec->teams[i];
+		if (o->standing.reason == KV_REASON_GATE)
+			continue;
+		if (o->standing.status == KV_ADVANCE && (!worst_in || o->standing.total < worst_in->standing.total))
+			worst_in = o;
+		if (o->standing.status != KV_ADVANCE && (!best_out || o->standing.total > best_out->standing.total))
+			best_out = o;
 	}
-	const struct kv_standing *s = &team->standing;
-	if (!s->rank || isinf(low_in) || isinf(high_out))
+	if (team->standing.reason == KV_REASON_GATE || !best_out || !worst_in)
 		return 0;
-	if (s->status == KV_ADVANCE)
-		*margin = s->total - high_out;
-	else if (s->reason == KV_REASON_LOWEST_TOTAL)
-		*margin = s->total - low_in;
-	else
-		return 0;
+	const struct kv_rec_team *other = team->standing.status == KV_ADVANCE ? best_out : worst_in;
+	*margin = team->standing.total - other->standing.total;
+	if (against)
+		*against = other;
 	return 1;
 }
 
@@ -167,7 +167,7 @@ static void ranking_section(struct kv_buf *b, const struct kv_record *rec)
 		kv_buf_printf(b, "</td><td%s>", t->standing.status == KV_ELIMINATED ? " class=\"fail\"" : "");
 		decision_words(b, rec, t);
 		kv_buf_puts(b, "</td><td class=\"n\">");
-		if (kv_rec_margin(rec, t, &margin))
+		if (kv_rec_margin(rec, t, &margin, NULL))
 			kv_buf_printf(b, "%+.2f", margin);
 		kv_buf_puts(b, "</td></tr>");
 	}
@@ -432,7 +432,7 @@ static void team_sections(struct kv_buf *b, const struct kv_record *rec)
 		points(b, t->standing.total);
 		kv_buf_puts(b, " points; ");
 		decision_words(b, rec, t);
-		if (kv_rec_margin(rec, t, &margin))
+		if (kv_rec_margin(rec, t, &margin, NULL))
 			kv_buf_printf(b, "; margin to the cut %+.2f points", margin);
 		kv_buf_puts(b, ".</p><div class=\"wrap\"><table><tr><th>criterion</th><th>raw value</th>"
 			       "<th class=\"n\">normalized / verdict</th><th class=\"n\">points</th><th>evidence</th></tr>");

@@ -26,11 +26,13 @@ void kv_robustness_free(struct kv_robustness *r);
 /* The page's bytes: the same record (and robustness) gives the same bytes. */
 void kv_report_html(const struct kv_record *rec, const struct kv_robustness *rob, struct kv_buf *out);
 
-/* The team's distance in points to the other side of the cut between the
- * teams that advanced and those eliminated on score: positive for a team
- * that advanced, negative for one eliminated.  0 when there is no such cut
- * or the team is not ranked. */
-int kv_rec_margin(const struct kv_record *rec, const struct kv_rec_team *team, double *margin);
+/* Points to the score cut, as kaieval robustness reckons it: an advancing
+ * team's lead over the best team eliminated other than by a gate (positive),
+ * an eliminated team's gap to the worst advancing one (negative); *against
+ * (when not NULL) is that team.  0 for a team out on a gate, or when one
+ * side of the cut is empty. */
+int kv_rec_margin(const struct kv_record *rec, const struct kv_rec_team *team, double *margin,
+		  const struct kv_rec_team **against);
 
 /* The command: input is a record file or an archive folder (its
  * result.json); writes the page atomically to output. */

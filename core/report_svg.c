@@ -33,7 +33,7 @@ static int cut_total(const struct kv_record *rec, double *cut)
 	for (size_t i = 0; i < rec->team_count; i++) {
 		double m;
 		const struct kv_standing *s = &rec->teams[i].standing;
-		if (s->status == KV_ADVANCE && kv_rec_margin(rec, &rec->teams[i], &m) && (!found || s->total < *cut)) {
+		if (s->status == KV_ADVANCE && kv_rec_margin(rec, &rec->teams[i], &m, NULL) && (!found || s->total < *cut)) {
 			*cut = s->total;
 			found = 1;
 		}

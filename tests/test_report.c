@@ -830,3 +830,39 @@ Test(report_charts, hostile_names_in_charts_are_text)
 	kvt_rmtree(tmp);
 	free(tmp);
 }
+
+/* One margin for the report, explain and robustness: a team out below
+ * min_total is on the other side of the cut too.  By hand: a 9, b 8 and
+ * c 3 points, min_total 5: c is out; a +9-3 = +6, b +8-3 = +5, c 3-8 = -5
+ * (against b, the last to advance). */
+Test(human_output, a_team_below_min_total_has_one_margin_everywhere)
+{
+	char *dir = kvt_tempdir();
+	kvt_write(dir, "data/x.csv", "team,value,normalized\na,9,0.9\nb,8,0.8\nc,3,0.3\n");
+	kvt_write(dir, "r.cfg", "round: { id = \"m\"; title = \"M\"; date = \"2026-01-15\"; data = \"data\"; seed = 1L;"
+		  " teams = ( { id = \"a\"; name = \"A\"; model = \"ma\"; }, { id = \"b\"; name = \"B\"; model = \"mb\"; },"
+		  " { id = \"c\"; name = \"C\"; model = \"mc\"; } ); criteria = ( { id = \"x\"; plugin = \"table\";"
+		  " kind = \"score\"; points = 10.0; params = { file = \"x.csv\"; }; } ); selection = { min_total = 5.0; advance = 3; }; };\n");
+	char *cfg = kv_xasprintf("%s/r.cfg", dir), *rec = kv_xasprintf("%s/r.json", dir);
+	char *rob = kv_xasprintf("%s/rob.json", dir);
+	const char *run[] = {"run", cfg, "-o", rec, NULL}, *explain[] = {"explain", rec, "c", NULL};
+	const char *robustness[] = {"robustness", cfg, "--replicates", "10", "-o", rob, NULL};
+	free(output_of(run));
+	free(output_of(robustness));
+	char *text = output_of(explain), *rob_text = kvt_read(rob);
+	cr_expect(strstr(text, "  margin to the cut: -5 points (against the last team to advance, b)\n"), "%s", text);
+	cr_expect(strstr(rob_text, "\"id\": \"c\"") && strstr(strstr(rob_text, "\"id\": \"c\""), "\"margin\": -5"),
+		  "%s", rob_text);
+	struct kv_error err = {0};
+	struct kv_record *r = kv_record_read(rec, &err);
+	cr_assert(r != NULL, "%s", err.msg);
+	char *html = page(r);
+	cr_expect(strstr(html, "; margin to the cut -5.00 points") != NULL);
+	cr_expect(strstr(html, "; margin to the cut +5.00 points") != NULL);
+	cr_expect(strstr(html, "; margin to the cut +6.00 points") != NULL);
+	free(html);
+	kv_record_free(r);
+	free(text), free(rob_text), free(cfg), free(rec), free(rob);
+	kvt_rmtree(dir);
+	free(dir);
+}

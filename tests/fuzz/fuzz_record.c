@@ -69,7 +69,9 @@ static void check_teams(const struct kv_record *rec)
 	for (size_t i = 0; i < rec->team_count; i++) {
 		const struct kv_rec_team *t = &rec->teams[i];
 		double margin;
-		kv_rec_margin(rec, t, &margin);
+		const struct kv_rec_team *against = NULL;
+		if (kv_rec_margin(rec, t, &margin, &against) && (!against || kv_rec_team_index(rec, against->team.id) < 0))
+			abort();
 		free(kv_rec_reason(rec, t));
 		if (kv_rec_team_index(rec, t->team.id) < 0)
 			abort();
