@@ -358,9 +358,7 @@ static void whatif_table(const struct kv_run *base, const struct kv_run *alt, co
 	fputs("what if", out);
 	for (size_t i = 0; i < count; i++)
 		fprintf(out, " %s", sets[i]);
-	int width = 14; /* the team column, wider where a team's id is */
-	for (size_t t = 0; t < base->round->team_count; t++)
-		width = kv_wider(width, base->round->teams[t].id);
+	int width = kv_team_id_width(base->round, 14);
 	fprintf(out, "\n\n%-*s  %-44s  %s\n", width, "team", "as configured (rank status reason total)", "what if");
 	for (size_t i = 0; i < base->round->team_count; i++) {
 		size_t t = base->order[i];

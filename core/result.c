@@ -51,13 +51,20 @@ struct layout {
 	int *gate_info;          /* [criterion]: a gate or info column's; 0 for the last */
 };
 
+int kv_team_id_width(const struct kv_round *r, int least)
+{
+	for (size_t t = 0; t < r->team_count; t++)
+		least = kv_wider(least, r->teams[t].id);
+	return least;
+}
+
 static void layout_of(const struct kv_run *run, struct layout *L)
 {
 	const struct kv_round *r = run->round;
 	L->cols = kv_xcalloc(2 * r->criterion_count + 1, sizeof *L->cols);
 	L->ncols = table_columns(r, L->cols);
 	L->gate_info = kv_xcalloc(r->criterion_count + 1, sizeof *L->gate_info);
-	L->team = 14;
+	L->team = kv_team_id_width(r, 14);
 	L->model = 28;
 	size_t last = r->criterion_count; /* the last gate or info criterion */
 	for (size_t c = 0; c < r->criterion_count; c++)
@@ -68,7 +75,6 @@ static void layout_of(const struct kv_run *run, struct layout *L)
 			L->gate_info[c] = c == last ? 0 : kv_wider(12, r->criteria[c].id);
 	L->reason = last < r->criterion_count ? 18 : 0;
 	for (size_t t = 0; t < r->team_count; t++) {
-		L->team = kv_wider(L->team, r->teams[t].id);
 		L->model = kv_wider(L->model, r->teams[t].model);
 		char *reason = L->reason ? kv_run_reason(run, t) : NULL;
 		L->reason = reason ? kv_wider(L->reason, reason) : L->reason;

@@ -14,6 +14,7 @@
 #include "jsonw.h"
 #include "lifecycle.h"
 #include "output.h"
+#include "result.h"
 #include "rng.h"
 
 #include <errno.h>
@@ -883,15 +884,6 @@ static const char *percent(const struct robust *r, long count, char buf[8])
 	return buf;
 }
 
-/* The team column: 10, or wider where a team's id is. */
-static int team_width(const struct robust *r)
-{
-	int width = 10;
-	for (size_t t = 0; t < r->n; t++)
-		width = kv_wider(width, r->run->round->teams[t].id);
-	return width;
-}
-
 static void print_header(const struct robust *r, int width, FILE *out)
 {
 	fprintf(out, "robustness of round %s: %ld replicates, seed %lld\n", r->run->round->id,
@@ -1004,7 +996,7 @@ static void print_summary(const struct robust *r, FILE *out)
 	char joint[8], weights[8];
 	if (r->scenario)
 		fprintf(out, "\n=== scenario: %s ===\n", r->scenario);
-	int width = team_width(r);
+	int width = kv_team_id_width(r->run->round, 10);
 	print_header(r, width, out);
 	for (size_t i = 0; i < r->n; i++)
 		print_team(r, r->real_order[i], width, out);

@@ -209,6 +209,34 @@ Test(votes_bt, arena_sample_matches_fastchat)
 	cJSON_Delete(expected);
 }
 
+/* The sample as battles_3k.json and as `other` (text, written beside it)
+ * give each team the same score, Elo, bootstrap interval and counts. */
+static void expect_same_as_json(const char *other, const char *text)
+{
+	char *dir = kvt_tempdir(), *json = read_src("tests/data/votes/battles_3k.json"), *name = kv_xasprintf("d/%s", other);
+	kvt_write(dir, "d/battles_3k.json", json);
+	kvt_write(dir, name, text);
+	struct kv_run *a, *c;
+	struct kv_error err;
+	cr_assert_eq(run_arena(dir, "battles_3k.json", &a, &err), 0, "%s", err.msg);
+	cr_assert_eq(run_arena(dir, other, &c, &err), 0, "%s", err.msg);
+	static const char *const keys[] = {"elo", "elo_q025", "elo_q975", "battles", "ties", "judges"};
+	for (int i = 0; i < K; i++) {
+		cr_expect_eq(kvt_normalized(a, "arena", ids[i]), kvt_normalized(c, "arena", ids[i]), "%s", ids[i]);
+		for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+			cr_expect_eq(kvt_evidence_num(a, "arena", ids[i], keys[k]),
+				     kvt_evidence_num(c, "arena", ids[i], keys[k]), "%s %s", ids[i], keys[k]);
+	}
+	cr_expect_eq(kvt_round_evidence_num(c, "arena", "battles_read"), 3000);
+	cr_expect_eq(kvt_round_evidence_num(c, "arena", "judges"), 200);
+	kv_run_free(a);
+	kv_run_free(c);
+	kvt_rmtree(dir);
+	free(dir);
+	free(json);
+	free(name);
+}
+
 /* The same battles as JSONL (one compact object per line) give the same
  * bytes: the reader does not care about the layout. */
 Test(votes_bt, jsonl_gives_the_same_bytes)
@@ -222,23 +250,7 @@ Test(votes_bt, jsonl_gives_the_same_bytes)
 		kv_buf_puts(&jsonl, "\n");
 		free(line);
 	}
-	char *dir = kvt_tempdir(), *text = read_src("tests/data/votes/battles_3k.json");
-	kvt_write(dir, "d/battles_3k.json", text);
-	kvt_write(dir, "d/battles_3k.jsonl", jsonl.data);
-	struct kv_run *a, *c;
-	struct kv_error err;
-	cr_assert_eq(run_arena(dir, "battles_3k.json", &a, &err), 0, "%s", err.msg);
-	cr_assert_eq(run_arena(dir, "battles_3k.jsonl", &c, &err), 0, "%s", err.msg);
-	for (int i = 0; i < K; i++) {
-		cr_expect_eq(kvt_normalized(a, "arena", ids[i]), kvt_normalized(c, "arena", ids[i]));
-		cr_expect_eq(kvt_evidence_num(a, "arena", ids[i], "elo_q025"),
-			     kvt_evidence_num(c, "arena", ids[i], "elo_q025"));
-	}
-	kv_run_free(a);
-	kv_run_free(c);
-	kvt_rmtree(dir);
-	free(dir);
-	free(text);
+	expect_same_as_json("battles_3k.jsonl", jsonl.data);
 	kv_buf_free(&jsonl);
 	cJSON_Delete(battles);
 }
@@ -248,28 +260,8 @@ Test(votes_bt, jsonl_gives_the_same_bytes)
  * above hold to FastChat's and Newton's estimates). */
 Test(votes_bt, csv_gives_the_same_result_as_json)
 {
-	char *dir = kvt_tempdir(), *json = read_src("tests/data/votes/battles_3k.json");
 	char *csv = read_src("tests/data/votes/battles_3k.csv");
-	kvt_write(dir, "d/battles_3k.json", json);
-	kvt_write(dir, "d/battles_3k.csv", csv);
-	struct kv_run *a, *c;
-	struct kv_error err;
-	cr_assert_eq(run_arena(dir, "battles_3k.json", &a, &err), 0, "%s", err.msg);
-	cr_assert_eq(run_arena(dir, "battles_3k.csv", &c, &err), 0, "%s", err.msg);
-	for (int i = 0; i < K; i++) {
-		cr_expect_eq(kvt_normalized(a, "arena", ids[i]), kvt_normalized(c, "arena", ids[i]), "%s", ids[i]);
-		static const char *const keys[] = {"elo", "elo_q025", "elo_q975", "battles", "ties", "judges"};
-		for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
-			cr_expect_eq(kvt_evidence_num(a, "arena", ids[i], keys[k]),
-				     kvt_evidence_num(c, "arena", ids[i], keys[k]), "%s %s", ids[i], keys[k]);
-	}
-	cr_expect_eq(kvt_round_evidence_num(c, "arena", "battles_read"), 3000);
-	cr_expect_eq(kvt_round_evidence_num(c, "arena", "judges"), 200);
-	kv_run_free(a);
-	kv_run_free(c);
-	kvt_rmtree(dir);
-	free(dir);
-	free(json);
+	expect_same_as_json("battles_3k.csv", csv);
 	free(csv);
 }
 
