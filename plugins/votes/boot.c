@@ -14,7 +14,7 @@
  * R replicates are summed together (acc[code * R + r]), so that each
  * class's entries are read once for R replicates and the inner loop runs
  * over replicates, in vector registers.  The sums are 32-bit when a bound
- * on the replicates' ballots says they fit, else 64-bit; with AVX-512 a
+ * on the replicates' ballots says they fit, else 64-bit; with AVX2 or AVX-512 a
  * shared block's entries counted once go through 16-bit sums first
  * (narrow_room, added16).  All are integers: the order of the additions never
  * changes a sum.
@@ -58,7 +58,7 @@ struct plan {
 	size_t codes, R;                /* codes = votes_codes(k) */
 	int avx2, avx512;
 	int binomial8;                  /* votes_binomial8 draws eight side by side */
-	int narrow;                     /* blocks may be summed in 16 bits first (add_entries16) */
+	enum { WIDE_ONLY, NARROW_ZMM, NARROW_YMM } narrow; /* blocks may be summed in 16 bits first (add_entries16) */
 	double *factor;                 /* votes_bt_factor at the point estimate, shared */
 	struct block *blocks;
 	size_t nblocks, widest;         /* widest: the longest row of lane groups, pitch_of() */
@@ -871,6 +871,104 @@ AVX512BW static void widen_sums(uint32_t *acc, uint16_t *acc16, size_t n)
 		_mm512_storeu_si512(acc16 + i, _mm512_setzero_si512());
 	}
 }
+
+/* The same 16-bit sums in 256-bit registers, R = 16 n (n = 1, 2, 4 or 8):
+ * a register holds a class's counts of 16 replicates (two lane groups).
+ * Without AVX-512 this halves the instructions an entry counted once
+ * costs in add32's 32-bit sums. */
+AVX2 static inline __m256i two_groups(const char *first, size_t row)
+{
+	__m256i x = _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)first));
+	return _mm256_inserti128_si256(x, _mm_loadu_si128((const __m128i *)(const void *)(first + row)), 1);
+}
+
+/* a[0..16) += h * mult in 32 bits (h: 16 replicates' 16-bit counts). */
+AVX2 static inline void add32_of16_ymm(uint32_t *a, __m256i h, uint32_t mult)
+{
+	__m256i lo = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(h));
+	__m256i hi = _mm256_cvtepu16_epi32(_mm256_extracti128_si256(h, 1));
+	if (mult != 1) {
+		lo = _mm256_mullo_epi32(lo, _mm256_set1_epi32((int)mult));
+		hi = _mm256_mullo_epi32(hi, _mm256_set1_epi32((int)mult));
+	}
+	_mm256_storeu_si256((__m256i *)(void *)a, _mm256_add_epi32(_mm256_loadu_si256((__m256i *)(void *)a), lo));
+	_mm256_storeu_si256((__m256i *)(void *)(a + 8),
+			    _mm256_add_epi32(_mm256_loadu_si256((__m256i *)(void *)(a + 8)), hi));
+}
+
+AVX2 static inline __attribute__((always_inline)) void
+add16_ymm(const struct votes_classes *C, uint32_t *restrict acc, uint16_t *restrict acc16,
+	  const uint16_t *restrict m, const struct block *bl, const int n)
+{
+	size_t row = pitch_of(bl) * 16, R = 16 * (size_t)n;
+	const uint32_t *restrict size = C->size, *restrict code = C->code, *restrict mults = C->mult;
+	const size_t *restrict first = C->first;
+	for (size_t c = bl->c0, u = 0; c < bl->c1; u += size[c++]) {
+		__m256i h[8], any = _mm256_setzero_si256();
+#pragma GCC unroll 8
+		for (int q = 0; q < 8; q++) /* only h[0..n) is used: this quiets gcc */
+			h[q] = any;
+#pragma GCC unroll 8
+		for (int q = 0; q < n; q++)
+			any = _mm256_or_si256(any, h[q] = two_groups((const char *)(m + u * 8) + 2 * (size_t)q * row, row));
+		if (_mm256_testz_si256(any, any))
+			continue;
+		for (size_t e = first[c]; e < first[c + 1]; e++) {
+			uint32_t mult = mults[e];
+			if (mult != 1) {
+				uint32_t *a = acc + (size_t)code[e] * R;
+#pragma GCC unroll 8
+				for (int q = 0; q < n; q++)
+					add32_of16_ymm(a + 16 * q, h[q], mult);
+				continue;
+			}
+			uint16_t *a = acc16 + (size_t)code[e] * R;
+#pragma GCC unroll 8
+			for (int q = 0; q < n; q++) {
+				__m256i *at = (__m256i *)(void *)(a + 16 * q);
+				_mm256_storeu_si256(at, _mm256_add_epi16(_mm256_loadu_si256(at), h[q]));
+			}
+		}
+	}
+}
+
+AVX2 static void add_entries16_avx2(const struct votes_classes *C, size_t R, uint32_t *acc, uint16_t *acc16,
+				    const uint16_t *m, const struct block *bl)
+{
+	if (R == 128)
+		add16_ymm(C, acc, acc16, m, bl, 8);
+	else if (R == 64)
+		add16_ymm(C, acc, acc16, m, bl, 4);
+	else if (R == 32)
+		add16_ymm(C, acc, acc16, m, bl, 2);
+	else
+		add16_ymm(C, acc, acc16, m, bl, 1);
+}
+
+/* largest16 and widen_sums, 16 at a time. */
+AVX2 static uint32_t largest16_avx2(const uint16_t *m, size_t n)
+{
+	__m256i top = _mm256_setzero_si256();
+	for (size_t i = 0; i < n; i += 16)
+		top = _mm256_max_epu16(top, _mm256_loadu_si256((const __m256i *)(const void *)(m + i)));
+	__m128i half = _mm_max_epu16(_mm256_castsi256_si128(top), _mm256_extracti128_si256(top, 1));
+	uint16_t lanes[8], most = 0;
+	_mm_storeu_si128((__m128i *)(void *)lanes, half);
+	for (int i = 0; i < 8; i++)
+		most = lanes[i] > most ? lanes[i] : most;
+	return most;
+}
+
+AVX2 static void widen_sums_avx2(uint32_t *acc, uint16_t *acc16, size_t n)
+{
+	for (size_t i = 0; i < n; i += 16) {
+		__m256i *at16 = (__m256i *)(void *)(acc16 + i), h = _mm256_loadu_si256(at16);
+		if (_mm256_testz_si256(h, h))
+			continue;
+		add32_of16_ymm(acc + i, h, 1);
+		_mm256_storeu_si256(at16, _mm256_setzero_si256());
+	}
+}
 #endif
 
 static void add_entries32(const struct plan *P, uint32_t *acc, const uint32_t *m, const struct block *bl)
@@ -892,21 +990,23 @@ static void add_entries32(const struct plan *P, uint32_t *acc, const uint32_t *m
 static void widen(const struct plan *P, uint32_t *acc, uint16_t *acc16)
 {
 #if defined(__GNUC__) && defined(__x86_64__)
-	if (P->narrow)
+	if (P->narrow == NARROW_ZMM)
 		widen_sums(acc, acc16, P->codes * P->R);
+	else if (P->narrow == NARROW_YMM)
+		widen_sums_avx2(acc, acc16, P->codes * P->R);
 #else
 	(void)P, (void)acc, (void)acc16;
 #endif
 }
 
-/* Whether block b may be summed in 16 bits (add_entries16_avx512), the
+/* Whether block b may be summed in 16 bits (add_entries16), the
  * 16-bit sums first widened when they might not hold it; *most gets its
  * most draws in one replicate.  *pending bounds every 16-bit sum, and
  * a block adds at most *most to one (added16). */
 static int narrow_room(const struct plan *P, const struct block *bl, const uint64_t *nb, size_t b, size_t reps,
 		       uint32_t *acc, uint16_t *acc16, uint64_t *pending, uint64_t *most)
 {
-	if (!P->narrow || bl->single || !bl->distinct)
+	if (P->narrow == WIDE_ONLY || bl->single || !bl->distinct)
 		return 0;
 	*most = 0;
 	for (size_t r = 0; r < reps; r++)
@@ -924,7 +1024,10 @@ static void add_entries16(const struct plan *P, uint32_t *acc, uint16_t *acc16, 
 			  const struct block *bl)
 {
 #if defined(__GNUC__) && defined(__x86_64__)
-	add_entries16_avx512(P->B->C, P->R, acc, acc16, m, bl);
+	if (P->narrow == NARROW_ZMM)
+		add_entries16_avx512(P->B->C, P->R, acc, acc16, m, bl);
+	else
+		add_entries16_avx2(P->B->C, P->R, acc, acc16, m, bl);
 #else
 	(void)P, (void)acc, (void)acc16, (void)m, (void)bl;
 #endif
@@ -942,7 +1045,8 @@ static uint64_t added16(const struct plan *P, const struct block *bl, const uint
 #if defined(__GNUC__) && defined(__x86_64__)
 	if (!bl->sharing)
 		return most;
-	uint64_t bound = largest16(m16, pitch_of(bl) * padded(P->R, 8)) * (uint64_t)bl->sharing;
+	size_t n = pitch_of(bl) * padded(P->R, 8);
+	uint64_t bound = (P->narrow == NARROW_ZMM ? largest16(m16, n) : largest16_avx2(m16, n)) * (uint64_t)bl->sharing;
 	return bound < most ? bound : most;
 #else
 	(void)P, (void)bl, (void)m16;
@@ -1087,10 +1191,14 @@ int votes_boot_run(struct votes_boot *B)
 		P.elo = malloc(threads * k * sizeof *P.elo);
 		rc = P.nb && P.acc32 && P.acc64 && P.rows && P.m && P.w && P.g && P.wr && P.elo ? 0 : -1;
 	}
-	if (rc == 0 && P.avx512 && P.R % 32 == 0) {
+	/* 16-bit sums: 32 replicates a 512-bit register, or 16 a 256-bit one
+	 * without AVX-512 (where R = 16, AVX-512's 32-bit sums take the same
+	 * one register an entry) */
+	if (rc == 0 && (P.avx512 ? P.R % 32 == 0 : P.avx2 && P.R % 16 == 0)) {
 		P.acc16 = calloc(threads * P.codes * P.R, sizeof *P.acc16);
 		P.m16 = malloc(threads * P.widest * padded(P.R, 8) * sizeof *P.m16);
-		P.narrow = P.acc16 && P.m16; /* without them, the 32-bit sums alone */
+		if (P.acc16 && P.m16) /* without them, the 32-bit sums alone */
+			P.narrow = P.avx512 ? NARROW_ZMM : NARROW_YMM;
 	}
 	if (rc == 0) {
 		P.factor = votes_bt_factor(B->w0, k, B->g0); /* NULL: Newton's method alone */
