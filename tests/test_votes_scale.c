@@ -81,17 +81,27 @@ static uint64_t next_case(uint64_t *x)
 	return z ^ (z >> 31);
 }
 
-/* votes_binomial8 against votes_binomial lane by lane: the same draws and
- * the same eight streams' states after, for n p on both sides of 10 in one
- * call (inversion and BTRS side by side), n = 0 lanes, part past half of
+/* Eight draws at once: votes_binomial8, or votes_binomial4 twice. */
+typedef void eight_draws_fn(struct kv_rng *rng, const uint64_t *n, uint64_t part, uint64_t whole, uint64_t *out);
+
+static void four_and_four(struct kv_rng *rng, const uint64_t *n, uint64_t part, uint64_t whole, uint64_t *out)
+{
+	votes_binomial4(rng, n, part, whole, out);
+	votes_binomial4(rng + 4, n + 4, part, whole, out + 4);
+}
+
+/* draw against votes_binomial lane by lane: the same draws and the same
+ * eight streams' states after, for n p on both sides of 10 in one call
+ * (inversion and BTRS side by side), n = 0 lanes, part past half of
  * whole, part 0 and whole, n up to 2^32 - 1, and 20,000 calls of random
  * parameters, each call's streams going on from the last. */
-static void expect_eight(struct kv_rng *rng, const uint64_t *n, uint64_t part, uint64_t whole)
+static void expect_eight(eight_draws_fn *draw, struct kv_rng *rng, const uint64_t *n, uint64_t part,
+			 uint64_t whole)
 {
 	struct kv_rng alone[8];
 	uint64_t out[8];
 	memcpy(alone, rng, sizeof alone);
-	votes_binomial8(rng, n, part, whole, out);
+	draw(rng, n, part, whole, out);
 	for (int i = 0; i < 8; i++) {
 		uint64_t x = votes_binomial(&alone[i], n[i], part, whole);
 		cr_assert_eq(out[i], x, "lane %d: n %llu part %llu whole %llu: %llu, alone %llu", i,
@@ -101,7 +111,7 @@ static void expect_eight(struct kv_rng *rng, const uint64_t *n, uint64_t part, u
 	}
 }
 
-Test(votes_scale, eight_binomial_draws_at_once_are_the_scalar_draws)
+static void expect_scalar_draws(eight_draws_fn *draw)
 {
 	struct kv_rng rng[8];
 	uint64_t x = 7;
@@ -113,28 +123,55 @@ Test(votes_scale, eight_binomial_draws_at_once_are_the_scalar_draws)
 	const uint64_t around_ten[8] = {990, 995, 999, 1000, 1001, 1005, 1010, 0};
 	const uint64_t few[8] = {0, 1, 2, 3, 4, 5, 6, 7};
 	for (int round = 0; round < 50; round++) {
-		expect_eight(rng, mixed, 64, judges);
-		expect_eight(rng, mixed, 2048, judges);
-		expect_eight(rng, around_ten, 1, 100);
-		expect_eight(rng, around_ten, 3, 4); /* n - Binomial(n, 1/4) */
-		expect_eight(rng, few, 2, 5);
-		expect_eight(rng, few, 1, 2);
-		expect_eight(rng, mixed, 0, judges);
-		expect_eight(rng, mixed, judges, judges);
+		expect_eight(draw, rng, mixed, 64, judges);
+		expect_eight(draw, rng, mixed, 2048, judges);
+		expect_eight(draw, rng, around_ten, 1, 100);
+		expect_eight(draw, rng, around_ten, 3, 4); /* n - Binomial(n, 1/4) */
+		expect_eight(draw, rng, few, 2, 5);
+		expect_eight(draw, rng, few, 1, 2);
+		expect_eight(draw, rng, mixed, 0, judges);
+		expect_eight(draw, rng, mixed, judges, judges);
 	}
 	for (int call = 0; call < 20000; call++) {
 		uint64_t whole = 1 + next_case(&x) % (call % 2 ? 100000 : most), part = next_case(&x) % (whole + 1), n[8];
 		for (int i = 0; i < 8; i++)
 			n[i] = next_case(&x) % 4 == 0 ? next_case(&x) % 30 : next_case(&x) % (call % 3 ? most : 5000);
-		expect_eight(rng, n, part, whole);
+		expect_eight(draw, rng, n, part, whole);
 	}
 }
 
-/* The eight lanes' logarithm, square root and Stirling's tail are the
- * same bits as the scalar ones, over the whole range of doubles > 0
+Test(votes_scale, eight_binomial_draws_at_once_are_the_scalar_draws)
+{
+	expect_scalar_draws(votes_binomial8);
+}
+
+/* The same with AVX2, four lanes at a time. */
+Test(votes_scale, four_binomial_draws_at_once_are_the_scalar_draws)
+{
+	expect_scalar_draws(four_and_four);
+}
+
+/* Eight lanes' parts: votes_binomial8_parts, or votes_binomial4_parts
+ * twice (laid out as the eight's). */
+typedef void eight_parts_fn(const double *x, const double *k, double *lanes, double *alone);
+
+static void four_parts_twice(const double *x, const double *k, double *lanes, double *alone)
+{
+	for (int half = 0; half < 2; half++) {
+		double l[12], a[12];
+		votes_binomial4_parts(x + 4 * half, k + 4 * half, l, a);
+		for (int part = 0; part < 3; part++) {
+			memcpy(lanes + 8 * part + 4 * half, l + 4 * part, 4 * sizeof *l);
+			memcpy(alone + 8 * part + 4 * half, a + 4 * part, 4 * sizeof *a);
+		}
+	}
+}
+
+/* The lanes' logarithm, square root and Stirling's tail are the same
+ * bits as the scalar ones, over the whole range of doubles > 0
  * (random bits), at 0, subnormals, the edges of the logarithm's cases
  * (2^-1000, sqrt 2), and k of 0 to 10^7. */
-Test(votes_scale, the_eight_lanes_compute_as_the_draws_one_at_a_time)
+static void expect_parts(eight_parts_fn *parts)
 {
 	uint64_t seed = 99;
 	double x[8], k[8], lanes[24], alone[24];
@@ -152,7 +189,7 @@ Test(votes_scale, the_eight_lanes_compute_as_the_draws_one_at_a_time)
 				x[i] = (double)(next_case(&seed) % 100000) / 997 + 1e-9; /* BTRS's range */
 			k[i] = (double)(call % 2 ? next_case(&seed) % 12 : next_case(&seed) % 10000000);
 		}
-		votes_binomial8_parts(x, k, lanes, alone);
+		parts(x, k, lanes, alone);
 		for (int i = 0; i < 8; i++) {
 			cr_assert_eq(memcmp(&lanes[i], &alone[i], 8), 0, "log %a: %a, alone %a", x[i], lanes[i], alone[i]);
 			if (x[i] > 0)
@@ -162,6 +199,16 @@ Test(votes_scale, the_eight_lanes_compute_as_the_draws_one_at_a_time)
 				     lanes[16 + i], alone[16 + i]);
 		}
 	}
+}
+
+Test(votes_scale, the_eight_lanes_compute_as_the_draws_one_at_a_time)
+{
+	expect_parts(votes_binomial8_parts);
+}
+
+Test(votes_scale, the_four_lanes_compute_as_the_draws_one_at_a_time)
+{
+	expect_parts(four_parts_twice);
 }
 
 /* --- judges' classes ------------------------------------------------------------- */

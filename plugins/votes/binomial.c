@@ -11,6 +11,7 @@
 
 #include <string.h>
 #if defined(__GNUC__) && defined(__x86_64__)
+#include "gen4.h"
 #include "gen8.h"
 #endif
 
@@ -346,6 +347,261 @@ void votes_binomial8(struct kv_rng *rng, const uint64_t *n, uint64_t part, uint6
 	}
 	binomial8(rng, n, part, whole, out);
 }
+
+/* --- four draws at once ------------------------------------------------------ */
+
+/* The same as binomial8 for four replicates, one per lane of 256-bit
+ * registers (AVX2), where AVX-512 is not there: what AVX-512 does in one
+ * instruction (a conversion between 64-bit integers and doubles, a masked
+ * operation, a table of 16) takes two or three here, each exact, so every
+ * lane still does votes_binomial's operations in its order.  Integers
+ * meet doubles only below 2^53, where the two convert exactly by adding
+ * and subtracting a power of two. */
+#define AVX2D __attribute__((target("avx2")))
+
+int votes_binomial4_usable(void)
+{
+	return __builtin_cpu_supports("avx2");
+}
+
+AVX2D static inline __m256d set4(double x)
+{
+	return _mm256_set1_pd(x);
+}
+
+/* x < 2^52, whole: as a double; and back. */
+AVX2D static inline __m256d small_to_double(__m256i x)
+{
+	__m256i two52 = _mm256_set1_epi64x(0x4330000000000000LL);
+	return _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(x, two52)), set4(0x1p52));
+}
+
+AVX2D static inline __m256i small_to_int(__m256d x)
+{
+	return _mm256_xor_si256(_mm256_castpd_si256(_mm256_add_pd(x, set4(0x1p52))),
+				_mm256_set1_epi64x(0x4330000000000000LL));
+}
+
+/* uniform() of each output: its upper 53 bits, exact (the upper 21 and
+ * the lower 32 converted apart, then added: the sum is below 2^53). */
+AVX2D static inline __m256d uniform4(__m256i x)
+{
+	__m256i top = _mm256_srli_epi64(x, 11);
+	__m256d hi = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(_mm256_srli_epi64(top, 32),
+									  _mm256_set1_epi64x(0x4530000000000000LL))),
+				   set4(0x1p84));
+	__m256d lo = small_to_double(_mm256_and_si256(top, _mm256_set1_epi64x(0xffffffffLL)));
+	return _mm256_mul_pd(_mm256_add_pd(hi, lo), set4(0x1.0p-53));
+}
+
+AVX2D static inline __m256d trunc4(__m256d x)
+{
+	return _mm256_round_pd(x, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+}
+
+/* Lanes of a comparison (all ones where it holds). */
+AVX2D static inline __m256d lt4(__m256d a, __m256d b) { return _mm256_cmp_pd(a, b, _CMP_LT_OQ); }
+AVX2D static inline __m256d le4(__m256d a, __m256d b) { return _mm256_cmp_pd(a, b, _CMP_LE_OQ); }
+AVX2D static inline __m256d ge4(__m256d a, __m256d b) { return _mm256_cmp_pd(a, b, _CMP_GE_OQ); }
+AVX2D static inline __m256d gt4(__m256d a, __m256d b) { return _mm256_cmp_pd(a, b, _CMP_GT_OQ); }
+AVX2D static inline __m256d and4(__m256d a, __m256d b) { return _mm256_and_pd(a, b); }
+AVX2D static inline __m256d andnot4(__m256d not_this, __m256d b) { return _mm256_andnot_pd(not_this, b); }
+AVX2D static inline int any4(__m256d mask) { return _mm256_movemask_pd(mask) != 0; }
+
+/* where mask: b, else a. */
+AVX2D static inline __m256d pick4(__m256d a, __m256d b, __m256d mask)
+{
+	return _mm256_blendv_pd(a, b, mask);
+}
+
+AVX2D static inline __m256d root4(__m256d v)
+{
+	__m256i bits = _mm256_add_epi64(_mm256_srli_epi64(_mm256_castpd_si256(v), 1),
+					_mm256_set1_epi64x(0x1ff7a3bea91d9b1bLL));
+	__m256d x = _mm256_castsi256_pd(bits);
+	for (int i = 0; i < 5; i++)
+		x = _mm256_mul_pd(set4(0.5), _mm256_add_pd(x, _mm256_div_pd(v, x)));
+	return x;
+}
+
+/* As log8, in the lanes of `use`. */
+AVX2D static __m256d log4(__m256d x, __m256d use)
+{
+	__m256i bits = _mm256_castpd_si256(x);
+	__m256d e = _mm256_sub_pd(small_to_double(_mm256_and_si256(_mm256_srli_epi64(bits, 52),
+								   _mm256_set1_epi64x(0x7ff))),
+				  set4(1023));
+	__m256d m = _mm256_castsi256_pd(_mm256_or_si256(_mm256_and_si256(bits, _mm256_set1_epi64x(0x000fffffffffffffLL)),
+							_mm256_set1_epi64x(0x3ff0000000000000LL)));
+	__m256d big = ge4(m, set4(1.4142135623730951));
+	m = pick4(m, _mm256_mul_pd(m, set4(0.5)), big);
+	e = pick4(e, _mm256_add_pd(e, set4(1)), big);
+	__m256d s = _mm256_div_pd(_mm256_sub_pd(m, set4(1)), _mm256_add_pd(m, set4(1))), z = _mm256_mul_pd(s, s);
+	static const double inverse_odd[11] = {1.0 / 21, 1.0 / 19, 1.0 / 17, 1.0 / 15, 1.0 / 13, 1.0 / 11,
+					       1.0 / 9,  1.0 / 7,  1.0 / 5,  1.0 / 3,  1};
+	__m256d p = set4(1.0 / 23);
+	for (int i = 0; i < 11; i++)
+		p = _mm256_add_pd(_mm256_mul_pd(p, z), set4(inverse_odd[i]));
+	__m256d y = _mm256_add_pd(_mm256_mul_pd(_mm256_mul_pd(set4(2), s), p), _mm256_mul_pd(e, set4(KV_DET_LN2)));
+	int odd = _mm256_movemask_pd(and4(use, _mm256_cmp_pd(x, set4(0x1p-1000), _CMP_NGE_UQ))); /* below, or NaN */
+	if (odd) {
+		double lanes[4], ys[4];
+		_mm256_storeu_pd(lanes, x);
+		_mm256_storeu_pd(ys, y);
+		for (int i = 0; i < 4; i++)
+			if (odd >> i & 1)
+				ys[i] = kv_det_log(lanes[i]);
+		y = _mm256_loadu_pd(ys);
+	}
+	return y;
+}
+
+/* stirling_tail() of each lane (k >= 0 whole). */
+AVX2D static __m256d tail4(__m256d k)
+{
+	__m256d k1 = _mm256_add_pd(k, set4(1)), k1sq = _mm256_mul_pd(k1, k1);
+	__m256d series = _mm256_div_pd(
+		_mm256_sub_pd(set4(1.0 / 12), _mm256_div_pd(_mm256_sub_pd(set4(1.0 / 360), _mm256_div_pd(set4(1.0 / 1260), k1sq)), k1sq)),
+		k1);
+	/* clamped: lanes not in use may hold any k (a NaN gives 0) */
+	__m256i at = small_to_int(_mm256_min_pd(_mm256_max_pd(k, set4(0)), set4(15)));
+	return pick4(series, _mm256_i64gather_pd(tail_table, at, 8), le4(k, set4(9)));
+}
+
+struct btrs4 { __m256d n, a, b, c, v_r, alpha, m, r; };
+
+AVX2D static struct btrs4 btrs4_setup(__m256d n, double p)
+{
+	struct btrs4 t = {.n = n, .r = set4(p / (1 - p))};
+	__m256d spq = root4(_mm256_mul_pd(_mm256_mul_pd(n, set4(p)), set4(1 - p)));
+	t.b = _mm256_add_pd(set4(1.15), _mm256_mul_pd(set4(2.53), spq));
+	t.a = _mm256_add_pd(_mm256_add_pd(set4(-0.0873), _mm256_mul_pd(set4(0.0248), t.b)), set4(0.01 * p));
+	t.c = _mm256_add_pd(_mm256_mul_pd(n, set4(p)), set4(0.5));
+	t.v_r = _mm256_sub_pd(set4(0.92), _mm256_div_pd(set4(4.2), t.b));
+	t.alpha = _mm256_mul_pd(_mm256_add_pd(set4(2.83), _mm256_div_pd(set4(5.1), t.b)), spq);
+	t.m = trunc4(_mm256_mul_pd(_mm256_add_pd(n, set4(1)), set4(p)));
+	return t;
+}
+
+AVX2D static __m256d btrs4_bound(const struct btrs4 *t, __m256d v, __m256d us, __m256d k, __m256d use)
+{
+	__m256d n = t->n, m = t->m, one = set4(1), half = set4(0.5);
+	__m256d lv = log4(_mm256_div_pd(_mm256_mul_pd(v, t->alpha),
+					_mm256_add_pd(_mm256_div_pd(t->a, _mm256_mul_pd(us, us)), t->b)), use);
+	__m256d nm1 = _mm256_add_pd(_mm256_sub_pd(n, m), one), nk1 = _mm256_add_pd(_mm256_sub_pd(n, k), one);
+	__m256d bound = _mm256_mul_pd(_mm256_add_pd(m, half),
+				      log4(_mm256_div_pd(_mm256_add_pd(m, one), _mm256_mul_pd(t->r, nm1)), use));
+	bound = _mm256_add_pd(bound, _mm256_mul_pd(_mm256_add_pd(n, one), log4(_mm256_div_pd(nm1, nk1), use)));
+	bound = _mm256_add_pd(bound, _mm256_mul_pd(_mm256_add_pd(k, half),
+						   log4(_mm256_div_pd(_mm256_mul_pd(t->r, nk1), _mm256_add_pd(k, one)), use)));
+	bound = _mm256_add_pd(bound, tail4(m));
+	bound = _mm256_add_pd(bound, tail4(_mm256_sub_pd(n, m)));
+	bound = _mm256_sub_pd(bound, tail4(k));
+	bound = _mm256_sub_pd(bound, tail4(_mm256_sub_pd(n, k)));
+	return and4(use, le4(lv, bound));
+}
+
+AVX2D static void btrs4(struct gen4 *g, __m256d n, double p, __m256d live, __m256d *k)
+{
+	struct btrs4 t = btrs4_setup(n, p);
+	__m256d n1 = _mm256_add_pd(n, set4(1));
+	__m256d magnitude = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL));
+	while (any4(live)) {
+		__m256i lanes = _mm256_castpd_si256(live);
+		__m256d u = _mm256_sub_pd(uniform4(next4(g, lanes)), set4(0.5)), v = uniform4(next4(g, lanes));
+		__m256d us = _mm256_sub_pd(set4(0.5), _mm256_and_pd(u, magnitude));
+		__m256d kd = _mm256_add_pd(
+			_mm256_mul_pd(_mm256_add_pd(_mm256_div_pd(_mm256_mul_pd(set4(2), t.a), us), t.b), u), t.c);
+		__m256d in = andnot4(lt4(kd, set4(0)), andnot4(ge4(kd, n1), live));
+		__m256d kt = trunc4(kd);
+		__m256d quick = and4(in, and4(ge4(us, set4(0.07)), le4(v, t.v_r)));
+		__m256d slow = andnot4(quick, in), took = quick;
+		if (any4(slow))
+			took = _mm256_or_pd(took, btrs4_bound(&t, v, us, kt, slow));
+		*k = pick4(*k, kt, took);
+		live = andnot4(took, live);
+	}
+}
+
+AVX2D static void inversion4(struct gen4 *g, __m256i count, __m256d n, double p, __m256d live, __m256d *x)
+{
+	double q = 1 - p, s = p / q;
+	__m256d a = _mm256_mul_pd(_mm256_add_pd(n, set4(1)), set4(s)), q_n = set4(1), base = set4(q);
+	for (__m256i e = count; !_mm256_testz_si256(e, e); e = _mm256_srli_epi64(e, 1)) { /* q^n by squaring */
+		__m256d odd = _mm256_castsi256_pd(
+			_mm256_cmpeq_epi64(_mm256_and_si256(e, _mm256_set1_epi64x(1)), _mm256_set1_epi64x(1)));
+		q_n = pick4(q_n, _mm256_mul_pd(q_n, base), odd);
+		base = _mm256_mul_pd(base, base);
+	}
+	while (any4(live)) {
+		__m256d u = uniform4(next4(g, _mm256_castpd_si256(live))), r = q_n, at = set4(0);
+		for (;;) {
+			__m256d walk = and4(live, and4(gt4(u, r), lt4(at, n)));
+			if (!any4(walk))
+				break;
+			u = pick4(u, _mm256_sub_pd(u, r), walk);
+			at = pick4(at, _mm256_add_pd(at, set4(1)), walk);
+			r = pick4(r, _mm256_mul_pd(r, _mm256_sub_pd(_mm256_div_pd(a, at), set4(s))), walk);
+		}
+		__m256d took = and4(live, _mm256_or_pd(le4(u, r), lt4(at, n)));
+		*x = pick4(*x, at, took);
+		live = andnot4(took, live);
+	}
+}
+
+/* n[i] < 2^52 */
+AVX2D static void binomial4(struct kv_rng *rng, const uint64_t *n, uint64_t part, uint64_t whole, uint64_t *out)
+{
+	int flip = 2 * part > whole;
+	double p = (double)(flip ? whole - part : part) / (double)whole;
+	struct gen4 g = gen4_load(rng);
+	__m256i count = _mm256_loadu_si256((const __m256i *)(const void *)n);
+	__m256d nd = small_to_double(count), k = set4(0);
+	__m256d some = _mm256_castsi256_pd(
+		_mm256_xor_si256(_mm256_cmpeq_epi64(count, _mm256_setzero_si256()), _mm256_set1_epi64x(-1)));
+	__m256d few = and4(some, lt4(_mm256_mul_pd(nd, set4(p)), set4(10)));
+	if (any4(few))
+		inversion4(&g, count, nd, p, few, &k);
+	if (any4(andnot4(few, some)))
+		btrs4(&g, nd, p, andnot4(few, some), &k);
+	__m256i drawn = small_to_int(k);
+	_mm256_storeu_si256((__m256i *)(void *)out, flip ? _mm256_sub_epi64(count, drawn) : drawn);
+	gen4_store(&g, rng);
+}
+
+AVX2D static void parts4(const double *x, const double *k, double *lanes)
+{
+	__m256d vx = _mm256_loadu_pd(x);
+	_mm256_storeu_pd(lanes, log4(vx, _mm256_castsi256_pd(_mm256_set1_epi64x(-1))));
+	_mm256_storeu_pd(lanes + 4, root4(vx));
+	_mm256_storeu_pd(lanes + 8, tail4(_mm256_loadu_pd(k)));
+}
+
+void votes_binomial4_parts(const double *x, const double *k, double *lanes, double *alone)
+{
+	for (int i = 0; i < 4; i++) {
+		alone[i] = kv_det_log(x[i]);
+		alone[4 + i] = root(x[i]);
+		alone[8 + i] = stirling_tail(k[i]);
+	}
+	if (votes_binomial4_usable())
+		parts4(x, k, lanes);
+	else
+		memcpy(lanes, alone, 12 * sizeof *lanes);
+}
+
+void votes_binomial4(struct kv_rng *rng, const uint64_t *n, uint64_t part, uint64_t whole, uint64_t *out)
+{
+	int small = 1;
+	for (int i = 0; i < 4; i++)
+		small &= n[i] < ((uint64_t)1 << 52);
+	if (part == 0 || part >= whole || !small || !votes_binomial4_usable()) {
+		for (int i = 0; i < 4; i++)
+			out[i] = votes_binomial(&rng[i], n[i], part, whole);
+		return;
+	}
+	binomial4(rng, n, part, whole, out);
+}
 #else
 int votes_binomial8_usable(void)
 {
@@ -364,6 +620,26 @@ void votes_binomial8_parts(const double *x, const double *k, double *lanes, doub
 void votes_binomial8(struct kv_rng *rng, const uint64_t *n, uint64_t part, uint64_t whole, uint64_t *out)
 {
 	for (int i = 0; i < 8; i++)
+		out[i] = votes_binomial(&rng[i], n[i], part, whole);
+}
+
+int votes_binomial4_usable(void)
+{
+	return 0;
+}
+
+void votes_binomial4_parts(const double *x, const double *k, double *lanes, double *alone)
+{
+	for (int i = 0; i < 4; i++) {
+		alone[i] = lanes[i] = kv_det_log(x[i]);
+		alone[4 + i] = lanes[4 + i] = root(x[i]);
+		alone[8 + i] = lanes[8 + i] = stirling_tail(k[i]);
+	}
+}
+
+void votes_binomial4(struct kv_rng *rng, const uint64_t *n, uint64_t part, uint64_t whole, uint64_t *out)
+{
+	for (int i = 0; i < 4; i++)
 		out[i] = votes_binomial(&rng[i], n[i], part, whole);
 }
 #endif

@@ -34,6 +34,7 @@
 #include <string.h>
 #include <unistd.h>
 #if defined(__GNUC__) && defined(__x86_64__)
+#include "gen4.h"
 #include "gen8.h"
 #endif
 
@@ -58,6 +59,7 @@ struct plan {
 	size_t codes, R;                /* codes = votes_codes(k) */
 	int avx2, avx512;
 	int binomial8;                  /* votes_binomial8 draws eight side by side */
+	int binomial4;                  /* votes_binomial4 four */
 	enum { WIDE_ONLY, NARROW_ZMM, NARROW_YMM } narrow; /* blocks may be summed in 16 bits first (add_entries16) */
 	double *factor;                 /* votes_bt_factor at the point estimate, shared */
 	struct block *blocks;
@@ -158,42 +160,11 @@ static void draw_two(struct kv_rng *rng, const uint64_t *count, uint32_t units, 
 #if defined(__GNUC__) && defined(__x86_64__)
 /* The same draws for four replicates at once, into the four lanes of a
  * lane group: their four generators side by side in 256-bit registers
- * (xoshiro256** with shifts and adds), the sixteen 16-bit draws of one
+ * (gen4.h), the sixteen 16-bit draws of one
  * step multiplied and checked together.  A replicate whose draws are done
  * keeps its generator's state, so every stream ends exactly where draw_two
  * leaves it, and the counts are the same. */
 #define AVX2 __attribute__((target("avx2")))
-AVX2 static inline __m256i rotl4(__m256i x, int k)
-{
-	return _mm256_or_si256(_mm256_slli_epi64(x, k), _mm256_srli_epi64(x, 64 - k));
-}
-
-AVX2 static inline __m256i load_word(const struct kv_rng *rng, int w)
-{
-	return _mm256_set_epi64x((long long)rng[3].s[w], (long long)rng[2].s[w], (long long)rng[1].s[w],
-				 (long long)rng[0].s[w]);
-}
-
-/* The four generators' state, word by word: four variables, not an
- * array, so that gcc keeps them in registers across steps. */
-struct state4 { __m256i s0, s1, s2, s3; };
-
-/* One step of the four generators (lanes in `live` only); their outputs. */
-AVX2 static inline __m256i step4(struct state4 *g, __m256i live)
-{
-	__m256i s0 = g->s0, s1 = g->s1, s2 = g->s2, s3 = g->s3;
-	__m256i x5 = _mm256_add_epi64(_mm256_slli_epi64(s1, 2), s1), r = rotl4(x5, 7);
-	__m256i out = _mm256_add_epi64(_mm256_slli_epi64(r, 3), r), t = _mm256_slli_epi64(s1, 17);
-	__m256i n2 = _mm256_xor_si256(s2, s0), n3 = _mm256_xor_si256(s3, s1);
-	__m256i n1 = _mm256_xor_si256(s1, n2), n0 = _mm256_xor_si256(s0, n3);
-	n2 = _mm256_xor_si256(n2, t);
-	n3 = rotl4(n3, 45);
-	g->s0 = _mm256_blendv_epi8(s0, n0, live);
-	g->s1 = _mm256_blendv_epi8(s1, n1, live);
-	g->s2 = _mm256_blendv_epi8(s2, n2, live);
-	g->s3 = _mm256_blendv_epi8(s3, n3, live);
-	return out;
-}
 
 /* `steps` steps of the four generators (lanes in `live` only; all of them
  * when `all`), each live lane needing four draws more a step at least, so
@@ -209,17 +180,17 @@ AVX2 static inline __m256i step4(struct state4 *g, __m256i live)
  * models: 6 to 8 % off the bootstrap).  Loads right after the vector
  * store waited for it to complete, and the bootstrap took 45 % longer. */
 AVX2 static inline __attribute__((always_inline)) __m256i
-steps4(struct state4 *state, __m256i live, uint32_t steps, uint32_t units, char *restrict m, const int half,
+steps4(struct gen4 *state, __m256i live, uint32_t steps, uint32_t units, char *restrict m, const int half,
        const int all)
 {
-	struct state4 g = *state; /* a local: in registers */
+	struct gen4 g = *state; /* a local: in registers */
 	__m256i vunits = _mm256_set1_epi16((short)units), taken = _mm256_setzero_si256();
 	__m256i thr = _mm256_set1_epi16((short)((65536u - units) % units)); /* 2^16 mod units */
 	__m256i sink = _mm256_add_epi16(vunits, _mm256_set1_epi64x(0x0003000200010000));
 	uint16_t off[4][16];
 	for (uint32_t k = 0; k < steps + 2; k++) {
 		if (k < steps) {
-			__m256i x = step4(&g, all ? _mm256_set1_epi64x(-1) : live);
+			__m256i x = next4(&g, all ? _mm256_set1_epi64x(-1) : live);
 			__m256i lo = _mm256_mullo_epi16(x, vunits), hi = _mm256_mulhi_epu16(x, vunits);
 			__m256i ok = _mm256_cmpeq_epi16(_mm256_max_epu16(lo, thr), lo);
 			if (!all)
@@ -247,7 +218,7 @@ draw_four_any(struct kv_rng *rng, const uint64_t *count, uint32_t units, char *r
 	__m256i thr = _mm256_set1_epi16((short)((65536u - units) % units));
 	uint64_t i[4] = {0, 0, 0, 0};
 	uint16_t idx[16], ok[16];
-	struct state4 s = {load_word(rng, 0), load_word(rng, 1), load_word(rng, 2), load_word(rng, 3)};
+	struct gen4 s = gen4_load(rng);
 	/* While some replicates need four draws more, they step together; the
 	 * last few draws one by one below. */
 	for (;;) {
@@ -278,7 +249,7 @@ draw_four_any(struct kv_rng *rng, const uint64_t *count, uint32_t units, char *r
 			any |= (live[r] = i[r] < count[r] ? -1 : 0) != 0;
 		if (!any)
 			break;
-		__m256i x = step4(&s, _mm256_set_epi64x(live[3], live[2], live[1], live[0]));
+		__m256i x = next4(&s, _mm256_set_epi64x(live[3], live[2], live[1], live[0]));
 		__m256i lo = _mm256_mullo_epi16(x, vunits), hi = _mm256_mulhi_epu16(x, vunits);
 		_mm256_storeu_si256((__m256i *)(void *)idx, hi);
 		_mm256_storeu_si256((__m256i *)(void *)ok, _mm256_cmpeq_epi16(_mm256_max_epu16(lo, thr), lo));
@@ -289,14 +260,7 @@ draw_four_any(struct kv_rng *rng, const uint64_t *count, uint32_t units, char *r
 					i[r]++;
 				}
 	}
-	uint64_t out[4][4];
-	_mm256_storeu_si256((__m256i *)(void *)out[0], s.s0);
-	_mm256_storeu_si256((__m256i *)(void *)out[1], s.s1);
-	_mm256_storeu_si256((__m256i *)(void *)out[2], s.s2);
-	_mm256_storeu_si256((__m256i *)(void *)out[3], s.s3);
-	for (int r = 0; r < 4; r++)
-		for (int w = 0; w < 4; w++)
-			rng[r].s[w] = out[w][r];
+	gen4_store(&s, rng);
 }
 
 AVX2 static void draw_four(struct kv_rng *rng, const uint64_t *count, uint32_t units, char *restrict m)
@@ -537,14 +501,16 @@ static size_t group_size(size_t codes, unsigned threads)
 }
 
 /* Binomial(left[r], part/whole) for replicates [0, reps), each from its
- * own stream, into take[0, reps): eight at once where the processor can
- * (the same draws). */
+ * own stream, into take[0, reps): eight or four at once where the
+ * processor can (the same draws). */
 static void draw_parts(const struct plan *P, struct kv_rng *streams, const uint64_t *left, uint64_t part,
 		       uint64_t whole, uint64_t *take, size_t reps)
 {
 	size_t r = 0;
 	for (; P->binomial8 && r + 8 <= reps; r += 8)
 		votes_binomial8(streams + r, left + r, part, whole, take + r);
+	for (; P->binomial4 && r + 4 <= reps; r += 4)
+		votes_binomial4(streams + r, left + r, part, whole, take + r);
 	for (; r < reps; r++)
 		take[r] = votes_binomial(&streams[r], left[r], part, whole);
 }
@@ -1176,6 +1142,7 @@ int votes_boot_run(struct votes_boot *B)
 	P.avx2 = kv_simd_detect() >= KV_SIMD_AVX2;
 	P.avx512 = kv_simd_detect() >= KV_SIMD_AVX512;
 	P.binomial8 = P.avx512 && votes_binomial8_usable();
+	P.binomial4 = P.avx2 && votes_binomial4_usable();
 	if (B->rounds == 0)
 		return 0;
 	int rc = B->C->units == 0 || B->C->units > UINT32_MAX || make_blocks(&P) ? -1 : 0;

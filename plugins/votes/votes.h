@@ -159,6 +159,11 @@ void votes_binomial8(struct kv_rng *rng, const uint64_t *n, uint64_t part, uint6
  * tail at whole k[i] >= 0, as the eight lanes compute them (lanes[0..8),
  * [8..16), [16..24)) and as the draws one at a time do (alone). */
 void votes_binomial8_parts(const double *x, const double *k, double *lanes, double *alone);
+/* The same four at once, side by side with AVX2 (votes_binomial4_usable),
+ * for n[i] < 2^52; and its parts for tests (lanes[0..4), [4..8), [8..12)). */
+int votes_binomial4_usable(void);
+void votes_binomial4(struct kv_rng *rng, const uint64_t *n, uint64_t part, uint64_t whole, uint64_t *out);
+void votes_binomial4_parts(const double *x, const double *k, double *lanes, double *alone);
 
 /* --- classes of exchangeable units (classes.c) ------------------------------ */
 
