@@ -449,8 +449,8 @@ Test(votes_scan, pieces_of_any_size_read_the_same)
 	struct seen *whole = calloc(3000, sizeof *whole), *parts = calloc(3000, sizeof *parts);
 	cr_assert_eq(scan_pieces("scalar", text, len, len, whole, 3000), 3000);
 	static const size_t pieces[] = {1, 2, 3, 7, 64, 181, 255, 256, 257, 4096, 1 << 20};
-	static const char *const levels[] = {"scalar", "avx512"};
-	for (int l = 0; l < 2; l++)
+	static const char *const levels[] = {"scalar", "avx2", "avx512"};
+	for (int l = 0; l < 3; l++)
 		for (size_t i = 0; i < sizeof pieces / sizeof pieces[0]; i++) {
 			cr_assert_eq(scan_pieces(levels[l], text, len, pieces[i], parts, 3000), 3000, "%s piece %zu",
 				     levels[l], pieces[i]);
@@ -530,14 +530,14 @@ static void pretty_file(struct kv_buf *text, int n, int (*variant)(int), struct 
 	kv_buf_printf(text, "\n]\n");
 }
 
-/* Read text by the general reader alone, plainly and with AVX-512, in
+/* Read text by the general reader alone, plainly and with AVX2 and AVX-512, in
  * each size of pieces: every reading gives expected. */
 static void expect_readings(const struct kv_buf *text, int n, const struct seen *expected, const size_t *pieces,
 			    size_t npieces)
 {
-	static const char *const levels[] = {"general", "scalar", "avx512"};
+	static const char *const levels[] = {"general", "scalar", "avx2", "avx512"};
 	struct seen *got = calloc((size_t)n, sizeof *got);
-	for (int l = 0; l < 3; l++)
+	for (int l = 0; l < 4; l++)
 		for (size_t p = 0; p < npieces; p++) {
 			cr_assert_eq(scan_pieces(levels[l], text->data, text->len, pieces[p], got, (size_t)n), (size_t)n,
 				     "%s piece %zu", levels[l], pieces[p]);
@@ -612,8 +612,8 @@ Test(votes_scan, nested_objects_larger_than_a_layout)
 		line += 5 + WIDE + 3 + 1; /* the newlines in the record, then the one in ",\n" */
 	}
 	kv_buf_printf(&text, "\n]\n");
-	static const char *const levels[] = {"general", "scalar", "avx512"};
-	for (int l = 0; l < 3; l++)
+	static const char *const levels[] = {"general", "scalar", "avx2", "avx512"};
+	for (int l = 0; l < 4; l++)
 		for (size_t piece = 1000; piece <= text.len; piece *= 37) {
 			cr_assert_eq(scan_pieces(levels[l], text.data, text.len, piece, got, N), N, "%s", levels[l]);
 			for (int r = 0; r < N; r++)
@@ -671,8 +671,8 @@ Test(votes_scan, lines_that_leave_the_learned_layout)
 		"ma|mb|model_a|j1|q1|1|-1|1", "mb|ma|tie|j2|q2|1|-1|2", "ma|mb|model_b|j3|q3|1|-1|3",
 		"ma|mb|model_a|j4||0|-1|4", "ma|mb|model_b|55|q5|1|-1|5", "ma|mb|model_a|j6|q6|1|-1|6",
 		"ma|mb|model_a|j7|q7|1|0|7", "ma|mb|model_a|j8|q8|1|1|8", "ma|mb|model_b|j9|q9|1|-1|9"};
-	static const char *const levels[] = {"scalar", "avx512"};
-	for (int l = 0; l < 2; l++) {
+	static const char *const levels[] = {"scalar", "avx2", "avx512"};
+	for (int l = 0; l < 3; l++) {
 		char got[10][128];
 		const char *err;
 		size_t n = scan_all(levels[l], text, got, 10, &err);
@@ -716,7 +716,7 @@ static const char *scan_judge(const char *level, const char *text, char *judge, 
  * have learned its layout when the escape comes. */
 Test(votes_scan, escapes_are_checked_as_json_defines_them)
 {
-	static const char *const levels[] = {"general", "scalar", "avx512"};
+	static const char *const levels[] = {"general", "scalar", "avx2", "avx512"};
 	static const char letters[] = "\"\\/bfnrt", bytes[] = "\"\\/\b\f\n\r\t";
 	static const char hex[] = "0123456789abcdefABCDEF";
 	char text[512], judge[64], err[512], esc[16];
@@ -736,7 +736,7 @@ Test(votes_scan, escapes_are_checked_as_json_defines_them)
 					 "{\"model_a\": \"ma\", \"model_b\": \"mb\", \"winner\": \"tie\", \"judge\": \"j\", \"note\": \"n\"}\n"
 					 "{\"model_a\": \"ma\", \"model_b\": \"mb\", \"winner\": \"tie\", \"judge\": \"%s\", \"note\": \"%s\"}\n",
 					 skipped ? "j" : esc, skipped ? esc : "n");
-				for (int l = 0; l < 3; l++) {
+				for (int l = 0; l < 4; l++) {
 					const char *got = scan_judge(levels[l], text, judge, sizeof judge, err, sizeof err);
 					cr_assert_eq(got != NULL, ok, "%s: byte 0x%02x, form %d, %s: %s", levels[l], x, form,
 						     skipped ? "skipped" : "judge", got ? got : err);
@@ -758,7 +758,7 @@ Test(votes_scan, escapes_are_checked_as_json_defines_them)
 	};
 	for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
 		for (int skipped = 0; skipped < 2; skipped++)
-			for (int l = 0; l < 3; l++) {
+			for (int l = 0; l < 4; l++) {
 				snprintf(text, sizeof text,
 					 "{\"model_a\": \"ma\", \"model_b\": \"mb\", \"winner\": \"tie\", \"judge\": \"%s\", \"note\": \"%s\"}\n",
 					 skipped ? "j" : pairs[i].esc, skipped ? pairs[i].esc : "n");

@@ -30,7 +30,7 @@ void votes_scan_init(struct votes_scan *s)
 {
 	memset(s, 0, sizeof *s);
 	s->line = 1;
-	s->wide = kv_simd_detect() == KV_SIMD_AVX512;
+	s->wide = kv_simd_detect(); /* KV_SIMD_SCALAR (0): no window */
 }
 
 void votes_scan_free(struct votes_scan *s)
@@ -811,18 +811,20 @@ static int shape_record(struct cur *c, struct votes_battle *b, const struct vote
 	return OK;
 }
 
-/* On AVX-512 a record's first WINDOW bytes are classified at once: one bit
- * per byte that stops a plain string (quote, backslash, control).  A string
- * value then ends at the next such bit, found by a bit scan instead of a
- * loop over 16-byte pieces.  The same record is read the same way: a value
- * the bits cannot settle goes through fast_value as before. */
+/* With AVX2 or AVX-512 a record's first WINDOW bytes are classified at
+ * once: one bit per byte that stops a plain string (quote, backslash,
+ * control).  A string value then ends at the next such bit, found by a bit
+ * scan instead of a loop over 16-byte pieces.  The same record is read the
+ * same way: a value the bits cannot settle goes through fast_value as
+ * before. */
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
-#define SCAN_AVX512 1
+#define SCAN_WINDOW 1
 #define WINDOW 256
 #define TARGET_AVX512 __attribute__((target("avx512f,avx512bw,bmi")))
+#define TARGET_AVX2 __attribute__((target("avx2,bmi")))
 
-TARGET_AVX512 static void string_stops(const char *p, uint64_t stops[WINDOW / 64], uint64_t others[WINDOW / 64])
+TARGET_AVX512 static void string_stops_avx512(const char *p, uint64_t stops[WINDOW / 64], uint64_t others[WINDOW / 64])
 {
 	const __m512i quote = _mm512_set1_epi8('"'), slash = _mm512_set1_epi8('\\');
 	const __m512i control = _mm512_set1_epi8(0x1f), zero = _mm512_set1_epi8('0'), ten = _mm512_set1_epi8(10);
@@ -832,6 +834,38 @@ TARGET_AVX512 static void string_stops(const char *p, uint64_t stops[WINDOW / 64
 			   _mm512_cmple_epu8_mask(x, control);
 		others[i] = _mm512_cmpge_epu8_mask(_mm512_sub_epi8(x, zero), ten); /* not a digit */
 	}
+}
+
+/* The same bits, 32 bytes at a time (x <= 0x1f: max(x, 0x1f) == 0x1f; a
+ * digit's x - '0' < 10: not max(x - '0', 10) == x - '0'). */
+TARGET_AVX2 static uint32_t stops32(__m256i x, uint32_t *others)
+{
+	const __m256i quote = _mm256_set1_epi8('"'), slash = _mm256_set1_epi8('\\');
+	const __m256i control = _mm256_set1_epi8(0x1f), zero = _mm256_set1_epi8('0'), ten = _mm256_set1_epi8(10);
+	__m256i stop = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(x, quote), _mm256_cmpeq_epi8(x, slash)),
+				       _mm256_cmpeq_epi8(_mm256_max_epu8(x, control), control));
+	__m256i from_zero = _mm256_sub_epi8(x, zero);
+	*others = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_max_epu8(from_zero, ten), from_zero));
+	return (uint32_t)_mm256_movemask_epi8(stop);
+}
+
+TARGET_AVX2 static void string_stops_avx2(const char *p, uint64_t stops[WINDOW / 64], uint64_t others[WINDOW / 64])
+{
+	for (int i = 0; i < WINDOW / 64; i++) {
+		uint32_t lo_others, hi_others;
+		uint32_t lo = stops32(_mm256_loadu_si256((const __m256i *)(const void *)(p + 64 * i)), &lo_others);
+		uint32_t hi = stops32(_mm256_loadu_si256((const __m256i *)(const void *)(p + 64 * i + 32)), &hi_others);
+		stops[i] = (uint64_t)hi << 32 | lo;
+		others[i] = (uint64_t)hi_others << 32 | lo_others;
+	}
+}
+
+static void string_stops(int level, const char *p, uint64_t stops[WINDOW / 64], uint64_t others[WINDOW / 64])
+{
+	if (level >= KV_SIMD_AVX512)
+		string_stops_avx512(p, stops, others);
+	else
+		string_stops_avx2(p, stops, others);
 }
 
 /* The first set bit at or after `from` (a stop, or a byte that is not a
@@ -885,11 +919,11 @@ static inline size_t plain_literal(const char *p, int *which)
  * next value where the bytes allow, so that a long record (Arena's nested
  * tags) is read by the bits to its end; a JSONL record of Arena's basic
  * fields never needs it. */
-TARGET_AVX512 static int shape_record_wide(struct cur *c, struct votes_battle *b, const struct votes_shape *sh)
+static int shape_record_wide(struct cur *c, struct votes_battle *b, const struct votes_shape *sh)
 {
 	const char *base = c->p;
 	uint64_t stops[WINDOW / 64], others[WINDOW / 64];
-	string_stops(base, stops, others);
+	string_stops(c->s->wide, base, stops, others);
 	b->has_question = sh->has_question;
 	for (int i = 0; i < sh->values; i++) {
 		if (!same_text(c->p, c->end, SHAPE_TEXT(sh, i), sh->len[i]))
@@ -899,7 +933,7 @@ TARGET_AVX512 static int shape_record_wide(struct cur *c, struct votes_battle *b
 			return BAIL;
 		if (c->p - base > WINDOW - 64 && c->end - c->p >= WINDOW) {
 			base = c->p;
-			string_stops(base, stops, others);
+			string_stops(c->s->wide, base, stops, others);
 		}
 		size_t at = (size_t)(c->p - base), stop = at + 1 < WINDOW ? next_stop(stops, at + 1) : WINDOW, end;
 		enum field f = (enum field)sh->field[i];
@@ -956,7 +990,7 @@ static int by_layout(struct cur *c, struct votes_battle *b, const struct votes_s
 {
 	const char *start = c->p;
 	long line = c->s->line;
-#ifdef SCAN_AVX512
+#ifdef SCAN_WINDOW
 	int wide = c->s->wide && c->end - c->p >= WINDOW;
 	int rc = wide ? shape_record_wide(c, b, sh) : shape_record(c, b, sh);
 #else

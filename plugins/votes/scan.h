@@ -55,7 +55,7 @@ struct votes_scan {
 	int recent;               /* the shape that read the last record by layout */
 	int tried, misses;        /* records, and those the layouts missed (scan.c) */
 	int resting;              /* records left to read by the general reader */
-	int wide;                 /* read layouts by AVX-512 (simd.h) */
+	int wide;                 /* read layouts by a window of AVX2 or AVX-512 (enum kv_simd) */
 	int general_only;         /* tests: every record by the general reader */
 	/* CSV (scan_csv.c): the file is a table; its columns' fields, from the header */
 	int csv;

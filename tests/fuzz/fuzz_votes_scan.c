@@ -1,14 +1,15 @@
 /* libFuzzer harness for the battle scanner (plugins/votes/scan.c).
  *
  * The scanner reads a battle file block by block; a record cut by a block's
- * end is re-read once the next block has arrived, and on AVX-512 a record's
- * layout is read from a 256-byte window.  Whatever the bytes, the records it
+ * end is re-read once the next block has arrived, and with AVX2 or AVX-512
+ * a record's layout is read from a 256-byte window.  Whatever the bytes, the records it
  * returns and the error it stops at (message, line, record) must not depend
  * on where the blocks end, on the vector level, nor on whether the fast
  * paths (the learned layout, the fast record) read a record or the general
  * reader does.  So each input is read whole by the general reader alone,
  * then whole and in pieces (sizes taken from its first byte), plainly and,
- * where the processor has it, with AVX-512, and the readings are compared.
+ * where the processor has them, with AVX2 and AVX-512, and the readings are
+ * compared.
  * Every buffer ends exactly where the scanner is told the bytes end, so the
  * sanitizers see any read past it.  The same bytes are then read as a CSV
  * table (scan_csv.c), whole and in the same pieces, and the two readings
@@ -79,9 +80,11 @@ static void put_end(struct reading *r, const struct votes_scan *s, int rc)
 /* Read text in pieces of `piece` bytes (the unread tail moves in front of
  * the next piece, as the plugin's reader does), each time in a buffer of
  * exactly the bytes given. */
-enum mode { PLAIN, WIDE, GENERAL, CSV };
+enum mode { PLAIN, GENERAL, CSV };
 
-static void read_pieces(const uint8_t *text, size_t len, size_t piece, enum mode mode, struct reading *out)
+/* level: the window's vectors (enum kv_simd; 0: none) for PLAIN. */
+static void read_pieces(const uint8_t *text, size_t len, size_t piece, enum mode mode, int level,
+			struct reading *out)
 {
 	struct votes_scan s;
 	struct votes_battle b;
@@ -90,7 +93,7 @@ static void read_pieces(const uint8_t *text, size_t len, size_t piece, enum mode
 	const char *p = buf;
 	int rc;
 	votes_scan_init(&s);
-	s.wide = mode == WIDE;
+	s.wide = mode == PLAIN ? level : 0;
 	s.general_only = mode == GENERAL;
 	s.csv = mode == CSV;
 	for (;;) {
@@ -128,16 +131,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t piece = pieces[data[0] % (sizeof pieces / sizeof pieces[0])];
 	const uint8_t *text = data + 1;
 	size_t len = size - 1;
-	int levels = kv_simd_detect() == KV_SIMD_AVX512 ? 2 : 1;
+	int best = (int)kv_simd_detect();
 	struct reading whole = {0};
-	read_pieces(text, len, len ? len : 1, GENERAL, &whole);
-	for (int wide = 0; wide < levels; wide++) {
+	read_pieces(text, len, len ? len : 1, GENERAL, 0, &whole);
+	for (int level = 0; level <= best; level++) {
 		struct reading whole_level = {0}, cut = {0};
-		read_pieces(text, len, len ? len : 1, wide ? WIDE : PLAIN, &whole_level);
-		read_pieces(text, len, piece, wide ? WIDE : PLAIN, &cut);
+		read_pieces(text, len, len ? len : 1, PLAIN, level, &whole_level);
+		read_pieces(text, len, piece, PLAIN, level, &cut);
 		if (strcmp(whole.text, whole_level.text) != 0 || strcmp(whole.text, cut.text) != 0) {
 			fprintf(stderr, "readings differ (pieces of %zu, %s):\n--- whole, general reader:%s\n"
-				"--- whole:%s\n--- in pieces:%s\n", piece, wide ? "avx512" : "plain", whole.text,
+				"--- whole:%s\n--- in pieces:%s\n", piece, kv_simd_name((enum kv_simd)level), whole.text,
 				whole_level.text, cut.text);
 			abort();
 		}
@@ -146,8 +149,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	free(whole.text);
 	struct reading csv_whole = {0}, csv_cut = {0}; /* the same bytes as a CSV table */
-	read_pieces(text, len, len ? len : 1, CSV, &csv_whole);
-	read_pieces(text, len, piece, CSV, &csv_cut);
+	read_pieces(text, len, len ? len : 1, CSV, 0, &csv_whole);
+	read_pieces(text, len, piece, CSV, 0, &csv_cut);
 	if (strcmp(csv_whole.text, csv_cut.text) != 0) {
 		fprintf(stderr, "CSV readings differ (pieces of %zu):\n--- whole:%s\n--- in pieces:%s\n", piece,
 			csv_whole.text, csv_cut.text);
