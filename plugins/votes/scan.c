@@ -811,18 +811,25 @@ static int shape_record(struct cur *c, struct votes_battle *b, const struct vote
 	return OK;
 }
 
-/* With AVX2 or AVX-512 a record's first WINDOW bytes are classified at
- * once: one bit per byte that stops a plain string (quote, backslash,
- * control).  A string value then ends at the next such bit, found by a bit
- * scan instead of a loop over 16-byte pieces.  The same record is read the
- * same way: a value the bits cannot settle goes through fast_value as
- * before. */
+/* With AVX2 or AVX-512 a record's first WINDOW bytes are classified (at
+ * once with AVX-512, 64 at a time as the reading reaches them with AVX2):
+ * one bit per byte that stops a plain string (quote, backslash, control).
+ * A string value then ends at the next such bit, found by a bit scan
+ * instead of a loop over 16-byte pieces.  The same record is read the same
+ * way: a value the bits cannot settle goes through fast_value as before. */
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define SCAN_WINDOW 1
 #define WINDOW 256
 #define TARGET_AVX512 __attribute__((target("avx512f,avx512bw,bmi")))
 #define TARGET_AVX2 __attribute__((target("avx2,bmi")))
+
+/* The window's bits: one per byte, of the words in `ready`. */
+struct window {
+	const char *base;
+	unsigned ready;
+	uint64_t stops[WINDOW / 64], others[WINDOW / 64];
+};
 
 TARGET_AVX512 static void string_stops_avx512(const char *p, uint64_t stops[WINDOW / 64], uint64_t others[WINDOW / 64])
 {
@@ -849,30 +856,38 @@ TARGET_AVX2 static uint32_t stops32(__m256i x, uint32_t *others)
 	return (uint32_t)_mm256_movemask_epi8(stop);
 }
 
-TARGET_AVX2 static void string_stops_avx2(const char *p, uint64_t stops[WINDOW / 64], uint64_t others[WINDOW / 64])
+/* Word i of the window: with AVX2 a word costs four times the
+ * instructions it does with AVX-512, so words are classified as a scan
+ * first reaches them (a record's values past the first 64 bytes may be
+ * read by fast_value, never by the bits). */
+TARGET_AVX2 static void classify_avx2(struct window *w, size_t i)
 {
-	for (int i = 0; i < WINDOW / 64; i++) {
-		uint32_t lo_others, hi_others;
-		uint32_t lo = stops32(_mm256_loadu_si256((const __m256i *)(const void *)(p + 64 * i)), &lo_others);
-		uint32_t hi = stops32(_mm256_loadu_si256((const __m256i *)(const void *)(p + 64 * i + 32)), &hi_others);
-		stops[i] = (uint64_t)hi << 32 | lo;
-		others[i] = (uint64_t)hi_others << 32 | lo_others;
-	}
+	uint32_t lo_others, hi_others;
+	uint32_t lo = stops32(_mm256_loadu_si256((const __m256i *)(const void *)(w->base + 64 * i)), &lo_others);
+	uint32_t hi = stops32(_mm256_loadu_si256((const __m256i *)(const void *)(w->base + 64 * i + 32)), &hi_others);
+	w->stops[i] = (uint64_t)hi << 32 | lo;
+	w->others[i] = (uint64_t)hi_others << 32 | lo_others;
+	w->ready |= 1u << i;
 }
 
-static void string_stops(int level, const char *p, uint64_t stops[WINDOW / 64], uint64_t others[WINDOW / 64])
+/* The window at p: classified whole with AVX-512, word by word later with AVX2. */
+static void window_at(struct window *w, int level, const char *p)
 {
-	if (level >= KV_SIMD_AVX512)
-		string_stops_avx512(p, stops, others);
-	else
-		string_stops_avx2(p, stops, others);
+	w->base = p;
+	w->ready = 0;
+	if (level >= KV_SIMD_AVX512) {
+		string_stops_avx512(p, w->stops, w->others);
+		w->ready = (1u << WINDOW / 64) - 1;
+	}
 }
 
 /* The first set bit at or after `from` (a stop, or a byte that is not a
  * digit); WINDOW when there is none. */
-static inline size_t next_stop(const uint64_t stops[WINDOW / 64], size_t from)
+static inline size_t next_stop(struct window *win, const uint64_t stops[WINDOW / 64], size_t from)
 {
 	for (size_t w = from / 64; w < WINDOW / 64; w++) {
+		if (!(win->ready >> w & 1))
+			classify_avx2(win, w);
 		uint64_t bits = stops[w] & (w == from / 64 ? ~0ULL << (from % 64) : ~0ULL);
 		if (bits)
 			return 64 * w + (size_t)__builtin_ctzll(bits);
@@ -884,13 +899,14 @@ static inline size_t next_stop(const uint64_t stops[WINDOW / 64], size_t from)
  * bytes that are not digits: -?(0|[1-9][0-9]*)(.[0-9]+)?; its end, or 0
  * for anything else (an exponent, a number reaching the window's end),
  * which fast_value reads. */
-static inline size_t plain_number(const char *base, const uint64_t others[WINDOW / 64], size_t at)
+static inline size_t plain_number(struct window *win, size_t at)
 {
-	size_t p = at + (base[at] == '-'), end = p < WINDOW ? next_stop(others, p) : WINDOW;
+	const char *base = win->base;
+	size_t p = at + (base[at] == '-'), end = p < WINDOW ? next_stop(win, win->others, p) : WINDOW;
 	if (end == p || end >= WINDOW - 1 || (base[p] == '0' && end > p + 1))
 		return 0;
 	if (base[end] == '.') {
-		size_t frac = next_stop(others, end + 1);
+		size_t frac = next_stop(win, win->others, end + 1);
 		if (frac == end + 1 || frac >= WINDOW - 1)
 			return 0;
 		end = frac;
@@ -922,8 +938,8 @@ static inline size_t plain_literal(const char *p, int *which)
 static int shape_record_wide(struct cur *c, struct votes_battle *b, const struct votes_shape *sh)
 {
 	const char *base = c->p;
-	uint64_t stops[WINDOW / 64], others[WINDOW / 64];
-	string_stops(c->s->wide, base, stops, others);
+	struct window win;
+	window_at(&win, c->s->wide, base);
 	b->has_question = sh->has_question;
 	for (int i = 0; i < sh->values; i++) {
 		if (!same_text(c->p, c->end, SHAPE_TEXT(sh, i), sh->len[i]))
@@ -933,9 +949,9 @@ static int shape_record_wide(struct cur *c, struct votes_battle *b, const struct
 			return BAIL;
 		if (c->p - base > WINDOW - 64 && c->end - c->p >= WINDOW) {
 			base = c->p;
-			string_stops(c->s->wide, base, stops, others);
+			window_at(&win, c->s->wide, base);
 		}
-		size_t at = (size_t)(c->p - base), stop = at + 1 < WINDOW ? next_stop(stops, at + 1) : WINDOW, end;
+		size_t at = (size_t)(c->p - base), stop = at + 1 < WINDOW ? next_stop(&win, win.stops, at + 1) : WINDOW, end;
 		enum field f = (enum field)sh->field[i];
 		int which;
 		if (*c->p == '"' && stop < WINDOW) { /* as fast_value reads a string */
@@ -948,7 +964,7 @@ static int shape_record_wide(struct cur *c, struct votes_battle *b, const struct
 			}
 			c->p = base + stop + 1;
 		} else if ((*c->p == '-' || (*c->p >= '0' && *c->p <= '9')) && at < WINDOW - 1 &&
-			   (end = plain_number(base, others, at)) != 0) { /* as fast_value reads a number */
+			   (end = plain_number(&win, at)) != 0) { /* as fast_value reads a number */
 			if (f != F_TSTAMP && f != F_JUDGE && f != F_QUESTION && f != F_OTHER)
 				return BAIL;
 			if (f == F_JUDGE || f == F_QUESTION)
