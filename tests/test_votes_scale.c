@@ -640,7 +640,8 @@ Test(votes_scale, every_replicate_is_the_same_when_many_models_pass_16_bits, .ti
 }
 
 /* The sandwich variance is the same bits at every SIMD level (its outer
- * products take one masked instruction a row under AVX-512). */
+ * products take one masked instruction a row under AVX-512), with 8
+ * models and with 4. */
 Test(votes_scale, the_sandwich_is_the_same_at_every_simd_level)
 {
 	static const char *const levels[] = {"avx512", "avx2", "scalar"};
@@ -657,6 +658,19 @@ Test(votes_scale, the_sandwich_is_the_same_at_every_simd_level)
 			cr_expect_eq(memcmp(&var[l][i], &var[0][i], sizeof var[0][i]), 0, "%s, model %d: %.17g vs %.17g",
 				     levels[l], i, var[l][i], var[0][i]);
 	for (int i = 0; i < 8; i++)
+		cr_expect_gt(var[0][i], 0);
+	for (size_t e = 0; e < C.first[C.count]; e++) /* the same ballots among 4 models: rows of 3 */
+		C.code[e] %= (uint32_t)votes_codes(4);
+	for (int l = 0; l < 3; l++) {
+		setenv("KAIEVAL_SIMD", levels[l], 1);
+		cr_assert_eq(votes_sandwich(&C, 4, g, 1.0, var[l]), 0);
+		unsetenv("KAIEVAL_SIMD");
+	}
+	for (int l = 1; l < 3; l++)
+		for (int i = 0; i < 4; i++)
+			cr_expect_eq(memcmp(&var[l][i], &var[0][i], sizeof var[0][i]), 0, "4 models, %s, model %d",
+				     levels[l], i);
+	for (int i = 0; i < 4; i++)
 		cr_expect_gt(var[0][i], 0);
 	free(C.size);
 	free(C.first);
