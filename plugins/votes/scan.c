@@ -857,9 +857,9 @@ TARGET_AVX2 static uint32_t stops32(__m256i x, uint32_t *others)
 }
 
 /* Word i of the window: with AVX2 a word costs four times the
- * instructions it does with AVX-512, so words are classified as a scan
- * first reaches them (a record's values past the first 64 bytes may be
- * read by fast_value, never by the bits). */
+ * instructions it does with AVX-512, so a word is classified when a scan
+ * first reaches it, and a word no value's end falls in is never (a record
+ * with nested members moves its window once or twice). */
 TARGET_AVX2 static void classify_avx2(struct window *w, size_t i)
 {
 	uint32_t lo_others, hi_others;
