@@ -639,39 +639,38 @@ Test(votes_scale, every_replicate_is_the_same_when_many_models_pass_16_bits, .ti
 	expect_same_replicates(SPREAD_16);
 }
 
+/* votes_sandwich of C's k models is the same bits at every SIMD level,
+ * and every variance positive. */
+static void expect_same_sandwich(const struct votes_classes *C, size_t k, const double *g)
+{
+	static const char *const levels[] = {"avx512", "avx2", "scalar"};
+	double var[3][8];
+	cr_assert_leq(k, 8);
+	for (int l = 0; l < 3; l++) {
+		setenv("KAIEVAL_SIMD", levels[l], 1);
+		cr_assert_eq(votes_sandwich(C, k, g, 1.0, var[l]), 0);
+		unsetenv("KAIEVAL_SIMD");
+	}
+	for (int l = 1; l < 3; l++)
+		for (size_t i = 0; i < k; i++)
+			cr_expect_eq(memcmp(&var[l][i], &var[0][i], sizeof var[0][i]), 0,
+				     "%zu models, %s, model %zu: %.17g vs %.17g", k, levels[l], i, var[l][i], var[0][i]);
+	for (size_t i = 0; i < k; i++)
+		cr_expect_gt(var[0][i], 0);
+}
+
 /* The sandwich variance is the same bits at every SIMD level (its outer
  * products take one masked instruction a row under AVX-512), with 8
  * models and with 4. */
 Test(votes_scale, the_sandwich_is_the_same_at_every_simd_level)
 {
-	static const char *const levels[] = {"avx512", "avx2", "scalar"};
 	struct votes_classes C = {0};
 	judge_like_classes(&C, 12000, PLAIN);
-	double g[8] = {1.0, 0.5, 2.0, 1.5, 0.75, 1.25, 3.0, 1.0}, var[3][8];
-	for (int l = 0; l < 3; l++) {
-		setenv("KAIEVAL_SIMD", levels[l], 1);
-		cr_assert_eq(votes_sandwich(&C, 8, g, 1.0, var[l]), 0);
-		unsetenv("KAIEVAL_SIMD");
-	}
-	for (int l = 1; l < 3; l++)
-		for (int i = 0; i < 8; i++)
-			cr_expect_eq(memcmp(&var[l][i], &var[0][i], sizeof var[0][i]), 0, "%s, model %d: %.17g vs %.17g",
-				     levels[l], i, var[l][i], var[0][i]);
-	for (int i = 0; i < 8; i++)
-		cr_expect_gt(var[0][i], 0);
+	const double g[8] = {1.0, 0.5, 2.0, 1.5, 0.75, 1.25, 3.0, 1.0};
+	expect_same_sandwich(&C, 8, g);
 	for (size_t e = 0; e < C.first[C.count]; e++) /* the same ballots among 4 models: rows of 3 */
 		C.code[e] %= (uint32_t)votes_codes(4);
-	for (int l = 0; l < 3; l++) {
-		setenv("KAIEVAL_SIMD", levels[l], 1);
-		cr_assert_eq(votes_sandwich(&C, 4, g, 1.0, var[l]), 0);
-		unsetenv("KAIEVAL_SIMD");
-	}
-	for (int l = 1; l < 3; l++)
-		for (int i = 0; i < 4; i++)
-			cr_expect_eq(memcmp(&var[l][i], &var[0][i], sizeof var[0][i]), 0, "4 models, %s, model %d",
-				     levels[l], i);
-	for (int i = 0; i < 4; i++)
-		cr_expect_gt(var[0][i], 0);
+	expect_same_sandwich(&C, 4, g);
 	free(C.size);
 	free(C.first);
 	free(C.code);

@@ -59,7 +59,7 @@ struct plan {
 	size_t codes, R;                /* codes = votes_codes(k) */
 	int avx2, avx512;
 	int binomial8;                  /* votes_binomial8 draws eight side by side */
-	int binomial4;                  /* votes_binomial4 four */
+	int binomial4;                  /* votes_binomial4 draws four side by side (AVX2) */
 	enum { WIDE_ONLY, NARROW_ZMM, NARROW_YMM } narrow; /* blocks may be summed in 16 bits first (add_entries16) */
 	double *factor;                 /* votes_bt_factor at the point estimate, shared */
 	struct block *blocks;
