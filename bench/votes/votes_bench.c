@@ -15,9 +15,9 @@
  * split between the core (this process, which reads and hashes the file)
  * and the criterion's child, the share of CPU time the hypervisor gave to
  * other guests meanwhile (on a shared virtual machine, a wall time means
- * little without it), then the time
- * the host needs just to read and hash the same file (the floor no plugin
- * can go under on one thread).  Writes round.cfg into the file's folder. */
+ * little without it), then the time the host needs just to read and hash
+ * the same file (the floor no plugin can go under on one thread).  Writes
+ * round.cfg into the file's folder. */
 #include "run.h"
 #include "../hoststeal.h"
 #include "names.h"
